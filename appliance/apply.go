@@ -1,0 +1,635 @@
+package appliance
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"missive/appliance/domain"
+	"missive/appliance/store"
+)
+
+// Applier applies committed commands to the local store. It is the only
+// writer of the store; the cluster's FSM delegates to it on every node, in
+// log order, so it must be deterministic: no clock, no randomness, no I/O
+// but the store.
+type Applier struct {
+	store *store.Store
+	log   *slog.Logger
+}
+
+func NewApplier(s *store.Store, log *slog.Logger) *Applier {
+	return &Applier{store: s, log: log}
+}
+
+// Result is what Apply returns to the proposer through the raft future.
+type Result struct {
+	Value any
+	Err   error
+}
+
+// applyCtx is what a handler sees of the command being applied.
+type applyCtx struct {
+	ctx context.Context
+	tx  *store.Tx
+	cmd *Command
+	at  string // cmd.At in TimeLayout
+	// Set by the handler for the history entry.
+	letterID string
+	summary  string
+	// payload recorded in history; defaults to the command payload.
+	payload []byte
+}
+
+type handler func(a *applyCtx) (any, error)
+
+var handlers map[Kind]handler
+
+func init() {
+	// Assigned in init because handlers refer to DecodeCommand's table.
+	handlers = map[Kind]handler{
+		KindTenantCreate:   applyTenantCreate,
+		KindEntityCreate:   applyEntityCreate,
+		KindUserCreate:     applyUserCreate,
+		KindUserUpdate:     applyUserUpdate,
+		KindUserPassword:   applyUserPassword,
+		KindTokenCreate:    applyTokenCreate,
+		KindContactCreate:  applyContactCreate,
+		KindDoctypeCreate:  applyDoctypeCreate,
+		KindLetterRegister: applyLetterRegister,
+		KindLetterQualify:  applyLetterQualify,
+		KindLetterRedirect: applyLetterRedirect,
+		KindLetterNote:     applyLetterNote,
+		KindLetterAttach:   applyLetterAttach,
+		KindLetterLink:     applyLetterLink,
+		KindLetterClose:    applyLetterClose,
+		KindLetterReopen:   applyLetterReopen,
+	}
+}
+
+// Apply applies the raft entry at index. A corrupt entry panics: the log is
+// the source of truth and a node must not go on without it. A command that
+// breaks a rule changes nothing and returns its error in the Result.
+func (a *Applier) Apply(index uint64, data []byte) any {
+	cmd, err := DecodeCommand(data)
+	if err != nil {
+		panic(fmt.Sprintf("raft entry %d: %v", index, err))
+	}
+	res := &Result{}
+	ctx := context.Background()
+	err = a.store.Update(ctx, index, func(tx *store.Tx) error {
+		ac := &applyCtx{ctx: ctx, tx: tx, cmd: cmd, at: cmd.At.UTC().Format(domain.TimeLayout), payload: cmd.Payload}
+		v, err := handlers[cmd.Kind](ac)
+		if err != nil {
+			return err
+		}
+		res.Value = v
+		return appendHistory(ac)
+	})
+	switch {
+	case errors.Is(err, store.ErrApplied):
+		return &Result{}
+	case err != nil:
+		res.Err = err
+		a.log.Debug("command refused", "kind", cmd.Kind, "tenant", cmd.Tenant, "index", index, "err", err)
+	}
+	return res
+}
+
+func appendHistory(a *applyCtx) error {
+	seq, prev, err := a.tx.LastHistory(a.ctx)
+	if err != nil {
+		return fmt.Errorf("read history head: %w", err)
+	}
+	h := &domain.HistoryEntry{
+		Seq: seq + 1, TenantID: a.cmd.Tenant, At: a.at, ActorID: a.cmd.Actor, Kind: string(a.cmd.Kind),
+		LetterID: a.letterID, Summary: a.summary, Payload: string(a.payload), PrevHash: prev,
+	}
+	h.Hash = HashEntry(h)
+	if err := a.tx.InsertHistory(h); err != nil {
+		return fmt.Errorf("append history: %w", err)
+	}
+	return a.tx.SetMeta("history_head", h.Hash)
+}
+
+// SnapshotTo starts a consistent snapshot of the store now and returns the
+// function that streams it, which may run while later commands apply.
+func (a *Applier) SnapshotTo() (func(io.Writer) error, func(), error) {
+	snap, err := a.store.BeginSnapshot(context.Background())
+	if err != nil {
+		return nil, nil, err
+	}
+	return snap.Stream, snap.Release, nil
+}
+
+// Restore replaces the store with a snapshot stream.
+func (a *Applier) Restore(r io.Reader) error {
+	return a.store.Load(context.Background(), r)
+}
+
+func decode[T any](a *applyCtx) (*T, error) {
+	var p T
+	if err := strictUnmarshal(a.cmd.Payload, &p); err != nil {
+		return nil, fmt.Errorf("%s payload: %w", a.cmd.Kind, err)
+	}
+	return &p, nil
+}
+
+// conflict turns a uniqueness violation into ErrConflict with a message.
+func conflict(err error, msg string) error {
+	if err == nil {
+		return nil
+	}
+	s := strings.ToLower(err.Error())
+	if strings.Contains(s, "unique") || strings.Contains(s, "duplicate key") {
+		return fmt.Errorf("%w: %s", ErrConflict, msg)
+	}
+	return err
+}
+
+func applyTenantCreate(a *applyCtx) (any, error) {
+	p, err := decode[TenantCreate](a)
+	if err != nil {
+		return nil, err
+	}
+	t := &domain.Tenant{ID: p.ID, Name: p.Name, AlsaceMoselle: p.AlsaceMoselle, CreatedAt: a.at}
+	if err := conflict(a.tx.InsertTenant(t), "la commune "+p.ID+" existe déjà"); err != nil {
+		return nil, err
+	}
+	a.summary = "Commune « " + p.Name + " » créée"
+	return t, nil
+}
+
+func applyEntityCreate(a *applyCtx) (any, error) {
+	p, err := decode[EntityCreate](a)
+	if err != nil {
+		return nil, err
+	}
+	if p.ParentID != "" {
+		if _, err := a.tx.Entity(a.ctx, a.cmd.Tenant, p.ParentID); err != nil {
+			return nil, err
+		}
+	}
+	e := &domain.Entity{ID: p.ID, ParentID: p.ParentID, Code: p.Code, Name: p.Name, Email: p.Email, CreatedAt: a.at}
+	if err := conflict(a.tx.InsertEntity(a.cmd.Tenant, e), "le code d'entité "+p.Code+" existe déjà"); err != nil {
+		return nil, err
+	}
+	a.summary = "Entité « " + p.Name + " » créée"
+	return e, nil
+}
+
+func memberships(a *applyCtx, ps []MembershipPayload) ([]domain.Membership, error) {
+	out := make([]domain.Membership, 0, len(ps))
+	for _, m := range ps {
+		if _, err := a.tx.Entity(a.ctx, a.cmd.Tenant, m.EntityID); err != nil {
+			return nil, err
+		}
+		out = append(out, domain.Membership{EntityID: m.EntityID, Manager: m.Manager})
+	}
+	return out, nil
+}
+
+// redact keeps secrets' hashes out of the history payload.
+func redact(p any) []byte {
+	b, _ := json.Marshal(p)
+	return b
+}
+
+func applyUserCreate(a *applyCtx) (any, error) {
+	p, err := decode[UserCreate](a)
+	if err != nil {
+		return nil, err
+	}
+	if !domain.Role(p.Role).Valid() {
+		return nil, fmt.Errorf("%w: rôle %q inconnu", ErrInvalid, p.Role)
+	}
+	ms, err := memberships(a, p.Entities)
+	if err != nil {
+		return nil, err
+	}
+	u := &domain.User{ID: p.ID, Login: p.Login, Name: p.Name, Email: p.Email, Role: domain.Role(p.Role), Entities: ms, PasswordHash: p.PasswordHash, CreatedAt: a.at}
+	if err := conflict(a.tx.InsertUser(a.cmd.Tenant, u, a.at), "l'identifiant "+p.Login+" existe déjà"); err != nil {
+		return nil, err
+	}
+	p.PasswordHash = ""
+	a.payload = redact(p)
+	a.summary = "Utilisateur « " + p.Login + " » créé (" + p.Role + ")"
+	return u, nil
+}
+
+func applyUserUpdate(a *applyCtx) (any, error) {
+	p, err := decode[UserUpdate](a)
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.tx.User(a.ctx, a.cmd.Tenant, p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if !domain.Role(p.Role).Valid() {
+		return nil, fmt.Errorf("%w: rôle %q inconnu", ErrInvalid, p.Role)
+	}
+	if u.Entities, err = memberships(a, p.Entities); err != nil {
+		return nil, err
+	}
+	u.Name, u.Email, u.Role, u.Disabled = p.Name, p.Email, domain.Role(p.Role), p.Disabled
+	if err := a.tx.UpdateUser(a.cmd.Tenant, u, a.at); err != nil {
+		return nil, err
+	}
+	a.summary = "Utilisateur « " + u.Login + " » modifié"
+	return u, nil
+}
+
+func applyUserPassword(a *applyCtx) (any, error) {
+	p, err := decode[UserPassword](a)
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.tx.User(a.ctx, a.cmd.Tenant, p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.tx.SetPassword(a.cmd.Tenant, p.UserID, p.PasswordHash, a.at); err != nil {
+		return nil, err
+	}
+	a.payload = redact(UserPassword{UserID: p.UserID})
+	a.summary = "Mot de passe de « " + u.Login + " » changé"
+	return nil, nil
+}
+
+func applyTokenCreate(a *applyCtx) (any, error) {
+	p, err := decode[TokenCreate](a)
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.tx.User(a.ctx, a.cmd.Tenant, p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.tx.InsertToken(a.cmd.Tenant, p.ID, p.UserID, p.Name, p.Hash, a.at, p.ExpiresAt); err != nil {
+		return nil, err
+	}
+	p.Hash = ""
+	a.payload = redact(p)
+	a.summary = "Jeton d'API créé pour « " + u.Login + " »"
+	return nil, nil
+}
+
+func contactFrom(p *ContactCreate, at string) *domain.Contact {
+	return &domain.Contact{ID: p.ID, Kind: domain.ContactKind(p.Kind), Civility: p.Civility, FirstName: p.FirstName, LastName: p.LastName,
+		Organization: p.Organization, Email: p.Email, Phone: p.Phone, Address: p.Address, Postcode: p.Postcode, City: p.City,
+		Country: p.Country, CreatedAt: at}
+}
+
+func applyContactCreate(a *applyCtx) (any, error) {
+	p, err := decode[ContactCreate](a)
+	if err != nil {
+		return nil, err
+	}
+	c := contactFrom(p, a.at)
+	if err := conflict(a.tx.InsertContact(a.cmd.Tenant, c), "un contact a déjà l'adresse "+p.Email); err != nil {
+		return nil, err
+	}
+	a.summary = "Contact « " + c.DisplayName() + " » créé"
+	return c, nil
+}
+
+func applyDoctypeCreate(a *applyCtx) (any, error) {
+	p, err := decode[DoctypeCreate](a)
+	if err != nil {
+		return nil, err
+	}
+	if !domain.Mode(p.Mode).Valid() {
+		return nil, fmt.Errorf("%w: mode %q inconnu", ErrInvalid, p.Mode)
+	}
+	d := &domain.Doctype{ID: p.ID, Code: p.Code, Label: p.Label, DelayDays: p.DelayDays, RemindBefore: p.RemindBefore, RemindAfter: p.RemindAfter, Mode: domain.Mode(p.Mode), CreatedAt: a.at}
+	if err := conflict(a.tx.InsertDoctype(a.cmd.Tenant, d), "le code "+p.Code+" existe déjà"); err != nil {
+		return nil, err
+	}
+	a.summary = "Type de courrier « " + p.Label + " » créé"
+	return d, nil
+}
+
+func copiesOf(ps []CopyPayload) []domain.Copy {
+	out := make([]domain.Copy, len(ps))
+	for i, c := range ps {
+		out[i] = domain.Copy{Kind: c.Kind, Ref: c.Ref}
+	}
+	return out
+}
+
+func applyLetterRegister(a *applyCtx) (any, error) {
+	p, err := decode[LetterRegister](a)
+	if err != nil {
+		return nil, err
+	}
+	last, err := a.tx.LastNum(a.ctx, a.cmd.Tenant, domain.Category(p.Category), p.Year)
+	if err != nil {
+		return nil, err
+	}
+	// The number was stamped before proposing; this check is what makes the
+	// sequence gap-free and duplicate-free whatever happened in between.
+	if p.Num != last+1 {
+		return nil, fmt.Errorf("%w: %s (dernier: %d)", errNumberTaken, p.Number, last)
+	}
+	senderID := p.SenderID
+	if p.NewSender != nil {
+		// Two letters from the same new address may race: the first one
+		// creates the contact, the second one uses it.
+		existing, err := a.tx.ContactByEmail(a.ctx, a.cmd.Tenant, p.NewSender.Email)
+		switch {
+		case p.NewSender.Email != "" && err == nil:
+			senderID = existing.ID
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return nil, err
+		default:
+			if err := a.tx.InsertContact(a.cmd.Tenant, contactFrom(p.NewSender, a.at)); err != nil {
+				return nil, fmt.Errorf("create sender: %w", err)
+			}
+			senderID = p.NewSender.ID
+		}
+	}
+	l := &domain.Letter{
+		ID: p.ID, Number: p.Number, Category: domain.Category(p.Category), Subject: p.Subject, Body: p.Body,
+		LetterDate: p.LetterDate, ArrivalDate: p.ArrivalDate, Priority: domain.Priority(p.Priority),
+		SenderID: senderID, RecipientID: p.RecipientID, EntityID: p.EntityID, AssigneeID: p.AssigneeID,
+		DoctypeID: p.DoctypeID, DueDate: p.DueDate, Status: domain.Status(p.Status), Confidential: p.Confidential,
+		Channel: domain.Channel(p.Channel), Copies: copiesOf(p.Copies), CreatedAt: a.at, CreatedBy: a.cmd.Actor, UpdatedAt: a.at,
+	}
+	if err := conflict(a.tx.InsertLetter(a.cmd.Tenant, p.Year, p.Num, l), "numéro "+p.Number+" déjà attribué"); err != nil {
+		return nil, err
+	}
+	for i := range p.Documents {
+		d := p.Documents[i]
+		d.LetterID = l.ID
+		if _, err := attach(a, &d); err != nil {
+			return nil, err
+		}
+	}
+	if err := a.tx.IndexLetter(l.ID); err != nil {
+		return nil, err
+	}
+	a.letterID = l.ID
+	a.summary = "Courrier " + l.Number + " enregistré : « " + l.Subject + " »"
+	return l, nil
+}
+
+// letterForUpdate reads a letter of the command's tenant, whatever the
+// perimeter: the service already checked the actor's rights.
+func letterForUpdate(a *applyCtx, id string) (*domain.Letter, error) {
+	l, err := a.tx.Letter(a.ctx, store.Perimeter{TenantID: a.cmd.Tenant, All: true}, id)
+	if err != nil {
+		return nil, err
+	}
+	a.letterID = l.ID
+	return l, nil
+}
+
+func open(l *domain.Letter) error {
+	if l.Status == domain.StatusClosed {
+		return fmt.Errorf("%w: le courrier %s est clos", ErrConflict, l.Number)
+	}
+	return nil
+}
+
+func applyLetterQualify(a *applyCtx) (any, error) {
+	p, err := decode[LetterQualify](a)
+	if err != nil {
+		return nil, err
+	}
+	l, err := letterForUpdate(a, p.LetterID)
+	if err != nil {
+		return nil, err
+	}
+	if err := open(l); err != nil {
+		return nil, err
+	}
+	l.Subject, l.Body, l.LetterDate, l.Priority = p.Subject, p.Body, p.LetterDate, domain.Priority(p.Priority)
+	l.SenderID, l.RecipientID, l.EntityID, l.AssigneeID = p.SenderID, p.RecipientID, p.EntityID, p.AssigneeID
+	l.DoctypeID, l.DueDate, l.Confidential, l.Copies = p.DoctypeID, p.DueDate, p.Confidential, copiesOf(p.Copies)
+	if l.EntityID != "" || l.AssigneeID != "" {
+		l.Status = domain.StatusInProgress
+	}
+	l.UpdatedAt = a.at
+	if err := a.tx.UpdateLetter(l); err != nil {
+		return nil, err
+	}
+	if err := a.tx.IndexLetter(l.ID); err != nil {
+		return nil, err
+	}
+	a.summary = "Courrier qualifié"
+	return l, nil
+}
+
+func addNote(a *applyCtx, letterID, noteID, text string, entities []string) error {
+	if text == "" {
+		return nil
+	}
+	return a.tx.InsertNote(a.cmd.Tenant, &domain.Note{ID: noteID, LetterID: letterID, AuthorID: a.cmd.Actor, Text: text, Entities: entities, CreatedAt: a.at})
+}
+
+func applyLetterRedirect(a *applyCtx) (any, error) {
+	p, err := decode[LetterRedirect](a)
+	if err != nil {
+		return nil, err
+	}
+	l, err := letterForUpdate(a, p.LetterID)
+	if err != nil {
+		return nil, err
+	}
+	if err := open(l); err != nil {
+		return nil, err
+	}
+	var to []string
+	if p.EntityID != "" {
+		e, err := a.tx.Entity(a.ctx, a.cmd.Tenant, p.EntityID)
+		if err != nil {
+			return nil, err
+		}
+		l.EntityID = e.ID
+		to = append(to, "l'entité « "+e.Name+" »")
+	}
+	l.AssigneeID = p.AssigneeID
+	if p.AssigneeID != "" {
+		u, err := a.tx.User(a.ctx, a.cmd.Tenant, p.AssigneeID)
+		if err != nil {
+			return nil, err
+		}
+		to = append(to, "« "+u.Name+" »")
+	}
+	l.Status = domain.StatusInProgress
+	l.UpdatedAt = a.at
+	if err := a.tx.UpdateLetter(l); err != nil {
+		return nil, err
+	}
+	if err := addNote(a, l.ID, p.NoteID, p.Note, nil); err != nil {
+		return nil, err
+	}
+	if err := a.tx.IndexLetter(l.ID); err != nil {
+		return nil, err
+	}
+	a.summary = "Redirigé vers " + strings.Join(to, ", ")
+	return l, nil
+}
+
+func applyLetterNote(a *applyCtx) (any, error) {
+	p, err := decode[LetterNote](a)
+	if err != nil {
+		return nil, err
+	}
+	l, err := letterForUpdate(a, p.LetterID)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range p.Entities {
+		if _, err := a.tx.Entity(a.ctx, a.cmd.Tenant, e); err != nil {
+			return nil, err
+		}
+	}
+	n := &domain.Note{ID: p.NoteID, LetterID: l.ID, AuthorID: a.cmd.Actor, Text: p.Text, Entities: p.Entities, CreatedAt: a.at}
+	if err := a.tx.InsertNote(a.cmd.Tenant, n); err != nil {
+		return nil, err
+	}
+	if err := a.tx.IndexLetter(l.ID); err != nil {
+		return nil, err
+	}
+	a.summary = "Note ajoutée"
+	if len(p.Entities) > 0 {
+		a.summary = "Note restreinte ajoutée"
+		// The text of a restricted note stays out of the shared history.
+		a.payload = redact(LetterNote{LetterID: p.LetterID, NoteID: p.NoteID, Entities: p.Entities})
+	}
+	return n, nil
+}
+
+func attach(a *applyCtx, p *LetterAttach) (*domain.Document, error) {
+	v := &domain.Version{Version: 1, SHA256: p.SHA256, Size: p.Size, MIME: p.MIME, CreatedAt: a.at, CreatedBy: a.cmd.Actor}
+	if p.NewDoc {
+		d := &domain.Document{ID: p.DocumentID, LetterID: p.LetterID, Role: domain.DocRole(p.Role), Name: p.Name, CreatedAt: a.at, CreatedBy: a.cmd.Actor}
+		if err := a.tx.InsertDocument(a.cmd.Tenant, d); err != nil {
+			return nil, err
+		}
+		if err := a.tx.InsertVersion(d.ID, v); err != nil {
+			return nil, err
+		}
+		d.Versions = []domain.Version{*v}
+		return d, nil
+	}
+	d, err := a.tx.Document(a.ctx, a.cmd.Tenant, p.DocumentID)
+	if err != nil {
+		return nil, err
+	}
+	if d.LetterID != p.LetterID {
+		return nil, fmt.Errorf("document %s: %w", p.DocumentID, ErrNotFound)
+	}
+	v.Version = d.Versions[len(d.Versions)-1].Version + 1
+	if err := a.tx.InsertVersion(d.ID, v); err != nil {
+		return nil, err
+	}
+	d.Versions = append(d.Versions, *v)
+	return d, nil
+}
+
+func applyLetterAttach(a *applyCtx) (any, error) {
+	p, err := decode[LetterAttach](a)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := letterForUpdate(a, p.LetterID); err != nil {
+		return nil, err
+	}
+	d, err := attach(a, p)
+	if err != nil {
+		return nil, err
+	}
+	a.summary = fmt.Sprintf("Document « %s » ajouté (version %d)", d.Name, d.Versions[len(d.Versions)-1].Version)
+	return d, nil
+}
+
+func applyLetterLink(a *applyCtx) (any, error) {
+	p, err := decode[LetterLink](a)
+	if err != nil {
+		return nil, err
+	}
+	other, err := letterForUpdate(a, p.OtherID)
+	if err != nil {
+		return nil, err
+	}
+	l, err := letterForUpdate(a, p.LetterID)
+	if err != nil {
+		return nil, err
+	}
+	if l.ID == other.ID {
+		return nil, fmt.Errorf("%w: un courrier ne peut pas être lié à lui-même", ErrInvalid)
+	}
+	if ok, err := a.tx.LinkExists(a.ctx, l.ID, other.ID); err != nil || ok {
+		if err == nil {
+			err = fmt.Errorf("%w: les courriers %s et %s sont déjà liés", ErrConflict, l.Number, other.Number)
+		}
+		return nil, err
+	}
+	if err := a.tx.InsertLink(l.ID, other.ID, a.at, a.cmd.Actor); err != nil {
+		return nil, err
+	}
+	if err := a.tx.InsertLink(other.ID, l.ID, a.at, a.cmd.Actor); err != nil {
+		return nil, err
+	}
+	a.summary = "Lié au courrier " + other.Number
+	return nil, nil
+}
+
+func applyLetterClose(a *applyCtx) (any, error) {
+	p, err := decode[LetterClose](a)
+	if err != nil {
+		return nil, err
+	}
+	l, err := letterForUpdate(a, p.LetterID)
+	if err != nil {
+		return nil, err
+	}
+	if err := open(l); err != nil {
+		return nil, err
+	}
+	l.Status, l.ClosedAt, l.UpdatedAt = domain.StatusClosed, a.at, a.at
+	if err := a.tx.UpdateLetter(l); err != nil {
+		return nil, err
+	}
+	if err := addNote(a, l.ID, p.NoteID, p.Note, nil); err != nil {
+		return nil, err
+	}
+	if err := a.tx.IndexLetter(l.ID); err != nil {
+		return nil, err
+	}
+	a.summary = "Courrier clos"
+	return l, nil
+}
+
+func applyLetterReopen(a *applyCtx) (any, error) {
+	p, err := decode[LetterReopen](a)
+	if err != nil {
+		return nil, err
+	}
+	l, err := letterForUpdate(a, p.LetterID)
+	if err != nil {
+		return nil, err
+	}
+	if l.Status != domain.StatusClosed {
+		return nil, fmt.Errorf("%w: le courrier %s n'est pas clos", ErrConflict, l.Number)
+	}
+	l.Status, l.ClosedAt, l.UpdatedAt = domain.StatusInProgress, "", a.at
+	if err := a.tx.UpdateLetter(l); err != nil {
+		return nil, err
+	}
+	if err := addNote(a, l.ID, p.NoteID, p.Note, nil); err != nil {
+		return nil, err
+	}
+	if err := a.tx.IndexLetter(l.ID); err != nil {
+		return nil, err
+	}
+	a.summary = "Courrier rouvert"
+	return l, nil
+}

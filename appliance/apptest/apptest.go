@@ -1,0 +1,81 @@
+// Package apptest builds a Service over a real store for tests of the
+// appliance and its callers (API, web, mail bridge, WebDAV). Commands go
+// through Apply in order, as on a single raft node, but without raft: the
+// raft path itself is tested in package cluster and by the binary's tests.
+package apptest
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"sync"
+	"testing"
+
+	"missive/appliance"
+	"missive/appliance/blob"
+	"missive/appliance/store"
+)
+
+// AdminPassword is the password of "admin" in every test tenant.
+const AdminPassword = "motdepasse-admin-1"
+
+// Proposer applies each command at once, in order, like a cluster of one.
+type Proposer struct {
+	mu    sync.Mutex
+	index uint64
+	A     *appliance.Applier
+}
+
+func (p *Proposer) Propose(_ context.Context, cmd []byte) (any, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.index++
+	return p.A.Apply(p.index, cmd), nil
+}
+
+// Env is a bootstrapped appliance.
+type Env struct {
+	Svc   *appliance.Service
+	Store *store.Store
+	Admin *appliance.Actor
+	Dir   string
+}
+
+// Logger is quiet unless MISSIVE_TEST_LOG is set.
+func Logger() *slog.Logger {
+	if os.Getenv("MISSIVE_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(discard{}, nil))
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// New opens a store (dsn "" = SQLite in a temp dir), bootstraps the default
+// tenant and returns the admin actor.
+func New(t testing.TB, dsn string) *Env {
+	t.Helper()
+	dir := t.TempDir()
+	ctx := context.Background()
+	st, err := store.Open(ctx, dsn, dir)
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	blobs, err := blob.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := Logger()
+	svc := appliance.NewService(st, blobs, &Proposer{A: appliance.NewApplier(st, log)}, log)
+	if err := svc.Bootstrap(ctx, "Commune de Test", AdminPassword); err != nil {
+		t.Fatalf("bootstrap: %v", err)
+	}
+	admin, err := svc.Authenticate(ctx, "default", "admin", AdminPassword)
+	if err != nil {
+		t.Fatalf("admin login: %v", err)
+	}
+	return &Env{Svc: svc, Store: st, Admin: admin, Dir: dir}
+}

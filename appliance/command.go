@@ -1,0 +1,264 @@
+// Package appliance owns the correspondence application's behaviour: the
+// Commands that change it, the Applier that applies them to the store on
+// every node, and the Service that authorises, validates and stamps a request
+// before proposing it. Domain types live in appliance/domain, the database in
+// appliance/store.
+package appliance
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// CommandVersion is the envelope version this binary writes. Apply refuses
+// a newer one so that a mixed cluster fails loudly rather than diverges.
+const CommandVersion = 1
+
+// Command is the one way to change anything: a small typed value, validated
+// and stamped before it is proposed, applied deterministically on every node.
+type Command struct {
+	V       int             `json:"v"`
+	Kind    Kind            `json:"kind"`
+	ID      string          `json:"id"`
+	Tenant  string          `json:"tenant"`
+	Actor   string          `json:"actor"` // a user id, or "system"
+	At      time.Time       `json:"at"`
+	Payload json.RawMessage `json:"payload"`
+}
+
+// Kind names what a command does.
+type Kind string
+
+const (
+	KindTenantCreate   Kind = "tenant.create"
+	KindEntityCreate   Kind = "entity.create"
+	KindUserCreate     Kind = "user.create"
+	KindUserUpdate     Kind = "user.update"
+	KindUserPassword   Kind = "user.password"
+	KindTokenCreate    Kind = "token.create"
+	KindContactCreate  Kind = "contact.create"
+	KindDoctypeCreate  Kind = "doctype.create"
+	KindLetterRegister Kind = "letter.register"
+	KindLetterQualify  Kind = "letter.qualify"
+	KindLetterRedirect Kind = "letter.redirect"
+	KindLetterNote     Kind = "letter.note"
+	KindLetterAttach   Kind = "letter.attach"
+	KindLetterLink     Kind = "letter.link"
+	KindLetterClose    Kind = "letter.close"
+	KindLetterReopen   Kind = "letter.reopen"
+)
+
+// SystemActor stamps commands made by Missive itself (first start, mail).
+const SystemActor = "system"
+
+// Payloads. Secrets never enter a payload: passwords and tokens are hashed
+// before proposing, because the raft log and the history keep payloads.
+
+type TenantCreate struct {
+	ID            string `json:"id"`
+	Name          string `json:"name"`
+	AlsaceMoselle bool   `json:"alsace_moselle"`
+}
+
+type EntityCreate struct {
+	ID       string `json:"id"`
+	ParentID string `json:"parent_id"`
+	Code     string `json:"code"`
+	Name     string `json:"name"`
+	Email    string `json:"email"`
+}
+
+type UserCreate struct {
+	ID           string              `json:"id"`
+	Login        string              `json:"login"`
+	Name         string              `json:"name"`
+	Email        string              `json:"email"`
+	Role         string              `json:"role"`
+	PasswordHash string              `json:"password_hash"`
+	Entities     []MembershipPayload `json:"entities"`
+}
+
+type MembershipPayload struct {
+	EntityID string `json:"entity_id"`
+	Manager  bool   `json:"manager"`
+}
+
+type UserUpdate struct {
+	UserID   string              `json:"user_id"`
+	Name     string              `json:"name"`
+	Email    string              `json:"email"`
+	Role     string              `json:"role"`
+	Disabled bool                `json:"disabled"`
+	Entities []MembershipPayload `json:"entities"`
+}
+
+type UserPassword struct {
+	UserID       string `json:"user_id"`
+	PasswordHash string `json:"password_hash"`
+}
+
+type TokenCreate struct {
+	ID        string `json:"id"`
+	UserID    string `json:"user_id"`
+	Name      string `json:"name"`
+	Hash      string `json:"hash"`
+	ExpiresAt string `json:"expires_at"`
+}
+
+type ContactCreate struct {
+	ID           string `json:"id"`
+	Kind         string `json:"kind"`
+	Civility     string `json:"civility"`
+	FirstName    string `json:"first_name"`
+	LastName     string `json:"last_name"`
+	Organization string `json:"organization"`
+	Email        string `json:"email"`
+	Phone        string `json:"phone"`
+	Address      string `json:"address"`
+	Postcode     string `json:"postcode"`
+	City         string `json:"city"`
+	Country      string `json:"country"`
+}
+
+type DoctypeCreate struct {
+	ID           string `json:"id"`
+	Code         string `json:"code"`
+	Label        string `json:"label"`
+	DelayDays    int    `json:"delay_days"`
+	RemindBefore int    `json:"remind_before"`
+	RemindAfter  int    `json:"remind_after"`
+	Mode         string `json:"mode"`
+}
+
+type CopyPayload struct {
+	Kind string `json:"kind"`
+	Ref  string `json:"ref"`
+}
+
+type LetterRegister struct {
+	ID           string         `json:"id"`
+	Category     string         `json:"category"`
+	Year         int            `json:"year"`
+	Num          int            `json:"num"`
+	Number       string         `json:"number"`
+	Subject      string         `json:"subject"`
+	Body         string         `json:"body"`
+	LetterDate   string         `json:"letter_date"`
+	ArrivalDate  string         `json:"arrival_date"`
+	Priority     string         `json:"priority"`
+	SenderID     string         `json:"sender_id"`
+	NewSender    *ContactCreate `json:"new_sender,omitempty"`
+	RecipientID  string         `json:"recipient_id"`
+	EntityID     string         `json:"entity_id"`
+	AssigneeID   string         `json:"assignee_id"`
+	DoctypeID    string         `json:"doctype_id"`
+	DueDate      string         `json:"due_date"`
+	Status       string         `json:"status"`
+	Confidential bool           `json:"confidential"`
+	Channel      string         `json:"channel"`
+	Copies       []CopyPayload  `json:"copies"`
+	Documents    []LetterAttach `json:"documents,omitempty"`
+}
+
+type LetterQualify struct {
+	LetterID     string        `json:"letter_id"`
+	Subject      string        `json:"subject"`
+	Body         string        `json:"body"`
+	LetterDate   string        `json:"letter_date"`
+	Priority     string        `json:"priority"`
+	SenderID     string        `json:"sender_id"`
+	RecipientID  string        `json:"recipient_id"`
+	EntityID     string        `json:"entity_id"`
+	AssigneeID   string        `json:"assignee_id"`
+	DoctypeID    string        `json:"doctype_id"`
+	DueDate      string        `json:"due_date"`
+	Confidential bool          `json:"confidential"`
+	Copies       []CopyPayload `json:"copies"`
+}
+
+type LetterRedirect struct {
+	LetterID   string `json:"letter_id"`
+	EntityID   string `json:"entity_id"`
+	AssigneeID string `json:"assignee_id"`
+	NoteID     string `json:"note_id"`
+	Note       string `json:"note"`
+}
+
+type LetterNote struct {
+	LetterID string   `json:"letter_id"`
+	NoteID   string   `json:"note_id"`
+	Text     string   `json:"text"`
+	Entities []string `json:"entities"`
+}
+
+// LetterAttach adds a document, or a new version of one when DocumentID
+// names an existing document of the letter.
+type LetterAttach struct {
+	LetterID   string `json:"letter_id"`
+	DocumentID string `json:"document_id"`
+	NewDoc     bool   `json:"new_doc"`
+	Role       string `json:"role"`
+	Name       string `json:"name"`
+	SHA256     string `json:"sha256"`
+	Size       int64  `json:"size"`
+	MIME       string `json:"mime"`
+}
+
+type LetterLink struct {
+	LetterID string `json:"letter_id"`
+	OtherID  string `json:"other_id"`
+}
+
+type LetterClose struct {
+	LetterID string `json:"letter_id"`
+	NoteID   string `json:"note_id"`
+	Note     string `json:"note"`
+}
+
+type LetterReopen = LetterClose
+
+// NewCommand builds a command with its payload encoded.
+func NewCommand(kind Kind, tenant, actor string, at time.Time, payload any) (*Command, error) {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s payload: %w", kind, err)
+	}
+	return &Command{V: CommandVersion, Kind: kind, ID: NewID(), Tenant: tenant, Actor: actor, At: at.UTC(), Payload: b}, nil
+}
+
+// Encode is the command's form in the raft log.
+func (c *Command) Encode() ([]byte, error) { return json.Marshal(c) }
+
+// DecodeCommand reads a command strictly: unknown fields, a newer version or
+// an unknown kind are errors, so that a corrupt or foreign entry never
+// half-applies.
+func DecodeCommand(b []byte) (*Command, error) {
+	var c Command
+	if err := strictUnmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("decode command: %w", err)
+	}
+	if c.V < 1 || c.V > CommandVersion {
+		return nil, fmt.Errorf("decode command: version %d unknown (this binary knows 1 to %d)", c.V, CommandVersion)
+	}
+	if _, ok := handlers[c.Kind]; !ok {
+		return nil, fmt.Errorf("decode command: unknown kind %q", c.Kind)
+	}
+	if c.Tenant == "" || c.Actor == "" || c.At.IsZero() {
+		return nil, fmt.Errorf("decode command %s: tenant, actor and time are required", c.Kind)
+	}
+	return &c, nil
+}
+
+func strictUnmarshal(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return fmt.Errorf("trailing data after JSON value")
+	}
+	return nil
+}

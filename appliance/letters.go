@@ -1,0 +1,583 @@
+package appliance
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"missive/appliance/blob"
+	"missive/appliance/domain"
+	"missive/appliance/store"
+	"missive/appliance/workdays"
+)
+
+// RegisterInput registers a letter ("enregistrer un courrier").
+type RegisterInput struct {
+	Category     domain.Category `json:"category"`
+	Subject      string          `json:"subject"`
+	Body         string          `json:"body,omitempty"`
+	LetterDate   string          `json:"letter_date,omitempty" doc:"Date du courrier, AAAA-MM-JJ"`
+	ArrivalDate  string          `json:"arrival_date,omitempty" doc:"Date d'arrivée, AAAA-MM-JJ; aujourd'hui par défaut"`
+	Priority     domain.Priority `json:"priority,omitempty"`
+	Sender       *ContactInput   `json:"sender,omitempty" doc:"Expéditeur: un contact existant (id), retrouvé par e-mail, ou créé"`
+	RecipientID  string          `json:"recipient_id,omitempty"`
+	EntityID     string          `json:"entity_id,omitempty"`
+	AssigneeID   string          `json:"assignee_id,omitempty"`
+	DoctypeID    string          `json:"doctype_id,omitempty"`
+	Confidential bool            `json:"confidential,omitempty"`
+	Channel      domain.Channel  `json:"channel,omitempty"`
+	Copies       []domain.Copy   `json:"copies,omitempty"`
+}
+
+// Upload is a document that arrives with a request; its content is stored
+// as a blob before the command that references it is proposed.
+type Upload struct {
+	Name string
+	Role domain.DocRole
+	Body io.Reader
+}
+
+func validDate(s string) bool {
+	_, err := time.Parse(domain.DateLayout, s)
+	return err == nil
+}
+
+func (s *Service) calendar(t *domain.Tenant) workdays.Calendar {
+	return workdays.Calendar{AlsaceMoselle: t.AlsaceMoselle}
+}
+
+// DueDate computes the due date of a letter of this doctype arriving then.
+func (s *Service) DueDate(t *domain.Tenant, d *domain.Doctype, arrival string) string {
+	if d == nil || d.DelayDays <= 0 {
+		return ""
+	}
+	at, err := time.Parse(domain.DateLayout, arrival)
+	if err != nil {
+		return ""
+	}
+	return s.calendar(t).AddWorkingDays(at, d.DelayDays).Format(domain.DateLayout)
+}
+
+// checkRouting validates the fields shared by registration and qualification.
+func (s *Service) checkRouting(ctx context.Context, a *Actor, errs FieldErrors, entityID, assigneeID, doctypeID, recipientID string, copies []domain.Copy) *domain.Doctype {
+	r := s.reader()
+	t := a.TenantID()
+	if entityID != "" {
+		if _, err := r.Entity(ctx, t, entityID); err != nil {
+			errs["entity_id"] = "entité inconnue"
+		}
+	}
+	if assigneeID != "" {
+		if u, err := r.User(ctx, t, assigneeID); err != nil || u.Disabled {
+			errs["assignee_id"] = "destinataire inconnu ou désactivé"
+		}
+	}
+	if recipientID != "" {
+		if _, err := r.Contact(ctx, t, recipientID); err != nil {
+			errs["recipient_id"] = "contact inconnu"
+		}
+	}
+	var dt *domain.Doctype
+	if doctypeID != "" {
+		d, err := r.Doctype(ctx, t, doctypeID)
+		if err != nil {
+			errs["doctype_id"] = "type de courrier inconnu"
+		}
+		dt = d
+	}
+	if len(copies) > 100 {
+		errs["copies"] = "100 copies au plus"
+	}
+	for _, c := range copies {
+		switch c.Kind {
+		case "user":
+			if _, err := r.User(ctx, t, c.Ref); err != nil {
+				errs["copies"] = "utilisateur en copie inconnu"
+			}
+		case "entity":
+			if _, err := r.Entity(ctx, t, c.Ref); err != nil {
+				errs["copies"] = "entité en copie inconnue"
+			}
+		default:
+			errs["copies"] = "une copie est un utilisateur (user) ou une entité (entity)"
+		}
+	}
+	return dt
+}
+
+// RegisterLetter validates, stamps (id, registration number, due date) and
+// registers a letter with its documents.
+func (s *Service) RegisterLetter(ctx context.Context, a *Actor, in RegisterInput, uploads ...Upload) (*domain.Letter, error) {
+	if err := canWrite(a); err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	errs := FieldErrors{}
+	if !in.Category.Valid() {
+		errs["category"] = "incoming, outgoing ou internal"
+	}
+	in.Subject = strings.TrimSpace(in.Subject)
+	checkLen(errs, "subject", in.Subject, 500, true)
+	checkLen(errs, "body", in.Body, 1<<20, false)
+	if in.LetterDate != "" && !validDate(in.LetterDate) {
+		errs["letter_date"] = "date invalide (AAAA-MM-JJ)"
+	}
+	if in.ArrivalDate == "" {
+		in.ArrivalDate = now.In(domain.Paris).Format(domain.DateLayout)
+	} else if !validDate(in.ArrivalDate) {
+		errs["arrival_date"] = "date invalide (AAAA-MM-JJ)"
+	}
+	if in.Priority == "" {
+		in.Priority = domain.PriorityNormal
+	}
+	if !in.Priority.Valid() {
+		errs["priority"] = "low, normal, high ou urgent"
+	}
+	if in.Channel == "" {
+		in.Channel = domain.ChannelPaper
+	}
+	if !in.Channel.Valid() {
+		errs["channel"] = "paper, email ou web"
+	}
+	dt := s.checkRouting(ctx, a, errs, in.EntityID, in.AssigneeID, in.DoctypeID, in.RecipientID, in.Copies)
+	p := LetterRegister{
+		ID: NewID(), Category: string(in.Category), Subject: in.Subject, Body: in.Body, LetterDate: in.LetterDate,
+		ArrivalDate: in.ArrivalDate, Priority: string(in.Priority), RecipientID: in.RecipientID, EntityID: in.EntityID,
+		AssigneeID: in.AssigneeID, DoctypeID: in.DoctypeID, Confidential: in.Confidential, Channel: string(in.Channel),
+		Status: string(domain.StatusNew), Copies: []CopyPayload{},
+	}
+	for _, c := range in.Copies {
+		p.Copies = append(p.Copies, CopyPayload{Kind: c.Kind, Ref: c.Ref})
+	}
+	if in.EntityID != "" || in.AssigneeID != "" {
+		p.Status = string(domain.StatusInProgress)
+	}
+	if in.Sender != nil {
+		if err := s.resolveSender(ctx, a, in.Sender, &p, errs); err != nil {
+			return nil, err
+		}
+	}
+	if err := errs.orNil(); err != nil {
+		return nil, err
+	}
+	p.DueDate = s.DueDate(a.Tenant, dt, in.ArrivalDate)
+	for _, u := range uploads {
+		d, err := s.storeUpload(u, "")
+		if err != nil {
+			return nil, err
+		}
+		p.Documents = append(p.Documents, *d)
+	}
+	// Numbers are per registration year, in Paris time.
+	p.Year = now.In(domain.Paris).Year()
+	s.regMu.Lock()
+	defer s.regMu.Unlock()
+	for attempt := 0; ; attempt++ {
+		last, err := s.reader().LastNum(ctx, a.TenantID(), in.Category, p.Year)
+		if err != nil {
+			return nil, fmt.Errorf("stamp number: %w", err)
+		}
+		p.Num = last + 1
+		p.Number = fmt.Sprintf("%04d/%s/%06d", p.Year, in.Category.Code(), p.Num)
+		v, err := s.propose(ctx, KindLetterRegister, a.TenantID(), a.ID(), p)
+		if errors.Is(err, errNumberTaken) && attempt < 5 {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("register letter %s: %w", p.Number, err)
+		}
+		l := v.(*domain.Letter)
+		s.log.Info("letter registered", "tenant", a.TenantID(), "letter", l.Number, "id", l.ID, "actor", a.User.Login)
+		return l, nil
+	}
+}
+
+func (s *Service) resolveSender(ctx context.Context, a *Actor, in *ContactInput, p *LetterRegister, errs FieldErrors) error {
+	r := s.reader()
+	if in.ID != "" {
+		if _, err := r.Contact(ctx, a.TenantID(), in.ID); err != nil {
+			errs["sender.id"] = "contact inconnu"
+		}
+		p.SenderID = in.ID
+		return nil
+	}
+	if in.Email != "" {
+		c, err := r.ContactByEmail(ctx, a.TenantID(), in.Email)
+		if err == nil {
+			p.SenderID = c.ID
+			return nil
+		}
+		if !isNotFound(err) {
+			return err
+		}
+	}
+	p.NewSender = in.payload("sender.", errs)
+	return nil
+}
+
+// storeUpload puts an upload's content in the blob store and returns the
+// attach payload that references it.
+func (s *Service) storeUpload(u Upload, letterID string) (*LetterAttach, error) {
+	name := safeName(u.Name)
+	if name == "" {
+		return nil, FieldErrors{"file": "nom de fichier manquant"}
+	}
+	if u.Role == "" {
+		u.Role = domain.DocAttachment
+	}
+	if !u.Role.Valid() {
+		return nil, FieldErrors{"role": "main, attachment ou draft"}
+	}
+	br := bufio.NewReaderSize(u.Body, 512)
+	head, _ := br.Peek(512)
+	sum, size, err := s.Blobs.Put(br, s.MaxUpload)
+	if errors.Is(err, blob.ErrTooLarge) {
+		return nil, fmt.Errorf("%w: %s dépasse la taille maximale de %d Mo", ErrTooLarge, name, s.MaxUpload>>20)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &LetterAttach{LetterID: letterID, DocumentID: NewID(), NewDoc: true, Role: string(u.Role), Name: name, SHA256: sum, Size: size, MIME: sniff(name, head)}, nil
+}
+
+// ErrTooLarge is returned for an upload over the configured limit.
+var ErrTooLarge = errors.New("document trop volumineux")
+
+// safeName keeps a file name that is safe on every file system and in a URL
+// path segment: no directories, no control characters.
+func safeName(n string) string {
+	n = strings.ReplaceAll(n, "\\", "/")
+	n = path.Base(n)
+	if n == "." || n == "/" || n == ".." {
+		return ""
+	}
+	n = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || strings.ContainsRune(`/:*?"<>|`, r) {
+			return '_'
+		}
+		return r
+	}, n)
+	for utf8.RuneCountInString(n) > 200 {
+		_, size := utf8.DecodeLastRuneInString(n)
+		n = n[:len(n)-size]
+	}
+	return strings.TrimSpace(n)
+}
+
+func sniff(name string, head []byte) string {
+	if t := mime.TypeByExtension(strings.ToLower(path.Ext(name))); t != "" {
+		return t
+	}
+	return http.DetectContentType(head)
+}
+
+// letterToAct reads a letter in the actor's perimeter and checks that they
+// may act on it: not read-only, and admin, mail room, assignee or member of
+// the letter's entity. A letter outside the perimeter is "not found".
+func (s *Service) letterToAct(ctx context.Context, a *Actor, id string) (*domain.Letter, error) {
+	l, err := s.reader().Letter(ctx, a.Perimeter, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := canWrite(a); err != nil {
+		return nil, err
+	}
+	switch {
+	case a.Role() == domain.RoleAdmin, a.Role() == domain.RoleMailroom, l.AssigneeID == a.ID(), a.InEntity(l.EntityID):
+		return l, nil
+	}
+	return nil, fmt.Errorf("%w: vous n'êtes ni destinataire ni membre de l'entité de ce courrier", ErrForbidden)
+}
+
+// Qualify completes or corrects a letter's metadata (mail room, admin, or
+// the assignee).
+func (s *Service) Qualify(ctx context.Context, a *Actor, id string, in RegisterInput) (*domain.Letter, error) {
+	l, err := s.letterToAct(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	errs := FieldErrors{}
+	in.Subject = strings.TrimSpace(in.Subject)
+	checkLen(errs, "subject", in.Subject, 500, true)
+	checkLen(errs, "body", in.Body, 1<<20, false)
+	if in.LetterDate != "" && !validDate(in.LetterDate) {
+		errs["letter_date"] = "date invalide (AAAA-MM-JJ)"
+	}
+	if in.Priority == "" {
+		in.Priority = l.Priority
+	}
+	if !in.Priority.Valid() {
+		errs["priority"] = "low, normal, high ou urgent"
+	}
+	dt := s.checkRouting(ctx, a, errs, in.EntityID, in.AssigneeID, in.DoctypeID, in.RecipientID, in.Copies)
+	p := LetterQualify{LetterID: l.ID, Subject: in.Subject, Body: in.Body, LetterDate: in.LetterDate, Priority: string(in.Priority),
+		SenderID: l.SenderID, RecipientID: in.RecipientID, EntityID: in.EntityID, AssigneeID: in.AssigneeID, DoctypeID: in.DoctypeID,
+		DueDate: l.DueDate, Confidential: in.Confidential, Copies: []CopyPayload{}}
+	for _, c := range in.Copies {
+		p.Copies = append(p.Copies, CopyPayload{Kind: c.Kind, Ref: c.Ref})
+	}
+	if in.Sender != nil && in.Sender.ID != "" {
+		if _, err := s.reader().Contact(ctx, a.TenantID(), in.Sender.ID); err != nil {
+			errs["sender.id"] = "contact inconnu"
+		}
+		p.SenderID = in.Sender.ID
+	}
+	if err := errs.orNil(); err != nil {
+		return nil, err
+	}
+	if in.DoctypeID != l.DoctypeID {
+		p.DueDate = s.DueDate(a.Tenant, dt, l.ArrivalDate)
+	}
+	v, err := s.propose(ctx, KindLetterQualify, a.TenantID(), a.ID(), p)
+	if err != nil {
+		return nil, err
+	}
+	return v.(*domain.Letter), nil
+}
+
+// RedirectInput sends a letter to another entity and/or user.
+type RedirectInput struct {
+	EntityID   string `json:"entity_id,omitempty"`
+	AssigneeID string `json:"assignee_id,omitempty"`
+	Note       string `json:"note,omitempty"`
+}
+
+func (s *Service) Redirect(ctx context.Context, a *Actor, id string, in RedirectInput) (*domain.Letter, error) {
+	l, err := s.letterToAct(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	if l.Status == domain.StatusClosed {
+		return nil, fmt.Errorf("%w: le courrier %s est clos", ErrConflict, l.Number)
+	}
+	errs := FieldErrors{}
+	if in.EntityID == "" && in.AssigneeID == "" {
+		errs["entity_id"] = "choisissez une entité ou un destinataire"
+	}
+	checkLen(errs, "note", in.Note, 10000, false)
+	s.checkRouting(ctx, a, errs, in.EntityID, in.AssigneeID, "", "", nil)
+	if err := errs.orNil(); err != nil {
+		return nil, err
+	}
+	v, err := s.propose(ctx, KindLetterRedirect, a.TenantID(), a.ID(), LetterRedirect{LetterID: l.ID, EntityID: in.EntityID, AssigneeID: in.AssigneeID, NoteID: NewID(), Note: strings.TrimSpace(in.Note)})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*domain.Letter), nil
+}
+
+// NoteInput annotates a letter; Entities restricts who may read the note.
+type NoteInput struct {
+	Text     string   `json:"text"`
+	Entities []string `json:"entities,omitempty"`
+}
+
+// AddNote is allowed to anyone who sees the letter and may write: copies too.
+func (s *Service) AddNote(ctx context.Context, a *Actor, id string, in NoteInput) (*domain.Note, error) {
+	l, err := s.reader().Letter(ctx, a.Perimeter, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := canWrite(a); err != nil {
+		return nil, err
+	}
+	errs := FieldErrors{}
+	in.Text = strings.TrimSpace(in.Text)
+	checkLen(errs, "text", in.Text, 10000, true)
+	for _, e := range in.Entities {
+		if _, err := s.reader().Entity(ctx, a.TenantID(), e); err != nil {
+			errs["entities"] = "entité inconnue"
+		}
+	}
+	if err := errs.orNil(); err != nil {
+		return nil, err
+	}
+	v, err := s.propose(ctx, KindLetterNote, a.TenantID(), a.ID(), LetterNote{LetterID: l.ID, NoteID: NewID(), Text: in.Text, Entities: in.Entities})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*domain.Note), nil
+}
+
+// Attach adds a document to a letter, or a new version of one of its
+// documents when documentID is set.
+func (s *Service) Attach(ctx context.Context, a *Actor, id, documentID string, u Upload) (*domain.Document, error) {
+	l, err := s.letterToAct(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	var existing *domain.Document
+	if documentID != "" {
+		existing, err = s.reader().Document(ctx, a.TenantID(), documentID)
+		if err != nil || existing.LetterID != l.ID {
+			return nil, fmt.Errorf("document %s: %w", documentID, ErrNotFound)
+		}
+		u.Name, u.Role = existing.Name, existing.Role
+	}
+	p, err := s.storeUpload(u, l.ID)
+	if err != nil {
+		return nil, err
+	}
+	if existing != nil {
+		p.DocumentID, p.NewDoc = existing.ID, false
+	}
+	v, err := s.propose(ctx, KindLetterAttach, a.TenantID(), a.ID(), p)
+	if err != nil {
+		return nil, err
+	}
+	return v.(*domain.Document), nil
+}
+
+// OpenDocument returns a document's version content for a reader who sees
+// its letter (version 0: the latest).
+func (s *Service) OpenDocument(ctx context.Context, a *Actor, documentID string, version int) (*domain.Document, *domain.Version, io.ReadSeekCloser, error) {
+	d, err := s.reader().Document(ctx, a.TenantID(), documentID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if _, err := s.reader().Letter(ctx, a.Perimeter, d.LetterID); err != nil {
+		return nil, nil, nil, fmt.Errorf("document %s: %w", documentID, ErrNotFound)
+	}
+	v := &d.Versions[len(d.Versions)-1]
+	if version > 0 {
+		if version > len(d.Versions) {
+			return nil, nil, nil, fmt.Errorf("version %d: %w", version, ErrNotFound)
+		}
+		v = &d.Versions[version-1]
+	}
+	f, err := s.Blobs.Open(v.SHA256)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("open document %s v%d: %w", d.ID, v.Version, err)
+	}
+	return d, v, f, nil
+}
+
+// Link links two letters the actor sees.
+func (s *Service) Link(ctx context.Context, a *Actor, id, otherID string) error {
+	l, err := s.letterToAct(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	other, err := s.reader().Letter(ctx, a.Perimeter, otherID)
+	if err != nil {
+		return err
+	}
+	if l.ID == other.ID {
+		return FieldErrors{"other_id": "un courrier ne peut pas être lié à lui-même"}
+	}
+	_, err = s.propose(ctx, KindLetterLink, a.TenantID(), a.ID(), LetterLink{LetterID: l.ID, OtherID: other.ID})
+	return err
+}
+
+// Close closes a letter, with an optional closing note.
+func (s *Service) Close(ctx context.Context, a *Actor, id, note string) (*domain.Letter, error) {
+	l, err := s.letterToAct(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	if l.Status == domain.StatusClosed {
+		return nil, fmt.Errorf("%w: le courrier %s est déjà clos", ErrConflict, l.Number)
+	}
+	if utf8.RuneCountInString(note) > 10000 {
+		return nil, FieldErrors{"note": "10000 caractères au plus"}
+	}
+	v, err := s.propose(ctx, KindLetterClose, a.TenantID(), a.ID(), LetterClose{LetterID: l.ID, NoteID: NewID(), Note: strings.TrimSpace(note)})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*domain.Letter), nil
+}
+
+// Reopen reopens a closed letter (admin, mail room, assignee, entity).
+func (s *Service) Reopen(ctx context.Context, a *Actor, id, note string) (*domain.Letter, error) {
+	l, err := s.letterToAct(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	if l.Status != domain.StatusClosed {
+		return nil, fmt.Errorf("%w: le courrier %s n'est pas clos", ErrConflict, l.Number)
+	}
+	if utf8.RuneCountInString(note) > 10000 {
+		return nil, FieldErrors{"note": "10000 caractères au plus"}
+	}
+	v, err := s.propose(ctx, KindLetterReopen, a.TenantID(), a.ID(), LetterReopen{LetterID: l.ID, NoteID: NewID(), Note: strings.TrimSpace(note)})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*domain.Letter), nil
+}
+
+// LetterView is everything the letter page shows.
+type LetterView struct {
+	Letter    *domain.Letter        `json:"letter"`
+	Documents []domain.Document     `json:"documents"`
+	Notes     []domain.Note         `json:"notes"`
+	Links     []domain.Link         `json:"links"`
+	History   []domain.HistoryEntry `json:"history"`
+	Overdue   bool                  `json:"overdue"`
+}
+
+func (s *Service) Letter(ctx context.Context, a *Actor, id string) (*domain.Letter, error) {
+	return s.reader().Letter(ctx, a.Perimeter, id)
+}
+
+func (s *Service) LetterByNumber(ctx context.Context, a *Actor, number string) (*domain.Letter, error) {
+	return s.reader().LetterByNumber(ctx, a.Perimeter, number)
+}
+
+func (s *Service) View(ctx context.Context, a *Actor, id string) (*LetterView, error) {
+	r := s.reader()
+	l, err := r.Letter(ctx, a.Perimeter, id)
+	if err != nil {
+		return nil, err
+	}
+	v := &LetterView{Letter: l, Overdue: l.Overdue(s.today().Format(domain.DateLayout))}
+	if v.Documents, err = r.Documents(ctx, l.ID); err != nil {
+		return nil, err
+	}
+	if v.Notes, err = r.Notes(ctx, l.ID, a.Perimeter.Entities, a.IsAdmin()); err != nil {
+		return nil, err
+	}
+	if v.Links, err = r.Links(ctx, a.Perimeter, l.ID); err != nil {
+		return nil, err
+	}
+	if v.History, err = r.History(ctx, a.TenantID(), l.ID, 1000, 0); err != nil {
+		return nil, err
+	}
+	if !a.IsAdmin() {
+		// The history of a restricted note must not carry its text to
+		// those who may not read it; summaries already omit it.
+		for i := range v.History {
+			v.History[i].Payload = ""
+		}
+	}
+	return v, nil
+}
+
+// Letters lists the letters of the actor's perimeter matching the filter.
+func (s *Service) Letters(ctx context.Context, a *Actor, f store.LetterFilter) ([]domain.Letter, int, error) {
+	f.Today = s.today().Format(domain.DateLayout)
+	if !store.ValidSort(f.Sort) {
+		return nil, 0, FieldErrors{"sort": "tri inconnu"}
+	}
+	if f.Limit > 500 {
+		f.Limit = 500
+	}
+	return s.reader().Letters(ctx, a.Perimeter, f)
+}
+
+// TenantHistory lists a tenant's history (admin only).
+func (s *Service) TenantHistory(ctx context.Context, a *Actor, limit, offset int) ([]domain.HistoryEntry, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	return s.reader().History(ctx, a.TenantID(), "", limit, offset)
+}

@@ -1,0 +1,337 @@
+package appliance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"missive/appliance/domain"
+	"missive/appliance/store"
+)
+
+var (
+	loginRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+	codeRe  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$`)
+)
+
+func checkLen(errs FieldErrors, field, v string, max int, required bool) {
+	switch {
+	case required && strings.TrimSpace(v) == "":
+		errs[field] = "obligatoire"
+	case utf8.RuneCountInString(v) > max:
+		errs[field] = fmt.Sprintf("%d caractères au plus", max)
+	case !utf8.ValidString(v):
+		errs[field] = "texte invalide (UTF-8 attendu)"
+	}
+}
+
+func checkEmail(errs FieldErrors, field, v string) {
+	if v == "" {
+		return
+	}
+	a, err := mail.ParseAddress(v)
+	if err != nil || a.Address != v {
+		errs[field] = "adresse e-mail invalide"
+	}
+}
+
+// EntityInput creates an entity.
+type EntityInput struct {
+	ParentID string `json:"parent_id,omitempty"`
+	Code     string `json:"code"`
+	Name     string `json:"name"`
+	Email    string `json:"email,omitempty"`
+}
+
+func (s *Service) CreateEntity(ctx context.Context, a *Actor, in EntityInput) (*domain.Entity, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	errs := FieldErrors{}
+	if !codeRe.MatchString(in.Code) {
+		errs["code"] = "lettres, chiffres, - et _ (32 au plus)"
+	}
+	checkLen(errs, "name", in.Name, 200, true)
+	checkEmail(errs, "email", in.Email)
+	if in.ParentID != "" {
+		if _, err := s.reader().Entity(ctx, a.TenantID(), in.ParentID); err != nil {
+			errs["parent_id"] = "entité parente inconnue"
+		}
+	}
+	if err := errs.orNil(); err != nil {
+		return nil, err
+	}
+	v, err := s.propose(ctx, KindEntityCreate, a.TenantID(), a.ID(), EntityCreate{ID: NewID(), ParentID: in.ParentID, Code: in.Code, Name: strings.TrimSpace(in.Name), Email: in.Email})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*domain.Entity), nil
+}
+
+func (s *Service) Entities(ctx context.Context, a *Actor) ([]domain.Entity, error) {
+	return s.reader().Entities(ctx, a.TenantID())
+}
+
+// UserInput creates or updates a user. Password is only for creation.
+type UserInput struct {
+	Login    string              `json:"login"`
+	Name     string              `json:"name"`
+	Email    string              `json:"email,omitempty"`
+	Role     domain.Role         `json:"role"`
+	Password string              `json:"password,omitempty"`
+	Disabled bool                `json:"disabled,omitempty"`
+	Entities []domain.Membership `json:"entities"`
+}
+
+func (s *Service) checkUser(ctx context.Context, a *Actor, in *UserInput, creating bool) ([]MembershipPayload, error) {
+	errs := FieldErrors{}
+	if creating && !loginRe.MatchString(in.Login) {
+		errs["login"] = "minuscules, chiffres, . _ - (64 au plus)"
+	}
+	checkLen(errs, "name", in.Name, 200, true)
+	checkEmail(errs, "email", in.Email)
+	if !in.Role.Valid() {
+		errs["role"] = "rôle inconnu (admin, mailroom, agent, elected)"
+	}
+	if creating {
+		if err := checkPassword(in.Password); err != nil {
+			errs["password"] = err.Error()
+		}
+	}
+	ms := make([]MembershipPayload, 0, len(in.Entities))
+	for _, m := range in.Entities {
+		if _, err := s.reader().Entity(ctx, a.TenantID(), m.EntityID); err != nil {
+			errs["entities"] = "entité inconnue: " + m.EntityID
+		}
+		ms = append(ms, MembershipPayload{EntityID: m.EntityID, Manager: m.Manager})
+	}
+	return ms, errs.orNil()
+}
+
+func checkPassword(pw string) error {
+	if utf8.RuneCountInString(pw) < 10 {
+		return errors.New("10 caractères au moins")
+	}
+	if len(pw) > 1024 {
+		return errors.New("1024 octets au plus")
+	}
+	return nil
+}
+
+func (s *Service) CreateUser(ctx context.Context, a *Actor, in UserInput) (*domain.User, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	ms, err := s.checkUser(ctx, a, &in, true)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.propose(ctx, KindUserCreate, a.TenantID(), a.ID(), UserCreate{
+		ID: NewID(), Login: in.Login, Name: strings.TrimSpace(in.Name), Email: in.Email, Role: string(in.Role),
+		PasswordHash: HashPassword(in.Password), Entities: ms,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*domain.User), nil
+}
+
+func (s *Service) UpdateUser(ctx context.Context, a *Actor, userID string, in UserInput) (*domain.User, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	if _, err := s.reader().User(ctx, a.TenantID(), userID); err != nil {
+		return nil, err
+	}
+	ms, err := s.checkUser(ctx, a, &in, false)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.propose(ctx, KindUserUpdate, a.TenantID(), a.ID(), UserUpdate{
+		UserID: userID, Name: strings.TrimSpace(in.Name), Email: in.Email, Role: string(in.Role), Disabled: in.Disabled, Entities: ms,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*domain.User), nil
+}
+
+// SetPassword changes a password: an admin for anyone, a user for themself.
+func (s *Service) SetPassword(ctx context.Context, a *Actor, userID, password string) error {
+	if userID != a.ID() {
+		if err := requireAdmin(a); err != nil {
+			return err
+		}
+	}
+	if err := checkPassword(password); err != nil {
+		return FieldErrors{"password": err.Error()}
+	}
+	if _, err := s.reader().User(ctx, a.TenantID(), userID); err != nil {
+		return err
+	}
+	_, err := s.propose(ctx, KindUserPassword, a.TenantID(), a.ID(), UserPassword{UserID: userID, PasswordHash: HashPassword(password)})
+	return err
+}
+
+func (s *Service) Users(ctx context.Context, a *Actor) ([]domain.User, error) {
+	return s.reader().Users(ctx, a.TenantID())
+}
+
+func (s *Service) UserByLogin(ctx context.Context, a *Actor, login string) (*domain.User, error) {
+	return s.reader().UserByLogin(ctx, a.TenantID(), login)
+}
+
+// CreateToken makes an API token for a user (an admin for anyone, a user for
+// themself) and returns it; it cannot be read again.
+func (s *Service) CreateToken(ctx context.Context, a *Actor, userID, name string) (string, error) {
+	if userID != a.ID() {
+		if err := requireAdmin(a); err != nil {
+			return "", err
+		}
+	}
+	if _, err := s.reader().User(ctx, a.TenantID(), userID); err != nil {
+		return "", err
+	}
+	token, hash := NewToken()
+	_, err := s.propose(ctx, KindTokenCreate, a.TenantID(), a.ID(), TokenCreate{ID: NewID(), UserID: userID, Name: name, Hash: hash})
+	return token, err
+}
+
+// ContactInput creates a contact. Name is a shortcut for a person whose
+// whole name is one string, as an e-mail display name is.
+type ContactInput struct {
+	ID           string `json:"id,omitempty"`
+	Name         string `json:"name,omitempty"`
+	Kind         string `json:"kind,omitempty"`
+	Civility     string `json:"civility,omitempty"`
+	FirstName    string `json:"first_name,omitempty"`
+	LastName     string `json:"last_name,omitempty"`
+	Organization string `json:"organization,omitempty"`
+	Email        string `json:"email,omitempty"`
+	Phone        string `json:"phone,omitempty"`
+	Address      string `json:"address,omitempty"`
+	Postcode     string `json:"postcode,omitempty"`
+	City         string `json:"city,omitempty"`
+	Country      string `json:"country,omitempty"`
+}
+
+func (in *ContactInput) payload(prefix string, errs FieldErrors) *ContactCreate {
+	p := &ContactCreate{ID: NewID(), Kind: in.Kind, Civility: in.Civility, FirstName: strings.TrimSpace(in.FirstName),
+		LastName: strings.TrimSpace(in.LastName), Organization: strings.TrimSpace(in.Organization), Email: strings.TrimSpace(in.Email),
+		Phone: in.Phone, Address: in.Address, Postcode: in.Postcode, City: in.City, Country: in.Country}
+	if in.Name != "" && p.LastName == "" && p.FirstName == "" {
+		p.LastName = strings.TrimSpace(in.Name)
+	}
+	if p.Kind == "" {
+		p.Kind = string(domain.ContactPerson)
+		if p.LastName == "" && p.FirstName == "" && p.Organization != "" {
+			p.Kind = string(domain.ContactOrganization)
+		}
+	}
+	if p.Kind != string(domain.ContactPerson) && p.Kind != string(domain.ContactOrganization) {
+		errs[prefix+"kind"] = "person ou organization"
+	}
+	if p.LastName == "" && p.FirstName == "" && p.Organization == "" && p.Email == "" {
+		errs[prefix+"name"] = "un nom, une organisation ou une adresse e-mail est obligatoire"
+	}
+	for f, v := range map[string]string{"name": p.LastName, "first_name": p.FirstName, "organization": p.Organization, "address": p.Address, "city": p.City} {
+		checkLen(errs, prefix+f, v, 300, false)
+	}
+	for f, v := range map[string]string{"civility": p.Civility, "phone": p.Phone, "postcode": p.Postcode, "country": p.Country} {
+		checkLen(errs, prefix+f, v, 60, false)
+	}
+	checkEmail(errs, prefix+"email", p.Email)
+	return p
+}
+
+func canWrite(a *Actor) error {
+	if a.Role() == domain.RoleElected {
+		return fmt.Errorf("%w: accès en lecture seule", ErrForbidden)
+	}
+	return nil
+}
+
+func (s *Service) CreateContact(ctx context.Context, a *Actor, in ContactInput) (*domain.Contact, error) {
+	if err := canWrite(a); err != nil {
+		return nil, err
+	}
+	errs := FieldErrors{}
+	p := in.payload("", errs)
+	if p.Email != "" {
+		if _, err := s.reader().ContactByEmail(ctx, a.TenantID(), p.Email); err == nil {
+			errs["email"] = "un contact a déjà cette adresse"
+		}
+	}
+	if err := errs.orNil(); err != nil {
+		return nil, err
+	}
+	v, err := s.propose(ctx, KindContactCreate, a.TenantID(), a.ID(), p)
+	if err != nil {
+		return nil, err
+	}
+	return v.(*domain.Contact), nil
+}
+
+func (s *Service) Contacts(ctx context.Context, a *Actor, q string, limit, offset int) ([]domain.Contact, error) {
+	return s.reader().Contacts(ctx, a.TenantID(), q, limit, offset)
+}
+
+func (s *Service) Contact(ctx context.Context, a *Actor, id string) (*domain.Contact, error) {
+	return s.reader().Contact(ctx, a.TenantID(), id)
+}
+
+// DoctypeInput creates a doctype.
+type DoctypeInput struct {
+	Code         string      `json:"code"`
+	Label        string      `json:"label"`
+	DelayDays    int         `json:"delay_days"`
+	RemindBefore int         `json:"remind_before"`
+	RemindAfter  int         `json:"remind_after"`
+	Mode         domain.Mode `json:"mode"`
+}
+
+func (s *Service) CreateDoctype(ctx context.Context, a *Actor, in DoctypeInput) (*domain.Doctype, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	errs := FieldErrors{}
+	if !codeRe.MatchString(in.Code) {
+		errs["code"] = "lettres, chiffres, - et _ (32 au plus)"
+	}
+	checkLen(errs, "label", in.Label, 200, true)
+	if in.DelayDays < 0 || in.DelayDays > 3650 {
+		errs["delay_days"] = "entre 0 et 3650 jours ouvrés"
+	}
+	if in.RemindBefore < 0 || in.RemindBefore > 365 {
+		errs["remind_before"] = "entre 0 et 365"
+	}
+	if in.RemindAfter < 0 || in.RemindAfter > 365 {
+		errs["remind_after"] = "entre 0 et 365"
+	}
+	if in.Mode == "" {
+		in.Mode = domain.ModeNormal
+	}
+	if !in.Mode.Valid() {
+		errs["mode"] = "normal, sva ou svr"
+	}
+	if err := errs.orNil(); err != nil {
+		return nil, err
+	}
+	v, err := s.propose(ctx, KindDoctypeCreate, a.TenantID(), a.ID(), DoctypeCreate{ID: NewID(), Code: in.Code, Label: strings.TrimSpace(in.Label),
+		DelayDays: in.DelayDays, RemindBefore: in.RemindBefore, RemindAfter: in.RemindAfter, Mode: string(in.Mode)})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*domain.Doctype), nil
+}
+
+func (s *Service) Doctypes(ctx context.Context, a *Actor) ([]domain.Doctype, error) {
+	return s.reader().Doctypes(ctx, a.TenantID())
+}
+
+// isNotFound keeps call sites short.
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

@@ -1,0 +1,366 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"missive/appliance/domain"
+)
+
+// Perimeter is what a reader may see, resolved by the appliance from the
+// user's role and memberships. Every letter read takes one, so that the
+// rule lives in the query and not in each caller.
+type Perimeter struct {
+	TenantID string
+	// All: every letter of the tenant, confidential ones included (admin).
+	All bool
+	// AllOpen: every non-confidential letter of the tenant (mail room).
+	AllOpen bool
+	UserID  string
+	// Entities the user belongs to, with the sub-entities of those they manage.
+	Entities []string
+}
+
+// clause returns the SQL condition on alias l and its arguments.
+func (p Perimeter) clause() (string, []any) {
+	args := []any{p.TenantID}
+	if p.All {
+		return "l.tenant_id = ?", args
+	}
+	var open string
+	if p.AllOpen {
+		open = "l.confidential = 0"
+	} else if len(p.Entities) > 0 {
+		open = "(l.confidential = 0 AND l.entity_id IN (" + placeholders(len(p.Entities)) + "))"
+		for _, e := range p.Entities {
+			args = append(args, e)
+		}
+	} else {
+		open = "1 = 0"
+	}
+	args = append(args, p.UserID, p.UserID)
+	copyEntity := ""
+	if len(p.Entities) > 0 {
+		copyEntity = " OR (l.confidential = 0 AND c.kind = 'entity' AND c.ref IN (" + placeholders(len(p.Entities)) + "))"
+		for _, e := range p.Entities {
+			args = append(args, e)
+		}
+	}
+	return "l.tenant_id = ? AND (" + open + " OR l.assignee_id = ? OR EXISTS (SELECT 1 FROM letter_copies c WHERE c.letter_id = l.id AND ((c.kind = 'user' AND c.ref = ?)" + copyEntity + ")))", args
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+const letterCols = `l.id, l.number, l.category, l.subject, l.body, l.letter_date, l.arrival_date, l.priority,
+	l.sender_id, l.recipient_id, l.entity_id, l.assignee_id, l.doctype_id, l.due_date, l.status, l.confidential,
+	l.channel, l.created_at, l.created_by, l.updated_at, l.closed_at,
+	COALESCE(s.first_name, ''), COALESCE(s.last_name, ''), COALESCE(s.organization, ''), COALESCE(s.email, ''),
+	COALESCE(e.name, ''), COALESCE(u.name, ''), COALESCE(d.label, '')`
+
+const letterJoins = ` FROM letters l
+	LEFT JOIN contacts s ON s.id = l.sender_id
+	LEFT JOIN entities e ON e.id = l.entity_id
+	LEFT JOIN users u ON u.id = l.assignee_id
+	LEFT JOIN doctypes d ON d.id = l.doctype_id`
+
+func scanLetter(sc interface{ Scan(...any) error }) (domain.Letter, error) {
+	var l domain.Letter
+	var sender domain.Contact
+	err := sc.Scan(&l.ID, &l.Number, &l.Category, &l.Subject, &l.Body, &l.LetterDate, &l.ArrivalDate, &l.Priority,
+		&l.SenderID, &l.RecipientID, &l.EntityID, &l.AssigneeID, &l.DoctypeID, &l.DueDate, &l.Status, &l.Confidential,
+		&l.Channel, &l.CreatedAt, &l.CreatedBy, &l.UpdatedAt, &l.ClosedAt,
+		&sender.FirstName, &sender.LastName, &sender.Organization, &sender.Email,
+		&l.EntityName, &l.AssigneeName, &l.DoctypeLabel)
+	l.SenderName = sender.DisplayName()
+	return l, err
+}
+
+func (r Reader) copies(ctx context.Context, l *domain.Letter) error {
+	rows, err := r.query(ctx, `SELECT kind, ref FROM letter_copies WHERE letter_id = ? ORDER BY kind, ref`, l.ID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	l.Copies = []domain.Copy{}
+	for rows.Next() {
+		var c domain.Copy
+		if err := rows.Scan(&c.Kind, &c.Ref); err != nil {
+			return err
+		}
+		l.Copies = append(l.Copies, c)
+	}
+	return rows.Err()
+}
+
+// Letter reads one letter within the perimeter. A letter outside it is
+// ErrNotFound, like one that does not exist, so that its existence leaks not.
+func (r Reader) Letter(ctx context.Context, p Perimeter, id string) (*domain.Letter, error) {
+	where, args := p.clause()
+	args = append(args, id)
+	l, err := scanLetter(r.queryRow(ctx, `SELECT `+letterCols+letterJoins+` WHERE `+where+` AND l.id = ?`, args...))
+	if err := notFound(err, "courrier "+id); err != nil {
+		return nil, err
+	}
+	return &l, r.copies(ctx, &l)
+}
+
+// LetterByNumber reads a letter by its registration number, within the perimeter.
+func (r Reader) LetterByNumber(ctx context.Context, p Perimeter, number string) (*domain.Letter, error) {
+	where, args := p.clause()
+	args = append(args, number)
+	l, err := scanLetter(r.queryRow(ctx, `SELECT `+letterCols+letterJoins+` WHERE `+where+` AND l.number = ?`, args...))
+	if err := notFound(err, "courrier "+number); err != nil {
+		return nil, err
+	}
+	return &l, r.copies(ctx, &l)
+}
+
+// LetterFilter narrows a list of letters. Zero values mean "any".
+type LetterFilter struct {
+	Query      string // full text, Maarch style: words, "a phrase", prefix*
+	Category   domain.Category
+	Status     domain.Status
+	EntityID   string
+	DoctypeID  string
+	AssigneeID string
+	From, To   string // arrival dates, inclusive
+	Overdue    bool
+	Today      string // civil date "today" for Overdue
+	Sort       string // number, subject, sender, entity, arrival, due, priority
+	Desc       bool
+	Limit      int
+	Offset     int
+}
+
+var sortColumns = map[string]string{
+	"number":   "l.category, l.year, l.num",
+	"subject":  "l.subject",
+	"sender":   "COALESCE(s.last_name, ''), COALESCE(s.organization, '')",
+	"entity":   "COALESCE(e.name, '')",
+	"arrival":  "l.arrival_date",
+	"due":      "CASE WHEN l.due_date = '' THEN '9999' ELSE l.due_date END",
+	"priority": "CASE l.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END",
+	"":         "l.seq",
+}
+
+// ValidSort says whether a sort key is known.
+func ValidSort(s string) bool { _, ok := sortColumns[s]; return ok }
+
+// Letters lists the letters of the perimeter that match f, with the total
+// count of matches for pagination. There is no cap on results: Limit pages.
+func (r Reader) Letters(ctx context.Context, p Perimeter, f LetterFilter) ([]domain.Letter, int, error) {
+	where, args := p.clause()
+	var conds []string
+	add := func(c string, a ...any) { conds = append(conds, c); args = append(args, a...) }
+	if f.Category != "" {
+		add("l.category = ?", string(f.Category))
+	}
+	if f.Status != "" {
+		add("l.status = ?", string(f.Status))
+	}
+	if f.EntityID != "" {
+		add("l.entity_id = ?", f.EntityID)
+	}
+	if f.DoctypeID != "" {
+		add("l.doctype_id = ?", f.DoctypeID)
+	}
+	if f.AssigneeID != "" {
+		add("l.assignee_id = ?", f.AssigneeID)
+	}
+	if f.From != "" {
+		add("l.arrival_date >= ?", f.From)
+	}
+	if f.To != "" {
+		add("l.arrival_date <= ?", f.To)
+	}
+	if f.Overdue {
+		add("l.status <> 'closed' AND l.due_date <> '' AND l.due_date < ?", f.Today)
+	}
+	if strings.TrimSpace(f.Query) != "" {
+		terms := ParseQuery(f.Query)
+		if len(terms) == 0 {
+			return []domain.Letter{}, 0, nil
+		}
+		c, a := r.d.(searcher).match(terms)
+		add(c, a...)
+	}
+	for _, c := range conds {
+		where += " AND " + c
+	}
+	var total int
+	if err := r.queryRow(ctx, `SELECT COUNT(*)`+letterJoins+` WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count letters: %w", err)
+	}
+	order, ok := sortColumns[f.Sort]
+	if !ok {
+		return nil, 0, fmt.Errorf("tri %q inconnu", f.Sort)
+	}
+	dir := " ASC"
+	if f.Desc {
+		dir = " DESC"
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	args = append(args, limit, f.Offset)
+	rows, err := r.query(ctx, `SELECT `+letterCols+letterJoins+` WHERE `+where+` ORDER BY `+order+dir+`, l.seq`+dir+` LIMIT ? OFFSET ?`, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list letters: %w", err)
+	}
+	defer rows.Close()
+	out := []domain.Letter{}
+	for rows.Next() {
+		l, err := scanLetter(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, l)
+	}
+	return out, total, rows.Err()
+}
+
+// LastNum is the highest registration sequence for tenant, category and year.
+func (r Reader) LastNum(ctx context.Context, tenant string, cat domain.Category, year int) (int, error) {
+	var n int
+	err := r.queryRow(ctx, `SELECT COALESCE(MAX(num), 0) FROM letters WHERE tenant_id = ? AND category = ? AND year = ?`, tenant, string(cat), year).Scan(&n)
+	return n, err
+}
+
+// Documents lists a letter's documents with their versions, oldest first.
+func (r Reader) Documents(ctx context.Context, letterID string) ([]domain.Document, error) {
+	rows, err := r.query(ctx, `SELECT d.id, d.letter_id, d.role, d.name, d.created_at, d.created_by,
+		v.version, v.sha256, v.size, v.mime, v.created_at, v.created_by
+		FROM documents d JOIN document_versions v ON v.document_id = d.id
+		WHERE d.letter_id = ? ORDER BY d.created_at, d.id, v.version`, letterID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []domain.Document{}
+	for rows.Next() {
+		var d domain.Document
+		var v domain.Version
+		if err := rows.Scan(&d.ID, &d.LetterID, &d.Role, &d.Name, &d.CreatedAt, &d.CreatedBy,
+			&v.Version, &v.SHA256, &v.Size, &v.MIME, &v.CreatedAt, &v.CreatedBy); err != nil {
+			return nil, err
+		}
+		if n := len(out); n > 0 && out[n-1].ID == d.ID {
+			out[n-1].Versions = append(out[n-1].Versions, v)
+			continue
+		}
+		d.Versions = []domain.Version{v}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// Document reads one document of the tenant, with its versions.
+func (r Reader) Document(ctx context.Context, tenant, id string) (*domain.Document, error) {
+	var letterID string
+	err := r.queryRow(ctx, `SELECT letter_id FROM documents WHERE tenant_id = ? AND id = ?`, tenant, id).Scan(&letterID)
+	if err := notFound(err, "document "+id); err != nil {
+		return nil, err
+	}
+	docs, err := r.Documents(ctx, letterID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range docs {
+		if docs[i].ID == id {
+			return &docs[i], nil
+		}
+	}
+	return nil, fmt.Errorf("document %s: %w", id, ErrNotFound)
+}
+
+// Notes lists a letter's notes that a reader of these entities may read:
+// public notes and those restricted to one of them. all=true reads every note.
+func (r Reader) Notes(ctx context.Context, letterID string, entities []string, all bool) ([]domain.Note, error) {
+	rows, err := r.query(ctx, `SELECT n.id, n.letter_id, n.author_id, COALESCE(u.name, ''), n.text, n.created_at
+		FROM notes n LEFT JOIN users u ON u.id = n.author_id WHERE n.letter_id = ? ORDER BY n.created_at, n.id`, letterID)
+	if err != nil {
+		return nil, err
+	}
+	var notes []domain.Note
+	for rows.Next() {
+		var n domain.Note
+		if err := rows.Scan(&n.ID, &n.LetterID, &n.AuthorID, &n.Author, &n.Text, &n.CreatedAt); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		notes = append(notes, n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	allowed := map[string]bool{}
+	for _, e := range entities {
+		allowed[e] = true
+	}
+	out := []domain.Note{}
+	for _, n := range notes {
+		ents, err := r.noteEntities(ctx, n.ID)
+		if err != nil {
+			return nil, err
+		}
+		n.Entities = ents
+		ok := all || len(ents) == 0
+		for _, e := range ents {
+			ok = ok || allowed[e]
+		}
+		if ok {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+func (r Reader) noteEntities(ctx context.Context, noteID string) ([]string, error) {
+	rows, err := r.query(ctx, `SELECT entity_id FROM note_entities WHERE note_id = ? ORDER BY entity_id`, noteID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var e string
+		if err := rows.Scan(&e); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Links lists the letters linked to this one that the perimeter lets one see.
+func (r Reader) Links(ctx context.Context, p Perimeter, letterID string) ([]domain.Link, error) {
+	where, args := p.clause()
+	args = append([]any{letterID}, args...)
+	rows, err := r.query(ctx, `SELECT l.id, l.number, l.subject, k.created_at FROM letter_links k
+		JOIN letters l ON l.id = k.other_id WHERE k.letter_id = ? AND `+where+` ORDER BY k.created_at`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []domain.Link{}
+	for rows.Next() {
+		var k domain.Link
+		if err := rows.Scan(&k.LetterID, &k.Number, &k.Subject, &k.CreatedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// LinkExists says whether two letters are already linked.
+func (r Reader) LinkExists(ctx context.Context, a, b string) (bool, error) {
+	var n int
+	err := r.queryRow(ctx, `SELECT COUNT(*) FROM letter_links WHERE letter_id = ? AND other_id = ?`, a, b).Scan(&n)
+	return n > 0, err
+}

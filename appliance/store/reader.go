@@ -1,0 +1,297 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"missive/appliance/domain"
+)
+
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Reader holds the reads. The Store reads from the pool, a Tx from inside the
+// transaction, so that Apply sees its own writes.
+type Reader struct {
+	q querier
+	d dialect
+}
+
+func (r Reader) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return r.q.QueryRowContext(ctx, r.d.rebind(q), args...)
+}
+
+func (r Reader) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return r.q.QueryContext(ctx, r.d.rebind(q), args...)
+}
+
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", what, err)
+	}
+	return nil
+}
+
+// Meta reads one key of the meta table; "" when absent.
+func (r Reader) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := r.queryRow(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return v, err
+}
+
+// --- tenants -----------------------------------------------------------------
+
+func (r Reader) Tenant(ctx context.Context, id string) (*domain.Tenant, error) {
+	var t domain.Tenant
+	err := r.queryRow(ctx, `SELECT id, name, alsace_moselle, created_at FROM tenants WHERE id = ?`, id).
+		Scan(&t.ID, &t.Name, &t.AlsaceMoselle, &t.CreatedAt)
+	if err := notFound(err, "commune "+id); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+func (r Reader) Tenants(ctx context.Context) ([]domain.Tenant, error) {
+	rows, err := r.query(ctx, `SELECT id, name, alsace_moselle, created_at FROM tenants ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []domain.Tenant
+	for rows.Next() {
+		var t domain.Tenant
+		if err := rows.Scan(&t.ID, &t.Name, &t.AlsaceMoselle, &t.CreatedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// --- entities ----------------------------------------------------------------
+
+const entityCols = `id, parent_id, code, name, email, created_at`
+
+func scanEntity(sc interface{ Scan(...any) error }) (domain.Entity, error) {
+	var e domain.Entity
+	err := sc.Scan(&e.ID, &e.ParentID, &e.Code, &e.Name, &e.Email, &e.CreatedAt)
+	return e, err
+}
+
+func (r Reader) Entity(ctx context.Context, tenant, id string) (*domain.Entity, error) {
+	e, err := scanEntity(r.queryRow(ctx, `SELECT `+entityCols+` FROM entities WHERE tenant_id = ? AND id = ?`, tenant, id))
+	if err := notFound(err, "entité "+id); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+func (r Reader) EntityByCode(ctx context.Context, tenant, code string) (*domain.Entity, error) {
+	e, err := scanEntity(r.queryRow(ctx, `SELECT `+entityCols+` FROM entities WHERE tenant_id = ? AND code = ?`, tenant, code))
+	if err := notFound(err, "entité "+code); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// Entities lists the tenant's entity tree, parents before children is not
+// guaranteed: callers build the tree from ParentID.
+func (r Reader) Entities(ctx context.Context, tenant string) ([]domain.Entity, error) {
+	rows, err := r.query(ctx, `SELECT `+entityCols+` FROM entities WHERE tenant_id = ? ORDER BY name, id`, tenant)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []domain.Entity
+	for rows.Next() {
+		e, err := scanEntity(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// --- users -------------------------------------------------------------------
+
+const userCols = `id, login, name, email, role, disabled, created_at, password_hash`
+
+func scanUser(sc interface{ Scan(...any) error }) (domain.User, error) {
+	var u domain.User
+	err := sc.Scan(&u.ID, &u.Login, &u.Name, &u.Email, &u.Role, &u.Disabled, &u.CreatedAt, &u.PasswordHash)
+	return u, err
+}
+
+func (r Reader) memberships(ctx context.Context, u *domain.User) error {
+	rows, err := r.query(ctx, `SELECT entity_id, manager FROM user_entities WHERE user_id = ? ORDER BY entity_id`, u.ID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	u.Entities = []domain.Membership{}
+	for rows.Next() {
+		var m domain.Membership
+		if err := rows.Scan(&m.EntityID, &m.Manager); err != nil {
+			return err
+		}
+		u.Entities = append(u.Entities, m)
+	}
+	return rows.Err()
+}
+
+func (r Reader) User(ctx context.Context, tenant, id string) (*domain.User, error) {
+	u, err := scanUser(r.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE tenant_id = ? AND id = ?`, tenant, id))
+	if err := notFound(err, "utilisateur "+id); err != nil {
+		return nil, err
+	}
+	return &u, r.memberships(ctx, &u)
+}
+
+func (r Reader) UserByLogin(ctx context.Context, tenant, login string) (*domain.User, error) {
+	u, err := scanUser(r.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE tenant_id = ? AND login = ?`, tenant, login))
+	if err := notFound(err, "utilisateur "+login); err != nil {
+		return nil, err
+	}
+	return &u, r.memberships(ctx, &u)
+}
+
+func (r Reader) Users(ctx context.Context, tenant string) ([]domain.User, error) {
+	rows, err := r.query(ctx, `SELECT `+userCols+` FROM users WHERE tenant_id = ? ORDER BY login`, tenant)
+	if err != nil {
+		return nil, err
+	}
+	var out []domain.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if err := r.memberships(ctx, &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// TokenOwner finds the live token with this hash and returns its tenant and user.
+func (r Reader) TokenOwner(ctx context.Context, hash, now string) (tenant, userID string, err error) {
+	err = r.queryRow(ctx, `SELECT tenant_id, user_id FROM tokens WHERE hash = ? AND revoked = 0 AND (expires_at = '' OR expires_at > ?)`, hash, now).
+		Scan(&tenant, &userID)
+	return tenant, userID, notFound(err, "jeton")
+}
+
+// --- contacts ----------------------------------------------------------------
+
+const contactCols = `id, kind, civility, first_name, last_name, organization, email, phone, address, postcode, city, country, created_at`
+
+func scanContact(sc interface{ Scan(...any) error }) (domain.Contact, error) {
+	var c domain.Contact
+	err := sc.Scan(&c.ID, &c.Kind, &c.Civility, &c.FirstName, &c.LastName, &c.Organization, &c.Email, &c.Phone, &c.Address, &c.Postcode, &c.City, &c.Country, &c.CreatedAt)
+	return c, err
+}
+
+func (r Reader) Contact(ctx context.Context, tenant, id string) (*domain.Contact, error) {
+	c, err := scanContact(r.queryRow(ctx, `SELECT `+contactCols+` FROM contacts WHERE tenant_id = ? AND id = ?`, tenant, id))
+	if err := notFound(err, "contact "+id); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// ContactByEmail finds the tenant's contact for an address, case-insensitively.
+func (r Reader) ContactByEmail(ctx context.Context, tenant, email string) (*domain.Contact, error) {
+	c, err := scanContact(r.queryRow(ctx, `SELECT `+contactCols+` FROM contacts WHERE tenant_id = ? AND email_key = ?`, tenant, EmailKey(email)))
+	if err := notFound(err, "contact "+email); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// EmailKey is the form under which an address is unique in a tenant.
+func EmailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// Contacts lists contacts whose name, organisation or address starts with q
+// (accent- and case-insensitively on the folded form), for autocomplete.
+func (r Reader) Contacts(ctx context.Context, tenant, q string, limit, offset int) ([]domain.Contact, error) {
+	args := []any{tenant}
+	where := ""
+	if q = strings.TrimSpace(q); q != "" {
+		p := "%" + strings.ToLower(q) + "%"
+		where = ` AND (LOWER(last_name) LIKE ? OR LOWER(first_name) LIKE ? OR LOWER(organization) LIKE ? OR email_key LIKE ?)`
+		args = append(args, p, p, p, p)
+	}
+	if limit <= 0 {
+		limit = 50
+	}
+	args = append(args, limit, offset)
+	rows, err := r.query(ctx, `SELECT `+contactCols+` FROM contacts WHERE tenant_id = ?`+where+` ORDER BY last_name, organization, id LIMIT ? OFFSET ?`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []domain.Contact{}
+	for rows.Next() {
+		c, err := scanContact(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// --- doctypes ----------------------------------------------------------------
+
+const doctypeCols = `id, code, label, delay_days, remind_before, remind_after, mode, created_at`
+
+func scanDoctype(sc interface{ Scan(...any) error }) (domain.Doctype, error) {
+	var d domain.Doctype
+	err := sc.Scan(&d.ID, &d.Code, &d.Label, &d.DelayDays, &d.RemindBefore, &d.RemindAfter, &d.Mode, &d.CreatedAt)
+	return d, err
+}
+
+func (r Reader) Doctype(ctx context.Context, tenant, id string) (*domain.Doctype, error) {
+	d, err := scanDoctype(r.queryRow(ctx, `SELECT `+doctypeCols+` FROM doctypes WHERE tenant_id = ? AND id = ?`, tenant, id))
+	if err := notFound(err, "type de courrier "+id); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+func (r Reader) Doctypes(ctx context.Context, tenant string) ([]domain.Doctype, error) {
+	rows, err := r.query(ctx, `SELECT `+doctypeCols+` FROM doctypes WHERE tenant_id = ? ORDER BY label`, tenant)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []domain.Doctype{}
+	for rows.Next() {
+		d, err := scanDoctype(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}

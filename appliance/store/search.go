@@ -1,0 +1,125 @@
+package store
+
+import (
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Term is one element of a full-text query: a word, or a "quoted phrase",
+// optionally a prefix (trailing *), as Maarch users type them.
+type Term struct {
+	Words  []string
+	Prefix bool
+}
+
+// maxTerms bounds the work one search box can ask of the database.
+const maxTerms = 16
+
+// ParseQuery splits a search box into terms. It never fails: characters that
+// are neither letters nor digits separate words, an unclosed quote closes at
+// the end, and a lone * is dropped.
+func ParseQuery(q string) []Term {
+	var out []Term
+	rs := []rune(q)
+	for i := 0; i < len(rs) && len(out) < maxTerms; {
+		switch {
+		case rs[i] == '"':
+			j := i + 1
+			for j < len(rs) && rs[j] != '"' {
+				j++
+			}
+			t := Term{Words: words(string(rs[i+1 : min(j, len(rs))]))}
+			i = j + 1
+			if i < len(rs) && rs[i] == '*' {
+				t.Prefix = true
+				i++
+			}
+			if len(t.Words) > 0 {
+				out = append(out, t)
+			}
+		case unicode.IsSpace(rs[i]):
+			i++
+		default:
+			j := i
+			for j < len(rs) && !unicode.IsSpace(rs[j]) && rs[j] != '"' {
+				j++
+			}
+			tok := string(rs[i:j])
+			i = j
+			prefix := strings.HasSuffix(tok, "*")
+			ws := words(tok)
+			if len(ws) == 0 {
+				continue
+			}
+			// "l'urbanisme" or "2026/A/12" are phrases of their parts.
+			out = append(out, Term{Words: ws, Prefix: prefix})
+		}
+	}
+	return out
+}
+
+func words(s string) []string {
+	var out []string
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		if len(w) > 64 {
+			w = w[:64]
+		}
+		out = append(out, strings.ToLower(w))
+	}
+	return out
+}
+
+// Fold lowercases and strips diacritics: "Éloïse Œuvre" → "eloise oeuvre".
+// PostgreSQL indexes folded text so that no extension is needed.
+func Fold(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range norm.NFD.String(s) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+		case r == 'œ' || r == 'Œ':
+			b.WriteString("oe")
+		case r == 'æ' || r == 'Æ':
+			b.WriteString("ae")
+		case r == 'ß':
+			b.WriteString("ss")
+		default:
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}
+
+// searcher is the dialect's full-text half.
+type searcher interface {
+	match(terms []Term) (string, []any)
+}
+
+func (sqliteDialect) match(terms []Term) (string, []any) {
+	parts := make([]string, len(terms))
+	for i, t := range terms {
+		// Words hold only letters and digits, so quoting them is safe.
+		parts[i] = `"` + strings.Join(t.Words, " ") + `"`
+		if t.Prefix {
+			parts[i] += "*"
+		}
+	}
+	return "l.seq IN (SELECT rowid FROM letters_fts WHERE letters_fts MATCH ?)", []any{strings.Join(parts, " AND ")}
+}
+
+func (postgresDialect) match(terms []Term) (string, []any) {
+	parts := make([]string, len(terms))
+	for i, t := range terms {
+		ws := make([]string, len(t.Words))
+		for j, w := range t.Words {
+			ws[j] = Fold(w)
+		}
+		if t.Prefix {
+			ws[len(ws)-1] += ":*"
+		}
+		parts[i] = "(" + strings.Join(ws, " <-> ") + ")"
+	}
+	return "l.tsv @@ to_tsquery('french', ?)", []any{strings.Join(parts, " & ")}
+}

@@ -1,0 +1,315 @@
+package store
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// The logical snapshot format, version 1: JSON lines, dialect-free.
+//
+//	{"format":"missive-snapshot","version":1,"schema":N}
+//	{"table":"tenants","columns":["id",…]}
+//	["default","Commune",0,"2026-…"]          one line per row
+//	…
+//	{"end":true,"rows":R}
+//
+// The same stream serves raft snapshots, backups and moving a town from
+// SQLite to PostgreSQL. Derived data (the full-text index) is rebuilt on load.
+const (
+	snapshotFormat  = "missive-snapshot"
+	snapshotVersion = 1
+)
+
+// tables in foreign-key order.
+var tables = []string{
+	"meta", "tenants", "entities", "users", "user_entities", "tokens", "contacts", "doctypes",
+	"letters", "letter_copies", "documents", "document_versions", "notes", "note_entities",
+	"letter_links", "history",
+}
+
+// derived columns are rebuilt on load, never dumped.
+var derived = map[string]bool{"tsv": true}
+
+type snapHeader struct {
+	Format  string `json:"format"`
+	Version int    `json:"version"`
+	Schema  int    `json:"schema"`
+}
+
+type snapTable struct {
+	Table   string   `json:"table"`
+	Columns []string `json:"columns"`
+}
+
+type snapEnd struct {
+	End  bool  `json:"end"`
+	Rows int64 `json:"rows"`
+}
+
+// Snapshot is a consistent read view of the store, taken at one point of the
+// log, that can be streamed while later commands apply.
+type Snapshot struct {
+	ctx context.Context
+	tx  *sql.Tx
+	s   *Store
+}
+
+// BeginSnapshot pins the current state. Release it when done.
+func (s *Store) BeginSnapshot(ctx context.Context) (*Snapshot, error) {
+	tx, err := s.db.BeginTx(ctx, &sqlReadOnly)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: begin: %w", err)
+	}
+	// SQLite takes its read snapshot at the first read, not at BEGIN.
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM meta`).Scan(&n); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("snapshot: pin: %w", err)
+	}
+	return &Snapshot{ctx: ctx, tx: tx, s: s}, nil
+}
+
+func (sn *Snapshot) Release() { sn.tx.Rollback() }
+
+// Dump writes the whole store to w from one read transaction.
+func (s *Store) Dump(ctx context.Context, w io.Writer) error {
+	sn, err := s.BeginSnapshot(ctx)
+	if err != nil {
+		return err
+	}
+	defer sn.Release()
+	return sn.Stream(w)
+}
+
+// Stream streams the snapshot in the logical format.
+func (sn *Snapshot) Stream(w io.Writer) error {
+	ctx, s, tx := sn.ctx, sn.s, sn.tx
+	r := Reader{q: tx, d: s.dialect}
+	bw := bufio.NewWriterSize(w, 256<<10)
+	enc := json.NewEncoder(bw)
+	if err := enc.Encode(snapHeader{snapshotFormat, snapshotVersion, s.SchemaVersion}); err != nil {
+		return err
+	}
+	var total int64
+	for _, t := range tables {
+		rows, err := r.query(ctx, `SELECT * FROM `+t)
+		if err != nil {
+			return fmt.Errorf("snapshot: read %s: %w", t, err)
+		}
+		cols, err := rows.Columns()
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		var keep []int
+		var names []string
+		for i, c := range cols {
+			if !derived[c] {
+				keep = append(keep, i)
+				names = append(names, c)
+			}
+		}
+		if err := enc.Encode(snapTable{t, names}); err != nil {
+			rows.Close()
+			return err
+		}
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		out := make([]any, len(keep))
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return fmt.Errorf("snapshot: scan %s: %w", t, err)
+			}
+			for j, i := range keep {
+				switch v := vals[i].(type) {
+				case []byte:
+					out[j] = string(v)
+				case int32:
+					out[j] = int64(v)
+				default:
+					out[j] = v
+				}
+			}
+			if err := enc.Encode(out); err != nil {
+				rows.Close()
+				return err
+			}
+			total++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("snapshot: read %s: %w", t, err)
+		}
+	}
+	if err := enc.Encode(snapEnd{true, total}); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// Load replaces the whole content of the store with a snapshot, in one
+// transaction: a truncated or corrupt stream changes nothing.
+func (s *Store) Load(ctx context.Context, r io.Reader) error {
+	dec := json.NewDecoder(bufio.NewReaderSize(r, 256<<10))
+	dec.UseNumber()
+	var h snapHeader
+	if err := dec.Decode(&h); err != nil {
+		return fmt.Errorf("snapshot: header: %w", err)
+	}
+	if h.Format != snapshotFormat {
+		return fmt.Errorf("snapshot: not a Missive snapshot (format %q)", h.Format)
+	}
+	if h.Version != snapshotVersion {
+		return fmt.Errorf("snapshot: format version %d unknown to this binary (knows %d)", h.Version, snapshotVersion)
+	}
+	if h.Schema > s.LatestSchema() {
+		return fmt.Errorf("snapshot: %w: schema %d", ErrTooNew, h.Schema)
+	}
+	known := map[string]bool{}
+	for _, t := range tables {
+		known[t] = true
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	exec := func(q string, args ...any) error {
+		_, err := tx.ExecContext(ctx, s.dialect.rebind(q), args...)
+		return err
+	}
+	for i := len(tables) - 1; i >= 0; i-- {
+		if err := exec(`DELETE FROM ` + tables[i]); err != nil {
+			return fmt.Errorf("snapshot: clear %s: %w", tables[i], err)
+		}
+	}
+	if s.dialect.name() == "sqlite" {
+		if err := exec(`DELETE FROM letters_fts`); err != nil {
+			return err
+		}
+	}
+	var table string
+	var insert string
+	var ncols int
+	var rows int64
+	ended := false
+	for !ended {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			if errors.Is(err, io.EOF) {
+				return errors.New("snapshot: truncated (no end marker)")
+			}
+			return fmt.Errorf("snapshot: %w", err)
+		}
+		switch {
+		case len(raw) > 0 && raw[0] == '[':
+			if insert == "" {
+				return errors.New("snapshot: row before any table")
+			}
+			var vals []any
+			if err := json.Unmarshal(raw, &vals); err != nil {
+				return fmt.Errorf("snapshot: %s row: %w", table, err)
+			}
+			if len(vals) != ncols {
+				return fmt.Errorf("snapshot: %s row has %d values, want %d", table, len(vals), ncols)
+			}
+			for i, v := range vals {
+				switch x := v.(type) {
+				case json.Number:
+					n, err := x.Int64()
+					if err != nil {
+						return fmt.Errorf("snapshot: %s: %w", table, err)
+					}
+					vals[i] = n
+				case string, nil:
+				default:
+					return fmt.Errorf("snapshot: %s: unexpected value %T", table, v)
+				}
+			}
+			if err := exec(insert, vals...); err != nil {
+				return fmt.Errorf("snapshot: insert into %s: %w", table, err)
+			}
+			rows++
+		default:
+			var m map[string]json.RawMessage
+			if err := json.Unmarshal(raw, &m); err != nil {
+				return fmt.Errorf("snapshot: %w", err)
+			}
+			if _, ok := m["end"]; ok {
+				var e snapEnd
+				if err := json.Unmarshal(raw, &e); err != nil {
+					return err
+				}
+				if e.Rows != rows {
+					return fmt.Errorf("snapshot: %d rows read, end marker says %d", rows, e.Rows)
+				}
+				ended = true
+				continue
+			}
+			var t snapTable
+			if err := json.Unmarshal(raw, &t); err != nil {
+				return fmt.Errorf("snapshot: %w", err)
+			}
+			if !known[t.Table] {
+				return fmt.Errorf("snapshot: unknown table %q", t.Table)
+			}
+			for _, c := range t.Columns {
+				if !isIdent(c) {
+					return fmt.Errorf("snapshot: bad column name %q", c)
+				}
+			}
+			table, ncols = t.Table, len(t.Columns)
+			insert = `INSERT INTO ` + t.Table + ` (` + strings.Join(t.Columns, ", ") + `) VALUES (` + placeholders(ncols) + `)`
+		}
+	}
+	txr := &Tx{Reader: Reader{q: tx, d: s.dialect}, ctx: ctx, tx: tx}
+	ids, err := allLetterIDs(ctx, txr)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := txr.IndexLetter(id); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+func allLetterIDs(ctx context.Context, t *Tx) ([]string, error) {
+	rows, err := t.query(ctx, `SELECT id FROM letters ORDER BY seq`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+func isIdent(s string) bool {
+	if s == "" || len(s) > 63 {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9')) {
+			return false
+		}
+	}
+	return true
+}

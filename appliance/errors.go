@@ -47,3 +47,7 @@ func (f FieldErrors) orNil() error {
 	}
 	return f
 }
+
+// ErrUnavailable means the write could not be committed now (no leader, node
+// shutting down); the caller may retry. Cluster errors wrap it.
+var ErrUnavailable = errors.New("service momentanément indisponible")

@@ -581,3 +581,15 @@ func (s *Service) TenantHistory(ctx context.Context, a *Actor, limit, offset int
 	}
 	return s.reader().History(ctx, a.TenantID(), "", limit, offset)
 }
+
+// Document reads a document whose letter the actor sees.
+func (s *Service) Document(ctx context.Context, a *Actor, id string) (*domain.Document, error) {
+	d, err := s.reader().Document(ctx, a.TenantID(), id)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.reader().Letter(ctx, a.Perimeter, d.LetterID); err != nil {
+		return nil, fmt.Errorf("document %s: %w", id, ErrNotFound)
+	}
+	return d, nil
+}

@@ -263,7 +263,11 @@ func (w *slogWriter) Write(p []byte) (int, error) {
 		if strings.Contains(line, "[ERROR]") {
 			level = slog.LevelError
 		}
-		w.l.Log(context.Background(), level, "raft", "msg", line)
+		// hclog lines read "TIME [LEVEL]  raft: message: k=v"; keep the message.
+		if _, msg, ok := strings.Cut(line, "raft: "); ok {
+			line = msg
+		}
+		w.l.Log(context.Background(), level, line, "component", "raft")
 	}
 	return len(p), nil
 }

@@ -1,0 +1,268 @@
+// Package api owns the JSON API v1 under /api/v1/: its routes, their Bearer
+// authentication, the mapping of errors to HTTP statuses, and the OpenAPI
+// document generated from the same route table and Go types that serve it.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"missive/appliance"
+	"missive/appliance/domain"
+)
+
+// Server serves the API.
+type Server struct {
+	svc *appliance.Service
+	log *slog.Logger
+	// Ready reports whether this node takes writes (for /readyz).
+	Ready  func() bool
+	routes []route
+}
+
+// maxJSON bounds a JSON request body: letters carry their text, not files.
+const maxJSON = 2 << 20
+
+type route struct {
+	method, path, summary string
+	in, out               any // example values of the body and response types
+	status                int
+	query                 []string // documented query parameters
+	public                bool
+	h                     func(w http.ResponseWriter, r *http.Request, a *appliance.Actor) error
+}
+
+// Error is the body of every error response.
+type Error struct {
+	Error  string            `json:"error"`
+	Fields map[string]string `json:"fields,omitempty"`
+}
+
+// Page is a page of a list.
+type Page[T any] struct {
+	Items   []T `json:"items"`
+	Total   int `json:"total"`
+	Page    int `json:"page"`
+	PerPage int `json:"per_page"`
+}
+
+type NoteBody struct {
+	Note string `json:"note,omitempty"`
+}
+
+type LinkBody struct {
+	OtherID string `json:"other_id"`
+}
+
+type TokenRequest struct {
+	UserID string `json:"user_id,omitempty" doc:"Utilisateur du jeton; vous-même par défaut"`
+	Name   string `json:"name,omitempty"`
+}
+
+type TokenResponse struct {
+	Token string `json:"token"`
+}
+
+type PasswordBody struct {
+	Password string `json:"password"`
+}
+
+type Health struct {
+	Status string `json:"status"`
+}
+
+// New builds the API server.
+func New(svc *appliance.Service, log *slog.Logger) *Server {
+	s := &Server{svc: svc, log: log, Ready: func() bool { return true }}
+	listQuery := []string{"q", "category", "status", "entity", "doctype", "assignee", "from", "to", "overdue", "sort", "desc", "page", "per_page"}
+	s.routes = []route{
+		{method: "GET", path: "/api/v1/me", summary: "L'utilisateur du jeton", out: domain.User{}, h: s.me},
+		{method: "POST", path: "/api/v1/letters", summary: "Enregistrer un courrier", in: appliance.RegisterInput{}, out: domain.Letter{}, status: 201, h: s.createLetter},
+		{method: "GET", path: "/api/v1/letters", summary: "Lister et rechercher les courriers", out: Page[domain.Letter]{}, query: listQuery, h: s.listLetters},
+		{method: "GET", path: "/api/v1/letters/{id}", summary: "Un courrier, ses documents, notes, liens et historique", out: appliance.LetterView{}, h: s.getLetter},
+		{method: "GET", path: "/api/v1/letters/{id}/history", summary: "Historique d'un courrier", out: []domain.HistoryEntry{}, h: s.letterHistory},
+		{method: "POST", path: "/api/v1/letters/{id}/actions/qualify", summary: "Qualifier (compléter) un courrier", in: appliance.RegisterInput{}, out: domain.Letter{}, h: s.qualify},
+		{method: "POST", path: "/api/v1/letters/{id}/actions/redirect", summary: "Rediriger vers une entité ou un agent", in: appliance.RedirectInput{}, out: domain.Letter{}, h: s.redirect},
+		{method: "POST", path: "/api/v1/letters/{id}/actions/note", summary: "Annoter", in: appliance.NoteInput{}, out: domain.Note{}, status: 201, h: s.note},
+		{method: "POST", path: "/api/v1/letters/{id}/actions/link", summary: "Lier à un autre courrier", in: LinkBody{}, status: 204, h: s.link},
+		{method: "POST", path: "/api/v1/letters/{id}/actions/close", summary: "Clore", in: NoteBody{}, out: domain.Letter{}, h: s.close},
+		{method: "POST", path: "/api/v1/letters/{id}/actions/reopen", summary: "Rouvrir", in: NoteBody{}, out: domain.Letter{}, h: s.reopen},
+		{method: "GET", path: "/api/v1/letters/{id}/documents", summary: "Documents d'un courrier", out: []domain.Document{}, h: s.listDocuments},
+		{method: "POST", path: "/api/v1/letters/{id}/documents", summary: "Déposer un document (multipart, champ file; ou corps brut avec ?name=)", out: domain.Document{}, status: 201, query: []string{"name", "role"}, h: s.upload},
+		{method: "GET", path: "/api/v1/documents/{id}", summary: "Un document et ses versions", out: domain.Document{}, h: s.getDocument},
+		{method: "POST", path: "/api/v1/documents/{id}/versions", summary: "Déposer une nouvelle version", out: domain.Document{}, status: 201, h: s.uploadVersion},
+		{method: "GET", path: "/api/v1/documents/{id}/content", summary: "Télécharger un document (dernière version ou ?version=N)", query: []string{"version"}, h: s.download},
+		{method: "GET", path: "/api/v1/contacts", summary: "Rechercher des contacts", out: []domain.Contact{}, query: []string{"q", "page", "per_page"}, h: s.listContacts},
+		{method: "POST", path: "/api/v1/contacts", summary: "Créer un contact", in: appliance.ContactInput{}, out: domain.Contact{}, status: 201, h: s.createContact},
+		{method: "GET", path: "/api/v1/contacts/{id}", summary: "Un contact", out: domain.Contact{}, h: s.getContact},
+		{method: "GET", path: "/api/v1/entities", summary: "L'organigramme", out: []domain.Entity{}, h: s.listEntities},
+		{method: "POST", path: "/api/v1/entities", summary: "Créer une entité (admin)", in: appliance.EntityInput{}, out: domain.Entity{}, status: 201, h: s.createEntity},
+		{method: "GET", path: "/api/v1/doctypes", summary: "Types de courrier", out: []domain.Doctype{}, h: s.listDoctypes},
+		{method: "POST", path: "/api/v1/doctypes", summary: "Créer un type de courrier (admin)", in: appliance.DoctypeInput{}, out: domain.Doctype{}, status: 201, h: s.createDoctype},
+		{method: "GET", path: "/api/v1/users", summary: "Utilisateurs", out: []domain.User{}, h: s.listUsers},
+		{method: "POST", path: "/api/v1/users", summary: "Créer un utilisateur (admin)", in: appliance.UserInput{}, out: domain.User{}, status: 201, h: s.createUser},
+		{method: "PUT", path: "/api/v1/users/{id}", summary: "Modifier un utilisateur (admin)", in: appliance.UserInput{}, out: domain.User{}, h: s.updateUser},
+		{method: "POST", path: "/api/v1/users/{id}/password", summary: "Changer un mot de passe", in: PasswordBody{}, status: 204, h: s.setPassword},
+		{method: "POST", path: "/api/v1/tokens", summary: "Créer un jeton d'API", in: TokenRequest{}, out: TokenResponse{}, status: 201, h: s.createToken},
+		{method: "GET", path: "/api/v1/history", summary: "Historique de la commune (admin)", out: []domain.HistoryEntry{}, query: []string{"page", "per_page"}, h: s.tenantHistory},
+	}
+	return s
+}
+
+// Register mounts the API, the OpenAPI document and the health checks.
+func (s *Server) Register(mux *http.ServeMux) {
+	for _, rt := range s.routes {
+		mux.Handle(rt.method+" "+rt.path, s.handle(rt))
+	}
+	mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, s.OpenAPI())
+	})
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 404, Error{Error: "route inconnue: " + r.Method + " " + r.URL.Path})
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, Health{"ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !s.Ready() {
+			writeJSON(w, 503, Health{"not ready"})
+			return
+		}
+		writeJSON(w, 200, Health{"ready"})
+	})
+}
+
+func (s *Server) handle(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		a, err := s.authenticate(r)
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="missive"`)
+			writeJSON(w, 401, Error{Error: "authentification requise: en-tête Authorization: Bearer <jeton>"})
+			return
+		}
+		if err := rt.h(w, r, a); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+func (s *Server) authenticate(r *http.Request) (*appliance.Actor, error) {
+	h := r.Header.Get("Authorization")
+	token, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || token == "" {
+		return nil, appliance.ErrForbidden
+	}
+	return s.svc.AuthenticateToken(r.Context(), strings.TrimSpace(token))
+}
+
+// Status maps an error to its HTTP status; the web UI uses it too.
+func Status(err error) int {
+	var fe appliance.FieldErrors
+	switch {
+	case errors.As(err, &fe), errors.Is(err, appliance.ErrInvalid):
+		return 422
+	case errors.Is(err, appliance.ErrNotFound):
+		return 404
+	case errors.Is(err, appliance.ErrForbidden):
+		return 403
+	case errors.Is(err, appliance.ErrConflict):
+		return 409
+	case errors.Is(err, appliance.ErrTooLarge):
+		return 413
+	case errors.Is(err, errBadRequest):
+		return 400
+	case errors.Is(err, appliance.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		return 503
+	}
+	return 500
+}
+
+var errBadRequest = errors.New("requête invalide")
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := Status(err)
+	body := Error{Error: err.Error()}
+	var fe appliance.FieldErrors
+	if errors.As(err, &fe) {
+		body = Error{Error: "données invalides", Fields: fe}
+	}
+	if code >= 500 {
+		s.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		body.Error = "erreur interne; le détail est dans le journal du serveur"
+		if code == 503 {
+			body.Error = "service momentanément indisponible, réessayez"
+		}
+	}
+	writeJSON(w, code, body)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	if code == 204 || v == nil {
+		return
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+// decode reads a JSON body strictly: unknown fields and trailing data are
+// errors, as is a body over maxJSON.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	// The body is read as JSON whatever its declared type: scripts (curl -d)
+	// often send form-urlencoded by default. The API authenticates with a
+	// Bearer header only, never a cookie, so this opens no CSRF path.
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		return fmt.Errorf("%w: corps JSON attendu, reçu un formulaire multipart", errBadRequest)
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSON))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return fmt.Errorf("%w: corps JSON de plus de %d octets", appliance.ErrTooLarge, maxJSON)
+		}
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("%w: corps JSON vide", errBadRequest)
+		}
+		return fmt.Errorf("%w: JSON invalide: %v", errBadRequest, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("%w: données après l'objet JSON", errBadRequest)
+	}
+	return nil
+}
+
+// decodeOptional accepts an empty body as the zero value.
+func decodeOptional(w http.ResponseWriter, r *http.Request, v any) error {
+	if r.ContentLength == 0 {
+		return nil
+	}
+	return decode(w, r, v)
+}
+
+func pageParams(r *http.Request) (page, perPage int, err error) {
+	page, perPage = 1, 50
+	if v := r.URL.Query().Get("page"); v != "" {
+		if page, err = strconv.Atoi(v); err != nil || page < 1 {
+			return 0, 0, fmt.Errorf("%w: page doit être un entier ≥ 1", errBadRequest)
+		}
+	}
+	if v := r.URL.Query().Get("per_page"); v != "" {
+		if perPage, err = strconv.Atoi(v); err != nil || perPage < 1 || perPage > 500 {
+			return 0, 0, fmt.Errorf("%w: per_page doit être entre 1 et 500", errBadRequest)
+		}
+	}
+	return page, perPage, nil
+}

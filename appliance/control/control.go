@@ -1,0 +1,220 @@
+// Package control owns the administration socket: DATA/control.sock, a unix
+// socket only the service account can open, through which `missive user …`
+// and `missive token create` reach a running server. The same operations run
+// in-process when no server is running, so both paths share one code.
+package control
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"missive/appliance"
+	"missive/appliance/domain"
+)
+
+// SocketName is the socket's file name in the data dir.
+const SocketName = "control.sock"
+
+// Request is one administration operation.
+type Request struct {
+	Op       string   `json:"op"` // user.add, user.list, user.passwd, token.create
+	Tenant   string   `json:"tenant"`
+	Login    string   `json:"login,omitempty"`
+	Name     string   `json:"name,omitempty"`
+	Email    string   `json:"email,omitempty"`
+	Role     string   `json:"role,omitempty"`
+	Password string   `json:"password,omitempty"`
+	Entities []string `json:"entities,omitempty"` // entity codes
+	Manager  bool     `json:"manager,omitempty"`
+}
+
+// Response carries the text to print, or an error.
+type Response struct {
+	Output string `json:"output,omitempty"`
+	Error  string `json:"error,omitempty"`
+	// Code is the process exit code the CLI should use on error.
+	Code int `json:"code,omitempty"`
+}
+
+// Run performs an operation as Missive's system actor of the tenant.
+func Run(ctx context.Context, svc *appliance.Service, req Request) Response {
+	out, err := run(ctx, svc, req)
+	if err != nil {
+		code := 1
+		var fe appliance.FieldErrors
+		switch {
+		case errors.As(err, &fe), errors.Is(err, appliance.ErrInvalid):
+			code = 2
+		case errors.Is(err, appliance.ErrNotFound):
+			code = 3
+		case errors.Is(err, appliance.ErrConflict):
+			code = 4
+		}
+		return Response{Error: err.Error(), Code: code}
+	}
+	return Response{Output: out}
+}
+
+func run(ctx context.Context, svc *appliance.Service, req Request) (string, error) {
+	if req.Tenant == "" {
+		req.Tenant = "default"
+	}
+	sys, err := svc.SystemActor(ctx, req.Tenant)
+	if err != nil {
+		return "", fmt.Errorf("commune %q: %w", req.Tenant, err)
+	}
+	switch req.Op {
+	case "user.add":
+		var ms []domain.Membership
+		for _, code := range req.Entities {
+			e, err := svc.Store.Reader().EntityByCode(ctx, req.Tenant, code)
+			if err != nil {
+				return "", fmt.Errorf("entité %q: %w", code, err)
+			}
+			ms = append(ms, domain.Membership{EntityID: e.ID, Manager: req.Manager})
+		}
+		generated := req.Password == ""
+		if generated {
+			req.Password = appliance.GeneratePassword()
+		}
+		if req.Name == "" {
+			req.Name = req.Login
+		}
+		u, err := svc.CreateUser(ctx, sys, appliance.UserInput{Login: req.Login, Name: req.Name, Email: req.Email, Role: domain.Role(req.Role), Password: req.Password, Entities: ms})
+		if err != nil {
+			return "", err
+		}
+		out := fmt.Sprintf("Utilisateur %s créé (rôle %s).\n", u.Login, u.Role)
+		if generated {
+			out += "Mot de passe: " + req.Password + "\n"
+		}
+		return out, nil
+	case "user.list":
+		us, err := svc.Users(ctx, sys)
+		if err != nil {
+			return "", err
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "%-20s %-10s %-8s %s\n", "IDENTIFIANT", "RÔLE", "ÉTAT", "NOM")
+		for _, u := range us {
+			state := "actif"
+			if u.Disabled {
+				state = "désactivé"
+			}
+			fmt.Fprintf(&b, "%-20s %-10s %-8s %s\n", u.Login, u.Role, state, u.Name)
+		}
+		return b.String(), nil
+	case "user.passwd":
+		u, err := svc.UserByLogin(ctx, sys, req.Login)
+		if err != nil {
+			return "", err
+		}
+		if err := svc.SetPassword(ctx, sys, u.ID, req.Password); err != nil {
+			return "", err
+		}
+		return "Mot de passe de " + u.Login + " changé.\n", nil
+	case "token.create":
+		u, err := svc.UserByLogin(ctx, sys, req.Login)
+		if err != nil {
+			return "", err
+		}
+		tok, err := svc.CreateToken(ctx, sys, u.ID, req.Name)
+		if err != nil {
+			return "", err
+		}
+		return tok + "\n", nil
+	}
+	return "", fmt.Errorf("%w: opération %q inconnue", appliance.ErrInvalid, req.Op)
+}
+
+// Server answers requests on the control socket.
+type Server struct {
+	ln  net.Listener
+	svc *appliance.Service
+	log *slog.Logger
+}
+
+// Listen creates DATA/control.sock, readable by the owner only: whoever can
+// open it is trusted as the data dir's owner.
+func Listen(dataDir string, svc *appliance.Service, log *slog.Logger) (*Server, error) {
+	p := filepath.Join(dataDir, SocketName)
+	os.Remove(p) // a stale socket from a crash; the data dir lock is already ours
+	ln, err := net.Listen("unix", p)
+	if err != nil {
+		return nil, fmt.Errorf("listen on control socket %s: %w", p, err)
+	}
+	// The data dir is 0750 already; this closes the socket to the group too.
+	if err := os.Chmod(p, 0o600); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("protect control socket: %w", err)
+	}
+	return &Server{ln: ln, svc: svc, log: log}, nil
+}
+
+// Serve handles connections until Close.
+func (s *Server) Serve() {
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			return
+		}
+		go s.handle(c)
+	}
+}
+
+func (s *Server) handle(c net.Conn) {
+	defer c.Close()
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("control request panicked", "panic", r)
+		}
+	}()
+	c.SetDeadline(time.Now().Add(2 * time.Minute))
+	var req Request
+	if err := json.NewDecoder(bufio.NewReader(c)).Decode(&req); err != nil {
+		json.NewEncoder(c).Encode(Response{Error: "requête illisible: " + err.Error(), Code: 2})
+		return
+	}
+	resp := Run(context.Background(), s.svc, req)
+	s.log.Info("control request", "op", req.Op, "tenant", req.Tenant, "login", req.Login, "ok", resp.Error == "")
+	json.NewEncoder(c).Encode(resp)
+}
+
+func (s *Server) Close() error {
+	return s.ln.Close()
+}
+
+// ErrNoServer means no server listens on the data dir's socket.
+var ErrNoServer = errors.New("aucun serveur missive en marche sur ce dossier")
+
+// Call sends a request to the running server of dataDir.
+func Call(dataDir string, req Request) (Response, error) {
+	p := filepath.Join(dataDir, SocketName)
+	c, err := net.DialTimeout("unix", p, 2*time.Second)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) {
+			return Response{}, ErrNoServer
+		}
+		return Response{}, fmt.Errorf("connect to %s: %w", p, err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(2 * time.Minute))
+	if err := json.NewEncoder(c).Encode(req); err != nil {
+		return Response{}, err
+	}
+	var resp Response
+	if err := json.NewDecoder(c).Decode(&resp); err != nil {
+		return Response{}, fmt.Errorf("read control response: %w", err)
+	}
+	return resp, nil
+}

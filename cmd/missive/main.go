@@ -1,0 +1,153 @@
+// Command missive is the one binary of Missive: the server and the
+// administration commands. Each subcommand lives in the table below with its
+// flags and help text side by side; the help text is the reference.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+type command struct {
+	name  string // words after "missive", e.g. "user add"
+	args  string // usage after the flags
+	short string
+	long  string
+	run   func(c *cli) error
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"serve", "", "lancer le serveur Missive",
+			`Lance Missive: interface web, API JSON et (plus tard) partage WebDAV sur --listen,
+en HTTP simple sur une adresse locale quand aucun TLS n'est configuré.
+Au premier démarrage d'un dossier de données vide, crée la commune "default",
+l'entité racine, quelques types de courrier et l'utilisateur "admin", et affiche
+une seule fois son mot de passe (ou prend MISSIVE_ADMIN_PASSWORD s'il est défini).`, runServe},
+		{"user add", "", "créer un utilisateur",
+			`Crée un utilisateur dans la commune. Sans --password-stdin, un mot de passe est
+généré et affiché. Passe par le serveur en marche (socket de contrôle) ou, s'il
+est arrêté, ouvre le dossier de données directement.`, runUserAdd},
+		{"user list", "", "lister les utilisateurs", `Liste les utilisateurs de la commune.`, runUserList},
+		{"user passwd", "", "changer un mot de passe",
+			`Change le mot de passe d'un utilisateur; le nouveau est lu sur l'entrée standard
+(--password-stdin) ou généré et affiché.`, runUserPasswd},
+		{"token create", "", "créer un jeton d'API",
+			`Crée un jeton d'API pour un utilisateur et l'affiche (une seule fois). Utilisation:
+  curl -H "Authorization: Bearer $JETON" http://127.0.0.1:8080/api/v1/letters`, runTokenCreate},
+		{"history verify", "", "vérifier la chaîne d'intégrité de l'historique",
+			`Relit tout l'historique et vérifie la chaîne SHA-256 de ses entrées. Sort avec le
+code 1 et nomme la première entrée altérée si une ligne a été modifiée, insérée
+ou supprimée. Peut tourner pendant que le serveur est en marche.`, runHistoryVerify},
+		{"config describe", "", "afficher un fichier de configuration commenté",
+			`Affiche un missive.toml d'exemple: chaque clé, sa documentation et sa valeur
+par défaut.`, runConfigDescribe},
+		{"config test", "", "vérifier un fichier de configuration",
+			`Lit --config et signale toutes ses erreurs d'un coup. Code de sortie 1 s'il y en a.`, runConfigTest},
+		{"version", "", "afficher la version", `Affiche la version de Missive.`, runVersion},
+	}
+}
+
+// cli is one invocation: its flags and output streams.
+type cli struct {
+	fs     *flag.FlagSet
+	args   []string
+	stdout io.Writer
+	stderr io.Writer
+	stdin  io.Reader
+	getenv func(string) string
+	common commonFlags
+}
+
+// exitError carries a process exit code up to main.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		return 0
+	}
+	cmd, rest := find(args)
+	if cmd == nil {
+		fmt.Fprintf(stderr, "missive: commande inconnue %q\n\n", strings.Join(args, " "))
+		usage(stderr)
+		return 2
+	}
+	c := &cli{fs: flag.NewFlagSet("missive "+cmd.name, flag.ContinueOnError), stdout: stdout, stderr: stderr, stdin: stdin, getenv: getenv}
+	c.fs.SetOutput(stderr)
+	c.fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: missive %s [options] %s\n\n%s\n\nOptions:\n", cmd.name, cmd.args, cmd.long)
+		c.fs.PrintDefaults()
+	}
+	c.args = rest
+	if err := cmd.run(c); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		var ee *exitError
+		if errors.As(err, &ee) {
+			if ee.msg != "" {
+				fmt.Fprintln(stderr, "missive: "+ee.msg)
+			}
+			return ee.code
+		}
+		fmt.Fprintln(stderr, "missive: "+err.Error())
+		return 1
+	}
+	return 0
+}
+
+// find matches the longest command name at the start of args.
+func find(args []string) (*command, []string) {
+	for n := 2; n >= 1; n-- {
+		if len(args) < n {
+			continue
+		}
+		name := strings.Join(args[:n], " ")
+		for i := range commands {
+			if commands[i].name == name {
+				return &commands[i], args[n:]
+			}
+		}
+	}
+	return nil, nil
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Missive — gestion électronique du courrier des mairies.")
+	fmt.Fprintln(w, "\nUsage: missive <commande> [options]\n\nCommandes:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-16s %s\n", c.name, c.short)
+	}
+	fmt.Fprintln(w, "\n« missive <commande> -h » détaille chaque commande.")
+}
+
+// parse parses the command's flags; positional arguments are refused
+// unless the command takes some.
+func (c *cli) parse(positional bool) error {
+	if err := c.fs.Parse(c.args); err != nil {
+		return err
+	}
+	if !positional && c.fs.NArg() > 0 {
+		return &exitError{2, fmt.Sprintf("argument inattendu %q (voir missive %s -h)", c.fs.Arg(0), strings.TrimPrefix(c.fs.Name(), "missive "))}
+	}
+	return nil
+}

@@ -17,15 +17,19 @@ import (
 	"strings"
 	"time"
 
+	"missive/appliance"
+
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 )
 
-// Sentinel errors of the cluster, matched with errors.Is upward.
+// Sentinel errors of the cluster. Those a caller may retry wrap the
+// appliance's ErrUnavailable, so errors.Is works in the API layer, which
+// does not know this package.
 var (
-	ErrNotLeader = errors.New("ce nœud n'est pas le leader")
-	ErrShutdown  = errors.New("nœud arrêté")
+	ErrNotLeader = fmt.Errorf("%w: ce nœud n'est pas le leader", appliance.ErrUnavailable)
+	ErrShutdown  = fmt.Errorf("%w: nœud arrêté", appliance.ErrUnavailable)
 	ErrLocked    = errors.New("dossier de données déjà utilisé par un autre processus missive")
 )
 

@@ -36,7 +36,6 @@ type route struct {
 	in, out               any // example values of the body and response types
 	status                int
 	query                 []string // documented query parameters
-	public                bool
 	h                     func(w http.ResponseWriter, r *http.Request, a *appliance.Actor) error
 }
 

@@ -63,8 +63,9 @@ func ParseQuery(q string) []Term {
 func words(s string) []string {
 	var out []string
 	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-		if len(w) > 64 {
-			w = w[:64]
+		if r := []rune(w); len(r) > 64 {
+			// Cut on a rune boundary: PostgreSQL rejects invalid UTF-8.
+			w = string(r[:64])
 		}
 		out = append(out, strings.ToLower(w))
 	}
@@ -90,6 +91,14 @@ func Fold(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// indexText is what PostgreSQL indexes: folded words separated by spaces,
+// split exactly as ParseQuery splits a query. Left to its own parser,
+// PostgreSQL would keep "2026/A/000123" or an e-mail address as one token
+// that no query word could match.
+func indexText(s string) string {
+	return strings.Join(words(Fold(s)), " ")
 }
 
 // searcher is the dialect's full-text half.

@@ -281,7 +281,7 @@ func (t *Tx) IndexLetter(letterID string) error {
 	switch t.d.(type) {
 	case postgresDialect:
 		return t.exec(`UPDATE letters SET tsv = setweight(to_tsvector('french', ?), 'A') || to_tsvector('french', ?) || to_tsvector('french', ?) || setweight(to_tsvector('simple', ?), 'B') WHERE seq = ?`,
-			Fold(subjectText), Fold(body), Fold(noteText), Fold(senderText), seq)
+			indexText(subjectText), indexText(body), indexText(noteText), indexText(senderText), seq)
 	default:
 		if err := t.exec(`DELETE FROM letters_fts WHERE rowid = ?`, seq); err != nil {
 			return err

@@ -47,28 +47,24 @@ type applyCtx struct {
 
 type handler func(a *applyCtx) (any, error)
 
-var handlers map[Kind]handler
-
-func init() {
-	// Assigned in init because handlers refer to DecodeCommand's table.
-	handlers = map[Kind]handler{
-		KindTenantCreate:   applyTenantCreate,
-		KindEntityCreate:   applyEntityCreate,
-		KindUserCreate:     applyUserCreate,
-		KindUserUpdate:     applyUserUpdate,
-		KindUserPassword:   applyUserPassword,
-		KindTokenCreate:    applyTokenCreate,
-		KindContactCreate:  applyContactCreate,
-		KindDoctypeCreate:  applyDoctypeCreate,
-		KindLetterRegister: applyLetterRegister,
-		KindLetterQualify:  applyLetterQualify,
-		KindLetterRedirect: applyLetterRedirect,
-		KindLetterNote:     applyLetterNote,
-		KindLetterAttach:   applyLetterAttach,
-		KindLetterLink:     applyLetterLink,
-		KindLetterClose:    applyLetterClose,
-		KindLetterReopen:   applyLetterReopen,
-	}
+// handlers maps each kind to its apply function.
+var handlers = map[Kind]handler{
+	KindTenantCreate:   applyTenantCreate,
+	KindEntityCreate:   applyEntityCreate,
+	KindUserCreate:     applyUserCreate,
+	KindUserUpdate:     applyUserUpdate,
+	KindUserPassword:   applyUserPassword,
+	KindTokenCreate:    applyTokenCreate,
+	KindContactCreate:  applyContactCreate,
+	KindDoctypeCreate:  applyDoctypeCreate,
+	KindLetterRegister: applyLetterRegister,
+	KindLetterQualify:  applyLetterQualify,
+	KindLetterRedirect: applyLetterRedirect,
+	KindLetterNote:     applyLetterNote,
+	KindLetterAttach:   applyLetterAttach,
+	KindLetterLink:     applyLetterLink,
+	KindLetterClose:    applyLetterClose,
+	KindLetterReopen:   applyLetterReopen,
 }
 
 // Apply applies the raft entry at index. A corrupt entry panics: the log is

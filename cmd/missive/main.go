@@ -81,6 +81,10 @@ func main() {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 2 && args[0] == "help" && args[1] == "--markdown" {
+		markdown(stdout)
+		return 0
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)
 		return 0
@@ -94,7 +98,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	c := &cli{fs: flag.NewFlagSet("missive "+cmd.name, flag.ContinueOnError), stdout: stdout, stderr: stderr, stdin: stdin, getenv: getenv}
 	c.fs.SetOutput(stderr)
 	c.fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: missive %s [options] %s\n\n%s\n\nOptions:\n", cmd.name, cmd.args, cmd.long)
+		args := cmd.args
+		if args != "" {
+			args = " " + args
+		}
+		fmt.Fprintf(stderr, "Usage: missive %s [options]%s\n\n%s\n\nOptions:\n", cmd.name, args, cmd.long)
 		c.fs.PrintDefaults()
 	}
 	c.args = rest

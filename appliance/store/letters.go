@@ -191,7 +191,9 @@ func (r Reader) Letters(ctx context.Context, p Perimeter, f LetterFilter) ([]dom
 		where += " AND " + c
 	}
 	var total int
-	if err := r.queryRow(ctx, `SELECT COUNT(*)`+letterJoins+` WHERE `+where, args...).Scan(&total); err != nil {
+	// Filters and the perimeter use letter columns only: count without the
+	// display joins, which cost as much as the count itself on a big table.
+	if err := r.queryRow(ctx, `SELECT COUNT(*) FROM letters l WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count letters: %w", err)
 	}
 	order, ok := sortColumns[f.Sort]

@@ -26,6 +26,9 @@ func checkLen(errs FieldErrors, field, v string, max int, required bool) {
 		errs[field] = fmt.Sprintf("%d caractères au plus", max)
 	case !utf8.ValidString(v):
 		errs[field] = "texte invalide (UTF-8 attendu)"
+	case strings.ContainsRune(v, 0):
+		// PostgreSQL refuses NUL in text: refuse it on every dialect.
+		errs[field] = "texte invalide (caractère nul)"
 	}
 }
 

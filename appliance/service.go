@@ -150,7 +150,7 @@ func (s *Service) Authenticate(ctx context.Context, tenant, login, password stri
 	u, err := s.reader().UserByLogin(ctx, tenant, login)
 	if err != nil {
 		// Same work and answer whether or not the login exists.
-		CheckPassword(dummyHash, password)
+		CheckPassword(dummyHash(), password)
 		return nil, ErrForbidden
 	}
 	if !CheckPassword(u.PasswordHash, password) {
@@ -159,7 +159,9 @@ func (s *Service) Authenticate(ctx context.Context, tenant, login, password stri
 	return s.ActorFor(ctx, tenant, u.ID)
 }
 
-var dummyHash = HashPassword("missive-dummy")
+// dummyHash is computed on first use: hashing at init cost every CLI
+// command (missive version included) an argon2 run.
+var dummyHash = sync.OnceValue(func() string { return HashPassword("missive-dummy") })
 
 // AuthenticateToken resolves a Bearer token.
 func (s *Service) AuthenticateToken(ctx context.Context, token string) (*Actor, error) {

@@ -135,15 +135,16 @@ type LetterFilter struct {
 	Offset     int
 }
 
-var sortColumns = map[string]string{
-	"number":   "l.category, l.year, l.num",
-	"subject":  "l.subject",
-	"sender":   "COALESCE(s.last_name, ''), COALESCE(s.organization, '')",
-	"entity":   "COALESCE(e.name, '')",
-	"arrival":  "l.arrival_date",
-	"due":      "CASE WHEN l.due_date = '' THEN '9999' ELSE l.due_date END",
-	"priority": "CASE l.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END",
-	"":         "l.seq",
+// sortColumns lists each sort's keys; the direction applies to every one.
+var sortColumns = map[string][]string{
+	"number":   {"l.category", "l.year", "l.num"},
+	"subject":  {"l.subject"},
+	"sender":   {"COALESCE(s.last_name, '')", "COALESCE(s.organization, '')"},
+	"entity":   {"COALESCE(e.name, '')"},
+	"arrival":  {"l.arrival_date"},
+	"due":      {"CASE WHEN l.due_date = '' THEN '9999' ELSE l.due_date END"},
+	"priority": {"CASE l.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END"},
+	"":         {"l.seq"},
 }
 
 // ValidSort says whether a sort key is known.
@@ -196,7 +197,7 @@ func (r Reader) Letters(ctx context.Context, p Perimeter, f LetterFilter) ([]dom
 	if err := r.queryRow(ctx, `SELECT COUNT(*) FROM letters l WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count letters: %w", err)
 	}
-	order, ok := sortColumns[f.Sort]
+	keys, ok := sortColumns[f.Sort]
 	if !ok {
 		return nil, 0, fmt.Errorf("tri %q inconnu", f.Sort)
 	}
@@ -204,6 +205,7 @@ func (r Reader) Letters(ctx context.Context, p Perimeter, f LetterFilter) ([]dom
 	if f.Desc {
 		dir = " DESC"
 	}
+	order := strings.Join(keys, dir+", ")
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 50

@@ -77,7 +77,9 @@ func words(s string) []string {
 func Fold(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
-	for _, r := range norm.NFD.String(s) {
+	// Lowercase first: some capitals lowercase to a letter folded below
+	// ("ẞ" → "ß" → "ss"), and Fold must be idempotent.
+	for _, r := range norm.NFD.String(strings.ToLower(s)) {
 		switch {
 		case unicode.Is(unicode.Mn, r):
 		case r == 'œ' || r == 'Œ':
@@ -109,8 +111,12 @@ type searcher interface {
 func (sqliteDialect) match(terms []Term) (string, []any) {
 	parts := make([]string, len(terms))
 	for i, t := range terms {
+		ws := make([]string, len(t.Words))
+		for j, w := range t.Words {
+			ws[j] = Fold(w)
+		}
 		// Words hold only letters and digits, so quoting them is safe.
-		parts[i] = `"` + strings.Join(t.Words, " ") + `"`
+		parts[i] = `"` + strings.Join(ws, " ") + `"`
 		if t.Prefix {
 			parts[i] += "*"
 		}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -31,6 +32,8 @@ var tables = []string{
 	"meta", "tenants", "entities", "users", "user_entities", "tokens", "contacts", "doctypes",
 	"letters", "letter_copies", "documents", "document_versions", "notes", "note_entities",
 	"letter_links", "history",
+	"mail_addresses", "mail_relays", "mail_mailboxes", "mail_rules", "mail_templates", "mail_seen", "mail_outbox", "mail_notices", "mail_ack_policies",
+	"web_keys", "web_session_epochs", "web_baskets", "web_saved_searches", "web_follows", "web_submissions",
 }
 
 // derived columns are rebuilt on load, never dumped.
@@ -217,7 +220,10 @@ func (s *Store) Load(ctx context.Context, r io.Reader) error {
 				return errors.New("snapshot: row before any table")
 			}
 			var vals []any
-			if err := json.Unmarshal(raw, &vals); err != nil {
+			// UseNumber again: json.Unmarshal would read integers as float64.
+			rd := json.NewDecoder(bytes.NewReader(raw))
+			rd.UseNumber()
+			if err := rd.Decode(&vals); err != nil {
 				return fmt.Errorf("snapshot: %s row: %w", table, err)
 			}
 			if len(vals) != ncols {

@@ -280,13 +280,16 @@ func (t *Tx) IndexLetter(letterID string) error {
 	noteText := strings.Join(notes, "\n")
 	switch t.d.(type) {
 	case postgresDialect:
-		return t.exec(`UPDATE letters SET tsv = setweight(to_tsvector('french', ?), 'A') || to_tsvector('french', ?) || to_tsvector('french', ?) || setweight(to_tsvector('simple', ?), 'B') WHERE seq = ?`,
+		return t.exec(`UPDATE letters SET tsv = setweight(to_tsvector('french', ?), 'A') || to_tsvector('french', ?) || to_tsvector('french', ?) || setweight(to_tsvector('french', ?), 'B') WHERE seq = ?`,
 			indexText(subjectText), indexText(body), indexText(noteText), indexText(senderText), seq)
 	default:
 		if err := t.exec(`DELETE FROM letters_fts WHERE rowid = ?`, seq); err != nil {
 			return err
 		}
-		return t.exec(`INSERT INTO letters_fts (rowid, subject, body, notes, sender) VALUES (?, ?, ?, ?, ?)`, seq, subjectText, body, noteText, senderText)
+		// Folded like PostgreSQL's, so that "oeuvre" finds "Œuvre" here too
+		// (unicode61 strips accents but keeps ligatures).
+		return t.exec(`INSERT INTO letters_fts (rowid, subject, body, notes, sender) VALUES (?, ?, ?, ?, ?)`, seq,
+			indexText(subjectText), indexText(body), indexText(noteText), indexText(senderText))
 	}
 }
 

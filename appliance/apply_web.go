@@ -1,0 +1,219 @@
+package appliance
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"missive/appliance/domain"
+	"missive/appliance/store"
+)
+
+func init() {
+	handlers[KindWebKeyCreate] = applyWebKeyCreate
+	handlers[KindSessionsRevoke] = applySessionsRevoke
+	handlers[KindBasketsSet] = applyBasketsSet
+	handlers[KindSearchSave] = applySearchSave
+	handlers[KindSearchDelete] = applySearchDelete
+	handlers[KindLetterFollow] = applyLetterFollow
+	handlers[KindLetterUnfollow] = applyLetterUnfollow
+	handlers[KindLetterRegisterForm] = applyLetterRegisterForm
+}
+
+// FormSubmittedError means the registration form was submitted before:
+// LetterID is the letter it made.
+type FormSubmittedError struct{ LetterID string }
+
+func (e *FormSubmittedError) Error() string        { return "formulaire déjà envoyé" }
+func (e *FormSubmittedError) Is(target error) bool { return target == ErrConflict }
+
+func applyWebKeyCreate(a *applyCtx) (any, error) {
+	p, err := decode[WebKeyCreate](a)
+	if err != nil {
+		return nil, err
+	}
+	// Two nodes may propose a key at once: the first applied wins, the
+	// other proposer reads it back.
+	if _, err := a.tx.WebKey(a.ctx, a.cmd.Tenant); err == nil {
+		return nil, fmt.Errorf("%w: clé de session déjà créée", ErrConflict)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	if len(p.Secret) < 32 {
+		return nil, fmt.Errorf("%w: clé de session trop courte", ErrInvalid)
+	}
+	if err := a.tx.InsertWebKey(a.cmd.Tenant, p.Secret, a.at); err != nil {
+		return nil, err
+	}
+	a.payload = redact(WebKeyCreate{Secret: "***"})
+	a.summary = "Clé de signature des sessions web créée"
+	return nil, nil
+}
+
+func applySessionsRevoke(a *applyCtx) (any, error) {
+	p, err := decode[SessionsRevoke](a)
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.tx.User(a.ctx, a.cmd.Tenant, p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	epoch, err := a.tx.SessionEpoch(a.ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	epoch++
+	if err := a.tx.SetSessionEpoch(a.cmd.Tenant, u.ID, epoch, a.at); err != nil {
+		return nil, err
+	}
+	a.summary = "Sessions web de « " + u.Login + " » fermées"
+	return epoch, nil
+}
+
+func applyBasketsSet(a *applyCtx) (any, error) {
+	p, err := decode[BasketsSet](a)
+	if err != nil {
+		return nil, err
+	}
+	if !domain.Role(p.Role).Valid() {
+		return nil, fmt.Errorf("%w: rôle %q inconnu", ErrInvalid, p.Role)
+	}
+	rows := make([]store.BasketRow, len(p.Baskets))
+	for i, b := range p.Baskets {
+		if err := b.check(); err != nil {
+			return nil, err
+		}
+		f, err := json.Marshal(b.Filter)
+		if err != nil {
+			return nil, err
+		}
+		rows[i] = store.BasketRow{ID: b.ID, Label: b.Label, Filter: string(f), Actions: strings.Join(b.Actions, " ")}
+	}
+	if err := conflict(a.tx.ReplaceBaskets(a.cmd.Tenant, p.Role, rows, a.at), "deux bannettes ont le même identifiant"); err != nil {
+		return nil, err
+	}
+	a.summary = "Bannettes du rôle « " + p.Role + " » modifiées"
+	if len(rows) == 0 {
+		a.summary = "Bannettes par défaut rétablies pour le rôle « " + p.Role + " »"
+	}
+	return nil, nil
+}
+
+func applySearchSave(a *applyCtx) (any, error) {
+	p, err := decode[SearchSave](a)
+	if err != nil {
+		return nil, err
+	}
+	s := &store.SavedSearch{ID: p.ID, TenantID: a.cmd.Tenant, UserID: a.cmd.Actor, Name: p.Name, Query: p.Query, CreatedAt: a.at}
+	if err := a.tx.SaveSearch(s); err != nil {
+		return nil, err
+	}
+	a.summary = "Recherche « " + p.Name + " » enregistrée"
+	return s, nil
+}
+
+func applySearchDelete(a *applyCtx) (any, error) {
+	p, err := decode[SearchDelete](a)
+	if err != nil {
+		return nil, err
+	}
+	ss, err := a.tx.SavedSearches(a.ctx, a.cmd.Tenant, a.cmd.Actor)
+	if err != nil {
+		return nil, err
+	}
+	name := ""
+	for _, s := range ss {
+		if s.ID == p.ID {
+			name = s.Name
+		}
+	}
+	if name == "" {
+		return nil, fmt.Errorf("recherche %s: %w", p.ID, ErrNotFound)
+	}
+	if err := a.tx.DeleteSearch(a.cmd.Tenant, a.cmd.Actor, p.ID); err != nil {
+		return nil, err
+	}
+	a.summary = "Recherche « " + name + " » supprimée"
+	return nil, nil
+}
+
+func applyLetterFollow(a *applyCtx) (any, error) {
+	p, err := decode[LetterFollow](a)
+	if err != nil {
+		return nil, err
+	}
+	l, err := a.tx.Letter(a.ctx, store.Perimeter{TenantID: a.cmd.Tenant, All: true}, p.LetterID)
+	if err != nil {
+		return nil, err
+	}
+	if ok, err := a.tx.Following(a.ctx, a.cmd.Actor, l.ID); err != nil || ok {
+		if err == nil {
+			err = fmt.Errorf("%w: vous suivez déjà le courrier %s", ErrConflict, l.Number)
+		}
+		return nil, err
+	}
+	if err := a.tx.InsertFollow(a.cmd.Tenant, a.cmd.Actor, l.ID, a.at); err != nil {
+		return nil, err
+	}
+	// The letter's own timeline stays about the letter: a follow is the
+	// follower's business, kept in the tenant's history only.
+	a.summary = "Courrier " + l.Number + " suivi"
+	return nil, nil
+}
+
+func applyLetterUnfollow(a *applyCtx) (any, error) {
+	p, err := decode[LetterFollow](a)
+	if err != nil {
+		return nil, err
+	}
+	l, err := a.tx.Letter(a.ctx, store.Perimeter{TenantID: a.cmd.Tenant, All: true}, p.LetterID)
+	if err != nil {
+		return nil, err
+	}
+	if ok, err := a.tx.Following(a.ctx, a.cmd.Actor, l.ID); err != nil || !ok {
+		if err == nil {
+			err = fmt.Errorf("%w: vous ne suivez pas le courrier %s", ErrConflict, l.Number)
+		}
+		return nil, err
+	}
+	if err := a.tx.DeleteFollow(a.cmd.Actor, l.ID); err != nil {
+		return nil, err
+	}
+	a.summary = "Courrier " + l.Number + " n'est plus suivi"
+	return nil, nil
+}
+
+func applyLetterRegisterForm(a *applyCtx) (any, error) {
+	p, err := decode[LetterRegisterForm](a)
+	if err != nil {
+		return nil, err
+	}
+	if p.Key == "" {
+		return nil, fmt.Errorf("%w: clé de formulaire manquante", ErrInvalid)
+	}
+	// Checked here, in log order, and not only before proposing: the two
+	// submissions of a double click are proposed at once.
+	if id, err := a.tx.Submission(a.ctx, a.cmd.Tenant, p.Key); err == nil {
+		return nil, &FormSubmittedError{LetterID: id}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	sub := *a
+	cmd := *a.cmd
+	if cmd.Payload, err = json.Marshal(p.Letter); err != nil {
+		return nil, err
+	}
+	sub.cmd = &cmd
+	v, err := applyLetterRegister(&sub)
+	if err != nil {
+		return nil, err
+	}
+	l := v.(*domain.Letter)
+	if err := a.tx.InsertSubmission(a.cmd.Tenant, p.Key, l.ID, a.at); err != nil {
+		return nil, fmt.Errorf("record form %s: %w", p.Key, err)
+	}
+	a.letterID, a.summary = sub.letterID, sub.summary
+	return l, nil
+}

@@ -1,0 +1,54 @@
+package appliance
+
+// Commands of the web UI. They are registered in apply_web.go.
+const (
+	// KindWebKeyCreate stores a tenant's session signing key, once, so that
+	// every node of a cluster signs and checks the same cookies.
+	KindWebKeyCreate Kind = "web.key.create"
+	// KindSessionsRevoke ends every web session of a user (logout,
+	// password change) by moving their session epoch on.
+	KindSessionsRevoke Kind = "user.sessions.revoke"
+	KindBasketsSet     Kind = "baskets.set"
+	KindSearchSave     Kind = "search.save"
+	KindSearchDelete   Kind = "search.delete"
+	KindLetterFollow   Kind = "letter.follow"
+	KindLetterUnfollow Kind = "letter.unfollow"
+	// KindLetterRegisterForm registers a letter from the registration form
+	// and records the form's key in the same transaction, so that a form
+	// submitted twice is one letter.
+	KindLetterRegisterForm Kind = "letter.register.form"
+)
+
+// WebKeyCreate carries the key itself: every node needs it. Apply keeps it
+// out of the history entry.
+type WebKeyCreate struct {
+	Secret string `json:"secret"`
+}
+
+type SessionsRevoke struct {
+	UserID string `json:"user_id"`
+}
+
+type BasketsSet struct {
+	Role    string      `json:"role"`
+	Baskets []BasketDef `json:"baskets"`
+}
+
+type SearchSave struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Query string `json:"query"`
+}
+
+type SearchDelete struct {
+	ID string `json:"id"`
+}
+
+type LetterFollow struct {
+	LetterID string `json:"letter_id"`
+}
+
+type LetterRegisterForm struct {
+	Key    string         `json:"key"`
+	Letter LetterRegister `json:"letter"`
+}

@@ -35,6 +35,9 @@ type RegisterInput struct {
 	Confidential bool            `json:"confidential,omitempty"`
 	Channel      domain.Channel  `json:"channel,omitempty"`
 	Copies       []domain.Copy   `json:"copies,omitempty"`
+	// wrap, set by the mail intake only, proposes the stamped registration
+	// inside another command (see mail.go).
+	wrap func(*LetterRegister) (Kind, any, error)
 }
 
 // Upload is a document that arrives with a request; its content is stored
@@ -96,7 +99,13 @@ func (s *Service) checkRouting(ctx context.Context, a *Actor, errs FieldErrors, 
 	if len(copies) > 100 {
 		errs["copies"] = "100 copies au plus"
 	}
+	// A copy twice would break the copies' primary key at apply time.
+	seen := map[domain.Copy]bool{}
 	for _, c := range copies {
+		if seen[c] {
+			errs["copies"] = "copie en double"
+		}
+		seen[c] = true
 		switch c.Kind {
 		case "user":
 			if _, err := r.User(ctx, t, c.Ref); err != nil {
@@ -187,7 +196,13 @@ func (s *Service) RegisterLetter(ctx context.Context, a *Actor, in RegisterInput
 		}
 		p.Num = last + 1
 		p.Number = fmt.Sprintf("%04d/%s/%06d", p.Year, in.Category.Code(), p.Num)
-		v, err := s.propose(ctx, KindLetterRegister, a.TenantID(), a.ID(), p)
+		kind, payload := KindLetterRegister, any(p)
+		if in.wrap != nil {
+			if kind, payload, err = in.wrap(&p); err != nil {
+				return nil, err
+			}
+		}
+		v, err := s.propose(ctx, kind, a.TenantID(), a.ID(), payload)
 		if errors.Is(err, errNumberTaken) && attempt < 5 {
 			continue
 		}

@@ -36,6 +36,8 @@ type Request struct {
 	Password string   `json:"password,omitempty"`
 	Entities []string `json:"entities,omitempty"` // entity codes
 	Manager  bool     `json:"manager,omitempty"`
+	// Mail carries the mail.* operations' fields (mail.go).
+	Mail *MailRequest `json:"mail,omitempty"`
 }
 
 // Response carries the text to print, or an error.
@@ -133,6 +135,9 @@ func run(ctx context.Context, svc *appliance.Service, req Request) (string, erro
 			return "", err
 		}
 		return tok + "\n", nil
+	}
+	if strings.HasPrefix(req.Op, "mail.") {
+		return runMail(ctx, svc, sys, req)
 	}
 	return "", fmt.Errorf("%w: opération %q inconnue", appliance.ErrInvalid, req.Op)
 }

@@ -1,0 +1,412 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+)
+
+// Mail bridge rows. Secrets (relay and mailbox passwords or tokens) are read
+// by the bridge only; they never reach the API.
+
+// MailAddress is an address that delivers to a tenant, with the entity and
+// doctype its mail goes to when no routing rule matches.
+type MailAddress struct {
+	Address   string `json:"address"`
+	TenantID  string `json:"tenant_id"`
+	EntityID  string `json:"entity_id,omitempty"`
+	DoctypeID string `json:"doctype_id,omitempty"`
+	CreatedAt string `json:"created_at"`
+}
+
+// MailRelay is a tenant's outgoing SMTP relay.
+type MailRelay struct {
+	TenantID    string `json:"tenant_id"`
+	Host        string `json:"host"`
+	Port        int    `json:"port"`
+	Security    string `json:"security"` // starttls, tls or plain
+	Username    string `json:"username,omitempty"`
+	Secret      string `json:"-"`
+	FromAddress string `json:"from_address,omitempty"`
+	FromName    string `json:"from_name,omitempty"`
+	UpdatedAt   string `json:"updated_at"`
+}
+
+// Mailbox is an IMAP folder polled for a tenant.
+type Mailbox struct {
+	ID         string `json:"id"`
+	TenantID   string `json:"tenant_id"`
+	Host       string `json:"host"`
+	Port       int    `json:"port"`
+	Security   string `json:"security"` // tls, starttls or plain
+	Auth       string `json:"auth"`     // password or xoauth2
+	Username   string `json:"username"`
+	Secret     string `json:"-"`
+	Folder     string `json:"folder"`
+	DoneFolder string `json:"done_folder"`
+	Disabled   bool   `json:"disabled"`
+	CreatedAt  string `json:"created_at"`
+	UpdatedAt  string `json:"updated_at"`
+}
+
+// MailRule routes mail by recipient address and/or keywords.
+type MailRule struct {
+	ID        string `json:"id"`
+	TenantID  string `json:"tenant_id"`
+	Position  int    `json:"position"`
+	Recipient string `json:"recipient,omitempty"`
+	Keywords  string `json:"keywords,omitempty"` // comma-separated
+	EntityID  string `json:"entity_id,omitempty"`
+	DoctypeID string `json:"doctype_id,omitempty"`
+	CreatedAt string `json:"created_at"`
+}
+
+// MailTemplate is a tenant's text for one kind of outgoing mail.
+type MailTemplate struct {
+	TenantID  string `json:"tenant_id"`
+	Mode      string `json:"mode"`
+	Subject   string `json:"subject"`
+	Body      string `json:"body"`
+	UpdatedAt string `json:"updated_at"`
+}
+
+// MailSeen records one message taken in and what it became.
+type MailSeen struct {
+	TenantID    string `json:"tenant_id"`
+	Key         string `json:"key"`
+	MessageID   string `json:"message_id,omitempty"`
+	LetterID    string `json:"letter_id,omitempty"`
+	Kind        string `json:"kind"` // letter, reply, bounce
+	Source      string `json:"source"`
+	FromAddress string `json:"from_address,omitempty"`
+	Subject     string `json:"subject,omitempty"`
+	NoAck       string `json:"no_ack,omitempty"` // why no acknowledgement was sent
+	ReceivedAt  string `json:"received_at"`
+}
+
+// OutboxEntry is one message to send through the tenant's relay.
+type OutboxEntry struct {
+	ID        string `json:"id"`
+	TenantID  string `json:"tenant_id"`
+	LetterID  string `json:"letter_id,omitempty"`
+	Kind      string `json:"kind"` // ack, answer, notice
+	MessageID string `json:"message_id"`
+	MailFrom  string `json:"mail_from"`
+	RcptTo    string `json:"rcpt_to"`
+	Subject   string `json:"subject"`
+	Content   string `json:"-"`
+	Status    string `json:"status"` // queued, sent, failed, bounced
+	Attempts  int    `json:"attempts"`
+	NextTry   string `json:"next_try,omitempty"`
+	LastError string `json:"last_error,omitempty"`
+	CreatedAt string `json:"created_at"`
+	SentAt    string `json:"sent_at,omitempty"`
+}
+
+// MailNotice is something the administrator must see (a message left in a
+// mailbox, a relay that refuses us).
+type MailNotice struct {
+	ID        string `json:"id"`
+	TenantID  string `json:"tenant_id"`
+	Key       string `json:"key"`
+	Text      string `json:"text"`
+	CreatedAt string `json:"created_at"`
+}
+
+// MailKey is the form under which an address is unique.
+func MailKey(addr string) string { return strings.ToLower(strings.TrimSpace(addr)) }
+
+const mailAddressCols = `address, tenant_id, entity_id, doctype_id, created_at`
+
+func scanMailAddress(sc interface{ Scan(...any) error }) (MailAddress, error) {
+	var m MailAddress
+	err := sc.Scan(&m.Address, &m.TenantID, &m.EntityID, &m.DoctypeID, &m.CreatedAt)
+	return m, err
+}
+
+// MailAddress finds the tenant an address delivers to.
+func (r Reader) MailAddress(ctx context.Context, addr string) (*MailAddress, error) {
+	m, err := scanMailAddress(r.queryRow(ctx, `SELECT `+mailAddressCols+` FROM mail_addresses WHERE address = ?`, MailKey(addr)))
+	if err := notFound(err, "adresse "+addr); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// MailAddresses lists a tenant's addresses ("" for every tenant).
+func (r Reader) MailAddresses(ctx context.Context, tenant string) ([]MailAddress, error) {
+	q, args := `SELECT `+mailAddressCols+` FROM mail_addresses`, []any{}
+	if tenant != "" {
+		q += ` WHERE tenant_id = ?`
+		args = append(args, tenant)
+	}
+	rows, err := r.query(ctx, q+` ORDER BY address`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []MailAddress{}
+	for rows.Next() {
+		m, err := scanMailAddress(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+func (r Reader) MailRelay(ctx context.Context, tenant string) (*MailRelay, error) {
+	var m MailRelay
+	err := r.queryRow(ctx, `SELECT tenant_id, host, port, security, username, secret, from_address, from_name, updated_at FROM mail_relays WHERE tenant_id = ?`, tenant).
+		Scan(&m.TenantID, &m.Host, &m.Port, &m.Security, &m.Username, &m.Secret, &m.FromAddress, &m.FromName, &m.UpdatedAt)
+	if err := notFound(err, "relais SMTP de "+tenant); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+const mailboxCols = `id, tenant_id, host, port, security, auth, username, secret, folder, done_folder, disabled, created_at, updated_at`
+
+func scanMailbox(sc interface{ Scan(...any) error }) (Mailbox, error) {
+	var m Mailbox
+	err := sc.Scan(&m.ID, &m.TenantID, &m.Host, &m.Port, &m.Security, &m.Auth, &m.Username, &m.Secret, &m.Folder, &m.DoneFolder, &m.Disabled, &m.CreatedAt, &m.UpdatedAt)
+	return m, err
+}
+
+func (r Reader) Mailbox(ctx context.Context, id string) (*Mailbox, error) {
+	m, err := scanMailbox(r.queryRow(ctx, `SELECT `+mailboxCols+` FROM mail_mailboxes WHERE id = ?`, id))
+	if err := notFound(err, "boîte aux lettres "+id); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// Mailboxes lists a tenant's mailboxes ("" for every tenant).
+func (r Reader) Mailboxes(ctx context.Context, tenant string) ([]Mailbox, error) {
+	q, args := `SELECT `+mailboxCols+` FROM mail_mailboxes`, []any{}
+	if tenant != "" {
+		q += ` WHERE tenant_id = ?`
+		args = append(args, tenant)
+	}
+	rows, err := r.query(ctx, q+` ORDER BY tenant_id, created_at, id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Mailbox{}
+	for rows.Next() {
+		m, err := scanMailbox(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+func (r Reader) MailRules(ctx context.Context, tenant string) ([]MailRule, error) {
+	rows, err := r.query(ctx, `SELECT id, tenant_id, position, recipient, keywords, entity_id, doctype_id, created_at FROM mail_rules WHERE tenant_id = ? ORDER BY position, created_at, id`, tenant)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []MailRule{}
+	for rows.Next() {
+		var m MailRule
+		if err := rows.Scan(&m.ID, &m.TenantID, &m.Position, &m.Recipient, &m.Keywords, &m.EntityID, &m.DoctypeID, &m.CreatedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+func (r Reader) MailTemplate(ctx context.Context, tenant, mode string) (*MailTemplate, error) {
+	var m MailTemplate
+	err := r.queryRow(ctx, `SELECT tenant_id, mode, subject, body, updated_at FROM mail_templates WHERE tenant_id = ? AND mode = ?`, tenant, mode).
+		Scan(&m.TenantID, &m.Mode, &m.Subject, &m.Body, &m.UpdatedAt)
+	if err := notFound(err, "modèle "+mode); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+const mailSeenCols = `tenant_id, key, message_id, letter_id, kind, source, from_address, subject, no_ack, received_at`
+
+func scanMailSeen(sc interface{ Scan(...any) error }) (MailSeen, error) {
+	var m MailSeen
+	err := sc.Scan(&m.TenantID, &m.Key, &m.MessageID, &m.LetterID, &m.Kind, &m.Source, &m.FromAddress, &m.Subject, &m.NoAck, &m.ReceivedAt)
+	return m, err
+}
+
+// MailSeen reads the record of a message already taken in.
+func (r Reader) MailSeen(ctx context.Context, tenant, key string) (*MailSeen, error) {
+	m, err := scanMailSeen(r.queryRow(ctx, `SELECT `+mailSeenCols+` FROM mail_seen WHERE tenant_id = ? AND key = ?`, tenant, key))
+	if err := notFound(err, "message "+key); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// MailSeenForLetter lists the messages that made or joined a letter.
+func (r Reader) MailSeenForLetter(ctx context.Context, letterID string) ([]MailSeen, error) {
+	rows, err := r.query(ctx, `SELECT `+mailSeenCols+` FROM mail_seen WHERE letter_id = ? ORDER BY received_at, key`, letterID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []MailSeen{}
+	for rows.Next() {
+		m, err := scanMailSeen(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// CountMailSeen counts a tenant's messages taken in, by kind ("" for all).
+func (r Reader) CountMailSeen(ctx context.Context, tenant, kind string) (int, error) {
+	q, args := `SELECT COUNT(*) FROM mail_seen WHERE tenant_id = ?`, []any{tenant}
+	if kind != "" {
+		q += ` AND kind = ?`
+		args = append(args, kind)
+	}
+	var n int
+	err := r.queryRow(ctx, q, args...).Scan(&n)
+	return n, err
+}
+
+const outboxCols = `id, tenant_id, letter_id, kind, message_id, mail_from, rcpt_to, subject, content, status, attempts, next_try, last_error, created_at, sent_at`
+
+func scanOutbox(sc interface{ Scan(...any) error }) (OutboxEntry, error) {
+	var o OutboxEntry
+	err := sc.Scan(&o.ID, &o.TenantID, &o.LetterID, &o.Kind, &o.MessageID, &o.MailFrom, &o.RcptTo, &o.Subject, &o.Content, &o.Status, &o.Attempts, &o.NextTry, &o.LastError, &o.CreatedAt, &o.SentAt)
+	return o, err
+}
+
+func (r Reader) outboxList(ctx context.Context, where string, args ...any) ([]OutboxEntry, error) {
+	rows, err := r.query(ctx, `SELECT `+outboxCols+` FROM mail_outbox WHERE `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []OutboxEntry{}
+	for rows.Next() {
+		o, err := scanOutbox(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+func (r Reader) OutboxEntry(ctx context.Context, id string) (*OutboxEntry, error) {
+	o, err := scanOutbox(r.queryRow(ctx, `SELECT `+outboxCols+` FROM mail_outbox WHERE id = ?`, id))
+	if err := notFound(err, "message sortant "+id); err != nil {
+		return nil, err
+	}
+	return &o, nil
+}
+
+// OutboxByMessageID finds one of our sent messages by its Message-ID
+// (without angle brackets), to thread a reply or match a bounce.
+func (r Reader) OutboxByMessageID(ctx context.Context, tenant, messageID string) (*OutboxEntry, error) {
+	o, err := scanOutbox(r.queryRow(ctx, `SELECT `+outboxCols+` FROM mail_outbox WHERE tenant_id = ? AND message_id = ?`, tenant, messageID))
+	if err := notFound(err, "message sortant "+messageID); err != nil {
+		return nil, err
+	}
+	return &o, nil
+}
+
+// OutboxDue lists queued messages whose next try is due, oldest first, of
+// tenants that have a relay (the others' messages wait for one).
+func (r Reader) OutboxDue(ctx context.Context, now string, limit int) ([]OutboxEntry, error) {
+	return r.outboxList(ctx, `status = 'queued' AND next_try <= ? AND tenant_id IN (SELECT tenant_id FROM mail_relays) ORDER BY next_try, created_at, id LIMIT ?`, now, limit)
+}
+
+// OutboxNext is the earliest next try of a queued message ("" if none).
+func (r Reader) OutboxNext(ctx context.Context) (string, error) {
+	var s string
+	err := r.queryRow(ctx, `SELECT COALESCE(MIN(next_try), '') FROM mail_outbox WHERE status = 'queued'`).Scan(&s)
+	return s, err
+}
+
+// OutboxForLetter lists the messages sent (or to send) about a letter.
+func (r Reader) OutboxForLetter(ctx context.Context, letterID string) ([]OutboxEntry, error) {
+	return r.outboxList(ctx, `letter_id = ? ORDER BY created_at, id`, letterID)
+}
+
+// CountOutboxTo counts messages of a kind queued to an address since an
+// instant, for the per-sender rate limit of acknowledgements.
+func (r Reader) CountOutboxTo(ctx context.Context, tenant, rcpt, kind, since string) (int, error) {
+	var n int
+	err := r.queryRow(ctx, `SELECT COUNT(*) FROM mail_outbox WHERE tenant_id = ? AND rcpt_to = ? AND kind = ? AND created_at >= ?`, tenant, MailKey(rcpt), kind, since).Scan(&n)
+	return n, err
+}
+
+func (r Reader) MailNotices(ctx context.Context, tenant string, limit int) ([]MailNotice, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := r.query(ctx, `SELECT id, tenant_id, key, text, created_at FROM mail_notices WHERE tenant_id = ? ORDER BY created_at DESC, id LIMIT ?`, tenant, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []MailNotice{}
+	for rows.Next() {
+		var m MailNotice
+		if err := rows.Scan(&m.ID, &m.TenantID, &m.Key, &m.Text, &m.CreatedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// MailNoticeExists says whether a notice with this key was recorded.
+func (r Reader) MailNoticeExists(ctx context.Context, tenant, key string) (bool, error) {
+	var n int
+	err := r.queryRow(ctx, `SELECT COUNT(*) FROM mail_notices WHERE tenant_id = ? AND key = ?`, tenant, key).Scan(&n)
+	return n > 0, err
+}
+
+// CountOutbox counts messages of a kind ("" for all) with a status ("" for
+// all), every tenant together: for tests and health checks.
+func (r Reader) CountOutbox(ctx context.Context, kind, status string) (int, error) {
+	q, args := `SELECT COUNT(*) FROM mail_outbox WHERE 1 = 1`, []any{}
+	if kind != "" {
+		q += ` AND kind = ?`
+		args = append(args, kind)
+	}
+	if status != "" {
+		q += ` AND status = ?`
+		args = append(args, status)
+	}
+	var n int
+	err := r.queryRow(ctx, q, args...).Scan(&n)
+	return n, err
+}
+
+// MailAckPolicy is when a doctype's letters are acknowledged: "auto",
+// "qualified" or "never". It falls back to the tenant's default (doctype
+// ""), then to "auto".
+func (r Reader) MailAckPolicy(ctx context.Context, tenant, doctypeID string) (string, error) {
+	var p string
+	err := r.queryRow(ctx, `SELECT policy FROM mail_ack_policies WHERE tenant_id = ? AND doctype_id IN (?, '') ORDER BY doctype_id DESC LIMIT 1`, tenant, doctypeID).Scan(&p)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "auto", nil
+	}
+	return p, err
+}
+
+// OutboxHeld lists acknowledgements held until their letter is qualified
+// whose letter no longer waits for qualification.
+func (r Reader) OutboxHeld(ctx context.Context, limit int) ([]OutboxEntry, error) {
+	return r.outboxList(ctx, `status = 'held' AND EXISTS (SELECT 1 FROM letters l WHERE l.id = mail_outbox.letter_id AND l.status <> 'new') ORDER BY created_at, id LIMIT ?`, limit)
+}

@@ -1,0 +1,133 @@
+// Package mailbridge turns e-mail into letters and sends the mail letters
+// cause: an SMTP listener for the tenants' addresses, an IMAP poller for
+// their mailboxes, MIME → letter, acknowledgements and notices through a
+// durable outbox, and loop protection. It writes only through
+// appliance.Service; see DESIGN.md for its invariants.
+package mailbridge
+
+import (
+	"context"
+	"crypto/tls"
+	"log/slog"
+	"sync"
+	"time"
+
+	"missive/appliance"
+)
+
+// Options tunes the bridge; the zero value of a field means its default.
+type Options struct {
+	// MaxMessageBytes bounds one message: SMTP answers 552 above it, the
+	// IMAP poller leaves it in place and tells the administrator.
+	MaxMessageBytes int64
+	// AckPerHour bounds acknowledgements to one address per hour.
+	AckPerHour int
+	// RetryBase is the first retry delay of a send; it doubles up to
+	// RetryMax. MaxAttempts sends later, the message is failed.
+	RetryBase   time.Duration
+	RetryMax    time.Duration
+	MaxAttempts int
+	// SendInterval is how often the outbox is looked at without a kick.
+	SendInterval time.Duration
+	// PollInterval is how often a mailbox without IDLE is polled, and how
+	// long an IDLE waits before looking again anyway.
+	PollInterval time.Duration
+	// ConfigInterval is how often the list of mailboxes is re-read.
+	ConfigInterval time.Duration
+	// ReconnectMax bounds the backoff between reconnections to a mailbox.
+	ReconnectMax time.Duration
+	// Hostname is the SMTP greeting name.
+	Hostname string
+	// TLS, when set, offers STARTTLS on the SMTP listener.
+	TLS *tls.Config
+	// RelayTLS and IMAPTLS verify the relay's and mailboxes' certificates
+	// (nil: the system roots).
+	RelayTLS *tls.Config
+	IMAPTLS  *tls.Config
+	// Leader says whether this node runs the effects (sending, polling);
+	// nil means always.
+	Leader func() bool
+}
+
+func (o *Options) defaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	if o.MaxMessageBytes <= 0 {
+		o.MaxMessageBytes = 50 << 20
+	}
+	if o.AckPerHour <= 0 {
+		o.AckPerHour = 5
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 12
+	}
+	def(&o.RetryBase, time.Minute)
+	def(&o.RetryMax, 6*time.Hour)
+	def(&o.SendInterval, 5*time.Second)
+	def(&o.PollInterval, time.Minute)
+	def(&o.ConfigInterval, 10*time.Second)
+	def(&o.ReconnectMax, 5*time.Minute)
+	if o.Hostname == "" {
+		o.Hostname = "missive"
+	}
+	if o.Leader == nil {
+		o.Leader = func() bool { return true }
+	}
+}
+
+// Bridge is the mail bridge of one node.
+type Bridge struct {
+	svc  *appliance.Service
+	log  *slog.Logger
+	opt  Options
+	kick chan struct{}
+
+	mu      sync.Mutex
+	pollers map[string]*poller // by mailbox id
+	warned  map[string]bool    // too-large messages already logged
+}
+
+// New builds a bridge; Run starts its background work.
+func New(svc *appliance.Service, log *slog.Logger, opt Options) *Bridge {
+	if opt.MaxMessageBytes <= 0 {
+		// The original .eml is kept as a document: it must fit in one.
+		opt.MaxMessageBytes = svc.MaxUpload
+	}
+	opt.defaults()
+	return &Bridge{svc: svc, log: log, opt: opt, kick: make(chan struct{}, 1), pollers: map[string]*poller{}}
+}
+
+// Kick wakes the sender: something was queued.
+func (b *Bridge) Kick() {
+	select {
+	case b.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run sends the outbox and polls the mailboxes until ctx ends, on the leader
+// only.
+func (b *Bridge) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); b.sendLoop(ctx) }()
+	go func() { defer wg.Done(); b.superviseMailboxes(ctx) }()
+	wg.Wait()
+}
+
+func (b *Bridge) now() time.Time { return b.svc.Now() }
+
+// sleep waits d or until ctx ends; false means ctx ended.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

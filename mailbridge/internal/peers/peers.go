@@ -1,0 +1,400 @@
+// Package peers starts the real mail servers the mail bridge is tested
+// against (Dovecot, Cyrus IMAP, Postfix's smtp-sink) and drives the real
+// client (swaks), each in a temp dir on a loopback port, stopped at the end
+// of the test. A missing peer fails the test with the package to install:
+// the tests never skip.
+package peers
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+)
+
+// need fails the test when a program is missing.
+func need(t testing.TB, path, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(path)
+	if err != nil {
+		t.Fatalf("%s introuvable: installez le paquet Debian %s (voir .ci/run)", path, pkg)
+	}
+	return p
+}
+
+// FreePort returns a loopback port that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// sharedDir makes a temp dir that system users (dovenull, cyrus, postfix)
+// can traverse; t.TempDir's are private to root.
+func sharedDir(t testing.TB, prefix string) string {
+	t.Helper()
+	d, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return d
+}
+
+func chown(t testing.TB, owner, group string, paths ...string) {
+	t.Helper()
+	u, err := user.Lookup(owner)
+	if err != nil {
+		t.Fatalf("utilisateur système %s absent: %v", owner, err)
+	}
+	g, err := user.LookupGroup(group)
+	if err != nil {
+		t.Fatalf("groupe système %s absent: %v", group, err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(g.Gid)
+	for _, p := range paths {
+		err := filepath.Walk(p, func(path string, _ os.FileInfo, err error) error {
+			if err != nil {
+				return err
+			}
+			return os.Lchown(path, uid, gid)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// waitGreeting waits until addr answers with a line starting with prefix.
+func waitGreeting(t testing.TB, addr, prefix string, logf func() string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.SetDeadline(time.Now().Add(3 * time.Second))
+			line, _ := bufio.NewReader(c).ReadString('\n')
+			c.Close()
+			if strings.HasPrefix(line, prefix) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s ne répond pas (%v); journal:\n%s", addr, err, logf())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// process runs a server in the foreground, in its own process group, and
+// kills the whole group at cleanup: servers fork workers that would
+// otherwise outlive the test.
+func process(t testing.TB, name string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out, err := os.CreateTemp("", "peer-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A file, not a pipe: Wait must not wait for workers holding it open.
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		cmd.Wait()
+		out.Close()
+		os.Remove(out.Name())
+	})
+	return cmd
+}
+
+// IMAP is a running IMAP server with test accounts.
+type IMAP struct {
+	Name string
+	Host string
+	Port int
+	dir  string
+	log  string
+	// admin creates mailboxes (Cyrus); nil when accounts need no setup.
+	addUser func(t testing.TB, name, password string)
+}
+
+func (s *IMAP) Addr() string { return net.JoinHostPort(s.Host, strconv.Itoa(s.Port)) }
+
+func (s *IMAP) logText() string {
+	b, _ := os.ReadFile(s.log)
+	return string(b)
+}
+
+// AddUser creates an account with an empty INBOX.
+func (s *IMAP) AddUser(t testing.TB, name, password string) {
+	t.Helper()
+	s.addUser(t, name, password)
+}
+
+// Dovecot starts Dovecot 2.3 (IDLE, MOVE, UIDPLUS) with passwd-file
+// accounts.
+func Dovecot(t testing.TB) *IMAP {
+	t.Helper()
+	bin := need(t, "dovecot", "dovecot-imapd")
+	d := sharedDir(t, "dovecot-")
+	for _, sub := range []string{"home", "run", "state"} {
+		os.MkdirAll(filepath.Join(d, sub), 0o755)
+	}
+	chown(t, "dovenull", "dovenull", filepath.Join(d, "home"))
+	users := filepath.Join(d, "users")
+	os.WriteFile(users, nil, 0o644)
+	port := FreePort(t)
+	conf := fmt.Sprintf(`base_dir = %[1]s/run
+state_dir = %[1]s/state
+log_path = %[1]s/dovecot.log
+listen = 127.0.0.1
+protocols = imap
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%%u %[1]s/users
+}
+userdb {
+  driver = static
+  args = uid=dovenull gid=dovenull home=%[1]s/home/%%u
+}
+first_valid_uid = 100
+mail_location = maildir:~/Maildir
+protocol imap {
+  mail_max_userip_connections = 1000
+}
+service imap-login {
+  inet_listener imap {
+    port = %[2]d
+  }
+  inet_listener imaps {
+    port = 0
+  }
+  # One long-lived login process: tests log in many times a second, and
+  # a process per login makes Dovecot throttle.
+  service_count = 0
+  process_min_avail = 1
+}
+service imap {
+  service_count = 1000
+  process_min_avail = 2
+}
+`, d, port)
+	cf := filepath.Join(d, "dovecot.conf")
+	if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := &IMAP{Name: "dovecot", Host: "127.0.0.1", Port: port, dir: d, log: filepath.Join(d, "dovecot.log")}
+	var mu sync.Mutex
+	s.addUser = func(t testing.TB, name, password string) {
+		mu.Lock()
+		defer mu.Unlock()
+		f, err := os.OpenFile(users, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(f, "%s:{PLAIN}%s\n", name, password)
+		f.Close()
+	}
+	process(t, bin, "-F", "-c", cf)
+	waitGreeting(t, s.Addr(), "* OK", s.logText)
+	return s
+}
+
+// CyrusBin is where Debian's cyrus-imapd puts imapd. cyrus-imapd conflicts
+// with dovecot-imapd in apt; CI unpacks it with dpkg-deb -x (see .ci/run).
+const CyrusBin = "/usr/lib/cyrus/bin"
+
+// Cyrus starts Cyrus IMAP 3.6 (the base of BlueMind up to v4). Any password
+// is accepted (sasl_pwcheck_method: alwaystrue); accounts are made by the
+// admin "cyrus".
+func Cyrus(t testing.TB) *IMAP {
+	t.Helper()
+	for _, b := range []string{"master", "imapd", "ctl_cyrusdb"} {
+		if _, err := os.Stat(filepath.Join(CyrusBin, b)); err != nil {
+			t.Fatalf("%s/%s introuvable: installez cyrus-common et cyrus-imapd (voir .ci/run)", CyrusBin, b)
+		}
+	}
+	d := sharedDir(t, "cyrus-")
+	for _, sub := range []string{"conf", "part", "sieve", "socket", "log"} {
+		os.MkdirAll(filepath.Join(d, sub), 0o755)
+	}
+	port := FreePort(t)
+	imapd := fmt.Sprintf(`configdirectory: %[1]s/conf
+partition-default: %[1]s/part
+sievedir: %[1]s/sieve
+lmtpsocket: %[1]s/socket/lmtp
+idlesocket: %[1]s/socket/idle
+notifysocket: %[1]s/socket/notify
+admins: cyrus
+sasl_pwcheck_method: alwaystrue
+sasl_mech_list: PLAIN LOGIN
+allowplaintext: yes
+unixhierarchysep: yes
+altnamespace: yes
+syslog_prefix: cyrus-test
+`, d)
+	conf := fmt.Sprintf(`START {
+  recover cmd="%[2]s/ctl_cyrusdb -r -C %[1]s/imapd.conf"
+}
+SERVICES {
+  imap cmd="%[2]s/imapd -C %[1]s/imapd.conf" listen="127.0.0.1:%[3]d" prefork=0
+}
+EVENTS {
+}
+`, d, CyrusBin, port)
+	os.WriteFile(filepath.Join(d, "imapd.conf"), []byte(imapd), 0o644)
+	os.WriteFile(filepath.Join(d, "cyrus.conf"), []byte(conf), 0o644)
+	chown(t, "cyrus", "mail", d)
+	s := &IMAP{Name: "cyrus", Host: "127.0.0.1", Port: port, dir: d, log: filepath.Join(d, "master.log")}
+	process(t, filepath.Join(CyrusBin, "master"), "-C", filepath.Join(d, "imapd.conf"), "-M", filepath.Join(d, "cyrus.conf"),
+		"-p", filepath.Join(d, "master.pid"), "-L", s.log)
+	waitGreeting(t, s.Addr(), "* OK", s.logText)
+	s.addUser = func(t testing.TB, name, _ string) {
+		c := s.Dial(t, "cyrus", "x")
+		defer c.Close()
+		if err := c.Create("user/"+name, nil).Wait(); err != nil {
+			t.Fatalf("cyrus: CREATE user/%s: %v", name, err)
+		}
+	}
+	return s
+}
+
+// Dial logs in to the server as user.
+func (s *IMAP) Dial(t testing.TB, user, password string) *imapclient.Client {
+	t.Helper()
+	c, err := imapclient.DialInsecure(s.Addr(), nil)
+	if err != nil {
+		t.Fatalf("%s: connect: %v", s.Name, err)
+	}
+	if err := c.Login(user, password).Wait(); err != nil {
+		c.Close()
+		t.Fatalf("%s: login %s: %v\n%s", s.Name, user, err, s.logText())
+	}
+	return c
+}
+
+// Append puts a message in a folder of user's.
+func (s *IMAP) Append(t testing.TB, user, password, folder string, raw []byte) {
+	t.Helper()
+	c := s.Dial(t, user, password)
+	defer c.Close()
+	defer func() { c.Logout().Wait() }()
+	raw = crlf(raw)
+	cmd := c.Append(folder, int64(len(raw)), nil)
+	if _, err := cmd.Write(raw); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cmd.Wait(); err != nil {
+		t.Fatalf("%s: APPEND to %s: %v", s.Name, folder, err)
+	}
+}
+
+// Count is the number of messages in a folder (-1 when it does not exist).
+func (s *IMAP) Count(t testing.TB, user, password, folder string) int {
+	t.Helper()
+	c := s.Dial(t, user, password)
+	defer c.Close()
+	defer func() { c.Logout().Wait() }()
+	st, err := c.Status(folder, &imap.StatusOptions{NumMessages: true}).Wait()
+	if err != nil {
+		return -1
+	}
+	return int(*st.NumMessages)
+}
+
+// crlf turns bare LF line ends into CRLF, as IMAP requires.
+func crlf(b []byte) []byte {
+	b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
+	return bytes.ReplaceAll(b, []byte("\n"), []byte("\r\n"))
+}
+
+// Sink is Postfix's smtp-sink keeping every message it receives as a file:
+// the town's relay.
+type Sink struct {
+	Addr string
+	Dir  string
+}
+
+// SMTPSink starts smtp-sink on a loopback port. extra are smtp-sink
+// options, e.g. "-r", "DATA" to answer DATA with a soft (4xx) error, "-f",
+// "RCPT" with a hard (5xx) one.
+func SMTPSink(t testing.TB, extra ...string) *Sink {
+	t.Helper()
+	bin := need(t, "smtp-sink", "postfix")
+	d := sharedDir(t, "sink-")
+	chown(t, "postfix", "postfix", d)
+	port := FreePort(t)
+	s := &Sink{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Dir: d}
+	// -u drops privileges; -d keeps each message as DIR/<queue id>; -c
+	// counts; 100 is the listen backlog.
+	args := append([]string{"-u", "postfix", "-d", filepath.Join(d, "%M.")}, extra...)
+	process(t, bin, append(args, s.Addr, "100")...)
+	waitGreeting(t, s.Addr, "220", func() string { return "" })
+	return s
+}
+
+// Messages returns every message the sink kept.
+func (s *Sink) Messages(t testing.TB) [][]byte {
+	t.Helper()
+	var out [][]byte
+	filepath.Walk(s.Dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil || fi.IsDir() {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err == nil {
+			out = append(out, b)
+		}
+		return nil
+	})
+	return out
+}
+
+// Swaks runs swaks (a citizen's mail client) against server and returns
+// its transcript and exit status (0 when the message was accepted).
+func Swaks(t testing.TB, server string, args ...string) (string, int) {
+	t.Helper()
+	bin := need(t, "swaks", "swaks")
+	cmd := exec.Command(bin, append([]string{"--server", server, "--timeout", "60"}, args...)...)
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("swaks: %v", err)
+	}
+	return string(out), code
+}
+
+func imapCap(s string) imap.Cap { return imap.Cap(s) }

@@ -1,0 +1,485 @@
+package mailbridge
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"html"
+	"io"
+	"mime"
+	"mime/quotedprintable"
+	"net/mail"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/emersion/go-message"
+	_ "github.com/emersion/go-message/charset" // decodes ISO-8859-*, Windows-125x … in headers and bodies
+	gomail "github.com/emersion/go-message/mail"
+	"github.com/emersion/go-message/textproto"
+)
+
+// Message is what Missive reads of an e-mail. Parse never fails: what
+// cannot be read is listed in Problems and kept as raw bytes, and the
+// original message is always kept whole beside it.
+type Message struct {
+	MessageID  string // without angle brackets; "" when absent
+	FromName   string
+	FromAddr   string
+	To, Cc     []string // addresses, lower-case
+	Subject    string
+	Date       time.Time // zero when absent or unreadable
+	Text       string    // the body as text, for the letter and the search index
+	HTML       string    // the HTML body when there is one (kept for display)
+	InReplyTo  []string
+	References []string
+	Parts      []Part
+	Header     textproto.Header
+	// ReturnPath is the Return-Path header (the envelope sender a mailbox
+	// delivery recorded); HasReturnPath says whether there was one.
+	ReturnPath    string
+	HasReturnPath bool
+	// Report is set for a delivery status notification (bounce).
+	Report   *Report
+	Problems []string
+}
+
+// Part is an attachment, an inline image or a forwarded message.
+type Part struct {
+	Name   string
+	MIME   string
+	Data   []byte
+	Inline bool
+}
+
+// Report is what a delivery status notification says.
+type Report struct {
+	Status     string   // e.g. 5.1.1
+	Diagnostic string   // Diagnostic-Code, when given
+	Recipient  string   // Final-Recipient
+	Original   []string // Message-IDs of the message it is about
+}
+
+// maxDepth bounds nested multiparts and forwarded messages: deeper parts
+// are kept as raw bytes.
+const maxDepth = 12
+
+// Parse reads raw as an e-mail.
+func Parse(raw []byte) *Message {
+	m := &Message{}
+	br := bufio.NewReader(bytes.NewReader(raw))
+	h, err := textproto.ReadHeader(br)
+	if err != nil {
+		m.Problems = append(m.Problems, "en-tête illisible: "+err.Error())
+	}
+	m.Header = h
+	body, _ := io.ReadAll(br)
+	mh := gomail.Header{Header: message.Header{Header: h}}
+	m.readHeader(&mh)
+	p := &walker{m: m}
+	p.entity(h, body, 0)
+	if m.Text == "" && m.HTML != "" {
+		m.Text = HTMLToText(m.HTML)
+	}
+	m.Text = strings.TrimSpace(strings.ReplaceAll(m.Text, "\r\n", "\n"))
+	if m.Subject == "" {
+		m.Subject = "(sans objet)"
+	}
+	return m
+}
+
+func (m *Message) readHeader(h *gomail.Header) {
+	if id, err := h.MessageID(); err == nil && id != "" {
+		m.MessageID = id
+	} else if v := strings.TrimSpace(h.Get("Message-Id")); v != "" {
+		// A Message-ID that is not RFC 5322 syntax is still an identity.
+		m.MessageID = strings.Trim(v, "<> \t")
+	}
+	if s, err := h.Subject(); err == nil {
+		m.Subject = clean(s)
+	} else {
+		m.Subject = clean(h.Get("Subject"))
+		m.Problems = append(m.Problems, "objet: "+err.Error())
+	}
+	if as, err := h.AddressList("From"); err == nil && len(as) > 0 {
+		m.FromName, m.FromAddr = clean(as[0].Name), strings.ToLower(as[0].Address)
+	} else if a, err := mail.ParseAddress(h.Get("From")); err == nil {
+		m.FromName, m.FromAddr = clean(a.Name), strings.ToLower(a.Address)
+	} else {
+		m.FromAddr = looseAddress(h.Get("From"))
+	}
+	for _, k := range []string{"To", "Cc"} {
+		var out []string
+		if as, err := h.AddressList(k); err == nil {
+			for _, a := range as {
+				out = append(out, strings.ToLower(a.Address))
+			}
+		}
+		if k == "To" {
+			m.To = out
+		} else {
+			m.Cc = out
+		}
+	}
+	if d, err := h.Date(); err == nil {
+		m.Date = d
+	}
+	m.InReplyTo = msgIDs(h, "In-Reply-To")
+	m.References = msgIDs(h, "References")
+	if h.Has("Return-Path") {
+		m.HasReturnPath = true
+		m.ReturnPath = strings.Trim(strings.TrimSpace(h.Get("Return-Path")), "<>")
+	}
+}
+
+func msgIDs(h *gomail.Header, key string) []string {
+	if ids, err := h.MsgIDList(key); err == nil && len(ids) > 0 {
+		return ids
+	}
+	var out []string
+	for _, f := range strings.Fields(h.Get(key)) {
+		if f = strings.Trim(f, "<>,"); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+var angleAddr = regexp.MustCompile(`[^\s<>"]+@[^\s<>"]+`)
+
+// looseAddress digs an address out of a From line that does not parse.
+func looseAddress(s string) string {
+	return strings.ToLower(strings.Trim(angleAddr.FindString(s), ".,;"))
+}
+
+// clean makes header text safe to store: valid UTF-8, no control characters.
+func clean(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return ' '
+		}
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+type walker struct {
+	m      *Message
+	nparts int
+}
+
+func (w *walker) problem(format string, args ...any) {
+	w.m.Problems = append(w.m.Problems, fmt.Sprintf(format, args...))
+}
+
+// entity reads one MIME entity: its header h and its raw (still
+// transfer-encoded) body.
+func (w *walker) entity(h textproto.Header, body []byte, depth int) {
+	ct := h.Get("Content-Type")
+	mt, params, err := mime.ParseMediaType(ct)
+	if ct == "" || err != nil {
+		if ct != "" {
+			w.problem("Content-Type illisible %q: lu comme du texte", ct)
+		}
+		mt, params = "text/plain", map[string]string{"charset": "us-ascii"}
+	}
+	mt = strings.ToLower(mt)
+	disp, dparams, _ := mime.ParseMediaType(h.Get("Content-Disposition"))
+	attachment := strings.EqualFold(disp, "attachment")
+	name := partName(params, dparams)
+	switch {
+	case strings.HasPrefix(mt, "multipart/") && depth < maxDepth:
+		if mt == "multipart/report" && strings.EqualFold(params["report-type"], "delivery-status") && w.m.Report == nil {
+			w.m.Report = &Report{}
+		}
+		w.multipart(body, params["boundary"], mt, depth)
+	case mt == "message/rfc822" && depth < maxDepth:
+		data, _ := w.decode(h, body)
+		inner := Parse(data)
+		if w.m.Report != nil && inner.MessageID != "" {
+			w.m.Report.Original = append(w.m.Report.Original, inner.MessageID)
+		}
+		if name == "" {
+			name = fileName(inner.Subject, "message-transfere") + ".eml"
+		}
+		w.attach(name, "message/rfc822", data, false)
+	case mt == "text/rfc822-headers" && w.m.Report != nil:
+		data, _ := w.decode(h, body)
+		ih, _ := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(append(data, '\r', '\n'))))
+		if id := strings.Trim(strings.TrimSpace(ih.Get("Message-Id")), "<>"); id != "" {
+			w.m.Report.Original = append(w.m.Report.Original, id)
+		}
+		w.attach(nameOr(name, "en-tetes-originaux.txt"), "text/plain", data, false)
+	case mt == "message/delivery-status":
+		data, _ := w.decode(h, body)
+		if w.m.Report == nil {
+			w.m.Report = &Report{}
+		}
+		readDeliveryStatus(w.m.Report, data)
+		w.attach(nameOr(name, "rapport-de-remise.txt"), "text/plain", data, false)
+	case (mt == "text/plain" || mt == "text/html") && !attachment && name == "":
+		data, ok := w.decode(h, body)
+		text := w.charset(params["charset"], data, ok)
+		if mt == "text/html" {
+			if w.m.HTML == "" {
+				w.m.HTML = text
+			} else {
+				w.attach(fmt.Sprintf("partie-%d.html", w.nparts+1), "text/html", data, true)
+			}
+			return
+		}
+		if w.m.Text == "" {
+			w.m.Text = text
+		} else {
+			// A second text part (a signature block, a forwarded text)
+			// belongs to the body too.
+			w.m.Text += "\n\n" + text
+		}
+	default:
+		data, ok := w.decode(h, body)
+		if !ok {
+			name = nameOr(name, fmt.Sprintf("partie-%d", w.nparts+1)) + ".raw"
+			mt = "application/octet-stream"
+		}
+		if name == "" {
+			name = fmt.Sprintf("partie-%d%s", w.nparts+1, extension(mt))
+		}
+		inline := strings.EqualFold(disp, "inline") || (disp == "" && h.Get("Content-Id") != "")
+		w.attach(name, mt, data, inline)
+	}
+}
+
+func (w *walker) multipart(body []byte, boundary, mt string, depth int) {
+	if boundary == "" {
+		w.problem("%s sans boundary: gardé tel quel", mt)
+		w.attach(fmt.Sprintf("partie-%d.txt", w.nparts+1), "text/plain", body, false)
+		return
+	}
+	mr := textproto.NewMultipartReader(bytes.NewReader(body), boundary)
+	alternative := mt == "multipart/alternative"
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			w.problem("multipart: %v", err)
+			return
+		}
+		data, err := io.ReadAll(p)
+		if err != nil {
+			// A part cut short (no closing boundary) keeps what was read.
+			w.problem("partie tronquée: %v", err)
+		}
+		if alternative && w.m.Text != "" && strings.HasPrefix(strings.ToLower(p.Header.Get("Content-Type")), "text/plain") {
+			continue
+		}
+		w.entity(p.Header, data, depth+1)
+	}
+}
+
+func (w *walker) attach(name, mt string, data []byte, inline bool) {
+	w.nparts++
+	w.m.Parts = append(w.m.Parts, Part{Name: name, MIME: mt, Data: data, Inline: inline})
+}
+
+// decode undoes the Content-Transfer-Encoding; ok is false when the body
+// could not be decoded, and the raw bytes are returned instead.
+func (w *walker) decode(h textproto.Header, body []byte) ([]byte, bool) {
+	switch enc := strings.ToLower(strings.TrimSpace(h.Get("Content-Transfer-Encoding"))); enc {
+	case "base64":
+		clean := bytes.Map(func(r rune) rune {
+			if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
+				return -1
+			}
+			return r
+		}, body)
+		out := make([]byte, base64.StdEncoding.DecodedLen(len(clean)))
+		n, err := base64.StdEncoding.Decode(out, clean)
+		if err != nil {
+			// Some senders drop the padding.
+			raw := bytes.TrimRight(clean, "=")
+			out2 := make([]byte, base64.RawStdEncoding.DecodedLen(len(raw)))
+			if n2, err2 := base64.RawStdEncoding.Decode(out2, raw); err2 == nil {
+				return out2[:n2], true
+			}
+			w.problem("base64 invalide (%v): partie gardée brute", err)
+			return body, false
+		}
+		return out[:n], true
+	case "quoted-printable":
+		out, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
+		if err != nil {
+			w.problem("quoted-printable invalide (%v): partie gardée brute", err)
+			return body, false
+		}
+		return out, true
+	case "", "7bit", "8bit", "binary":
+		return body, true
+	default:
+		w.problem("encodage %q inconnu: partie gardée brute", enc)
+		return body, false
+	}
+}
+
+// charset turns a text part into UTF-8.
+func (w *walker) charset(cs string, data []byte, decoded bool) string {
+	cs = strings.ToLower(strings.TrimSpace(cs))
+	if decoded && cs != "" && cs != "utf-8" && cs != "us-ascii" && cs != "ascii" {
+		if r, err := message.CharsetReader(cs, bytes.NewReader(data)); err == nil {
+			if out, err := io.ReadAll(r); err == nil {
+				return strings.ToValidUTF8(string(out), "\uFFFD")
+			}
+		} else {
+			w.problem("jeu de caractères %q inconnu", cs)
+		}
+	}
+	if !utf8.Valid(data) {
+		// Undeclared 8-bit text in France is nearly always Latin-1 or
+		// Windows-1252.
+		if r, err := message.CharsetReader("windows-1252", bytes.NewReader(data)); err == nil {
+			if out, err := io.ReadAll(r); err == nil {
+				return string(out)
+			}
+		}
+	}
+	return strings.ToValidUTF8(string(data), "\uFFFD")
+}
+
+func partName(params, dparams map[string]string) string {
+	for _, n := range []string{dparams["filename"], params["name"]} {
+		if n = strings.TrimSpace(n); n != "" {
+			if d, err := new(mime.WordDecoder).DecodeHeader(n); err == nil {
+				n = d
+			}
+			return clean(path.Base(strings.ReplaceAll(n, "\\", "/")))
+		}
+	}
+	return ""
+}
+
+func nameOr(name, def string) string {
+	if name != "" {
+		return name
+	}
+	return def
+}
+
+func extension(mt string) string {
+	switch mt {
+	case "application/pdf":
+		return ".pdf"
+	case "image/png":
+		return ".png"
+	case "image/jpeg":
+		return ".jpg"
+	case "image/gif":
+		return ".gif"
+	case "text/plain":
+		return ".txt"
+	case "text/html":
+		return ".html"
+	case "application/ms-tnef", "application/vnd.ms-tnef":
+		return ".dat"
+	}
+	if exts, _ := mime.ExtensionsByType(mt); len(exts) > 0 {
+		return exts[0]
+	}
+	return ".bin"
+}
+
+var unsafeName = regexp.MustCompile(`[^\p{L}\p{N} _.-]+`)
+
+func fileName(s, def string) string {
+	s = strings.TrimSpace(unsafeName.ReplaceAllString(s, "_"))
+	if s == "" || s == "_" {
+		return def
+	}
+	if utf8.RuneCountInString(s) > 80 {
+		s = string([]rune(s)[:80])
+	}
+	return s
+}
+
+func readDeliveryStatus(r *Report, data []byte) {
+	for _, line := range strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		switch strings.ToLower(strings.TrimSpace(k)) {
+		case "status":
+			if r.Status == "" {
+				r.Status = v
+			}
+		case "diagnostic-code":
+			if r.Diagnostic == "" {
+				r.Diagnostic = v
+			}
+		case "final-recipient", "original-recipient":
+			if r.Recipient == "" {
+				_, a, _ := strings.Cut(v, ";")
+				r.Recipient = strings.ToLower(strings.TrimSpace(a))
+			}
+		}
+	}
+}
+
+var (
+	dropBlocks = regexp.MustCompile(`(?is)<(script|style|head|title)\b.*?</(script|style|head|title)\s*>`)
+	comments   = regexp.MustCompile(`(?s)<!--.*?-->`)
+	breaks     = regexp.MustCompile(`(?i)<(br|/p|/div|/li|/tr|/h[1-6]|/blockquote|/table)\b[^>]*>`)
+	tags       = regexp.MustCompile(`(?s)<[^>]*>`)
+	blankRuns  = regexp.MustCompile(`\n{3,}`)
+)
+
+// HTMLToText turns an HTML body into plain text for the letter and the
+// search index: scripts and styles dropped, block ends as line breaks,
+// entities decoded. Its output is text, never markup, so it is safe to show.
+func HTMLToText(s string) string {
+	s = comments.ReplaceAllString(s, "")
+	s = dropBlocks.ReplaceAllString(s, "")
+	s = breaks.ReplaceAllString(s, "\n")
+	s = tags.ReplaceAllString(s, "")
+	s = html.UnescapeString(s)
+	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = strings.Join(strings.Fields(l), " ")
+	}
+	return strings.TrimSpace(blankRuns.ReplaceAllString(strings.Join(lines, "\n"), "\n\n"))
+}
+
+// Key is the message's identity for exactly-once intake: its Message-ID, or
+// a hash of what every copy of it shares (transport headers such as
+// Received or Return-Path differ between an SMTP and an IMAP copy).
+func Key(m *Message, raw []byte) string {
+	if id := strings.TrimSpace(m.MessageID); id != "" {
+		if len(id) <= 200 {
+			return "mid:" + id
+		}
+		sum := sha256.Sum256([]byte(id))
+		return "midh:" + hex.EncodeToString(sum[:])
+	}
+	body := raw
+	if i := bytes.Index(raw, []byte("\r\n\r\n")); i >= 0 {
+		body = raw[i+4:]
+	} else if i := bytes.Index(raw, []byte("\n\n")); i >= 0 {
+		body = raw[i+2:]
+	}
+	hs := sha256.New()
+	for _, k := range []string{"From", "To", "Date", "Subject"} {
+		fmt.Fprintf(hs, "%s:%s\n", k, strings.Join(strings.Fields(m.Header.Get(k)), " "))
+	}
+	hs.Write(bytes.ReplaceAll(bytes.TrimRight(body, "\r\n"), []byte("\r\n"), []byte("\n")))
+	return "sha256:" + hex.EncodeToString(hs.Sum(nil))
+}

@@ -1,0 +1,181 @@
+package mailbridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"missive/appliance/store"
+)
+
+// SMTPServer receives mail for the tenants' addresses: an Exchange
+// forwarding rule or the MX points here. It is no relay: any recipient that
+// is not a configured address is refused.
+type SMTPServer struct {
+	srv *smtp.Server
+	ln  net.Listener
+	b   *Bridge
+}
+
+// maxRcpts bounds the recipients of one message.
+const maxRcpts = 100
+
+// ListenSMTP listens on addr and serves until Close.
+func (b *Bridge) ListenSMTP(addr string) (*SMTPServer, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen for SMTP on %s: %w", addr, err)
+	}
+	s := &SMTPServer{ln: ln, b: b}
+	s.srv = smtp.NewServer(smtp.BackendFunc(s.newSession))
+	s.srv.Domain = b.opt.Hostname
+	s.srv.MaxMessageBytes = b.opt.MaxMessageBytes
+	s.srv.MaxRecipients = maxRcpts
+	s.srv.ReadTimeout = 5 * time.Minute
+	s.srv.WriteTimeout = time.Minute
+	s.srv.TLSConfig = b.opt.TLS
+	s.srv.ErrorLog = slogPrinter{b}
+	go func() {
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
+			b.log.Error("smtp server stopped", "err", err)
+		}
+	}()
+	b.log.Info("smtp listening", "addr", ln.Addr().String(), "max_bytes", b.opt.MaxMessageBytes, "starttls", b.opt.TLS != nil)
+	return s, nil
+}
+
+// Addr is the address the server listens on.
+func (s *SMTPServer) Addr() net.Addr { return s.ln.Addr() }
+
+// Close stops accepting and waits a little for sessions in progress.
+func (s *SMTPServer) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := s.srv.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return s.srv.Close()
+	}
+	return err
+}
+
+type slogPrinter struct{ b *Bridge }
+
+func (p slogPrinter) Printf(format string, v ...any) {
+	p.b.log.Warn("smtp: " + fmt.Sprintf(format, v...))
+}
+func (p slogPrinter) Println(v ...any) { p.b.log.Warn("smtp: " + fmt.Sprintln(v...)) }
+
+type session struct {
+	s     *SMTPServer
+	conn  *smtp.Conn
+	env   Envelope
+	rcpts map[string][]string // by tenant
+	n     int
+}
+
+func (s *SMTPServer) newSession(c *smtp.Conn) (smtp.Session, error) {
+	return &session{s: s, conn: c, rcpts: map[string][]string{}}, nil
+}
+
+func (ss *session) Reset() {
+	ss.env = Envelope{}
+	ss.rcpts = map[string][]string{}
+	ss.n = 0
+}
+
+func (ss *session) Logout() error { return nil }
+
+func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
+	ss.env = Envelope{From: strings.ToLower(from), NullSender: from == "", Source: "smtp"}
+	return nil
+}
+
+var (
+	errTemporary = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Erreur temporaire, réessayez plus tard"}
+	errTooMany   = &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 5, 3}, Message: "Trop de destinataires"}
+)
+
+func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if ss.n >= maxRcpts {
+		return errTooMany
+	}
+	ma, err := ss.s.b.svc.Store.Reader().MailAddress(context.Background(), to)
+	if errors.Is(err, store.ErrNotFound) {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1},
+			Message: "Destinataire inconnu <" + to + ">: ce serveur ne relaie pas le courrier"}
+	}
+	if err != nil {
+		ss.s.b.log.Error("smtp: look up recipient", "to", to, "err", err)
+		return errTemporary
+	}
+	ss.rcpts[ma.TenantID] = append(ss.rcpts[ma.TenantID], ma.Address)
+	ss.n++
+	return nil
+}
+
+// Data answers 250 only once the message is committed for every tenant
+// it is for; a failure is temporary (451) so that the client keeps the
+// message and tries again, and the tenants already served see the retry
+// as a duplicate.
+func (ss *session) Data(r io.Reader) (err error) {
+	b := ss.s.b
+	defer func() {
+		if p := recover(); p != nil {
+			b.log.Error("smtp: panic while taking a message in", "panic", p)
+			err = errTemporary
+		}
+	}()
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		var se *smtp.SMTPError
+		if errors.As(err, &se) {
+			b.log.Warn("smtp: message refused", "from", ss.env.From, "code", se.Code, "reason", se.Message)
+			return se
+		}
+		return errTemporary
+	}
+	raw = append([]byte(ss.received()), raw...)
+	tenants := make([]string, 0, len(ss.rcpts))
+	for t := range ss.rcpts {
+		tenants = append(tenants, t)
+	}
+	sort.Strings(tenants)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for _, t := range tenants {
+		_, err := b.Deliver(ctx, t, raw, ss.env, ss.rcpts[t])
+		if permanent(err) {
+			b.log.Warn("smtp: message refused", "tenant", t, "from", ss.env.From, "err", err)
+			return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Message refusé: contenu illisible ou trop volumineux"}
+		}
+		if err != nil {
+			b.log.Error("smtp: message not taken in; client will retry", "tenant", t, "from", ss.env.From, "err", err)
+			return errTemporary
+		}
+	}
+	return nil
+}
+
+// received is the trace line RFC 5321 asks every server that takes a
+// message to add.
+func (ss *session) received() string {
+	remote := ""
+	if c := ss.conn.Conn(); c != nil {
+		remote = c.RemoteAddr().String()
+	}
+	helo := strings.Map(func(r rune) rune {
+		if r < 0x21 || r > 0x7e || r == '(' || r == ')' {
+			return '_'
+		}
+		return r
+	}, ss.conn.Hostname())
+	return fmt.Sprintf("Received: from %s (%s)\r\n\tby %s (Missive) with ESMTP;\r\n\t%s\r\n", helo, remote, ss.s.b.opt.Hostname,
+		ss.s.b.now().Format(time.RFC1123Z))
+}

@@ -18,13 +18,31 @@ import (
 // Config is missive.toml. Every field documents itself with its doc tag.
 type Config struct {
 	Data        string `toml:"data" doc:"Dossier des données: base SQLite, journal raft, documents (blobs), socket de contrôle."`
-	Listen      string `toml:"listen" doc:"Adresse d'écoute HTTP de l'interface, de l'API et du partage WebDAV, ex. 127.0.0.1:8080 ou :443."`
+	Listen      string `toml:"listen" doc:"Adresse d'écoute de l'interface, de l'API et du partage WebDAV, ex. 127.0.0.1:8080; en HTTPS quand tls est choisi, ex. :443."`
 	DB          string `toml:"db" doc:"Base PostgreSQL (postgres://utilisateur:motdepasse@hôte:5432/base). Vide: SQLite embarqué dans le dossier des données."`
 	BaseURL     string `toml:"base_url" doc:"Adresse publique de Missive, utilisée dans les liens des e-mails, ex. https://courrier.ville.fr. Vide: déduite de listen."`
 	TenantName  string `toml:"tenant_name" doc:"Nom de la commune créée au premier démarrage."`
 	MaxUploadMB int    `toml:"max_upload_mb" doc:"Taille maximale d'un document déposé, en mégaoctets (1 à 2048)."`
 	LogLevel    string `toml:"log_level" doc:"Niveau des journaux: debug, info, warn ou error."`
+
+	Hostname      string `toml:"hostname" doc:"Nom public du serveur, ex. courrier.ville.fr: nom du certificat TLS, de l'adresse https:// et de l'accueil SMTP. Obligatoire avec tls."`
+	TLS           string `toml:"tls" doc:"Certificat: acme (Let's Encrypt ou l'autorité ACME de acme_directory, obtenu et renouvelé tout seul), internal (autorité locale créée par missive quickstart; sa racine s'exporte avec missive tls export-ca), files (cert_file et key_file, relus quand ils changent) ou vide (HTTP simple, sur une adresse locale ou derrière un mandataire)."`
+	ACMEEmail     string `toml:"acme_email" doc:"Adresse e-mail donnée à l'autorité ACME, qui y prévient avant l'expiration d'un certificat. Facultative."`
+	ACMEDirectory string `toml:"acme_directory" doc:"Annuaire de l'autorité ACME, en https://. Vide: Let's Encrypt. Ex. l'autorité interne du département: https://acme.interne/directory"`
+	ACMERoot      string `toml:"acme_root" doc:"Fichier PEM de l'autorité racine du serveur ACME, quand elle n'est pas reconnue par le système (autorité interne). Vide: les autorités du système."`
+	CertFile      string `toml:"cert_file" doc:"Avec tls = files: certificat PEM (suivi de sa chaîne), lisible par le compte du service."`
+	KeyFile       string `toml:"key_file" doc:"Avec tls = files: clé privée PEM du certificat, lisible par le compte du service."`
+	HTTPListen    string `toml:"http_listen" doc:"Avec tls: adresse d'écoute HTTP (port 80) qui renvoie vers HTTPS et répond aux défis ACME HTTP-01. Vide: aucune."`
+	User          string `toml:"user" doc:"Compte système du serveur lancé par root: il ouvre ses ports puis devient ce compte. Vide: ne change pas de compte (systemd le lance déjà sous missive)."`
 }
+
+// TLS modes.
+const (
+	TLSNone     = ""
+	TLSACME     = "acme"
+	TLSInternal = "internal"
+	TLSFiles    = "files"
+)
 
 // Default is the configuration of a first run in ./data.
 func Default() Config {
@@ -34,6 +52,7 @@ func Default() Config {
 		TenantName:  "Ma commune",
 		MaxUploadMB: 50,
 		LogLevel:    "info",
+		HTTPListen:  ":80",
 	}
 }
 
@@ -85,17 +104,95 @@ func (c *Config) Validate() error {
 	default:
 		bad("log_level", "debug, info, warn ou error, pas %q", c.LogLevel)
 	}
+	c.validateTLS(bad)
 	return errors.Join(errs...)
+}
+
+func (c *Config) validateTLS(bad func(field, msg string, args ...any)) {
+	if c.Hostname != "" && !ValidHostname(c.Hostname) {
+		bad("hostname", "nom d'hôte invalide %q: attendu un nom complet comme courrier.ville.fr", c.Hostname)
+	}
+	if c.User != "" && !validUser(c.User) {
+		bad("user", "nom de compte invalide %q", c.User)
+	}
+	switch c.TLS {
+	case TLSNone:
+		return
+	case TLSACME, TLSInternal, TLSFiles:
+	default:
+		bad("tls", "acme, internal, files ou vide, pas %q", c.TLS)
+		return
+	}
+	if c.Hostname == "" {
+		bad("hostname", "obligatoire avec tls = %q", c.TLS)
+	}
+	if c.HTTPListen != "" {
+		if _, port, err := net.SplitHostPort(c.HTTPListen); err != nil || port == "" {
+			bad("http_listen", "adresse invalide %q: attendu hôte:port, ex. :80, ou vide", c.HTTPListen)
+		}
+	}
+	switch c.TLS {
+	case TLSACME:
+		if c.ACMEDirectory != "" && !strings.HasPrefix(c.ACMEDirectory, "https://") {
+			bad("acme_directory", "doit commencer par https://")
+		}
+		if c.ACMEEmail != "" && (!strings.Contains(c.ACMEEmail, "@") || strings.ContainsAny(c.ACMEEmail, " <>")) {
+			bad("acme_email", "adresse e-mail invalide %q", c.ACMEEmail)
+		}
+	case TLSFiles:
+		if c.CertFile == "" {
+			bad("cert_file", "obligatoire avec tls = \"files\"")
+		}
+		if c.KeyFile == "" {
+			bad("key_file", "obligatoire avec tls = \"files\"")
+		}
+	}
+}
+
+// ValidHostname reports whether h is a fully qualified DNS name (at least
+// two labels), as a certificate and an SMTP greeting need.
+func ValidHostname(h string) bool {
+	if len(h) > 253 || !strings.Contains(h, ".") || strings.HasSuffix(h, ".") {
+		return false
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return net.ParseIP(h) == nil
+}
+
+func validUser(u string) bool {
+	if len(u) > 32 {
+		return false
+	}
+	for i, r := range u {
+		if !(r >= 'a' && r <= 'z' || r == '_' || i > 0 && (r >= '0' && r <= '9' || r == '-')) {
+			return false
+		}
+	}
+	return true
 }
 
 // Describe writes a commented example configuration with the defaults.
 func Describe(w io.Writer) error {
-	d := Default()
-	v := reflect.ValueOf(d)
-	t := v.Type()
 	fmt.Fprintln(w, "# missive.toml — configuration de Missive.")
 	fmt.Fprintln(w, "# Chaque clé est facultative; la valeur indiquée est celle par défaut.")
 	fmt.Fprintln(w, "# Vérifiez un fichier avec: missive config test --config missive.toml")
+	return Document(w, Default())
+}
+
+// Document writes every key of c with its documentation, as a complete
+// commented missive.toml (missive quickstart writes one this way).
+func Document(w io.Writer, c Config) error {
+	v := reflect.ValueOf(c)
+	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		fmt.Fprintln(w)

@@ -63,6 +63,10 @@ func Open(ctx context.Context, dsn, dataDir string) (*Store, error) {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
 		s.db.SetMaxOpenConns(20)
+		// database/sql keeps 2 idle connections by default: under concurrent
+		// requests every extra one would be closed after use and reopened
+		// (a backend fork and a SCRAM handshake each time).
+		s.db.SetMaxIdleConns(20)
 	default:
 		return nil, fmt.Errorf("base de données %q non reconnue: attendu postgres://… ou vide pour SQLite", redact(dsn))
 	}

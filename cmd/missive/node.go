@@ -13,6 +13,7 @@ import (
 	"missive/appliance/config"
 	"missive/appliance/store"
 	"missive/cluster"
+	"missive/installer"
 )
 
 type commonFlags struct {
@@ -81,11 +82,19 @@ func openNode(ctx context.Context, cfg config.Config, log *slog.Logger) (*node, 
 		}
 		return nil, err
 	}
+	// Opening migrates the store: a build other than the last one to open
+	// this data dir first copies it to DATA/snapshots.
+	if _, err := installer.PreUpgrade(ctx, cfg.Data, cfg.DB, version, log); err != nil {
+		return nil, err
+	}
 	if n.store, err = store.Open(ctx, cfg.DB, cfg.Data); err != nil {
 		if errors.Is(err, store.ErrTooNew) {
 			return nil, &exitError{1, err.Error()}
 		}
 		return nil, err
+	}
+	if err := installer.MarkVersion(cfg.Data, version); err != nil {
+		return nil, fmt.Errorf("record the version in the data dir: %w", err)
 	}
 	if n.blobs, err = blob.Open(cfg.Data); err != nil {
 		return nil, err

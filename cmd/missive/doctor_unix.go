@@ -1,0 +1,41 @@
+//go:build unix
+
+package main
+
+import (
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+func fileOwner(fi os.FileInfo) (int, bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, false
+	}
+	return int(st.Uid), true
+}
+
+func (d *doctor) checkDisk(dir string) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		d.warn("", "Espace disque de %s non vérifié: %v.", dir, err)
+		return
+	}
+	free := st.Bavail * uint64(st.Bsize)
+	total := st.Blocks * uint64(st.Bsize)
+	pct := 100.0
+	if total > 0 {
+		pct = 100 * float64(free) / float64(total)
+	}
+	gib := float64(free) / (1 << 30)
+	switch {
+	case free < 512<<20:
+		d.fail("libérez de la place ou agrandissez le disque: Missive refuse les écritures quand il est plein", "Disque de %s: %.1f Gio libres (%.0f %%).", dir, gib, pct)
+	case free < 5<<30 || pct < 10:
+		d.warn("prévoyez d'agrandir le disque (les documents numérisés s'accumulent)", "Disque de %s: %.1f Gio libres (%.0f %%).", dir, gib, pct)
+	default:
+		d.ok("Disque de %s: %.1f Gio libres (%.0f %%).", dir, gib, pct)
+	}
+}

@@ -1,0 +1,13 @@
+//go:build !unix
+
+package main
+
+import (
+	"log/slog"
+
+	"missive/appliance/config"
+)
+
+// dropPrivileges: services on this system are given their account by the
+// service manager.
+func dropPrivileges(config.Config, *slog.Logger) error { return nil }

@@ -4,8 +4,9 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 STATICCHECK_VERSION := v0.8.2
 FUZZTIME ?= 20s
+DIST    ?= dist
 
-.PHONY: build run test test-race check fuzz bench clean
+.PHONY: build run test test-race check fuzz bench clean deb rpm
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/missive ./cmd/missive
@@ -27,6 +28,29 @@ check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+# Each fuzzer for FUZZTIME (make fuzz FUZZTIME=5m for a longer run).
+FUZZMINIMIZE ?= 2s
+FUZZ = $(GO) test -run='^$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE)
+fuzz:
+	$(FUZZ) -fuzz='^FuzzDecodeCommand$$' ./appliance/
+	$(FUZZ) -fuzz='^FuzzApplyCommand$$' ./appliance/
+	$(FUZZ) -fuzz='^FuzzParseQuery$$' ./appliance/store/
+	$(FUZZ) -fuzz='^FuzzFold$$' ./appliance/store/
+	$(FUZZ) -fuzz='^FuzzSnapshotLoad$$' ./appliance/store/
+	$(FUZZ) -fuzz='^FuzzAPIRegister$$' ./appliance/api/
+	$(FUZZ) -fuzz='^FuzzConfigLoad$$' ./appliance/config/
+
+# Heavy measurements, not run by `make test`: micro-benchmarks, then the
+# 100,000-letter harness on SQLite and PostgreSQL (MISSIVE_BENCH_LETTERS to change).
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./appliance/ ./appliance/store/
+	$(GO) test -tags bench -run TestBench -v -timeout 120m ./cmd/missive/
+
+# Packages of bin/missive for Debian/Ubuntu and RHEL (packaging/nfpm.yaml):
+# $(DIST)/missive_<version>_<arch>.deb and $(DIST)/missive-<version>-1.<arch>.rpm.
+deb rpm: build
+	$(GO) run ./packaging/mkpkg -format $@ -version $(VERSION) -binary bin/missive -out $(DIST)
 
 clean:
 	rm -rf bin dist

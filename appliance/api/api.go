@@ -88,6 +88,7 @@ func New(svc *appliance.Service, log *slog.Logger) *Server {
 		{method: "GET", path: "/api/v1/letters", summary: "Lister et rechercher les courriers", out: Page[domain.Letter]{}, query: listQuery, h: s.listLetters},
 		{method: "GET", path: "/api/v1/letters/{id}", summary: "Un courrier, ses documents, notes, liens et historique", out: appliance.LetterView{}, h: s.getLetter},
 		{method: "GET", path: "/api/v1/letters/{id}/history", summary: "Historique d'un courrier", out: []domain.HistoryEntry{}, h: s.letterHistory},
+		{method: "GET", path: "/api/v1/letters/{id}/messages", summary: "Messages électroniques d'un courrier: reçus, accusés de réception, réponses", out: []appliance.MailMessage{}, h: s.letterMessages},
 		{method: "POST", path: "/api/v1/letters/{id}/actions/qualify", summary: "Qualifier (compléter) un courrier", in: appliance.RegisterInput{}, out: domain.Letter{}, h: s.qualify},
 		{method: "POST", path: "/api/v1/letters/{id}/actions/redirect", summary: "Rediriger vers une entité ou un agent", in: appliance.RedirectInput{}, out: domain.Letter{}, h: s.redirect},
 		{method: "POST", path: "/api/v1/letters/{id}/actions/note", summary: "Annoter", in: appliance.NoteInput{}, out: domain.Note{}, status: 201, h: s.note},
@@ -237,7 +238,8 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 		}
 		return fmt.Errorf("%w: JSON invalide: %v", errBadRequest, err)
 	}
-	if dec.More() {
+	// More() is false before a stray ] or }: only EOF ends the body.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return fmt.Errorf("%w: données après l'objet JSON", errBadRequest)
 	}
 	return nil

@@ -54,6 +54,22 @@ par défaut.`, runConfigDescribe},
 		{"config test", "", "vérifier un fichier de configuration",
 			`Lit --config et signale toutes ses erreurs d'un coup. Code de sortie 1 s'il y en a.`, runConfigTest},
 		{"version", "", "afficher la version", `Affiche la version de Missive.`, runVersion},
+		{"quickstart", "", "installer Missive sur ce serveur", quickstartHelp, runQuickstart},
+		{"doctor", "", "vérifier une installation et dire quoi corriger", doctorHelp, runDoctor},
+		{"service install", "", "installer le service systemd", serviceHelp, runService("install")},
+		{"service uninstall", "", "retirer le service systemd", serviceHelp, runService("uninstall")},
+		{"service start", "", "démarrer le service", serviceHelp, runService("start")},
+		{"service stop", "", "arrêter le service", serviceHelp, runService("stop")},
+		{"service status", "", "état du service", serviceHelp, runService("status")},
+		{"tls export-ca", "", "exporter la racine de l'autorité locale", tlsExportCAHelp, runTLSExportCA},
+		{"mail address add", "ADRESSE", "recevoir le courrier d'une adresse", mailAddressHelp, runMailAddressAdd},
+		{"mail relay set", "", "régler le relais SMTP sortant", mailRelayHelp, runMailRelaySet},
+		{"mail mailbox add", "", "relever une boîte IMAP", mailMailboxHelp, runMailMailboxAdd},
+		{"mail rule add", "", "router le courrier électronique", mailRuleHelp, runMailRuleAdd},
+		{"mail ack set", "", "régler l'envoi des accusés de réception", mailAckHelp, runMailAckSet},
+		{"mail status", "", "afficher la configuration de la messagerie", `Affiche les adresses, le relais, les boîtes relevées et les avis à l'administrateur.`, runMailStatus},
+		{"dev seed", "", "remplir un dossier de courriers réalistes (développement)", devSeedHelp, runDevSeed},
+		{"dev bench", "", "mesurer un serveur en marche (développement)", devBenchHelp, runDevBench},
 	}
 }
 
@@ -125,7 +141,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 
 // find matches the longest command name at the start of args.
 func find(args []string) (*command, []string) {
-	for n := 2; n >= 1; n-- {
+	for n := 3; n >= 1; n-- {
 		if len(args) < n {
 			continue
 		}

@@ -7,16 +7,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
-	"missive/appliance"
 	"missive/appliance/api"
 	"missive/appliance/config"
 	"missive/appliance/control"
+	"missive/appliance/web"
+	"missive/installer"
+	"missive/systemd"
 )
 
 func newLogger(cfg config.Config, c *cli) *slog.Logger {
@@ -28,6 +27,7 @@ func newLogger(cfg config.Config, c *cli) *slog.Logger {
 func runServe(c *cli) error {
 	c.dataFlags()
 	c.fs.StringVar(&c.common.listen, "listen", "", "adresse HTTP d'écoute (défaut 127.0.0.1:8080)")
+	smtpAddr := c.fs.String("smtp", "", "adresse d'écoute SMTP du courrier entrant, ex. 0.0.0.0:25 (défaut: aucune; les boîtes IMAP sont relevées quand même)")
 	if err := c.parse(false); err != nil {
 		return err
 	}
@@ -36,8 +36,14 @@ func runServe(c *cli) error {
 		return err
 	}
 	log := newLogger(cfg, c)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := installer.ServiceContext(log)
 	defer stop()
+
+	fe, err := startFrontend(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer fe.close()
 
 	n, err := openNode(ctx, cfg, log)
 	if err != nil {
@@ -45,16 +51,9 @@ func runServe(c *cli) error {
 	}
 	defer n.close()
 
-	password := ""
-	if _, err := n.store.Reader().Tenant(ctx, "default"); err != nil {
-		password = c.getenv("MISSIVE_ADMIN_PASSWORD")
-		if password == "" {
-			password = appliance.GeneratePassword()
-		}
-		if err := n.svc.Bootstrap(ctx, cfg.TenantName, password); err != nil {
-			return fmt.Errorf("first start: %w", err)
-		}
-		log.Info("first start: tenant default and user admin created", "data", cfg.Data)
+	password, err := firstStart(ctx, c, cfg, n, log)
+	if err != nil {
+		return err
 	}
 
 	ctl, err := control.Listen(cfg.Data, n.svc, log)
@@ -64,22 +63,24 @@ func runServe(c *cli) error {
 	go ctl.Serve()
 	defer ctl.Close()
 
-	ln, err := net.Listen("tcp", cfg.Listen)
+	stopMail, err := startMail(ctx, c, n, log, *smtpAddr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+		return err
 	}
+	defer stopMail()
+
 	mux := http.NewServeMux()
 	a := api.New(n.svc, log)
 	a.Ready = n.cluster.Ready
 	a.Register(mux)
-	mux.HandleFunc("GET /{$}", home)
+	web.New(n.svc, log, web.Options{BaseURL: cfg.BaseURL}).Register(mux)
 	srv := &http.Server{
-		Handler:           securityHeaders(mux),
+		Handler:           fe.handler(securityHeaders(mux)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	url := "http://" + displayAddr(ln.Addr().String()) + "/"
+	url := fe.url()
 	if cfg.BaseURL != "" {
 		url = strings.TrimSuffix(cfg.BaseURL, "/") + "/"
 	}
@@ -93,8 +94,10 @@ func runServe(c *cli) error {
 	}
 	log.Info("serving", "url", url, "data", cfg.Data, "db", n.store.Dialect(), "version", version)
 
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	errc := make(chan error, 3)
+	fe.serve(ctx, srv, errc)
+	go systemd.Watchdog(ctx, storeHealthy(n), log)
+	systemd.Ready(url, log)
 	select {
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {
@@ -103,9 +106,10 @@ func runServe(c *cli) error {
 	case <-ctx.Done():
 		log.Info("shutting down")
 	}
+	systemd.Stopping(log)
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	return srv.Shutdown(sctx)
+	return fe.shutdown(sctx, srv)
 }
 
 // displayAddr makes a wildcard listen address clickable.
@@ -127,14 +131,4 @@ func securityHeaders(h http.Handler) http.Handler {
 		w.Header().Set("Referrer-Policy", "same-origin")
 		h.ServeHTTP(w, r)
 	})
-}
-
-func home(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
-	fmt.Fprint(w, `<!doctype html><html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>Missive</title><style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}code{background:#eee;padding:0 .2rem}</style></head>
-<body><main><h1>Missive</h1><p>Gestion électronique du courrier.</p>
-<p>API JSON: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>. Créez un jeton avec <code>missive token create --user admin</code>
-puis appelez l'API avec l'en-tête <code>Authorization: Bearer …</code>.</p></main></body></html>`)
 }

@@ -2,14 +2,18 @@ package appliance_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"missive/appliance"
+	"missive/appliance/apptest"
 	"missive/appliance/domain"
 	"missive/appliance/store"
 )
@@ -244,6 +248,149 @@ func TestDueDates(t *testing.T) {
 		}
 		if got := overdue(); strings.Join(got, "|") != "Mai|Pâques|Sans type" || viewOverdue(xmas.ID) {
 			t.Errorf("closed: overdue %v, view overdue %v", got, viewOverdue(xmas.ID))
+		}
+	})
+}
+
+// pipeProposer behaves like raft towards the Service: ProposeAsync queues
+// at once, one goroutine applies the queue in order, and the caller waits
+// apart. Proposals at the positions in lost are dropped as a leader change
+// drops them: the caller gets an error and they never reach Apply.
+type pipeProposer struct {
+	a    *appliance.Applier
+	q    chan pipeEntry
+	lost map[int]bool
+
+	mu                 sync.Mutex
+	queued             int
+	inFlight, maxDepth int
+}
+
+type pipeEntry struct {
+	cmd  []byte
+	lost bool
+	done chan pipeResult
+}
+
+type pipeResult struct {
+	v   any
+	err error
+}
+
+var errLostProposal = errors.New("proposition perdue (changement de leader)")
+
+func newPipeProposer(t *testing.T, a *appliance.Applier, lost ...int) *pipeProposer {
+	p := &pipeProposer{a: a, q: make(chan pipeEntry, 1024), lost: map[int]bool{}}
+	for _, n := range lost {
+		p.lost[n] = true
+	}
+	stopped := make(chan struct{})
+	t.Cleanup(func() { close(p.q); <-stopped })
+	go func() {
+		defer close(stopped)
+		// Past the indexes the bootstrap used through apptest's proposer.
+		index := uint64(1 << 20)
+		first := true
+		for e := range p.q {
+			if first {
+				// Give a second proposal the chance to be queued while the
+				// first waits: it can only if stamping does not hold its
+				// lock through the commit.
+				first = false
+				for i := 0; i < 200 && len(p.q) == 0; i++ {
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+			var r pipeResult
+			if e.lost {
+				r.err = errLostProposal
+			} else {
+				index++
+				r.v = p.a.Apply(index, e.cmd)
+			}
+			p.mu.Lock()
+			p.inFlight--
+			p.mu.Unlock()
+			e.done <- r
+		}
+	}()
+	return p
+}
+
+func (p *pipeProposer) ProposeAsync(_ context.Context, cmd []byte) func() (any, error) {
+	p.mu.Lock()
+	p.queued++
+	p.inFlight++
+	p.maxDepth = max(p.maxDepth, p.inFlight)
+	e := pipeEntry{cmd: cmd, lost: p.lost[p.queued], done: make(chan pipeResult, 1)}
+	p.mu.Unlock()
+	p.q <- e
+	return func() (any, error) { r := <-e.done; return r.v, r.err }
+}
+
+func (p *pipeProposer) Propose(ctx context.Context, cmd []byte) (any, error) {
+	return p.ProposeAsync(ctx, cmd)()
+}
+
+// Registrations overlap (the next one is stamped while the previous one is
+// being committed) and some proposals are lost on the way: the numbers that
+// were handed out are still gap-free and unique, every one is in the store,
+// and the next registration takes the next number.
+func TestRegistrationNumbersPipelined(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, func(t *testing.T, env *suiteEnv) {
+		const n = 60
+		lost := []int{5, 23, 24, 41}
+		pp := newPipeProposer(t, appliance.NewApplier(env.Store, apptest.Logger()), lost...)
+		svc := appliance.NewService(env.Store, env.Svc.Blobs, pp, apptest.Logger())
+		svc.Now = env.Clock.Now
+		numbers := make([]string, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				l, err := svc.RegisterLetter(t.Context(), env.Admin, appliance.RegisterInput{Category: domain.Internal, Subject: fmt.Sprintf("Note interne %d", i)})
+				if err == nil {
+					numbers[i] = l.Number
+				}
+				errs[i] = err
+			})
+		}
+		wg.Wait()
+		var got []string
+		failed := 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				got = append(got, numbers[i])
+			case errors.Is(err, errLostProposal):
+				failed++
+			default:
+				t.Fatalf("registration %d: %v", i, err)
+			}
+		}
+		if failed > len(lost) {
+			t.Fatalf("%d registrations failed, only %d proposals were lost", failed, len(lost))
+		}
+		sort.Strings(got)
+		for i, num := range got {
+			if want := fmt.Sprintf("2026/I/%06d", i+1); num != want {
+				t.Fatalf("sorted numbers[%d] = %s, want %s (gap or duplicate): %v", i, num, want, got)
+			}
+		}
+		last, err := env.Store.Reader().LastNum(t.Context(), "default", domain.Internal, 2026)
+		if err != nil || last != len(got) {
+			t.Fatalf("LastNum = %d, %v; want %d, one per successful registration", last, err, len(got))
+		}
+		if pp.maxDepth < 2 {
+			t.Fatalf("at most %d registration in flight: stamping holds its lock through the commit", pp.maxDepth)
+		}
+		l, err := svc.RegisterLetter(t.Context(), env.Admin, appliance.RegisterInput{Category: domain.Internal, Subject: "Après"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("2026/I/%06d", len(got)+1); l.Number != want {
+			t.Fatalf("next number %s, want %s", l.Number, want)
 		}
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"missive/appliance"
@@ -33,6 +34,23 @@ var (
 	ErrLocked    = errors.New("dossier de données déjà utilisé par un autre processus missive")
 )
 
+// LockedError is Open's error when another process holds the data dir; it
+// matches ErrLocked with errors.Is.
+type LockedError struct {
+	Dir string
+	// PID of the holder, 0 if unknown.
+	PID int
+}
+
+func (e *LockedError) Error() string {
+	if e.PID > 0 {
+		return fmt.Sprintf("%v (%s, PID %d)", ErrLocked, e.Dir, e.PID)
+	}
+	return fmt.Sprintf("%v (%s)", ErrLocked, e.Dir)
+}
+
+func (e *LockedError) Is(target error) bool { return target == ErrLocked }
+
 // Applier is what the FSM delegates to: appliance.Applier implements it.
 type Applier interface {
 	Apply(index uint64, data []byte) any
@@ -40,11 +58,25 @@ type Applier interface {
 	Restore(r io.Reader) error
 }
 
+// Persistent is implemented by an Applier whose state outlives the process
+// (appliance.Applier: the store records the last index it applied).
+type Persistent interface {
+	// Behind reads a snapshot stream and says whether it holds applied
+	// entries that the state lacks.
+	Behind(snapshot io.Reader) (bool, error)
+}
+
 // Config of a node.
 type Config struct {
 	DataDir string
+	// Applier receives the committed entries, unless OpenApplier is set.
 	Applier Applier
-	Log     *slog.Logger
+	// OpenApplier opens the state behind the Applier (the store) once the
+	// data dir is locked and before raft starts: a second process stops at
+	// the lock before touching the database, and no entry is handed to an
+	// applier that is not open yet. Its error is Open's, unwrapped.
+	OpenApplier func() (Applier, error)
+	Log         *slog.Logger
 	// ApplyTimeout bounds how long a proposal may wait to be committed.
 	ApplyTimeout time.Duration
 }
@@ -56,6 +88,9 @@ type Node struct {
 	logs   *raftboltdb.BoltStore
 	unlock func()
 	cfg    Config
+	// closed is closed by Close, before raft shuts down.
+	closed    chan struct{}
+	closeOnce sync.Once
 }
 
 // Open starts the node; on a data dir without raft state it bootstraps a
@@ -72,7 +107,7 @@ func Open(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{unlock: unlock, cfg: cfg}
+	n := &Node{unlock: unlock, cfg: cfg, closed: make(chan struct{})}
 	ok := false
 	defer func() {
 		if !ok {
@@ -93,13 +128,27 @@ func Open(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open raft snapshots: %w", err)
 	}
+	if cfg.OpenApplier != nil {
+		if cfg.Applier, err = cfg.OpenApplier(); err != nil {
+			return nil, err
+		}
+	}
+	if err := restoreIfBehind(snaps, cfg.Applier, cfg.Log); err != nil {
+		return nil, err
+	}
 	rc := raft.DefaultConfig()
 	rc.LocalID = n.id
 	rc.Logger = hlog
 	// The store is persistent and records the last applied index, so the
-	// FSM need not be rebuilt from a snapshot at every start (see DESIGN.md).
+	// FSM need not be rebuilt from a snapshot at every start (see DESIGN.md);
+	// restoreIfBehind has restored it if it lost entries the snapshot has.
 	rc.NoSnapshotRestoreOnStart = true
 	rc.SnapshotThreshold = 16384
+	// Apply returns as soon as the entry is queued, so that entries queued
+	// while the previous batch is fsynced are written in one batch. An
+	// entry still queued at shutdown is never answered: ProposeAsync's wait
+	// also watches Close.
+	rc.BatchApplyCh = true
 	rc.TrailingLogs = 10240
 	// A cluster of one elects itself at once instead of waiting a second.
 	rc.HeartbeatTimeout = 500 * time.Millisecond
@@ -123,6 +172,49 @@ func Open(cfg Config) (*Node, error) {
 	}
 	ok = true
 	return n, nil
+}
+
+// restoreIfBehind restores the latest raft snapshot into a persistent
+// applier that lacks some of the entries it holds. Raft replays only the
+// entries after its latest snapshot, so entries before it that the store
+// lost (a power cut with SQLite's synchronous=NORMAL, a store copied back
+// from an older backup) would otherwise be missing for good.
+func restoreIfBehind(snaps raft.SnapshotStore, a Applier, log *slog.Logger) error {
+	p, ok := a.(Persistent)
+	if !ok {
+		return nil
+	}
+	metas, err := snaps.List()
+	if err != nil {
+		return fmt.Errorf("list raft snapshots: %w", err)
+	}
+	if len(metas) == 0 {
+		return nil
+	}
+	latest := metas[0]
+	_, rc, err := snaps.Open(latest.ID)
+	if err != nil {
+		return fmt.Errorf("open raft snapshot %s: %w", latest.ID, err)
+	}
+	behind, err := p.Behind(rc)
+	rc.Close()
+	if err != nil {
+		return fmt.Errorf("compare the store with raft snapshot %s: %w", latest.ID, err)
+	}
+	if !behind {
+		return nil
+	}
+	log.Warn("store behind the latest raft snapshot: restoring it before the log is replayed", "snapshot", latest.ID, "index", latest.Index)
+	_, rc, err = snaps.Open(latest.ID)
+	if err != nil {
+		return fmt.Errorf("open raft snapshot %s: %w", latest.ID, err)
+	}
+	defer rc.Close()
+	if err := a.Restore(rc); err != nil {
+		return fmt.Errorf("restore raft snapshot %s: %w", latest.ID, err)
+	}
+	log.Info("raft snapshot restored", "snapshot", latest.ID, "index", latest.Index)
+	return nil
 }
 
 // WaitLeader blocks until the cluster has a leader and this node has applied
@@ -150,21 +242,44 @@ func (n *Node) WaitLeader(ctx context.Context) error {
 // Propose appends a command to the log and returns Apply's response once it
 // is committed and applied on this node.
 func (n *Node) Propose(ctx context.Context, cmd []byte) (any, error) {
+	return n.ProposeAsync(ctx, cmd)()
+}
+
+// ProposeAsync queues a command and returns at once; wait returns Apply's
+// response once it is committed and applied on this node. Commands are
+// logged in the order ProposeAsync was called, so a caller that stamps and
+// queues under a lock keeps its order without holding the lock through
+// the commit (registration numbers).
+func (n *Node) ProposeAsync(ctx context.Context, cmd []byte) (wait func() (any, error)) {
 	timeout := n.cfg.ApplyTimeout
 	if dl, ok := ctx.Deadline(); ok {
 		timeout = time.Until(dl)
 	}
 	f := n.raft.Apply(cmd, timeout)
-	if err := f.Error(); err != nil {
-		switch {
-		case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipLost):
-			return nil, fmt.Errorf("%w: %v", ErrNotLeader, err)
-		case errors.Is(err, raft.ErrRaftShutdown):
-			return nil, ErrShutdown
+	return func() (any, error) {
+		errc := make(chan error, 1)
+		go func() { errc <- f.Error() }()
+		var err error
+		select {
+		case err = <-errc:
+		case <-n.closed:
+			select {
+			case err = <-errc:
+			default:
+				return nil, ErrShutdown
+			}
 		}
-		return nil, fmt.Errorf("raft apply: %w", err)
+		if err != nil {
+			switch {
+			case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipLost):
+				return nil, fmt.Errorf("%w: %v", ErrNotLeader, err)
+			case errors.Is(err, raft.ErrRaftShutdown):
+				return nil, ErrShutdown
+			}
+			return nil, fmt.Errorf("raft apply: %w", err)
+		}
+		return f.Response(), nil
 	}
-	return f.Response(), nil
 }
 
 // Ready says whether this node can take writes now.
@@ -177,6 +292,7 @@ func (n *Node) Snapshot() error { return n.raft.Snapshot().Error() }
 
 // Close stops raft cleanly and releases the data dir.
 func (n *Node) Close() error {
+	n.closeOnce.Do(func() { close(n.closed) })
 	var errs []error
 	if n.raft != nil {
 		errs = append(errs, n.raft.Shutdown().Error())

@@ -14,6 +14,7 @@ import (
 	"missive/appliance/apptest"
 	"missive/appliance/blob"
 	"missive/appliance/devseed"
+	"missive/appliance/domain"
 	"missive/appliance/store"
 )
 
@@ -113,22 +114,28 @@ func benchPerimeters(b *testing.B, svc *appliance.Service) map[string]store.Peri
 }
 
 // BenchmarkListPerimeter is the basket: newest arrivals first, 50 a page,
-// within each kind of reader's perimeter, with the total for pagination.
+// within each kind of reader's perimeter, with the total for pagination;
+// then the same narrowed to the few new letters ("nouveaux").
 func BenchmarkListPerimeter(b *testing.B) {
 	st, svc := benchStore(b)
 	ctx := context.Background()
 	ps := benchPerimeters(b, svc)
-	for _, name := range []string{"admin", "courrier", "agent", "responsable"} {
-		p := ps[name]
-		b.Run(name, func(b *testing.B) {
-			b.ReportAllocs()
-			for i := 0; i < b.N; i++ {
-				items, total, err := st.Reader().Letters(ctx, p, store.LetterFilter{Sort: "arrival", Desc: true, Limit: 50, Offset: 50 * (i % 3)})
-				if err != nil || len(items) == 0 || total == 0 {
-					b.Fatalf("%d items of %d: %v", len(items), total, err)
-				}
+	for _, status := range []domain.Status{"", domain.StatusNew} {
+		for _, name := range []string{"admin", "courrier", "agent", "responsable"} {
+			p := ps[name]
+			if status != "" {
+				name += "/" + string(status)
 			}
-		})
+			b.Run(name, func(b *testing.B) {
+				b.ReportAllocs()
+				for i := 0; i < b.N; i++ {
+					items, total, err := st.Reader().Letters(ctx, p, store.LetterFilter{Status: status, Sort: "arrival", Desc: true, Limit: 50, Offset: 50 * (i % 3)})
+					if err != nil || status == "" && (len(items) == 0 || total == 0) {
+						b.Fatalf("%d items of %d: %v", len(items), total, err)
+					}
+				}
+			})
+		}
 	}
 }
 

@@ -801,8 +801,12 @@ func TestSecondServeFailsFast(t *testing.T) {
 	if err == nil || cmd.ProcessState.ExitCode() == 0 {
 		t.Fatalf("a second serve on a data dir in use exited 0\n%s", stdout.String())
 	}
-	if !strings.Contains(stderr.String(), "est utilisé par un serveur missive en marche") {
-		t.Fatalf("second serve's message is not the clear French one: %q", stderr.String())
+	want := fmt.Sprintf("un autre Missive (PID %d) utilise déjà le dossier de données %s", s.cmd.Process.Pid, data)
+	if !strings.Contains(stderr.String(), want) {
+		t.Fatalf("second serve's message %q does not say plainly %q", stderr.String(), want)
+	}
+	if strings.Contains(stderr.String(), "socket") {
+		t.Fatalf("second serve's message speaks of the control socket, which it never tried: %q", stderr.String())
 	}
 	if strings.Contains(stdout.String(), "Missive est prêt") {
 		t.Fatal("the second serve claimed to be ready")

@@ -34,11 +34,12 @@ const host = "courrier.test"
 // one loopback port, HTTP (challenges, else a redirect) on another.
 type frontend struct {
 	https, http net.Listener
+	host        string
 }
 
 func listen(t *testing.T) frontend {
 	t.Helper()
-	var f frontend
+	f := frontend{host: host}
 	var err error
 	if f.https, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 		t.Fatal(err)
@@ -56,7 +57,7 @@ func (f frontend) serve(t *testing.T, m *tlsconf.Manager) {
 	site := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "site") })
 	hs := &http.Server{Handler: site, TLSConfig: m.TLSConfig()}
 	redirect := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "https://"+host+r.URL.RequestURI(), http.StatusMovedPermanently)
+		http.Redirect(w, r, "https://"+f.host+r.URL.RequestURI(), http.StatusMovedPermanently)
 	})
 	h := &http.Server{Handler: m.HTTPHandler(redirect)}
 	go hs.ServeTLS(f.https, "", "")
@@ -68,7 +69,12 @@ func (f frontend) serve(t *testing.T, m *tlsconf.Manager) {
 // browser that trusts them would.
 func served(t *testing.T, addr string, roots *x509.CertPool) (*x509.Certificate, error) {
 	t.Helper()
-	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{ServerName: host, RootCAs: roots})
+	return servedAs(t, addr, host, roots)
+}
+
+func servedAs(t *testing.T, addr, name string, roots *x509.CertPool) (*x509.Certificate, error) {
+	t.Helper()
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{ServerName: name, RootCAs: roots})
 	if err != nil {
 		return nil, err
 	}
@@ -109,10 +115,14 @@ func TestACMEPebble(t *testing.T) {
 	for _, challenge := range []string{"http-01", "tls-alpn-01"} {
 		t.Run(challenge, func(t *testing.T) {
 			t.Parallel()
+			// certmagic keeps the challenges being solved in a map global to
+			// the process, keyed by name: the parallel subtests need their own.
+			name := map[string]string{"http-01": "http01." + host, "tls-alpn-01": "alpn." + host}[challenge]
 			f := listen(t)
-			o := pebbletest.Options{Hostname: host, Validity: 30}
+			f.host = name
+			o := pebbletest.Options{Hostname: name, Validity: 30}
 			opts := tlsconf.Options{
-				Mode: tlsconf.ModeACME, Hostname: host, Email: "dsi@ville.test",
+				Mode: tlsconf.ModeACME, Hostname: name, Email: "dsi@ville.test",
 				Storage: tlsconf.FileStorage(t.TempDir()), ListenHost: "127.0.0.1",
 				RenewCheck: 200 * time.Millisecond, RenewalWindowRatio: 0.7, Log: testLog(t),
 			}
@@ -134,7 +144,7 @@ func TestACMEPebble(t *testing.T) {
 				t.Fatal(err)
 			}
 			waitFor(t, "the first certificate", 60*time.Second, func() bool { return m.Leaf() != nil })
-			first, err := served(t, f.https.Addr().String(), ca.Roots())
+			first, err := servedAs(t, f.https.Addr().String(), name, ca.Roots())
 			if err != nil {
 				t.Fatalf("chain not verified from Pebble's root: %v", err)
 			}
@@ -147,11 +157,11 @@ func TestACMEPebble(t *testing.T) {
 				t.Fatal(err)
 			}
 			resp.Body.Close()
-			if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != "https://"+host+"/letters?x=1" {
+			if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != "https://"+name+"/letters?x=1" {
 				t.Fatalf("HTTP: %d %q, want a redirect to HTTPS", resp.StatusCode, resp.Header.Get("Location"))
 			}
 			waitFor(t, "the renewed certificate to be served", 60*time.Second, func() bool {
-				c, err := served(t, f.https.Addr().String(), ca.Roots())
+				c, err := servedAs(t, f.https.Addr().String(), name, ca.Roots())
 				return err == nil && c.SerialNumber.Cmp(first.SerialNumber) != 0
 			})
 		})

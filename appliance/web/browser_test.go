@@ -43,6 +43,13 @@ func newChrome(t *testing.T, base string) *chrome {
 	} else if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// Not t.TempDir: Chromium's helper processes (crashpad) may still write
+	// into the profile for a moment after the browser exits, and t.TempDir
+	// fails the test when its removal races them. Removed below, with retries.
+	profile, err := os.MkdirTemp("", "missive-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath),
 		chromedp.NoSandbox,
@@ -53,7 +60,7 @@ func newChrome(t *testing.T, base string) *chrome {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("lang", "fr-FR"),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1280, 860),
 	)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -68,6 +75,13 @@ func newChrome(t *testing.T, base string) *chrome {
 			c.Allocator.Wait()
 		}
 		cancel()
+		for i := 0; i < 20; i++ {
+			if err := os.RemoveAll(profile); err == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("profil Chromium %s laissé en place: suppression impossible", profile)
 	})
 	if err := chromedp.Run(root); err != nil {
 		t.Fatalf("start Chromium %s: %v", chromiumPath, err)

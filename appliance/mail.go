@@ -54,13 +54,16 @@ func (s *Service) AddMailAddress(ctx context.Context, a *Actor, in MailAddressIn
 
 // MailRelayInput sets the tenant's outgoing relay.
 type MailRelayInput struct {
-	Host        string `json:"host"`
-	Port        int    `json:"port"`
-	Security    string `json:"security" doc:"starttls, tls (implicite) ou plain"`
-	Username    string `json:"username,omitempty"`
-	Password    string `json:"password,omitempty"`
-	FromAddress string `json:"from_address,omitempty" doc:"Adresse d'expédition des accusés de réception"`
-	FromName    string `json:"from_name,omitempty"`
+	Host     string `json:"host"`
+	Port     int    `json:"port"`
+	Security string `json:"security" doc:"starttls, tls (implicite) ou plain"`
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+	// KeepPassword keeps the stored password when Password is empty and
+	// the user name is unchanged: a form never shows the password back.
+	KeepPassword bool   `json:"keep_password,omitempty" doc:"Garder le mot de passe enregistré quand password est vide"`
+	FromAddress  string `json:"from_address,omitempty" doc:"Adresse d'expédition des accusés de réception"`
+	FromName     string `json:"from_name,omitempty"`
 }
 
 func checkHostPort(errs FieldErrors, host string, port int) {
@@ -96,8 +99,14 @@ func (s *Service) SetMailRelay(ctx context.Context, a *Actor, in MailRelayInput)
 	if err := errs.orNil(); err != nil {
 		return nil, err
 	}
+	secret := s.Secrets.Seal("relay", in.Password)
+	if in.Password == "" && in.KeepPassword && in.Username != "" {
+		if old, err := s.reader().MailRelay(ctx, a.TenantID()); err == nil && old.Username == in.Username {
+			secret = old.Secret
+		}
+	}
 	v, err := s.propose(ctx, KindMailRelaySet, a.TenantID(), a.ID(), MailRelaySet{Host: in.Host, Port: in.Port, Security: in.Security,
-		Username: in.Username, Secret: in.Password, FromAddress: in.FromAddress, FromName: in.FromName})
+		Username: in.Username, Secret: secret, FromAddress: in.FromAddress, FromName: in.FromName})
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +160,7 @@ func (s *Service) AddMailbox(ctx context.Context, a *Actor, in MailboxInput) (*s
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindMailboxAdd, a.TenantID(), a.ID(), MailboxAdd{ID: NewID(), Host: in.Host, Port: in.Port, Security: in.Security,
-		Auth: in.Auth, Username: in.Username, Secret: in.Password, Folder: in.Folder, DoneFolder: in.DoneFolder})
+		Auth: in.Auth, Username: in.Username, Secret: s.Secrets.Seal("mailbox", in.Password), Folder: in.Folder, DoneFolder: in.DoneFolder})
 	if err != nil {
 		return nil, err
 	}
@@ -242,6 +251,9 @@ type MailSettings struct {
 	Mailboxes []store.Mailbox     `json:"mailboxes"`
 	Rules     []store.MailRule    `json:"rules"`
 	Notices   []store.MailNotice  `json:"notices"`
+	// Templates are those the tenant worded; the others use the defaults.
+	Templates   []store.MailTemplate  `json:"templates"`
+	AckPolicies []store.MailAckPolicy `json:"ack_policies"`
 }
 
 func (s *Service) MailSettings(ctx context.Context, a *Actor) (*MailSettings, error) {
@@ -264,6 +276,12 @@ func (s *Service) MailSettings(ctx context.Context, a *Actor) (*MailSettings, er
 		return nil, err
 	}
 	if out.Notices, err = r.MailNotices(ctx, t, 50); err != nil {
+		return nil, err
+	}
+	if out.Templates, err = r.MailTemplates(ctx, t); err != nil {
+		return nil, err
+	}
+	if out.AckPolicies, err = s.mailAckPolicies(ctx, t); err != nil {
 		return nil, err
 	}
 	return &out, nil

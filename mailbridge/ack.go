@@ -29,6 +29,9 @@ type AckData struct {
 	Doctype     string
 	DueDate     string // JJ/MM/AAAA, "" when the doctype sets no delay
 	Mode        string // normal, sva or svr
+	// Postal is true when the acknowledgement is printed and posted
+	// rather than e-mailed: templates leave out "reply to this message".
+	Postal bool
 }
 
 // defaultTemplates are used until a tenant words its own. The SVA and SVR
@@ -47,11 +50,11 @@ Il est enregistré sous le numéro {{.Number}} et confié à : {{.Service}}{{if 
 {{- if .DueDate}}
 Une réponse vous sera apportée au plus tard le {{.DueDate}}.{{end}}
 
-Rappelez ce numéro dans toute correspondance : répondez simplement à ce message.
+Rappelez ce numéro dans toute correspondance{{if not .Postal}} : répondez simplement à ce message{{end}}.
 
 {{.Commune}}
-Ce message est envoyé automatiquement.
-`},
+{{if not .Postal}}Ce message est envoyé automatiquement.
+{{end}}`},
 	"sva": {
 		`Accusé de réception de votre demande n° {{.Number}}`,
 		`Bonjour{{if .SenderName}} {{.SenderName}}{{end}},
@@ -65,11 +68,11 @@ en l'absence de réponse de l'administration au {{if .DueDate}}{{.DueDate}}{{els
 Vous pourrez alors obtenir, sur simple demande, une attestation de cette décision implicite (article L. 232-3 du même code).
 Si votre demande est incomplète, le service vous indiquera les pièces et informations manquantes et le délai pour les produire ; le délai ci-dessus ne courra qu'à compter de leur réception.
 
-Rappelez ce numéro dans toute correspondance : répondez simplement à ce message.
+Rappelez ce numéro dans toute correspondance{{if not .Postal}} : répondez simplement à ce message{{end}}.
 
 {{.Commune}}
-Ce message est envoyé automatiquement.
-`},
+{{if not .Postal}}Ce message est envoyé automatiquement.
+{{end}}`},
 	"svr": {
 		`Accusé de réception de votre demande n° {{.Number}}`,
 		`Bonjour{{if .SenderName}} {{.SenderName}}{{end}},
@@ -84,11 +87,11 @@ Vous pourrez contester cette décision implicite par un recours gracieux auprès
 Vous pourrez aussi demander, dans ce délai, la communication des motifs de cette décision (article L. 232-4 du même code).
 Si votre demande est incomplète, le service vous indiquera les pièces et informations manquantes et le délai pour les produire ; le délai ci-dessus ne courra qu'à compter de leur réception.
 
-Rappelez ce numéro dans toute correspondance : répondez simplement à ce message.
+Rappelez ce numéro dans toute correspondance{{if not .Postal}} : répondez simplement à ce message{{end}}.
 
 {{.Commune}}
-Ce message est envoyé automatiquement.
-`},
+{{if not .Postal}}Ce message est envoyé automatiquement.
+{{end}}`},
 	"notice": {
 		`Nouveau message sur le courrier n° {{.Number}}`,
 		`Bonjour,

@@ -152,39 +152,31 @@ func (b *Bridge) dialIMAP(ctx context.Context, mb store.Mailbox, onExists func()
 		c, err = imapclient.DialInsecure(addr, opts)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", addr, err)
+		return nil, &stageError{stageConnect, fmt.Errorf("connect to %s: %w", addr, err)}
 	}
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
 	if err := c.WaitGreeting(); err != nil {
 		c.Close()
-		return nil, fmt.Errorf("%s: greeting: %w", addr, err)
+		return nil, &stageError{stageConnect, fmt.Errorf("%s: greeting: %w", addr, err)}
+	}
+	secret, err := b.svc.OpenSecret("mailbox", mb.Secret)
+	if err != nil {
+		c.Close()
+		return nil, &stageError{stageSecret, fmt.Errorf("%s: password of %s: %w", addr, mb.Username, err)}
 	}
 	if mb.Auth == "xoauth2" {
-		err = c.Authenticate(xoauth2{mb.Username, mb.Secret})
+		err = c.Authenticate(xoauth2{mb.Username, secret})
 	} else if c.Caps().Has(imap.CapLoginDisabled) {
-		err = c.Authenticate(sasl.NewPlainClient("", mb.Username, mb.Secret))
+		err = c.Authenticate(sasl.NewPlainClient("", mb.Username, secret))
 	} else {
-		err = c.Login(mb.Username, mb.Secret).Wait()
+		err = c.Login(mb.Username, secret).Wait()
 	}
 	if err != nil {
 		c.Close()
-		return nil, fmt.Errorf("%s: login as %s: %w", addr, mb.Username, err)
+		return nil, &stageError{stageAuth, fmt.Errorf("%s: login as %s: %w", addr, mb.Username, err)}
 	}
 	return c, nil
-}
-
-// TestMailbox connects to a mailbox, logs in and selects its folder.
-func (b *Bridge) TestMailbox(ctx context.Context, mb store.Mailbox) error {
-	c, err := b.dialIMAP(ctx, mb, nil)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if _, err := c.Select(mb.Folder, &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
-		return fmt.Errorf("select %s: %w", mb.Folder, err)
-	}
-	return c.Logout().Wait()
 }
 
 // imapSession runs one connection; connected says whether it got as far as

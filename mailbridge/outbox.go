@@ -166,7 +166,7 @@ func (b *Bridge) dialRelay(ctx context.Context, relay *store.MailRelay) (*smtp.C
 	d := net.Dialer{Timeout: 30 * time.Second}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("connect to relay %s: %w", addr, err)
+		return nil, &stageError{stageConnect, fmt.Errorf("connect to relay %s: %w", addr, err)}
 	}
 	tc := &tls.Config{ServerName: relay.Host}
 	if b.opt.RelayTLS != nil {
@@ -181,7 +181,7 @@ func (b *Bridge) dialRelay(ctx context.Context, relay *store.MailRelay) (*smtp.C
 		c = smtp.NewClient(tls.Client(conn, tc))
 	case "starttls":
 		if c, err = smtp.NewClientStartTLS(conn, tc); err != nil {
-			return nil, fmt.Errorf("relay %s: STARTTLS: %w", addr, err)
+			return nil, &stageError{stageTLS, fmt.Errorf("relay %s: STARTTLS: %w", addr, err)}
 		}
 	default:
 		c = smtp.NewClient(conn)
@@ -191,28 +191,19 @@ func (b *Bridge) dialRelay(ctx context.Context, relay *store.MailRelay) (*smtp.C
 	if relay.Security != "starttls" { // STARTTLS said EHLO already
 		if err := c.Hello(b.opt.Hostname); err != nil {
 			c.Close()
-			return nil, fmt.Errorf("relay %s: EHLO: %w", addr, err)
+			return nil, &stageError{stageConnect, fmt.Errorf("relay %s: EHLO: %w", addr, err)}
 		}
 	}
 	if relay.Username != "" {
-		if err := c.Auth(sasl.NewPlainClient("", relay.Username, relay.Secret)); err != nil {
+		secret, err := b.svc.OpenSecret("relay", relay.Secret)
+		if err != nil {
 			c.Close()
-			return nil, fmt.Errorf("relay %s: AUTH: %w", addr, err)
+			return nil, &stageError{stageSecret, fmt.Errorf("relay %s: password: %w", addr, err)}
+		}
+		if err := c.Auth(sasl.NewPlainClient("", relay.Username, secret)); err != nil {
+			c.Close()
+			return nil, &stageError{stageAuth, fmt.Errorf("relay %s: AUTH: %w", addr, err)}
 		}
 	}
 	return c, nil
-}
-
-// TestRelay connects to the tenant's relay and logs in, sending nothing.
-func (b *Bridge) TestRelay(ctx context.Context, tenant string) error {
-	relay, err := b.svc.Store.Reader().MailRelay(ctx, tenant)
-	if err != nil {
-		return err
-	}
-	c, err := b.dialRelay(ctx, relay)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	return c.Quit()
 }

@@ -250,6 +250,9 @@ func (w *walker) entity(h textproto.Header, body []byte, depth int) {
 			name = nameOr(name, fmt.Sprintf("partie-%d", w.nparts+1)) + ".raw"
 			mt = "application/octet-stream"
 		}
+		if ok && isTNEF(name, mt, data) && w.unpackTNEF(data) {
+			return
+		}
 		if name == "" {
 			name = fmt.Sprintf("partie-%d%s", w.nparts+1, extension(mt))
 		}
@@ -285,6 +288,52 @@ func (w *walker) multipart(body []byte, boundary, mt string, depth int) {
 		}
 		w.entity(p.Header, data, depth+1)
 	}
+}
+
+// unpackTNEF attaches the files of a winmail.dat instead of it; false
+// (nothing could be taken out) keeps winmail.dat as an attachment.
+func (w *walker) unpackTNEF(data []byte) bool {
+	files, body, err := tnefFiles(data)
+	if err != nil {
+		w.problem("winmail.dat: %v", err)
+	}
+	if len(files) == 0 {
+		return false
+	}
+	for i, f := range files {
+		ext := safeExt(path.Ext(f.Name))
+		name := fileName(strings.TrimSuffix(f.Name, path.Ext(f.Name)), fmt.Sprintf("piece-jointe-%d", i+1)) + ext
+		mt := f.MIME
+		if mt == "" {
+			if mt = mime.TypeByExtension(ext); mt == "" {
+				mt = "application/octet-stream"
+			}
+		}
+		if i, _, err := mime.ParseMediaType(mt); err == nil {
+			mt = i
+		} else {
+			mt = "application/octet-stream"
+		}
+		w.attach(name, mt, f.Data, false)
+	}
+	if w.m.Text == "" && strings.TrimSpace(body) != "" {
+		w.m.Text = body
+	}
+	return true
+}
+
+// safeExt keeps an extension only if it is a plain one (".pdf", ".docx").
+func safeExt(ext string) string {
+	ext = strings.ToLower(ext)
+	if len(ext) < 2 || len(ext) > 10 {
+		return ""
+	}
+	for _, r := range ext[1:] {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') {
+			return ""
+		}
+	}
+	return ext
 }
 
 func (w *walker) attach(name, mt string, data []byte, inline bool) {

@@ -141,6 +141,9 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Add([]byte("Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: message/rfc822\r\n\r\n--x--"))
+	if b, err := os.ReadFile(tnefFixture); err == nil {
+		f.Add(b) // an Outlook winmail.dat
+	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		m := Parse(raw)
 		for _, s := range []string{m.Subject, m.Text, m.FromName} {

@@ -33,6 +33,15 @@ func (b *Bridge) ListenSMTP(addr string) (*SMTPServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen for SMTP on %s: %w", addr, err)
 	}
+	return b.ServeSMTP(ln), nil
+}
+
+// ServeSMTP serves on a listener bound beforehand (port 25 is bound while
+// the server is still root) until Close. With Options.TLS it offers
+// STARTTLS, and once the session is encrypted, AUTH PLAIN and LOGIN for
+// Missive users; AUTH never widens what is accepted: only the tenants'
+// addresses, whoever the client is.
+func (b *Bridge) ServeSMTP(ln net.Listener) *SMTPServer {
 	s := &SMTPServer{ln: ln, b: b}
 	s.srv = smtp.NewServer(smtp.BackendFunc(s.newSession))
 	s.srv.Domain = b.opt.Hostname
@@ -41,6 +50,9 @@ func (b *Bridge) ListenSMTP(addr string) (*SMTPServer, error) {
 	s.srv.ReadTimeout = 5 * time.Minute
 	s.srv.WriteTimeout = time.Minute
 	s.srv.TLSConfig = b.opt.TLS
+	// Passwords only over TLS: go-smtp then advertises AUTH only after
+	// STARTTLS, and refuses it before.
+	s.srv.AllowInsecureAuth = false
 	s.srv.ErrorLog = slogPrinter{b}
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
@@ -48,7 +60,7 @@ func (b *Bridge) ListenSMTP(addr string) (*SMTPServer, error) {
 		}
 	}()
 	b.log.Info("smtp listening", "addr", ln.Addr().String(), "max_bytes", b.opt.MaxMessageBytes, "starttls", b.opt.TLS != nil)
-	return s, nil
+	return s
 }
 
 // Addr is the address the server listens on.
@@ -78,6 +90,11 @@ type session struct {
 	env   Envelope
 	rcpts map[string][]string // by tenant
 	n     int
+	// user is who authenticated ("" for an anonymous client, the usual
+	// case: the MX or a forwarding rule); authFailures ends a session
+	// that guesses passwords.
+	user         string
+	authFailures int
 }
 
 func (s *SMTPServer) newSession(c *smtp.Conn) (smtp.Session, error) {
@@ -176,6 +193,14 @@ func (ss *session) received() string {
 		}
 		return r
 	}, ss.conn.Hostname())
-	return fmt.Sprintf("Received: from %s (%s)\r\n\tby %s (Missive) with ESMTP;\r\n\t%s\r\n", helo, remote, ss.s.b.opt.Hostname,
+	// RFC 3848: ESMTPS over TLS, ESMTPSA when the client authenticated too.
+	with := "ESMTP"
+	if _, ok := ss.conn.TLSConnectionState(); ok {
+		with += "S"
+	}
+	if ss.user != "" {
+		with += "A"
+	}
+	return fmt.Sprintf("Received: from %s (%s)\r\n\tby %s (Missive) with %s;\r\n\t%s\r\n", helo, remote, ss.s.b.opt.Hostname, with,
 		ss.s.b.now().Format(time.RFC1123Z))
 }

@@ -33,6 +33,7 @@ type Config struct {
 	CertFile      string `toml:"cert_file" doc:"Avec tls = files: certificat PEM (suivi de sa chaîne), lisible par le compte du service."`
 	KeyFile       string `toml:"key_file" doc:"Avec tls = files: clé privée PEM du certificat, lisible par le compte du service."`
 	HTTPListen    string `toml:"http_listen" doc:"Avec tls: adresse d'écoute HTTP (port 80) qui renvoie vers HTTPS et répond aux défis ACME HTTP-01. Vide: aucune."`
+	SMTPListen    string `toml:"smtp_listen" doc:"Adresse d'écoute SMTP du courrier entrant (enregistrement MX ou règle de transfert Exchange/BlueMind vers Missive), ex. :25. Avec tls, STARTTLS y est proposé avec le même certificat, puis AUTH (PLAIN, LOGIN) pour les utilisateurs Missive. Seules les adresses de réception configurées sont acceptées: jamais de relais. Vide: aucune (l'option --smtp de missive serve l'emporte)."`
 	User          string `toml:"user" doc:"Compte système du serveur lancé par root: il ouvre ses ports puis devient ce compte. Vide: ne change pas de compte (systemd le lance déjà sous missive)."`
 }
 
@@ -103,6 +104,11 @@ func (c *Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		bad("log_level", "debug, info, warn ou error, pas %q", c.LogLevel)
+	}
+	if c.SMTPListen != "" {
+		if _, port, err := net.SplitHostPort(c.SMTPListen); err != nil || port == "" {
+			bad("smtp_listen", "adresse invalide %q: attendu hôte:port, ex. :25, ou vide", c.SMTPListen)
+		}
 	}
 	c.validateTLS(bad)
 	return errors.Join(errs...)

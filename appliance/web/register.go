@@ -118,6 +118,7 @@ func (s *Server) registerLetter(w http.ResponseWriter, r *http.Request, q *reque
 		msg = tf(q.lang, "register.dup", l.Number)
 	} else {
 		s.log.Info("web: letter registered", "letter", l.Number, "user", q.actor.User.Login)
+		msg += s.autoPostalAck(ctx, q, l)
 	}
 	if _, err := s.svc.Letter(ctx, q.actor, l.ID); err != nil {
 		// Routed out of the registrant's sight (a confidential letter):

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 
+	"missive/appliance/config"
 	"missive/appliance/control"
 	"missive/mailbridge"
 )
@@ -146,25 +147,37 @@ func runMailStatus(c *cli) error {
 }
 
 // startMail runs the mail bridge: the outbox sender and the IMAP pollers
-// (on the leader only), and the SMTP listener when smtpAddr is set. The
-// returned function stops it.
-func startMail(ctx context.Context, c *cli, n *node, log *slog.Logger, smtpAddr string) (func(), error) {
-	host, _ := os.Hostname()
-	b := mailbridge.New(n.svc, log, mailbridge.Options{Leader: n.cluster.Ready, Hostname: host})
+// (on the leader only), and the SMTP listener the frontend bound, with
+// STARTTLS on the site's certificate when TLS is set. It returns the
+// bridge, for the web UI's and the API's connection tests, and the
+// function that stops it.
+func startMail(ctx context.Context, c *cli, cfg config.Config, n *node, fe *frontend, log *slog.Logger) (*mailbridge.Bridge, func(), error) {
+	host := cfg.Hostname
+	if host == "" {
+		host, _ = os.Hostname()
+	}
+	opt := mailbridge.Options{Leader: n.cluster.Ready, Hostname: host}
+	if tc := fe.TLSConfig(); tc != nil && fe.smtpLn != nil {
+		// One certificate serves HTTPS, SMTP STARTTLS and WebDAV; the
+		// ALPN names are HTTP's and ACME's, not SMTP's.
+		opt.TLS = tc.Clone()
+		opt.TLS.NextProtos = nil
+	}
+	b := mailbridge.New(n.svc, log, opt)
 	bctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); b.Run(bctx) }()
 	stop := func() { cancel(); <-done }
-	if smtpAddr == "" {
-		return stop, nil
+	if fe.smtpLn == nil {
+		return b, stop, nil
 	}
-	s, err := b.ListenSMTP(smtpAddr)
-	if err != nil {
-		stop()
-		return nil, err
+	s := b.ServeSMTP(fe.smtpLn)
+	tlsNote := ""
+	if opt.TLS != nil {
+		tlsNote = " (STARTTLS)"
 	}
-	fmt.Fprintf(c.stdout, "Missive reçoit le courrier SMTP sur %s\n", s.Addr())
-	return func() { s.Close(); stop() }, nil
+	fmt.Fprintf(c.stdout, "Missive reçoit le courrier SMTP sur %s%s\n", s.Addr(), tlsNote)
+	return b, func() { s.Close(); stop() }, nil
 }
 
 const mailRuleHelp = `Ajoute une règle de routage du courrier électronique: un message adressé à

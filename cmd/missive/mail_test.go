@@ -3,6 +3,9 @@
 package main
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -56,6 +59,21 @@ func TestMailCommands(t *testing.T) {
 	if strings.Contains(status, "motdepasse") {
 		t.Errorf("mail status shows a password:\n%s", status)
 	}
+	// At rest the passwords are sealed: no file of the data dir (database,
+	// WAL, raft log, snapshots) holds them; the key is the service's alone.
+	if fi, err := os.Stat(filepath.Join(data, "secrets.key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("secrets.key: %v %v", fi, err)
+	}
+	filepath.Walk(data, func(p string, fi os.FileInfo, err error) error {
+		if err != nil || fi.IsDir() || fi.Mode()&os.ModeSocket != 0 {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err == nil && (bytes.Contains(b, []byte("motdepasse-imap")) || bytes.Contains(b, []byte("motdepasse-relais"))) {
+			t.Errorf("%s holds a mail password in clear", p)
+		}
+		return nil
+	})
 	admin := s.token("admin")
 	var hist []struct{ Kind, Payload string }
 	s.must(200, "GET", "/api/v1/history?per_page=500", admin, nil, &hist)

@@ -414,6 +414,8 @@ func (q *quickstart) report(w io.Writer, logPath string) {
 	fmt.Fprintf(w, "  - Adresses reçues:  missive mail address add mairie@ville.fr  (MX du domaine vers %s, ou règle de transfert Exchange/BlueMind)\n", cfg.Hostname)
 	fmt.Fprintf(w, "  - Boîte IMAP:       missive mail mailbox add --host imap.ville.fr …  (relève une boîte existante)\n")
 	fmt.Fprintf(w, "  - Envoi des accusés: missive mail relay set --host smtp.ville.fr --port 587 …\n")
+	fmt.Fprintf(w, "  - Réception SMTP:   smtp_listen = \":25\" dans %s (STARTTLS avec le certificat du site), puis redémarrer\n", q.configPath)
+	fmt.Fprintf(w, "  - Ou tout cela dans l'interface: Administration › Courrier électronique (« Tester la connexion »)\n")
 	fmt.Fprintf(w, "\nEnsuite:\n")
 	if q.noService {
 		fmt.Fprintf(w, "  missive serve --config %s      lance Missive (service non installé: --no-service)\n", q.configPath)

@@ -95,6 +95,10 @@ type frontend struct {
 	log    *slog.Logger
 	ln     net.Listener
 	httpLn net.Listener
+	// smtpLn is the SMTP listener (smtp_listen or --smtp), bound here
+	// with the others while the server may still be root (port 25); the
+	// mail bridge serves it.
+	smtpLn net.Listener
 	certs  *tlsconf.Manager
 	redir  *http.Server
 	closed sync.Once
@@ -110,6 +114,15 @@ func listenFrontend(cfg config.Config, log *slog.Logger) (*frontend, error) {
 		if f.httpLn, err = net.Listen("tcp", cfg.HTTPListen); err != nil {
 			f.ln.Close()
 			return nil, fmt.Errorf("listen on %s (http_listen): %w", cfg.HTTPListen, err)
+		}
+	}
+	if cfg.SMTPListen != "" {
+		if f.smtpLn, err = net.Listen("tcp", cfg.SMTPListen); err != nil {
+			f.ln.Close()
+			if f.httpLn != nil {
+				f.httpLn.Close()
+			}
+			return nil, fmt.Errorf("listen for SMTP on %s (smtp_listen ou --smtp): %w", cfg.SMTPListen, err)
 		}
 	}
 	return f, nil
@@ -235,6 +248,9 @@ func (f *frontend) close() {
 		f.ln.Close()
 		if f.httpLn != nil {
 			f.httpLn.Close()
+		}
+		if f.smtpLn != nil {
+			f.smtpLn.Close() // the SMTP server closes it too; twice is harmless
 		}
 	})
 }

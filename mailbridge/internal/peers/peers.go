@@ -320,6 +320,28 @@ func (s *IMAP) Append(t testing.TB, user, password, folder string, raw []byte) {
 	}
 }
 
+// AppendMany puts messages in a folder over one connection (a preload of
+// thousands for a benchmark).
+func (s *IMAP) AppendMany(t testing.TB, user, password, folder string, raws [][]byte) {
+	t.Helper()
+	c := s.Dial(t, user, password)
+	defer c.Close()
+	defer func() { c.Logout().Wait() }()
+	for i, raw := range raws {
+		raw = crlf(raw)
+		cmd := c.Append(folder, int64(len(raw)), nil)
+		if _, err := cmd.Write(raw); err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cmd.Wait(); err != nil {
+			t.Fatalf("%s: APPEND %d to %s: %v", s.Name, i, folder, err)
+		}
+	}
+}
+
 // Count is the number of messages in a folder (-1 when it does not exist).
 func (s *IMAP) Count(t testing.TB, user, password, folder string) int {
 	t.Helper()
@@ -398,3 +420,105 @@ func Swaks(t testing.TB, server string, args ...string) (string, int) {
 }
 
 func imapCap(s string) imap.Cap { return imap.Cap(s) }
+
+// Postfix is a real Postfix accepting mail for ville.test into its queue,
+// where it stays (local delivery deferred): the yardstick of the intake
+// benchmark, a server that answers 250 once the message is safe on disk.
+type Postfix struct {
+	Addr  string
+	queue string
+}
+
+// StartPostfix runs Postfix 3 in the foreground (postfix start-fg) from its
+// own configuration directory, queue and loopback port.
+func StartPostfix(t testing.TB) *Postfix {
+	t.Helper()
+	bin := need(t, "postfix", "postfix")
+	d := sharedDir(t, "postfix-")
+	conf, queue, data := filepath.Join(d, "conf"), filepath.Join(d, "queue"), filepath.Join(d, "data")
+	for _, p := range []string{conf, queue, data} {
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	chown(t, "postfix", "postfix", data)
+	port := FreePort(t)
+	mainCf := fmt.Sprintf(`compatibility_level = 3.6
+queue_directory = %[1]s
+data_directory = %[2]s
+command_directory = /usr/sbin
+daemon_directory = /usr/lib/postfix/sbin
+meta_directory = /etc/postfix
+shlib_directory = /usr/lib/postfix
+mail_owner = postfix
+setgid_group = postdrop
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = postfix.test
+mydestination = ville.test
+local_recipient_maps =
+alias_maps =
+alias_database =
+defer_transports = local
+mynetworks = 127.0.0.0/8
+smtpd_client_connection_count_limit = 0
+smtpd_client_connection_rate_limit = 0
+maillog_file = /dev/stdout
+`, queue, data)
+	// No chroot: the queue is a temp dir without the files a chroot needs.
+	masterCf := fmt.Sprintf(`127.0.0.1:%d inet n - n - - smtpd
+pickup    unix  n - n 60 1 pickup
+cleanup   unix  n - n -  0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+rewrite   unix  - - n -  - trivial-rewrite
+bounce    unix  - - n -  0 bounce
+defer     unix  - - n -  0 bounce
+trace     unix  - - n -  0 bounce
+verify    unix  - - n -  1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n -  - proxymap
+smtp      unix  - - n -  - smtp
+relay     unix  - - n -  - smtp
+showq     unix  n - n -  - showq
+error     unix  - - n -  - error
+retry     unix  - - n -  - error
+discard   unix  - - n -  - discard
+local     unix  - n n -  - local
+anvil     unix  - - n -  1 anvil
+scache    unix  - - n -  1 scache
+postlog   unix-dgram n - n - 1 postlogd
+`, port)
+	if err := os.WriteFile(filepath.Join(conf, "main.cf"), []byte(mainCf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(conf, "master.cf"), []byte(masterCf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// check makes the queue's subdirectories with their owners.
+	if out, err := exec.Command(bin, "-c", conf, "check").CombinedOutput(); err != nil {
+		t.Fatalf("postfix check: %v\n%s", err, out)
+	}
+	p := &Postfix{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), queue: queue}
+	process(t, bin, "-c", conf, "start-fg")
+	// The master makes itself a session leader, out of the process group
+	// that process kills: stop it by its pid file first (cleanups run last
+	// registered first).
+	t.Cleanup(func() { exec.Command(bin, "-c", conf, "abort").Run() })
+	waitGreeting(t, p.Addr, "220", func() string { return "" })
+	return p
+}
+
+// Queued counts the messages in Postfix's queue.
+func (p *Postfix) Queued(t testing.TB) int {
+	t.Helper()
+	n := 0
+	for _, q := range []string{"incoming", "active", "deferred", "hold"} {
+		filepath.Walk(filepath.Join(p.queue, q), func(_ string, fi os.FileInfo, err error) error {
+			if err == nil && !fi.IsDir() {
+				n++
+			}
+			return nil
+		})
+	}
+	return n
+}

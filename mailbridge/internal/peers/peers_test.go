@@ -35,3 +35,17 @@ func TestPeersStart(t *testing.T) {
 		t.Fatalf("smtp-sink kept %d messages: %q", len(ms), ms)
 	}
 }
+
+// TestPostfixQueues: the benchmark's Postfix takes a message for
+// ville.test into its queue, and is gone after the test.
+func TestPostfixQueues(t *testing.T) {
+	t.Parallel()
+	p := StartPostfix(t)
+	out, code := Swaks(t, p.Addr, "--from", "a@exemple.test", "--to", "mairie@ville.test", "--header", "Subject: essai-postfix")
+	if code != 0 {
+		t.Fatalf("swaks to Postfix: exit %d\n%s", code, out)
+	}
+	if n := p.Queued(t); n < 1 {
+		t.Fatalf("Postfix queued %d messages", n)
+	}
+}

@@ -1,0 +1,183 @@
+package appliance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"missive/appliance/store"
+)
+
+// The administrator's mail settings beyond adding them: removing an
+// address, a mailbox or a routing rule, and the hooks through which the
+// web UI and the API ask the mail bridge (which appliance does not import)
+// to try a mailbox or the relay, or to print a paper acknowledgement.
+
+const (
+	KindMailAddressRemove Kind = "mail.address.remove"
+	KindMailboxRemove     Kind = "mail.mailbox.remove"
+	KindMailRuleRemove    Kind = "mail.rule.remove"
+)
+
+type MailAddressRemove struct {
+	Address string `json:"address"`
+}
+
+type MailboxRemove struct {
+	ID string `json:"id"`
+}
+
+type MailRuleRemove struct {
+	ID string `json:"id"`
+}
+
+func init() {
+	handlers[KindMailAddressRemove] = applyMailAddressRemove
+	handlers[KindMailboxRemove] = applyMailboxRemove
+	handlers[KindMailRuleRemove] = applyMailRuleRemove
+}
+
+func applyMailAddressRemove(a *applyCtx) (any, error) {
+	p, err := decode[MailAddressRemove](a)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.tx.DeleteMailAddress(a.cmd.Tenant, p.Address); err != nil {
+		return nil, err
+	}
+	a.summary = "Adresse de réception « " + p.Address + " » retirée"
+	return nil, nil
+}
+
+func applyMailboxRemove(a *applyCtx) (any, error) {
+	p, err := decode[MailboxRemove](a)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.tx.DeleteMailbox(a.cmd.Tenant, p.ID); err != nil {
+		return nil, err
+	}
+	a.summary = "Boîte aux lettres retirée"
+	return nil, nil
+}
+
+func applyMailRuleRemove(a *applyCtx) (any, error) {
+	p, err := decode[MailRuleRemove](a)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.tx.DeleteMailRule(a.cmd.Tenant, p.ID); err != nil {
+		return nil, err
+	}
+	a.summary = "Règle de routage du courrier électronique retirée"
+	return nil, nil
+}
+
+// RemoveMailAddress stops an address delivering to the tenant: the SMTP
+// listener refuses it from then on.
+func (s *Service) RemoveMailAddress(ctx context.Context, a *Actor, addr string) error {
+	if err := requireAdmin(a); err != nil {
+		return err
+	}
+	m, err := s.reader().MailAddress(ctx, addr)
+	if err != nil || m.TenantID != a.TenantID() {
+		return fmt.Errorf("%w: adresse %s", ErrNotFound, addr)
+	}
+	_, err = s.propose(ctx, KindMailAddressRemove, a.TenantID(), a.ID(), MailAddressRemove{Address: m.Address})
+	return err
+}
+
+// Mailbox returns one of the tenant's mailboxes (admin only).
+func (s *Service) Mailbox(ctx context.Context, a *Actor, id string) (*store.Mailbox, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	m, err := s.reader().Mailbox(ctx, id)
+	if err != nil || m.TenantID != a.TenantID() {
+		// Another tenant's mailbox is not there, as far as this admin knows.
+		return nil, fmt.Errorf("%w: boîte aux lettres %s", ErrNotFound, id)
+	}
+	return m, nil
+}
+
+// RemoveMailbox stops polling a mailbox; its messages stay where they are.
+func (s *Service) RemoveMailbox(ctx context.Context, a *Actor, id string) error {
+	m, err := s.Mailbox(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	_, err = s.propose(ctx, KindMailboxRemove, a.TenantID(), a.ID(), MailboxRemove{ID: m.ID})
+	return err
+}
+
+// RemoveMailRule removes a routing rule.
+func (s *Service) RemoveMailRule(ctx context.Context, a *Actor, id string) error {
+	if err := requireAdmin(a); err != nil {
+		return err
+	}
+	rules, err := s.reader().MailRules(ctx, a.TenantID())
+	if err != nil {
+		return err
+	}
+	for _, r := range rules {
+		if r.ID == id {
+			_, err = s.propose(ctx, KindMailRuleRemove, a.TenantID(), a.ID(), MailRuleRemove{ID: id})
+			return err
+		}
+	}
+	return fmt.Errorf("%w: règle %s", ErrNotFound, id)
+}
+
+// MailTestResult is the outcome of "Tester la connexion", worded for the
+// administrator.
+type MailTestResult struct {
+	OK      bool   `json:"ok"`
+	Message string `json:"message"`
+}
+
+// MailBridge is what the web UI and the API ask of the mail bridge. It is
+// nil where no bridge runs (tests of the web UI alone): the buttons then
+// say so.
+type MailBridge interface {
+	// TestMailbox logs in to a saved mailbox and selects its folder.
+	TestMailbox(ctx context.Context, a *Actor, id string) (MailTestResult, error)
+	// TestRelay connects to the tenant's relay, STARTTLS and AUTH as set.
+	TestRelay(ctx context.Context, a *Actor) (MailTestResult, error)
+	// CheckTemplate reports a template that does not render.
+	CheckTemplate(subject, body string) error
+	// DefaultTemplate is the wording used until the tenant words its own.
+	DefaultTemplate(mode string) (subject, body string)
+	// PostalAck makes the acknowledgement of a letter as a PDF to print and
+	// post, attached to the letter.
+	PostalAck(ctx context.Context, a *Actor, letterID string) (*PostalAckResult, error)
+	// AutoPostalAck makes it at registration when it is due: an incoming
+	// letter whose sender has a postal address but no e-mail, of a doctype
+	// acknowledged automatically; nil when none is due.
+	AutoPostalAck(ctx context.Context, a *Actor, letterID string) (*PostalAckResult, error)
+}
+
+// PostalAckResult names the PDF document attached to the letter.
+type PostalAckResult struct {
+	DocumentID string `json:"document_id"`
+	Name       string `json:"name"`
+}
+
+// ErrNoMailBridge answers a test asked of a node without a mail bridge.
+var ErrNoMailBridge = fmt.Errorf("%w: le module de courrier électronique ne fonctionne pas sur ce serveur", ErrUnavailable)
+
+// MailTemplates lists the tenant's worded templates.
+func (s *Service) MailTemplates(ctx context.Context, a *Actor) ([]store.MailTemplate, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	return s.reader().MailTemplates(ctx, a.TenantID())
+}
+
+// mailAckPolicies is for MailSettings.
+func (s *Service) mailAckPolicies(ctx context.Context, tenant string) ([]store.MailAckPolicy, error) {
+	ps, err := s.reader().MailAckPolicies(ctx, tenant)
+	if errors.Is(err, store.ErrNotFound) {
+		return []store.MailAckPolicy{}, nil
+	}
+	return ps, err
+}

@@ -1,0 +1,56 @@
+package store
+
+import "context"
+
+// The administrator's side of the mail bridge's tables: removals, and the
+// lists the admin page shows.
+
+func (t *Tx) DeleteMailbox(tenant, id string) error {
+	return t.exec(`DELETE FROM mail_mailboxes WHERE tenant_id = ? AND id = ?`, tenant, id)
+}
+
+func (t *Tx) DeleteMailRule(tenant, id string) error {
+	return t.exec(`DELETE FROM mail_rules WHERE tenant_id = ? AND id = ?`, tenant, id)
+}
+
+// MailTemplates lists the templates a tenant has worded.
+func (r Reader) MailTemplates(ctx context.Context, tenant string) ([]MailTemplate, error) {
+	rows, err := r.query(ctx, `SELECT tenant_id, mode, subject, body, updated_at FROM mail_templates WHERE tenant_id = ? ORDER BY mode`, tenant)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []MailTemplate{}
+	for rows.Next() {
+		var m MailTemplate
+		if err := rows.Scan(&m.TenantID, &m.Mode, &m.Subject, &m.Body, &m.UpdatedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// MailAckPolicy is when a doctype's letters are acknowledged.
+type MailAckPolicy struct {
+	DoctypeID string `json:"doctype_id" doc:"Type de courrier; vide: valeur par défaut de la commune"`
+	Policy    string `json:"policy" doc:"auto, qualified ou never"`
+}
+
+// MailAckPolicies lists a tenant's acknowledgement policies.
+func (r Reader) MailAckPolicies(ctx context.Context, tenant string) ([]MailAckPolicy, error) {
+	rows, err := r.query(ctx, `SELECT doctype_id, policy FROM mail_ack_policies WHERE tenant_id = ? ORDER BY doctype_id`, tenant)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []MailAckPolicy{}
+	for rows.Next() {
+		var m MailAckPolicy
+		if err := rows.Scan(&m.DoctypeID, &m.Policy); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,123 @@
+package mailbridge
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+
+	"missive/appliance"
+	"missive/appliance/domain"
+	"missive/mailbridge/internal/pdf"
+)
+
+// PostalAck makes the acknowledgement of a letter whose sender has no
+// e-mail address: the same template as the e-mailed one (the tenant's
+// wording for the doctype's mode, with the CRPA mentions for SVA and SVR),
+// laid out as a letter to print and post, and attached to the letter as a
+// PDF document so that it stays in the file as evidence of the date.
+func (b *Bridge) PostalAck(ctx context.Context, a *appliance.Actor, letterID string) (*appliance.PostalAckResult, error) {
+	l, err := b.svc.Letter(ctx, a, letterID)
+	if err != nil {
+		return nil, err
+	}
+	if l.Category != domain.Incoming {
+		return nil, fmt.Errorf("%w: seul un courrier arrivée reçoit un accusé de réception", appliance.ErrInvalid)
+	}
+	r, tenant := b.svc.Store.Reader(), a.TenantID()
+	t, err := r.Tenant(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	var sender *domain.Contact
+	if l.SenderID != "" {
+		if sender, err = r.Contact(ctx, tenant, l.SenderID); err != nil {
+			return nil, fmt.Errorf("postal ack %s: sender: %w", l.Number, err)
+		}
+	}
+	d := AckData{Commune: t.Name, Number: l.Number, Subject: l.Subject, ReceivedOn: frenchDate(l.ArrivalDate), Service: "Service courrier",
+		DueDate: frenchDate(l.DueDate), Mode: string(domain.ModeNormal), Postal: true}
+	if sender != nil {
+		d.SenderName = sender.DisplayName()
+	}
+	if l.EntityID != "" {
+		if e, err := r.Entity(ctx, tenant, l.EntityID); err == nil {
+			d.Service, d.ServiceMail = e.Name, e.Email
+		}
+	}
+	if l.DoctypeID != "" {
+		if dt, err := r.Doctype(ctx, tenant, l.DoctypeID); err == nil {
+			d.Doctype, d.Mode = dt.Label, string(dt.Mode)
+		}
+	}
+	subject, body := defaultTemplates[d.Mode][0], defaultTemplates[d.Mode][1]
+	if subject == "" {
+		subject, body = defaultTemplates["normal"][0], defaultTemplates["normal"][1]
+	}
+	if tpl, err := r.MailTemplate(ctx, tenant, d.Mode); err == nil {
+		subject, body = tpl.Subject, tpl.Body
+	}
+	subj, text, err := render(subject, body, d)
+	if err != nil {
+		return nil, fmt.Errorf("postal ack %s: render %s template: %w", l.Number, d.Mode, err)
+	}
+	doc := pdf.Document(subj, postalLayout(t.Name, d, sender, b.now().In(domain.Paris).Format("02/01/2006"), subj, text))
+	name := "accuse-reception-" + strings.ReplaceAll(l.Number, "/", "-") + ".pdf"
+	dd, err := b.svc.Attach(ctx, a, l.ID, "", appliance.Upload{Name: name, Role: domain.DocAttachment, Body: bytes.NewReader(doc)})
+	if err != nil {
+		return nil, fmt.Errorf("postal ack %s: attach: %w", l.Number, err)
+	}
+	b.log.Info("postal acknowledgement made", "tenant", tenant, "letter", l.ID, "number", l.Number, "document", dd.ID)
+	return &appliance.PostalAckResult{DocumentID: dd.ID, Name: name}, nil
+}
+
+// AutoPostalAck makes the paper acknowledgement of a letter just
+// registered when one is due: incoming, from a sender with a postal address
+// and no e-mail address, of a doctype whose acknowledgement is automatic
+// (mail_ack_policies, as for e-mail). A letter acknowledged "once
+// qualified" gets it from its page when it is.
+func (b *Bridge) AutoPostalAck(ctx context.Context, a *appliance.Actor, letterID string) (*appliance.PostalAckResult, error) {
+	l, err := b.svc.Letter(ctx, a, letterID)
+	if err != nil || l.Category != domain.Incoming || l.SenderID == "" {
+		return nil, err
+	}
+	r := b.svc.Store.Reader()
+	c, err := r.Contact(ctx, a.TenantID(), l.SenderID)
+	if err != nil {
+		return nil, err
+	}
+	if c.Email != "" || strings.TrimSpace(c.Address+c.Postcode+c.City) == "" {
+		return nil, nil
+	}
+	policy, err := r.MailAckPolicy(ctx, a.TenantID(), l.DoctypeID)
+	if err != nil || policy != appliance.AckAuto {
+		return nil, err
+	}
+	return b.PostalAck(ctx, a, letterID)
+}
+
+// postalLayout is a French administrative letter: the sender's block, the
+// addressee's block (placed for a window envelope), place and date, the
+// subject, the text.
+func postalLayout(commune string, d AckData, to *domain.Contact, date, subject, text string) []pdf.Line {
+	ls := []pdf.Line{{Text: commune, Bold: true}, {Text: d.Service}}
+	if d.ServiceMail != "" {
+		ls = append(ls, pdf.Line{Text: d.ServiceMail})
+	}
+	ls = append(ls, pdf.Line{}, pdf.Line{}, pdf.Line{})
+	if to != nil {
+		for _, s := range []string{to.DisplayName(), to.Organization, to.Address, strings.TrimSpace(to.Postcode + " " + to.City), to.Country} {
+			if s = strings.TrimSpace(s); s != "" && !(s == to.Organization && s == to.DisplayName()) {
+				for _, part := range strings.Split(s, "\n") {
+					ls = append(ls, pdf.Line{Text: part, Indent: 280})
+				}
+			}
+		}
+	}
+	ls = append(ls, pdf.Line{}, pdf.Line{}, pdf.Line{Text: "Le " + date}, pdf.Line{}, pdf.Line{Text: "Objet : " + subject, Bold: true},
+		pdf.Line{Text: "Référence : courrier n° " + d.Number}, pdf.Line{})
+	for _, p := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		ls = append(ls, pdf.Line{Text: p})
+	}
+	return ls
+}

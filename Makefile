@@ -40,12 +40,23 @@ fuzz:
 	$(FUZZ) -fuzz='^FuzzSnapshotLoad$$' ./appliance/store/
 	$(FUZZ) -fuzz='^FuzzAPIRegister$$' ./appliance/api/
 	$(FUZZ) -fuzz='^FuzzConfigLoad$$' ./appliance/config/
+	$(FUZZ) -fuzz='^FuzzPath$$' ./webdav/share/
+	$(FUZZ) -fuzz='^FuzzXML$$' ./webdav/share/
+	$(FUZZ) -fuzz='^FuzzMergeXML$$' ./appliance/drafts/
+	$(FUZZ) -fuzz='^FuzzVerify$$' ./appliance/onlyoffice/
+	$(FUZZ) -fuzz='^FuzzCallbackBody$$' ./webdav/onlyoffice/
+	$(FUZZ) -fuzz='^FuzzParse$$' ./mailbridge/
+	$(FUZZ) -fuzz='^FuzzTNEF$$' ./mailbridge/
+	$(FUZZ) -fuzz='^FuzzDocument$$' ./mailbridge/internal/pdf/
 
 # Heavy measurements, not run by `make test`: micro-benchmarks, then the
 # 100,000-letter harness on SQLite and PostgreSQL (MISSIVE_BENCH_LETTERS to change).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./appliance/ ./appliance/store/
+	$(GO) test -run '^$$' -bench . -benchmem ./webdav/share/
+	$(GO) test -run '^$$' -bench . -benchmem ./appliance/drafts/
 	$(GO) test -tags bench -run TestBench -v -timeout 120m ./cmd/missive/
+	$(GO) test -tags bench -run TestBench -v -timeout 30m ./mailbridge/
 
 # Packages of bin/missive for Debian/Ubuntu and RHEL (packaging/nfpm.yaml):
 # $(DIST)/missive_<version>_<arch>.deb and $(DIST)/missive-<version>-1.<arch>.rpm.

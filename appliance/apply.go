@@ -600,6 +600,9 @@ func applyLetterClose(a *applyCtx) (any, error) {
 	if err := a.tx.IndexLetter(l.ID); err != nil {
 		return nil, err
 	}
+	if err := queueExportOnClose(a, l); err != nil {
+		return nil, fmt.Errorf("queue GED export: %w", err)
+	}
 	a.summary = "Courrier clos"
 	return l, nil
 }

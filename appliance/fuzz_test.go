@@ -12,6 +12,7 @@ import (
 
 	"missive/appliance"
 	"missive/appliance/apptest"
+	"missive/appliance/store"
 )
 
 // knownKinds is every kind DecodeCommand may accept. A new kind is added
@@ -26,6 +27,14 @@ var knownKinds = map[appliance.Kind]bool{
 	appliance.KindMailAddressAdd: true, appliance.KindMailRelaySet: true, appliance.KindMailboxAdd: true,
 	appliance.KindMailRuleAdd: true, appliance.KindMailTemplateSet: true, appliance.KindMailIntake: true,
 	appliance.KindMailOutboxDone: true, appliance.KindMailNotice: true,
+	appliance.KindMailAnswer: true, appliance.KindMailAckPolicySet: true, appliance.KindMailAckRelease: true,
+	appliance.KindMailAddressRemove: true, appliance.KindMailboxRemove: true, appliance.KindMailRuleRemove: true,
+	appliance.KindGEDTargetSet: true, appliance.KindGEDExportQueue: true, appliance.KindGEDExportResult: true,
+	appliance.KindOnlyOfficeSet:    true,
+	appliance.KindDraftTemplateAdd: true, appliance.KindDraftTemplateDelete: true, appliance.KindLetterDraft: true,
+	appliance.KindDavPut: true, appliance.KindDavMkcol: true, appliance.KindDavDelete: true, appliance.KindDavMove: true,
+	appliance.KindDavPropPatch: true, appliance.KindDavLock: true, appliance.KindDavRefresh: true, appliance.KindDavUnlock: true,
+	appliance.KindDocumentRestore: true,
 }
 
 // envelopeFields are the JSON names of Command's fields.
@@ -141,6 +150,13 @@ func seedCommands() []seedCommand {
 			FromAddress: "jean.dupont@example.fr", Subject: "Re: votre demande", LetterID: fxLetter1, NoteID: "note-mail", Note: "Voici le plan cadastral."}},
 		{appliance.KindMailOutboxDone, appliance.MailOutboxResult{ID: "out-1", Status: "sent", Attempts: 1}},
 		{appliance.KindMailNotice, appliance.MailNoticeAdd{ID: "notice-1", Key: "imap-auth", Text: "Connexion IMAP refusée: mot de passe incorrect."}},
+		{appliance.KindDavMkcol, appliance.DavMkcol{Space: "u:" + fxAgent, Path: "/brouillons", LockRoot: "/~agent/brouillons"}},
+		{appliance.KindDavPut, appliance.DavPut{Space: "u:" + fxAgent, Path: "/notes.txt", Name: "notes.txt", SHA256: strings.Repeat("ab", 32), Size: 12, MIME: "text/plain", LockRoot: "/~agent/notes.txt",
+			Props: []store.DavProp{{NS: "http://example.com/ns", Name: "auteur", XML: "Claire"}}}},
+		{appliance.KindDavPut, appliance.DavPut{Space: "l:" + fxLetter1, LetterID: fxLetter1, Path: "/reponse.odt", Name: "reponse.odt", DocumentID: "doc-dav", NewDoc: true,
+			SHA256: strings.Repeat("ef", 32), Size: 4096, MIME: "application/vnd.oasis.opendocument.text", LockRoot: "/2026-A-000001/reponse.odt"}},
+		{appliance.KindDavLock, appliance.DavLock{Token: "urn:uuid:6f1d2c9e-0000-4000-8000-000000000001", Root: "/2026-A-000001/reponse.odt", TimeoutS: 600, OwnerXML: "<D:href>Claire</D:href>", LetterID: fxLetter1}},
+		{appliance.KindDocumentRestore, appliance.DocumentRestore{LetterID: fxLetter1, DocumentID: fxDoc, Version: 1}},
 	}
 }
 

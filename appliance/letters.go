@@ -187,22 +187,14 @@ func (s *Service) RegisterLetter(ctx context.Context, a *Actor, in RegisterInput
 	}
 	// Numbers are per registration year, in Paris time.
 	p.Year = now.In(domain.Paris).Year()
-	s.regMu.Lock()
-	defer s.regMu.Unlock()
 	for attempt := 0; ; attempt++ {
-		last, err := s.reader().LastNum(ctx, a.TenantID(), in.Category, p.Year)
+		// Stamped and queued under the numbering lock, committed outside
+		// it: registrations in flight overlap (numbering.go).
+		wait, err := s.stampAndQueue(ctx, a, &in, &p)
 		if err != nil {
-			return nil, fmt.Errorf("stamp number: %w", err)
+			return nil, err
 		}
-		p.Num = last + 1
-		p.Number = fmt.Sprintf("%04d/%s/%06d", p.Year, in.Category.Code(), p.Num)
-		kind, payload := KindLetterRegister, any(p)
-		if in.wrap != nil {
-			if kind, payload, err = in.wrap(&p); err != nil {
-				return nil, err
-			}
-		}
-		v, err := s.propose(ctx, kind, a.TenantID(), a.ID(), payload)
+		v, err := wait()
 		if errors.Is(err, errNumberTaken) && attempt < 5 {
 			continue
 		}
@@ -436,6 +428,9 @@ func (s *Service) Attach(ctx context.Context, a *Actor, id, documentID string, u
 			return nil, fmt.Errorf("document %s: %w", documentID, ErrNotFound)
 		}
 		u.Name, u.Role = existing.Name, existing.Role
+		if err := s.davDocumentLocked(ctx, a.TenantID(), l, existing.ID); err != nil {
+			return nil, err
+		}
 	}
 	p, err := s.storeUpload(u, l.ID)
 	if err != nil {

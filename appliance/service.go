@@ -10,6 +10,7 @@ import (
 
 	"missive/appliance/blob"
 	"missive/appliance/domain"
+	"missive/appliance/drafts"
 	"missive/appliance/store"
 )
 
@@ -31,13 +32,18 @@ type Service struct {
 	MaxUpload int64
 	// Now is the clock; tests replace it.
 	Now func() time.Time
-	// regMu serialises stamping of registration numbers on this node so
-	// that numbers are gap-free without a retry storm.
-	regMu sync.Mutex
+	// Secrets seals relay and mailbox passwords (secrets.go); nil keeps
+	// them in clear, as tests and older data dirs do.
+	Secrets *SecretBox
+	// reg stamps registration numbers on this node so that they are
+	// gap-free without a retry storm (numbering.go).
+	reg numbering
+	// Office converts final answers to PDF with LibreOffice (drafts.go).
+	Office *drafts.Converter
 }
 
 func NewService(st *store.Store, blobs *blob.Store, prop Proposer, log *slog.Logger) *Service {
-	return &Service{Store: st, Blobs: blobs, prop: prop, log: log, MaxUpload: 50 << 20, Now: time.Now}
+	return &Service{Store: st, Blobs: blobs, prop: prop, log: log, MaxUpload: 50 << 20, Now: time.Now, Office: drafts.NewConverter(log, 1)}
 }
 
 // propose submits a command and unwraps the Result of its application.

@@ -17,6 +17,7 @@ import (
 
 	"missive/appliance"
 	"missive/appliance/domain"
+	"missive/appliance/store"
 )
 
 // Server serves the API.
@@ -24,7 +25,13 @@ type Server struct {
 	svc *appliance.Service
 	log *slog.Logger
 	// Ready reports whether this node takes writes (for /readyz).
-	Ready  func() bool
+	Ready func() bool
+	// BaseURL is the public address (config base_url) that absolute URLs
+	// in responses start with; "" takes the request's scheme and host.
+	BaseURL string
+	// Mail is the mail bridge, for the connection tests and the paper
+	// acknowledgement; nil where none runs (those routes then answer 503).
+	Mail   appliance.MailBridge
 	routes []route
 }
 
@@ -95,10 +102,15 @@ func New(svc *appliance.Service, log *slog.Logger) *Server {
 		{method: "POST", path: "/api/v1/letters/{id}/actions/link", summary: "Lier à un autre courrier", in: LinkBody{}, status: 204, h: s.link},
 		{method: "POST", path: "/api/v1/letters/{id}/actions/close", summary: "Clore", in: NoteBody{}, out: domain.Letter{}, h: s.close},
 		{method: "POST", path: "/api/v1/letters/{id}/actions/reopen", summary: "Rouvrir", in: NoteBody{}, out: domain.Letter{}, h: s.reopen},
+		{method: "POST", path: "/api/v1/letters/{id}/actions/draft", summary: "Créer le projet de réponse depuis le meilleur modèle (entité et type > entité > type > commune > modèle par défaut) et renvoyer son adresse WebDAV (url); 200 et le projet existant s'il y en a déjà un", in: DraftBody{}, out: DraftResponse{}, status: 201, h: s.draft},
+		{method: "POST", path: "/api/v1/letters/{id}/actions/final-pdf", summary: "Générer la réponse définitive en PDF depuis le projet de réponse (LibreOffice; 503 s'il n'est pas installé)", out: domain.Document{}, status: 201, h: s.finalPDF},
+		{method: "POST", path: "/api/v1/letters/{id}/actions/export", summary: "Exporter vers la GED de la commune (file d'attente durable; un export en attente n'est pas doublé)", out: store.GEDExport{}, status: 202, h: s.export},
+		{method: "GET", path: "/api/v1/letters/{id}/exports", summary: "Exports d'un courrier vers la GED: où, quand, ou la dernière erreur", out: []store.GEDExport{}, h: s.letterExports},
 		{method: "GET", path: "/api/v1/letters/{id}/documents", summary: "Documents d'un courrier", out: []domain.Document{}, h: s.listDocuments},
 		{method: "POST", path: "/api/v1/letters/{id}/documents", summary: "Déposer un document (multipart, champ file; ou corps brut avec ?name=)", out: domain.Document{}, status: 201, query: []string{"name", "role"}, h: s.upload},
 		{method: "GET", path: "/api/v1/documents/{id}", summary: "Un document et ses versions", out: domain.Document{}, h: s.getDocument},
 		{method: "POST", path: "/api/v1/documents/{id}/versions", summary: "Déposer une nouvelle version", out: domain.Document{}, status: 201, h: s.uploadVersion},
+		{method: "GET", path: "/api/v1/documents/{id}/onlyoffice", summary: "Configuration signée de l'éditeur OnlyOffice d'un document (Document Server de la commune)", out: appliance.OnlyOfficeEditor{}, h: s.onlyOfficeEditor},
 		{method: "GET", path: "/api/v1/documents/{id}/content", summary: "Télécharger un document (dernière version ou ?version=N)", query: []string{"version"}, h: s.download},
 		{method: "GET", path: "/api/v1/contacts", summary: "Rechercher des contacts", out: []domain.Contact{}, query: []string{"q", "page", "per_page"}, h: s.listContacts},
 		{method: "POST", path: "/api/v1/contacts", summary: "Créer un contact", in: appliance.ContactInput{}, out: domain.Contact{}, status: 201, h: s.createContact},
@@ -114,6 +126,8 @@ func New(svc *appliance.Service, log *slog.Logger) *Server {
 		{method: "POST", path: "/api/v1/tokens", summary: "Créer un jeton d'API", in: TokenRequest{}, out: TokenResponse{}, status: 201, h: s.createToken},
 		{method: "GET", path: "/api/v1/history", summary: "Historique de la commune (admin)", out: []domain.HistoryEntry{}, query: []string{"page", "per_page"}, h: s.tenantHistory},
 	}
+	s.routes = append(s.routes, s.mailRoutes()...)
+	s.routes = append(s.routes, s.davRoutes()...)
 	return s
 }
 
@@ -178,6 +192,8 @@ func Status(err error) int {
 		return 409
 	case errors.Is(err, appliance.ErrTooLarge):
 		return 413
+	case errors.Is(err, appliance.ErrLocked):
+		return 423
 	case errors.Is(err, errBadRequest):
 		return 400
 	case errors.Is(err, appliance.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):

@@ -40,7 +40,9 @@ func newHarness(t *testing.T) *harness {
 	t.Helper()
 	env := apptest.New(t, "")
 	mux := http.NewServeMux()
-	api.New(env.Svc, apptest.Logger()).Register(mux)
+	as := api.New(env.Svc, apptest.Logger())
+	setStubBridge(as)
+	as.Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	h := &harness{env: env, url: srv.URL, hit: map[string]bool{}}
@@ -352,6 +354,19 @@ func TestEveryRouteHappyPath(t *testing.T) {
 		t.Fatalf("content = %q", b)
 	}
 
+	// The other letter's reply draft and its final answer (drafts_test.go
+	// checks them in detail).
+	var dr api.DraftResponse
+	h.call(t, 201, "POST /api/v1/letters/{id}/actions/draft", admin, nil, &dr, other.ID)
+	if !strings.HasPrefix(dr.URL, h.url+"/dav/default/") || !dr.Created {
+		t.Fatalf("draft = %+v", dr)
+	}
+	var final domain.Document
+	h.call(t, 201, "POST /api/v1/letters/{id}/actions/final-pdf", admin, nil, &final, other.ID)
+	if final.Versions[0].MIME != "application/pdf" {
+		t.Fatalf("final answer = %+v", final)
+	}
+
 	var msgs []appliance.MailMessage
 	r = h.call(t, 200, "GET /api/v1/letters/{id}/messages", admin, nil, &msgs, l.ID)
 	if !bytes.HasPrefix(bytes.TrimSpace(r.body), []byte("[")) {
@@ -375,12 +390,34 @@ func TestEveryRouteHappyPath(t *testing.T) {
 	if strings.Join(kinds, ",") != strings.Join(want, ",") {
 		t.Fatalf("letter history kinds %v, want %v", kinds, want)
 	}
+
+	if _, err := h.env.Svc.SetGEDTarget(context.Background(), h.env.Admin, appliance.GEDTargetInput{URL: "http://127.0.0.1:1/Courrier/"}); err != nil {
+		t.Fatal(err)
+	}
+	var export store.GEDExport
+	h.call(t, 202, "POST /api/v1/letters/{id}/actions/export", admin, nil, &export, l.ID)
+	var exports []store.GEDExport
+	h.call(t, 200, "GET /api/v1/letters/{id}/exports", admin, nil, &exports, l.ID)
+	if export.Status != appliance.GEDQueued || len(exports) != 1 || exports[0].ID != export.ID {
+		t.Fatalf("export %+v, exports %+v", export, exports)
+	}
+	if _, err := h.env.Svc.SetOnlyOffice(context.Background(), h.env.Admin, appliance.OnlyOfficeInput{URL: "https://office.example.org/", Secret: "secret-partage-onlyoffice-1"}); err != nil {
+		t.Fatal(err)
+	}
+	var ed appliance.OnlyOfficeEditor
+	h.call(t, 200, "GET /api/v1/documents/{id}/onlyoffice", admin, nil, &ed, doc.ID)
+	if ed.APIURL != "https://office.example.org/web-apps/apps/api/documents/api.js" || ed.Config.Token == "" || ed.Config.Document.Title != "courrier.txt" ||
+		!strings.HasPrefix(ed.Config.Document.URL, h.url+"/onlyoffice/download?") {
+		t.Fatalf("onlyoffice editor = %+v", ed)
+	}
 	var all []domain.HistoryEntry
 	h.call(t, 200, "GET /api/v1/history?per_page=500", admin, nil, &all)
 	if len(all) <= len(hist) {
 		t.Fatalf("tenant history has %d entries, the letter alone %d", len(all), len(hist))
 	}
 
+	mailHappyPath(t, h)
+	davHappyPath(t, h, doc)
 	for _, op := range operations(t, h) {
 		if !h.hit[op] {
 			t.Errorf("%s is documented but this test never drives it to success", op)

@@ -38,6 +38,10 @@ type Request struct {
 	Manager  bool     `json:"manager,omitempty"`
 	// Mail carries the mail.* operations' fields (mail.go).
 	Mail *MailRequest `json:"mail,omitempty"`
+	// GED carries the ged.* and onlyoffice.* operations' fields (ged.go).
+	GED *GEDRequest `json:"ged,omitempty"`
+	// DAV carries the dav.* operations' fields (dav.go).
+	DAV *DAVRequest `json:"dav,omitempty"`
 }
 
 // Response carries the text to print, or an error.
@@ -138,6 +142,12 @@ func run(ctx context.Context, svc *appliance.Service, req Request) (string, erro
 	}
 	if strings.HasPrefix(req.Op, "mail.") {
 		return runMail(ctx, svc, sys, req)
+	}
+	if strings.HasPrefix(req.Op, "ged.") || strings.HasPrefix(req.Op, "onlyoffice.") {
+		return runGED(ctx, svc, sys, req)
+	}
+	if strings.HasPrefix(req.Op, "dav.") {
+		return runDAV(ctx, svc, sys, req)
 	}
 	return "", fmt.Errorf("%w: opération %q inconnue", appliance.ErrInvalid, req.Op)
 }

@@ -34,6 +34,9 @@ var tables = []string{
 	"letter_links", "history",
 	"mail_addresses", "mail_relays", "mail_mailboxes", "mail_rules", "mail_templates", "mail_seen", "mail_outbox", "mail_notices", "mail_ack_policies",
 	"web_keys", "web_session_epochs", "web_baskets", "web_saved_searches", "web_follows", "web_submissions",
+	"dav_nodes", "dav_props", "dav_hidden", "dav_locks",
+	"draft_templates",
+	"ged_targets", "ged_exports", "onlyoffice_servers",
 }
 
 // derived columns are rebuilt on load, never dumped.

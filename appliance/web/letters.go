@@ -34,6 +34,15 @@ type letterData struct {
 	Recent     []domain.HistoryEntry // newest first, a few
 	// Open is the action panel to open: the one whose form failed.
 	Open string
+	// Mail is the letter's e-mails, the answer by e-mail and the paper
+	// acknowledgement (mail.go).
+	Mail *letterMail
+	// GED is where the letter was exported, or why not (ged.go).
+	GED *letterGED
+	// Reply is the reply draft and its final PDF (drafts.go).
+	Reply *letterDrafts
+	// DAV is the letter's folder in the WebDAV share (dav.go).
+	DAV *letterDAV
 }
 
 func (s *Server) letter(w http.ResponseWriter, r *http.Request, q *request) error {
@@ -83,6 +92,18 @@ func (s *Server) showLetter(w http.ResponseWriter, r *http.Request, q *request, 
 		if d.Inline == nil && inlineable(last.MIME) && (doc.Role == domain.DocMain || !hasMain(lv.Documents)) {
 			d.Inline, d.InlinePDF = doc, last.MIME == "application/pdf"
 		}
+	}
+	if d.Mail, err = s.letterMailData(ctx, a, l, d.Sender); err != nil {
+		return err
+	}
+	if d.GED, err = s.letterGEDData(ctx, a, l, d.CanAct); err != nil {
+		return err
+	}
+	if d.Reply, err = s.letterDraftsData(r, q, l, lv.Documents, d.CanAct); err != nil {
+		return err
+	}
+	if d.DAV, err = s.letterDAVData(r, q, l); err != nil {
+		return err
 	}
 	for i := len(lv.History) - 1; i >= 0 && len(d.Recent) < 5; i-- {
 		d.Recent = append(d.Recent, lv.History[i])
@@ -164,6 +185,8 @@ func (s *Server) letterAction(w http.ResponseWriter, r *http.Request, q *request
 		if err == nil {
 			msg = tr(q.lang, "letter.attached")
 		}
+	case "restore":
+		msg, err = s.restoreVersion(r, q, id)
 	case "link":
 		err = s.link(r, q, id, f.Get("number"))
 		if err == nil {

@@ -36,6 +36,9 @@ type Options struct {
 	MaxAge      time.Duration
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// Mail is the mail bridge, for "Tester la connexion" and the paper
+	// acknowledgement; nil where none runs.
+	Mail appliance.MailBridge
 }
 
 // Server serves the pages.
@@ -128,6 +131,15 @@ func (s *Server) Register(mux *http.ServeMux) {
 		{"GET /admin/baskets", s.adminBaskets},
 		{"POST /admin/baskets", s.adminSetBaskets},
 	} {
+		mux.Handle(rt.pattern, s.authed(rt.h))
+	}
+	for _, rt := range s.mailRoutes() {
+		mux.Handle(rt.pattern, s.authed(rt.h))
+	}
+	for _, rt := range s.gedRoutes() {
+		mux.Handle(rt.pattern, s.authed(rt.h))
+	}
+	for _, rt := range s.draftRoutes() {
 		mux.Handle(rt.pattern, s.authed(rt.h))
 	}
 	mux.HandleFunc("/", s.notFound)

@@ -73,33 +73,36 @@ func openNode(ctx context.Context, cfg config.Config, log *slog.Logger) (*node, 
 	}()
 	var err error
 	// The raft lock comes first: a second process on this data dir must
-	// stop before touching the database.
-	applier := newLazyApplier()
-	n.cluster, err = cluster.Open(cluster.Config{DataDir: cfg.Data, Applier: applier, Log: log})
+	// stop before touching the database. The store opens under the lock,
+	// before raft starts, so that a store that fails to open fails the
+	// start instead of leaving raft waiting on it.
+	n.cluster, err = cluster.Open(cluster.Config{DataDir: cfg.Data, Log: log, OpenApplier: func() (cluster.Applier, error) {
+		// Opening migrates the store: a build other than the last one to
+		// open this data dir first copies it to DATA/snapshots.
+		if _, err := installer.PreUpgrade(ctx, cfg.Data, cfg.DB, version, log); err != nil {
+			return nil, err
+		}
+		if n.store, err = store.Open(ctx, cfg.DB, cfg.Data); err != nil {
+			if errors.Is(err, store.ErrTooNew) {
+				return nil, &exitError{1, err.Error()}
+			}
+			return nil, err
+		}
+		if err := installer.MarkVersion(cfg.Data, version); err != nil {
+			return nil, fmt.Errorf("record the version in the data dir: %w", err)
+		}
+		if n.blobs, err = blob.Open(cfg.Data); err != nil {
+			return nil, err
+		}
+		return appliance.NewApplier(n.store, log), nil
+	}})
 	if err != nil {
-		if errors.Is(err, cluster.ErrLocked) {
-			return nil, &exitError{1, fmt.Sprintf("le dossier %s est utilisé par un serveur missive en marche, et sa socket de contrôle ne répond pas: arrêtez-le ou réessayez", cfg.Data)}
+		var locked *cluster.LockedError
+		if errors.As(err, &locked) {
+			return nil, &exitError{1, lockedMessage(cfg.Data, locked.PID)}
 		}
 		return nil, err
 	}
-	// Opening migrates the store: a build other than the last one to open
-	// this data dir first copies it to DATA/snapshots.
-	if _, err := installer.PreUpgrade(ctx, cfg.Data, cfg.DB, version, log); err != nil {
-		return nil, err
-	}
-	if n.store, err = store.Open(ctx, cfg.DB, cfg.Data); err != nil {
-		if errors.Is(err, store.ErrTooNew) {
-			return nil, &exitError{1, err.Error()}
-		}
-		return nil, err
-	}
-	if err := installer.MarkVersion(cfg.Data, version); err != nil {
-		return nil, fmt.Errorf("record the version in the data dir: %w", err)
-	}
-	if n.blobs, err = blob.Open(cfg.Data); err != nil {
-		return nil, err
-	}
-	applier.set(appliance.NewApplier(n.store, log))
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := n.cluster.WaitLeader(wctx); err != nil {
@@ -107,8 +110,22 @@ func openNode(ctx context.Context, cfg config.Config, log *slog.Logger) (*node, 
 	}
 	n.svc = appliance.NewService(n.store, n.blobs, n.cluster, log)
 	n.svc.MaxUpload = int64(cfg.MaxUploadMB) << 20
+	// Relay and mailbox passwords are sealed with a key of the data dir,
+	// so that a dump of the database alone does not give them away.
+	if n.svc.Secrets, err = appliance.OpenSecretBox(cfg.Data); err != nil {
+		return nil, err
+	}
 	ok = true
 	return n, nil
+}
+
+// lockedMessage is what a second Missive on a data dir in use says.
+func lockedMessage(data string, pid int) string {
+	who := "un autre Missive"
+	if pid > 0 {
+		who = fmt.Sprintf("un autre Missive (PID %d)", pid)
+	}
+	return fmt.Sprintf("%s utilise déjà le dossier de données %s: un seul Missive à la fois par dossier; arrêtez-le d'abord (systemctl stop missive) ou donnez un autre dossier (--data)", who, data)
 }
 
 func (n *node) close() {

@@ -16,6 +16,8 @@ import (
 	"missive/appliance/web"
 	"missive/installer"
 	"missive/systemd"
+	"missive/webdav/onlyoffice"
+	"missive/webdav/share"
 )
 
 func newLogger(cfg config.Config, c *cli) *slog.Logger {
@@ -27,13 +29,16 @@ func newLogger(cfg config.Config, c *cli) *slog.Logger {
 func runServe(c *cli) error {
 	c.dataFlags()
 	c.fs.StringVar(&c.common.listen, "listen", "", "adresse HTTP d'écoute (défaut 127.0.0.1:8080)")
-	smtpAddr := c.fs.String("smtp", "", "adresse d'écoute SMTP du courrier entrant, ex. 0.0.0.0:25 (défaut: aucune; les boîtes IMAP sont relevées quand même)")
+	smtpAddr := c.fs.String("smtp", "", "adresse d'écoute SMTP du courrier entrant, ex. 0.0.0.0:25 (défaut: smtp_listen de la configuration, sinon aucune; les boîtes IMAP sont relevées quand même)")
 	if err := c.parse(false); err != nil {
 		return err
 	}
 	cfg, err := c.loadConfig()
 	if err != nil {
 		return err
+	}
+	if *smtpAddr != "" {
+		cfg.SMTPListen = *smtpAddr
 	}
 	log := newLogger(cfg, c)
 	ctx, stop := installer.ServiceContext(log)
@@ -63,17 +68,24 @@ func runServe(c *cli) error {
 	go ctl.Serve()
 	defer ctl.Close()
 
-	stopMail, err := startMail(ctx, c, n, log, *smtpAddr)
+	bridge, stopMail, err := startMail(ctx, c, cfg, n, fe, log)
 	if err != nil {
 		return err
 	}
 	defer stopMail()
+	defer startGED(ctx, n, log)()
 
 	mux := http.NewServeMux()
 	a := api.New(n.svc, log)
 	a.Ready = n.cluster.Ready
+	a.BaseURL = cfg.BaseURL
+	a.Mail = bridge
 	a.Register(mux)
-	web.New(n.svc, log, web.Options{BaseURL: cfg.BaseURL}).Register(mux)
+	web.New(n.svc, log, web.Options{BaseURL: cfg.BaseURL, Mail: bridge}).Register(mux)
+	dav := share.New(n.svc, log)
+	dav.Templates = share.DraftTemplates{Svc: n.svc}
+	dav.Register(mux)
+	onlyoffice.New(n.svc, log, onlyoffice.Options{}).Register(mux)
 	srv := &http.Server{
 		Handler:           fe.handler(securityHeaders(mux)),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -1,0 +1,105 @@
+package appliance
+
+import (
+	"fmt"
+
+	"missive/appliance/blob"
+	"missive/appliance/domain"
+	"missive/appliance/drafts"
+	"missive/appliance/store"
+)
+
+func init() {
+	handlers[KindDraftTemplateAdd] = applyDraftTemplateAdd
+	handlers[KindDraftTemplateDelete] = applyDraftTemplateDelete
+	handlers[KindLetterDraft] = applyLetterDraft
+}
+
+// DraftExistsError means the letter has its reply draft already:
+// DocumentID is that draft.
+type DraftExistsError struct{ DocumentID, Name string }
+
+func (e *DraftExistsError) Error() string {
+	return "le courrier a déjà son projet de réponse " + e.Name
+}
+func (e *DraftExistsError) Is(target error) bool { return target == ErrConflict }
+
+func applyLetterDraft(a *applyCtx) (any, error) {
+	p, err := decode[LetterDraft](a)
+	if err != nil {
+		return nil, err
+	}
+	l, err := letterForUpdate(a, p.LetterID)
+	if err != nil {
+		return nil, err
+	}
+	if err := open(l); err != nil {
+		return nil, err
+	}
+	if !p.NewDoc || p.Role != string(domain.DocDraft) || (p.Name != drafts.DraftName(l.Number, drafts.ODT.Ext()) && p.Name != drafts.DraftName(l.Number, drafts.DOCX.Ext())) {
+		return nil, fmt.Errorf("%w: projet de réponse mal formé", ErrInvalid)
+	}
+	// Checked here, in log order: two agents (or one double click) may
+	// stamp a draft for the letter at once; the first applied wins.
+	docs, err := a.tx.Documents(a.ctx, l.ID)
+	if err != nil {
+		return nil, err
+	}
+	if d := replyDraft(docs, l.Number); d != nil {
+		return nil, &DraftExistsError{DocumentID: d.ID, Name: d.Name}
+	}
+	d, err := attach(a, &p.LetterAttach)
+	if err != nil {
+		return nil, err
+	}
+	a.summary = "Projet de réponse « " + d.Name + " » créé depuis le modèle « " + p.Template + " »"
+	return d, nil
+}
+
+func applyDraftTemplateAdd(a *applyCtx) (any, error) {
+	p, err := decode[DraftTemplateAdd](a)
+	if err != nil {
+		return nil, err
+	}
+	if p.Format != "odt" && p.Format != "docx" {
+		return nil, fmt.Errorf("%w: format de modèle %q inconnu (odt ou docx)", ErrInvalid, p.Format)
+	}
+	if !blob.ValidHash(p.SHA256) || p.Name == "" || p.ID == "" {
+		return nil, fmt.Errorf("%w: modèle incomplet", ErrInvalid)
+	}
+	if p.EntityID != "" {
+		if _, err := a.tx.Entity(a.ctx, a.cmd.Tenant, p.EntityID); err != nil {
+			return nil, err
+		}
+	}
+	if p.DoctypeID != "" {
+		if _, err := a.tx.Doctype(a.ctx, a.cmd.Tenant, p.DoctypeID); err != nil {
+			return nil, err
+		}
+	}
+	t := &store.DraftTemplate{ID: p.ID, TenantID: a.cmd.Tenant, Name: p.Name, Format: p.Format, EntityID: p.EntityID, DoctypeID: p.DoctypeID,
+		FileName: p.FileName, SHA256: p.SHA256, Size: p.Size, Fields: p.Fields, CreatedAt: a.at, CreatedBy: a.cmd.Actor}
+	if err := conflict(a.tx.InsertDraftTemplate(t), "le modèle "+p.ID+" existe déjà"); err != nil {
+		return nil, err
+	}
+	a.summary = "Modèle de réponse « " + p.Name + " » ajouté"
+	return t, nil
+}
+
+func applyDraftTemplateDelete(a *applyCtx) (any, error) {
+	p, err := decode[DraftTemplateDelete](a)
+	if err != nil {
+		return nil, err
+	}
+	t, err := a.tx.DraftTemplate(a.ctx, a.cmd.Tenant, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	// The file stays in the blob store: drafts made from it do not
+	// reference it, and blobs are immutable and shared.
+	if err := a.tx.DeleteDraftTemplate(a.cmd.Tenant, p.ID); err != nil {
+		return nil, err
+	}
+	a.summary = "Modèle de réponse « " + t.Name + " » supprimé"
+	return nil, nil
+}

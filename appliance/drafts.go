@@ -1,0 +1,403 @@
+package appliance
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"missive/appliance/blob"
+	"missive/appliance/domain"
+	"missive/appliance/drafts"
+	"missive/appliance/store"
+)
+
+// Reply drafts: templates uploaded by the administrator, the draft merged
+// from the best template for a letter, and the final answer in PDF. The
+// files themselves are handled by appliance/drafts; here are the rules and
+// the Commands.
+
+// DefaultTemplateID names the built-in template in lists and requests.
+const DefaultTemplateID = "default"
+
+// TemplateInput is an uploaded template.
+type TemplateInput struct {
+	Name      string
+	EntityID  string
+	DoctypeID string
+	FileName  string
+	Body      io.Reader
+}
+
+// DraftTemplates lists the tenant's templates, newest first (anyone who may
+// write: the letter page offers them).
+func (s *Service) DraftTemplates(ctx context.Context, a *Actor) ([]store.DraftTemplate, error) {
+	if err := canWrite(a); err != nil {
+		return nil, err
+	}
+	return s.reader().DraftTemplates(ctx, a.TenantID())
+}
+
+// AddDraftTemplate checks an uploaded ODT or DOCX, stores it as a blob and
+// records it (admin only).
+func (s *Service) AddDraftTemplate(ctx context.Context, a *Actor, in TemplateInput) (*store.DraftTemplate, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	errs := FieldErrors{}
+	in.Name = strings.TrimSpace(in.Name)
+	fileName := safeName(in.FileName)
+	if in.Name == "" {
+		in.Name = strings.TrimSuffix(fileName, "."+extOf(fileName))
+	}
+	checkLen(errs, "name", in.Name, 200, true)
+	r := s.reader()
+	if in.EntityID != "" {
+		if _, err := r.Entity(ctx, a.TenantID(), in.EntityID); err != nil {
+			errs["entity_id"] = "entité inconnue"
+		}
+	}
+	if in.DoctypeID != "" {
+		if _, err := r.Doctype(ctx, a.TenantID(), in.DoctypeID); err != nil {
+			errs["doctype_id"] = "type de courrier inconnu"
+		}
+	}
+	if in.Body == nil || fileName == "" {
+		errs["file"] = "choisissez un fichier ODT ou DOCX"
+		return nil, errs
+	}
+	b, err := io.ReadAll(io.LimitReader(in.Body, drafts.MaxTemplateSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read template %s: %w", fileName, err)
+	}
+	if len(b) > drafts.MaxTemplateSize {
+		errs["file"] = fmt.Sprintf("modèle de plus de %d Mo", drafts.MaxTemplateSize>>20)
+		return nil, errs
+	}
+	format, err := drafts.Detect(b)
+	if err != nil {
+		errs["file"] = err.Error()
+		return nil, errs
+	}
+	// A trial merge proves the template opens and every part is readable
+	// before it is offered to agents.
+	if _, _, err := drafts.Merge(b, drafts.Values{}); err != nil {
+		errs["file"] = err.Error()
+		return nil, errs
+	}
+	fields, err := drafts.Placeholders(b)
+	if err != nil {
+		errs["file"] = err.Error()
+	}
+	if err := errs.orNil(); err != nil {
+		return nil, err
+	}
+	sum, size, err := s.Blobs.Put(bytes.NewReader(b), 0)
+	if err != nil {
+		return nil, fmt.Errorf("store template %s: %w", fileName, err)
+	}
+	v, err := s.propose(ctx, KindDraftTemplateAdd, a.TenantID(), a.ID(), DraftTemplateAdd{
+		ID: NewID(), Name: in.Name, Format: string(format), EntityID: in.EntityID, DoctypeID: in.DoctypeID,
+		FileName: fileName, SHA256: sum, Size: size, Fields: strings.Join(fields, " "),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("add template %s: %w", in.Name, err)
+	}
+	t := v.(*store.DraftTemplate)
+	s.log.Info("draft template added", "tenant", a.TenantID(), "template", t.ID, "name", t.Name, "format", t.Format, "actor", a.User.Login)
+	return t, nil
+}
+
+func extOf(name string) string {
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		return name[i+1:]
+	}
+	return ""
+}
+
+// DeleteDraftTemplate removes a template (admin only); drafts made from it
+// are untouched.
+func (s *Service) DeleteDraftTemplate(ctx context.Context, a *Actor, id string) error {
+	if err := requireAdmin(a); err != nil {
+		return err
+	}
+	if _, err := s.reader().DraftTemplate(ctx, a.TenantID(), id); err != nil {
+		return err
+	}
+	_, err := s.propose(ctx, KindDraftTemplateDelete, a.TenantID(), a.ID(), DraftTemplateDelete{ID: id})
+	return err
+}
+
+// DraftTemplateFile opens a template's file; id "default" is the built-in one.
+func (s *Service) DraftTemplateFile(ctx context.Context, a *Actor, id string) (*store.DraftTemplate, []byte, error) {
+	if err := canWrite(a); err != nil {
+		return nil, nil, err
+	}
+	if id == DefaultTemplateID {
+		b := drafts.DefaultTemplate()
+		return &store.DraftTemplate{ID: DefaultTemplateID, Name: drafts.DefaultName, Format: string(drafts.ODT), FileName: "modele-reponse.odt", Size: int64(len(b))}, b, nil
+	}
+	t, err := s.reader().DraftTemplate(ctx, a.TenantID(), id)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := s.readBlob(t.SHA256, drafts.MaxTemplateSize)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open template %s: %w", t.Name, err)
+	}
+	return t, b, nil
+}
+
+func (s *Service) readBlob(sum string, limit int64) ([]byte, error) {
+	f, err := s.Blobs.Open(sum)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%w: %s dépasse %d octets", ErrTooLarge, sum, limit)
+	}
+	return b, nil
+}
+
+// bestTemplate picks the template for a letter: for its entity and doctype,
+// else for its entity, else for its doctype, else the tenant's general one,
+// else nil (the built-in template). Among equals the newest wins.
+func bestTemplate(ts []store.DraftTemplate, l *domain.Letter) *store.DraftTemplate {
+	var best *store.DraftTemplate
+	bestScore := 0
+	for i := range ts {
+		t := &ts[i]
+		if (t.EntityID != "" && t.EntityID != l.EntityID) || (t.DoctypeID != "" && t.DoctypeID != l.DoctypeID) {
+			continue
+		}
+		score := 1
+		switch {
+		case t.EntityID != "" && t.DoctypeID != "":
+			score = 4
+		case t.EntityID != "":
+			score = 3
+		case t.DoctypeID != "":
+			score = 2
+		}
+		// ts is newest first: a strict > keeps the newest of a rank.
+		if score > bestScore {
+			best, bestScore = t, score
+		}
+	}
+	return best
+}
+
+// Draft is the outcome of CreateDraft.
+type Draft struct {
+	Document *domain.Document `json:"document"`
+	// Created is false when the letter already had its draft: it is
+	// returned as it is, never replaced, since an agent may be editing it.
+	Created  bool   `json:"created"`
+	Template string `json:"template" doc:"Nom du modèle utilisé"`
+	// Path is the draft's path on the WebDAV share.
+	Path string `json:"path" doc:"Chemin du projet sur le partage WebDAV: /dav/<commune>/<numéro>/<fichier>"`
+}
+
+// isReplyFile says whether a document is the letter's reply draft or final
+// answer of this extension (".odt", ".pdf"…): drafts are named after the
+// letter, reponse-2026-A-000001.odt.
+func isReplyFile(d *domain.Document, number, ext string) bool {
+	return d.Role == domain.DocDraft && d.Name == drafts.DraftName(number, ext)
+}
+
+func replyDraft(docs []domain.Document, number string) *domain.Document {
+	var found *domain.Document
+	for i := range docs {
+		d := &docs[i]
+		if isReplyFile(d, number, drafts.ODT.Ext()) || isReplyFile(d, number, drafts.DOCX.Ext()) {
+			found = d // documents are oldest first: keep the newest
+		}
+	}
+	return found
+}
+
+// ReplyDocuments finds, among a letter's documents, its reply draft and
+// the final answer made from it.
+func ReplyDocuments(docs []domain.Document, number string) (draft, final *domain.Document) {
+	draft = replyDraft(docs, number)
+	for i := range docs {
+		if isReplyFile(&docs[i], number, ".pdf") {
+			final = &docs[i]
+		}
+	}
+	return draft, final
+}
+
+// CreateDraft makes a letter's reply draft from a template (templateID, or
+// the best one for the letter when "") and attaches it to the letter as a
+// document of role "draft". A letter that has its draft already gets it
+// back unchanged (Created false).
+func (s *Service) CreateDraft(ctx context.Context, a *Actor, letterID, templateID string) (*Draft, error) {
+	l, err := s.letterToAct(ctx, a, letterID)
+	if err != nil {
+		return nil, err
+	}
+	if l.Status == domain.StatusClosed {
+		return nil, fmt.Errorf("%w: le courrier %s est clos", ErrConflict, l.Number)
+	}
+	r := s.reader()
+	docs, err := r.Documents(ctx, l.ID)
+	if err != nil {
+		return nil, err
+	}
+	if d := replyDraft(docs, l.Number); d != nil {
+		return &Draft{Document: d, Path: drafts.DAVPath(a.TenantID(), l.Number, d.Name)}, nil
+	}
+	var tpl *store.DraftTemplate
+	if templateID != "" && templateID != DefaultTemplateID {
+		if tpl, err = r.DraftTemplate(ctx, a.TenantID(), templateID); err != nil {
+			return nil, err
+		}
+	} else if templateID == "" {
+		ts, err := r.DraftTemplates(ctx, a.TenantID())
+		if err != nil {
+			return nil, err
+		}
+		tpl = bestTemplate(ts, l)
+	}
+	src, name := drafts.DefaultTemplate(), drafts.DefaultName
+	if tpl != nil {
+		if src, err = s.readBlob(tpl.SHA256, drafts.MaxTemplateSize); err != nil {
+			return nil, fmt.Errorf("open template %s: %w", tpl.Name, err)
+		}
+		name = tpl.Name
+	}
+	fields, err := s.draftFields(ctx, a, l)
+	if err != nil {
+		return nil, err
+	}
+	out, format, err := drafts.Merge(src, fields.Values())
+	if err != nil {
+		return nil, fmt.Errorf("merge template %s for %s: %w", name, l.Number, err)
+	}
+	sum, size, err := s.Blobs.Put(bytes.NewReader(out), s.MaxUpload)
+	if errors.Is(err, blob.ErrTooLarge) {
+		return nil, fmt.Errorf("%w: le projet dépasse la taille maximale de %d Mo", ErrTooLarge, s.MaxUpload>>20)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store draft of %s: %w", l.Number, err)
+	}
+	file := drafts.DraftName(l.Number, format.Ext())
+	v, err := s.propose(ctx, KindLetterDraft, a.TenantID(), a.ID(), LetterDraft{LetterAttach: LetterAttach{
+		LetterID: l.ID, DocumentID: NewID(), NewDoc: true, Role: string(domain.DocDraft), Name: file, SHA256: sum, Size: size, MIME: format.MIME(),
+	}, Template: name})
+	var exists *DraftExistsError
+	if errors.As(err, &exists) {
+		// Someone else's draft was applied first: theirs is the draft.
+		d, err := r.Document(ctx, a.TenantID(), exists.DocumentID)
+		if err != nil {
+			return nil, err
+		}
+		return &Draft{Document: d, Path: drafts.DAVPath(a.TenantID(), l.Number, d.Name)}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("attach draft to %s: %w", l.Number, err)
+	}
+	s.log.Info("reply draft created", "tenant", a.TenantID(), "letter", l.Number, "template", name, "file", file, "actor", a.User.Login)
+	return &Draft{Document: v.(*domain.Document), Created: true, Template: name, Path: drafts.DAVPath(a.TenantID(), l.Number, file)}, nil
+}
+
+// draftFields gathers what a draft says: the correspondent (the sender of
+// an incoming letter, the recipient of an outgoing one), the letter, the
+// agent and the entity that answers.
+func (s *Service) draftFields(ctx context.Context, a *Actor, l *domain.Letter) (drafts.Fields, error) {
+	r := s.reader()
+	f := drafts.Fields{
+		Tenant: a.Tenant.Name, Number: l.Number, Subject: l.Subject, LetterDate: l.LetterDate, ArrivalDate: l.ArrivalDate,
+		DueDate: l.DueDate, User: a.User.Name, Today: s.Now().In(domain.Paris),
+	}
+	contactID := l.SenderID
+	if l.Category == domain.Outgoing || contactID == "" {
+		contactID = l.RecipientID
+	}
+	if contactID != "" {
+		c, err := r.Contact(ctx, a.TenantID(), contactID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return f, err
+		}
+		if c != nil {
+			f.Civility, f.Organization = c.Civility, c.Organization
+			f.Name = strings.TrimSpace(c.FirstName + " " + c.LastName)
+			if f.Name == "" {
+				f.Name = c.Organization
+			}
+			f.Address, f.Postcode, f.City, f.Country = c.Address, c.Postcode, c.City, c.Country
+		}
+	}
+	entityID := l.EntityID
+	if entityID == "" && len(a.User.Entities) > 0 {
+		entityID = a.User.Entities[0].EntityID
+	}
+	if entityID != "" {
+		e, err := r.Entity(ctx, a.TenantID(), entityID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return f, err
+		}
+		if e != nil {
+			f.Entity = e.Name
+		}
+	}
+	return f, nil
+}
+
+// FinalPDF converts the letter's reply draft, as last saved, to PDF with
+// LibreOffice and attaches it (reponse-<numéro>.pdf, a new version when it
+// exists). drafts.ErrNoOffice says LibreOffice is not installed.
+func (s *Service) FinalPDF(ctx context.Context, a *Actor, letterID string) (*domain.Document, error) {
+	l, err := s.letterToAct(ctx, a, letterID)
+	if err != nil {
+		return nil, err
+	}
+	if l.Status == domain.StatusClosed {
+		return nil, fmt.Errorf("%w: le courrier %s est clos", ErrConflict, l.Number)
+	}
+	docs, err := s.reader().Documents(ctx, l.ID)
+	if err != nil {
+		return nil, err
+	}
+	d := replyDraft(docs, l.Number)
+	if d == nil {
+		return nil, fmt.Errorf("%w: le courrier %s n'a pas de projet de réponse; créez-le d'abord", ErrConflict, l.Number)
+	}
+	if _, err := s.Office.Available(); err != nil {
+		return nil, err
+	}
+	v := d.Versions[len(d.Versions)-1]
+	src, err := s.readBlob(v.SHA256, s.MaxUpload)
+	if err != nil {
+		return nil, fmt.Errorf("open draft %s: %w", d.Name, err)
+	}
+	pdf, err := s.Office.ToPDF(ctx, src, d.Name)
+	if err != nil {
+		return nil, err
+	}
+	sum, size, err := s.Blobs.Put(bytes.NewReader(pdf), s.MaxUpload)
+	if err != nil {
+		return nil, fmt.Errorf("store final answer of %s: %w", l.Number, err)
+	}
+	p := LetterAttach{LetterID: l.ID, DocumentID: NewID(), NewDoc: true, Role: string(domain.DocDraft),
+		Name: drafts.DraftName(l.Number, ".pdf"), SHA256: sum, Size: size, MIME: "application/pdf"}
+	for i := range docs {
+		if isReplyFile(&docs[i], l.Number, ".pdf") {
+			p.DocumentID, p.NewDoc = docs[i].ID, false
+		}
+	}
+	res, err := s.propose(ctx, KindLetterAttach, a.TenantID(), a.ID(), p)
+	if err != nil {
+		return nil, fmt.Errorf("attach final answer to %s: %w", l.Number, err)
+	}
+	s.log.Info("final answer generated", "tenant", a.TenantID(), "letter", l.Number, "draft_version", v.Version, "bytes", size, "actor", a.User.Login)
+	return res.(*domain.Document), nil
+}

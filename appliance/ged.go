@@ -1,0 +1,171 @@
+package appliance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"missive/appliance/store"
+)
+
+// The GED export's side of the Service: the tenant's target, exports asked
+// on demand, their outcome recorded by the exporter (package webdav/ged,
+// which reads the store directly), and the OnlyOffice settings.
+
+// GEDTargetInput sets the WebDAV folder letters are exported to.
+type GEDTargetInput struct {
+	URL      string `json:"url" doc:"Dossier WebDAV, ex. https://cloud.ville.fr/remote.php/dav/files/courrier/Courrier/ (Nextcloud) ou https://ged.ville.fr/alfresco/webdav/Sites/courrier/ (Alfresco)"`
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty" doc:"Vide: le mot de passe enregistré est gardé si l'identifiant ne change pas"`
+	// OnClose nil means true: closing a letter exports it.
+	OnClose *bool `json:"on_close,omitempty" doc:"Exporter chaque courrier à sa clôture (défaut: oui)"`
+}
+
+// checkServiceURL accepts an http(s) URL without credentials, query or
+// fragment: credentials travel apart, never in a URL that may be shown.
+func checkServiceURL(errs FieldErrors, field, raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	switch {
+	case raw == "":
+		errs[field] = "obligatoire"
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+		errs[field] = "adresse http:// ou https:// attendue"
+	case u.User != nil:
+		errs[field] = "l'identifiant et le mot de passe se donnent à part, pas dans l'adresse"
+	case u.RawQuery != "" || u.Fragment != "":
+		errs[field] = "adresse sans paramètres (?…) ni ancre (#…)"
+	case len(raw) > 2000:
+		errs[field] = "2000 caractères au plus"
+	default:
+		if !strings.HasSuffix(u.Path, "/") {
+			u.Path += "/"
+		}
+		return u.String()
+	}
+	return ""
+}
+
+// SetGEDTarget sets the tenant's GED folder (admin). Failed exports are
+// queued again with the new settings.
+func (s *Service) SetGEDTarget(ctx context.Context, a *Actor, in GEDTargetInput) (*store.GEDTarget, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	errs := FieldErrors{}
+	u := checkServiceURL(errs, "url", in.URL)
+	in.Username = strings.TrimSpace(in.Username)
+	checkLen(errs, "username", in.Username, 300, false)
+	checkLen(errs, "password", in.Password, 8192, false)
+	if in.Password != "" && in.Username == "" {
+		errs["username"] = "obligatoire avec un mot de passe"
+	}
+	if err := errs.orNil(); err != nil {
+		return nil, err
+	}
+	// Sealed like the relay's password (secrets.go): the raft log and the
+	// snapshots hold only ciphertext.
+	secret := s.Secrets.Seal("ged", in.Password)
+	if in.Password == "" && in.Username != "" {
+		if old, err := s.reader().GEDTarget(ctx, a.TenantID()); err == nil && old.Username == in.Username {
+			secret = old.Secret
+		}
+	}
+	onClose := in.OnClose == nil || *in.OnClose
+	v, err := s.propose(ctx, KindGEDTargetSet, a.TenantID(), a.ID(), GEDTargetSet{URL: u, Username: in.Username, Secret: secret, OnClose: onClose})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*store.GEDTarget), nil
+}
+
+// GEDTarget reads the tenant's target (admin); its secret stays inside.
+func (s *Service) GEDTarget(ctx context.Context, a *Actor) (*store.GEDTarget, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	return s.reader().GEDTarget(ctx, a.TenantID())
+}
+
+// ExportLetter queues a letter's export now, for anyone who may act on it.
+// An export already waiting is returned rather than doubled.
+func (s *Service) ExportLetter(ctx context.Context, a *Actor, id string) (*store.GEDExport, error) {
+	l, err := s.letterToAct(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.reader().GEDTarget(ctx, a.TenantID()); errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: aucune GED n'est configurée pour la commune (missive ged set)", ErrInvalid)
+	} else if err != nil {
+		return nil, err
+	}
+	exports, err := s.reader().GEDExportsOf(ctx, l.ID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range exports {
+		if exports[i].Status == GEDQueued {
+			return &exports[i], nil
+		}
+	}
+	v, err := s.propose(ctx, KindGEDExportQueue, a.TenantID(), a.ID(), GEDExportQueue{ID: NewID(), LetterID: l.ID, Reason: GEDReasonManual})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*store.GEDExport), nil
+}
+
+// LetterExports lists the exports of a letter the actor sees, newest first.
+func (s *Service) LetterExports(ctx context.Context, a *Actor, id string) ([]store.GEDExport, error) {
+	l, err := s.reader().Letter(ctx, a.Perimeter, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.reader().GEDExportsOf(ctx, l.ID)
+}
+
+// RecordGEDExportResult commits the outcome of an export attempt (the
+// exporter, as Missive itself).
+func (s *Service) RecordGEDExportResult(ctx context.Context, tenant string, res GEDExportResult) error {
+	_, err := s.propose(ctx, KindGEDExportResult, tenant, SystemActor, res)
+	return err
+}
+
+// OnlyOfficeInput sets the tenant's OnlyOffice Document Server.
+type OnlyOfficeInput struct {
+	URL    string `json:"url" doc:"Adresse du Document Server, ex. https://office.ville.fr/"`
+	Secret string `json:"secret" doc:"Secret JWT partagé avec le Document Server (services.CoAuthoring.secret)"`
+}
+
+// SetOnlyOffice sets the tenant's Document Server (admin).
+func (s *Service) SetOnlyOffice(ctx context.Context, a *Actor, in OnlyOfficeInput) (*store.OnlyOfficeServer, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	errs := FieldErrors{}
+	u := checkServiceURL(errs, "url", in.URL)
+	// HS256 with a short key is guessable offline from one signed config.
+	if len(in.Secret) < 16 {
+		errs["secret"] = "16 caractères au moins"
+	}
+	checkLen(errs, "secret", in.Secret, 1000, true)
+	if err := errs.orNil(); err != nil {
+		return nil, err
+	}
+	v, err := s.propose(ctx, KindOnlyOfficeSet, a.TenantID(), a.ID(), OnlyOfficeSet{URL: u, Secret: s.Secrets.Seal("onlyoffice", in.Secret)})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*store.OnlyOfficeServer), nil
+}
+
+// GEDEnabled says whether the actor's tenant exports to a GED, for the
+// letter page's button; it reveals nothing of the target.
+func (s *Service) GEDEnabled(ctx context.Context, a *Actor) (bool, error) {
+	_, err := s.reader().GEDTarget(ctx, a.TenantID())
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}

@@ -1,0 +1,110 @@
+package appliance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"missive/appliance/onlyoffice"
+	"missive/appliance/store"
+)
+
+// OnlyOffice on the Service's side: the editor configuration of a document,
+// signed for the tenant's Document Server. The server fetches the document
+// and posts its saves to the endpoints of package webdav/onlyoffice, which
+// the URLs in the configuration name with short-lived signed grants.
+
+// How long the grants in an editor configuration hold: the Document Server
+// downloads the document as the editor opens, but calls back when the last
+// editor has closed it, which may be days later.
+const (
+	onlyOfficeDownloadTTL = 15 * time.Minute
+	onlyOfficeCallbackTTL = 72 * time.Hour
+)
+
+// OnlyOfficeEditor is what a page needs to open the editor: the Document
+// Server's api.js and the signed configuration for DocsAPI.DocEditor.
+type OnlyOfficeEditor struct {
+	APIURL string            `json:"api_url" doc:"Script à charger: web-apps/apps/api/documents/api.js du Document Server"`
+	Config onlyoffice.Config `json:"config" doc:"Configuration signée (JWT HS256) à passer à new DocsAPI.DocEditor(id, config)"`
+}
+
+// OnlyOfficeServer returns the tenant's Document Server URL and its opened
+// JWT secret, for the OnlyOffice endpoints only.
+func (s *Service) OnlyOfficeServer(ctx context.Context, tenant string) (*store.OnlyOfficeServer, string, error) {
+	o, err := s.reader().OnlyOfficeServer(ctx, tenant)
+	if err != nil {
+		return nil, "", err
+	}
+	secret, err := s.OpenSecret("onlyoffice", o.Secret)
+	if err != nil {
+		return nil, "", fmt.Errorf("OnlyOffice secret of %s: %w", tenant, err)
+	}
+	return o, secret, nil
+}
+
+// OnlyOfficeEditor builds the editor configuration of a document's latest
+// version for the actor: in edit mode for those who may act on its letter
+// and a format the Document Server saves, in view mode otherwise. baseURL is
+// Missive's address as the Document Server reaches it.
+func (s *Service) OnlyOfficeEditor(ctx context.Context, a *Actor, documentID, baseURL string) (*OnlyOfficeEditor, error) {
+	d, err := s.Document(ctx, a, documentID)
+	if err != nil {
+		return nil, err
+	}
+	o, secret, err := s.OnlyOfficeServer(ctx, a.TenantID())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: aucun serveur OnlyOffice n'est configuré pour la commune (missive onlyoffice set)", ErrInvalid)
+	} else if err != nil {
+		return nil, err
+	}
+	ext, docType, editable := onlyoffice.FileType(d.Name)
+	if docType == "" {
+		return nil, fmt.Errorf("%w: OnlyOffice n'ouvre pas les fichiers « %s »", ErrInvalid, d.Name)
+	}
+	_, actErr := s.letterToAct(ctx, a, d.LetterID)
+	edit := editable && actErr == nil
+	v := d.Versions[len(d.Versions)-1]
+	now := s.Now()
+	base := strings.TrimSuffix(baseURL, "/")
+	grant := func(g onlyoffice.Grant, ttl time.Duration) (string, error) {
+		g.Tenant, g.Document, g.Exp = a.TenantID(), d.ID, now.Add(ttl).Unix()
+		return onlyoffice.Sign(secret, g)
+	}
+	dl, err := grant(onlyoffice.Grant{Purpose: onlyoffice.Download, Version: v.Version}, onlyOfficeDownloadTTL)
+	if err != nil {
+		return nil, err
+	}
+	c := onlyoffice.Config{
+		Document: onlyoffice.Document{FileType: ext, Key: onlyoffice.Key(d.ID, v.SHA256), Title: d.Name,
+			URL:         base + "/onlyoffice/download?" + url.Values{"tenant": {a.TenantID()}, "token": {dl}}.Encode(),
+			Permissions: onlyoffice.Permissions{Edit: edit, Download: true, Print: true}},
+		DocumentType: docType,
+		EditorConfig: onlyoffice.EditorConfig{Lang: "fr", Mode: "view", User: onlyoffice.User{ID: a.ID(), Name: a.User.Name}},
+	}
+	if edit {
+		cb, err := grant(onlyoffice.Grant{Purpose: onlyoffice.Callback, User: a.ID()}, onlyOfficeCallbackTTL)
+		if err != nil {
+			return nil, err
+		}
+		c.EditorConfig.Mode = "edit"
+		c.EditorConfig.CallbackURL = base + "/onlyoffice/callback?" + url.Values{"tenant": {a.TenantID()}, "token": {cb}}.Encode()
+	}
+	if err := onlyoffice.SignConfig(secret, &c); err != nil {
+		return nil, err
+	}
+	return &OnlyOfficeEditor{APIURL: strings.TrimSuffix(o.URL, "/") + "/web-apps/apps/api/documents/api.js", Config: c}, nil
+}
+
+// OnlyOfficeEnabled says whether the actor's tenant has a Document Server,
+// for the letter page's links; it reveals nothing of its settings.
+func (s *Service) OnlyOfficeEnabled(ctx context.Context, a *Actor) (bool, error) {
+	_, err := s.reader().OnlyOfficeServer(ctx, a.TenantID())
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}

@@ -1,0 +1,336 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// The WebDAV share's rows (migration 0004). A space is one tree: a user's
+// working folder ("u:<user id>") or a letter's folder ("l:<letter id>").
+// Paths are clean, absolute inside the space ("/a/b"); the space root "/"
+// has no row.
+
+// DavNode is a file or a collection of a space. In a letter's space a file
+// is one of the letter's documents (DocumentID): its content is the
+// document's latest version, not SHA256.
+type DavNode struct {
+	Space      string
+	Path       string
+	Dir        bool
+	SHA256     string
+	Size       int64
+	MIME       string
+	DocumentID string
+	CreatedAt  string
+	ModifiedAt string
+	ModifiedBy string
+}
+
+// DavProp is a dead property: XML is the property's inner XML, verbatim.
+// Remove, in a patch only, removes it.
+type DavProp struct {
+	NS     string `json:"ns"`
+	Name   string `json:"name"`
+	Lang   string `json:"lang,omitempty"`
+	XML    string `json:"xml"`
+	Remove bool   `json:"remove,omitempty"`
+}
+
+// DavLock is a lock of the share. Root is the locked resource's name in the
+// tenant's share ("/~login/a.odt", "/2026-A-000001/projet.odt").
+type DavLock struct {
+	Token     string `json:"token"`
+	TenantID  string `json:"-"`
+	Root      string `json:"root" doc:"Ressource verrouillée dans le partage de la commune: /<dossier>/<fichier>"`
+	ZeroDepth bool   `json:"zero_depth"`
+	Shared    bool   `json:"shared"`
+	OwnerXML  string `json:"owner_xml" doc:"Propriétaire déclaré par le client WebDAV (XML)"`
+	UserID    string `json:"user_id"`
+	TimeoutS  int64  `json:"timeout_s"` // -1: infinite
+	CreatedAt string `json:"created_at"`
+	ExpiresAt string `json:"expires_at"` // "" when infinite
+}
+
+// Covers says whether the lock protects the resource called name.
+func (l *DavLock) Covers(name string) bool {
+	if l.Root == name {
+		return true
+	}
+	return !l.ZeroDepth && (l.Root == "/" || strings.HasPrefix(name, l.Root+"/"))
+}
+
+// Expired says whether the lock has lapsed at instant now (TimeLayout).
+func (l *DavLock) Expired(now string) bool { return l.ExpiresAt != "" && l.ExpiresAt <= now }
+
+// DavParent is the parent path of a clean space path.
+func DavParent(p string) string {
+	i := strings.LastIndexByte(p, '/')
+	if i <= 0 {
+		return "/"
+	}
+	return p[:i]
+}
+
+const davNodeCols = `space, path, is_dir, sha256, size, mime, document_id, created_at, modified_at, modified_by`
+
+func scanDavNode(sc interface{ Scan(...any) error }) (DavNode, error) {
+	var n DavNode
+	var dir int
+	err := sc.Scan(&n.Space, &n.Path, &dir, &n.SHA256, &n.Size, &n.MIME, &n.DocumentID, &n.CreatedAt, &n.ModifiedAt, &n.ModifiedBy)
+	n.Dir = dir == 1
+	return n, err
+}
+
+// DavNode reads one node; ErrNotFound when absent.
+func (r Reader) DavNode(ctx context.Context, space, path string) (*DavNode, error) {
+	n, err := scanDavNode(r.queryRow(ctx, `SELECT `+davNodeCols+` FROM dav_nodes WHERE space = ? AND path = ?`, space, path))
+	if err := notFound(err, "dav "+path); err != nil {
+		return nil, err
+	}
+	return &n, nil
+}
+
+// DavChildren lists the nodes directly under dir, by path.
+func (r Reader) DavChildren(ctx context.Context, space, dir string) ([]DavNode, error) {
+	return r.davNodes(ctx, `SELECT `+davNodeCols+` FROM dav_nodes WHERE space = ? AND parent = ? ORDER BY path`, space, dir)
+}
+
+// DavSpace lists every node of a space, by path.
+func (r Reader) DavSpace(ctx context.Context, space string) ([]DavNode, error) {
+	return r.davNodes(ctx, `SELECT `+davNodeCols+` FROM dav_nodes WHERE space = ? ORDER BY path`, space)
+}
+
+func (r Reader) davNodes(ctx context.Context, q string, args ...any) ([]DavNode, error) {
+	rows, err := r.query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read dav nodes: %w", err)
+	}
+	defer rows.Close()
+	var out []DavNode
+	for rows.Next() {
+		n, err := scanDavNode(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// DavHidden lists the documents removed from a letter's folder.
+func (r Reader) DavHidden(ctx context.Context, space string) (map[string]bool, error) {
+	rows, err := r.query(ctx, `SELECT document_id FROM dav_hidden WHERE space = ?`, space)
+	if err != nil {
+		return nil, fmt.Errorf("read dav hidden: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}
+
+// DavProps reads the dead properties of a node.
+func (r Reader) DavProps(ctx context.Context, space, path string) ([]DavProp, error) {
+	rows, err := r.query(ctx, `SELECT ns, name, lang, xml FROM dav_props WHERE space = ? AND path = ? ORDER BY ns, name`, space, path)
+	if err != nil {
+		return nil, fmt.Errorf("read dav props: %w", err)
+	}
+	defer rows.Close()
+	var out []DavProp
+	for rows.Next() {
+		var p DavProp
+		if err := rows.Scan(&p.NS, &p.Name, &p.Lang, &p.XML); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+const davLockCols = `token, tenant_id, root, zero_depth, shared, owner_xml, user_id, timeout_s, created_at, expires_at`
+
+func scanDavLock(sc interface{ Scan(...any) error }) (DavLock, error) {
+	var l DavLock
+	var zero, shared int
+	err := sc.Scan(&l.Token, &l.TenantID, &l.Root, &zero, &shared, &l.OwnerXML, &l.UserID, &l.TimeoutS, &l.CreatedAt, &l.ExpiresAt)
+	l.ZeroDepth, l.Shared = zero == 1, shared == 1
+	return l, err
+}
+
+// DavLocks lists the locks of a tenant's share, expired ones included: the
+// caller judges expiry against its own instant.
+func (r Reader) DavLocks(ctx context.Context, tenant string) ([]DavLock, error) {
+	rows, err := r.query(ctx, `SELECT `+davLockCols+` FROM dav_locks WHERE tenant_id = ? ORDER BY root, token`, tenant)
+	if err != nil {
+		return nil, fmt.Errorf("read dav locks: %w", err)
+	}
+	defer rows.Close()
+	var out []DavLock
+	for rows.Next() {
+		l, err := scanDavLock(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// DavLock reads one lock by token; ErrNotFound when absent.
+func (r Reader) DavLock(ctx context.Context, tenant, token string) (*DavLock, error) {
+	l, err := scanDavLock(r.queryRow(ctx, `SELECT `+davLockCols+` FROM dav_locks WHERE tenant_id = ? AND token = ?`, tenant, token))
+	if err := notFound(err, "dav lock"); err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+// PutDavNode inserts or replaces a node.
+func (t *Tx) PutDavNode(tenant string, n *DavNode) error {
+	if err := t.exec(`DELETE FROM dav_nodes WHERE space = ? AND path = ?`, n.Space, n.Path); err != nil {
+		return fmt.Errorf("put dav node %s: %w", n.Path, err)
+	}
+	err := t.exec(`INSERT INTO dav_nodes (tenant_id, parent, `+davNodeCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tenant, DavParent(n.Path), n.Space, n.Path, b2i(n.Dir), n.SHA256, n.Size, n.MIME, n.DocumentID, n.CreatedAt, n.ModifiedAt, n.ModifiedBy)
+	if err != nil {
+		return fmt.Errorf("put dav node %s: %w", n.Path, err)
+	}
+	return nil
+}
+
+// like escapes a path for a LIKE prefix match.
+func like(p string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(p) + "/%"
+}
+
+// DeleteDavTree removes a node, everything under it and their properties,
+// and returns the documents the removed files stood for.
+func (t *Tx) DeleteDavTree(space, path string) ([]string, error) {
+	rows, err := t.query(t.ctx, `SELECT document_id FROM dav_nodes WHERE space = ? AND (path = ? OR path LIKE ? ESCAPE '\') AND document_id <> ''`, space, path, like(path))
+	if err != nil {
+		return nil, fmt.Errorf("delete dav %s: %w", path, err)
+	}
+	var docs []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		docs = append(docs, id)
+	}
+	rows.Close()
+	for _, tbl := range []string{"dav_nodes", "dav_props"} {
+		if err := t.exec(`DELETE FROM `+tbl+` WHERE space = ? AND (path = ? OR path LIKE ? ESCAPE '\')`, space, path, like(path)); err != nil {
+			return nil, fmt.Errorf("delete dav %s: %w", path, err)
+		}
+	}
+	return docs, nil
+}
+
+// MoveDavTree renames a node and everything under it, properties included.
+// The destination must be free.
+func (t *Tx) MoveDavTree(space, from, to, at, by string) error {
+	n := len(from) + 1
+	err := t.exec(`UPDATE dav_nodes SET path = CAST(? AS TEXT) || SUBSTR(path, ?), modified_at = ?, modified_by = ? WHERE space = ? AND (path = ? OR path LIKE ? ESCAPE '\')`,
+		to, n, at, by, space, from, like(from))
+	if err == nil {
+		err = t.exec(`UPDATE dav_nodes SET parent = CAST(? AS TEXT) || SUBSTR(parent, ?) WHERE space = ? AND (parent = ? OR parent LIKE ? ESCAPE '\')`, to, n, space, from, like(from))
+	}
+	if err == nil {
+		err = t.exec(`UPDATE dav_nodes SET parent = ? WHERE space = ? AND path = ?`, DavParent(to), space, to)
+	}
+	if err == nil {
+		err = t.exec(`UPDATE dav_props SET path = CAST(? AS TEXT) || SUBSTR(path, ?) WHERE space = ? AND (path = ? OR path LIKE ? ESCAPE '\')`, to, n, space, from, like(from))
+	}
+	if err != nil {
+		return fmt.Errorf("move dav %s to %s: %w", from, to, err)
+	}
+	return nil
+}
+
+// SetDavProp sets or removes a dead property.
+func (t *Tx) SetDavProp(space, path string, p DavProp) error {
+	if err := t.exec(`DELETE FROM dav_props WHERE space = ? AND path = ? AND ns = ? AND name = ?`, space, path, p.NS, p.Name); err != nil {
+		return fmt.Errorf("set dav prop: %w", err)
+	}
+	if p.Remove {
+		return nil
+	}
+	if err := t.exec(`INSERT INTO dav_props (space, path, ns, name, lang, xml) VALUES (?, ?, ?, ?, ?, ?)`, space, path, p.NS, p.Name, p.Lang, p.XML); err != nil {
+		return fmt.Errorf("set dav prop: %w", err)
+	}
+	return nil
+}
+
+// HideDavDocument records that a document left its letter's folder.
+func (t *Tx) HideDavDocument(space, documentID, at string) error {
+	var one int
+	err := t.queryRow(`SELECT 1 FROM dav_hidden WHERE space = ? AND document_id = ?`, space, documentID).Scan(&one)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("hide dav document: %w", err)
+	}
+	return t.exec(`INSERT INTO dav_hidden (space, document_id, hidden_at) VALUES (?, ?, ?)`, space, documentID, at)
+}
+
+// UnhideDavDocument brings a document back into its letter's folder.
+func (t *Tx) UnhideDavDocument(space, documentID string) error {
+	return t.exec(`DELETE FROM dav_hidden WHERE space = ? AND document_id = ?`, space, documentID)
+}
+
+// InsertDavLock records a lock.
+func (t *Tx) InsertDavLock(l *DavLock) error {
+	err := t.exec(`INSERT INTO dav_locks (`+davLockCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		l.Token, l.TenantID, l.Root, b2i(l.ZeroDepth), b2i(l.Shared), l.OwnerXML, l.UserID, l.TimeoutS, l.CreatedAt, l.ExpiresAt)
+	if err != nil {
+		return fmt.Errorf("insert dav lock: %w", err)
+	}
+	return nil
+}
+
+// RefreshDavLock sets a lock's timeout and expiry.
+func (t *Tx) RefreshDavLock(tenant, token string, timeoutS int64, expiresAt string) error {
+	return t.exec(`UPDATE dav_locks SET timeout_s = ?, expires_at = ? WHERE tenant_id = ? AND token = ?`, timeoutS, expiresAt, tenant, token)
+}
+
+// DeleteDavLock removes a lock.
+func (t *Tx) DeleteDavLock(tenant, token string) error {
+	return t.exec(`DELETE FROM dav_locks WHERE tenant_id = ? AND token = ?`, tenant, token)
+}
+
+// DeleteExpiredDavLocks removes the locks of a tenant lapsed at now.
+func (t *Tx) DeleteExpiredDavLocks(tenant, now string) error {
+	return t.exec(`DELETE FROM dav_locks WHERE tenant_id = ? AND expires_at <> '' AND expires_at <= ?`, tenant, now)
+}
+
+// DavSpaceProps reads the dead properties of a whole space, by path.
+func (r Reader) DavSpaceProps(ctx context.Context, space string) (map[string][]DavProp, error) {
+	rows, err := r.query(ctx, `SELECT path, ns, name, lang, xml FROM dav_props WHERE space = ? ORDER BY path, ns, name`, space)
+	if err != nil {
+		return nil, fmt.Errorf("read dav props: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]DavProp{}
+	for rows.Next() {
+		var path string
+		var p DavProp
+		if err := rows.Scan(&path, &p.NS, &p.Name, &p.Lang, &p.XML); err != nil {
+			return nil, err
+		}
+		out[path] = append(out[path], p)
+	}
+	return out, rows.Err()
+}

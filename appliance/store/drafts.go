@@ -1,0 +1,64 @@
+package store
+
+import (
+	"context"
+)
+
+// Reply draft templates: reads for everyone, writes for the Applier alone.
+
+// DraftTemplate is an uploaded reply template. EntityID and DoctypeID
+// narrow where it applies; empty means every entity or doctype.
+type DraftTemplate struct {
+	ID        string `json:"id"`
+	TenantID  string `json:"-"`
+	Name      string `json:"name"`
+	Format    string `json:"format" doc:"odt ou docx"`
+	EntityID  string `json:"entity_id,omitempty"`
+	DoctypeID string `json:"doctype_id,omitempty"`
+	FileName  string `json:"file_name"`
+	SHA256    string `json:"sha256"`
+	Size      int64  `json:"size"`
+	Fields    string `json:"fields" doc:"Champs de fusion trouvés dans le modèle, séparés par des espaces"`
+	CreatedAt string `json:"created_at"`
+	CreatedBy string `json:"created_by"`
+}
+
+const draftTemplateCols = `id, tenant_id, name, format, entity_id, doctype_id, file_name, sha256, size, fields, created_at, created_by`
+
+// DraftTemplates lists a tenant's templates, newest first.
+func (r Reader) DraftTemplates(ctx context.Context, tenant string) ([]DraftTemplate, error) {
+	rows, err := r.query(ctx, `SELECT `+draftTemplateCols+` FROM draft_templates WHERE tenant_id = ? ORDER BY created_at DESC, id`, tenant)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []DraftTemplate{}
+	for rows.Next() {
+		var t DraftTemplate
+		if err := rows.Scan(&t.ID, &t.TenantID, &t.Name, &t.Format, &t.EntityID, &t.DoctypeID, &t.FileName, &t.SHA256, &t.Size, &t.Fields, &t.CreatedAt, &t.CreatedBy); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// DraftTemplate reads one template of the tenant.
+func (r Reader) DraftTemplate(ctx context.Context, tenant, id string) (*DraftTemplate, error) {
+	var t DraftTemplate
+	err := r.queryRow(ctx, `SELECT `+draftTemplateCols+` FROM draft_templates WHERE tenant_id = ? AND id = ?`, tenant, id).
+		Scan(&t.ID, &t.TenantID, &t.Name, &t.Format, &t.EntityID, &t.DoctypeID, &t.FileName, &t.SHA256, &t.Size, &t.Fields, &t.CreatedAt, &t.CreatedBy)
+	if err := notFound(err, "modèle "+id); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+func (t *Tx) InsertDraftTemplate(d *DraftTemplate) error {
+	return t.exec(`INSERT INTO draft_templates (`+draftTemplateCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.ID, d.TenantID, d.Name, d.Format, d.EntityID, d.DoctypeID, d.FileName, d.SHA256, d.Size, d.Fields, d.CreatedAt, d.CreatedBy)
+}
+
+func (t *Tx) DeleteDraftTemplate(tenant, id string) error {
+	return t.exec(`DELETE FROM draft_templates WHERE tenant_id = ? AND id = ?`, tenant, id)
+}

@@ -1,0 +1,151 @@
+package store
+
+import (
+	"context"
+)
+
+// Rows of the GED export (ged_targets, ged_exports) and of the OnlyOffice
+// settings (onlyoffice_servers), migration 0006. Their secrets are read by
+// the exporter and the OnlyOffice endpoints only; they never reach the API.
+
+// GEDTarget is the WebDAV folder a tenant's letters are exported to.
+type GEDTarget struct {
+	TenantID string `json:"tenant_id"`
+	URL      string `json:"url"`
+	Username string `json:"username,omitempty"`
+	Secret   string `json:"-"`
+	// OnClose: closing a letter queues its export.
+	OnClose   bool   `json:"on_close"`
+	UpdatedAt string `json:"updated_at"`
+}
+
+// GEDExport is one export of a letter, queued until it is done or failed.
+type GEDExport struct {
+	ID        string `json:"id"`
+	TenantID  string `json:"tenant_id"`
+	LetterID  string `json:"letter_id"`
+	Reason    string `json:"reason"` // close or manual
+	Status    string `json:"status"` // queued, done or failed
+	Attempts  int    `json:"attempts"`
+	NextTry   string `json:"next_try,omitempty"`
+	LastError string `json:"last_error,omitempty"`
+	// Location is the URL of the letter's folder in the GED.
+	Location string `json:"location,omitempty"`
+	// Files is the JSON list of what was uploaded, with SHA-256 sums.
+	Files     string `json:"files,omitempty"`
+	CreatedAt string `json:"created_at"`
+	DoneAt    string `json:"done_at,omitempty"`
+}
+
+// OnlyOfficeServer is the Document Server a tenant edits documents with.
+type OnlyOfficeServer struct {
+	TenantID  string `json:"tenant_id"`
+	URL       string `json:"url"`
+	Secret    string `json:"-"`
+	UpdatedAt string `json:"updated_at"`
+}
+
+func (r Reader) GEDTarget(ctx context.Context, tenant string) (*GEDTarget, error) {
+	var g GEDTarget
+	err := r.queryRow(ctx, `SELECT tenant_id, url, username, secret, on_close, updated_at FROM ged_targets WHERE tenant_id = ?`, tenant).
+		Scan(&g.TenantID, &g.URL, &g.Username, &g.Secret, &g.OnClose, &g.UpdatedAt)
+	if err := notFound(err, "GED de "+tenant); err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
+const gedExportCols = `id, tenant_id, letter_id, reason, status, attempts, next_try, last_error, location, files, created_at, done_at`
+
+func scanGEDExport(sc interface{ Scan(...any) error }) (GEDExport, error) {
+	var e GEDExport
+	err := sc.Scan(&e.ID, &e.TenantID, &e.LetterID, &e.Reason, &e.Status, &e.Attempts, &e.NextTry, &e.LastError, &e.Location, &e.Files, &e.CreatedAt, &e.DoneAt)
+	return e, err
+}
+
+func (r Reader) GEDExport(ctx context.Context, id string) (*GEDExport, error) {
+	e, err := scanGEDExport(r.queryRow(ctx, `SELECT `+gedExportCols+` FROM ged_exports WHERE id = ?`, id))
+	if err := notFound(err, "export "+id); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+func (r Reader) gedExports(ctx context.Context, q string, args ...any) ([]GEDExport, error) {
+	rows, err := r.query(ctx, `SELECT `+gedExportCols+` FROM ged_exports `+q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []GEDExport{}
+	for rows.Next() {
+		e, err := scanGEDExport(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// GEDExportsDue lists queued exports whose next try has come, oldest first.
+func (r Reader) GEDExportsDue(ctx context.Context, now string, limit int) ([]GEDExport, error) {
+	return r.gedExports(ctx, `WHERE status = 'queued' AND next_try <= ? ORDER BY next_try, created_at, id LIMIT ?`, now, limit)
+}
+
+// GEDExportsOf lists a letter's exports, newest first.
+func (r Reader) GEDExportsOf(ctx context.Context, letterID string) ([]GEDExport, error) {
+	return r.gedExports(ctx, `WHERE letter_id = ? ORDER BY created_at DESC, id DESC`, letterID)
+}
+
+func (r Reader) OnlyOfficeServer(ctx context.Context, tenant string) (*OnlyOfficeServer, error) {
+	var o OnlyOfficeServer
+	err := r.queryRow(ctx, `SELECT tenant_id, url, secret, updated_at FROM onlyoffice_servers WHERE tenant_id = ?`, tenant).
+		Scan(&o.TenantID, &o.URL, &o.Secret, &o.UpdatedAt)
+	if err := notFound(err, "serveur OnlyOffice de "+tenant); err != nil {
+		return nil, err
+	}
+	return &o, nil
+}
+
+// Writes, for the Applier alone.
+
+// SetGEDTarget replaces the tenant's target.
+func (t *Tx) SetGEDTarget(g *GEDTarget) error {
+	if err := t.exec(`DELETE FROM ged_targets WHERE tenant_id = ?`, g.TenantID); err != nil {
+		return err
+	}
+	return t.exec(`INSERT INTO ged_targets (tenant_id, url, username, secret, on_close, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		g.TenantID, g.URL, g.Username, g.Secret, b2i(g.OnClose), g.UpdatedAt)
+}
+
+func (t *Tx) InsertGEDExport(e *GEDExport) error {
+	return t.exec(`INSERT INTO ged_exports (`+gedExportCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, e.TenantID, e.LetterID, e.Reason, e.Status, e.Attempts, e.NextTry, e.LastError, e.Location, e.Files, e.CreatedAt, e.DoneAt)
+}
+
+// UpdateGEDExport records the outcome of an attempt.
+func (t *Tx) UpdateGEDExport(e *GEDExport) error {
+	return t.exec(`UPDATE ged_exports SET status = ?, attempts = ?, next_try = ?, last_error = ?, location = ?, files = ?, done_at = ? WHERE id = ?`,
+		e.Status, e.Attempts, e.NextTry, e.LastError, e.Location, e.Files, e.DoneAt, e.ID)
+}
+
+// RequeueFailedGEDExports gives the tenant's failed exports a fresh start,
+// after its target changed: a wrong password loses nothing.
+func (t *Tx) RequeueFailedGEDExports(tenant, at string) error {
+	return t.exec(`UPDATE ged_exports SET status = 'queued', attempts = 0, next_try = ? WHERE tenant_id = ? AND status = 'failed'`, at, tenant)
+}
+
+// RetryGEDExportsNow brings the tenant's queued exports forward, after its
+// target changed: the new settings are tried at once.
+func (t *Tx) RetryGEDExportsNow(tenant, at string) error {
+	return t.exec(`UPDATE ged_exports SET next_try = ? WHERE tenant_id = ? AND status = 'queued' AND next_try > ?`, at, tenant, at)
+}
+
+// SetOnlyOfficeServer replaces the tenant's Document Server.
+func (t *Tx) SetOnlyOfficeServer(o *OnlyOfficeServer) error {
+	if err := t.exec(`DELETE FROM onlyoffice_servers WHERE tenant_id = ?`, o.TenantID); err != nil {
+		return err
+	}
+	return t.exec(`INSERT INTO onlyoffice_servers (tenant_id, url, secret, updated_at) VALUES (?, ?, ?, ?)`, o.TenantID, o.URL, o.Secret, o.UpdatedAt)
+}

@@ -1,0 +1,62 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"missive/appliance"
+	"missive/appliance/domain"
+)
+
+// The letter page offers each document's WebDAV address through
+// LibreOffice's URL scheme, the folder's address, and restores a version.
+func TestLetterPageDAV(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, "")
+	ctx := context.Background()
+	l := s.letter(t, "Demande de réponse")
+	d, err := s.Svc.Attach(ctx, s.Admin, l.ID, "", appliance.Upload{Name: "réponse v1.odt", Role: domain.DocDraft, Body: strings.NewReader("un")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Svc.Attach(ctx, s.Admin, l.ID, d.ID, appliance.Upload{Body: strings.NewReader("deux")}); err != nil {
+		t.Fatal(err)
+	}
+	b := s.browser(t)
+	must(t, b.login("julien", agentPassword), http.StatusSeeOther)
+	p := must(t, b.get("/letters/"+l.ID), http.StatusOK)
+	folder := "/dav/default/" + strings.ReplaceAll(l.Number, "/", "-") + "/"
+	for _, want := range []string{
+		`href="vnd.libreoffice.command:ofe|u|` + s.URL + folder + `r%C3%A9ponse%20v1.odt"`,
+		`value="` + s.URL + folder + `"`,
+		"Ouvrir dans LibreOffice",
+		"Restaurer la version 1",
+	} {
+		if !strings.Contains(p.Body, want) {
+			t.Errorf("letter page lacks %s", want)
+		}
+	}
+	if strings.Contains(p.Body, "Restaurer la version 2") {
+		t.Error("the newest version offers to restore itself")
+	}
+	must(t, b.post("/letters/"+l.ID+"/restore", url.Values{"document_id": {d.ID}, "version": {"1"}}), http.StatusSeeOther)
+	doc, err := s.Svc.Document(ctx, s.Admin, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(doc.Versions); n != 3 || doc.Versions[2].SHA256 != doc.Versions[0].SHA256 || doc.Versions[2].CreatedBy != s.Agent.ID {
+		t.Fatalf("after restore: %+v", doc.Versions)
+	}
+	// Without the CSRF token, nothing happens.
+	resp, err := http.PostForm(s.URL+"/letters/"+l.ID+"/restore", url.Values{"document_id": {d.ID}, "version": {"1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if doc, _ = s.Svc.Document(ctx, s.Admin, d.ID); len(doc.Versions) != 3 {
+		t.Fatalf("restore without a session or CSRF token: %d versions", len(doc.Versions))
+	}
+}

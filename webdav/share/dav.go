@@ -1,0 +1,356 @@
+// Package dav owns the WebDAV share of reply drafts, served at /dav/ on the
+// UI's listener: per tenant, each user's working folder (~login, full
+// WebDAV class 1 and 2), one folder per letter the user may act on (its
+// documents; files saved there become documents or new versions) and the
+// read-only templates folder (modeles). HTTP is golang.org/x/net/webdav over
+// a FileSystem and a LockSystem of this package whose every write is a
+// Command proposed through the Service: the share holds no state of its own,
+// so a lock or a save made on one node holds on every node.
+package share
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/net/webdav"
+
+	"missive/appliance"
+)
+
+// Prefix is where the share is mounted.
+const Prefix = "/dav/"
+
+// MaxXMLBody bounds the XML body of PROPFIND, PROPPATCH and LOCK: no
+// legitimate client sends more, and the decoder must not be fed gigabytes.
+const MaxXMLBody = 1 << 20
+
+// TemplatesFolder is the read-only folder of reply templates.
+const TemplatesFolder = "modeles"
+
+// maxLetterFolders bounds the letter folders listed at a tenant's root; any
+// letter of the perimeter still opens by its address.
+const maxLetterFolders = 500
+
+// Template is one file of the templates folder.
+type Template struct {
+	Name    string
+	SHA256  string
+	Size    int64
+	ModTime time.Time
+}
+
+// Templates lists the reply templates an actor sees under modeles/. The
+// templates feature plugs in here; nil shows an empty folder.
+type Templates interface {
+	DavTemplates(ctx context.Context, a *appliance.Actor) ([]Template, error)
+}
+
+// Handler serves the share.
+type Handler struct {
+	svc       *appliance.Service
+	log       *slog.Logger
+	Templates Templates
+
+	authMu sync.Mutex
+	auth   map[[32]byte]authEntry
+}
+
+type authEntry struct {
+	userID  string
+	expires time.Time
+}
+
+// authTTL is how long a checked password is remembered: a WebDAV client
+// sends Basic credentials on every request, and an argon2 check on each
+// would make a PROPFIND of a folder cost seconds.
+const authTTL = 2 * time.Minute
+
+// New returns the share's handler.
+func New(svc *appliance.Service, log *slog.Logger) *Handler {
+	return &Handler{svc: svc, log: log, auth: map[[32]byte]authEntry{}}
+}
+
+// Register mounts the share on mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.Handle(Prefix, h)
+}
+
+// writeMethods change something; the others only read.
+var writeMethods = map[string]bool{"PUT": true, "MKCOL": true, "DELETE": true, "MOVE": true, "COPY": true, "PROPPATCH": true, "LOCK": true, "UNLOCK": true}
+
+// badPath reports a request path that is refused before anything else:
+// NUL and control bytes, backslashes, encoded slashes (which would let a
+// name hide a directory), and dot segments.
+func badPath(r *http.Request) bool {
+	raw := r.URL.EscapedPath()
+	lower := strings.ToLower(raw)
+	if strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c") || strings.Contains(lower, "%00") {
+		return true
+	}
+	return badName(r.URL.Path)
+}
+
+func badName(p string) bool {
+	if len(p) > 2048 {
+		return true
+	}
+	for _, c := range []byte(p) {
+		if c < 0x20 || c == 0x7f || c == '\\' {
+			return true
+		}
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == ".." || seg == "." {
+			return true
+		}
+	}
+	return false
+}
+
+var lockTokenRE = regexp.MustCompile(`<((?:urn:uuid:|opaquelocktoken:)[^>\s]*)>`)
+
+// ServeHTTP authenticates, checks the path and the perimeter, then hands
+// the request to x/net/webdav over this request's file and lock systems.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	if badPath(r) {
+		http.Error(w, "chemin invalide", http.StatusBadRequest)
+		return
+	}
+	rest := strings.TrimPrefix(r.URL.Path, Prefix)
+	tenant, _, _ := strings.Cut(rest, "/")
+	if tenant == "" {
+		http.Error(w, "commune manquante: /dav/<commune>/", http.StatusNotFound)
+		return
+	}
+	if rest == tenant {
+		http.Redirect(w, r, Prefix+tenant+"/", http.StatusMovedPermanently)
+		return
+	}
+	ctx := r.Context()
+	actor := h.authenticate(ctx, r, tenant)
+	if actor == nil {
+		w.Header().Set("WWW-Authenticate", `Basic realm="Missive", charset="UTF-8"`)
+		http.Error(w, "identifiants requis", http.StatusUnauthorized)
+		return
+	}
+	st := &reqState{h: h, ctx: ctx, method: r.Method, actor: actor, tenant: tenant,
+		targets: map[string]*target{}, views: map[string]*view{}}
+	for _, m := range lockTokenRE.FindAllStringSubmatch(r.Header.Get("If"), -1) {
+		st.tokens = append(st.tokens, m[1])
+	}
+	if status, msg := h.gate(st, r); status != 0 {
+		http.Error(w, msg, status)
+		h.logRequest(r, st, status, start, nil)
+		return
+	}
+	switch r.Method {
+	case "PROPFIND", "PROPPATCH", "LOCK", "UNLOCK":
+		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxXMLBody))
+		if err != nil {
+			http.Error(w, fmt.Sprintf("corps XML de plus de %d octets", MaxXMLBody), http.StatusRequestEntityTooLarge)
+			h.logRequest(r, st, http.StatusRequestEntityTooLarge, start, err)
+			return
+		}
+		if err := checkXML(b); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			h.logRequest(r, st, http.StatusBadRequest, start, err)
+			return
+		}
+		if r.Method == "LOCK" {
+			sw := &statusWriter{ResponseWriter: w, st: st}
+			h.serveLock(sw, r, st, b)
+			h.logRequest(r, st, sw.status, start, nil)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(b))
+	case "PUT":
+		st.length = r.ContentLength
+		r.Body = &body{ReadCloser: r.Body, st: st}
+	}
+	sw := &statusWriter{ResponseWriter: w, st: st}
+	var davErr error
+	wd := &webdav.Handler{
+		Prefix:     strings.TrimSuffix(Prefix, "/") + "/" + tenant,
+		FileSystem: &fileSystem{st: st},
+		LockSystem: &lockSystem{st: st},
+		Logger:     func(_ *http.Request, err error) { davErr = err },
+	}
+	wd.ServeHTTP(sw, r)
+	h.logRequest(r, st, sw.status, start, davErr)
+}
+
+func (h *Handler) logRequest(r *http.Request, st *reqState, status int, start time.Time, err error) {
+	level := slog.LevelDebug
+	if status >= 500 {
+		level = slog.LevelWarn
+	}
+	attrs := []any{"method", r.Method, "path", r.URL.Path, "tenant", st.tenant, "user", st.actor.User.Login, "status", status, "ms", time.Since(start).Milliseconds()}
+	if err != nil {
+		attrs = append(attrs, "err", err)
+	}
+	h.log.Log(r.Context(), level, "webdav", attrs...)
+}
+
+// gate refuses, before x/net/webdav runs, what is out of the actor's
+// reach: another user's folder, a letter outside the perimeter (404), a
+// write where the actor may only read (403), a COPY or MOVE out of the
+// space, a PUT over the size limit (413), an infinite PROPFIND of the
+// tenant's root.
+func (h *Handler) gate(st *reqState, r *http.Request) (int, string) {
+	name := strings.TrimPrefix(r.URL.Path, Prefix+st.tenant)
+	seg, _ := split(name)
+	write := writeMethods[r.Method]
+	if status, msg := st.check(seg, write && r.Method != "COPY"); status != 0 {
+		return status, msg
+	}
+	switch r.Method {
+	case "PUT":
+		if r.ContentLength > h.svc.MaxUpload {
+			return http.StatusRequestEntityTooLarge, fmt.Sprintf("document trop volumineux: la limite est de %d Mo", h.svc.MaxUpload>>20)
+		}
+	case "PROPFIND":
+		if seg == "" && !(r.Header.Get("Depth") == "0" || r.Header.Get("Depth") == "1") {
+			return http.StatusForbidden, "PROPFIND de profondeur infinie refusé à la racine"
+		}
+	case "COPY", "MOVE":
+		u, err := url.Parse(r.Header.Get("Destination"))
+		if err != nil || u.Path == "" {
+			return http.StatusBadRequest, "en-tête Destination invalide"
+		}
+		if u.Host != "" && u.Host != r.Host {
+			return http.StatusBadGateway, "destination sur un autre serveur"
+		}
+		if badName(u.Path) || strings.Contains(strings.ToLower(u.RawPath), "%2f") {
+			return http.StatusBadRequest, "chemin de destination invalide"
+		}
+		dst, ok := strings.CutPrefix(u.Path, Prefix+st.tenant+"/")
+		if !ok {
+			return http.StatusForbidden, "destination hors de la commune"
+		}
+		dseg, _ := split("/" + dst)
+		if dseg != seg {
+			return http.StatusForbidden, "copie ou déplacement entre dossiers refusé"
+		}
+		if status, msg := st.check(dseg, true); status != 0 {
+			return status, msg
+		}
+	}
+	return 0, ""
+}
+
+// authenticate resolves HTTP Basic credentials (a password, or an API token
+// as the password) or a Bearer token to an actor of tenant.
+func (h *Handler) authenticate(ctx context.Context, r *http.Request, tenant string) *appliance.Actor {
+	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return h.byToken(ctx, tenant, "", tok)
+	}
+	login, password, ok := r.BasicAuth()
+	if !ok || password == "" {
+		return nil
+	}
+	key := sha256.Sum256([]byte(tenant + "\x00" + login + "\x00" + password))
+	h.authMu.Lock()
+	e, hit := h.auth[key]
+	h.authMu.Unlock()
+	if hit && time.Now().Before(e.expires) {
+		if a, err := h.svc.ActorFor(ctx, tenant, e.userID); err == nil {
+			return a
+		}
+	}
+	if a := h.byToken(ctx, tenant, login, password); a != nil {
+		return a
+	}
+	a, err := h.svc.Authenticate(ctx, tenant, login, password)
+	if err != nil {
+		h.log.Info("webdav login refused", "tenant", tenant, "login", login)
+		return nil
+	}
+	h.authMu.Lock()
+	if len(h.auth) > 10000 {
+		clear(h.auth)
+	}
+	h.auth[key] = authEntry{userID: a.ID(), expires: time.Now().Add(authTTL)}
+	h.authMu.Unlock()
+	return a
+}
+
+func (h *Handler) byToken(ctx context.Context, tenant, login, token string) *appliance.Actor {
+	if len(token) < 20 {
+		return nil
+	}
+	a, err := h.svc.AuthenticateToken(ctx, token)
+	if err != nil || a.TenantID() != tenant || (login != "" && login != a.User.Login) {
+		return nil
+	}
+	return a
+}
+
+// body remembers a failed read of a PUT's content: x/net/webdav closes
+// the file even then, and a cut-off upload must not become a version.
+type body struct {
+	io.ReadCloser
+	st *reqState
+}
+
+func (b *body) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		b.st.bodyErr = err
+	}
+	return n, err
+}
+
+// statusWriter lets the file system replace x/net/webdav's generic error
+// status (405 for any failed PUT) by the one the Service's error means.
+type statusWriter struct {
+	http.ResponseWriter
+	st     *reqState
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if code >= 400 && w.st.status != 0 {
+		code = w.st.status
+	}
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// statusOf is the HTTP status a Service error stands for.
+func statusOf(err error) int {
+	var fe appliance.FieldErrors
+	switch {
+	case errors.Is(err, appliance.ErrLocked):
+		return http.StatusLocked
+	case errors.Is(err, appliance.ErrTooLarge):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, appliance.ErrForbidden):
+		return http.StatusForbidden
+	case errors.Is(err, appliance.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, appliance.ErrConflict):
+		return http.StatusConflict
+	case errors.Is(err, appliance.ErrInvalid), errors.As(err, &fe):
+		return http.StatusBadRequest
+	}
+	return http.StatusInternalServerError
+}

@@ -1,0 +1,725 @@
+package share
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"mime"
+	"net/http"
+	"os"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/net/webdav"
+
+	"missive/appliance"
+	"missive/appliance/domain"
+	"missive/appliance/store"
+)
+
+// Kinds of the first path segment under a tenant.
+const (
+	kindUser = iota + 1
+	kindLetter
+	kindTemplates
+)
+
+// reqState is one request's view of the share: who asks, the spaces it
+// touched (read once per request) and the lock tokens it presented.
+type reqState struct {
+	h      *Handler
+	ctx    context.Context
+	method string
+	actor  *appliance.Actor
+	tenant string
+	tokens []string
+	// length and bodyErr describe a PUT's content as received.
+	length  int64
+	bodyErr error
+	// status replaces x/net/webdav's error status (see statusWriter).
+	status  int
+	targets map[string]*target
+	views   map[string]*view
+}
+
+// target is a resolved first segment: a space, or the templates folder.
+type target struct {
+	kind   int
+	t      *appliance.DavTarget
+	letter *domain.Letter
+	canW   bool
+	err    error
+}
+
+// split cuts a share name "/seg/rest" into its first segment and the path
+// inside that space ("/" for the space's root). The tenant's root is "".
+func split(name string) (string, string) {
+	name = path.Clean("/" + name)
+	if name == "/" {
+		return "", "/"
+	}
+	seg, rest, _ := strings.Cut(name[1:], "/")
+	return seg, "/" + rest
+}
+
+// target resolves and remembers a first segment.
+func (st *reqState) target(seg string) *target {
+	if t, ok := st.targets[seg]; ok {
+		return t
+	}
+	t := &target{}
+	switch {
+	case seg == TemplatesFolder:
+		t.kind = kindTemplates
+	case strings.HasPrefix(seg, "~"):
+		t.kind = kindUser
+		t.t, t.err = st.h.svc.DavUserSpace(st.actor, seg[1:])
+		t.canW = t.err == nil && st.actor.Role() != domain.RoleElected
+	default:
+		t.kind = kindLetter
+		t.t, t.letter, t.err = st.h.svc.DavLetterSpace(st.ctx, st.actor, seg, false)
+		if t.err == nil {
+			_, _, werr := st.h.svc.DavLetterSpace(st.ctx, st.actor, seg, true)
+			t.canW = werr == nil
+		}
+	}
+	st.targets[seg] = t
+	return t
+}
+
+// check says whether the actor may read (or write) the space named seg:
+// 0 when allowed, else the status and message to answer.
+func (st *reqState) check(seg string, write bool) (int, string) {
+	if seg == "" {
+		if write {
+			return http.StatusForbidden, "la racine du partage est en lecture seule"
+		}
+		return 0, ""
+	}
+	t := st.target(seg)
+	switch {
+	case t.err != nil && errors.Is(t.err, appliance.ErrNotFound):
+		return http.StatusNotFound, "dossier introuvable"
+	case t.err != nil:
+		return statusOf(t.err), "accès refusé"
+	case t.kind == kindTemplates && write:
+		return http.StatusForbidden, "le dossier des modèles est en lecture seule"
+	case write && !t.canW && t.kind != kindTemplates:
+		return http.StatusForbidden, "vous ne pouvez pas modifier ce dossier"
+	}
+	return 0, ""
+}
+
+// fail records the status a Service error means and returns an error that
+// x/net/webdav understands (not-exist for ErrNotFound).
+func (st *reqState) fail(err error) error {
+	st.status = statusOf(err)
+	if st.status == http.StatusNotFound {
+		return fmt.Errorf("%w: %v", os.ErrNotExist, err)
+	}
+	return err
+}
+
+// deny refuses a change to a read-only place.
+func (st *reqState) deny() error {
+	st.status = http.StatusForbidden
+	return os.ErrPermission
+}
+
+// entry is a file or folder of a space as the share shows it.
+type entry struct {
+	path  string
+	dir   bool
+	size  int64
+	mod   time.Time
+	sha   string
+	mime  string
+	docID string
+	loose bool // a letter's document without a node
+	props []store.DavProp
+	// lazyProps: props were not read (a space's root found without its view).
+	lazyProps bool
+}
+
+func (e *entry) name() string { return path.Base(e.path) }
+
+// view is a whole space, read once for the request.
+type view struct {
+	entries  map[string]*entry
+	children map[string][]*entry
+}
+
+func parseTime(s string) time.Time {
+	t, err := time.Parse(domain.TimeLayout, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+func newView() *view {
+	v := &view{entries: map[string]*entry{}, children: map[string][]*entry{}}
+	v.entries["/"] = &entry{path: "/", dir: true}
+	return v
+}
+
+func (v *view) add(e *entry) {
+	v.entries[e.path] = e
+	parent := store.DavParent(e.path)
+	v.children[parent] = append(v.children[parent], e)
+}
+
+func (v *view) sort() {
+	for _, c := range v.children {
+		sort.Slice(c, func(i, j int) bool { return c[i].path < c[j].path })
+	}
+}
+
+// view reads a space, or returns the one read earlier in this request.
+func (st *reqState) view(t *target) (*view, error) {
+	key := "templates"
+	if t.t != nil {
+		key = t.t.Space
+	}
+	if v, ok := st.views[key]; ok {
+		return v, nil
+	}
+	v := newView()
+	if t.kind == kindTemplates {
+		if st.h.Templates != nil {
+			ts, err := st.h.Templates.DavTemplates(st.ctx, st.actor)
+			if errors.Is(err, appliance.ErrForbidden) {
+				// Read-only users (elected officials) see an empty folder.
+				ts, err = nil, nil
+			}
+			if err != nil {
+				return nil, fmt.Errorf("list templates: %w", err)
+			}
+			for _, tp := range ts {
+				name := appliance.DavSafeName(tp.Name)
+				if name == "" || v.entries["/"+name] != nil {
+					continue
+				}
+				v.add(&entry{path: "/" + name, size: tp.Size, sha: tp.SHA256, mod: tp.ModTime, mime: mime.TypeByExtension(path.Ext(name))})
+			}
+		}
+		v.sort()
+		st.views[key] = v
+		return v, nil
+	}
+	l, err := st.h.svc.DavList(st.ctx, t.t)
+	if err != nil {
+		return nil, err
+	}
+	v.entries["/"].props = l.Props["/"]
+	for _, n := range l.Nodes {
+		e := &entry{path: n.Path, dir: n.Dir, size: n.Size, sha: n.SHA256, mime: n.MIME, docID: n.DocumentID, mod: parseTime(n.ModifiedAt), props: l.Props[n.Path]}
+		if d := l.Docs[n.DocumentID]; d != nil {
+			last := d.Versions[len(d.Versions)-1]
+			e.size, e.sha, e.mime = last.Size, last.SHA256, last.MIME
+			if m := parseTime(last.CreatedAt); m.After(e.mod) {
+				e.mod = m
+			}
+		}
+		v.add(e)
+	}
+	for _, d := range l.Loose {
+		p := l.Paths[d.ID]
+		last := d.Versions[len(d.Versions)-1]
+		v.add(&entry{path: p, size: last.Size, sha: last.SHA256, mime: last.MIME, docID: d.ID, loose: true, mod: parseTime(last.CreatedAt), props: l.Props[p]})
+	}
+	v.sort()
+	st.views[key] = v
+	return v, nil
+}
+
+// entry finds one path of a space: from the space read earlier in this
+// request, or, in a working folder, by a lookup of that path alone.
+func (st *reqState) entry(t *target, p string) (*entry, error) {
+	key := "templates"
+	if t.t != nil {
+		key = t.t.Space
+	}
+	if v, ok := st.views[key]; ok || t.kind != kindUser {
+		if !ok {
+			var err error
+			if v, err = st.view(t); err != nil {
+				return nil, err
+			}
+		}
+		return v.entries[p], nil
+	}
+	n, props, err := st.h.svc.DavNode(st.ctx, t.t, p)
+	if err != nil || n == nil {
+		return nil, err
+	}
+	return &entry{path: n.Path, dir: n.Dir, size: n.Size, sha: n.SHA256, mime: n.MIME, mod: parseTime(n.ModifiedAt), props: props}, nil
+}
+
+// changed forgets a space after a write, so that the rest of the request
+// (a COPY's next file, a LOCK's Stat) sees it.
+func (st *reqState) changed(t *target) { delete(st.views, t.t.Space) }
+
+// lookup finds a share name: its target (nil for the tenant's root) and
+// entry.
+func (st *reqState) lookup(name string) (*target, string, *entry, error) {
+	seg, rest := split(name)
+	if seg == "" {
+		return nil, "/", &entry{path: "/", dir: true}, nil
+	}
+	t := st.target(seg)
+	if t.err != nil {
+		if errors.Is(t.err, appliance.ErrNotFound) {
+			return nil, "", nil, os.ErrNotExist
+		}
+		st.status = statusOf(t.err)
+		return nil, "", nil, os.ErrPermission
+	}
+	if rest == "/" && t.kind != kindTemplates {
+		// A space's root exists once its target resolved; reading the
+		// whole space for it would make a PROPFIND of the tenant's root
+		// read every letter. Its properties load on demand (DeadProps).
+		if _, ok := st.views[t.t.Space]; !ok {
+			mod := time.Now()
+			if t.letter != nil {
+				mod = parseTime(t.letter.CreatedAt)
+			}
+			return t, rest, &entry{path: "/", dir: true, mod: mod, lazyProps: true}, nil
+		}
+	}
+	e, err := st.entry(t, rest)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if e == nil {
+		return t, rest, nil, os.ErrNotExist
+	}
+	return t, rest, e, nil
+}
+
+// fileSystem is the share as x/net/webdav sees it, for one request.
+type fileSystem struct{ st *reqState }
+
+func (f *fileSystem) Stat(ctx context.Context, name string) (os.FileInfo, error) {
+	_, _, e, err := f.st.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	return f.info(name, e), nil
+}
+
+func (f *fileSystem) info(name string, e *entry) *fileInfo {
+	n := path.Base(path.Clean("/" + name))
+	return &fileInfo{name: n, e: e}
+}
+
+// writable returns the space of a name that may be written, or refuses.
+func (f *fileSystem) writable(name string) (*target, string, error) {
+	seg, rest := split(name)
+	if seg == "" {
+		return nil, "", f.st.deny()
+	}
+	if status, _ := f.st.check(seg, true); status != 0 {
+		f.st.status = status
+		if status == http.StatusNotFound {
+			return nil, "", os.ErrNotExist
+		}
+		return nil, "", os.ErrPermission
+	}
+	return f.st.target(seg), rest, nil
+}
+
+func (f *fileSystem) Mkdir(ctx context.Context, name string, _ os.FileMode) error {
+	t, rest, err := f.writable(name)
+	if err != nil {
+		return err
+	}
+	if e, err := f.st.entry(t, rest); err != nil {
+		return err
+	} else if e != nil {
+		return os.ErrExist
+	}
+	if p, err := f.st.entry(t, store.DavParent(rest)); err != nil {
+		return err
+	} else if p == nil || !p.dir {
+		return os.ErrNotExist
+	}
+	defer f.st.changed(t)
+	if err := f.st.h.svc.DavMkcol(ctx, f.st.actor, t.t, rest, f.st.tokens); err != nil {
+		return f.st.fail(err)
+	}
+	return nil
+}
+
+func (f *fileSystem) RemoveAll(ctx context.Context, name string) error {
+	t, rest, err := f.writable(name)
+	if err != nil {
+		return err
+	}
+	if rest == "/" {
+		return f.st.deny()
+	}
+	e, err := f.st.entry(t, rest)
+	if err != nil || e == nil {
+		return err
+	}
+	docID := ""
+	if e.loose {
+		docID = e.docID
+	}
+	defer f.st.changed(t)
+	if err := f.st.h.svc.DavDelete(ctx, f.st.actor, t.t, rest, f.st.tokens, docID); err != nil {
+		return f.st.fail(err)
+	}
+	return nil
+}
+
+func (f *fileSystem) Rename(ctx context.Context, oldName, newName string) error {
+	t, from, err := f.writable(oldName)
+	if err != nil {
+		return err
+	}
+	t2, to, err := f.writable(newName)
+	if err != nil {
+		return err
+	}
+	if t2 != t || from == "/" || to == "/" {
+		return f.st.deny()
+	}
+	e, err := f.st.entry(t, from)
+	if err != nil {
+		return err
+	}
+	if e == nil {
+		return os.ErrNotExist
+	}
+	if p, err := f.st.entry(t, store.DavParent(to)); err != nil {
+		return err
+	} else if p == nil || !p.dir {
+		f.st.status = http.StatusConflict
+		return os.ErrNotExist
+	}
+	docID := ""
+	if e.loose {
+		docID = e.docID
+	}
+	defer f.st.changed(t)
+	if err := f.st.h.svc.DavMove(ctx, f.st.actor, t.t, from, to, f.st.tokens, docID); err != nil {
+		return f.st.fail(err)
+	}
+	return nil
+}
+
+func (f *fileSystem) OpenFile(ctx context.Context, name string, flag int, _ os.FileMode) (webdav.File, error) {
+	if flag&os.O_CREATE != 0 {
+		return f.create(ctx, name)
+	}
+	t, rest, e, err := f.st.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	return &file{fs: f, name: name, t: t, rest: rest, e: e}, nil
+}
+
+// create opens a file for writing: the content streams to the blob store
+// while the client sends it; Close proposes the command.
+func (f *fileSystem) create(ctx context.Context, name string) (webdav.File, error) {
+	t, rest, err := f.writable(name)
+	if err != nil {
+		return nil, err
+	}
+	if rest == "/" {
+		return nil, f.st.deny()
+	}
+	e, err := f.st.entry(t, rest)
+	if err != nil {
+		return nil, err
+	}
+	if e != nil && e.dir {
+		f.st.status = http.StatusMethodNotAllowed
+		return nil, os.ErrExist
+	}
+	if p, err := f.st.entry(t, store.DavParent(rest)); err != nil {
+		return nil, err
+	} else if p == nil || !p.dir {
+		return nil, os.ErrNotExist
+	}
+	pr, pw := io.Pipe()
+	w := &writeFile{fs: f, t: t, rest: rest, name: name, pw: pw, done: make(chan struct{})}
+	if e != nil && e.loose {
+		w.docID = e.docID
+	}
+	go func() {
+		defer close(w.done)
+		w.blob, w.err = f.st.h.svc.DavStore(path.Base(rest), pr)
+		// Unblock a writer still sending after a refusal (too large).
+		pr.CloseWithError(w.err)
+	}()
+	return w, nil
+}
+
+// fileInfo is an entry as os.FileInfo, with the ETag and content type that
+// x/net/webdav would otherwise compute by reading the content.
+type fileInfo struct {
+	name string
+	e    *entry
+}
+
+func (i *fileInfo) Name() string { return i.name }
+func (i *fileInfo) Size() int64  { return i.e.size }
+func (i *fileInfo) Mode() fs.FileMode {
+	if i.e.dir {
+		return fs.ModeDir | 0o755
+	}
+	return 0o644
+}
+func (i *fileInfo) ModTime() time.Time { return i.e.mod }
+func (i *fileInfo) IsDir() bool        { return i.e.dir }
+func (i *fileInfo) Sys() any           { return nil }
+
+// ETag is the content's hash: the same bytes have the same tag on every
+// node, and a save that changes nothing keeps it.
+func (i *fileInfo) ETag(context.Context) (string, error) {
+	if i.e.dir || i.e.sha == "" {
+		return "", webdav.ErrNotImplemented
+	}
+	return `"` + i.e.sha[:32] + `"`, nil
+}
+
+func (i *fileInfo) ContentType(context.Context) (string, error) {
+	if i.e.dir {
+		return "", webdav.ErrNotImplemented
+	}
+	if t := mime.TypeByExtension(path.Ext(i.name)); t != "" {
+		return t, nil
+	}
+	if i.e.mime != "" {
+		return i.e.mime, nil
+	}
+	return "application/octet-stream", nil
+}
+
+// file is an existing entry opened to read, list or patch properties.
+type file struct {
+	fs   *fileSystem
+	name string
+	t    *target
+	rest string
+	e    *entry
+	rc   io.ReadSeekCloser
+}
+
+func (f *file) open() error {
+	if f.rc != nil {
+		return nil
+	}
+	if f.e.dir {
+		return fmt.Errorf("%s: %w", f.name, os.ErrInvalid)
+	}
+	rc, err := f.fs.st.h.svc.DavOpen(f.e.sha)
+	if err != nil {
+		return err
+	}
+	f.rc = rc
+	return nil
+}
+
+func (f *file) Read(p []byte) (int, error) {
+	if err := f.open(); err != nil {
+		return 0, err
+	}
+	return f.rc.Read(p)
+}
+
+func (f *file) Seek(off int64, whence int) (int64, error) {
+	if err := f.open(); err != nil {
+		return 0, err
+	}
+	return f.rc.Seek(off, whence)
+}
+
+func (f *file) Write([]byte) (int, error) { return 0, os.ErrPermission }
+
+func (f *file) Close() error {
+	if f.rc != nil {
+		return f.rc.Close()
+	}
+	return nil
+}
+
+func (f *file) Stat() (os.FileInfo, error) { return f.fs.info(f.name, f.e), nil }
+
+func (f *file) Readdir(count int) ([]os.FileInfo, error) {
+	if !f.e.dir {
+		return nil, os.ErrInvalid
+	}
+	var out []os.FileInfo
+	if f.t == nil {
+		es, err := f.fs.st.rootEntries()
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range es {
+			out = append(out, &fileInfo{name: e.path[1:], e: e})
+		}
+		return out, nil
+	}
+	v, err := f.fs.st.view(f.t)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range v.children[f.rest] {
+		out = append(out, &fileInfo{name: e.name(), e: e})
+	}
+	return out, nil
+}
+
+// rootEntries are the folders of a tenant's root: the actor's working
+// folder, the templates and one folder per open letter they may act on.
+func (st *reqState) rootEntries() ([]*entry, error) {
+	now := time.Now()
+	es := []*entry{{path: "/~" + st.actor.User.Login, dir: true, mod: now}, {path: "/" + TemplatesFolder, dir: true, mod: now}}
+	if st.actor.Role() == domain.RoleElected {
+		return es, nil
+	}
+	ls, _, err := st.h.svc.Letters(st.ctx, st.actor, store.LetterFilter{Sort: "", Desc: true, Limit: maxLetterFolders})
+	if err != nil {
+		return nil, fmt.Errorf("list letter folders: %w", err)
+	}
+	a := st.actor
+	for _, l := range ls {
+		if l.Status == domain.StatusClosed {
+			continue
+		}
+		if !(a.IsAdmin() || a.Role() == domain.RoleMailroom || l.AssigneeID == a.ID() || a.InEntity(l.EntityID)) {
+			continue
+		}
+		folder := appliance.DavLetterFolder(l.Number)
+		es = append(es, &entry{path: "/" + folder, dir: true, mod: parseTime(l.CreatedAt)})
+		if _, ok := st.targets[folder]; !ok {
+			// Listed because the actor may act on it: the PROPFIND that
+			// follows need not resolve each folder again.
+			lc := l
+			st.targets[folder] = &target{kind: kindLetter, letter: &lc, canW: true,
+				t: &appliance.DavTarget{Space: "l:" + l.ID, LetterID: l.ID, Prefix: "/" + folder}}
+		}
+	}
+	return es, nil
+}
+
+func (f *file) DeadProps() (map[xml.Name]webdav.Property, error) {
+	m := map[xml.Name]webdav.Property{}
+	if f.e.lazyProps && f.t != nil {
+		props, err := f.fs.st.h.svc.DavProps(f.fs.st.ctx, f.t.t, "/")
+		if err != nil {
+			return nil, err
+		}
+		f.e.props, f.e.lazyProps = props, false
+	}
+	for _, p := range f.e.props {
+		n := xml.Name{Space: p.NS, Local: p.Name}
+		m[n] = webdav.Property{XMLName: n, Lang: p.Lang, InnerXML: []byte(p.XML)}
+	}
+	return m, nil
+}
+
+func toProps(patches []webdav.Proppatch) ([]store.DavProp, []webdav.Property) {
+	var out []store.DavProp
+	var names []webdav.Property
+	for _, pp := range patches {
+		for _, p := range pp.Props {
+			out = append(out, store.DavProp{NS: p.XMLName.Space, Name: p.XMLName.Local, Lang: p.Lang, XML: string(p.InnerXML), Remove: pp.Remove})
+			names = append(names, webdav.Property{XMLName: p.XMLName})
+		}
+	}
+	return out, names
+}
+
+func (f *file) Patch(patches []webdav.Proppatch) ([]webdav.Propstat, error) {
+	props, names := toProps(patches)
+	if f.t == nil || f.t.kind == kindTemplates {
+		return []webdav.Propstat{{Status: http.StatusForbidden, Props: names}}, nil
+	}
+	docID := ""
+	if f.e.loose {
+		docID = f.e.docID
+	}
+	defer f.fs.st.changed(f.t)
+	if err := f.fs.st.h.svc.DavPropPatch(f.fs.st.ctx, f.fs.st.actor, f.t.t, f.rest, props, f.fs.st.tokens, docID); err != nil {
+		return nil, f.fs.st.fail(err)
+	}
+	return []webdav.Propstat{{Status: http.StatusOK, Props: names}}, nil
+}
+
+// writeFile is a file being written (PUT, or the target of a COPY).
+type writeFile struct {
+	fs    *fileSystem
+	t     *target
+	rest  string
+	name  string
+	docID string
+	pw    *io.PipeWriter
+	n     int64
+	props []store.DavProp
+	done  chan struct{}
+	blob  *appliance.DavBlob
+	err   error
+}
+
+func (w *writeFile) Write(p []byte) (int, error) {
+	n, err := w.pw.Write(p)
+	w.n += int64(n)
+	if err != nil {
+		<-w.done
+		if w.err != nil {
+			return n, w.fs.st.fail(w.err)
+		}
+	}
+	return n, err
+}
+
+func (w *writeFile) Read([]byte) (int, error)           { return 0, os.ErrPermission }
+func (w *writeFile) Seek(int64, int) (int64, error)     { return 0, os.ErrPermission }
+func (w *writeFile) Readdir(int) ([]os.FileInfo, error) { return nil, os.ErrInvalid }
+func (w *writeFile) Stat() (os.FileInfo, error) {
+	return w.fs.info(w.name, &entry{path: w.rest, size: w.n, mod: time.Now()}), nil
+}
+
+func (w *writeFile) DeadProps() (map[xml.Name]webdav.Property, error) {
+	return map[xml.Name]webdav.Property{}, nil
+}
+
+// Patch keeps the properties a COPY carries over for the command that
+// Close proposes, so the file and its properties arrive together.
+func (w *writeFile) Patch(patches []webdav.Proppatch) ([]webdav.Propstat, error) {
+	props, names := toProps(patches)
+	w.props = append(w.props, props...)
+	return []webdav.Propstat{{Status: http.StatusOK, Props: names}}, nil
+}
+
+func (w *writeFile) Close() error {
+	st := w.fs.st
+	if st.bodyErr != nil || (st.method == "PUT" && st.length >= 0 && w.n != st.length) {
+		w.pw.CloseWithError(io.ErrUnexpectedEOF)
+		<-w.done
+		st.status = http.StatusBadRequest
+		return io.ErrUnexpectedEOF
+	}
+	w.pw.Close()
+	<-w.done
+	if w.err != nil {
+		return w.fs.st.fail(w.err)
+	}
+	defer w.fs.st.changed(w.t)
+	_, err := w.fs.st.h.svc.DavPut(w.fs.st.ctx, w.fs.st.actor, w.t.t, appliance.DavPutInput{
+		Path: w.rest, Blob: w.blob, Tokens: w.fs.st.tokens, Props: w.props, DocumentID: w.docID})
+	if err != nil {
+		return w.fs.st.fail(err)
+	}
+	return nil
+}

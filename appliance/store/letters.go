@@ -168,40 +168,11 @@ func (r Reader) Letters(ctx context.Context, p Perimeter, f LetterFilter) ([]dom
 	if strings.TrimSpace(f.Query) != "" {
 		where, args = p.clauseOn(r.d.(searcher).searchTenantCol())
 	}
-	var conds []string
-	add := func(c string, a ...any) { conds = append(conds, c); args = append(args, a...) }
-	if f.Category != "" {
-		add("l.category = ?", string(f.Category))
+	conds, fargs, empty := r.filterConds(f)
+	if empty {
+		return []domain.Letter{}, 0, nil
 	}
-	if f.Status != "" {
-		add("l.status = ?", string(f.Status))
-	}
-	if f.EntityID != "" {
-		add("l.entity_id = ?", f.EntityID)
-	}
-	if f.DoctypeID != "" {
-		add("l.doctype_id = ?", f.DoctypeID)
-	}
-	if f.AssigneeID != "" {
-		add("l.assignee_id = ?", f.AssigneeID)
-	}
-	if f.From != "" {
-		add("l.arrival_date >= ?", f.From)
-	}
-	if f.To != "" {
-		add("l.arrival_date <= ?", f.To)
-	}
-	if f.Overdue {
-		add("l.status <> 'closed' AND l.due_date <> '' AND l.due_date < ?", f.Today)
-	}
-	if strings.TrimSpace(f.Query) != "" {
-		terms := ParseQuery(f.Query)
-		if len(terms) == 0 {
-			return []domain.Letter{}, 0, nil
-		}
-		c, a := r.d.(searcher).match(terms)
-		add(c, a...)
-	}
+	args = append(args, fargs...)
 	for _, c := range conds {
 		where += " AND " + c
 	}

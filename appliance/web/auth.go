@@ -65,7 +65,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	loginKey, addrKey := "login:"+s.opts.Tenant+"/"+strings.ToLower(d.Login), "addr:"+clientAddr(r)
-	if wait := s.limiter.wait(loginKey, addrKey); wait > 0 {
+	if wait := s.limiter.Wait(loginKey, addrKey); wait > 0 {
 		d.Error = tf(l, "login.wait", waitText(wait))
 		w.Header().Set("Retry-After", itoa(int(wait.Seconds())+1))
 		s.showLogin(w, r, http.StatusTooManyRequests, d)
@@ -76,13 +76,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		if !errors.Is(err, appliance.ErrForbidden) {
 			s.log.Error("web: login", "login", d.Login, "err", err)
 		}
-		s.limiter.fail(loginKey, addrKey)
+		s.limiter.Fail(loginKey, addrKey)
 		s.log.Info("web: login failed", "login", d.Login, "addr", clientAddr(r))
 		d.Error = tr(l, "login.failed")
 		s.showLogin(w, r, http.StatusUnauthorized, d)
 		return
 	}
-	s.limiter.success(loginKey)
+	s.limiter.Success(loginKey)
 	epoch, err := s.svc.SessionEpoch(r.Context(), a.ID())
 	if err != nil {
 		s.log.Error("web: session epoch", "err", err)

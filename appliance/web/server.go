@@ -18,6 +18,7 @@ import (
 
 	"missive/appliance"
 	"missive/appliance/api"
+	"missive/appliance/authlimit"
 )
 
 //go:embed templates static
@@ -48,7 +49,7 @@ type Server struct {
 	opts    Options
 	pages   map[string]map[string]*pageTemplate // lang → page → template
 	keys    sync.Map                            // tenant → []byte
-	limiter *limiter
+	limiter *authlimit.Limiter
 	static  http.Handler
 }
 
@@ -67,7 +68,7 @@ func New(svc *appliance.Service, log *slog.Logger, opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Server{svc: svc, log: log, opts: opts, limiter: newLimiter(opts.Now)}
+	s := &Server{svc: svc, log: log, opts: opts, limiter: authlimit.New(opts.Now)}
 	var err error
 	if s.pages, err = parsePages(); err != nil {
 		panic(err)

@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -159,86 +158,6 @@ func localPath(next string) string {
 		return "/"
 	}
 	return next
-}
-
-// limiter slows down password guessing, in memory: per login and per
-// client address, each failure past a threshold doubles the wait, up to
-// maxWait. A success clears the login's count, not the address's.
-type limiter struct {
-	mu      sync.Mutex
-	entries map[string]*limitEntry
-	now     func() time.Time
-}
-
-type limitEntry struct {
-	fails int
-	until time.Time
-	last  time.Time
-}
-
-const (
-	loginThreshold = 5  // failures of one login before waits start
-	addrThreshold  = 20 // a town hall's agents share one address behind NAT
-	// An address's wait stays short: behind a reverse proxy every agent
-	// has the proxy's address, and a guesser must not lock them all out
-	// for long. A login's wait may be long: it protects that account.
-	maxLoginWait = 15 * time.Minute
-	maxAddrWait  = time.Minute
-	forgetAfter  = 30 * time.Minute
-)
-
-func newLimiter(now func() time.Time) *limiter {
-	return &limiter{entries: map[string]*limitEntry{}, now: now}
-}
-
-// wait returns how long the caller must wait before trying again (0: go).
-func (l *limiter) wait(keys ...string) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	var w time.Duration
-	for _, k := range keys {
-		if e, ok := l.entries[k]; ok && e.until.After(now) {
-			w = max(w, e.until.Sub(now))
-		}
-	}
-	return w
-}
-
-func (l *limiter) fail(loginKey, addrKey string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if len(l.entries) > 10000 {
-		for k, e := range l.entries {
-			if now.Sub(e.last) > forgetAfter {
-				delete(l.entries, k)
-			}
-		}
-	}
-	for _, k := range []struct {
-		key       string
-		threshold int
-		max       time.Duration
-	}{{loginKey, loginThreshold, maxLoginWait}, {addrKey, addrThreshold, maxAddrWait}} {
-		e := l.entries[k.key]
-		if e == nil || now.Sub(e.last) > forgetAfter {
-			e = &limitEntry{}
-			l.entries[k.key] = e
-		}
-		e.fails++
-		e.last = now
-		if e.fails >= k.threshold {
-			d := time.Second << min(e.fails-k.threshold, 10)
-			e.until = now.Add(min(d, k.max))
-		}
-	}
-}
-
-func (l *limiter) success(loginKey string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.entries, loginKey)
 }
 
 func clientAddr(r *http.Request) string {

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -26,6 +27,7 @@ import (
 	"golang.org/x/net/webdav"
 
 	"missive/appliance"
+	"missive/appliance/authlimit"
 )
 
 // Prefix is where the share is mounted.
@@ -62,12 +64,16 @@ type Handler struct {
 	log       *slog.Logger
 	Templates Templates
 
-	authMu sync.Mutex
-	auth   map[[32]byte]authEntry
+	authMu  sync.Mutex
+	auth    map[[32]byte]authEntry
+	limiter *authlimit.Limiter
 }
 
 type authEntry struct {
-	userID  string
+	userID string
+	// pwHash is the stored hash the password was checked against: once the
+	// password changes, the remembered check no longer counts.
+	pwHash  string
 	expires time.Time
 }
 
@@ -78,7 +84,7 @@ const authTTL = 2 * time.Minute
 
 // New returns the share's handler.
 func New(svc *appliance.Service, log *slog.Logger) *Handler {
-	return &Handler{svc: svc, log: log, auth: map[[32]byte]authEntry{}}
+	return &Handler{svc: svc, log: log, auth: map[[32]byte]authEntry{}, limiter: authlimit.New(nil)}
 }
 
 // Register mounts the share on mux.
@@ -88,6 +94,14 @@ func (h *Handler) Register(mux *http.ServeMux) {
 
 // writeMethods change something; the others only read.
 var writeMethods = map[string]bool{"PUT": true, "MKCOL": true, "DELETE": true, "MOVE": true, "COPY": true, "PROPPATCH": true, "LOCK": true, "UNLOCK": true}
+
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
 
 // badPath reports a request path that is refused before anything else:
 // NUL and control bytes, backslashes, encoded slashes (which would let a
@@ -265,23 +279,32 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, tenant stri
 	e, hit := h.auth[key]
 	h.authMu.Unlock()
 	if hit && time.Now().Before(e.expires) {
-		if a, err := h.svc.ActorFor(ctx, tenant, e.userID); err == nil {
+		if a, err := h.svc.ActorFor(ctx, tenant, e.userID); err == nil && a.User.PasswordHash == e.pwHash {
 			return a
 		}
 	}
 	if a := h.byToken(ctx, tenant, login, password); a != nil {
 		return a
 	}
-	a, err := h.svc.Authenticate(ctx, tenant, login, password)
-	if err != nil {
-		h.log.Info("webdav login refused", "tenant", tenant, "login", login)
+	// The same brakes as the web login: a WebDAV client retries on its
+	// own, a guesser gets no more tries here than there.
+	loginKey, addrKey := "login:"+tenant+"/"+strings.ToLower(login), "addr:"+clientAddr(r)
+	if h.limiter.Wait(loginKey, addrKey) > 0 {
+		h.log.Info("webdav login slowed down", "tenant", tenant, "login", login, "addr", clientAddr(r))
 		return nil
 	}
+	a, err := h.svc.Authenticate(ctx, tenant, login, password)
+	if err != nil {
+		h.limiter.Fail(loginKey, addrKey)
+		h.log.Info("webdav login refused", "tenant", tenant, "login", login, "addr", clientAddr(r))
+		return nil
+	}
+	h.limiter.Success(loginKey)
 	h.authMu.Lock()
 	if len(h.auth) > 10000 {
 		clear(h.auth)
 	}
-	h.auth[key] = authEntry{userID: a.ID(), expires: time.Now().Add(authTTL)}
+	h.auth[key] = authEntry{userID: a.ID(), pwHash: a.User.PasswordHash, expires: time.Now().Add(authTTL)}
 	h.authMu.Unlock()
 	return a
 }

@@ -341,3 +341,26 @@ func TestLockHoldsOutsideTheShare(t *testing.T) {
 		t.Fatalf("after restore over the API: %q", got)
 	}
 }
+
+// A changed password stops working at once, though checked passwords are
+// remembered; and a guesser is slowed down like at the web login.
+func TestPasswordChangeAndGuessing(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	status(t, f.do(t, "alice", "PROPFIND", "/dav/default/~alice/", "", "Depth", "0"), http.StatusMultiStatus)
+	if err := f.env.Svc.SetPassword(ctx, f.env.Admin, f.alice.ID(), "un-tout-nouveau-mot-de-passe"); err != nil {
+		t.Fatal(err)
+	}
+	status(t, f.do(t, "alice", "PROPFIND", "/dav/default/~alice/", "", "Depth", "0"), http.StatusUnauthorized)
+	f.password = "un-tout-nouveau-mot-de-passe"
+	status(t, f.do(t, "alice", "PROPFIND", "/dav/default/~alice/", "", "Depth", "0"), http.StatusMultiStatus)
+
+	// Five wrong passwords for bob: even the right one is refused for a while.
+	f.password = "faux"
+	for i := 0; i < 5; i++ {
+		status(t, f.do(t, "bob", "PROPFIND", "/dav/default/~bob/", "", "Depth", "0"), http.StatusUnauthorized)
+	}
+	f.password = userPassword
+	status(t, f.do(t, "bob", "PROPFIND", "/dav/default/~bob/", "", "Depth", "0"), http.StatusUnauthorized)
+}

@@ -137,6 +137,18 @@ func davParentDir(a *applyCtx, space, p string) error {
 	return nil
 }
 
+// putDocumentNode gives a letter's document, shown in its folder without a
+// node of its own, a node at path that points at its current version.
+func putDocumentNode(a *applyCtx, space, path, letterID, docID string) error {
+	d, err := letterDocument(a, letterID, docID)
+	if err != nil {
+		return err
+	}
+	v := d.Versions[len(d.Versions)-1]
+	return a.tx.PutDavNode(a.cmd.Tenant, &store.DavNode{Space: space, Path: path, SHA256: v.SHA256, Size: v.Size, MIME: v.MIME,
+		DocumentID: d.ID, CreatedAt: a.at, ModifiedAt: a.at, ModifiedBy: a.cmd.Actor})
+}
+
 // letterDocument reads a document of the letter.
 func letterDocument(a *applyCtx, letterID, id string) (*domain.Document, error) {
 	d, err := a.tx.Document(a.ctx, a.cmd.Tenant, id)
@@ -336,13 +348,7 @@ func applyDavMove(a *applyCtx) (any, error) {
 			return nil, err
 		}
 	case p.LetterID != "" && p.DocumentID != "":
-		d, err := letterDocument(a, p.LetterID, p.DocumentID)
-		if err != nil {
-			return nil, err
-		}
-		v := d.Versions[len(d.Versions)-1]
-		n := &store.DavNode{Space: p.Space, Path: p.To, SHA256: v.SHA256, Size: v.Size, MIME: v.MIME, DocumentID: d.ID, CreatedAt: a.at, ModifiedAt: a.at, ModifiedBy: a.cmd.Actor}
-		if err := a.tx.PutDavNode(a.cmd.Tenant, n); err != nil {
+		if err := putDocumentNode(a, p.Space, p.To, p.LetterID, p.DocumentID); err != nil {
 			return nil, err
 		}
 	default:
@@ -377,13 +383,7 @@ func applyDavPropPatch(a *applyCtx) (any, error) {
 			}
 			// A letter's document shown without a node gets one, so that
 			// its properties have a place.
-			d, err := letterDocument(a, p.LetterID, p.DocumentID)
-			if err != nil {
-				return nil, err
-			}
-			v := d.Versions[len(d.Versions)-1]
-			n = &store.DavNode{Space: p.Space, Path: p.Path, SHA256: v.SHA256, Size: v.Size, MIME: v.MIME, DocumentID: d.ID, CreatedAt: a.at, ModifiedAt: a.at, ModifiedBy: a.cmd.Actor}
-			if err := a.tx.PutDavNode(a.cmd.Tenant, n); err != nil {
+			if err := putDocumentNode(a, p.Space, p.Path, p.LetterID, p.DocumentID); err != nil {
 				return nil, err
 			}
 		}

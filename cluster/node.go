@@ -387,6 +387,11 @@ func (w *slogWriter) Write(p []byte) (int, error) {
 		if _, msg, ok := strings.Cut(line, "raft: "); ok {
 			line = msg
 		}
+		// Every start elects a leader, with no previous one to have lost:
+		// that is routine, not a warning a town's IT person should chase.
+		if strings.HasPrefix(line, "heartbeat timeout reached, starting election") && strings.Contains(line, "last-leader-addr= ") {
+			level = slog.LevelInfo
+		}
 		w.l.Log(context.Background(), level, line, "component", "raft")
 	}
 	return len(p), nil

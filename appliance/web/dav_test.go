@@ -6,8 +6,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"missive/appliance"
+	"missive/appliance/apptest"
 	"missive/appliance/domain"
 )
 
@@ -58,5 +60,52 @@ func TestLetterPageDAV(t *testing.T) {
 	resp.Body.Close()
 	if doc, _ = s.Svc.Document(ctx, s.Admin, d.ID); len(doc.Versions) != 3 {
 		t.Fatalf("restore without a session or CSRF token: %d versions", len(doc.Versions))
+	}
+}
+
+// An administrator sees the share's locks and breaks one from the admin
+// pages; an agent may not.
+func TestAdminBreaksLock(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, "")
+	ctx := context.Background()
+	l := s.letter(t, "Projet verrouillé")
+	julien, err := s.Svc.Authenticate(ctx, "default", "julien", agentPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, _, err := s.Svc.DavLetterSpace(ctx, julien, appliance.DavLetterFolder(l.Number), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock, err := s.Svc.DavLock(ctx, julien, target, appliance.DavLockInput{Path: "/reponse.odt", Timeout: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	agent := s.browser(t)
+	must(t, agent.login("julien", agentPassword), http.StatusSeeOther)
+	must(t, agent.get("/admin/locks"), http.StatusForbidden)
+	must(t, agent.post("/admin/locks/"+lock.Token+"/break", url.Values{}), http.StatusForbidden)
+
+	admin := s.browser(t)
+	must(t, admin.login("admin", apptest.AdminPassword), http.StatusSeeOther)
+	p := must(t, admin.get("/admin/locks"), http.StatusOK)
+	for _, want := range []string{lock.Root, "Julien Morel (julien)", "Lever le verrou"} {
+		if !strings.Contains(p.Body, want) {
+			t.Errorf("locks page lacks %q", want)
+		}
+	}
+	must(t, admin.post("/admin/locks/"+lock.Token+"/break", url.Values{}), http.StatusSeeOther)
+	if locks, err := s.Svc.DavAdminLocks(ctx, s.Admin); err != nil || len(locks) != 0 {
+		t.Fatalf("after break: %v %v", locks, err)
+	}
+	if p := must(t, admin.get("/admin/locks"), http.StatusOK); !strings.Contains(p.Body, "Verrou levé") || !strings.Contains(p.Body, "Aucun verrou en cours") {
+		t.Errorf("after break the page says:\n%s", p.Body)
+	}
+	// Breaking it again: it is gone, said plainly.
+	must(t, admin.post("/admin/locks/"+lock.Token+"/break", url.Values{}), http.StatusSeeOther)
+	if p := must(t, admin.get("/admin/locks"), http.StatusOK); !strings.Contains(p.Body, "existe plus") {
+		t.Errorf("second break: no message")
 	}
 }

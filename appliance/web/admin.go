@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -60,6 +61,33 @@ func tree(es []domain.Entity) []*entityNode {
 }
 
 // flatten lists the tree depth first, for indented selects.
+// orgChoices are the entity tree and the doctypes that admin forms offer,
+// with the names their tables show for ids.
+type orgChoices struct {
+	Entities []*entityNode
+	Doctypes []domain.Doctype
+	Names    map[string]string // entity and doctype ids → names
+}
+
+func (s *Server) orgChoices(ctx context.Context, a *appliance.Actor) (orgChoices, error) {
+	es, err := s.svc.Entities(ctx, a)
+	if err != nil {
+		return orgChoices{}, err
+	}
+	dts, err := s.svc.Doctypes(ctx, a)
+	if err != nil {
+		return orgChoices{}, err
+	}
+	o := orgChoices{Entities: flatten(tree(es), 0, nil), Doctypes: dts, Names: map[string]string{}}
+	for _, e := range es {
+		o.Names[e.ID] = e.Name
+	}
+	for _, dt := range dts {
+		o.Names[dt.ID] = dt.Label
+	}
+	return o, nil
+}
+
 func flatten(ns []*entityNode, depth int, out []*entityNode) []*entityNode {
 	for _, n := range ns {
 		n.Depth = depth

@@ -113,11 +113,9 @@ func (s *Server) finalPDF(w http.ResponseWriter, r *http.Request, q *request) er
 
 type templatesData struct {
 	Templates []store.DraftTemplate
-	Entities  []*entityNode
-	Doctypes  []domain.Doctype
-	Names     map[string]string // entity and doctype ids → names
-	Fields    []drafts.Field
-	Default   string
+	orgChoices
+	Fields  []drafts.Field
+	Default string
 }
 
 func (s *Server) adminTemplates(w http.ResponseWriter, r *http.Request, q *request) error {
@@ -133,21 +131,11 @@ func (s *Server) showTemplates(w http.ResponseWriter, r *http.Request, q *reques
 	if err != nil {
 		return err
 	}
-	es, err := s.svc.Entities(ctx, q.actor)
+	org, err := s.orgChoices(ctx, q.actor)
 	if err != nil {
 		return err
 	}
-	dts, err := s.svc.Doctypes(ctx, q.actor)
-	if err != nil {
-		return err
-	}
-	d := &templatesData{Templates: ts, Entities: flatten(tree(es), 0, nil), Doctypes: dts, Names: map[string]string{}, Fields: drafts.FieldList, Default: drafts.DefaultName}
-	for _, e := range es {
-		d.Names[e.ID] = e.Name
-	}
-	for _, dt := range dts {
-		d.Names[dt.ID] = dt.Label
-	}
+	d := &templatesData{Templates: ts, orgChoices: org, Fields: drafts.FieldList, Default: drafts.DefaultName}
 	v := s.page(w, r, q, tr(q.lang, "admin.templates"), "admin-templates", d)
 	if errs != nil {
 		v.Errors, v.Form = errs, r.PostForm

@@ -57,9 +57,7 @@ type mailTemplateRow struct {
 
 type mailAdminData struct {
 	*appliance.MailSettings
-	Entities  []*entityNode
-	Doctypes  []domain.Doctype
-	Names     map[string]string
+	orgChoices
 	Templates []mailTemplateRow
 	// DefaultAck is the tenant's policy; Ack, each doctype's own.
 	DefaultAck string
@@ -84,22 +82,12 @@ func (s *Server) showMail(w http.ResponseWriter, r *http.Request, q *request, co
 	if err != nil {
 		return err
 	}
-	es, err := s.svc.Entities(ctx, q.actor)
+	org, err := s.orgChoices(ctx, q.actor)
 	if err != nil {
 		return err
 	}
-	dts, err := s.svc.Doctypes(ctx, q.actor)
-	if err != nil {
-		return err
-	}
-	d := &mailAdminData{MailSettings: st, Entities: flatten(tree(es), 0, nil), Doctypes: dts, Names: map[string]string{},
+	d := &mailAdminData{MailSettings: st, orgChoices: org,
 		DefaultAck: appliance.AckAuto, Ack: map[string]string{}, Bridge: s.opts.Mail != nil}
-	for _, e := range es {
-		d.Names[e.ID] = e.Name
-	}
-	for _, dt := range dts {
-		d.Names[dt.ID] = dt.Label
-	}
 	for _, p := range st.AckPolicies {
 		if p.DoctypeID == "" {
 			d.DefaultAck = p.Policy

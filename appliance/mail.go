@@ -75,10 +75,9 @@ func checkHostPort(errs FieldErrors, host string, port int) {
 	}
 }
 
-func (s *Service) SetMailRelay(ctx context.Context, a *Actor, in MailRelayInput) (*store.MailRelay, error) {
-	if err := requireAdmin(a); err != nil {
-		return nil, err
-	}
+// checkMailRelay normalises and checks relay settings, to save them or
+// to try them.
+func checkMailRelay(in *MailRelayInput) FieldErrors {
 	errs := FieldErrors{}
 	in.Host = strings.TrimSpace(in.Host)
 	checkHostPort(errs, in.Host, in.Port)
@@ -96,7 +95,14 @@ func (s *Service) SetMailRelay(ctx context.Context, a *Actor, in MailRelayInput)
 	in.FromAddress = store.MailKey(in.FromAddress)
 	checkEmail(errs, "from_address", in.FromAddress)
 	checkLen(errs, "from_name", in.FromName, 200, false)
-	if err := errs.orNil(); err != nil {
+	return errs
+}
+
+func (s *Service) SetMailRelay(ctx context.Context, a *Actor, in MailRelayInput) (*store.MailRelay, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	if err := checkMailRelay(&in).orNil(); err != nil {
 		return nil, err
 	}
 	secret := s.Secrets.Seal("relay", in.Password)
@@ -125,10 +131,9 @@ type MailboxInput struct {
 	DoneFolder string `json:"done_folder" doc:"Dossier où ranger les messages enregistrés, ex. Traités"`
 }
 
-func (s *Service) AddMailbox(ctx context.Context, a *Actor, in MailboxInput) (*store.Mailbox, error) {
-	if err := requireAdmin(a); err != nil {
-		return nil, err
-	}
+// checkMailbox normalises and checks a mailbox's settings but its
+// password, to save them or to try them.
+func checkMailbox(in *MailboxInput) FieldErrors {
 	errs := FieldErrors{}
 	in.Host = strings.TrimSpace(in.Host)
 	checkHostPort(errs, in.Host, in.Port)
@@ -147,7 +152,6 @@ func (s *Service) AddMailbox(ctx context.Context, a *Actor, in MailboxInput) (*s
 		errs["auth"] = "password ou xoauth2"
 	}
 	checkLen(errs, "username", in.Username, 300, true)
-	checkLen(errs, "password", in.Password, 8192, true)
 	if in.Folder == "" {
 		in.Folder = "INBOX"
 	}
@@ -156,6 +160,15 @@ func (s *Service) AddMailbox(ctx context.Context, a *Actor, in MailboxInput) (*s
 	if in.Folder == in.DoneFolder {
 		errs["done_folder"] = "doit différer du dossier relevé"
 	}
+	return errs
+}
+
+func (s *Service) AddMailbox(ctx context.Context, a *Actor, in MailboxInput) (*store.Mailbox, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	errs := checkMailbox(&in)
+	checkLen(errs, "password", in.Password, 8192, true)
 	if err := errs.orNil(); err != nil {
 		return nil, err
 	}

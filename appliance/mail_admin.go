@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"missive/appliance/store"
 )
@@ -143,6 +144,13 @@ type MailBridge interface {
 	TestMailbox(ctx context.Context, a *Actor, id string) (MailTestResult, error)
 	// TestRelay connects to the tenant's relay, STARTTLS and AUTH as set.
 	TestRelay(ctx context.Context, a *Actor) (MailTestResult, error)
+	// TryMailbox tests mailbox settings as typed, saving nothing
+	// (Service.MailboxToTry); id, if set, names the saved mailbox whose
+	// password an empty one stands for.
+	TryMailbox(ctx context.Context, a *Actor, id string, in MailboxInput) (MailTestResult, error)
+	// TryRelay tests relay settings as typed, saving nothing
+	// (Service.MailRelayToTry).
+	TryRelay(ctx context.Context, a *Actor, in MailRelayInput) (MailTestResult, error)
 	// CheckTemplate reports a template that does not render.
 	CheckTemplate(subject, body string) error
 	// DefaultTemplate is the wording used until the tenant words its own.
@@ -154,6 +162,83 @@ type MailBridge interface {
 	// letter whose sender has a postal address but no e-mail, of a doctype
 	// acknowledged automatically; nil when none is due.
 	AutoPostalAck(ctx context.Context, a *Actor, letterID string) (*PostalAckResult, error)
+}
+
+// errNoStoredPassword is the password field's error when a test of typed
+// settings has no password to use.
+const errNoStoredPassword = "obligatoire : le mot de passe enregistré ne sert qu'au même identifiant sur le même serveur"
+
+// MailboxToTry checks mailbox settings typed in a form and returns the
+// mailbox a "Tester la connexion" dials, saving nothing. A typed password
+// is sealed as if it were saved, so that it is opened only to dial. An
+// empty one takes the stored password of the saved mailbox id (or, when
+// id is empty, of a saved mailbox) of the same user on the same host: a
+// stored password is never sent to another server.
+func (s *Service) MailboxToTry(ctx context.Context, a *Actor, id string, in MailboxInput) (*store.Mailbox, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	var saved []store.Mailbox
+	if id != "" {
+		m, err := s.Mailbox(ctx, a, id)
+		if err != nil {
+			return nil, err
+		}
+		saved = []store.Mailbox{*m}
+	}
+	errs := checkMailbox(&in)
+	checkLen(errs, "password", in.Password, 8192, false)
+	secret := s.Secrets.Seal("mailbox", in.Password)
+	if in.Password == "" && errs["username"] == "" && errs["host"] == "" {
+		if id == "" {
+			ms, err := s.reader().Mailboxes(ctx, a.TenantID())
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return nil, err
+			}
+			saved = ms
+		}
+		for _, m := range saved {
+			if m.Username == in.Username && strings.EqualFold(m.Host, in.Host) && m.Secret != "" {
+				secret = m.Secret
+				break
+			}
+		}
+		if secret == "" {
+			errs["password"] = errNoStoredPassword
+		}
+	}
+	if err := errs.orNil(); err != nil {
+		return nil, err
+	}
+	return &store.Mailbox{ID: id, TenantID: a.TenantID(), Host: in.Host, Port: in.Port, Security: in.Security, Auth: in.Auth,
+		Username: in.Username, Secret: secret, Folder: in.Folder, DoneFolder: in.DoneFolder}, nil
+}
+
+// MailRelayToTry checks relay settings typed in a form and returns the
+// relay a "Tester la connexion" dials, saving nothing; an empty password
+// takes the stored one when the user and the host are the saved ones.
+func (s *Service) MailRelayToTry(ctx context.Context, a *Actor, in MailRelayInput) (*store.MailRelay, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	errs := checkMailRelay(&in)
+	secret := s.Secrets.Seal("relay", in.Password)
+	if in.Password == "" && in.Username != "" && errs["host"] == "" {
+		old, err := s.reader().MailRelay(ctx, a.TenantID())
+		switch {
+		case err == nil && old.Username == in.Username && strings.EqualFold(old.Host, in.Host) && old.Secret != "":
+			secret = old.Secret
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return nil, err
+		default:
+			errs["password"] = errNoStoredPassword
+		}
+	}
+	if err := errs.orNil(); err != nil {
+		return nil, err
+	}
+	return &store.MailRelay{TenantID: a.TenantID(), Host: in.Host, Port: in.Port, Security: in.Security, Username: in.Username,
+		Secret: secret, FromAddress: in.FromAddress, FromName: in.FromName}, nil
 }
 
 // PostalAckResult names the PDF document attached to the letter.

@@ -15,6 +15,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"missive/appliance"
+	"missive/appliance/store"
 )
 
 // The bridge's answers to the administrator: "Tester la connexion" for a
@@ -49,16 +50,32 @@ func (e *stageError) Unwrap() error { return e.err }
 const testTimeout = 20 * time.Second
 
 // TestMailbox logs in to a saved mailbox, selects its source folder and
-// looks for its done folder, sending and moving nothing.
+// looks for its done folder, sending and moving nothing; TryMailbox does
+// the same with settings typed in a form.
 func (b *Bridge) TestMailbox(ctx context.Context, a *appliance.Actor, id string) (appliance.MailTestResult, error) {
 	mb, err := b.svc.Mailbox(ctx, a, id)
 	if err != nil {
 		return appliance.MailTestResult{}, err
 	}
+	return b.testMailbox(ctx, mb, "saved")
+}
+
+// TryMailbox tests mailbox settings typed in a form, saving nothing.
+func (b *Bridge) TryMailbox(ctx context.Context, a *appliance.Actor, id string, in appliance.MailboxInput) (appliance.MailTestResult, error) {
+	mb, err := b.svc.MailboxToTry(ctx, a, id, in)
+	if err != nil {
+		return appliance.MailTestResult{}, err
+	}
+	return b.testMailbox(ctx, mb, "typed")
+}
+
+// testMailbox tries mb; settings says whether they are the saved ones or
+// typed ones, for the log (which never holds the password).
+func (b *Bridge) testMailbox(ctx context.Context, mb *store.Mailbox, settings string) (appliance.MailTestResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, testTimeout)
 	defer cancel()
 	addr := appliance.HostPort(mb.Host, mb.Port)
-	log := b.log.With("tenant", mb.TenantID, "mailbox", mb.Username+"@"+addr)
+	log := b.log.With("tenant", mb.TenantID, "mailbox", mb.Username+"@"+addr, "settings", settings)
 	c, err := b.dialIMAP(ctx, *mb, nil)
 	if err != nil {
 		log.Info("mailbox test failed", "err", err)
@@ -102,10 +119,24 @@ func (b *Bridge) TestRelay(ctx context.Context, a *appliance.Actor) (appliance.M
 	if err != nil {
 		return appliance.MailTestResult{}, err
 	}
+	return b.testRelay(ctx, relay, "saved")
+}
+
+// TryRelay tests relay settings typed in a form, saving nothing.
+func (b *Bridge) TryRelay(ctx context.Context, a *appliance.Actor, in appliance.MailRelayInput) (appliance.MailTestResult, error) {
+	relay, err := b.svc.MailRelayToTry(ctx, a, in)
+	if err != nil {
+		return appliance.MailTestResult{}, err
+	}
+	return b.testRelay(ctx, relay, "typed")
+}
+
+// testRelay tries relay, saved or typed settings (for the log).
+func (b *Bridge) testRelay(ctx context.Context, relay *store.MailRelay, settings string) (appliance.MailTestResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, testTimeout)
 	defer cancel()
 	addr := appliance.HostPort(relay.Host, relay.Port)
-	log := b.log.With("tenant", relay.TenantID, "relay", addr)
+	log := b.log.With("tenant", relay.TenantID, "relay", addr, "settings", settings)
 	c, err := b.dialRelay(ctx, relay)
 	if err != nil {
 		log.Info("relay test failed", "err", err)

@@ -1,6 +1,9 @@
 package api
 
 import (
+	"bytes"
+	"fmt"
+	"io"
 	"net/http"
 
 	"missive/appliance"
@@ -49,9 +52,10 @@ func (s *Server) mailRoutes() []route {
 		{method: "DELETE", path: "/api/v1/mail/addresses/{address}", summary: "Retirer une adresse de réception (admin)", status: 204, h: s.mailRemoveAddress},
 		{method: "POST", path: "/api/v1/mail/mailboxes", summary: "Ajouter une boîte IMAP à relever (admin)", in: appliance.MailboxInput{}, out: store.Mailbox{}, status: 201, h: s.mailAddMailbox},
 		{method: "DELETE", path: "/api/v1/mail/mailboxes/{id}", summary: "Retirer une boîte relevée (admin)", status: 204, h: s.mailRemoveMailbox},
-		{method: "POST", path: "/api/v1/mail/mailboxes/{id}/test", summary: "Tester la connexion: identification et ouverture du dossier relevé (admin)", out: appliance.MailTestResult{}, h: s.mailTestMailbox},
+		{method: "POST", path: "/api/v1/mail/mailboxes/test", summary: "Tester les réglages d'une boîte sans les enregistrer: identification et ouverture du dossier relevé; un mot de passe vide reprend celui d'une boîte enregistrée du même identifiant sur le même serveur (admin)", in: appliance.MailboxInput{}, out: appliance.MailTestResult{}, h: s.mailTryMailbox},
+		{method: "POST", path: "/api/v1/mail/mailboxes/{id}/test", summary: "Tester la connexion: identification et ouverture du dossier relevé (admin); avec un corps, ces réglages sont essayés sans être enregistrés, un mot de passe vide reprenant celui de la boîte (même identifiant, même serveur)", in: appliance.MailboxInput{}, out: appliance.MailTestResult{}, h: s.mailTestMailbox},
 		{method: "PUT", path: "/api/v1/mail/relay", summary: "Régler le relais SMTP sortant (admin)", in: appliance.MailRelayInput{}, out: store.MailRelay{}, h: s.mailSetRelay},
-		{method: "POST", path: "/api/v1/mail/relay/test", summary: "Tester la connexion au relais: STARTTLS et AUTH s'ils sont réglés, aucun envoi (admin)", out: appliance.MailTestResult{}, h: s.mailTestRelay},
+		{method: "POST", path: "/api/v1/mail/relay/test", summary: "Tester la connexion au relais: STARTTLS et AUTH s'ils sont réglés, aucun envoi (admin); avec un corps, ces réglages sont essayés sans être enregistrés, un mot de passe vide reprenant celui enregistré (même identifiant, même serveur)", in: appliance.MailRelayInput{}, out: appliance.MailTestResult{}, h: s.mailTestRelay},
 		{method: "POST", path: "/api/v1/mail/rules", summary: "Ajouter une règle de routage (admin)", in: appliance.MailRuleInput{}, out: store.MailRule{}, status: 201, h: s.mailAddRule},
 		{method: "DELETE", path: "/api/v1/mail/rules/{id}", summary: "Retirer une règle de routage (admin)", status: 204, h: s.mailRemoveRule},
 		{method: "GET", path: "/api/v1/mail/templates", summary: "Modèles des messages: accusés de réception normal, SVA, SVR et avis (admin)", out: []MailTemplateView{}, h: s.mailTemplates},
@@ -120,12 +124,59 @@ func (s *Server) bridge() (appliance.MailBridge, error) {
 	return s.Mail, nil
 }
 
+// decodeIfAny decodes a body when there is one (not only blanks) and says
+// so: a test route without a body tests the saved settings.
+func decodeIfAny(w http.ResponseWriter, r *http.Request, v any) (bool, error) {
+	if r.ContentLength == 0 || r.Body == nil {
+		return false, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxJSON+1))
+	if err != nil {
+		return false, fmt.Errorf("%w: lecture du corps: %v", errBadRequest, err)
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return false, nil
+	}
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	return true, decode(w, r, v)
+}
+
+// mailTestMailbox tests a saved mailbox, or, with a body, the settings it
+// holds without saving them.
 func (s *Server) mailTestMailbox(w http.ResponseWriter, r *http.Request, a *appliance.Actor) error {
 	b, err := s.bridge()
 	if err != nil {
 		return err
 	}
-	res, err := b.TestMailbox(r.Context(), a, r.PathValue("id"))
+	var in appliance.MailboxInput
+	typed, err := decodeIfAny(w, r, &in)
+	if err != nil {
+		return err
+	}
+	var res appliance.MailTestResult
+	if typed {
+		res, err = b.TryMailbox(r.Context(), a, r.PathValue("id"), in)
+	} else {
+		res, err = b.TestMailbox(r.Context(), a, r.PathValue("id"))
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, 200, res)
+	return nil
+}
+
+// mailTryMailbox tests the settings of a mailbox not saved.
+func (s *Server) mailTryMailbox(w http.ResponseWriter, r *http.Request, a *appliance.Actor) error {
+	b, err := s.bridge()
+	if err != nil {
+		return err
+	}
+	var in appliance.MailboxInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	res, err := b.TryMailbox(r.Context(), a, "", in)
 	if err != nil {
 		return err
 	}
@@ -151,7 +202,17 @@ func (s *Server) mailTestRelay(w http.ResponseWriter, r *http.Request, a *applia
 	if err != nil {
 		return err
 	}
-	res, err := b.TestRelay(r.Context(), a)
+	var in appliance.MailRelayInput
+	typed, err := decodeIfAny(w, r, &in)
+	if err != nil {
+		return err
+	}
+	var res appliance.MailTestResult
+	if typed {
+		res, err = b.TryRelay(r.Context(), a, in)
+	} else {
+		res, err = b.TestRelay(r.Context(), a)
+	}
 	if err != nil {
 		return err
 	}

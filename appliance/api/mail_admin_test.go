@@ -26,6 +26,16 @@ func (b *stubBridge) TestRelay(ctx context.Context, a *appliance.Actor) (applian
 	return appliance.MailTestResult{Message: "Impossible de joindre le relais"}, nil
 }
 
+func (b *stubBridge) TryMailbox(ctx context.Context, a *appliance.Actor, id string, in appliance.MailboxInput) (appliance.MailTestResult, error) {
+	b.tested = append(b.tested, "typed mailbox:"+id+":"+in.Host)
+	return appliance.MailTestResult{OK: true, Message: "Connexion réussie"}, nil
+}
+
+func (b *stubBridge) TryRelay(ctx context.Context, a *appliance.Actor, in appliance.MailRelayInput) (appliance.MailTestResult, error) {
+	b.tested = append(b.tested, "typed relay:"+in.Host)
+	return appliance.MailTestResult{Message: "Impossible de joindre le relais"}, nil
+}
+
 func (b *stubBridge) CheckTemplate(subject, body string) error { return nil }
 
 func (b *stubBridge) DefaultTemplate(mode string) (string, string) {
@@ -60,6 +70,14 @@ func mailHappyPath(t *testing.T, h *harness) {
 	h.call(t, 200, "POST /api/v1/mail/mailboxes/{id}/test", admin, nil, &res, mb.ID)
 	if !res.OK {
 		t.Fatalf("mailbox test %+v", res)
+	}
+	// Typed settings, saved or not, are tried without being saved.
+	h.call(t, 200, "POST /api/v1/mail/mailboxes/test", admin, appliance.MailboxInput{Host: "imap2.ville.test", Port: 993, Username: "courrier",
+		Password: "secret-imap", Folder: "INBOX", DoneFolder: "Traités"}, &res)
+	h.call(t, 200, "POST /api/v1/mail/mailboxes/{id}/test", admin, appliance.MailboxInput{Host: "imap.ville.test", Port: 143, Username: "courrier",
+		Folder: "INBOX", DoneFolder: "Traités"}, &res, mb.ID)
+	if !res.OK {
+		t.Fatalf("typed mailbox test %+v", res)
 	}
 	var relay store.MailRelay
 	h.call(t, 200, "PUT /api/v1/mail/relay", admin, appliance.MailRelayInput{Host: "smtp.ville.test", Port: 587, Security: "starttls", Username: "courrier",

@@ -34,6 +34,7 @@ func (s *Server) mailRoutes() []pageRoute {
 		{"POST /admin/mail/addresses", s.adminMailAddAddress},
 		{"POST /admin/mail/addresses/delete", s.adminMailRemoveAddress},
 		{"POST /admin/mail/mailboxes", s.adminMailAddMailbox},
+		{"POST /admin/mail/mailboxes/test", s.adminMailTestMailbox},
 		{"POST /admin/mail/mailboxes/{id}/test", s.adminMailTestMailbox},
 		{"POST /admin/mail/mailboxes/{id}/delete", s.adminMailRemoveMailbox},
 		{"POST /admin/mail/relay", s.adminMailSetRelay},
@@ -65,6 +66,9 @@ type mailAdminData struct {
 	Bridge     bool
 	// Open is the form that failed, shown open.
 	Open string
+	// Tried is the outcome of "Tester la connexion" with the values typed
+	// in the form Open, shown beside it.
+	Tried *appliance.MailTestResult
 }
 
 func (s *Server) adminMail(w http.ResponseWriter, r *http.Request, q *request) error {
@@ -74,6 +78,12 @@ func (s *Server) adminMail(w http.ResponseWriter, r *http.Request, q *request) e
 // showMail renders the page; form names the form whose fields errs are
 // about, so that its values come back and its errors show beside them.
 func (s *Server) showMail(w http.ResponseWriter, r *http.Request, q *request, code int, form string, errs appliance.FieldErrors) error {
+	return s.showMailTried(w, r, q, code, form, errs, nil)
+}
+
+// showMailTried is showMail with the outcome of a test of the values
+// typed in form, which come back in it (never the password).
+func (s *Server) showMailTried(w http.ResponseWriter, r *http.Request, q *request, code int, form string, errs appliance.FieldErrors, tried *appliance.MailTestResult) error {
 	if err := requireAdmin(q); err != nil {
 		return err
 	}
@@ -108,9 +118,9 @@ func (s *Server) showMail(w http.ResponseWriter, r *http.Request, q *request, co
 		}
 		d.Templates = append(d.Templates, row)
 	}
-	d.Open = form
+	d.Open, d.Tried = form, tried
 	v := s.page(w, r, q, tr(q.lang, "mail.title"), "admin-mail", d)
-	if errs != nil {
+	if errs != nil || tried != nil {
 		v.Errors, v.Form = prefixed(form, errs), prefixedValues(form, r.PostForm)
 	}
 	s.render(w, q, code, "admin_mail", v)
@@ -166,12 +176,16 @@ func atoiField(errs appliance.FieldErrors, f url.Values, name string) int {
 	return n
 }
 
-func (s *Server) adminMailAddMailbox(w http.ResponseWriter, r *http.Request, q *request) error {
-	f := r.PostForm
+// mailboxForm reads the mailbox form.
+func mailboxForm(f url.Values) (appliance.MailboxInput, appliance.FieldErrors) {
 	errs := appliance.FieldErrors{}
-	in := appliance.MailboxInput{Host: f.Get("host"), Port: atoiField(errs, f, "port"), Security: f.Get("security"), Auth: f.Get("auth"),
+	return appliance.MailboxInput{Host: f.Get("host"), Port: atoiField(errs, f, "port"), Security: f.Get("security"), Auth: f.Get("auth"),
 		Username: strings.TrimSpace(f.Get("username")), Password: f.Get("password"), Folder: strings.TrimSpace(f.Get("folder")),
-		DoneFolder: strings.TrimSpace(f.Get("done_folder"))}
+		DoneFolder: strings.TrimSpace(f.Get("done_folder"))}, errs
+}
+
+func (s *Server) adminMailAddMailbox(w http.ResponseWriter, r *http.Request, q *request) error {
+	in, errs := mailboxForm(r.PostForm)
 	var err error = errs
 	var mb *store.Mailbox
 	if len(errs) == 0 {
@@ -209,26 +223,69 @@ func (s *Server) testResult(w http.ResponseWriter, r *http.Request, q *request, 
 	return s.done(w, r, q, "/admin/mail"+anchor, res.Message)
 }
 
+// tryTyped tests the values typed in form, saving nothing, and shows the
+// page again with them and the outcome beside the form; a value that
+// cannot be right comes back as a field error, as when saving.
+func (s *Server) tryTyped(w http.ResponseWriter, r *http.Request, q *request, form string, errs appliance.FieldErrors, try func(appliance.MailBridge) (appliance.MailTestResult, error)) error {
+	if err := requireAdmin(q); err != nil {
+		return err
+	}
+	res := appliance.MailTestResult{Message: tr(q.lang, "mail.nobridge")}
+	var err error = errs
+	if len(errs) == 0 {
+		err = nil
+		if s.opts.Mail != nil {
+			res, err = try(s.opts.Mail)
+		}
+	}
+	if shown, err := s.mailResult(w, r, q, form, err); shown || err != nil {
+		return err
+	}
+	return s.showMailTried(w, r, q, http.StatusOK, form, appliance.FieldErrors{}, &res)
+}
+
+// adminMailTestMailbox tests a saved mailbox (its row's button), or the
+// values typed in the mailbox form (which has a host), without saving
+// them: an empty password is then the one stored for the same user on
+// the same host.
 func (s *Server) adminMailTestMailbox(w http.ResponseWriter, r *http.Request, q *request) error {
+	id := r.PathValue("id")
+	if _, typed := r.PostForm["host"]; typed || id == "" {
+		in, errs := mailboxForm(r.PostForm)
+		return s.tryTyped(w, r, q, "mbox", errs, func(m appliance.MailBridge) (appliance.MailTestResult, error) {
+			return m.TryMailbox(r.Context(), q.actor, id, in)
+		})
+	}
 	return s.testResult(w, r, q, "#mailboxes", func(ctx context.Context, m appliance.MailBridge) (appliance.MailTestResult, error) {
-		return m.TestMailbox(ctx, q.actor, r.PathValue("id"))
+		return m.TestMailbox(ctx, q.actor, id)
 	})
 }
 
+// adminMailTestRelay tests the saved relay, or the values typed in the
+// relay form, without saving them.
 func (s *Server) adminMailTestRelay(w http.ResponseWriter, r *http.Request, q *request) error {
+	if _, typed := r.PostForm["host"]; typed {
+		in, errs := relayForm(r.PostForm)
+		return s.tryTyped(w, r, q, "relay", errs, func(m appliance.MailBridge) (appliance.MailTestResult, error) {
+			return m.TryRelay(r.Context(), q.actor, in)
+		})
+	}
 	return s.testResult(w, r, q, "#relay", func(ctx context.Context, m appliance.MailBridge) (appliance.MailTestResult, error) {
 		return m.TestRelay(ctx, q.actor)
 	})
 }
 
-func (s *Server) adminMailSetRelay(w http.ResponseWriter, r *http.Request, q *request) error {
-	f := r.PostForm
+// relayForm reads the relay form. The password is never shown back: an
+// empty field keeps the one stored for the same user.
+func relayForm(f url.Values) (appliance.MailRelayInput, appliance.FieldErrors) {
 	errs := appliance.FieldErrors{}
-	// The password is never shown back: an empty field keeps the one
-	// stored for the same user.
-	in := appliance.MailRelayInput{Host: f.Get("host"), Port: atoiField(errs, f, "port"), Security: f.Get("security"),
+	return appliance.MailRelayInput{Host: f.Get("host"), Port: atoiField(errs, f, "port"), Security: f.Get("security"),
 		Username: strings.TrimSpace(f.Get("username")), Password: f.Get("password"), KeepPassword: true,
-		FromAddress: strings.TrimSpace(f.Get("from_address")), FromName: f.Get("from_name")}
+		FromAddress: strings.TrimSpace(f.Get("from_address")), FromName: f.Get("from_name")}, errs
+}
+
+func (s *Server) adminMailSetRelay(w http.ResponseWriter, r *http.Request, q *request) error {
+	in, errs := relayForm(r.PostForm)
 	var err error = errs
 	if len(errs) == 0 {
 		_, err = s.svc.SetMailRelay(r.Context(), q.actor, in)

@@ -73,6 +73,17 @@ func TestAdminMailPage(t *testing.T) {
 	if !strings.Contains(p.Body, "Relais : smtp.ville.test:587") || strings.Contains(p.Body, "secret-smtp") || !strings.Contains(p.Body, `value="courrier"`) {
 		t.Fatalf("relay:\n%.3000s", p.Body)
 	}
+	// "Tester la connexion" in the relay form tries the typed values (here
+	// there is no bridge to try them) and shows them back, saving nothing.
+	p = must(t, b.post("/admin/mail/relay/test", url.Values{"host": {"smtp2.ville.test"}, "port": {"2525"}, "security": {"tls"}, "username": {"courrier"},
+		"password": {"autre-secret"}, "from_address": {"mairie@ville.test"}}), http.StatusOK)
+	if !strings.Contains(p.Body, `id="relay.test-result"`) || !strings.Contains(p.Body, "ne fonctionne pas") || !strings.Contains(p.Body, `value="smtp2.ville.test"`) ||
+		!strings.Contains(p.Body, `value="2525"`) || strings.Contains(p.Body, "autre-secret") || !strings.Contains(p.Body, `formaction="/admin/mail/relay/test"`) {
+		t.Fatalf("typed relay test:\n%.3000s", p.Body)
+	}
+	if st, _ := s.Svc.MailSettings(context.Background(), s.Admin); st.Relay == nil || st.Relay.Host != "smtp.ville.test" || st.Relay.Port != 587 {
+		t.Fatalf("relay changed by a test: %+v", st.Relay)
+	}
 	must(t, b.post("/admin/mail/rules", url.Values{"position": {"1"}, "keywords": {"permis, urbanisme"}, "entity_id": {s.Urba.ID}}), http.StatusSeeOther)
 	p = must(t, b.post("/admin/mail/rules", url.Values{"position": {"2"}}), http.StatusUnprocessableEntity)
 	if !strings.Contains(p.Body, `id="rule.keywords-err"`) {

@@ -302,7 +302,11 @@ func applyDoctypeCreate(a *applyCtx) (any, error) {
 	if !domain.Mode(p.Mode).Valid() {
 		return nil, fmt.Errorf("%w: mode %q inconnu", ErrInvalid, p.Mode)
 	}
-	d := &domain.Doctype{ID: p.ID, Code: p.Code, Label: p.Label, DelayDays: p.DelayDays, RemindBefore: p.RemindBefore, RemindAfter: p.RemindAfter, Mode: domain.Mode(p.Mode), CreatedAt: a.at}
+	if err := checkRetention(p.RetentionYears, p.FinalDisposition); err != nil {
+		return nil, err
+	}
+	d := &domain.Doctype{ID: p.ID, Code: p.Code, Label: p.Label, DelayDays: p.DelayDays, RemindBefore: p.RemindBefore, RemindAfter: p.RemindAfter, Mode: domain.Mode(p.Mode),
+		RetentionYears: p.RetentionYears, FinalDisposition: domain.Disposition(p.FinalDisposition), CreatedAt: a.at}
 	if err := conflict(a.tx.InsertDoctype(a.cmd.Tenant, d), "le code "+p.Code+" existe déjà"); err != nil {
 		return nil, err
 	}

@@ -132,6 +132,10 @@ type DoctypeCreate struct {
 	RemindBefore int    `json:"remind_before"`
 	RemindAfter  int    `json:"remind_after"`
 	Mode         string `json:"mode"`
+	// Added with doctype.update; omitted when not set, so that a command
+	// without them encodes as before and older entries decode unchanged.
+	RetentionYears   int    `json:"retention_years,omitempty"`
+	FinalDisposition string `json:"final_disposition,omitempty"`
 }
 
 type CopyPayload struct {

@@ -287,24 +287,22 @@ func (s *Service) Contact(ctx context.Context, a *Actor, id string) (*domain.Con
 	return s.reader().Contact(ctx, a.TenantID(), id)
 }
 
-// DoctypeInput creates a doctype.
+// DoctypeInput creates or changes a doctype. RetentionYears (the DUA,
+// counted from the letter's closing) and FinalDisposition are optional.
 type DoctypeInput struct {
-	Code         string      `json:"code"`
-	Label        string      `json:"label"`
-	DelayDays    int         `json:"delay_days"`
-	RemindBefore int         `json:"remind_before"`
-	RemindAfter  int         `json:"remind_after"`
-	Mode         domain.Mode `json:"mode"`
+	Code             string             `json:"code" doc:"Non modifiable: ignoré s'il est vide ou identique lors d'une modification"`
+	Label            string             `json:"label"`
+	DelayDays        int                `json:"delay_days"`
+	RemindBefore     int                `json:"remind_before"`
+	RemindAfter      int                `json:"remind_after"`
+	Mode             domain.Mode        `json:"mode"`
+	RetentionYears   int                `json:"retention_years" doc:"Durée d'utilité administrative (DUA) en années, de 0 (non renseignée) à 100, à compter de la clôture du courrier"`
+	FinalDisposition domain.Disposition `json:"final_disposition" doc:"Sort final: conserver, detruire, trier, ou vide (non renseigné)"`
 }
 
-func (s *Service) CreateDoctype(ctx context.Context, a *Actor, in DoctypeInput) (*domain.Doctype, error) {
-	if err := requireAdmin(a); err != nil {
-		return nil, err
-	}
-	errs := FieldErrors{}
-	if !codeRe.MatchString(in.Code) {
-		errs["code"] = "lettres, chiffres, - et _ (32 au plus)"
-	}
+// checkDoctype validates what a doctype's creation and change share, and
+// defaults the mode.
+func checkDoctype(errs FieldErrors, in *DoctypeInput) {
 	checkLen(errs, "label", in.Label, 200, true)
 	if in.DelayDays < 0 || in.DelayDays > 3650 {
 		errs["delay_days"] = "entre 0 et 3650 jours ouvrés"
@@ -321,15 +319,65 @@ func (s *Service) CreateDoctype(ctx context.Context, a *Actor, in DoctypeInput) 
 	if !in.Mode.Valid() {
 		errs["mode"] = "normal, sva ou svr"
 	}
+	if in.RetentionYears < 0 || in.RetentionYears > domain.MaxRetentionYears {
+		errs["retention_years"] = fmt.Sprintf("entre 0 (non renseignée) et %d ans", domain.MaxRetentionYears)
+	}
+	if !in.FinalDisposition.Valid() {
+		errs["final_disposition"] = "conserver, detruire, trier ou vide"
+	}
+}
+
+func (s *Service) CreateDoctype(ctx context.Context, a *Actor, in DoctypeInput) (*domain.Doctype, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	errs := FieldErrors{}
+	if !codeRe.MatchString(in.Code) {
+		errs["code"] = "lettres, chiffres, - et _ (32 au plus)"
+	}
+	checkDoctype(errs, &in)
 	if err := errs.orNil(); err != nil {
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindDoctypeCreate, a.TenantID(), a.ID(), DoctypeCreate{ID: NewID(), Code: in.Code, Label: strings.TrimSpace(in.Label),
-		DelayDays: in.DelayDays, RemindBefore: in.RemindBefore, RemindAfter: in.RemindAfter, Mode: string(in.Mode)})
+		DelayDays: in.DelayDays, RemindBefore: in.RemindBefore, RemindAfter: in.RemindAfter, Mode: string(in.Mode),
+		RetentionYears: in.RetentionYears, FinalDisposition: string(in.FinalDisposition)})
 	if err != nil {
 		return nil, err
 	}
 	return v.(*domain.Doctype), nil
+}
+
+// UpdateDoctype changes every field of a doctype but its code, which
+// in.Code may repeat or leave empty.
+func (s *Service) UpdateDoctype(ctx context.Context, a *Actor, id string, in DoctypeInput) (*domain.Doctype, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	d, err := s.reader().Doctype(ctx, a.TenantID(), id)
+	if err != nil {
+		return nil, err
+	}
+	errs := FieldErrors{}
+	if in.Code != "" && in.Code != d.Code {
+		errs["code"] = "le code d'un type de courrier ne change pas"
+	}
+	checkDoctype(errs, &in)
+	if err := errs.orNil(); err != nil {
+		return nil, err
+	}
+	v, err := s.propose(ctx, KindDoctypeUpdate, a.TenantID(), a.ID(), DoctypeUpdate{DoctypeID: d.ID, Label: strings.TrimSpace(in.Label),
+		DelayDays: in.DelayDays, RemindBefore: in.RemindBefore, RemindAfter: in.RemindAfter, Mode: string(in.Mode),
+		RetentionYears: in.RetentionYears, FinalDisposition: string(in.FinalDisposition)})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*domain.Doctype), nil
+}
+
+// Doctype reads one doctype of the actor's tenant.
+func (s *Service) Doctype(ctx context.Context, a *Actor, id string) (*domain.Doctype, error) {
+	return s.reader().Doctype(ctx, a.TenantID(), id)
 }
 
 func (s *Service) Doctypes(ctx context.Context, a *Actor) ([]domain.Doctype, error) {

@@ -61,6 +61,10 @@ func populate(t *testing.T, env *suiteEnv) *domain.Letter {
 	if _, err := env.Svc.CreateToken(ctx, env.Admin, agent.ID(), "scanner"); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := env.Svc.CreateDoctype(ctx, env.Admin, appliance.DoctypeInput{Code: "ARCHIVE", Label: "Gardé dix ans", RetentionYears: 10,
+		FinalDisposition: domain.DispositionSort}); err != nil {
+		t.Fatal(err)
+	}
 	l := env.register(t, env.Admin, appliance.RegisterInput{Subject: "Élagage des tilleuls", Body: "Texte « accentué » sur\nplusieurs lignes",
 		EntityID: voirie.ID, Confidential: true, Copies: []domain.Copy{{Kind: "user", Ref: agent.ID()}},
 		Sender: &appliance.ContactInput{FirstName: "Zoé", LastName: "Œuvrard", Email: "zoe@example.fr"}},
@@ -121,8 +125,26 @@ func TestSnapshotAcrossDialects(t *testing.T) {
 			if idx, err := st.AppliedIndex(ctx); err != nil || idx == 0 {
 				t.Errorf("%s: applied index after load: %d, %v", st.Dialect(), idx, err)
 			}
+			if !hasRetention(t, st) {
+				t.Errorf("%s: the doctype's DUA and sort final are lost by the snapshot", st.Dialect())
+			}
 		}
 	})
+}
+
+// hasRetention says whether the doctype of populate kept its retention.
+func hasRetention(t *testing.T, st *store.Store) bool {
+	t.Helper()
+	ds, err := st.Reader().Doctypes(t.Context(), "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if d.Code == "ARCHIVE" {
+			return d.RetentionYears == 10 && d.FinalDisposition == domain.DispositionSort
+		}
+	}
+	return false
 }
 
 func TestSnapshotRefusedLeavesStoreUnchanged(t *testing.T) {

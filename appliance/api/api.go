@@ -119,6 +119,8 @@ func New(svc *appliance.Service, log *slog.Logger) *Server {
 		{method: "POST", path: "/api/v1/entities", summary: "Créer une entité (admin)", in: appliance.EntityInput{}, out: domain.Entity{}, status: 201, h: s.createEntity},
 		{method: "GET", path: "/api/v1/doctypes", summary: "Types de courrier", out: []domain.Doctype{}, h: s.listDoctypes},
 		{method: "POST", path: "/api/v1/doctypes", summary: "Créer un type de courrier (admin)", in: appliance.DoctypeInput{}, out: domain.Doctype{}, status: 201, h: s.createDoctype},
+		{method: "GET", path: "/api/v1/doctypes/{id}", summary: "Un type de courrier, avec sa durée d'utilité administrative et son sort final", out: domain.Doctype{}, h: s.getDoctype},
+		{method: "PUT", path: "/api/v1/doctypes/{id}", summary: "Modifier un type de courrier (admin): tous ses champs sauf le code, dont la DUA (à compter de la clôture du courrier) et le sort final", in: appliance.DoctypeInput{}, out: domain.Doctype{}, h: s.updateDoctype},
 		{method: "GET", path: "/api/v1/users", summary: "Utilisateurs", out: []domain.User{}, h: s.listUsers},
 		{method: "POST", path: "/api/v1/users", summary: "Créer un utilisateur (admin)", in: appliance.UserInput{}, out: domain.User{}, status: 201, h: s.createUser},
 		{method: "PUT", path: "/api/v1/users/{id}", summary: "Modifier un utilisateur (admin)", in: appliance.UserInput{}, out: domain.User{}, h: s.updateUser},

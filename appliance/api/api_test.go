@@ -230,6 +230,14 @@ func TestEveryRouteHappyPath(t *testing.T) {
 	if !containsFunc(dts, func(d domain.Doctype) bool { return d.ID == dt.ID && d.DelayDays == 30 }) {
 		t.Fatalf("doctypes %+v lack PERMIS", dts)
 	}
+	// Archival retention: set on an existing doctype, read back as JSON.
+	h.call(t, 200, "PUT /api/v1/doctypes/{id}", admin, map[string]any{"label": "Permis de construire", "delay_days": 30,
+		"retention_years": 10, "final_disposition": "conserver"}, &dt, dt.ID)
+	var raw map[string]any
+	h.call(t, 200, "GET /api/v1/doctypes/{id}", admin, nil, &raw, dt.ID)
+	if raw["retention_years"] != float64(10) || raw["final_disposition"] != "conserver" || raw["code"] != "PERMIS" || dt.RetentionYears != 10 {
+		t.Fatalf("doctype after PUT: %v (answered %+v)", raw, dt)
+	}
 
 	var c domain.Contact
 	h.call(t, 201, "POST /api/v1/contacts", admin, appliance.ContactInput{FirstName: "Jeanne", LastName: "Martin", Email: "jeanne.martin@example.fr", City: "Lyon"}, &c)
@@ -538,8 +546,9 @@ func TestValidationIs422WithFrenchFields(t *testing.T) {
 			map[string]string{"login": "minuscules", "role": "rôle inconnu", "password": "10 caractères au moins", "name": "obligatoire"}},
 		{"entity", "POST", "/api/v1/entities", appliance.EntityInput{Code: "é", Name: ""},
 			map[string]string{"code": "lettres, chiffres", "name": "obligatoire"}},
-		{"doctype", "POST", "/api/v1/doctypes", appliance.DoctypeInput{Code: "X", Label: "X", DelayDays: -1, Mode: "tacite"},
-			map[string]string{"delay_days": "jours ouvrés", "mode": "normal, sva ou svr"}},
+		{"doctype", "POST", "/api/v1/doctypes", appliance.DoctypeInput{Code: "X", Label: "X", DelayDays: -1, Mode: "tacite", RetentionYears: 101, FinalDisposition: "archiver"},
+			map[string]string{"delay_days": "jours ouvrés", "mode": "normal, sva ou svr", "retention_years": "entre 0 (non renseignée) et 100 ans",
+				"final_disposition": "conserver, detruire, trier ou vide"}},
 		{"filter", "GET", "/api/v1/letters?category=arrivee&from=hier&overdue=peut-etre", nil,
 			map[string]string{"category": "incoming", "from": "date invalide", "overdue": "true ou false"}},
 	} {
@@ -849,7 +858,7 @@ func TestOpenAPIDocument(t *testing.T) {
 		"POST /api/v1/letters/{id}/actions/link", "POST /api/v1/letters/{id}/actions/close", "POST /api/v1/letters/{id}/actions/reopen",
 		"POST /api/v1/letters/{id}/documents", "GET /api/v1/documents/{id}/content",
 		"GET /api/v1/contacts", "POST /api/v1/contacts", "GET /api/v1/entities", "POST /api/v1/entities",
-		"GET /api/v1/doctypes", "POST /api/v1/doctypes", "GET /api/v1/users", "POST /api/v1/users",
+		"GET /api/v1/doctypes", "POST /api/v1/doctypes", "GET /api/v1/doctypes/{id}", "PUT /api/v1/doctypes/{id}", "GET /api/v1/users", "POST /api/v1/users",
 		"POST /api/v1/tokens", "GET /api/v1/history",
 	}
 	for _, c := range contract {

@@ -409,6 +409,28 @@ func (s *Server) createDoctype(w http.ResponseWriter, r *http.Request, a *applia
 	return nil
 }
 
+func (s *Server) getDoctype(w http.ResponseWriter, r *http.Request, a *appliance.Actor) error {
+	d, err := s.svc.Doctype(r.Context(), a, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, 200, d)
+	return nil
+}
+
+func (s *Server) updateDoctype(w http.ResponseWriter, r *http.Request, a *appliance.Actor) error {
+	var in appliance.DoctypeInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	d, err := s.svc.UpdateDoctype(r.Context(), a, r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, 200, d)
+	return nil
+}
+
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, a *appliance.Actor) error {
 	us, err := s.svc.Users(r.Context(), a)
 	if err != nil {

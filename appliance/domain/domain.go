@@ -211,7 +211,36 @@ type Doctype struct {
 	RemindBefore int    `json:"remind_before" doc:"Relance N jours ouvrés avant la date limite"`
 	RemindAfter  int    `json:"remind_after" doc:"Relance N jours ouvrés après la date limite"`
 	Mode         Mode   `json:"mode"`
-	CreatedAt    string `json:"created_at"`
+	// RetentionYears is the DUA (durée d'utilité administrative), counted
+	// from the letter's closing (RetentionStart); 0 when not set.
+	RetentionYears   int         `json:"retention_years" doc:"Durée d'utilité administrative (DUA) en années, à compter de la clôture du courrier; 0: non renseignée"`
+	FinalDisposition Disposition `json:"final_disposition" doc:"Sort final à l'échéance de la DUA: conserver, detruire, trier; vide: non renseigné"`
+	CreatedAt        string      `json:"created_at"`
+}
+
+// MaxRetentionYears bounds a doctype's DUA.
+const MaxRetentionYears = 100
+
+// RetentionStart is when a doctype's DUA starts running: one rule for every
+// doctype, the letter's closing.
+const RetentionStart = "à la clôture du courrier"
+
+// Disposition is the sort final of a doctype's letters once their DUA has
+// run out: what the archives do with them.
+type Disposition string
+
+const (
+	DispositionNone    Disposition = ""          // not set
+	DispositionKeep    Disposition = "conserver" // conservation définitive
+	DispositionDestroy Disposition = "detruire"  // destruction
+	DispositionSort    Disposition = "trier"     // tri: partly kept, partly destroyed
+)
+
+// Dispositions lists the set values in the order the UI offers them.
+var Dispositions = []Disposition{DispositionKeep, DispositionDestroy, DispositionSort}
+
+func (d Disposition) Valid() bool {
+	return d == DispositionNone || d == DispositionKeep || d == DispositionDestroy || d == DispositionSort
 }
 
 // Copy is one recipient "en copie": a user or a whole entity.

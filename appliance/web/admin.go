@@ -315,62 +315,6 @@ func (s *Server) adminCreateEntity(w http.ResponseWriter, r *http.Request, q *re
 	return s.done(w, r, q, "/admin/entities", tf(q.lang, "admin.entitycreated", e.Name))
 }
 
-func (s *Server) adminDoctypes(w http.ResponseWriter, r *http.Request, q *request) error {
-	return s.showDoctypes(w, r, q, http.StatusOK, nil)
-}
-
-func (s *Server) showDoctypes(w http.ResponseWriter, r *http.Request, q *request, code int, errs appliance.FieldErrors) error {
-	if err := requireAdmin(q); err != nil {
-		return err
-	}
-	ds, err := s.svc.Doctypes(r.Context(), q.actor)
-	if err != nil {
-		return err
-	}
-	v := s.page(w, r, q, tr(q.lang, "admin.doctypes"), "admin-doctypes", ds)
-	if errs != nil {
-		v.Errors, v.Form = errs, r.PostForm
-	}
-	s.render(w, q, code, "admin_doctypes", v)
-	return nil
-}
-
-func (s *Server) adminCreateDoctype(w http.ResponseWriter, r *http.Request, q *request) error {
-	if err := requireAdmin(q); err != nil {
-		return err
-	}
-	f := r.PostForm
-	errs := appliance.FieldErrors{}
-	num := func(name string) int {
-		v := strings.TrimSpace(f.Get(name))
-		if v == "" {
-			return 0
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			errs[name] = "nombre entier attendu"
-		}
-		return n
-	}
-	in := appliance.DoctypeInput{Code: strings.TrimSpace(f.Get("code")), Label: f.Get("label"), DelayDays: num("delay_days"),
-		RemindBefore: num("remind_before"), RemindAfter: num("remind_after"), Mode: domain.Mode(f.Get("mode"))}
-	if len(errs) > 0 {
-		return s.showDoctypes(w, r, q, http.StatusUnprocessableEntity, errs)
-	}
-	d, err := s.svc.CreateDoctype(r.Context(), q.actor, in)
-	var fe appliance.FieldErrors
-	if errors.As(err, &fe) {
-		return s.showDoctypes(w, r, q, http.StatusUnprocessableEntity, fe)
-	}
-	if errors.Is(err, appliance.ErrConflict) {
-		return s.showDoctypes(w, r, q, http.StatusConflict, appliance.FieldErrors{"code": "ce code existe déjà"})
-	}
-	if err != nil {
-		return err
-	}
-	return s.done(w, r, q, "/admin/doctypes", tf(q.lang, "admin.doctypecreated", d.Label))
-}
-
 type basketRow struct {
 	Index    int
 	Keep     bool

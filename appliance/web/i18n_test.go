@@ -62,6 +62,9 @@ func TestCatalogueComplete(t *testing.T) {
 	for _, r := range domain.Roles {
 		used["role."+string(r)] = true
 	}
+	for _, d := range domain.Dispositions {
+		used["disposition."+string(d)] = true
+	}
 	for _, r := range []string{"main", "attachment", "draft"} {
 		used["role."+r] = true
 	}

@@ -16,7 +16,7 @@ func TestPagesRender(t *testing.T) {
 	b.login("admin", "motdepasse-admin-1")
 	for _, path := range []string{"/", "/baskets/qualify", "/baskets/mine", "/baskets/service", "/baskets/copy", "/baskets/late", "/baskets/followed", "/baskets/closed",
 		"/letters/new", "/letters/" + l.ID, "/search", "/search?q=elagage", "/password", "/admin/users", "/admin/users/" + s.Agent.ID,
-		"/admin/entities", "/admin/doctypes", "/admin/baskets", "/admin/baskets?role=elected"} {
+		"/admin/entities", "/admin/doctypes", "/admin/doctypes/" + s.Doctype.ID, "/admin/baskets", "/admin/baskets?role=elected"} {
 		p := must(t, b.get(path), http.StatusOK)
 		for _, want := range []string{`<main id="main"`, `<nav class="baskets"`, `<header class="top">`, `lang="fr"`} {
 			if !strings.Contains(p.Body, want) {

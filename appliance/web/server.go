@@ -129,6 +129,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 		{"POST /admin/entities", s.adminCreateEntity},
 		{"GET /admin/doctypes", s.adminDoctypes},
 		{"POST /admin/doctypes", s.adminCreateDoctype},
+		{"GET /admin/doctypes/{id}", s.adminDoctype},
+		{"POST /admin/doctypes/{id}", s.adminUpdateDoctype},
 		{"GET /admin/baskets", s.adminBaskets},
 		{"POST /admin/baskets", s.adminSetBaskets},
 	} {

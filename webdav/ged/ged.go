@@ -341,6 +341,15 @@ func (e *Exporter) metadata(ctx context.Context, tenant string, l *domain.Letter
 		return nil, err
 	}
 	m.Commune = t.Name
+	if l.DoctypeID != "" {
+		dt, err := r.Doctype(ctx, tenant, l.DoctypeID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		if err == nil {
+			m.retention(dt, l.ClosedAt)
+		}
+	}
 	if l.EntityID != "" {
 		ent, err := r.Entity(ctx, tenant, l.EntityID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {

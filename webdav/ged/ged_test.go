@@ -117,6 +117,7 @@ type fixture struct {
 	ctx   context.Context
 	main  []byte
 	reply []byte
+	dt    *domain.Doctype // the letters' doctype, with a DUA and a sort final
 }
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -152,12 +153,22 @@ func (f *fixture) setTarget(t *testing.T, pass string) {
 	}
 }
 
-// closedLetter registers a letter with a scan and a reply PDF, and closes it.
+// closedLetter registers a letter with a scan and a reply PDF, and closes
+// it. Its doctype keeps letters 10 years after their closing, then sorts
+// them.
 func (f *fixture) closedLetter(t *testing.T) *domain.Letter {
 	t.Helper()
 	svc, a := f.env.Svc, f.env.Admin
+	if f.dt == nil {
+		dt, err := svc.CreateDoctype(f.ctx, a, appliance.DoctypeInput{Code: "RACCORDEMENT", Label: "Demande de raccordement", DelayDays: 30,
+			RetentionYears: 10, FinalDisposition: domain.DispositionSort})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.dt = dt
+	}
 	l, err := svc.RegisterLetter(f.ctx, a, appliance.RegisterInput{Category: domain.Incoming, Subject: "Demande de raccordement, rue des Écoles",
-		Sender: &appliance.ContactInput{LastName: "Dupont", FirstName: "Marie", Email: "marie.dupont@example.org"}},
+		DoctypeID: f.dt.ID, Sender: &appliance.ContactInput{LastName: "Dupont", FirstName: "Marie", Email: "marie.dupont@example.org"}},
 		appliance.Upload{Name: "scan.pdf", Role: domain.DocMain, Body: bytes.NewReader(f.main)})
 	if err != nil {
 		t.Fatal(err)
@@ -207,8 +218,15 @@ func (f *fixture) checkArrived(t *testing.T, l *domain.Letter) {
 		t.Fatal(err)
 	}
 	if m.NumeroChrono != l.Number || m.Identifiant != l.ID || m.Objet != l.Subject || m.Categorie != "arrivée" ||
-		m.Expediteur != "Marie Dupont" || m.Commune != "Commune de Test" || m.DateCloture == "" || m.DateArrivee == "" {
+		m.Expediteur != "Marie Dupont" || m.Commune != "Commune de Test" || m.DateCloture == "" || m.DateArrivee == "" ||
+		m.TypeDeCourrier != "Demande de raccordement" {
 		t.Errorf("metadata.json = %+v", m)
+	}
+	// The doctype's retention; the fixture's clock closed the letter on
+	// 16 March 2026.
+	if m.DUA != "P10Y" || m.DUALibelle != "10 ans à compter de la clôture du courrier" || m.DUADateDepart != "2026-03-16" ||
+		m.SortFinal != "trier" || m.SortFinalLibelle != "Tri" {
+		t.Errorf("metadata.json retention: dua %q %q from %q, sort final %q %q", m.DUA, m.DUALibelle, m.DUADateDepart, m.SortFinal, m.SortFinalLibelle)
 	}
 	if len(m.Fichiers) != 2 {
 		t.Fatalf("metadata.json lists %d files, want 2: %+v", len(m.Fichiers), m.Fichiers)
@@ -226,7 +244,14 @@ func (f *fixture) checkArrived(t *testing.T, l *domain.Letter) {
 		t.Fatal(err)
 	}
 	if len(rows) != 3 || rows[0][1] != "numero_chrono" || rows[1][1] != l.Number || rows[2][len(rows[2])-1] != sum(f.reply) {
-		t.Errorf("metadata.csv = %q", rows)
+		t.Fatalf("metadata.csv = %q", rows)
+	}
+	col := map[string]string{}
+	for i, name := range rows[0] {
+		col[name] = rows[1][i]
+	}
+	if col["dua"] != "P10Y" || col["dua_date_depart"] != "2026-03-16" || col["sort_final"] != "trier" || col["sort_final_libelle"] != "Tri" {
+		t.Errorf("metadata.csv retention: %q", col)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"strconv"
+	"strings"
+	"time"
 
 	"missive/appliance/domain"
 )
@@ -31,12 +33,15 @@ type Metadata struct {
 	DateLimite            string `json:"date_limite"`
 	DateCloture           string `json:"date_cloture"`
 	Confidentiel          bool   `json:"confidentiel"`
-	// DUA (durée d'utilité administrative) and SortFinal (conserver,
-	// détruire, trier) are empty while doctypes do not carry them.
-	DUA        string     `json:"dua"`
-	SortFinal  string     `json:"sort_final"`
-	DateExport string     `json:"date_export"`
-	Fichiers   []FileMeta `json:"fichiers"`
+	// The archival retention of the letter's doctype (see retention), empty
+	// when the letter has no doctype or its doctype does not set it.
+	DUA              string     `json:"dua"`                // durée d'utilité administrative, an ISO 8601 duration as SEDA's Rule: "P10Y"
+	DUALibelle       string     `json:"dua_libelle"`        // "10 ans à compter de la clôture du courrier"
+	DUADateDepart    string     `json:"dua_date_depart"`    // SEDA's StartDate: the closing date, YYYY-MM-DD, Paris time
+	SortFinal        string     `json:"sort_final"`         // conserver, detruire or trier (SEDA's FinalAction: Keep, Destroy; tri in French practice)
+	SortFinalLibelle string     `json:"sort_final_libelle"` // "Conservation définitive", "Destruction", "Tri"
+	DateExport       string     `json:"date_export"`
+	Fichiers         []FileMeta `json:"fichiers"`
 }
 
 // FileMeta describes one exported file.
@@ -59,6 +64,29 @@ var categories = map[domain.Category]string{domain.Incoming: "arrivée", domain.
 
 var channels = map[domain.Channel]string{domain.ChannelPaper: "papier", domain.ChannelEmail: "courriel", domain.ChannelWeb: "formulaire web"}
 
+var dispositions = map[domain.Disposition]string{domain.DispositionKeep: "Conservation définitive", domain.DispositionDestroy: "Destruction", domain.DispositionSort: "Tri"}
+
+// retention fills the DUA and the sort final from the letter's doctype. The
+// DUA runs from the letter's closing (domain.RetentionStart): closedAt, an
+// instant in domain.TimeLayout, empty while the letter is open.
+func (m *Metadata) retention(d *domain.Doctype, closedAt string) {
+	if d.RetentionYears > 0 {
+		unit := "ans"
+		if d.RetentionYears == 1 {
+			unit = "an"
+		}
+		m.DUA = "P" + strconv.Itoa(d.RetentionYears) + "Y"
+		// "à la clôture du courrier" → "10 ans à compter de la clôture du courrier"
+		m.DUALibelle = strconv.Itoa(d.RetentionYears) + " " + unit + " à compter de " + strings.TrimPrefix(domain.RetentionStart, "à ")
+		if t, err := time.Parse(domain.TimeLayout, closedAt); err == nil {
+			m.DUADateDepart = t.In(domain.Paris).Format(domain.DateLayout)
+		}
+	}
+	if l, ok := dispositions[d.FinalDisposition]; ok {
+		m.SortFinal, m.SortFinalLibelle = string(d.FinalDisposition), l
+	}
+}
+
 // JSON is metadata.json: indented UTF-8, for people as much as programs.
 func (m *Metadata) JSON() []byte {
 	b, _ := json.MarshalIndent(m, "", "  ")
@@ -67,7 +95,7 @@ func (m *Metadata) JSON() []byte {
 
 var csvHeader = []string{"identifiant", "numero_chrono", "objet", "categorie", "canal", "commune", "service_producteur", "code_service_producteur",
 	"expediteur", "destinataire", "type_de_courrier", "date_courrier", "date_arrivee", "date_enregistrement", "date_limite", "date_cloture",
-	"confidentiel", "dua", "sort_final", "date_export", "fichier", "role", "version", "taille", "type_mime", "empreinte_sha256"}
+	"confidentiel", "dua", "dua_libelle", "dua_date_depart", "sort_final", "sort_final_libelle", "date_export", "fichier", "role", "version", "taille", "type_mime", "empreinte_sha256"}
 
 // CSV is metadata.csv (RFC 4180, comma-separated, UTF-8): one row per
 // exported file with the letter's fields repeated, so that it opens as one
@@ -79,7 +107,7 @@ func (m *Metadata) CSV() []byte {
 	w.Write(csvHeader)
 	letter := []string{m.Identifiant, m.NumeroChrono, m.Objet, m.Categorie, m.Canal, m.Commune, m.ServiceProducteur, m.CodeServiceProducteur,
 		m.Expediteur, m.Destinataire, m.TypeDeCourrier, m.DateCourrier, m.DateArrivee, m.DateEnregistrement, m.DateLimite, m.DateCloture,
-		strconv.FormatBool(m.Confidentiel), m.DUA, m.SortFinal, m.DateExport}
+		strconv.FormatBool(m.Confidentiel), m.DUA, m.DUALibelle, m.DUADateDepart, m.SortFinal, m.SortFinalLibelle, m.DateExport}
 	files := m.Fichiers
 	if len(files) == 0 {
 		files = []FileMeta{{}}

@@ -21,14 +21,14 @@ import (
 	"missive/mailbridge/internal/peers"
 )
 
-const corpusDir = "../../shared/testdata/mail"
+const corpusDir = "testdata/corpus"
 
 // corpus reads a file of the shared mail corpus.
 func corpus(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(corpusDir, name))
 	if err != nil {
-		t.Fatalf("corpus %s: %v (the corpus lives in ../shared/testdata/mail beside the repo)", name, err)
+		t.Fatalf("corpus %s: %v (the shared corpus, copied from ../shared/testdata/mail into mailbridge/testdata/corpus)", name, err)
 	}
 	return b
 }

@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"missive/appliance"
@@ -88,6 +89,12 @@ type Bridge struct {
 	mu      sync.Mutex
 	pollers map[string]*poller // by mailbox id
 	warned  map[string]bool    // too-large messages already logged
+
+	// Progress counters, so that a test waits for "the sender looked
+	// again" or "the folder was read again" instead of for a duration.
+	sendPasses   atomic.Uint64 // sender passes over the outbox
+	folderPasses atomic.Uint64 // reads of a mailbox's folder, any mailbox
+	idling       atomic.Int64  // sessions in IDLE now
 }
 
 // New builds a bridge; Run starts its background work.

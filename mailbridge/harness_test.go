@@ -168,6 +168,15 @@ func waitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
 	}
 }
 
+// waitPasses waits until counter has moved n past its value now: the
+// sender has looked at the outbox n more times, or a folder has been read
+// n more times. What would have happened by then has happened.
+func waitPasses(t testing.TB, what string, counter interface{ Load() uint64 }, n uint64) {
+	t.Helper()
+	want := counter.Load() + n
+	waitFor(t, what, 20*time.Second, func() bool { return counter.Load() >= want })
+}
+
 // sunk returns the messages the relay received that contain s.
 func (h *harness) sunk(s string) [][]byte {
 	var out [][]byte

@@ -218,6 +218,7 @@ func (b *Bridge) imapSession(ctx context.Context, mb store.Mailbox, validity *ui
 		if err := b.takeFolder(ctx, c, mb, sel.UIDValidity); err != nil {
 			return true, err
 		}
+		b.folderPasses.Add(1)
 		if !b.opt.Leader() {
 			return true, errors.New("no longer leader")
 		}
@@ -258,6 +259,8 @@ func (b *Bridge) wait(ctx context.Context, c *imapclient.Client, wake chan struc
 	if err != nil {
 		return fmt.Errorf("IDLE: %w", err)
 	}
+	b.idling.Add(1)
+	defer b.idling.Add(-1)
 	select {
 	case <-ctx.Done():
 	case <-t.C:

@@ -178,7 +178,7 @@ func TestExactlyOnceSMTPAndIMAP(t *testing.T) {
 	for _, l := range ls {
 		waitFor(t, "acknowledgement of "+l.Number, 10*time.Second, func() bool { return len(h.acks(l.Number)) >= 1 })
 	}
-	time.Sleep(500 * time.Millisecond)
+	waitPasses(t, "two more sender passes", &h.b.sendPasses, 2)
 	for _, l := range ls {
 		if n := len(h.acks(l.Number)); n != 1 {
 			t.Errorf("%s: %d acknowledgements", l.Number, n)
@@ -286,7 +286,7 @@ func TestIMAPFaults(t *testing.T) {
 	waitFor(t, "INBOX emptied", 10*time.Second, func() bool { return dv.Count(t, "mairie", "secret", "INBOX") == 0 })
 
 	// The server drops the connection while the bridge is in IDLE.
-	time.Sleep(300 * time.Millisecond)
+	waitFor(t, "the bridge in IDLE", 10*time.Second, func() bool { return h.b.idling.Load() > 0 })
 	px.dropAll()
 	dv.Append(t, "mairie", "secret", "INBOX", citizenMail("after-idle@exemple.test", "f@exemple.test", "Après la coupure", "texte"))
 	waitFor(t, "letter after reconnection", 20*time.Second, func() bool { return h.letterBySubject("Après la coupure") != nil })
@@ -312,7 +312,8 @@ func TestIMAPTooLarge(t *testing.T) {
 		ns, err := h.env.Store.Reader().MailNotices(h.ctx, "default", 10)
 		return err == nil && len(ns) == 1 && strings.Contains(ns[0].Text, "taille maximale")
 	})
-	time.Sleep(2500 * time.Millisecond) // another pass: no second notice, message still there
+	// Another read of the folder: no second notice, the message still there.
+	waitPasses(t, "another read of the folder", &h.b.folderPasses, 1)
 	if ns, _ := h.env.Store.Reader().MailNotices(h.ctx, "default", 10); len(ns) != 1 {
 		t.Errorf("%d notices, want 1", len(ns))
 	}

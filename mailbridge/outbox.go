@@ -32,6 +32,7 @@ func (b *Bridge) sendLoop(ctx context.Context) {
 			if err := b.SendDue(ctx); err != nil && ctx.Err() == nil {
 				b.log.Warn("outbox", "err", err)
 			}
+			b.sendPasses.Add(1)
 		}
 		select {
 		case <-ctx.Done():

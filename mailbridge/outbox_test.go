@@ -267,7 +267,7 @@ func TestAckPolicy(t *testing.T) {
 	if len(o) != 1 || o[0].Status != appliance.OutboxHeld {
 		t.Fatalf("acknowledgement not held: %+v", o)
 	}
-	time.Sleep(500 * time.Millisecond) // several sender passes
+	waitPasses(t, "two more sender passes", &h.b.sendPasses, 2)
 	if n := len(h.acks(held.Number)); n != 0 {
 		t.Fatalf("a held acknowledgement left before qualification")
 	}

@@ -71,7 +71,7 @@ func TestSMTPRefusals(t *testing.T) {
 		t.Errorf("%d letters after a resend, want 1", n)
 	}
 	waitFor(t, "acknowledgement", 10*time.Second, func() bool { return len(h.acks(l.Number)) == 1 })
-	time.Sleep(300 * time.Millisecond) // a second acknowledgement would have left by now
+	waitPasses(t, "two more sender passes", &h.b.sendPasses, 2) // a second acknowledgement would have left by now
 	if n := len(h.acks(l.Number)); n != 1 {
 		t.Errorf("%d acknowledgements, want 1", n)
 	}

@@ -3,7 +3,9 @@ package appliance
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -31,8 +33,12 @@ const sealedPrefix = "sealed:v1:"
 // file is missing or is not the one that sealed it.
 var ErrSecretKey = errors.New("clé de chiffrement des mots de passe absente ou différente (" + SecretKeyFile + ")")
 
-// SecretBox seals and opens stored passwords.
-type SecretBox struct{ aead cipher.AEAD }
+// SecretBox seals and opens stored passwords, and derives the other keys
+// that must stay outside the database (session signing, history signing).
+type SecretBox struct {
+	aead cipher.AEAD
+	key  []byte
+}
 
 // OpenSecretBox loads the key file of dir, creating it (0600) on first use.
 // In a cluster every node must hold the same file: copy it from the first
@@ -81,7 +87,22 @@ func NewSecretBox(key []byte) (*SecretBox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("secret key: %w", err)
 	}
-	return &SecretBox{aead: aead}, nil
+	return &SecretBox{aead: aead, key: append([]byte(nil), key...)}, nil
+}
+
+// Derive returns a 32-byte key for one use, derived from the data dir's
+// key with HKDF-SHA256: a key for signing web sessions or history
+// checkpoints lives nowhere but in secrets.key, and two uses never share
+// a key. label names the use ("web-session", "history-signing").
+func (b *SecretBox) Derive(label string) ([]byte, error) {
+	if b == nil {
+		return nil, ErrSecretKey
+	}
+	k, err := hkdf.Key(sha256.New, b.key, nil, "missive "+label, 32)
+	if err != nil {
+		return nil, fmt.Errorf("derive %s key: %w", label, err)
+	}
+	return k, nil
 }
 
 // secretAD binds a sealed value to its use, so that a relay password

@@ -1,6 +1,7 @@
 package appliance
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -51,5 +52,28 @@ func TestSecretBox(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, SecretKeyFile), []byte("court"), 0o600)
 	if _, err := OpenSecretBox(dir); err == nil {
 		t.Fatal("a short key file was accepted")
+	}
+}
+
+func TestDeriveSeparatesUses(t *testing.T) {
+	k1 := bytes.Repeat([]byte{1}, 32)
+	k2 := bytes.Repeat([]byte{2}, 32)
+	b1, _ := NewSecretBox(k1)
+	b2, _ := NewSecretBox(k2)
+	a, err := b1.Derive("web-session")
+	if err != nil || len(a) != 32 {
+		t.Fatalf("derive: %v, %d bytes", err, len(a))
+	}
+	again, _ := b1.Derive("web-session")
+	other, _ := b1.Derive("history-signing")
+	fromOtherKey, _ := b2.Derive("web-session")
+	if !bytes.Equal(a, again) {
+		t.Fatal("the same label must give the same key")
+	}
+	if bytes.Equal(a, other) || bytes.Equal(a, fromOtherKey) {
+		t.Fatal("another label or another secrets.key must give another key")
+	}
+	if _, err := (*SecretBox)(nil).Derive("x"); err == nil {
+		t.Fatal("no key file, no derived key")
 	}
 }

@@ -305,7 +305,11 @@ func applyDoctypeCreate(a *applyCtx) (any, error) {
 	if err := checkRetention(p.RetentionYears, p.FinalDisposition); err != nil {
 		return nil, err
 	}
-	d := &domain.Doctype{ID: p.ID, Code: p.Code, Label: p.Label, DelayDays: p.DelayDays, RemindBefore: p.RemindBefore, RemindAfter: p.RemindAfter, Mode: domain.Mode(p.Mode),
+	days, unit, err := legacyDelay(p.Mode, p.DelayDays, p.DelayUnit)
+	if err != nil {
+		return nil, err
+	}
+	d := &domain.Doctype{ID: p.ID, Code: p.Code, Label: p.Label, DelayDays: days, DelayUnit: unit, RemindBefore: p.RemindBefore, RemindAfter: p.RemindAfter, Mode: domain.Mode(p.Mode),
 		RetentionYears: p.RetentionYears, FinalDisposition: domain.Disposition(p.FinalDisposition), CreatedAt: a.at}
 	if err := conflict(a.tx.InsertDoctype(a.cmd.Tenant, d), "le code "+p.Code+" existe déjà"); err != nil {
 		return nil, err

@@ -136,6 +136,9 @@ type DoctypeCreate struct {
 	// without them encodes as before and older entries decode unchanged.
 	RetentionYears   int    `json:"retention_years,omitempty"`
 	FinalDisposition string `json:"final_disposition,omitempty"`
+	// DelayUnit came later still, on the same terms: absent from an older
+	// entry, which Apply reads as the working days it meant (legacyDelay).
+	DelayUnit string `json:"delay_unit,omitempty"`
 }
 
 type CopyPayload struct {

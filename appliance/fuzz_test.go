@@ -158,7 +158,7 @@ func seedCommands() []seedCommand {
 			SHA256: strings.Repeat("ef", 32), Size: 4096, MIME: "application/vnd.oasis.opendocument.text", LockRoot: "/2026-A-000001/reponse.odt"}},
 		{appliance.KindDavLock, appliance.DavLock{Token: "urn:uuid:6f1d2c9e-0000-4000-8000-000000000001", Root: "/2026-A-000001/reponse.odt", TimeoutS: 600, OwnerXML: "<D:href>Claire</D:href>", LetterID: fxLetter1}},
 		{appliance.KindDocumentRestore, appliance.DocumentRestore{LetterID: fxLetter1, DocumentID: fxDoc, Version: 1}},
-		{appliance.KindDoctypeUpdate, appliance.DoctypeUpdate{DoctypeID: fxDoctype, Label: "Permis de construire", DelayDays: 40, RemindBefore: 10, Mode: "sva",
+		{appliance.KindDoctypeUpdate, appliance.DoctypeUpdate{DoctypeID: fxDoctype, Label: "Permis de construire", DelayDays: 2, DelayUnit: "months", RemindBefore: 10, Mode: "sva",
 			RetentionYears: 10, FinalDisposition: "conserver"}},
 	}
 }

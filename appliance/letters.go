@@ -59,6 +59,15 @@ func (s *Service) calendar(t *domain.Tenant) workdays.Calendar {
 
 // DueDate computes the due date of a letter of this doctype arriving then.
 func (s *Service) DueDate(t *domain.Tenant, d *domain.Doctype, arrival string) string {
+	return DueDate(s.calendar(t), d, arrival)
+}
+
+// DueDate is the due date of a letter of doctype d received on arrival
+// (AAAA-MM-JJ), "" when the doctype sets no delay: in working days of the
+// tenant's calendar, in calendar days, or in months, ending on the same day
+// of the month or on the last day of a shorter month. For an SVA or SVR
+// doctype it is the day the implicit decision arises.
+func DueDate(cal workdays.Calendar, d *domain.Doctype, arrival string) string {
 	if d == nil || d.DelayDays <= 0 {
 		return ""
 	}
@@ -66,7 +75,15 @@ func (s *Service) DueDate(t *domain.Tenant, d *domain.Doctype, arrival string) s
 	if err != nil {
 		return ""
 	}
-	return s.calendar(t).AddWorkingDays(at, d.DelayDays).Format(domain.DateLayout)
+	switch d.DelayUnit {
+	case domain.UnitMonths:
+		at = workdays.AddMonths(at, d.DelayDays)
+	case domain.UnitCalendarDays:
+		at = workdays.AddDays(at, d.DelayDays)
+	default:
+		at = cal.AddWorkingDays(at, d.DelayDays)
+	}
+	return at.Format(domain.DateLayout)
 }
 
 // checkRouting validates the fields shared by registration and qualification.

@@ -207,9 +207,14 @@ func (s *Service) Bootstrap(ctx context.Context, tenantName, adminPassword strin
 	for _, d := range []DoctypeCreate{
 		{Code: "COURRIER", Label: "Courrier simple", DelayDays: 15, RemindBefore: 3, RemindAfter: 5, Mode: "normal"},
 		{Code: "RECLAMATION", Label: "Réclamation", DelayDays: 21, RemindBefore: 5, RemindAfter: 5, Mode: "normal"},
-		{Code: "DEMANDE-SVA", Label: "Demande d'autorisation (silence vaut acceptation)", DelayDays: 40, RemindBefore: 10, RemindAfter: 0, Mode: "sva"},
-		{Code: "DEMANDE-SVR", Label: "Demande (silence vaut rejet)", DelayDays: 40, RemindBefore: 10, RemindAfter: 0, Mode: "svr"},
+		{Code: "DEMANDE-SVA", Label: "Demande d'autorisation (silence vaut acceptation)", DelayDays: domain.SilenceMonths, DelayUnit: string(domain.UnitMonths),
+			RemindBefore: 10, RemindAfter: 0, Mode: "sva"},
+		{Code: "DEMANDE-SVR", Label: "Demande (silence vaut rejet)", DelayDays: domain.SilenceMonths, DelayUnit: string(domain.UnitMonths),
+			RemindBefore: 10, RemindAfter: 0, Mode: "svr"},
 	} {
+		if d.DelayUnit == "" {
+			d.DelayUnit = string(domain.UnitWorkingDays)
+		}
 		d.ID = NewID()
 		if _, err := s.propose(ctx, KindDoctypeCreate, "default", SystemActor, d); err != nil {
 			return fmt.Errorf("create doctype %s: %w", d.Code, err)

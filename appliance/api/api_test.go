@@ -547,7 +547,7 @@ func TestValidationIs422WithFrenchFields(t *testing.T) {
 		{"entity", "POST", "/api/v1/entities", appliance.EntityInput{Code: "é", Name: ""},
 			map[string]string{"code": "lettres, chiffres", "name": "obligatoire"}},
 		{"doctype", "POST", "/api/v1/doctypes", appliance.DoctypeInput{Code: "X", Label: "X", DelayDays: -1, Mode: "tacite", RetentionYears: 101, FinalDisposition: "archiver"},
-			map[string]string{"delay_days": "jours ouvrés", "mode": "normal, sva ou svr", "retention_years": "entre 0 (non renseignée) et 100 ans",
+			map[string]string{"delay_days": "entre 0 et 3650 jours", "mode": "normal, sva ou svr", "retention_years": "entre 0 (non renseignée) et 100 ans",
 				"final_disposition": "conserver, detruire, trier ou vide"}},
 		{"filter", "GET", "/api/v1/letters?category=arrivee&from=hier&overdue=peut-etre", nil,
 			map[string]string{"category": "incoming", "from": "date invalide", "overdue": "true ou false"}},

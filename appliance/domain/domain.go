@@ -204,19 +204,50 @@ func (c *Contact) DisplayName() string {
 }
 
 type Doctype struct {
-	ID           string `json:"id"`
-	Code         string `json:"code"`
-	Label        string `json:"label"`
-	DelayDays    int    `json:"delay_days" doc:"Délai de traitement en jours ouvrés"`
-	RemindBefore int    `json:"remind_before" doc:"Relance N jours ouvrés avant la date limite"`
-	RemindAfter  int    `json:"remind_after" doc:"Relance N jours ouvrés après la date limite"`
-	Mode         Mode   `json:"mode"`
+	ID    string `json:"id"`
+	Code  string `json:"code"`
+	Label string `json:"label"`
+	// DelayDays is the delay counted in DelayUnit: days or months despite
+	// its name, kept for the API's sake.
+	DelayDays    int       `json:"delay_days" doc:"Délai de traitement, compté dans l'unité delay_unit; 0: pas de date limite"`
+	DelayUnit    DelayUnit `json:"delay_unit" doc:"Unité du délai: working_days (jours ouvrés), calendar_days (jours calendaires) ou months (mois)"`
+	RemindBefore int       `json:"remind_before" doc:"Relance N jours ouvrés avant la date limite"`
+	RemindAfter  int       `json:"remind_after" doc:"Relance N jours ouvrés après la date limite"`
+	Mode         Mode      `json:"mode"`
 	// RetentionYears is the DUA (durée d'utilité administrative), counted
 	// from the letter's closing (RetentionStart); 0 when not set.
 	RetentionYears   int         `json:"retention_years" doc:"Durée d'utilité administrative (DUA) en années, à compter de la clôture du courrier; 0: non renseignée"`
 	FinalDisposition Disposition `json:"final_disposition" doc:"Sort final à l'échéance de la DUA: conserver, detruire, trier; vide: non renseigné"`
 	CreatedAt        string      `json:"created_at"`
 }
+
+// DelayUnit is what a doctype's delay counts.
+type DelayUnit string
+
+const (
+	// UnitWorkingDays skips weekends and public holidays: a service's
+	// own processing time.
+	UnitWorkingDays DelayUnit = "working_days"
+	// UnitCalendarDays counts every day.
+	UnitCalendarDays DelayUnit = "calendar_days"
+	// UnitMonths ends on the same day of the month, or on the month's last
+	// day when it has none: how the law counts the delays after which
+	// silence is worth a decision (CRPA L231-1, L231-4).
+	UnitMonths DelayUnit = "months"
+)
+
+// DelayUnits lists the units in the order the UI offers them.
+var DelayUnits = []DelayUnit{UnitWorkingDays, UnitCalendarDays, UnitMonths}
+
+func (u DelayUnit) Valid() bool {
+	return u == UnitWorkingDays || u == UnitCalendarDays || u == UnitMonths
+}
+
+// SilenceMonths is the delay after which the administration's silence on
+// a request is worth acceptance, or refusal where a text says so, when no
+// text sets another: two months (CRPA L231-1 and L231-4). SVA and SVR
+// doctypes get it unless their delay is given.
+const SilenceMonths = 2
 
 // MaxRetentionYears bounds a doctype's DUA.
 const MaxRetentionYears = 100

@@ -263,11 +263,11 @@ func (r Reader) Contacts(ctx context.Context, tenant, q string, limit, offset in
 
 // --- doctypes ----------------------------------------------------------------
 
-const doctypeCols = `id, code, label, delay_days, remind_before, remind_after, mode, retention_years, final_disposition, created_at`
+const doctypeCols = `id, code, label, delay_days, delay_unit, remind_before, remind_after, mode, retention_years, final_disposition, created_at`
 
 func scanDoctype(sc interface{ Scan(...any) error }) (domain.Doctype, error) {
 	var d domain.Doctype
-	err := sc.Scan(&d.ID, &d.Code, &d.Label, &d.DelayDays, &d.RemindBefore, &d.RemindAfter, &d.Mode, &d.RetentionYears, &d.FinalDisposition, &d.CreatedAt)
+	err := sc.Scan(&d.ID, &d.Code, &d.Label, &d.DelayDays, &d.DelayUnit, &d.RemindBefore, &d.RemindAfter, &d.Mode, &d.RetentionYears, &d.FinalDisposition, &d.CreatedAt)
 	return d, err
 }
 

@@ -281,6 +281,10 @@ func (s *Store) Load(ctx context.Context, r io.Reader) error {
 			insert = `INSERT INTO ` + t.Table + ` (` + strings.Join(t.Columns, ", ") + `) VALUES (` + placeholders(ncols) + `)`
 		}
 	}
+	changed, err := s.upgradeData(ctx, tx, h.Schema)
+	if err != nil {
+		return err
+	}
 	txr := &Tx{Reader: Reader{q: tx, d: s.dialect}, ctx: ctx, tx: tx}
 	ids, err := allLetterIDs(ctx, txr)
 	if err != nil {
@@ -291,7 +295,43 @@ func (s *Store) Load(ctx context.Context, r io.Reader) error {
 			return err
 		}
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	for _, c := range changed {
+		s.logChanges(c.m, "snapshot", c.rows)
+	}
+	return nil
+}
+
+// upgradeData runs the data sections of the migrations a snapshot of an
+// older schema never went through: its rows must end as the migrations
+// would have left them (the new columns got their defaults already).
+func (s *Store) upgradeData(ctx context.Context, tx *sql.Tx, schema int) ([]dataChange, error) {
+	ms, err := s.migrations()
+	if err != nil {
+		return nil, err
+	}
+	var changed []dataChange
+	for _, m := range ms {
+		if m.version <= schema || m.data == "" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, m.data); err != nil {
+			return nil, fmt.Errorf("snapshot: upgrade data to %s: %w", m.name, err)
+		}
+		rows, err := reportRows(ctx, tx, m)
+		if err != nil {
+			return nil, err
+		}
+		changed = append(changed, dataChange{m, rows})
+	}
+	return changed, nil
+}
+
+type dataChange struct {
+	m    migration
+	rows [][]any
 }
 
 func allLetterIDs(ctx context.Context, t *Tx) ([]string, error) {

@@ -156,17 +156,17 @@ func (t *Tx) InsertContact(tenant string, c *domain.Contact) error {
 }
 
 func (t *Tx) InsertDoctype(tenant string, d *domain.Doctype) error {
-	return t.exec(`INSERT INTO doctypes (id, tenant_id, code, label, delay_days, remind_before, remind_after, mode, retention_years, final_disposition, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		d.ID, tenant, d.Code, d.Label, d.DelayDays, d.RemindBefore, d.RemindAfter, string(d.Mode), d.RetentionYears, string(d.FinalDisposition), d.CreatedAt)
+	return t.exec(`INSERT INTO doctypes (id, tenant_id, code, label, delay_days, delay_unit, remind_before, remind_after, mode, retention_years, final_disposition, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.ID, tenant, d.Code, d.Label, d.DelayDays, string(d.DelayUnit), d.RemindBefore, d.RemindAfter, string(d.Mode), d.RetentionYears, string(d.FinalDisposition), d.CreatedAt)
 }
 
 // UpdateDoctype rewrites what an admin may change of a doctype: everything
 // but its id, tenant, code and creation time.
 func (t *Tx) UpdateDoctype(tenant string, d *domain.Doctype) error {
-	return t.exec(`UPDATE doctypes SET label = ?, delay_days = ?, remind_before = ?, remind_after = ?, mode = ?, retention_years = ?, final_disposition = ?
+	return t.exec(`UPDATE doctypes SET label = ?, delay_days = ?, delay_unit = ?, remind_before = ?, remind_after = ?, mode = ?, retention_years = ?, final_disposition = ?
 		WHERE tenant_id = ? AND id = ?`,
-		d.Label, d.DelayDays, d.RemindBefore, d.RemindAfter, string(d.Mode), d.RetentionYears, string(d.FinalDisposition), tenant, d.ID)
+		d.Label, d.DelayDays, string(d.DelayUnit), d.RemindBefore, d.RemindAfter, string(d.Mode), d.RetentionYears, string(d.FinalDisposition), tenant, d.ID)
 }
 
 // InsertLetter writes a new letter with the sequence Apply computed.

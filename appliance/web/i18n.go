@@ -84,7 +84,6 @@ var catalogue = map[string]map[string]string{
 		"mode.normal": "Normal", "mode.sva": "Silence vaut acceptation", "mode.svr": "Silence vaut rejet",
 		"role.admin": "Administrateur", "role.mailroom": "Service courrier", "role.agent": "Agent", "role.elected": "Élu",
 		"role.main": "Document principal", "role.attachment": "Pièce jointe", "role.draft": "Projet de réponse",
-		"doctype.delay": "%d j ouvrés",
 
 		"form.error": "Erreur :", "form.errors": "Le formulaire contient des erreurs", "form.none": "— Aucun —",
 		"form.any": "— Tous —", "form.unchanged": "— Inchangée —", "form.required": "(obligatoire)", "form.save": "Enregistrer",
@@ -99,7 +98,7 @@ var catalogue = map[string]map[string]string{
 		"field.sender_id": "Expéditeur", "field.current": "Mot de passe actuel", "field.password": "Nouveau mot de passe",
 		"field.confirm": "Confirmer le nouveau mot de passe", "field.login": "Identifiant", "field.name": "Nom",
 		"field.email": "Adresse électronique", "field.role": "Rôle", "field.code": "Code", "field.label": "Libellé",
-		"field.parent_id": "Entité parente", "field.delay_days": "Délai de traitement (jours ouvrés)",
+		"field.parent_id": "Entité parente", "field.delay_days": "Délai de traitement",
 		"field.remind_before": "Relance avant échéance (j)", "field.remind_after": "Relance après échéance (j)", "field.mode": "Régime du silence",
 		"field.text": "Note", "field.entities": "Entités", "field.number": "Numéro", "field.form_key": "Formulaire",
 		"field.id": "Sélection", "field.q": "Recherche", "field.from": "Arrivé à partir du", "field.to": "Arrivé jusqu'au",
@@ -213,7 +212,6 @@ var catalogue = map[string]map[string]string{
 		"mode.normal": "Normal", "mode.sva": "Silence means acceptance", "mode.svr": "Silence means refusal",
 		"role.admin": "Administrator", "role.mailroom": "Mail room", "role.agent": "Agent", "role.elected": "Elected member",
 		"role.main": "Main document", "role.attachment": "Attachment", "role.draft": "Reply draft",
-		"doctype.delay": "%d working days",
 
 		"form.error": "Error:", "form.errors": "The form has errors", "form.none": "— None —",
 		"form.any": "— Any —", "form.unchanged": "— Unchanged —", "form.required": "(required)", "form.save": "Save",
@@ -228,7 +226,7 @@ var catalogue = map[string]map[string]string{
 		"field.sender_id": "Sender", "field.current": "Current password", "field.password": "New password",
 		"field.confirm": "Confirm the new password", "field.login": "Login", "field.name": "Name",
 		"field.email": "E-mail address", "field.role": "Role", "field.code": "Code", "field.label": "Label",
-		"field.parent_id": "Parent entity", "field.delay_days": "Processing delay (working days)",
+		"field.parent_id": "Parent entity", "field.delay_days": "Processing delay",
 		"field.remind_before": "Reminder before due date (d)", "field.remind_after": "Reminder after due date (d)", "field.mode": "Meaning of silence",
 		"field.text": "Note", "field.entities": "Entities", "field.number": "Number", "field.form_key": "Form",
 		"field.id": "Selection", "field.q": "Search", "field.from": "Arrived from", "field.to": "Arrived until",

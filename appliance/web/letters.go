@@ -43,6 +43,9 @@ type letterData struct {
 	Reply *letterDrafts
 	// DAV is the letter's folder in the WebDAV share (dav.go).
 	DAV *letterDAV
+	// Mode is the letter's doctype's: for SVA and SVR the due date is the
+	// day the implicit decision arises.
+	Mode domain.Mode
 }
 
 func (s *Server) letter(w http.ResponseWriter, r *http.Request, q *request) error {
@@ -73,6 +76,11 @@ func (s *Server) showLetter(w http.ResponseWriter, r *http.Request, q *request, 
 	}
 	if d.Doctypes, err = s.svc.Doctypes(ctx, a); err != nil {
 		return err
+	}
+	for _, dt := range d.Doctypes {
+		if dt.ID == l.DoctypeID {
+			d.Mode = dt.Mode
+		}
 	}
 	d.Names = map[string]string{appliance.SystemActor: "Missive"}
 	for _, u := range d.Users {

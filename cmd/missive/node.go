@@ -82,7 +82,7 @@ func openNode(ctx context.Context, cfg config.Config, log *slog.Logger) (*node, 
 		if _, err := installer.PreUpgrade(ctx, cfg.Data, cfg.DB, version, log); err != nil {
 			return nil, err
 		}
-		if n.store, err = store.Open(ctx, cfg.DB, cfg.Data); err != nil {
+		if n.store, err = store.Open(ctx, cfg.DB, cfg.Data, store.WithLog(log)); err != nil {
 			if errors.Is(err, store.ErrTooNew) {
 				return nil, &exitError{1, err.Error()}
 			}

@@ -106,6 +106,23 @@ func TestUpgradeFromFixture(t *testing.T) {
 	if b := get("/api/v1/documents/"+detail.Documents[0].ID+"/content", nil); string(b) != "scan du courrier\n" {
 		t.Fatalf("document content after upgrade: %q", b)
 	}
+	// The build of the fixture seeded its SVA and SVR doctypes with 40
+	// working days: they now count the law's two months, and the log says so.
+	var doctypes []struct {
+		Code      string `json:"code"`
+		DelayDays int    `json:"delay_days"`
+		DelayUnit string `json:"delay_unit"`
+	}
+	get("/api/v1/doctypes", &doctypes)
+	for _, d := range doctypes {
+		silence := d.Code == "DEMANDE-SVA" || d.Code == "DEMANDE-SVR"
+		if silence && (d.DelayDays != 2 || d.DelayUnit != "months") || !silence && d.DelayUnit != "working_days" {
+			t.Errorf("doctype %s after upgrade: %d %s", d.Code, d.DelayDays, d.DelayUnit)
+		}
+		if silence && !strings.Contains(s.stderr.String(), "doctype="+d.Code) {
+			t.Errorf("the log does not name %s as converted to two months:\n%s", d.Code, s.stderr)
+		}
+	}
 	s.stop(t)
 
 	if v := instRun(t, nil, "history", "verify", "--data", data); v.code != 0 || !strings.Contains(v.stdout, "Historique intègre") {

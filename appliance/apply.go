@@ -170,7 +170,7 @@ func applyEntityCreate(a *applyCtx) (any, error) {
 			return nil, err
 		}
 	}
-	e := &domain.Entity{ID: p.ID, ParentID: p.ParentID, Code: p.Code, Name: p.Name, Email: p.Email, CreatedAt: a.at}
+	e := &domain.Entity{ID: p.ID, ParentID: p.ParentID, Code: p.Code, Name: p.Name, Email: p.Email, Address: p.Address, Phone: p.Phone, CreatedAt: a.at}
 	if err := conflict(a.tx.InsertEntity(a.cmd.Tenant, e), "le code d'entité "+p.Code+" existe déjà"); err != nil {
 		return nil, err
 	}

@@ -70,6 +70,10 @@ type EntityCreate struct {
 	Code     string `json:"code"`
 	Name     string `json:"name"`
 	Email    string `json:"email"`
+	// Added with entity.update; omitted when empty, so that older entries
+	// decode unchanged and a create without them encodes as before.
+	Address string `json:"address,omitempty"`
+	Phone   string `json:"phone,omitempty"`
 }
 
 type UserCreate struct {

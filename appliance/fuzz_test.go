@@ -36,6 +36,7 @@ var knownKinds = map[appliance.Kind]bool{
 	appliance.KindDavPropPatch: true, appliance.KindDavLock: true, appliance.KindDavRefresh: true, appliance.KindDavUnlock: true,
 	appliance.KindDocumentRestore: true,
 	appliance.KindDoctypeUpdate:   true,
+	appliance.KindTenantUpdate:    true, appliance.KindEntityUpdate: true,
 }
 
 // envelopeFields are the JSON names of Command's fields.
@@ -158,6 +159,10 @@ func seedCommands() []seedCommand {
 			SHA256: strings.Repeat("ef", 32), Size: 4096, MIME: "application/vnd.oasis.opendocument.text", LockRoot: "/2026-A-000001/reponse.odt"}},
 		{appliance.KindDavLock, appliance.DavLock{Token: "urn:uuid:6f1d2c9e-0000-4000-8000-000000000001", Root: "/2026-A-000001/reponse.odt", TimeoutS: 600, OwnerXML: "<D:href>Claire</D:href>", LetterID: fxLetter1}},
 		{appliance.KindDocumentRestore, appliance.DocumentRestore{LetterID: fxLetter1, DocumentID: fxDoc, Version: 1}},
+		{appliance.KindTenantUpdate, appliance.TenantUpdate{Name: "Ville de Saint-Martin", Address: "1 place de la Mairie\n67000 Saint-Martin",
+			Phone: "03 88 00 00 00", Email: "mairie@saint-martin.fr", Website: "https://www.saint-martin.fr", AlsaceMoselle: true}},
+		{appliance.KindEntityUpdate, appliance.EntityUpdate{EntityID: fxVoirie, Name: "Voirie", Email: "voirie@saint-martin.fr",
+			Address: "Centre technique\n2 rue des Ateliers\n67000 Saint-Martin", Phone: "03 88 00 00 10"}},
 		{appliance.KindDoctypeUpdate, appliance.DoctypeUpdate{DoctypeID: fxDoctype, Label: "Permis de construire", DelayDays: 2, DelayUnit: "months", RemindBefore: 10, Mode: "sva",
 			RetentionYears: 10, FinalDisposition: "conserver"}},
 	}

@@ -44,10 +44,12 @@ func checkEmail(errs FieldErrors, field, v string) {
 
 // EntityInput creates an entity.
 type EntityInput struct {
-	ParentID string `json:"parent_id,omitempty"`
-	Code     string `json:"code"`
+	ParentID string `json:"parent_id,omitempty" doc:"Non modifiable: ignoré s'il est vide ou identique lors d'une modification"`
+	Code     string `json:"code" doc:"Non modifiable: ignoré s'il est vide ou identique lors d'une modification"`
 	Name     string `json:"name"`
-	Email    string `json:"email,omitempty"`
+	Email    string `json:"email,omitempty" doc:"Adresse électronique du service; vide: celle de l'entité parente, puis de la commune"`
+	Address  string `json:"address,omitempty" doc:"Adresse postale du service, une ligne par ligne d'adresse; vide: celle de l'entité parente, puis de la commune"`
+	Phone    string `json:"phone,omitempty" doc:"Téléphone du service; vide: celui de l'entité parente, puis de la commune"`
 }
 
 func (s *Service) CreateEntity(ctx context.Context, a *Actor, in EntityInput) (*domain.Entity, error) {
@@ -59,7 +61,7 @@ func (s *Service) CreateEntity(ctx context.Context, a *Actor, in EntityInput) (*
 		errs["code"] = "lettres, chiffres, - et _ (32 au plus)"
 	}
 	checkLen(errs, "name", in.Name, 200, true)
-	checkEmail(errs, "email", in.Email)
+	in.Address, in.Phone, in.Email = checkContact(errs, in.Address, in.Phone, in.Email)
 	if in.ParentID != "" {
 		if _, err := s.reader().Entity(ctx, a.TenantID(), in.ParentID); err != nil {
 			errs["parent_id"] = "entité parente inconnue"
@@ -68,7 +70,8 @@ func (s *Service) CreateEntity(ctx context.Context, a *Actor, in EntityInput) (*
 	if err := errs.orNil(); err != nil {
 		return nil, err
 	}
-	v, err := s.propose(ctx, KindEntityCreate, a.TenantID(), a.ID(), EntityCreate{ID: NewID(), ParentID: in.ParentID, Code: in.Code, Name: strings.TrimSpace(in.Name), Email: in.Email})
+	v, err := s.propose(ctx, KindEntityCreate, a.TenantID(), a.ID(), EntityCreate{ID: NewID(), ParentID: in.ParentID, Code: in.Code, Name: strings.TrimSpace(in.Name),
+		Email: in.Email, Address: in.Address, Phone: in.Phone})
 	if err != nil {
 		return nil, err
 	}

@@ -129,6 +129,7 @@ func New(svc *appliance.Service, log *slog.Logger) *Server {
 		{method: "GET", path: "/api/v1/history", summary: "Historique de la commune (admin)", out: []domain.HistoryEntry{}, query: []string{"page", "per_page"}, h: s.tenantHistory},
 	}
 	s.routes = append(s.routes, s.mailRoutes()...)
+	s.routes = append(s.routes, s.communeRoutes()...)
 	s.routes = append(s.routes, s.davRoutes()...)
 	return s
 }

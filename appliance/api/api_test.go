@@ -426,6 +426,7 @@ func TestEveryRouteHappyPath(t *testing.T) {
 
 	mailHappyPath(t, h)
 	davHappyPath(t, h, doc)
+	communeHappyPath(t, h)
 	for _, op := range operations(t, h) {
 		if !h.hit[op] {
 			t.Errorf("%s is documented but this test never drives it to success", op)

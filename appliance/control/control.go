@@ -27,7 +27,7 @@ const SocketName = "control.sock"
 
 // Request is one administration operation.
 type Request struct {
-	Op       string   `json:"op"` // user.add, user.list, user.passwd, token.create
+	Op       string   `json:"op"` // user.add, user.list, user.passwd, token.create, tenant.show, tenant.set…
 	Tenant   string   `json:"tenant"`
 	Login    string   `json:"login,omitempty"`
 	Name     string   `json:"name,omitempty"`
@@ -42,6 +42,8 @@ type Request struct {
 	GED *GEDRequest `json:"ged,omitempty"`
 	// DAV carries the dav.* operations' fields (dav.go).
 	DAV *DAVRequest `json:"dav,omitempty"`
+	// TenantSet carries tenant.set's fields (tenant.go).
+	TenantSet *TenantRequest `json:"tenant_set,omitempty"`
 }
 
 // Response carries the text to print, or an error.
@@ -148,6 +150,9 @@ func run(ctx context.Context, svc *appliance.Service, req Request) (string, erro
 	}
 	if strings.HasPrefix(req.Op, "dav.") {
 		return runDAV(ctx, svc, sys, req)
+	}
+	if strings.HasPrefix(req.Op, "tenant.") {
+		return runTenant(ctx, svc, sys, req)
 	}
 	return "", fmt.Errorf("%w: opération %q inconnue", appliance.ErrInvalid, req.Op)
 }

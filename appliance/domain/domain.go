@@ -124,19 +124,30 @@ func mustLoad(name string) *time.Location {
 	return loc
 }
 
+// Tenant is a commune (or an intercommunal body). Its name and contact
+// details head its acknowledgements and drafts, and stand in for those a
+// service leaves empty.
 type Tenant struct {
 	ID            string `json:"id"`
-	Name          string `json:"name"`
+	Name          string `json:"name" doc:"Nom de la commune tel que l'écrivent ses courriers, ex. « Ville de Saint-Martin »"`
 	AlsaceMoselle bool   `json:"alsace_moselle" doc:"Jours fériés d'Alsace-Moselle (Vendredi saint, 26 décembre)"`
+	Address       string `json:"address" doc:"Adresse postale de la mairie, sur plusieurs lignes"`
+	Phone         string `json:"phone" doc:"Téléphone de l'accueil"`
+	Email         string `json:"email" doc:"Adresse électronique de contact"`
+	Website       string `json:"website" doc:"Site internet"`
 	CreatedAt     string `json:"created_at"`
 }
 
 type Entity struct {
-	ID        string `json:"id"`
-	ParentID  string `json:"parent_id,omitempty"`
-	Code      string `json:"code"`
-	Name      string `json:"name"`
-	Email     string `json:"email,omitempty"`
+	ID       string `json:"id"`
+	ParentID string `json:"parent_id,omitempty"`
+	Code     string `json:"code"`
+	Name     string `json:"name"`
+	Email    string `json:"email,omitempty"`
+	// Address and Phone, like Email, are the service's own: empty ones
+	// are its parent's, then the commune's, on acknowledgements.
+	Address   string `json:"address,omitempty" doc:"Adresse postale du service, sur plusieurs lignes; vide: celle de l'entité parente, puis de la commune"`
+	Phone     string `json:"phone,omitempty" doc:"Téléphone du service; vide: celui de l'entité parente, puis de la commune"`
 	CreatedAt string `json:"created_at"`
 }
 

@@ -97,18 +97,25 @@ func (t *Tx) SetMeta(key, value string) error {
 }
 
 func (t *Tx) InsertTenant(x *domain.Tenant) error {
-	return t.exec(`INSERT INTO tenants (id, name, alsace_moselle, created_at) VALUES (?, ?, ?, ?)`,
-		x.ID, x.Name, b2i(x.AlsaceMoselle), x.CreatedAt)
+	return t.exec(`INSERT INTO tenants (id, name, alsace_moselle, address, phone, email, website, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		x.ID, x.Name, b2i(x.AlsaceMoselle), x.Address, x.Phone, x.Email, x.Website, x.CreatedAt)
+}
+
+// UpdateTenant rewrites what an administrator may change of a tenant:
+// everything but its id and creation time.
+func (t *Tx) UpdateTenant(x *domain.Tenant) error {
+	return t.exec(`UPDATE tenants SET name = ?, alsace_moselle = ?, address = ?, phone = ?, email = ?, website = ? WHERE id = ?`,
+		x.Name, b2i(x.AlsaceMoselle), x.Address, x.Phone, x.Email, x.Website, x.ID)
 }
 
 func (t *Tx) InsertEntity(tenant string, e *domain.Entity) error {
-	return t.exec(`INSERT INTO entities (id, tenant_id, parent_id, code, name, email, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		e.ID, tenant, e.ParentID, e.Code, e.Name, e.Email, e.CreatedAt)
+	return t.exec(`INSERT INTO entities (id, tenant_id, parent_id, code, name, email, address, phone, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, tenant, e.ParentID, e.Code, e.Name, e.Email, e.Address, e.Phone, e.CreatedAt)
 }
 
 func (t *Tx) UpdateEntity(tenant string, e *domain.Entity) error {
-	return t.exec(`UPDATE entities SET parent_id = ?, code = ?, name = ?, email = ? WHERE tenant_id = ? AND id = ?`,
-		e.ParentID, e.Code, e.Name, e.Email, tenant, e.ID)
+	return t.exec(`UPDATE entities SET parent_id = ?, code = ?, name = ?, email = ?, address = ?, phone = ? WHERE tenant_id = ? AND id = ?`,
+		e.ParentID, e.Code, e.Name, e.Email, e.Address, e.Phone, tenant, e.ID)
 }
 
 func (t *Tx) InsertUser(tenant string, u *domain.User, at string) error {

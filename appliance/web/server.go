@@ -148,6 +148,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	for _, rt := range s.davAdminRoutes() {
 		mux.Handle(rt.pattern, s.authed(rt.h))
 	}
+	for _, rt := range s.communeRoutes() {
+		mux.Handle(rt.pattern, s.authed(rt.h))
+	}
 	mux.HandleFunc("/", s.notFound)
 }
 

@@ -44,6 +44,10 @@ est arrêté, ouvre le dossier de données directement.`, runUserAdd},
 		{"token create", "", "créer un jeton d'API",
 			`Crée un jeton d'API pour un utilisateur et l'affiche (une seule fois). Utilisation:
   curl -H "Authorization: Bearer $JETON" http://127.0.0.1:8080/api/v1/letters`, runTokenCreate},
+		{"tenant set", "", "régler le nom et les coordonnées de la commune", tenantSetHelp, runTenantSet},
+		{"tenant show", "", "afficher le nom et les coordonnées de la commune",
+			`Affiche le nom, l'adresse, le téléphone, l'adresse électronique et le site de la commune,
+et si les jours fériés d'Alsace-Moselle comptent dans ses dates limites.`, runTenantShow},
 		{"history verify", "", "vérifier la chaîne d'intégrité de l'historique",
 			`Relit tout l'historique et vérifie la chaîne SHA-256 de ses entrées. Sort avec le
 code 1 et nomme la première entrée altérée si une ligne a été modifiée, insérée

@@ -37,6 +37,7 @@ var knownKinds = map[appliance.Kind]bool{
 	appliance.KindDocumentRestore: true,
 	appliance.KindDoctypeUpdate:   true,
 	appliance.KindTenantUpdate:    true, appliance.KindEntityUpdate: true,
+	appliance.KindLetterIncomplete: true, appliance.KindLetterPieces: true,
 }
 
 // envelopeFields are the JSON names of Command's fields.
@@ -163,6 +164,10 @@ func seedCommands() []seedCommand {
 			Phone: "03 88 00 00 00", Email: "mairie@saint-martin.fr", Website: "https://www.saint-martin.fr", AlsaceMoselle: true}},
 		{appliance.KindEntityUpdate, appliance.EntityUpdate{EntityID: fxVoirie, Name: "Voirie", Email: "voirie@saint-martin.fr",
 			Address: "Centre technique\n2 rue des Ateliers\n67000 Saint-Martin", Phone: "03 88 00 00 10"}},
+		{appliance.KindLetterIncomplete, appliance.LetterIncomplete{LetterID: fxLetter1, Missing: "Plan de situation\nPhotographies", Deadline: "2026-04-10",
+			AskedOn: "2026-03-10", DueBefore: "2026-05-10", DueDate: "2026-06-10", Notice: &appliance.OutboxPayload{ID: "ob-pieces", Kind: "incomplete",
+				MessageID: "incomplete.ob-pieces@mairie-test.fr", MailFrom: "mairie@mairie-test.fr", RcptTo: "jeanne@example.fr", Subject: "(en attente de rédaction)", Held: true}}},
+		{appliance.KindLetterPieces, appliance.LetterPiecesReceived{LetterID: fxLetter1, ReceivedOn: "2026-03-20", DueDate: "2026-05-20"}},
 		{appliance.KindDoctypeUpdate, appliance.DoctypeUpdate{DoctypeID: fxDoctype, Label: "Permis de construire", DelayDays: 2, DelayUnit: "months", RemindBefore: 10, Mode: "sva",
 			RetentionYears: 10, FinalDisposition: "conserver"}},
 	}

@@ -550,6 +550,9 @@ type LetterView struct {
 	Links     []domain.Link         `json:"links"`
 	History   []domain.HistoryEntry `json:"history"`
 	Overdue   bool                  `json:"overdue"`
+	// Pieces is the request for the pieces of an incomplete request, nil
+	// when none was made.
+	Pieces *domain.PiecesRequest `json:"pieces,omitempty"`
 }
 
 func (s *Service) Letter(ctx context.Context, a *Actor, id string) (*domain.Letter, error) {
@@ -577,6 +580,12 @@ func (s *Service) View(ctx context.Context, a *Actor, id string) (*LetterView, e
 		return nil, err
 	}
 	if v.History, err = r.History(ctx, a.TenantID(), l.ID, 1000, 0); err != nil {
+		return nil, err
+	}
+	if v.Pieces, err = r.LetterPieces(ctx, l.ID); isNotFound(err) {
+		v.Pieces, err = nil, nil
+	}
+	if err != nil {
 		return nil, err
 	}
 	if !a.IsAdmin() {

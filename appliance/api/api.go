@@ -130,6 +130,7 @@ func New(svc *appliance.Service, log *slog.Logger) *Server {
 	}
 	s.routes = append(s.routes, s.mailRoutes()...)
 	s.routes = append(s.routes, s.communeRoutes()...)
+	s.routes = append(s.routes, s.piecesRoutes()...)
 	s.routes = append(s.routes, s.davRoutes()...)
 	return s
 }

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"testing"
+	"time"
 
 	"missive/appliance/domain"
 )
@@ -25,6 +26,36 @@ func communeHappyPath(t *testing.T, h *harness) {
 		"phone": "03 88 00 00 10", "email": "st@saint-martin.fr"}, &got, e.ID)
 	if got.Code != "ST" || got.Address != "2 rue des Ateliers\n67000 Saint-Martin" || got.Phone != "03 88 00 00 10" || got.Email != "st@saint-martin.fr" {
 		t.Fatalf("entity after PUT: %+v", got)
+	}
+
+	// An incomplete request, then its pieces.
+	var dts []domain.Doctype
+	h.call(t, 200, "GET /api/v1/doctypes", h.admin, nil, &dts)
+	var svr string
+	for _, d := range dts {
+		if d.Code == "DEMANDE-SVR" {
+			svr = d.ID
+		}
+	}
+	var l domain.Letter
+	h.call(t, 201, "POST /api/v1/letters", h.admin, map[string]any{"category": "incoming", "subject": "Demande", "doctype_id": svr,
+		"sender": map[string]any{"name": "Paul Durand", "address": "3 rue Haute", "postcode": "67000", "city": "Saint-Martin"}}, &l)
+	deadline := time.Now().In(domain.Paris).AddDate(0, 0, 20).Format(domain.DateLayout)
+	var res map[string]any
+	h.call(t, 200, "POST /api/v1/letters/{id}/actions/incomplete", h.admin, map[string]any{"missing": "Plan de situation", "deadline": deadline}, &res, l.ID)
+	pieces, _ := res["pieces"].(map[string]any)
+	if res["notice"] != "paper" || pieces["missing"] != "Plan de situation" || pieces["deadline"] != deadline {
+		t.Fatalf("incomplete: %v", res)
+	}
+	var view map[string]any
+	h.call(t, 200, "GET /api/v1/letters/{id}", h.admin, nil, &view, l.ID)
+	if p, _ := view["pieces"].(map[string]any); p["deadline"] != deadline {
+		t.Fatalf("letter view lacks its pieces: %v", view["pieces"])
+	}
+	var after domain.Letter
+	h.call(t, 200, "POST /api/v1/letters/{id}/actions/pieces-received", h.admin, nil, &after, l.ID)
+	if after.DueDate != l.DueDate {
+		t.Errorf("SVR pieces received the day they were asked: due %s, want %s as before", after.DueDate, l.DueDate)
 	}
 }
 

@@ -4,6 +4,7 @@
 package domain
 
 import (
+	"strings"
 	"time"
 	_ "time/tzdata" // Europe/Paris must resolve on a minimal VM without tzdata
 )
@@ -326,6 +327,36 @@ type Letter struct {
 // Overdue says whether the letter is late on the given civil date.
 func (l *Letter) Overdue(today string) bool {
 	return l.Status != StatusClosed && l.DueDate != "" && l.DueDate < today
+}
+
+// PiecesRequest is a request found incomplete (CRPA L114-5): the pieces
+// and information asked of its sender, the date they are due by, and the
+// day they came. While they are awaited, the delay of an SVA or normal
+// doctype does not run, and that of an SVR doctype is suspended until the
+// deadline, or until they come if sooner.
+type PiecesRequest struct {
+	LetterID string `json:"letter_id"`
+	Missing  string `json:"missing" doc:"Pièces et informations manquantes, une par ligne"`
+	Deadline string `json:"deadline" doc:"Date limite pour les produire, AAAA-MM-JJ"`
+	AskedOn  string `json:"asked_on" doc:"Date à laquelle la demande a été déclarée incomplète"`
+	AskedBy  string `json:"asked_by"`
+	// DueBefore is the letter's due date when the pieces were asked.
+	DueBefore  string `json:"due_before,omitempty" doc:"Date limite du courrier avant la demande de pièces"`
+	ReceivedOn string `json:"received_on,omitempty" doc:"Date de réception des pièces; vide tant qu'elles sont attendues"`
+}
+
+// Awaited says whether the pieces are still awaited.
+func (p *PiecesRequest) Awaited() bool { return p != nil && p.ReceivedOn == "" }
+
+// MissingList is the pieces asked, one per non-empty line.
+func (p *PiecesRequest) MissingList() []string {
+	var out []string
+	for _, l := range strings.Split(p.Missing, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 type DocRole string

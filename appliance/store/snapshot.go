@@ -31,7 +31,7 @@ const (
 var tables = []string{
 	"meta", "tenants", "entities", "users", "user_entities", "tokens", "contacts", "doctypes",
 	"letters", "letter_copies", "documents", "document_versions", "notes", "note_entities",
-	"letter_links", "history",
+	"letter_links", "letter_pieces", "history",
 	"mail_addresses", "mail_relays", "mail_mailboxes", "mail_rules", "mail_templates", "mail_seen", "mail_outbox", "mail_notices", "mail_ack_policies",
 	"web_keys", "web_session_epochs", "web_baskets", "web_saved_searches", "web_follows", "web_submissions",
 	"dav_nodes", "dav_props", "dav_hidden", "dav_locks",

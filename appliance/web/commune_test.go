@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -148,5 +149,74 @@ func TestBrowserCommune(t *testing.T) {
 	if err != nil || ten.Name != "Ville de Saint-Martin" || ten.Address != "1 place de la Mairie\n67000 Saint-Martin" || ten.Email != "mairie@saint-martin.fr" ||
 		ten.Phone != "03 88 00 00 00" || ten.Website != "https://www.saint-martin.fr" || !ten.AlsaceMoselle {
 		t.Fatalf("saved: %+v, %v", ten, err)
+	}
+}
+
+// TestLetterIncomplete: from the letter page an agent declares a request
+// incomplete (pieces, deadline), with CSRF and French messages next to the
+// fields; the page then shows the pieces awaited and offers their receipt,
+// which gives the new due date.
+func TestLetterIncomplete(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, "")
+	ctx := context.Background()
+	var svr string
+	ds, _ := s.Svc.Doctypes(ctx, s.Admin)
+	for _, d := range ds {
+		if d.Code == "DEMANDE-SVR" {
+			svr = d.ID
+		}
+	}
+	l, err := s.Svc.RegisterLetter(ctx, s.Admin, appliance.RegisterInput{Category: "incoming", Subject: "Demande de permis de stationnement", DoctypeID: svr,
+		EntityID: s.Voirie.ID, Sender: &appliance.ContactInput{Name: "Paul Durand", Address: "3 rue Haute", Postcode: "67000", City: "Saint-Martin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := s.browser(t)
+	a.login("julien", agentPassword) // an agent of Voirie
+	page := "/letters/" + l.ID
+	p := must(t, a.get(page), http.StatusOK)
+	for _, want := range []string{`action="` + page + `/incomplete"`, "Demande incomplète", `<label for="incomplete.missing">Pièces et informations manquantes</label>`,
+		`name="deadline" type="date" min="2026-03-11" value="2026-04-10"`, "Rejet implicite le : "} {
+		if !strings.Contains(p.Body, want) {
+			t.Errorf("letter page: no %s", want)
+		}
+	}
+	must(t, a.post(page+"/incomplete", url.Values{"csrf": {"-"}, "missing": {"Plan"}, "deadline": {"2026-04-09"}}), http.StatusForbidden)
+	p = must(t, a.post(page+"/incomplete", url.Values{"missing": {""}, "deadline": {"2026-03-01"}}), http.StatusUnprocessableEntity)
+	for _, want := range []string{`id="incomplete.missing-err"`, `id="incomplete.deadline-err"`, "une date après aujourd&#39;hui", "<details class=\"action\" open>"} {
+		if !strings.Contains(p.Body, want) {
+			t.Errorf("refused declaration: no %s", want)
+		}
+	}
+	if v, _ := s.Svc.View(ctx, s.Admin, l.ID); v.Pieces != nil {
+		t.Fatal("a refused declaration recorded pieces")
+	}
+	p = a.post(page+"/incomplete", url.Values{"missing": {"Plan de situation\r\nAttestation d'assurance"}, "deadline": {"2026-04-09"}})
+	must(t, p, http.StatusSeeOther)
+	p = must(t, a.get(page), http.StatusOK)
+	for _, want := range []string{"Demande déclarée incomplète.", "Imprimez et postez l&#39;accusé de réception", "Pièces demandées le 10/03/2026, à produire avant le 09/04/2026 :",
+		"<li>Plan de situation</li>", "<li>Attestation d&#39;assurance</li>", "Le délai de rejet implicite est suspendu", `action="` + page + `/pieces"`,
+		"Rejet implicite le : ", "09/06/2026"} {
+		if !strings.Contains(p.Body, want) {
+			t.Errorf("letter page with pieces awaited: no %s", want)
+		}
+	}
+	if strings.Contains(p.Body, `action="`+page+`/incomplete"`) {
+		t.Error("the page offers to ask for pieces again while they are awaited")
+	}
+	s.Clock.Add(10 * 24 * time.Hour) // 20 March; the session has expired meanwhile
+	a.login("julien", agentPassword)
+	p = must(t, a.post(page+"/pieces", url.Values{"received_on": {"2026-03-21"}}), http.StatusUnprocessableEntity)
+	if !strings.Contains(p.Body, `id="pieces.received_on-err"`) || !strings.Contains(p.Body, "pas après aujourd&#39;hui") {
+		t.Error("a receipt in the future has no message next to its field")
+	}
+	must(t, a.post(page+"/pieces", url.Values{"received_on": {"2026-03-20"}}), http.StatusSeeOther)
+	p = must(t, a.get(page), http.StatusOK)
+	for _, want := range []string{"Réception des pièces enregistrée. Nouvelle date limite : 20/05/2026.", "Pièces demandées le 10/03/2026, reçues le 20/03/2026 :",
+		`action="` + page + `/incomplete"`} {
+		if !strings.Contains(p.Body, want) {
+			t.Errorf("letter page after the pieces came: no %s", want)
+		}
 	}
 }

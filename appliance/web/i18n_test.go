@@ -60,6 +60,12 @@ func TestCatalogueComplete(t *testing.T) {
 		used["mode."+m] = true
 	}
 	used["letter.implicit.sva"], used["letter.implicit.svr"] = true, true
+	for _, m := range []string{"normal", "sva", "svr"} {
+		used["pieces.effect."+m] = true
+	}
+	for _, n := range []string{"email", "ack", "paper", "none"} {
+		used["pieces.notice."+n] = true
+	}
 	for _, r := range domain.Roles {
 		used["role."+string(r)] = true
 	}

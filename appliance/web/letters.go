@@ -13,6 +13,7 @@ import (
 	"missive/appliance"
 	"missive/appliance/api"
 	"missive/appliance/domain"
+	"missive/appliance/workdays"
 )
 
 type letterData struct {
@@ -46,6 +47,8 @@ type letterData struct {
 	// Mode is the letter's doctype's: for SVA and SVR the due date is the
 	// day the implicit decision arises.
 	Mode domain.Mode
+	// Today, Tomorrow and InAMonth prefill the dates of the pieces' forms.
+	Today, Tomorrow, InAMonth string
 }
 
 func (s *Server) letter(w http.ResponseWriter, r *http.Request, q *request) error {
@@ -59,7 +62,10 @@ func (s *Server) showLetter(w http.ResponseWriter, r *http.Request, q *request, 
 		return err
 	}
 	l := lv.Letter
-	d := letterData{View: lv, Row: rows(s.svc.Today(), []domain.Letter{*l})[0], CanAct: a.CanAct(l), CanWrite: a.Role() != domain.RoleElected, Open: form}
+	today := s.svc.Today()
+	d := letterData{View: lv, Row: rows(today, []domain.Letter{*l})[0], CanAct: a.CanAct(l), CanWrite: a.Role() != domain.RoleElected, Open: form,
+		Mode: domain.ModeNormal, Today: today.Format(domain.DateLayout), Tomorrow: workdays.AddDays(today, 1).Format(domain.DateLayout),
+		InAMonth: workdays.AddMonths(today, 1).Format(domain.DateLayout)}
 	if d.Following, err = s.svc.Following(ctx, a, l.ID); err != nil {
 		return err
 	}
@@ -195,6 +201,10 @@ func (s *Server) letterAction(w http.ResponseWriter, r *http.Request, q *request
 		}
 	case "restore":
 		msg, err = s.restoreVersion(r, q, id)
+	case "incomplete":
+		msg, err = s.incomplete(r, q, id)
+	case "pieces":
+		msg, err = s.piecesReceived(r, q, id)
 	case "link":
 		err = s.link(r, q, id, f.Get("number"))
 		if err == nil {

@@ -217,7 +217,7 @@ func (s *Service) AddMailRule(ctx context.Context, a *Actor, in MailRuleInput) (
 }
 
 // MailTemplateModes are the kinds of outgoing mail a tenant may word.
-var MailTemplateModes = []string{"normal", "sva", "svr", "notice"}
+var MailTemplateModes = []string{"normal", "sva", "svr", "incomplete", "notice"}
 
 // MailTemplateInput words one kind of outgoing mail (Go text/template).
 type MailTemplateInput struct {

@@ -55,6 +55,13 @@ func fastOptions() Options {
 // listener.
 func newHarness(t testing.TB, dsn string, opt Options) *harness {
 	t.Helper()
+	return newHarnessAt(t, dsn, opt, nil)
+}
+
+// newHarnessAt is newHarness with the service's clock set before the
+// bridge starts: now, or the real clock when nil.
+func newHarnessAt(t testing.TB, dsn string, opt Options, now func() time.Time) *harness {
+	t.Helper()
 	env := apptest.New(t, dsn)
 	ctx := context.Background()
 	h := &harness{t: t, env: env, ctx: ctx}
@@ -70,6 +77,9 @@ func newHarness(t testing.TB, dsn string, opt Options) *harness {
 	}
 	h.prop = &flakyProposer{index: idx, a: appliance.NewApplier(env.Store, apptest.Logger())}
 	h.svc = appliance.NewService(env.Store, blobs, h.prop, apptest.Logger())
+	if now != nil {
+		h.svc.Now = now
+	}
 	if _, err := h.svc.AddMailAddress(ctx, env.Admin, appliance.MailAddressInput{Address: "mairie@ville.test"}); err != nil {
 		t.Fatal(err)
 	}

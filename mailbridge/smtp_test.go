@@ -8,6 +8,7 @@ import (
 
 	"missive/appliance"
 	"missive/appliance/domain"
+	"missive/appliance/drafts"
 )
 
 func citizenMail(id, from, subject, body string) []byte {
@@ -177,10 +178,7 @@ func TestAcknowledgementModes(t *testing.T) {
 	if svr.DoctypeID != byCode["DEMANDE-SVR"] || svr.EntityID != "" {
 		t.Fatalf("SVR letter not routed: %+v", svr)
 	}
-	due := func(l *domain.Letter) string {
-		d, _ := time.Parse(domain.DateLayout, l.DueDate)
-		return d.Format("02/01/2006")
-	}
+	due := func(l *domain.Letter) string { return drafts.FrenchDateISO(l.DueDate) }
 	for _, c := range []struct {
 		l    *domain.Letter
 		want []string

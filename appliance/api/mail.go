@@ -24,7 +24,7 @@ func (s *Server) letterMessages(w http.ResponseWriter, r *http.Request, a *appli
 // MailTemplateBody words one kind of outgoing mail.
 type MailTemplateBody struct {
 	Subject string `json:"subject"`
-	Body    string `json:"body" doc:"Modèle Go text/template: {{.Number}}, {{.Commune}}, {{.ReceivedOn}}, {{.Service}}, {{.DueDate}}…"`
+	Body    string `json:"body" doc:"Modèle Go text/template avec les champs des modèles de réponse: {{numero}}, {{commune}}, {{date_arrivee}}, {{entite}}, {{service_adresse}}, {{service_telephone}}, {{service_courriel}}, {{date_limite}}, {{pieces_manquantes}}…, et {{papier}}; les anciens noms ({{.Number}}, {{.Commune}}…) restent valables"`
 }
 
 // MailTemplateView is a template as the tenant uses it: its own wording,

@@ -118,7 +118,7 @@ func (f Fields) Values() Values {
 		"type_courrier": f.Doctype, "delai": f.Delay, "silence_vaut": f.Silence,
 		"pieces_manquantes": strings.Join(pieces, "\n"), "date_limite_pieces": FrenchDateISO(f.PiecesDeadline),
 		"date_demande_pieces": FrenchDateISO(f.PiecesAskedOn),
-		"agent": f.User, "entite": f.Entity, "service_adresse": f.ServiceAddress, "service_telephone": f.ServicePhone,
+		"agent":               f.User, "entite": f.Entity, "service_adresse": f.ServiceAddress, "service_telephone": f.ServicePhone,
 		"service_courriel": f.ServiceEmail, "commune": f.Tenant, "commune_adresse": f.TenantAddress,
 		"commune_telephone": f.TenantPhone, "commune_courriel": f.TenantEmail, "commune_site": f.TenantWebsite,
 		"date_du_jour": FrenchDate(f.Today),

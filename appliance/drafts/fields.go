@@ -116,12 +116,10 @@ func (f Fields) Values() Values {
 		"numero": f.Number, "objet": f.Subject,
 		"date_courrier": FrenchDateISO(f.LetterDate), "date_arrivee": FrenchDateISO(f.ArrivalDate), "date_limite": FrenchDateISO(f.DueDate),
 		"type_courrier": f.Doctype, "delai": f.Delay, "silence_vaut": f.Silence,
-		"pieces_manquantes": strings.Join(pieces, "\n"), "date_limite_pieces": FrenchDateISO(f.PiecesDeadline),
-		"date_demande_pieces": FrenchDateISO(f.PiecesAskedOn),
-		"agent":               f.User, "entite": f.Entity, "service_adresse": f.ServiceAddress, "service_telephone": f.ServicePhone,
-		"service_courriel": f.ServiceEmail, "commune": f.Tenant, "commune_adresse": f.TenantAddress,
-		"commune_telephone": f.TenantPhone, "commune_courriel": f.TenantEmail, "commune_site": f.TenantWebsite,
-		"date_du_jour": FrenchDate(f.Today),
+		"pieces_manquantes": strings.Join(pieces, "\n"), "date_limite_pieces": FrenchDateISO(f.PiecesDeadline), "date_demande_pieces": FrenchDateISO(f.PiecesAskedOn),
+		"agent": f.User, "entite": f.Entity, "service_adresse": f.ServiceAddress, "service_telephone": f.ServicePhone, "service_courriel": f.ServiceEmail,
+		"commune": f.Tenant, "commune_adresse": f.TenantAddress, "commune_telephone": f.TenantPhone, "commune_courriel": f.TenantEmail,
+		"commune_site": f.TenantWebsite, "date_du_jour": FrenchDate(f.Today),
 	}
 }
 

@@ -324,3 +324,37 @@ func TestIncompleteOnPaperFromTheLetterPage(t *testing.T) {
 	}
 	t.Fatalf("no %s among the letter's documents", name)
 }
+
+// TestIncompleteWhileAcknowledgementHeld: a request declared incomplete
+// before its acknowledgement left (sent "once qualified") gets one
+// message, the acknowledgement, worded as the incomplete one.
+func TestIncompleteWhileAcknowledgementHeld(t *testing.T) {
+	t.Parallel()
+	h, urba, byCode := mentionsSetup(t)
+	if err := h.svc.SetMailAckPolicy(h.ctx, h.env.Admin, byCode["DEMANDE-SVR"], appliance.AckQualified); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.AddMailRule(h.ctx, h.env.Admin, appliance.MailRuleInput{Position: 0, Keywords: "balcon", DoctypeID: byCode["DEMANDE-SVR"]}); err != nil {
+		t.Fatal(err)
+	}
+	h.mustSend("c@exemple.test", citizenMail("balcon@exemple.test", "c@exemple.test", "Balcon", "Bonjour."))
+	l := h.letterBySubject("Balcon")
+	if l.Status != domain.StatusNew || l.DoctypeID != byCode["DEMANDE-SVR"] {
+		t.Fatalf("letter: %+v", l)
+	}
+	r, err := h.svc.MarkIncomplete(h.ctx, h.env.Admin, l.ID, appliance.IncompleteInput{Missing: missing, Deadline: "2027-01-15"})
+	if err != nil || r.Notice != appliance.NoticeAck {
+		t.Fatalf("mark incomplete: %+v, %v", r, err)
+	}
+	if _, err := h.svc.Redirect(h.ctx, h.env.Admin, l.ID, appliance.RedirectInput{EntityID: urba.ID}); err != nil {
+		t.Fatal(err)
+	}
+	var acks []*Message
+	waitFor(t, "the acknowledgement once qualified", 10*time.Second, func() bool { acks = h.acks(l.Number); return len(acks) == 1 })
+	checkMentions(t, "held acknowledgement", acks[0].Text, "incomplete-svr", l.Number)
+	for _, raw := range h.sink.Messages(t) {
+		if m := Parse(raw); strings.HasPrefix(m.MessageID, "incomplete.") {
+			t.Errorf("a second message was sent: %s", m.Subject)
+		}
+	}
+}

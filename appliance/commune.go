@@ -48,8 +48,7 @@ func (s *Service) UpdateTenant(ctx context.Context, a *Actor, in TenantInput) (*
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.propose(ctx, KindTenantUpdate, a.TenantID(), a.ID(), TenantUpdate{Name: in.Name, Address: in.Address, Phone: in.Phone,
-		Email: in.Email, Website: in.Website, AlsaceMoselle: in.AlsaceMoselle})
+	v, err := s.propose(ctx, KindTenantUpdate, a.TenantID(), a.ID(), TenantUpdate(in))
 	if err != nil {
 		return nil, err
 	}

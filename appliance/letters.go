@@ -358,7 +358,15 @@ func (s *Service) Qualify(ctx context.Context, a *Actor, id string, in RegisterI
 		return nil, err
 	}
 	if in.DoctypeID != l.DoctypeID {
-		p.DueDate = s.DueDate(a.Tenant, dt, l.ArrivalDate)
+		// While the pieces of an incomplete request are awaited the delay
+		// does not run: the due date is counted again when they come.
+		pr, err := s.reader().LetterPieces(ctx, l.ID)
+		if err != nil && !isNotFound(err) {
+			return nil, err
+		}
+		if !pr.Awaited() {
+			p.DueDate = s.DueDate(a.Tenant, dt, l.ArrivalDate)
+		}
 	}
 	v, err := s.propose(ctx, KindLetterQualify, a.TenantID(), a.ID(), p)
 	if err != nil {

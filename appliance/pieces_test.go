@@ -69,6 +69,10 @@ func TestIncompleteRequestDueDates(t *testing.T) {
 		if err != nil || !v.Pieces.Awaited() || v.Pieces.Deadline != "2026-04-09" {
 			t.Fatalf("view of the incomplete letter: %+v, %v", v.Pieces, err)
 		}
+		// Qualified with another doctype meanwhile, it still waits.
+		if q, err := env.Svc.Qualify(ctx, env.Admin, normal.ID, appliance.RegisterInput{Subject: normal.Subject, DoctypeID: byCode["RECLAMATION"]}); err != nil || q.DueDate != "" {
+			t.Errorf("qualified while the pieces are awaited: due %q, %v", q.DueDate, err)
+		}
 
 		env.Clock.Set(t, "2026-03-20T10:00")
 		if l := received(sva, ""); l.DueDate != "2026-05-20" {
@@ -77,8 +81,8 @@ func TestIncompleteRequestDueDates(t *testing.T) {
 		if l := received(svr, "2026-03-20"); l.DueDate != "2026-05-20" {
 			t.Errorf("SVR pieces received 20 March: due %s, want 10 May + 10 days = 2026-05-20", l.DueDate)
 		}
-		if l := received(normal, "2026-03-18"); l.DueDate != "2026-04-09" {
-			t.Errorf("normal pieces received 18 March: due %s, want 15 working days later (Easter Monday off), 2026-04-09", l.DueDate)
+		if l := received(normal, "2026-03-18"); l.DueDate != "2026-04-17" {
+			t.Errorf("réclamation pieces received 18 March: due %s, want 21 working days later (Easter Monday off), 2026-04-17", l.DueDate)
 		}
 		env.Clock.Set(t, "2026-04-20T10:00")
 		if l := received(svrLate, ""); l.DueDate != "2026-06-09" {

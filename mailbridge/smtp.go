@@ -119,6 +119,14 @@ var (
 	errTooMany   = &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 5, 3}, Message: "Trop de destinataires"}
 )
 
+// errLineTooLong is permanent: RFC 5321 bounds a line to 1000 octets and a
+// client that sends longer ones must encode the message (quoted-printable,
+// base64) rather than send it again as it is.
+func errLineTooLong(limit int) *smtp.SMTPError {
+	return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0},
+		Message: fmt.Sprintf("Message refusé: une ligne dépasse %d caractères (RFC 5321: 1000 au plus); encodez le message (quoted-printable ou base64)", limit)}
+}
+
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if ss.n >= maxRcpts {
 		return errTooMany
@@ -156,6 +164,13 @@ func (ss *session) Data(r io.Reader) (err error) {
 			b.log.Warn("smtp: message refused", "from", ss.env.From, "code", se.Code, "reason", se.Message)
 			return se
 		}
+		if errors.Is(err, smtp.ErrTooLongLine) {
+			// Sending the same message again would meet the same line: a
+			// temporary answer would have the client retry for days.
+			b.log.Warn("smtp: message refused: line too long", "from", ss.env.From, "limit", ss.s.srv.MaxLineLength)
+			return errLineTooLong(ss.s.srv.MaxLineLength)
+		}
+		b.log.Error("smtp: message not read; client will retry", "from", ss.env.From, "err", err)
 		return errTemporary
 	}
 	raw = append([]byte(ss.received()), raw...)

@@ -30,6 +30,8 @@ func NewApplier(s *store.Store, log *slog.Logger) *Applier {
 type Result struct {
 	Value any
 	Err   error
+	// Idem is the key the command recorded, if it carried one.
+	Idem *store.IdemRecord
 }
 
 // applyCtx is what a handler sees of the command being applied.
@@ -79,8 +81,16 @@ func (a *Applier) Apply(index uint64, data []byte) any {
 	ctx := context.Background()
 	err = a.store.Update(ctx, index, func(tx *store.Tx) error {
 		ac := &applyCtx{ctx: ctx, tx: tx, cmd: cmd, at: cmd.At.UTC().Format(domain.TimeLayout), payload: cmd.Payload}
-		v, err := handlers[cmd.Kind](ac)
+		h := handlers[cmd.Kind]
+		var v any
+		var err error
+		if cmd.Idem != nil {
+			v, res.Idem, err = applyKeyed(ac, cmd.Idem, h)
+		} else {
+			v, err = h(ac)
+		}
 		if err != nil {
+			res.Idem = nil
 			return err
 		}
 		res.Value = v
@@ -375,7 +385,9 @@ func applyLetterRegister(a *applyCtx) (any, error) {
 	}
 	a.letterID = l.ID
 	a.summary = "Courrier " + l.Number + " enregistré : « " + l.Subject + " »"
-	return l, nil
+	// Read back with its display fields (sender, entity…): this is what the
+	// registrant is answered, and what an idempotency key records.
+	return letterForUpdate(a, l.ID)
 }
 
 // letterForUpdate reads a letter of the command's tenant, whatever the

@@ -79,6 +79,7 @@ func (s *Service) stampAndQueue(ctx context.Context, a *Actor, in *RegisterInput
 	if err != nil {
 		return nil, err
 	}
+	stampIdem(ctx, cmd)
 	b, err := cmd.Encode()
 	if err != nil {
 		return nil, err
@@ -96,7 +97,7 @@ func (s *Service) stampAndQueue(ctx context.Context, a *Actor, in *RegisterInput
 	epoch := sq.epoch
 	return func() (any, error) {
 		resp, err := wait()
-		v, err := applyResult(kind, resp, err)
+		v, err := applyResult(ctx, kind, resp, err)
 		if err != nil {
 			s.reg.failed(sq, epoch)
 		}
@@ -115,7 +116,7 @@ func (n *numbering) failed(sq *numSeq, epoch uint64) {
 }
 
 // applyResult unwraps what Apply returned for a proposed command.
-func applyResult(kind Kind, resp any, err error) (any, error) {
+func applyResult(ctx context.Context, kind Kind, resp any, err error) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("propose %s: %w", kind, err)
 	}
@@ -123,5 +124,6 @@ func applyResult(kind Kind, resp any, err error) (any, error) {
 	if !ok {
 		return nil, fmt.Errorf("propose %s: unexpected apply result %T", kind, resp)
 	}
+	noteIdem(ctx, r)
 	return r.Value, r.Err
 }

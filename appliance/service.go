@@ -52,19 +52,13 @@ func (s *Service) propose(ctx context.Context, kind Kind, tenant, actor string, 
 	if err != nil {
 		return nil, err
 	}
+	stampIdem(ctx, cmd)
 	b, err := cmd.Encode()
 	if err != nil {
 		return nil, err
 	}
 	resp, err := s.prop.Propose(ctx, b)
-	if err != nil {
-		return nil, fmt.Errorf("propose %s: %w", kind, err)
-	}
-	r, ok := resp.(*Result)
-	if !ok {
-		return nil, fmt.Errorf("propose %s: unexpected apply result %T", kind, resp)
-	}
-	return r.Value, r.Err
+	return applyResult(ctx, kind, resp, err)
 }
 
 func (s *Service) reader() store.Reader { return s.Store.Reader() }

@@ -44,6 +44,13 @@ type route struct {
 	status                int
 	query                 []string // documented query parameters
 	h                     func(w http.ResponseWriter, r *http.Request, a *appliance.Actor) error
+	// replay answers a request whose Idempotency-Key is already recorded,
+	// for routes whose answer is more than the command's result (nil: the
+	// status above and the result as recorded).
+	replay func(w http.ResponseWriter, r *http.Request, a *appliance.Actor, rec *store.IdemRecord) error
+	// noWrite marks a POST that changes nothing (a connection test): it
+	// takes no Idempotency-Key, since there is nothing to do twice.
+	noWrite bool
 }
 
 // Error is the body of every error response.
@@ -91,7 +98,7 @@ func New(svc *appliance.Service, log *slog.Logger) *Server {
 	listQuery := []string{"q", "category", "status", "entity", "doctype", "assignee", "from", "to", "overdue", "sort", "desc", "page", "per_page"}
 	s.routes = []route{
 		{method: "GET", path: "/api/v1/me", summary: "L'utilisateur du jeton", out: domain.User{}, h: s.me},
-		{method: "POST", path: "/api/v1/letters", summary: "Enregistrer un courrier", in: appliance.RegisterInput{}, out: domain.Letter{}, status: 201, h: s.createLetter},
+		{method: "POST", path: "/api/v1/letters", summary: "Enregistrer un courrier", in: appliance.RegisterInput{}, out: domain.Letter{}, status: 201, h: s.createLetter, replay: s.replayLetter},
 		{method: "GET", path: "/api/v1/letters", summary: "Lister et rechercher les courriers", out: Page[domain.Letter]{}, query: listQuery, h: s.listLetters},
 		{method: "GET", path: "/api/v1/letters/{id}", summary: "Un courrier, ses documents, notes, liens et historique", out: appliance.LetterView{}, h: s.getLetter},
 		{method: "GET", path: "/api/v1/letters/{id}/history", summary: "Historique d'un courrier", out: []domain.HistoryEntry{}, h: s.letterHistory},
@@ -102,7 +109,7 @@ func New(svc *appliance.Service, log *slog.Logger) *Server {
 		{method: "POST", path: "/api/v1/letters/{id}/actions/link", summary: "Lier à un autre courrier", in: LinkBody{}, status: 204, h: s.link},
 		{method: "POST", path: "/api/v1/letters/{id}/actions/close", summary: "Clore", in: NoteBody{}, out: domain.Letter{}, h: s.close},
 		{method: "POST", path: "/api/v1/letters/{id}/actions/reopen", summary: "Rouvrir", in: NoteBody{}, out: domain.Letter{}, h: s.reopen},
-		{method: "POST", path: "/api/v1/letters/{id}/actions/draft", summary: "Créer le projet de réponse depuis le meilleur modèle (entité et type > entité > type > commune > modèle par défaut) et renvoyer son adresse WebDAV (url); 200 et le projet existant s'il y en a déjà un", in: DraftBody{}, out: DraftResponse{}, status: 201, h: s.draft},
+		{method: "POST", path: "/api/v1/letters/{id}/actions/draft", summary: "Créer le projet de réponse depuis le meilleur modèle (entité et type > entité > type > commune > modèle par défaut) et renvoyer son adresse WebDAV (url); 200 et le projet existant s'il y en a déjà un", in: DraftBody{}, out: DraftResponse{}, status: 201, h: s.draft, replay: s.replayDraft},
 		{method: "POST", path: "/api/v1/letters/{id}/actions/final-pdf", summary: "Générer la réponse définitive en PDF depuis le projet de réponse (LibreOffice; 503 s'il n'est pas installé)", out: domain.Document{}, status: 201, h: s.finalPDF},
 		{method: "POST", path: "/api/v1/letters/{id}/actions/export", summary: "Exporter vers la GED de la commune (file d'attente durable; un export en attente n'est pas doublé)", out: store.GEDExport{}, status: 202, h: s.export},
 		{method: "GET", path: "/api/v1/letters/{id}/exports", summary: "Exports d'un courrier vers la GED: où, quand, ou la dernière erreur", out: []store.GEDExport{}, h: s.letterExports},
@@ -125,7 +132,7 @@ func New(svc *appliance.Service, log *slog.Logger) *Server {
 		{method: "POST", path: "/api/v1/users", summary: "Créer un utilisateur (admin)", in: appliance.UserInput{}, out: domain.User{}, status: 201, h: s.createUser},
 		{method: "PUT", path: "/api/v1/users/{id}", summary: "Modifier un utilisateur (admin)", in: appliance.UserInput{}, out: domain.User{}, h: s.updateUser},
 		{method: "POST", path: "/api/v1/users/{id}/password", summary: "Changer un mot de passe", in: PasswordBody{}, status: 204, h: s.setPassword},
-		{method: "POST", path: "/api/v1/tokens", summary: "Créer un jeton d'API", in: TokenRequest{}, out: TokenResponse{}, status: 201, h: s.createToken},
+		{method: "POST", path: "/api/v1/tokens", summary: "Créer un jeton d'API", in: TokenRequest{}, out: TokenResponse{}, status: 201, h: s.createToken, replay: s.replayToken},
 		{method: "GET", path: "/api/v1/history", summary: "Historique de la commune (admin)", out: []domain.HistoryEntry{}, query: []string{"page", "per_page"}, h: s.tenantHistory},
 	}
 	s.routes = append(s.routes, s.mailRoutes()...)
@@ -163,6 +170,10 @@ func (s *Server) handle(rt route) http.Handler {
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="missive"`)
 			writeJSON(w, 401, Error{Error: "authentification requise: en-tête Authorization: Bearer <jeton>"})
+			return
+		}
+		if key := r.Header.Get(IdemHeader); key != "" && isWrite(rt.method) && !rt.noWrite {
+			s.keyed(w, r, rt, a, key)
 			return
 		}
 		if err := rt.h(w, r, a); err != nil {

@@ -27,6 +27,10 @@ func (s *Server) OpenAPI() map[string]any {
 		for _, q := range rt.query {
 			params = append(params, map[string]any{"name": q, "in": "query", "schema": map[string]any{"type": "string"}})
 		}
+		if isWrite(rt.method) && !rt.noWrite {
+			params = append(params, map[string]any{"name": IdemHeader, "in": "header", "description": idemDoc,
+				"schema": map[string]any{"type": "string", "minLength": 1, "maxLength": 255}})
+		}
 		if params != nil {
 			op["parameters"] = params
 		}

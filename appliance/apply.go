@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"missive/appliance/domain"
 	"missive/appliance/store"
@@ -20,10 +22,21 @@ import (
 type Applier struct {
 	store *store.Store
 	log   *slog.Logger
+
+	// mu serialises applying: raft's FSM goroutine and the retrier of
+	// entries that wait for the store (pending.go).
+	mu sync.Mutex
+	// pending are committed entries the store could not take yet, in log
+	// order; npending is their number, read without the lock.
+	pending  []pendingEntry
+	npending atomic.Int64
+	retrying bool
+	closed   chan struct{}
+	once     sync.Once
 }
 
 func NewApplier(s *store.Store, log *slog.Logger) *Applier {
-	return &Applier{store: s, log: log}
+	return &Applier{store: s, log: log, closed: make(chan struct{})}
 }
 
 // Result is what Apply returns to the proposer through the raft future.
@@ -71,15 +84,36 @@ var handlers = map[Kind]handler{
 
 // Apply applies the raft entry at index. A corrupt entry panics: the log is
 // the source of truth and a node must not go on without it. A command that
-// breaks a rule changes nothing and returns its error in the Result.
+// breaks a rule changes nothing and returns its error in the Result. An
+// entry the store cannot take now (it does not answer) is neither skipped
+// nor refused: it waits, with every entry after it, until the store answers
+// again, and its proposer is told it is pending (pending.go).
 func (a *Applier) Apply(index uint64, data []byte) any {
 	cmd, err := DecodeCommand(data)
 	if err != nil {
 		panic(fmt.Sprintf("raft entry %d: %v", index, err))
 	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.drainLocked() {
+		res, err := a.apply(index, cmd)
+		if err == nil {
+			return res
+		}
+		a.hold(index, cmd, err)
+	} else {
+		a.queue(index, cmd)
+	}
+	return &Result{Err: &PendingError{CommandID: cmd.ID}}
+}
+
+// apply applies one entry in one store transaction. Its error means the
+// store could not be reached and nothing was applied; a refusal is in the
+// Result.
+func (a *Applier) apply(index uint64, cmd *Command) (*Result, error) {
 	res := &Result{}
 	ctx := context.Background()
-	err = a.store.Update(ctx, index, func(tx *store.Tx) error {
+	err := a.store.Update(ctx, index, func(tx *store.Tx) error {
 		ac := &applyCtx{ctx: ctx, tx: tx, cmd: cmd, at: cmd.At.UTC().Format(domain.TimeLayout), payload: cmd.Payload}
 		h := handlers[cmd.Kind]
 		var v any
@@ -98,12 +132,14 @@ func (a *Applier) Apply(index uint64, data []byte) any {
 	})
 	switch {
 	case errors.Is(err, store.ErrApplied):
-		return &Result{}
+		return &Result{}, nil
+	case IsUnavailable(err):
+		return nil, err
 	case err != nil:
 		res.Err = err
 		a.log.Debug("command refused", "kind", cmd.Kind, "tenant", cmd.Tenant, "index", index, "err", err)
 	}
-	return res
+	return res, nil
 }
 
 func appendHistory(a *applyCtx) error {
@@ -123,8 +159,15 @@ func appendHistory(a *applyCtx) error {
 }
 
 // SnapshotTo starts a consistent snapshot of the store now and returns the
-// function that streams it, which may run while later commands apply.
+// function that streams it, which may run while later commands apply. It
+// refuses while entries wait for the store: raft would record them as in
+// the snapshot and drop them from its log.
 func (a *Applier) SnapshotTo() (func(io.Writer) error, func(), error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if n := len(a.pending); n > 0 {
+		return nil, nil, fmt.Errorf("snapshot: %d committed entries wait for the store: %w", n, ErrUnavailable)
+	}
 	snap, err := a.store.BeginSnapshot(context.Background())
 	if err != nil {
 		return nil, nil, err
@@ -132,9 +175,17 @@ func (a *Applier) SnapshotTo() (func(io.Writer) error, func(), error) {
 	return snap.Stream, snap.Release, nil
 }
 
-// Restore replaces the store with a snapshot stream.
+// Restore replaces the store with a snapshot stream. Raft restores a
+// snapshot past every entry it handed over, so nothing waits any more.
 func (a *Applier) Restore(r io.Reader) error {
-	return a.store.Load(context.Background(), r)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.store.Load(context.Background(), r); err != nil {
+		return err
+	}
+	a.pending = nil
+	a.npending.Store(0)
+	return nil
 }
 
 func decode[T any](a *applyCtx) (*T, error) {

@@ -2,6 +2,7 @@ package appliance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -52,6 +53,9 @@ type numSeq struct {
 // stampAndQueue stamps p with the next number of its sequence and queues
 // its command. The returned wait gives the Apply result.
 func (s *Service) stampAndQueue(ctx context.Context, a *Actor, in *RegisterInput, p *LetterRegister) (func() (any, error), error) {
+	if err := s.writable(); err != nil {
+		return nil, err
+	}
 	key := numKey{a.TenantID(), in.Category, p.Year}
 	s.reg.mu.Lock()
 	defer s.reg.mu.Unlock()
@@ -98,7 +102,9 @@ func (s *Service) stampAndQueue(ctx context.Context, a *Actor, in *RegisterInput
 	return func() (any, error) {
 		resp, err := wait()
 		v, err := applyResult(ctx, kind, resp, err)
-		if err != nil {
+		// A pending registration keeps its number: it is in the log and
+		// applies in order once the store answers.
+		if err != nil && !errors.Is(err, ErrPending) {
 			s.reg.failed(sq, epoch)
 		}
 		return v, err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"missive/appliance"
 	"missive/appliance/store"
 )
 
@@ -117,6 +118,7 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 var (
 	errTemporary = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Erreur temporaire, réessayez plus tard"}
 	errTooMany   = &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 5, 3}, Message: "Trop de destinataires"}
+	errPending   = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Message reçu, enregistrement différé: réessayez plus tard (il ne sera pas compté deux fois)"}
 )
 
 // errLineTooLong is permanent: RFC 5321 bounds a line to 1000 octets and a
@@ -186,6 +188,12 @@ func (ss *session) Data(r io.Reader) (err error) {
 		if permanent(err) {
 			b.log.Warn("smtp: message refused", "tenant", t, "from", ss.env.From, "err", err)
 			return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Message refusé: contenu illisible ou trop volumineux"}
+		}
+		if errors.Is(err, appliance.ErrPending) {
+			// In the log, applied once the store answers: the client's
+			// retry will then be a duplicate, answered 250.
+			b.log.Warn("smtp: message in the log, waiting for the store; client told to retry", "tenant", t, "from", ss.env.From, "err", err)
+			return errPending
 		}
 		if err != nil {
 			b.log.Error("smtp: message not taken in; client will retry", "tenant", t, "from", ss.env.From, "err", err)

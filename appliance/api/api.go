@@ -90,7 +90,23 @@ type PasswordBody struct {
 
 type Health struct {
 	Status string `json:"status"`
+	// Reason says why a node is not ready.
+	Reason string `json:"reason,omitempty"`
 }
+
+// Pending is the answer to a write that is in the replicated log but not
+// yet applied, because the database does not answer: it will be, as soon
+// as the database is back. Sending it again with the same Idempotency-Key
+// gives its result once applied.
+type Pending struct {
+	Status    string `json:"status" doc:"pending"`
+	CommandID string `json:"command_id" doc:"Identifiant de la commande inscrite au journal"`
+	Message   string `json:"message"`
+}
+
+// retryAfter is the Retry-After of a 503, in seconds: outages of the
+// database are usually a restart.
+const retryAfter = "5"
 
 // New builds the API server.
 func New(svc *appliance.Service, log *slog.Logger) *Server {
@@ -152,14 +168,21 @@ func (s *Server) Register(mux *http.ServeMux) {
 		writeJSON(w, 404, Error{Error: "route inconnue: " + r.Method + " " + r.URL.Path})
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, Health{"ok"})
+		writeJSON(w, 200, Health{Status: "ok"})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if !s.Ready() {
-			writeJSON(w, 503, Health{"not ready"})
+			w.Header().Set("Retry-After", retryAfter)
+			writeJSON(w, 503, Health{Status: "not ready", Reason: "ce nœud ne prend pas les écritures (pas de leader raft)"})
 			return
 		}
-		writeJSON(w, 200, Health{"ready"})
+		if err := s.svc.Ready(r.Context()); err != nil {
+			s.log.Warn("not ready", "err", err)
+			w.Header().Set("Retry-After", retryAfter)
+			writeJSON(w, 503, Health{Status: "not ready", Reason: "base de données indisponible"})
+			return
+		}
+		writeJSON(w, 200, Health{Status: "ready"})
 	})
 }
 
@@ -167,6 +190,11 @@ func (s *Server) handle(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		a, err := s.authenticate(r)
+		if err != nil && !errors.Is(err, appliance.ErrForbidden) && !errors.Is(err, appliance.ErrNotFound) {
+			// The token could not be checked: not the client's fault.
+			s.writeError(w, r, fmt.Errorf("authenticate: %w", err))
+			return
+		}
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="missive"`)
 			writeJSON(w, 401, Error{Error: "authentification requise: en-tête Authorization: Bearer <jeton>"})
@@ -209,7 +237,9 @@ func Status(err error) int {
 		return 423
 	case errors.Is(err, errBadRequest):
 		return 400
-	case errors.Is(err, appliance.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, appliance.ErrPending):
+		return 202
+	case appliance.IsUnavailable(err), errors.Is(err, context.DeadlineExceeded):
 		return 503
 	}
 	return 500
@@ -219,6 +249,12 @@ var errBadRequest = errors.New("requête invalide")
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := Status(err)
+	var pe *appliance.PendingError
+	if errors.As(err, &pe) {
+		s.log.Warn("api request accepted, pending", "method", r.Method, "path", r.URL.Path, "command", pe.CommandID)
+		writeJSON(w, code, Pending{Status: "pending", CommandID: pe.CommandID, Message: pe.Error()})
+		return
+	}
 	body := Error{Error: err.Error()}
 	var fe appliance.FieldErrors
 	if errors.As(err, &fe) {
@@ -229,6 +265,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		body.Error = "erreur interne; le détail est dans le journal du serveur"
 		if code == 503 {
 			body.Error = "service momentanément indisponible, réessayez"
+			w.Header().Set("Retry-After", retryAfter)
 		}
 	}
 	writeJSON(w, code, body)

@@ -56,6 +56,7 @@ func (c *cli) loadConfig() (config.Config, error) {
 type node struct {
 	store   *store.Store
 	blobs   *blob.Store
+	applier *appliance.Applier
 	cluster *cluster.Node
 	svc     *appliance.Service
 }
@@ -94,7 +95,8 @@ func openNode(ctx context.Context, cfg config.Config, log *slog.Logger) (*node, 
 		if n.blobs, err = blob.Open(cfg.Data); err != nil {
 			return nil, err
 		}
-		return appliance.NewApplier(n.store, log), nil
+		n.applier = appliance.NewApplier(n.store, log)
+		return n.applier, nil
 	}})
 	if err != nil {
 		var locked *cluster.LockedError
@@ -109,6 +111,7 @@ func openNode(ctx context.Context, cfg config.Config, log *slog.Logger) (*node, 
 		return nil, err
 	}
 	n.svc = appliance.NewService(n.store, n.blobs, n.cluster, log)
+	n.svc.Applier = n.applier
 	n.svc.MaxUpload = int64(cfg.MaxUploadMB) << 20
 	// Relay and mailbox passwords are sealed with a key of the data dir,
 	// so that a dump of the database alone does not give them away.
@@ -131,6 +134,11 @@ func lockedMessage(data string, pid int) string {
 func (n *node) close() {
 	if n.cluster != nil {
 		n.cluster.Close()
+	}
+	if n.applier != nil {
+		// Entries still waiting for the store are in the raft log: the
+		// next start applies them.
+		n.applier.Close()
 	}
 	if n.store != nil {
 		n.store.Close()

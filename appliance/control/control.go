@@ -65,6 +65,8 @@ func Run(ctx context.Context, svc *appliance.Service, req Request) Response {
 			code = 3
 		case errors.Is(err, appliance.ErrConflict):
 			code = 4
+		case !errors.Is(err, appliance.ErrPending) && appliance.IsUnavailable(err):
+			return Response{Error: "service momentanément indisponible : la base de données ne répond pas, rien n'a été fait ; réessayez dans un instant (" + err.Error() + ")", Code: code}
 		}
 		return Response{Error: err.Error(), Code: code}
 	}

@@ -33,6 +33,17 @@ type Applier struct {
 	retrying bool
 	closed   chan struct{}
 	once     sync.Once
+
+	// key signs history entries (history.go); nil leaves them unsigned.
+	key []byte
+}
+
+// WithHistoryKey makes the Applier sign history entries with key, derived
+// from secrets.key (HistoryKeyLabel): every node of a cluster must hold the
+// same secrets.key, or their stores differ.
+func (a *Applier) WithHistoryKey(key []byte) *Applier {
+	a.key = key
+	return a
 }
 
 func NewApplier(s *store.Store, log *slog.Logger) *Applier {
@@ -58,6 +69,8 @@ type applyCtx struct {
 	summary  string
 	// payload recorded in history; defaults to the command payload.
 	payload []byte
+	// key signs history entries, nil for none.
+	key []byte
 }
 
 type handler func(a *applyCtx) (any, error)
@@ -114,7 +127,7 @@ func (a *Applier) apply(index uint64, cmd *Command) (*Result, error) {
 	res := &Result{}
 	ctx := context.Background()
 	err := a.store.Update(ctx, index, func(tx *store.Tx) error {
-		ac := &applyCtx{ctx: ctx, tx: tx, cmd: cmd, at: cmd.At.UTC().Format(domain.TimeLayout), payload: cmd.Payload}
+		ac := &applyCtx{ctx: ctx, tx: tx, cmd: cmd, at: cmd.At.UTC().Format(domain.TimeLayout), payload: cmd.Payload, key: a.key}
 		h := handlers[cmd.Kind]
 		var v any
 		var err error
@@ -140,22 +153,6 @@ func (a *Applier) apply(index uint64, cmd *Command) (*Result, error) {
 		a.log.Debug("command refused", "kind", cmd.Kind, "tenant", cmd.Tenant, "index", index, "err", err)
 	}
 	return res, nil
-}
-
-func appendHistory(a *applyCtx) error {
-	seq, prev, err := a.tx.LastHistory(a.ctx)
-	if err != nil {
-		return fmt.Errorf("read history head: %w", err)
-	}
-	h := &domain.HistoryEntry{
-		Seq: seq + 1, TenantID: a.cmd.Tenant, At: a.at, ActorID: a.cmd.Actor, Kind: string(a.cmd.Kind),
-		LetterID: a.letterID, Summary: a.summary, Payload: string(a.payload), PrevHash: prev,
-	}
-	h.Hash = HashEntry(h)
-	if err := a.tx.InsertHistory(h); err != nil {
-		return fmt.Errorf("append history: %w", err)
-	}
-	return a.tx.SetMeta("history_head", h.Hash)
 }
 
 // SnapshotTo starts a consistent snapshot of the store now and returns the

@@ -36,7 +36,7 @@ func (e *suiteEnv) keyedCommand(t *testing.T, key, fingerprint string, num int, 
 func TestIdempotencyDecidedAtApply(t *testing.T) {
 	t.Parallel()
 	forEachStore(t, func(t *testing.T, env *suiteEnv) {
-		ap := appliance.NewApplier(env.Store, apptest.Logger())
+		ap := appliance.NewApplier(env.Store, apptest.Logger()).WithHistoryKey(env.HistoryKey)
 		first := env.keyedCommand(t, "cle-1", "fp", 1, "Premier envoi")
 		second := env.keyedCommand(t, "cle-1", "fp", 2, "Premier envoi")
 		r1 := ap.Apply(0, first).(*appliance.Result)
@@ -97,9 +97,10 @@ func TestFormKeysCarriedOverByMigration(t *testing.T) {
 		l := env.register(t, env.Admin, appliance.RegisterInput{Subject: "Formulaire envoyé avant la mise à jour"})
 		key := "cle-davant-la-mise-a-jour"
 		db := env.rawDB(t)
-		// The database as the previous version left it: schema 8, the form's
-		// key in web_submissions.
-		for _, q := range []string{`DROP TABLE idempotency_keys`, `DELETE FROM schema_migrations WHERE version = 9`} {
+		// The database as the version before idempotency keys left it:
+		// schema 8, the form's key in web_submissions.
+		for _, q := range []string{`DROP TABLE idempotency_keys`, `ALTER TABLE history DROP COLUMN digest`, `ALTER TABLE history DROP COLUMN sig`,
+			`DELETE FROM schema_migrations WHERE version >= 9`} {
 			if _, err := db.Exec(q); err != nil {
 				t.Fatalf("%s: %v", q, err)
 			}

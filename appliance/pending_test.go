@@ -51,7 +51,7 @@ func TestCommittedEntryWaitsForTheStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := appliance.NewApplier(env.Store, apptest.Logger())
+	a := appliance.NewApplier(env.Store, apptest.Logger()).WithHistoryKey(env.HistoryKey)
 	defer a.Close()
 	env.Svc.Applier = a
 	admin := env.Admin.ID()
@@ -85,7 +85,7 @@ func TestCommittedEntryWaitsForTheStore(t *testing.T) {
 	if err := srv.Resume(); err != nil {
 		t.Fatal(err)
 	}
-	b := appliance.NewApplier(env.Store, apptest.Logger())
+	b := appliance.NewApplier(env.Store, apptest.Logger()).WithHistoryKey(env.HistoryKey)
 	defer b.Close()
 	if r := b.Apply(idx+1, registration(t, admin, 1, "Pendant la panne")).(*appliance.Result); r.Err != nil {
 		t.Fatalf("replayed entry: %v", r.Err)
@@ -130,7 +130,7 @@ func TestCommittedEntryWaitsForTheStore(t *testing.T) {
 	if got, _ := env.Store.AppliedIndex(ctx); got != idx+3 {
 		t.Errorf("applied index %d, want %d", got, idx+3)
 	}
-	if res, err := appliance.VerifyHistory(ctx, env.Store.Reader()); err != nil || res.BadSeq != 0 {
+	if res, err := appliance.VerifyHistory(ctx, env.Store.Reader(), appliance.VerifyOptions{Key: env.HistoryKey}); err != nil || !res.OK() {
 		t.Fatalf("history: %+v %v", res, err)
 	}
 }

@@ -89,7 +89,7 @@ func newHarness(t testing.TB, dsn string, opt Options) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.prop = &flakyProposer{index: idx, a: appliance.NewApplier(env.Store, apptest.Logger())}
+	h.prop = &flakyProposer{index: idx, a: appliance.NewApplier(env.Store, apptest.Logger()).WithHistoryKey(env.HistoryKey)}
 	h.svc = appliance.NewService(env.Store, blobs, h.prop, apptest.Logger())
 	if _, err := h.svc.AddMailAddress(ctx, env.Admin, appliance.MailAddressInput{Address: "mairie@ville.test"}); err != nil {
 		t.Fatal(err)

@@ -131,6 +131,15 @@ func run(ctx context.Context, svc *appliance.Service, req Request) (string, erro
 			return "", err
 		}
 		return "Mot de passe de " + u.Login + " changé.\n", nil
+	case "history.checkpoint":
+		seq, made, err := svc.Checkpoint(ctx)
+		switch {
+		case err != nil:
+			return "", err
+		case !made:
+			return fmt.Sprintf("Rien de nouveau depuis le dernier point de contrôle (entrée n° %d).\n", seq), nil
+		}
+		return fmt.Sprintf("Point de contrôle signé inscrit au journal: entrée n° %d.\n", seq), nil
 	case "token.create":
 		u, err := svc.UserByLogin(ctx, sys, req.Login)
 		if err != nil {

@@ -15,18 +15,7 @@ import (
 // carrying an idempotency key, as a node proposes it.
 func (e *suiteEnv) keyedCommand(t *testing.T, key, fingerprint string, num int, subject string) []byte {
 	t.Helper()
-	p := appliance.LetterRegister{ID: appliance.NewID(), Category: "incoming", Year: 2026, Num: num, Number: "2026/A/00000" + string(rune('0'+num)),
-		Subject: subject, ArrivalDate: "2026-03-10", Priority: "normal", Status: "new", Channel: "paper", Copies: []appliance.CopyPayload{}}
-	cmd, err := appliance.NewCommand(appliance.KindLetterRegister, "default", e.Admin.ID(), e.Clock.Now(), p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Idem = &appliance.Idem{Key: key, Fingerprint: fingerprint}
-	b, err := cmd.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return registration(t, e.Admin.ID(), e.Clock.Now(), num, subject, &appliance.Idem{Key: key, Fingerprint: fingerprint})
 }
 
 // TestIdempotencyDecidedAtApply: two requests with one key, both proposed

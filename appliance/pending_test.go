@@ -13,15 +13,16 @@ import (
 )
 
 // registration encodes a letter.register stamped with number num, as the
-// leader proposes it.
-func registration(t *testing.T, actor string, num int, subject string) []byte {
+// leader proposes it, with an idempotency key or none.
+func registration(t *testing.T, actor string, at time.Time, num int, subject string, idem *appliance.Idem) []byte {
 	t.Helper()
 	p := appliance.LetterRegister{ID: appliance.NewID(), Category: "incoming", Year: 2026, Num: num, Number: fmt.Sprintf("2026/A/%06d", num),
 		Subject: subject, ArrivalDate: "2026-03-10", Priority: "normal", Status: "new", Channel: "paper", Copies: []appliance.CopyPayload{}}
-	cmd, err := appliance.NewCommand(appliance.KindLetterRegister, "default", actor, time.Now(), p)
+	cmd, err := appliance.NewCommand(appliance.KindLetterRegister, "default", actor, at, p)
 	if err != nil {
 		t.Fatal(err)
 	}
+	cmd.Idem = idem
 	b, err := cmd.Encode()
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +61,7 @@ func TestCommittedEntryWaitsForTheStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, subject := range []string{"Pendant la panne", "Juste après"} {
-		r := a.Apply(idx+uint64(i)+1, registration(t, admin, i+1, subject)).(*appliance.Result)
+		r := a.Apply(idx+uint64(i)+1, registration(t, admin, time.Now(), i+1, subject, nil)).(*appliance.Result)
 		var pe *appliance.PendingError
 		if !errors.As(r.Err, &pe) || pe.CommandID == "" || !errors.Is(r.Err, appliance.ErrPending) {
 			t.Fatalf("entry %d applied while the database is down: %+v, want pending", i+1, r)
@@ -87,7 +88,7 @@ func TestCommittedEntryWaitsForTheStore(t *testing.T) {
 	}
 	b := appliance.NewApplier(env.Store, apptest.Logger()).WithHistoryKey(env.HistoryKey)
 	defer b.Close()
-	if r := b.Apply(idx+1, registration(t, admin, 1, "Pendant la panne")).(*appliance.Result); r.Err != nil {
+	if r := b.Apply(idx+1, registration(t, admin, time.Now(), 1, "Pendant la panne", nil)).(*appliance.Result); r.Err != nil {
 		t.Fatalf("replayed entry: %v", r.Err)
 	}
 
@@ -97,7 +98,7 @@ func TestCommittedEntryWaitsForTheStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, subject := range []string{"Juste après", "Encore après"} {
-		if r := b.Apply(idx+uint64(i)+2, registration(t, admin, i+2, subject)).(*appliance.Result); !errors.Is(r.Err, appliance.ErrPending) {
+		if r := b.Apply(idx+uint64(i)+2, registration(t, admin, time.Now(), i+2, subject, nil)).(*appliance.Result); !errors.Is(r.Err, appliance.ErrPending) {
 			t.Fatalf("entry %d: %+v, want pending", i+2, r)
 		}
 	}
@@ -115,7 +116,7 @@ func TestCommittedEntryWaitsForTheStore(t *testing.T) {
 		t.Fatalf("not ready once the entries applied: %v", err)
 	}
 	// The log replayed again (another restart) changes nothing.
-	if r := b.Apply(idx+3, registration(t, admin, 3, "Encore après")).(*appliance.Result); r.Err != nil || r.Value != nil {
+	if r := b.Apply(idx+3, registration(t, admin, time.Now(), 3, "Encore après", nil)).(*appliance.Result); r.Err != nil || r.Value != nil {
 		t.Fatalf("entry applied twice: %+v", r)
 	}
 	ls, n, err := env.Svc.Letters(ctx, env.Admin, store.LetterFilter{Sort: "number"})

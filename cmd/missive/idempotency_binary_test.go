@@ -16,13 +16,20 @@ import (
 // callKeyed makes an API request with an Idempotency-Key ("" for none) and
 // returns the status, the body and whether it was a replay.
 func (s *missiveServer) callKeyed(method, path, token, key string, body any) (int, []byte, bool, error) {
+	code, b, hdr, err := s.callHeader(method, path, token, key, body)
+	return code, b, hdr.Get("Idempotent-Replayed") == "true", err
+}
+
+// callHeader makes an API request with an Idempotency-Key ("" for none)
+// and returns the status, the body and the response's headers.
+func (s *missiveServer) callHeader(method, path, token, key string, body any) (int, []byte, http.Header, error) {
 	b, err := json.Marshal(body)
 	if err != nil {
-		return 0, nil, false, err
+		return 0, nil, nil, err
 	}
 	req, err := http.NewRequest(method, s.url+path, bytes.NewReader(b))
 	if err != nil {
-		return 0, nil, false, err
+		return 0, nil, nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
@@ -31,11 +38,11 @@ func (s *missiveServer) callKeyed(method, path, token, key string, body any) (in
 	}
 	resp, err := apiClient.Do(req)
 	if err != nil {
-		return 0, nil, false, err
+		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
 	out, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, out, resp.Header.Get("Idempotent-Replayed") == "true", err
+	return resp.StatusCode, out, resp.Header, err
 }
 
 // TestRetryAfterKillWithIdempotencyKey: registrations in flight when the

@@ -106,25 +106,6 @@ func (l *outageLoad) counts() (created, refused int) {
 	return len(l.created), n503
 }
 
-// callHeader is callKeyed returning the response headers.
-func (s *missiveServer) callHeader(method, path, token, key string, body any) (int, []byte, http.Header, error) {
-	b, _ := json.Marshal(body)
-	req, err := http.NewRequest(method, s.url+path, strings.NewReader(string(b)))
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", key)
-	resp, err := apiClient.Do(req)
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, out, resp.Header, err
-}
-
 func (s *missiveServer) readyz() int {
 	resp, err := apiClient.Get(s.url + "/readyz")
 	if err != nil {

@@ -28,6 +28,10 @@ type Command struct {
 	Actor   string          `json:"actor"` // a user id, or "system"
 	At      time.Time       `json:"at"`
 	Payload json.RawMessage `json:"payload"`
+	// Idem is the idempotency key of the request that made the command
+	// (idempotency.go); omitted without one, so that such commands encode
+	// as before.
+	Idem *Idem `json:"idem,omitempty"`
 }
 
 // Kind names what a command does.

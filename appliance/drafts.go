@@ -306,7 +306,7 @@ func (s *Service) CreateDraft(ctx context.Context, a *Actor, letterID, templateI
 		return nil, fmt.Errorf("attach draft to %s: %w", l.Number, err)
 	}
 	s.log.Info("reply draft created", "tenant", a.TenantID(), "letter", l.Number, "template", name, "file", file, "actor", a.User.Login)
-	return &Draft{Document: v.(*domain.Document), Created: true, Template: name, Path: drafts.DAVPath(a.TenantID(), l.Number, file)}, nil
+	return v.(*Draft), nil
 }
 
 // draftFields gathers what a draft says (LetterFields), signed by the agent

@@ -69,7 +69,7 @@ type applyEnv struct {
 func newApplyEnv(tb testing.TB) *applyEnv {
 	tb.Helper()
 	e := &applyEnv{env: apptest.New(tb, "")}
-	e.a = appliance.NewApplier(e.env.Store, apptest.Logger())
+	e.a = appliance.NewApplier(e.env.Store, apptest.Logger()).WithHistoryKey(e.env.HistoryKey)
 	admin := e.env.Admin.ID()
 	for _, c := range []struct {
 		kind    appliance.Kind

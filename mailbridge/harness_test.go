@@ -3,6 +3,7 @@ package mailbridge
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -42,6 +43,26 @@ type harness struct {
 	smtp *SMTPServer
 	sink *peers.Sink
 	ctx  context.Context
+	// logs holds what the bridge logged.
+	logs *logBuffer
+}
+
+// logBuffer collects log lines written from several goroutines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // fastOptions keep the tests quick: short polls and retries.
@@ -75,7 +96,7 @@ func newHarnessAt(t testing.TB, dsn string, opt Options, now func() time.Time) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.prop = &flakyProposer{index: idx, a: appliance.NewApplier(env.Store, apptest.Logger())}
+	h.prop = &flakyProposer{index: idx, a: appliance.NewApplier(env.Store, apptest.Logger()).WithHistoryKey(env.HistoryKey)}
 	h.svc = appliance.NewService(env.Store, blobs, h.prop, apptest.Logger())
 	if now != nil {
 		h.svc.Now = now
@@ -88,7 +109,8 @@ func newHarnessAt(t testing.TB, dsn string, opt Options, now func() time.Time) *
 	if _, err := h.svc.SetMailRelay(ctx, env.Admin, appliance.MailRelayInput{Host: host, Port: port, Security: "plain", FromAddress: "mairie@ville.test", FromName: "Mairie de Test"}); err != nil {
 		t.Fatal(err)
 	}
-	h.b = New(h.svc, apptest.Logger(), opt)
+	h.logs = &logBuffer{}
+	h.b = New(h.svc, slog.New(slog.NewTextHandler(h.logs, nil)), opt)
 	rctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)

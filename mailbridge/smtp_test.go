@@ -78,6 +78,33 @@ func TestSMTPRefusals(t *testing.T) {
 	}
 }
 
+// TestSMTPLineTooLong: a message with a line over go-smtp's limit is
+// refused for good (5xx with an enhanced code), logged, and registers
+// nothing; a temporary answer would have the sender retry it for days.
+func TestSMTPLineTooLong(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "", fastOptions())
+	long := citizenMail("long@exemple.test", "c@exemple.test", "Ligne trop longue", strings.Repeat("x", 3000))
+	out, code := h.send("c@exemple.test", []string{"mairie@ville.test"}, long)
+	if code == 0 || !strings.Contains(out, "554 5.6.0") || !strings.Contains(out, "une ligne dépasse 2000 caractères") {
+		t.Fatalf("a line of 3000 characters was not refused with 554 5.6.0 (swaks exit %d):\n%s", code, out)
+	}
+	if strings.Contains(out, "<** 451") {
+		t.Errorf("the refusal came with a temporary 451:\n%s", out)
+	}
+	if !strings.Contains(h.logs.String(), "line too long") {
+		t.Errorf("no log line for the refusal:\n%s", h.logs)
+	}
+	if n := len(h.letters()); n != 0 {
+		t.Fatalf("%d letters after the refusal", n)
+	}
+	// The listener is unharmed: the next message, within the limit, is taken.
+	h.mustSend("c@exemple.test", citizenMail("ok@exemple.test", "c@exemple.test", "Ligne courte", strings.Repeat("x", 900)))
+	if h.letterBySubject("Ligne courte") == nil {
+		t.Fatal("the message after the refusal was not registered")
+	}
+}
+
 // TestLoopProtection: no acknowledgement to automatic mail, to ourselves,
 // nor beyond the hourly limit per sender; an out-of-office answer to our
 // acknowledgement joins the letter and is not acknowledged.

@@ -67,6 +67,8 @@ func Run(ctx context.Context, svc *appliance.Service, req Request) Response {
 			code = 3
 		case errors.Is(err, appliance.ErrConflict):
 			code = 4
+		case !errors.Is(err, appliance.ErrPending) && appliance.IsUnavailable(err):
+			return Response{Error: "service momentanément indisponible : la base de données ne répond pas, rien n'a été fait ; réessayez dans un instant (" + err.Error() + ")", Code: code}
 		}
 		return Response{Error: err.Error(), Code: code}
 	}
@@ -131,6 +133,15 @@ func run(ctx context.Context, svc *appliance.Service, req Request) (string, erro
 			return "", err
 		}
 		return "Mot de passe de " + u.Login + " changé.\n", nil
+	case "history.checkpoint":
+		seq, made, err := svc.Checkpoint(ctx)
+		switch {
+		case err != nil:
+			return "", err
+		case !made:
+			return fmt.Sprintf("Rien de nouveau depuis le dernier point de contrôle (entrée n° %d).\n", seq), nil
+		}
+		return fmt.Sprintf("Point de contrôle signé inscrit au journal: entrée n° %d.\n", seq), nil
 	case "token.create":
 		u, err := svc.UserByLogin(ctx, sys, req.Login)
 		if err != nil {

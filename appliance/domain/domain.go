@@ -418,4 +418,10 @@ type HistoryEntry struct {
 	Payload  string `json:"payload"`
 	PrevHash string `json:"prev_hash"`
 	Hash     string `json:"hash"`
+	// Digest is the SHA-256 of the letter row as this entry's command left
+	// it ("" for no letter, "-" for a letter no longer there); Sig is the
+	// HMAC of Hash with the history key, "" for entries written before
+	// history signing.
+	Digest string `json:"digest,omitempty"`
+	Sig    string `json:"sig,omitempty"`
 }

@@ -37,6 +37,7 @@ var tables = []string{
 	"dav_nodes", "dav_props", "dav_hidden", "dav_locks",
 	"draft_templates",
 	"ged_targets", "ged_exports", "onlyoffice_servers",
+	"idempotency_keys",
 }
 
 // derived columns are rebuilt on load, never dumped.
@@ -68,7 +69,13 @@ type Snapshot struct {
 
 // BeginSnapshot pins the current state. Release it when done.
 func (s *Store) BeginSnapshot(ctx context.Context) (*Snapshot, error) {
-	tx, err := s.db.BeginTx(ctx, &sqlReadOnly)
+	opts := sqlReadOnly
+	if s.dialect.name() == "postgres" {
+		// READ COMMITTED, PostgreSQL's default, would let each table be
+		// read at a different point of the log.
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := s.db.BeginTx(ctx, &opts)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: begin: %w", err)
 	}
@@ -82,6 +89,10 @@ func (s *Store) BeginSnapshot(ctx context.Context) (*Snapshot, error) {
 }
 
 func (sn *Snapshot) Release() { sn.tx.Rollback() }
+
+// Reader reads the pinned state: reads that must agree with each other
+// (history verify) see one point of the log.
+func (sn *Snapshot) Reader() Reader { return Reader{q: sn.tx, d: sn.s.dialect} }
 
 // Dump writes the whole store to w from one read transaction.
 func (s *Store) Dump(ctx context.Context, w io.Writer) error {

@@ -103,6 +103,16 @@ func open(ctx context.Context, dsn, dataDir string, upTo int, opts ...Option) (*
 
 func (s *Store) Close() error { return s.db.Close() }
 
+// Check makes a cheap query, for readiness probes: a database that does
+// not answer it cannot serve anything else either.
+func (s *Store) Check(ctx context.Context) error {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil {
+		return fmt.Errorf("database check: %w", err)
+	}
+	return nil
+}
+
 // Dialect names the SQL dialect: "sqlite" or "postgres".
 func (s *Store) Dialect() string { return s.dialect.name() }
 

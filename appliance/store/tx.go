@@ -259,8 +259,8 @@ func (r Reader) LastHistory(ctx context.Context) (int64, string, error) {
 }
 
 func (t *Tx) InsertHistory(h *domain.HistoryEntry) error {
-	return t.exec(`INSERT INTO history (seq, tenant_id, at, actor_id, kind, letter_id, summary, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		h.Seq, h.TenantID, h.At, h.ActorID, h.Kind, h.LetterID, h.Summary, h.Payload, h.PrevHash, h.Hash)
+	return t.exec(`INSERT INTO history (seq, tenant_id, at, actor_id, kind, letter_id, summary, payload, prev_hash, hash, digest, sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		h.Seq, h.TenantID, h.At, h.ActorID, h.Kind, h.LetterID, h.Summary, h.Payload, h.PrevHash, h.Hash, h.Digest, h.Sig)
 }
 
 // IndexLetter rewrites the full-text entry of a letter from its subject,
@@ -311,14 +311,14 @@ func (t *Tx) IndexLetter(letterID string) error {
 
 // EachHistory calls fn for every history entry in order until fn returns false.
 func (r Reader) EachHistory(ctx context.Context, fn func(*domain.HistoryEntry) bool) error {
-	rows, err := r.query(ctx, `SELECT seq, tenant_id, at, actor_id, kind, letter_id, summary, payload, prev_hash, hash FROM history ORDER BY seq`)
+	rows, err := r.query(ctx, `SELECT seq, tenant_id, at, actor_id, kind, letter_id, summary, payload, prev_hash, hash, digest, sig FROM history ORDER BY seq`)
 	if err != nil {
 		return fmt.Errorf("read history: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var h domain.HistoryEntry
-		if err := rows.Scan(&h.Seq, &h.TenantID, &h.At, &h.ActorID, &h.Kind, &h.LetterID, &h.Summary, &h.Payload, &h.PrevHash, &h.Hash); err != nil {
+		if err := rows.Scan(&h.Seq, &h.TenantID, &h.At, &h.ActorID, &h.Kind, &h.LetterID, &h.Summary, &h.Payload, &h.PrevHash, &h.Hash, &h.Digest, &h.Sig); err != nil {
 			return fmt.Errorf("read history: %w", err)
 		}
 		if !fn(&h) {
@@ -331,7 +331,7 @@ func (r Reader) EachHistory(ctx context.Context, fn func(*domain.HistoryEntry) b
 // History lists the entries of one letter (or of the tenant when letterID
 // is ""), newest last, paginated.
 func (r Reader) History(ctx context.Context, tenant, letterID string, limit, offset int) ([]domain.HistoryEntry, error) {
-	q := `SELECT seq, tenant_id, at, actor_id, kind, letter_id, summary, payload, prev_hash, hash FROM history WHERE tenant_id = ?`
+	q := `SELECT seq, tenant_id, at, actor_id, kind, letter_id, summary, payload, prev_hash, hash, digest, sig FROM history WHERE tenant_id = ?`
 	args := []any{tenant}
 	if letterID != "" {
 		q += ` AND letter_id = ?`
@@ -349,7 +349,7 @@ func (r Reader) History(ctx context.Context, tenant, letterID string, limit, off
 	out := []domain.HistoryEntry{}
 	for rows.Next() {
 		var h domain.HistoryEntry
-		if err := rows.Scan(&h.Seq, &h.TenantID, &h.At, &h.ActorID, &h.Kind, &h.LetterID, &h.Summary, &h.Payload, &h.PrevHash, &h.Hash); err != nil {
+		if err := rows.Scan(&h.Seq, &h.TenantID, &h.At, &h.ActorID, &h.Kind, &h.LetterID, &h.Summary, &h.Payload, &h.PrevHash, &h.Hash, &h.Digest, &h.Sig); err != nil {
 			return nil, err
 		}
 		out = append(out, h)

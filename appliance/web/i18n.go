@@ -168,6 +168,9 @@ var catalogue = map[string]map[string]string{
 		"error.400": "Requête invalide", "error.403": "Accès refusé", "error.404": "Page introuvable", "error.409": "Conflit",
 		"error.413": "Fichier trop volumineux", "error.422": "Données invalides", "error.500": "Erreur interne", "error.503": "Service indisponible",
 		"error.notfound": "Cette page n'existe pas, ou vous n'avez pas le droit de la voir.", "error.home": "Retour à l'accueil",
+		"error.202":         "Demande acceptée, en attente",
+		"error.unavailable": "Service momentanément indisponible : la base de données ne répond pas. Rien n'a été enregistré ; réessayez dans quelques instants.",
+		"error.pending":     "Votre demande est bien reçue et inscrite au journal, mais la base de données ne répond pas : elle sera appliquée dès son retour, dans quelques instants. Ne la renvoyez pas.",
 	},
 	"en": {
 		"nav.skip": "Skip to content", "nav.tools": "Tools", "nav.register": "Register a letter", "nav.search": "Search",
@@ -296,5 +299,8 @@ var catalogue = map[string]map[string]string{
 		"error.400": "Bad request", "error.403": "Access denied", "error.404": "Page not found", "error.409": "Conflict",
 		"error.413": "File too large", "error.422": "Invalid data", "error.500": "Internal error", "error.503": "Service unavailable",
 		"error.notfound": "This page does not exist, or you may not see it.", "error.home": "Back to the home page",
+		"error.202":         "Request accepted, pending",
+		"error.unavailable": "Service temporarily unavailable: the database does not answer. Nothing was saved; try again in a moment.",
+		"error.pending":     "Your request is received and logged, but the database does not answer: it will be applied as soon as it is back, in a moment. Do not send it again.",
 	},
 }

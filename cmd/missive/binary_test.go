@@ -228,8 +228,14 @@ var (
 // startMissive starts `missive serve` on data and waits until it prints its URL.
 func startMissive(t *testing.T, data string, env ...string) *missiveServer {
 	t.Helper()
+	return startMissiveWith(t, data, nil, env...)
+}
+
+// startMissiveWith is startMissive with more arguments to serve.
+func startMissiveWith(t *testing.T, data string, args []string, env ...string) *missiveServer {
+	t.Helper()
 	s := &missiveServer{t: t, data: data, stdout: newOutputLines(), stderr: newOutputLines(), done: make(chan struct{})}
-	s.cmd = exec.Command(missiveBin, "serve", "--data", data, "--listen", "127.0.0.1:0")
+	s.cmd = exec.Command(missiveBin, append([]string{"serve", "--data", data, "--listen", "127.0.0.1:0"}, args...)...)
 	s.cmd.Env = missiveEnv(env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
 	if err := s.cmd.Start(); err != nil {

@@ -68,7 +68,10 @@ func applyLetterIncomplete(a *applyCtx) (any, error) {
 		}
 	}
 	a.summary = "Demande incomplète : pièces à produire avant le " + civil(p.Deadline) + " ; délai de traitement suspendu"
-	return pr, nil
+	if l, err = letterForUpdate(a, l.ID); err != nil {
+		return nil, err
+	}
+	return &IncompleteResult{Letter: l, Pieces: pr, Notice: p.Told}, nil
 }
 
 func applyLetterPieces(a *applyCtx) (any, error) {
@@ -105,7 +108,9 @@ func applyLetterPieces(a *applyCtx) (any, error) {
 	if p.DueDate != "" {
 		a.summary += " ; nouvelle date limite : " + civil(p.DueDate)
 	}
-	return pr, nil
+	// The letter read back is the request's answer, and what an
+	// idempotency key records.
+	return letterForUpdate(a, l.ID)
 }
 
 // civil writes a civil date as history summaries do: JJ/MM/AAAA.

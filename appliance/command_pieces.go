@@ -25,6 +25,10 @@ type LetterIncomplete struct {
 	// on paper, or when the letter's acknowledgement, not yet sent, will
 	// say it.
 	Notice *OutboxPayload `json:"notice,omitempty"`
+	// Told is how the sender learns of it (IncompleteResult.Notice), kept
+	// so that Apply answers what the request is answered, and a retry
+	// with the same idempotency key gets the same answer.
+	Told string `json:"told,omitempty"`
 }
 
 // LetterPiecesReceived is stamped by the Service with the due date

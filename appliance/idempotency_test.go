@@ -87,9 +87,9 @@ func TestFormKeysCarriedOverByMigration(t *testing.T) {
 		key := "cle-davant-la-mise-a-jour"
 		db := env.rawDB(t)
 		// The database as the version before idempotency keys left it:
-		// schema 8, the form's key in web_submissions.
+		// schema 11, the form's key in web_submissions.
 		for _, q := range []string{`DROP TABLE idempotency_keys`, `ALTER TABLE history DROP COLUMN digest`, `ALTER TABLE history DROP COLUMN sig`,
-			`DELETE FROM schema_migrations WHERE version >= 9`} {
+			`DELETE FROM schema_migrations WHERE version >= 12`} {
 			if _, err := db.Exec(q); err != nil {
 				t.Fatalf("%s: %v", q, err)
 			}

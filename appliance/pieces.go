@@ -82,19 +82,15 @@ func (s *Service) MarkIncomplete(ctx context.Context, a *Actor, id string, in In
 		due, _ := time.Parse(domain.DateLayout, l.DueDate)
 		p.DueDate = workdays.AddDays(due, int(deadline.Sub(today).Hours()/24)).Format(domain.DateLayout)
 	}
-	notice, err := s.piecesNotice(ctx, a, l, &p)
-	if err != nil {
+	if p.Told, err = s.piecesNotice(ctx, a, l, &p); err != nil {
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindLetterIncomplete, a.TenantID(), a.ID(), p)
 	if err != nil {
 		return nil, fmt.Errorf("declare %s incomplete: %w", l.Number, err)
 	}
-	s.log.Info("request declared incomplete", "tenant", a.TenantID(), "letter", l.Number, "deadline", in.Deadline, "notice", notice, "actor", a.User.Login)
-	if l, err = s.reader().Letter(ctx, a.Perimeter, l.ID); err != nil {
-		return nil, err
-	}
-	return &IncompleteResult{Letter: l, Pieces: v.(*domain.PiecesRequest), Notice: notice}, nil
+	s.log.Info("request declared incomplete", "tenant", a.TenantID(), "letter", l.Number, "deadline", in.Deadline, "notice", p.Told, "actor", a.User.Login)
+	return v.(*IncompleteResult), nil
 }
 
 // silence is the mode of the letter's doctype, normal without one.
@@ -190,11 +186,12 @@ func (s *Service) PiecesReceived(ctx context.Context, a *Actor, id string, in Pi
 		}
 		p.DueDate = s.DueDate(a.Tenant, d, in.ReceivedOn)
 	}
-	if _, err := s.propose(ctx, KindLetterPieces, a.TenantID(), a.ID(), p); err != nil {
+	v, err := s.propose(ctx, KindLetterPieces, a.TenantID(), a.ID(), p)
+	if err != nil {
 		return nil, fmt.Errorf("record pieces of %s: %w", l.Number, err)
 	}
 	s.log.Info("pieces received", "tenant", a.TenantID(), "letter", l.Number, "received_on", in.ReceivedOn, "due", p.DueDate, "actor", a.User.Login)
-	return s.reader().Letter(ctx, a.Perimeter, l.ID)
+	return v.(*domain.Letter), nil
 }
 
 // suspendedDue is an SVR letter's due date once its pieces came on

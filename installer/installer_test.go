@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -122,7 +123,7 @@ func TestConfigFileDocumentsItself(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "m.toml")
 	os.WriteFile(p, b, 0o600)
 	back, err := config.Load(p)
-	if err != nil || back != c {
+	if err != nil || !reflect.DeepEqual(back, c) {
 		t.Fatalf("round trip: %v\n%+v\n%+v", err, back, c)
 	}
 	for _, want := range []string{"# le 02/03/2026 à 09:30.", "# Nom public du serveur", `hostname = "courrier.ville.fr"`, `tls = "internal"`} {

@@ -37,6 +37,7 @@ var tables = []string{
 	"dav_nodes", "dav_props", "dav_hidden", "dav_locks",
 	"draft_templates",
 	"ged_targets", "ged_exports", "onlyoffice_servers",
+	"backup_runs",
 }
 
 // derived columns are rebuilt on load, never dumped.

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"missive/appliance"
+	"missive/appliance/store/pgtest"
 
 	_ "modernc.org/sqlite"
 )
@@ -36,8 +37,13 @@ import (
 var missiveBin string
 
 func TestMain(m *testing.M) {
-	os.Exit(buildAndRun(m))
+	// pgtest stops the PostgreSQL server a test started (restore --db).
+	os.Exit(pgtest.Main(runFunc(func() int { return buildAndRun(m) })))
 }
+
+type runFunc func() int
+
+func (f runFunc) Run() int { return f() }
 
 func buildAndRun(m *testing.M) int {
 	root, err := findModuleRoot()
@@ -228,8 +234,19 @@ var (
 // startMissive starts `missive serve` on data and waits until it prints its URL.
 func startMissive(t *testing.T, data string, env ...string) *missiveServer {
 	t.Helper()
+	return startServe(t, data, nil, env)
+}
+
+// startMissiveArgs is startMissive with more flags (--db …).
+func startMissiveArgs(t *testing.T, data string, args ...string) *missiveServer {
+	t.Helper()
+	return startServe(t, data, args, nil)
+}
+
+func startServe(t *testing.T, data string, args, env []string) *missiveServer {
+	t.Helper()
 	s := &missiveServer{t: t, data: data, stdout: newOutputLines(), stderr: newOutputLines(), done: make(chan struct{})}
-	s.cmd = exec.Command(missiveBin, "serve", "--data", data, "--listen", "127.0.0.1:0")
+	s.cmd = exec.Command(missiveBin, append([]string{"serve", "--data", data, "--listen", "127.0.0.1:0"}, args...)...)
 	s.cmd.Env = missiveEnv(env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
 	if err := s.cmd.Start(); err != nil {

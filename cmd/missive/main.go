@@ -48,6 +48,12 @@ est arrêté, ouvre le dossier de données directement.`, runUserAdd},
 			`Relit tout l'historique et vérifie la chaîne SHA-256 de ses entrées. Sort avec le
 code 1 et nomme la première entrée altérée si une ligne a été modifiée, insérée
 ou supprimée. Peut tourner pendant que le serveur est en marche.`, runHistoryVerify},
+		{"backup run", "", "sauvegarder maintenant (chiffré, vérifié)", backupRunHelp, runBackupRun},
+		{"backup list", "", "lister les sauvegardes d'une cible", backupListHelp, runBackupList},
+		{"backup verify", "", "vérifier les sauvegardes d'une cible", backupVerifyHelp, runBackupVerify},
+		{"backup restore", "", "restaurer une sauvegarde dans un dossier neuf", backupRestoreHelp, runBackupRestore},
+		{"backup prune", "", "supprimer les sauvegardes trop anciennes", backupPruneHelp, runBackupPrune},
+		{"backup status", "", "état des sauvegardes (code 1 si à corriger)", backupStatusHelp, runBackupStatus},
 		{"config describe", "", "afficher un fichier de configuration commenté",
 			`Affiche un missive.toml d'exemple: chaque clé, sa documentation et sa valeur
 par défaut.`, runConfigDescribe},

@@ -65,6 +65,8 @@ func runServe(c *cli) error {
 	if err != nil {
 		return err
 	}
+	_, stopBackups := startBackup(ctx, cfg, n, ctl, log)
+	defer stopBackups()
 	go ctl.Serve()
 	defer ctl.Close()
 

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"missive/appliance/store/pgtest"
+	"missive/backup/backuptest"
 )
 
 // The backup contract, on the built binary: run with the server running
@@ -284,4 +285,37 @@ func treeOf(t *testing.T, dir string) string {
 		return nil
 	})
 	return b.String()
+}
+
+func TestBackupToWebDAVAndSFTP(t *testing.T) {
+	t.Parallel()
+	data := newDataDir(t)
+	s := startMissive(t, data)
+	tok := s.token("admin")
+	s.seedLetters(tok, 2, "c")
+	dav := backuptest.StartWebDAV(t)
+	ssh := backuptest.StartSSH(t)
+	davURL := dav.URL + "sauvegardes"
+	out := mustMissive(t, testPassphrase+"\n"+dav.Password+"\n", "backup", "run", "--data", data, "--target", davURL, "--passphrase-stdin", "--target-password-stdin")
+	if !strings.Contains(out, "vérifiée sur "+davURL) {
+		t.Fatalf("webdav: %q", out)
+	}
+	out = mustMissive(t, testPassphrase+"\n", "backup", "run", "--data", data, "--target", ssh.URL, "--passphrase-stdin", "--ssh-key", ssh.KeyFile, "--known-hosts", ssh.KnownHosts)
+	if !strings.Contains(out, "vérifiée sur "+ssh.URL) {
+		t.Fatalf("sftp: %q", out)
+	}
+	s.stop()
+	for _, args := range [][]string{
+		{"--target", davURL, "--target-password-stdin"},
+		{"--target", ssh.URL, "--ssh-key", ssh.KeyFile, "--known-hosts", ssh.KnownHosts},
+	} {
+		stdin := testPassphrase + "\n" + dav.Password + "\n"
+		out := mustMissive(t, stdin, append([]string{"backup", "verify", "--passphrase-stdin", "--read-data"}, args...)...)
+		if !strings.Contains(out, "1 sauvegarde(s) intègre(s)") {
+			t.Fatalf("verify %v: %q", args, out)
+		}
+		to := filepath.Join(t.TempDir(), "restaure")
+		mustMissive(t, stdin, append([]string{"backup", "restore", "--passphrase-stdin", "--to", to}, args...)...)
+		verifyHistory(t, to)
+	}
 }

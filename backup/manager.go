@@ -36,6 +36,8 @@ type Manager struct {
 	Now    func() time.Time
 	// TempDir holds verifications' throw-away stores ("": the data dir).
 	TempDir string
+	// Ctx bounds the runs Start begins (the server's life).
+	Ctx context.Context
 	// workFactor of a new repository's key (tests).
 	workFactor int
 
@@ -44,7 +46,7 @@ type Manager struct {
 }
 
 // ErrBusy means a backup is already running on this node.
-var ErrBusy = errors.New("une sauvegarde est déjà en cours")
+var ErrBusy = fmt.Errorf("%w: une sauvegarde est déjà en cours", appliance.ErrConflict)
 
 // RunRequest is one "back up now".
 type RunRequest struct {
@@ -128,15 +130,68 @@ func SpecFromConfig(t config.BackupTarget) (TargetSpec, error) {
 // outcome, and prunes the configured targets by the retention policy.
 // It returns ErrBusy when a run is already going on.
 func (m *Manager) Run(ctx context.Context, req RunRequest) ([]TargetResult, error) {
-	m.mu.Lock()
-	if m.running {
-		m.mu.Unlock()
+	if !m.begin() {
 		return nil, ErrBusy
 	}
-	m.running = true
-	m.mu.Unlock()
-	defer func() { m.mu.Lock(); m.running = false; m.mu.Unlock() }()
+	defer m.end()
+	return m.run(ctx, req)
+}
 
+// Start runs a backup of the configured targets in the background (the
+// admin page's "Sauvegarder maintenant"); ErrBusy when one is running.
+func (m *Manager) Start(trigger string) error {
+	if len(m.Config.Targets) == 0 {
+		return errors.New("aucune cible de sauvegarde: ajoutez une section [[backup.target]] à missive.toml")
+	}
+	if !m.begin() {
+		return ErrBusy
+	}
+	ctx := m.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	go func() {
+		defer m.end()
+		if _, err := m.run(ctx, RunRequest{Trigger: trigger}); err != nil {
+			m.recordFailure(ctx, trigger, err)
+		}
+	}()
+	return nil
+}
+
+// Running says whether a backup is going on in this process.
+func (m *Manager) Running() bool { return m.isRunning() }
+
+// Policy is the configuration's schedule and targets, as the health
+// computation reads them.
+func (m *Manager) Policy() appliance.BackupPolicy {
+	var p appliance.BackupPolicy
+	for _, t := range m.Config.Targets {
+		p.Targets = append(p.Targets, Redact(t.URL))
+	}
+	if len(p.Targets) > 0 {
+		p.Schedule = m.Config.Schedule
+	}
+	return p
+}
+
+func (m *Manager) begin() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.running {
+		return false
+	}
+	m.running = true
+	return true
+}
+
+func (m *Manager) end() {
+	m.mu.Lock()
+	m.running = false
+	m.mu.Unlock()
+}
+
+func (m *Manager) run(ctx context.Context, req RunRequest) ([]TargetResult, error) {
 	targets := req.Targets
 	configured := len(targets) == 0
 	if configured {

@@ -2,7 +2,6 @@ package backup
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -77,12 +76,15 @@ func (m *Manager) scheduleOnce(ctx context.Context, hour, minute int) {
 	if attempts >= 3 || (attempts > 0 && now.Sub(lastAttempt) < time.Hour) {
 		return
 	}
+	if !m.begin() {
+		return
+	}
 	go func() {
-		_, err := m.Run(ctx, RunRequest{Trigger: "schedule"})
-		if err != nil && !errors.Is(err, ErrBusy) {
+		defer m.end()
+		if _, err := m.run(ctx, RunRequest{Trigger: "schedule"}); err != nil {
 			// A run that could not start on any target (no passphrase
 			// file…) records nothing by itself.
-			m.recordFailure(ctx, err)
+			m.recordFailure(ctx, "schedule", err)
 		}
 	}()
 }
@@ -105,12 +107,12 @@ func (m *Manager) recordLate(ctx context.Context, due time.Time, why string) {
 	}
 }
 
-func (m *Manager) recordFailure(ctx context.Context, cause error) {
+func (m *Manager) recordFailure(ctx context.Context, trigger string, cause error) {
 	if m.Rec == nil {
 		return
 	}
 	now := m.now().UTC().Format(domain.TimeLayout)
-	run := store.BackupRun{ID: appliance.NewID(), Target: appliance.BackupAllTargets, Trigger: "schedule", Node: m.Src.Node, StartedAt: now, FinishedAt: now,
+	run := store.BackupRun{ID: appliance.NewID(), Target: appliance.BackupAllTargets, Trigger: trigger, Node: m.Src.Node, StartedAt: now, FinishedAt: now,
 		Status: appliance.BackupFailed, Error: cause.Error()}
 	if err := m.Rec.RecordBackupRun(ctx, run); err != nil {
 		m.log().Error("record backup failure", "err", fmt.Errorf("%w (cause: %v)", err, cause))

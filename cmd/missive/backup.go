@@ -624,12 +624,5 @@ func printHealth(w io.Writer, h appliance.BackupHealth) {
 // configured, nothing is scheduled and the health follows the runs made
 // with --target.
 func backupPolicy(cfg config.Config) appliance.BackupPolicy {
-	var p appliance.BackupPolicy
-	for _, t := range cfg.Backup.Targets {
-		p.Targets = append(p.Targets, backup.Redact(t.URL))
-	}
-	if len(p.Targets) > 0 {
-		p.Schedule = cfg.Backup.Schedule
-	}
-	return p
+	return (&backup.Manager{Config: cfg.Backup}).Policy()
 }

@@ -17,6 +17,7 @@ import (
 // the schedule.
 func startBackup(ctx context.Context, cfg config.Config, n *node, ctl *control.Server, log *slog.Logger) (*backup.Manager, func()) {
 	m := newBackupManager(cfg, n, log)
+	m.Ctx = ctx
 	ctl.Handle("backup.", func(ctx context.Context, req control.Request, emit func(any)) control.Response {
 		if req.Op != "backup.run" {
 			return control.Response{Error: "opération " + req.Op + " inconnue", Code: 2}

@@ -231,6 +231,9 @@ func TestBackupServerStoppedAndStatus(t *testing.T) {
 	if out := mustMissive(t, "", "backup", "status", "--data", data); !strings.Contains(out, "Dernière sauvegarde vérifiée vers file://"+target) {
 		t.Fatalf("status: %q", out)
 	}
+	if d := runMissive(t, "", "doctor", "--data", data); !strings.Contains(d.stdout, "OK          Dernière sauvegarde vérifiée vers file://"+target) {
+		t.Fatalf("doctor after a backup:\n%s", d.stdout)
+	}
 	// A wrong passphrase: a clear error, nothing written.
 	before := treeOf(t, target)
 	r := runMissive(t, "pas la bonne phrase du tout\n", "backup", "run", "--data", data, "--target", "file://"+target, "--passphrase-stdin")
@@ -240,10 +243,13 @@ func TestBackupServerStoppedAndStatus(t *testing.T) {
 	if after := treeOf(t, target); after != before {
 		t.Fatalf("a wrong passphrase changed the target:\n%s\n---\n%s", before, after)
 	}
-	// The failure is recorded: status fails and names it.
+	// The failure is recorded: status fails and names it, so does doctor.
 	r = runMissive(t, "", "backup", "status", "--data", data)
 	if r.code == 0 || !strings.Contains(r.stdout, "phrase de passe incorrecte") {
 		t.Fatalf("status after a failure: exit %d\n%s", r.code, r.stdout)
+	}
+	if d := runMissive(t, "", "doctor", "--data", data); d.code == 0 || !strings.Contains(d.stdout, "À CORRIGER  Échec de la sauvegarde vers file://"+target) {
+		t.Fatalf("doctor after a failure: exit %d\n%s", d.code, d.stdout)
 	}
 }
 

@@ -65,7 +65,7 @@ func runServe(c *cli) error {
 	if err != nil {
 		return err
 	}
-	_, stopBackups := startBackup(ctx, cfg, n, ctl, log)
+	backups, stopBackups := startBackup(ctx, cfg, n, ctl, log)
 	defer stopBackups()
 	go ctl.Serve()
 	defer ctl.Close()
@@ -83,7 +83,7 @@ func runServe(c *cli) error {
 	a.BaseURL = cfg.BaseURL
 	a.Mail = bridge
 	a.Register(mux)
-	web.New(n.svc, log, web.Options{BaseURL: cfg.BaseURL, Mail: bridge}).Register(mux)
+	web.New(n.svc, log, web.Options{BaseURL: cfg.BaseURL, Mail: bridge, Backup: backups}).Register(mux)
 	dav := share.New(n.svc, log)
 	dav.Templates = share.DraftTemplates{Svc: n.svc}
 	dav.Register(mux)

@@ -38,12 +38,14 @@ type Manifest struct {
 	Index []string `json:"index"`
 	// Size is what the backup holds; Added what of it the target did not
 	// have yet; Sent what its run wrote to the target (compressed, sealed).
-	Size       int64     `json:"size"`
-	Added      int64     `json:"added"`
-	Sent       int64     `json:"sent"`
-	Duration   float64   `json:"duration_seconds"`
-	Verified   bool      `json:"verified"`
-	VerifiedAt time.Time `json:"verified_at"`
+	Size     int64   `json:"size"`
+	Added    int64   `json:"added"`
+	Sent     int64   `json:"sent"`
+	Duration float64 `json:"duration_seconds"`
+	// VerifySeconds is the part of Duration spent verifying.
+	VerifySeconds float64   `json:"verify_seconds"`
+	Verified      bool      `json:"verified"`
+	VerifiedAt    time.Time `json:"verified_at"`
 }
 
 const manifestFormat = 1

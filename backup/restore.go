@@ -100,7 +100,7 @@ func Restore(ctx context.Context, r *Repo, m *Manifest, ro RestoreOptions, opts 
 			return err
 		}
 	}
-	if err := loadStream(ctx, st, stream); err != nil {
+	if err := loadStream(ctx, st, stream, st.Load); err != nil {
 		return fmt.Errorf("chargement de la base: %w", err)
 	}
 	if err := checkRestored(ctx, st, m); err != nil {

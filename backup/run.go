@@ -97,10 +97,12 @@ func Run(ctx context.Context, r *Repo, src Source, opts Options) (*Manifest, err
 	m.Index = append([]string(nil), idx.files...)
 	m.Sent, m.Added = w.sent.Load(), w.added.Load()
 	log.Info("backup written", "backup", m.ID, "applied_index", m.AppliedIndex, "size", m.Size, "sent", m.Sent, "packs", len(w.written))
+	verifyStart := time.Now()
 	if err := verifyWritten(ctx, r, idx, m, w.written, src, opts); err != nil {
 		return nil, fmt.Errorf("vérification de la sauvegarde %s: %w", m.ID, err)
 	}
 	m.Verified, m.VerifiedAt = true, time.Now().UTC()
+	m.VerifySeconds = time.Since(verifyStart).Seconds()
 	m.Duration = time.Since(start).Seconds()
 	if err := r.saveManifest(ctx, m); err != nil {
 		return nil, err

@@ -154,8 +154,10 @@ func (t *sftpTarget) Put(ctx context.Context, name string, data []byte) error {
 		err = t.c.PosixRename(tmp, p)
 	}
 	if err != nil {
+		// Asked before the partial file goes: it is what filled the disk.
+		err = t.explain("écrire "+name, dir, err)
 		t.c.Remove(tmp)
-		return t.explain("écrire "+name, dir, err)
+		return err
 	}
 	return nil
 }

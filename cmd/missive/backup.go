@@ -303,9 +303,12 @@ func runBackupRun(c *cli) error {
 			fmt.Fprintf(c.stdout, "Nouvelle sauvegarde chiffrée créée sur %s: sans la phrase de passe, rien ne s'y restaure; imprimez-la et rangez-la hors du serveur.\n", r.Target)
 		}
 		m := r.Manifest
-		fmt.Fprintf(c.stdout, "Sauvegarde %s vérifiée sur %s: %s sauvegardés (%d documents), dont %s nouveaux; %s envoyés, en %s.\n",
+		secs := func(s float64) time.Duration {
+			return (time.Duration(s*1000) * time.Millisecond).Round(100 * time.Millisecond)
+		}
+		fmt.Fprintf(c.stdout, "Sauvegarde %s vérifiée sur %s: %s sauvegardés (%d documents), dont %s nouveaux; %s envoyés, en %s (dont %s de vérification).\n",
 			m.ID, r.Target, backup.FormatBytes(m.Size), m.BlobCount, backup.FormatBytes(m.Added), backup.FormatBytes(m.Sent),
-			(time.Duration(m.Duration*1000) * time.Millisecond).Round(100*time.Millisecond))
+			secs(m.Duration), secs(m.VerifySeconds))
 	}
 	if failed > 0 {
 		return &exitError{1, fmt.Sprintf("%d cible(s) en échec", failed)}

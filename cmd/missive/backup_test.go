@@ -5,17 +5,20 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -323,5 +326,94 @@ func TestBackupToWebDAVAndSFTP(t *testing.T) {
 		to := filepath.Join(t.TempDir(), "restaure")
 		mustMissive(t, stdin, append([]string{"backup", "restore", "--passphrase-stdin", "--to", to}, args...)...)
 		verifyHistory(t, to)
+	}
+}
+
+// TestBackupFaults: a backup killed with -9 leaves nothing listed and the
+// next run reuses what it sent; an unreachable target fails clearly, fires
+// one alert e-mail, and the next run succeeds.
+func TestBackupFaults(t *testing.T) {
+	t.Parallel()
+	data := newDataDir(t)
+	target := filepath.Join(filepath.Dir(data), "cible")
+	s := startMissive(t, data)
+	tok := s.token("admin")
+	for i := range 40 {
+		var l apiLetter
+		s.must(201, "POST", "/api/v1/letters", tok, map[string]any{"category": "incoming", "subject": fmt.Sprintf("Dossier %d", i)}, &l)
+		content := make([]byte, 3_000_000)
+		rand.Read(content)
+		s.uploadDocument(tok, l.ID, fmt.Sprintf("plan-%d.pdf", i), content)
+	}
+	mustMissive(t, "", "mail", "relay", "set", "--data", data, "--host", "127.0.0.1", "--port", "2525", "--from", "mairie@ville.test")
+	mustMissive(t, "", "user", "add", "--data", data, "--login", "dsi", "--role", "admin", "--email", "dsi@ville.test")
+	s.stop()
+
+	// kill -9 once the first packs are indexed, before the manifest.
+	cmd := exec.Command(missiveBin, "backup", "run", "--data", data, "--target", "file://"+target, "--passphrase-stdin")
+	cmd.Env = missiveEnv()
+	cmd.Stdin = strings.NewReader(testPassphrase + "\n")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		// Glob's * matches the temporary ".tmp-" files too: only renamed
+		// (complete) files count.
+		idx, _ := filepath.Glob(filepath.Join(target, "index", "[0-9a-f]*"))
+		snaps, _ := filepath.Glob(filepath.Join(target, "snapshots", "[0-9]*"))
+		if len(snaps) > 0 {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("the backup finished before it could be killed:\n%s", out.String())
+		}
+		if len(idx) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no index file after 2 minutes:\n%s", out.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	if list := mustMissive(t, testPassphrase+"\n", "backup", "list", "--target", "file://"+target, "--passphrase-stdin", "--json"); strings.TrimSpace(list) != "[]" {
+		t.Fatalf("a killed backup is listed: %s", list)
+	}
+	res := mustMissive(t, testPassphrase+"\n", "backup", "run", "--data", data, "--target", "file://"+target, "--passphrase-stdin")
+	m := sentRe.FindStringSubmatch(res)
+	if m == nil || parseSize(t, m[1]) > 100e6 {
+		t.Fatalf("the run after the kill sent everything again (120 MB of documents): %q", res)
+	}
+
+	// The off-site server is down: the run fails plainly, one e-mail.
+	ssh := backuptest.StartSSH(t)
+	down := "sftp://sauvegarde@127.0.0.1:1/missive"
+	for range 2 {
+		r := runMissive(t, testPassphrase+"\n", "backup", "run", "--data", data, "--target", down, "--passphrase-stdin", "--ssh-key", ssh.KeyFile, "--known-hosts", ssh.KnownHosts)
+		if r.code == 0 || !strings.Contains(r.stdout, "ÉCHEC "+down) || !strings.Contains(r.stdout, "injoignable") {
+			t.Fatalf("run to a server that is down: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+	}
+	if st := runMissive(t, "", "backup", "status", "--data", data); st.code == 0 || !strings.Contains(st.stdout, "injoignable") {
+		t.Fatalf("status after the failure: exit %d\n%s", st.code, st.stdout)
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(data, "missive.db")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var alerts int
+	var rcpt string
+	if err := db.QueryRow(`SELECT COUNT(*), MAX(rcpt_to) FROM mail_outbox WHERE kind = 'alert'`).Scan(&alerts, &rcpt); err != nil || alerts != 1 || rcpt != "dsi@ville.test" {
+		t.Fatalf("alert e-mails: %d to %q (%v), want one to dsi@ville.test", alerts, rcpt, err)
+	}
+	// Back up, the next run succeeds.
+	r := runMissive(t, testPassphrase+"\n", "backup", "run", "--data", data, "--target", ssh.URL, "--passphrase-stdin", "--ssh-key", ssh.KeyFile, "--known-hosts", ssh.KnownHosts)
+	if r.code != 0 || !strings.Contains(r.stdout, "vérifiée sur "+ssh.URL) {
+		t.Fatalf("the run after the outage: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -236,3 +236,16 @@ func TestProgram(t *testing.T) {
 		t.Fatal("Stop of a server that never drains reported success")
 	}
 }
+
+// The folders of file:// backups are writable by the service, and a NAS
+// that is not mounted does not stop it from starting ("-").
+func TestUnitBackupDirs(t *testing.T) {
+	t.Parallel()
+	u, err := Unit("/usr/bin/missive", "/etc/missive/missive.toml", "/var/lib/missive", "/mnt/nas/missive")
+	if err != nil || !strings.Contains(u, "\nReadWritePaths=/var/lib/missive -/mnt/nas/missive\n") {
+		t.Fatalf("unit: %v\n%s", err, u)
+	}
+	if _, err := Unit("/usr/bin/missive", "/etc/missive/missive.toml", "/var/lib/missive", "/mnt/mon nas"); err == nil {
+		t.Fatal("a path with a space was written into the unit")
+	}
+}

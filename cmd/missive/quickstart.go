@@ -391,7 +391,7 @@ func (q *quickstart) installService() error {
 		return err
 	}
 	q.j.Logf("%s appartient à %s; %s lisible par le groupe %s", cfg.Data, cfg.User, q.configPath, cfg.User)
-	unit, err := serviceUnit(q.configPath, cfg.Data)
+	unit, err := serviceUnit(q.configPath, cfg)
 	if err != nil {
 		return err
 	}

@@ -46,6 +46,8 @@ fuzz:
 	$(FUZZ) -fuzz='^FuzzVerify$$' ./appliance/onlyoffice/
 	$(FUZZ) -fuzz='^FuzzCallbackBody$$' ./webdav/onlyoffice/
 	$(FUZZ) -fuzz='^FuzzParse$$' ./mailbridge/
+	$(FUZZ) -fuzz='^FuzzParsePack$$' ./backup/
+	$(FUZZ) -fuzz='^FuzzIndexFile$$' ./backup/
 	$(FUZZ) -fuzz='^FuzzTNEF$$' ./mailbridge/
 	$(FUZZ) -fuzz='^FuzzDocument$$' ./mailbridge/internal/pdf/
 

@@ -79,6 +79,11 @@ func TestVerifyNamesEachDamage(t *testing.T) {
 			os.Remove(idx[0])
 			return "index/" + filepath.Base(idx[0])
 		}, "absent (nécessaire aux sauvegardes"},
+		{"the clear-text notice altered", false, func(t *testing.T, dir string) string {
+			b, _ := os.ReadFile(filepath.Join(dir, markerFile))
+			os.WriteFile(filepath.Join(dir, markerFile), append(b, '!'), 0o600)
+			return markerFile
+		}, "modifié"},
 		{"a backup's manifest altered", false, func(t *testing.T, dir string) string {
 			ms, _ := filepath.Glob(filepath.Join(dir, "snapshots", "*"))
 			b, _ := os.ReadFile(ms[0])
@@ -101,6 +106,20 @@ func TestVerifyNamesEachDamage(t *testing.T) {
 				t.Fatalf("verify said:\n%s\nwant %s named, %q", got, file, c.says)
 			}
 		})
+	}
+}
+
+// A key file altered is named, not taken for a wrong passphrase.
+func TestAlteredKeyIsNamed(t *testing.T) {
+	t.Parallel()
+	r, dir := fileRepo(t)
+	keys, _ := filepath.Glob(filepath.Join(dir, keysDir, "*"))
+	b, _ := os.ReadFile(keys[0])
+	b[len(b)-5] ^= 1
+	os.WriteFile(keys[0], b, 0o600)
+	_, err := Open(context.Background(), r.t, testKey)
+	if err == nil || errors.Is(err, ErrPassphrase) || !strings.Contains(err.Error(), keysDir+"/"+filepath.Base(keys[0])) {
+		t.Fatalf("altered key: %v", err)
 	}
 }
 

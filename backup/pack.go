@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -62,15 +63,33 @@ type record struct {
 // packBuilder collects records until the pack is big enough to send.
 type packBuilder struct {
 	kind    string // "meta" (database, lists, keys) or "data" (documents)
-	buf     bytes.Buffer
+	buf     *bytes.Buffer
 	records []record
 }
 
+// packBufs recycles packs' buffers, plain and sealed: a fresh 20 MiB
+// buffer per pack, zeroed by the runtime, was a quarter of a run's CPU.
+var packBufs sync.Pool
+
+func getBuf() *bytes.Buffer {
+	if b, ok := packBufs.Get().(*bytes.Buffer); ok {
+		b.Reset()
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
 func newPackBuilder(kind string, size int) *packBuilder {
-	p := &packBuilder{kind: kind}
+	p := &packBuilder{kind: kind, buf: getBuf()}
 	p.buf.Grow(size + size/4)
 	p.buf.WriteString(packMagic)
 	return p
+}
+
+// release gives the pack's buffer back once the pack is sealed.
+func (p *packBuilder) release() {
+	packBufs.Put(p.buf)
+	p.buf = nil
 }
 
 // add compresses data when that pays and appends it.
@@ -122,7 +141,7 @@ func parsePack(plain []byte, fn func(rec record, data []byte) error) error {
 		}
 		off += n
 		stored, n := binary.Uvarint(plain[off:])
-		if n <= 0 || off+n+1+int(stored) > len(plain) {
+		if n <= 0 || raw > maxChunk || stored > uint64(len(plain)) || off+n+1+int(stored) > len(plain) {
 			return errors.New("pack tronqué")
 		}
 		off += n

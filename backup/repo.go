@@ -103,6 +103,7 @@ func Open(ctx context.Context, t Target, key Key) (*Repo, error) {
 		return nil, err
 	}
 	var ident *age.X25519Identity
+	var damaged []error
 	for _, k := range keys {
 		b, err := t.Get(ctx, keysDir+"/"+k.Name)
 		if err != nil {
@@ -110,18 +111,27 @@ func Open(ctx context.Context, t Target, key Key) (*Repo, error) {
 		}
 		pr, err := age.Decrypt(bytes.NewReader(b), sid)
 		if err != nil {
-			continue // another passphrase's key, or a wrong one
+			// Another passphrase's key, or a wrong passphrase; anything
+			// else is a key file that was altered.
+			var nm *age.NoIdentityMatchError
+			if !errors.As(err, &nm) {
+				damaged = append(damaged, &DamageError{File: keysDir + "/" + k.Name, Reason: "altéré: " + err.Error()})
+			}
+			continue
 		}
 		var kf keyFile
 		if err := json.NewDecoder(pr).Decode(&kf); err != nil {
-			return nil, fmt.Errorf("%s: clé %s illisible: %w", t, k.Name, err)
+			return nil, fmt.Errorf("%s: %w", t, &DamageError{File: keysDir + "/" + k.Name, Reason: "altéré ou tronqué: " + err.Error()})
 		}
 		if ident, err = age.ParseX25519Identity(kf.Identity); err != nil {
-			return nil, fmt.Errorf("%s: clé %s illisible: %w", t, k.Name, err)
+			return nil, fmt.Errorf("%s: %w", t, &DamageError{File: keysDir + "/" + k.Name, Reason: "illisible: " + err.Error()})
 		}
 		break
 	}
 	if ident == nil {
+		if len(damaged) > 0 {
+			return nil, fmt.Errorf("%s: %w", t, errors.Join(damaged...))
+		}
 		return nil, fmt.Errorf("%s: %w", t, ErrPassphrase)
 	}
 	r := &Repo{t: t, ident: ident, rcpt: ident.Recipient()}
@@ -241,17 +251,22 @@ func OpenOrInit(ctx context.Context, t Target, key Key) (r *Repo, created bool, 
 func (r *Repo) seal(b []byte) ([]byte, error) {
 	var out bytes.Buffer
 	out.Grow(len(b) + 256)
-	w, err := age.Encrypt(&out, r.rcpt)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := w.Write(b); err != nil {
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
+	if err := r.sealTo(&out, b); err != nil {
 		return nil, err
 	}
 	return out.Bytes(), nil
+}
+
+// sealTo encrypts b into out (a recycled buffer).
+func (r *Repo) sealTo(out *bytes.Buffer, b []byte) error {
+	w, err := age.Encrypt(out, r.rcpt)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(b); err != nil {
+		return err
+	}
+	return w.Close()
 }
 
 // unseal decrypts a file of the repository; a file altered or cut short

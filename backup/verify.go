@@ -314,6 +314,9 @@ type Report struct {
 // ReadData, the content of every pack and a restore of a database.
 func Verify(ctx context.Context, r *Repo, vo VerifyOptions, opts Options) (*Report, error) {
 	rep := &Report{}
+	if b, err := r.t.Get(ctx, markerFile); err != nil || string(b) != markerText {
+		rep.Damaged = append(rep.Damaged, &DamageError{File: markerFile, Reason: "absent ou modifié (il doit rester tel que Missive l'a écrit)"})
+	}
 	ms, damaged, err := r.List(ctx)
 	if err != nil {
 		return nil, err

@@ -42,6 +42,10 @@ type writer struct {
 	added     atomic.Int64 // plain bytes the target did not have
 	onStored  func(n int64)
 	indexEach time.Duration
+
+	// The producer's chunker and buffer (store).
+	chunker *chunker.Chunker
+	buf     []byte
 }
 
 type sentPack struct {
@@ -145,10 +149,14 @@ func (w *writer) work() {
 
 // send seals a pack, stores it and queues it for the next index file.
 func (w *writer) send(p *packBuilder) error {
-	sealed, err := w.r.seal(p.buf.Bytes())
+	out := getBuf()
+	err := w.r.sealTo(out, p.buf.Bytes())
+	p.release()
+	defer packBufs.Put(out)
 	if err != nil {
 		return err
 	}
+	sealed := out.Bytes()
 	sum := sha256.Sum256(sealed)
 	name := hex.EncodeToString(sum[:])
 	if err := w.r.t.Put(w.ctx, dataDir+"/"+name, sealed); err != nil {
@@ -239,12 +247,19 @@ func (w *writer) abort() {
 	w.wg.Wait()
 }
 
-// store cuts a stream into chunks and stores them.
+// store cuts a stream into chunks and stores them. It is called by one
+// goroutine at a time (the run's), which lets it reuse the chunker and its
+// buffers: a new 4 MiB buffer per document would be most of a run's time.
 func (w *writer) store(kind string, rd io.Reader) (File, []ID, error) {
 	cfg := w.r.cfg
-	c := chunker.NewWithBoundaries(rd, cfg.Polynomial, cfg.ChunkMin, cfg.ChunkMax)
+	if w.chunker == nil {
+		w.chunker = chunker.NewWithBoundaries(rd, cfg.Polynomial, cfg.ChunkMin, cfg.ChunkMax)
+		w.buf = make([]byte, cfg.ChunkMax)
+	} else {
+		w.chunker.ResetWithBoundaries(rd, cfg.Polynomial, cfg.ChunkMin, cfg.ChunkMax)
+	}
+	c, buf := w.chunker, w.buf
 	c.SetAverageBits(cfg.ChunkBits)
-	buf := make([]byte, cfg.ChunkMax)
 	h := sha256.New()
 	var f File
 	var ids []ID

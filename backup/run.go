@@ -56,12 +56,6 @@ func (o *Options) log() *slog.Logger {
 	return o.Log
 }
 
-func (o *Options) progress(e Event) {
-	if o.Progress != nil {
-		o.Progress(e)
-	}
-}
-
 // keyPaths are the data dir's files a restore needs besides the database
 // and the documents: the key that seals mailbox passwords, the cluster's
 // certificate authority, the TLS certificates and the local CA.

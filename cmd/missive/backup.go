@@ -197,6 +197,29 @@ func (b *backupFlags) repos(ctx context.Context, cfg config.Config) ([]*backup.R
 	return repos, closeAll, nil
 }
 
+// open parses the command line, reads the secrets and opens the targets'
+// repositories; done closes them.
+func (b *backupFlags) open(c *cli) (context.Context, config.Config, []*backup.Repo, func(), error) {
+	var cfg config.Config
+	if err := c.parse(false); err != nil {
+		return nil, cfg, nil, nil, err
+	}
+	if err := b.readSecrets(c); err != nil {
+		return nil, cfg, nil, nil, err
+	}
+	cfg, err := c.loadConfig()
+	if err != nil {
+		return nil, cfg, nil, nil, err
+	}
+	ctx, stop := backupContext()
+	repos, closeAll, err := b.repos(ctx, cfg)
+	if err != nil {
+		stop()
+		return nil, cfg, nil, nil, err
+	}
+	return ctx, cfg, repos, func() { closeAll(); stop() }, nil
+}
+
 // backupContext ends with Ctrl-C or a stop of the service.
 func backupContext() (context.Context, func()) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -331,23 +354,11 @@ func newBackupManager(cfg config.Config, n *node, log *slog.Logger) *backup.Mana
 func runBackupList(c *cli) error {
 	b := c.backupFlags()
 	asJSON := c.fs.Bool("json", false, "sortie JSON")
-	if err := c.parse(false); err != nil {
-		return err
-	}
-	if err := b.readSecrets(c); err != nil {
-		return err
-	}
-	cfg, err := c.loadConfig()
+	ctx, _, repos, done, err := b.open(c)
 	if err != nil {
 		return err
 	}
-	ctx, stop := backupContext()
-	defer stop()
-	repos, closeAll, err := b.repos(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeAll()
+	defer done()
 	type item struct {
 		Target string `json:"target"`
 		*backup.Manifest
@@ -416,23 +427,11 @@ func runBackupVerify(c *cli) error {
 	var vo backup.VerifyOptions
 	c.fs.BoolVar(&vo.ReadData, "read-data", false, "relire et déchiffrer toutes les données, et restaurer la base à l'essai")
 	c.fs.StringVar(&vo.ID, "id", "", "avec --read-data: la sauvegarde dont la base est restaurée à l'essai (défaut: la dernière)")
-	if err := c.parse(false); err != nil {
-		return err
-	}
-	if err := b.readSecrets(c); err != nil {
-		return err
-	}
-	cfg, err := c.loadConfig()
+	ctx, cfg, repos, done, err := b.open(c)
 	if err != nil {
 		return err
 	}
-	ctx, stop := backupContext()
-	defer stop()
-	repos, closeAll, err := b.repos(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeAll()
+	defer done()
 	ui := newProgressUI(c)
 	defer ui.close()
 	bad := 0
@@ -527,29 +526,17 @@ func runBackupPrune(c *cli) error {
 	keep[1] = c.fs.Int("keep-weekly", -1, "sauvegardes hebdomadaires gardées (défaut: keep_weekly, 4)")
 	keep[2] = c.fs.Int("keep-monthly", -1, "sauvegardes mensuelles gardées (défaut: keep_monthly, 12)")
 	c.fs.BoolVar(&dry, "dry-run", false, "dire ce qui serait supprimé, sans rien supprimer")
-	if err := c.parse(false); err != nil {
-		return err
-	}
-	if err := b.readSecrets(c); err != nil {
-		return err
-	}
-	cfg, err := c.loadConfig()
+	ctx, cfg, repos, done, err := b.open(c)
 	if err != nil {
 		return err
 	}
+	defer done()
 	p = backup.Retention{Daily: cfg.Backup.KeepDaily, Weekly: cfg.Backup.KeepWeekly, Monthly: cfg.Backup.KeepMonthly}
 	for i, dst := range []*int{&p.Daily, &p.Weekly, &p.Monthly} {
 		if *keep[i] >= 0 {
 			*dst = *keep[i]
 		}
 	}
-	ctx, stop := backupContext()
-	defer stop()
-	repos, closeAll, err := b.repos(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeAll()
 	for _, r := range repos {
 		res, err := backup.Prune(ctx, r, p, dry, backup.Options{Log: newLogger(cfg, c)})
 		if err != nil {

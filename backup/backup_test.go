@@ -180,3 +180,53 @@ func listTree(t *testing.T, dir string) string {
 	})
 	return b.String()
 }
+
+// Writes go on during a backup: it holds the state of one applied index,
+// with every document that state references, and restores.
+func TestBackupWhileWriting(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, 9)
+	r, _ := fileRepo(t)
+	stop := make(chan struct{})
+	written := make(chan int)
+	go func() {
+		n := 0
+		defer func() { written <- n }()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			f.addLetters(t, 1, uint64(100+i))
+			n++
+		}
+	}()
+	m, err := Run(ctx, r, f.src, Options{})
+	close(stop)
+	n := <-written
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatal("no write happened during the backup")
+	}
+	to := filepath.Join(t.TempDir(), "restauré")
+	if err := Restore(ctx, r, m, RestoreOptions{To: to, Seed: cluster.Seed}, Options{}); err != nil {
+		t.Fatalf("restore of a backup taken during %d writes: %v", n, err)
+	}
+	st, err := store.Open(ctx, "", to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if applied, _ := st.AppliedIndex(ctx); applied != m.AppliedIndex {
+		t.Fatalf("restored at %d, backed up at %d", applied, m.AppliedIndex)
+	}
+	refs := 0
+	st.BlobRefs(ctx, func(string) error { refs++; return nil })
+	if refs != m.BlobCount || refs < 9 {
+		t.Fatalf("restored store references %d documents, the backup holds %d", refs, m.BlobCount)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"missive/appliance"
 	"missive/appliance/store"
@@ -369,12 +370,13 @@ func Verify(ctx context.Context, r *Repo, vo VerifyOptions, opts Options) (*Repo
 			}
 		}
 		pm.start("lecture des données", total)
-		fe.onPack = func(n int64) { pm.add(n); rep.Bytes += n }
+		var read atomic.Int64
+		fe.onPack = func(n int64) { pm.add(n); read.Add(n) }
 		if err := fe.fetch(ctx, []ID{}, names, func(ID, []byte) error { return nil }); err != nil {
 			return nil, err
 		}
 		pm.end()
-		rep.Packs = len(names)
+		rep.Packs, rep.Bytes = len(names), read.Load()
 		if len(ms) > 0 {
 			m := ms[len(ms)-1]
 			if vo.ID != "" {

@@ -287,8 +287,11 @@ func (w *writer) store(kind string, rd io.Reader) (File, []ID, error) {
 // storeStream stores what produce writes.
 func (w *writer) storeStream(kind string, produce func(io.Writer) error) (File, error) {
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(produce(pw)) }()
+	done := make(chan struct{})
+	go func() { defer close(done); pw.CloseWithError(produce(pw)) }()
 	f, _, err := w.store(kind, pr)
 	pr.CloseWithError(errors.New("arrêt"))
+	// The producer reads a snapshot the caller releases next.
+	<-done
 	return f, err
 }

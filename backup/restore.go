@@ -84,6 +84,9 @@ func Restore(ctx context.Context, r *Repo, m *Manifest, ro RestoreOptions, opts 
 	if err := restoreBlobs(ctx, fe, bs, refs, tmp); err != nil {
 		return err
 	}
+	if err := bs.Sync(); err != nil {
+		return err
+	}
 	pm.end()
 
 	pm.start("chargement de la base", 0)
@@ -194,7 +197,7 @@ func restoreBlobs(ctx context.Context, fe *fetcher, bs *blob.Store, refs []blobR
 		left[i] = len(chunks)
 	}
 	put := func(i int, r io.Reader) error {
-		sum, _, err := bs.Put(r, 0)
+		sum, _, err := bs.Import(r)
 		if err != nil {
 			return err
 		}

@@ -35,7 +35,8 @@ func newFixture(t *testing.T, letters int) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := appliance.OpenSecretBox(env.Dir); err != nil {
+	// The data dir's key is the one the history is signed with.
+	if err := env.WriteSecretKey(); err != nil {
 		t.Fatal(err)
 	}
 	f := &fixture{env: env, src: Source{Store: env.Store, Blobs: bs, DataDir: env.Dir, Node: "test", Version: "test"}}

@@ -106,7 +106,11 @@ func Restore(ctx context.Context, r *Repo, m *Manifest, ro RestoreOptions, opts 
 	if err := loadStream(ctx, st, stream, st.Load); err != nil {
 		return fmt.Errorf("chargement de la base: %w", err)
 	}
-	if err := checkRestored(ctx, st, m); err != nil {
+	opt, err := historyOptions(ctx, fe, m)
+	if err != nil {
+		return err
+	}
+	if err := checkRestored(ctx, st, m, opt); err != nil {
 		return err
 	}
 	f, err := os.Open(stream)

@@ -59,7 +59,9 @@ func (o *Options) log() *slog.Logger {
 // keyPaths are the data dir's files a restore needs besides the database
 // and the documents: the key that seals mailbox passwords, the cluster's
 // certificate authority, the TLS certificates and the local CA.
-var keyPaths = []string{appliance.SecretKeyFile, "cluster", "tls"}
+// The history's signing anchor (the entry from which it is signed) lives
+// beside secrets.key, outside the database, for the same reason.
+var keyPaths = []string{appliance.SecretKeyFile, appliance.SigningAnchorFile, "cluster", "tls"}
 
 // Run makes one backup of src into r and verifies it; the manifest is
 // written only once the backup is verified.
@@ -203,7 +205,8 @@ func storeBlob(w *writer, blobs *blob.Store, sum string) (int64, error) {
 	return file.Size, nil
 }
 
-// storeKeys stores the data dir's key files that exist.
+// storeKeys stores the data dir's key files that exist (secrets.key, the
+// signing anchor, the cluster's and TLS's folders).
 func storeKeys(w *writer, dataDir string) ([]KeyFile, error) {
 	var out []KeyFile
 	for _, p := range keyPaths {

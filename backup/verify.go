@@ -223,7 +223,43 @@ func checkDB(ctx context.Context, fe *fetcher, m *Manifest, tempDir string) erro
 	if err := loadStream(ctx, st, stream, st.LoadCheck); err != nil {
 		return fmt.Errorf("base de la sauvegarde %s: %w", m.ID, err)
 	}
-	return checkRestored(ctx, st, m)
+	opt, err := historyOptions(ctx, fe, m)
+	if err != nil {
+		return err
+	}
+	return checkRestored(ctx, st, m, opt)
+}
+
+// historyOptions reads from the backup itself what the history check needs
+// beyond the chain: the signing key derived from its secrets.key, and the
+// entry from which its history is signed.
+func historyOptions(ctx context.Context, fe *fetcher, m *Manifest) (appliance.VerifyOptions, error) {
+	var opt appliance.VerifyOptions
+	for _, k := range m.Keys {
+		switch k.Path {
+		case appliance.SecretKeyFile:
+			b, err := readSmall(ctx, fe, k.File)
+			if err != nil {
+				return opt, fmt.Errorf("%s de la sauvegarde %s: %w", k.Path, m.ID, err)
+			}
+			box, err := appliance.NewSecretBox(b)
+			if err != nil {
+				return opt, err
+			}
+			if opt.Key, err = box.Derive(appliance.HistoryKeyLabel); err != nil {
+				return opt, err
+			}
+		case appliance.SigningAnchorFile:
+			b, err := readSmall(ctx, fe, k.File)
+			if err != nil {
+				return opt, fmt.Errorf("%s de la sauvegarde %s: %w", k.Path, m.ID, err)
+			}
+			if opt.SignedFrom, err = strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err != nil {
+				return opt, fmt.Errorf("%s de la sauvegarde %s: %w", k.Path, m.ID, err)
+			}
+		}
+	}
+	return opt, nil
 }
 
 func loadStream(ctx context.Context, st *store.Store, path string, load func(context.Context, io.Reader) error) error {
@@ -237,13 +273,13 @@ func loadStream(ctx context.Context, st *store.Store, path string, load func(con
 
 // checkRestored runs the history chain check on a restored store and
 // compares its applied index with the backup's.
-func checkRestored(ctx context.Context, st *store.Store, m *Manifest) error {
-	res, err := appliance.VerifyHistory(ctx, st.Reader())
+func checkRestored(ctx context.Context, st *store.Store, m *Manifest, opt appliance.VerifyOptions) error {
+	res, err := appliance.VerifyHistory(ctx, st.Reader(), opt)
 	if err != nil {
 		return fmt.Errorf("historique de la sauvegarde %s: %w", m.ID, err)
 	}
-	if res.BadSeq != 0 {
-		return fmt.Errorf("historique de la sauvegarde %s altéré: entrée n° %d: %s", m.ID, res.BadSeq, res.Reason)
+	if !res.OK() {
+		return fmt.Errorf("historique de la sauvegarde %s altéré (entrée n° %d, courrier %q): %s", m.ID, res.BadSeq, res.BadLetter, res.Reason)
 	}
 	applied, err := st.AppliedIndex(ctx)
 	if err != nil {

@@ -2,7 +2,7 @@ package store
 
 import "context"
 
-// Rows of the backup runs (backup_runs, migration 0009).
+// Rows of the backup runs (backup_runs, migration 0014).
 
 // BackupRun is one run of a backup on one target.
 type BackupRun struct {

@@ -25,6 +25,9 @@ import (
 func backupSite(t *testing.T) (*site, *backup.Manager) {
 	t.Helper()
 	env := apptest.New(t, "")
+	if err := env.WriteSecretKey(); err != nil {
+		t.Fatal(err)
+	}
 	clk := &clock{t: time.Date(2026, 3, 10, 9, 0, 0, 0, domain.Paris)}
 	blobs, err := blob.Open(env.Dir)
 	if err != nil {

@@ -271,7 +271,7 @@ func TestBackupRestoreIntoPostgreSQL(t *testing.T) {
 	restored := filepath.Join(filepath.Dir(data), "pg-data")
 	mustMissive(t, testPassphrase+"\n", "backup", "restore", "--target", "file://"+target, "--passphrase-stdin", "--to", restored, "--db", dsn)
 	mustMissive(t, "", "history", "verify", "--data", restored, "--db", dsn)
-	s2 := startMissiveArgs(t, restored, "--db", dsn)
+	s2 := startMissiveWith(t, restored, []string{"--db", dsn})
 	tok2 := s2.token("admin")
 	if got := s2.contents(tok2); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("PostgreSQL serves other letters:\n%v\nwant\n%v", got, want)

@@ -46,11 +46,15 @@ fuzz:
 	$(FUZZ) -fuzz='^FuzzVerify$$' ./appliance/onlyoffice/
 	$(FUZZ) -fuzz='^FuzzCallbackBody$$' ./webdav/onlyoffice/
 	$(FUZZ) -fuzz='^FuzzParse$$' ./mailbridge/
+	$(FUZZ) -fuzz='^FuzzParsePack$$' ./backup/
+	$(FUZZ) -fuzz='^FuzzIndexFile$$' ./backup/
 	$(FUZZ) -fuzz='^FuzzTNEF$$' ./mailbridge/
 	$(FUZZ) -fuzz='^FuzzDocument$$' ./mailbridge/internal/pdf/
 
 # Heavy measurements, not run by `make test`: micro-benchmarks, then the
-# 100,000-letter harness on SQLite and PostgreSQL (MISSIVE_BENCH_LETTERS to change).
+# 100,000-letter harness on SQLite and PostgreSQL, and the backup harness on
+# 100,000 letters with their scans against tar | zstd and restic
+# (cmd/missive TestBench*; MISSIVE_BENCH_LETTERS to change).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./appliance/ ./appliance/store/
 	$(GO) test -run '^$$' -bench . -benchmem ./webdav/share/

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -122,7 +123,7 @@ func TestConfigFileDocumentsItself(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "m.toml")
 	os.WriteFile(p, b, 0o600)
 	back, err := config.Load(p)
-	if err != nil || back != c {
+	if err != nil || !reflect.DeepEqual(back, c) {
 		t.Fatalf("round trip: %v\n%+v\n%+v", err, back, c)
 	}
 	for _, want := range []string{"# le 02/03/2026 à 09:30.", "# Nom public du serveur", `hostname = "courrier.ville.fr"`, `tls = "internal"`} {
@@ -233,5 +234,18 @@ func TestProgram(t *testing.T) {
 	stuck.StopTimeout = 50 * time.Millisecond
 	if err := stuck.Stop(nil); err == nil {
 		t.Fatal("Stop of a server that never drains reported success")
+	}
+}
+
+// The folders of file:// backups are writable by the service, and a NAS
+// that is not mounted does not stop it from starting ("-").
+func TestUnitBackupDirs(t *testing.T) {
+	t.Parallel()
+	u, err := Unit("/usr/bin/missive", "/etc/missive/missive.toml", "/var/lib/missive", "/mnt/nas/missive")
+	if err != nil || !strings.Contains(u, "\nReadWritePaths=/var/lib/missive -/mnt/nas/missive\n") {
+		t.Fatalf("unit: %v\n%s", err, u)
+	}
+	if _, err := Unit("/usr/bin/missive", "/etc/missive/missive.toml", "/var/lib/missive", "/mnt/mon nas"); err == nil {
+		t.Fatal("a path with a space was written into the unit")
 	}
 }

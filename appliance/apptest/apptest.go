@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -94,4 +95,11 @@ func New(t testing.TB, dsn string) *Env {
 		t.Fatalf("admin login: %v", err)
 	}
 	return &Env{Svc: svc, Store: st, Admin: admin, Dir: dir, Secrets: box, HistoryKey: hkey}
+}
+
+// WriteSecretKey writes the env's fixed key as the data dir's secrets.key,
+// for tests that read the data dir as a server would (backups carry it and
+// check the history's signatures with it).
+func (e *Env) WriteSecretKey() error {
+	return os.WriteFile(filepath.Join(e.Dir, appliance.SecretKeyFile), secretKey, 0o600)
 }

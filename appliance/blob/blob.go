@@ -57,6 +57,17 @@ func (s *Store) path(sum string) string {
 // (limit <= 0: no limit). The content is written to a temporary file, synced,
 // then renamed to its hash: a crash leaves a complete blob or none.
 func (s *Store) Put(r io.Reader, limit int64) (sum string, size int64, err error) {
+	return s.put(r, limit, true)
+}
+
+// Import is Put for many blobs in a row (a restore): the files are not
+// synced one by one, which would be most of a restore's time; call Sync
+// once they are all in.
+func (s *Store) Import(r io.Reader) (sum string, size int64, err error) {
+	return s.put(r, 0, false)
+}
+
+func (s *Store) put(r io.Reader, limit int64, sync bool) (sum string, size int64, err error) {
 	f, err := os.CreateTemp(filepath.Join(s.dir, "tmp"), "put-*")
 	if err != nil {
 		return "", 0, fmt.Errorf("store document: %w", err)
@@ -80,8 +91,10 @@ func (s *Store) Put(r io.Reader, limit int64) (sum string, size int64, err error
 	if limit > 0 && size > limit {
 		return "", 0, fmt.Errorf("%w: plus de %d octets", ErrTooLarge, limit)
 	}
-	if err = f.Sync(); err != nil {
-		return "", 0, fmt.Errorf("store document: %w", err)
+	if sync {
+		if err = f.Sync(); err != nil {
+			return "", 0, fmt.Errorf("store document: %w", err)
+		}
 	}
 	if err = f.Close(); err != nil {
 		return "", 0, fmt.Errorf("store document: %w", err)

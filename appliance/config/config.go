@@ -35,6 +35,26 @@ type Config struct {
 	HTTPListen    string `toml:"http_listen" doc:"Avec tls: adresse d'écoute HTTP (port 80) qui renvoie vers HTTPS et répond aux défis ACME HTTP-01. Vide: aucune."`
 	SMTPListen    string `toml:"smtp_listen" doc:"Adresse d'écoute SMTP du courrier entrant (enregistrement MX ou règle de transfert Exchange/BlueMind vers Missive), ex. :25. Avec tls, STARTTLS y est proposé avec le même certificat, puis AUTH (PLAIN, LOGIN) pour les utilisateurs Missive. Seules les adresses de réception configurées sont acceptées: jamais de relais. Vide: aucune (l'option --smtp de missive serve l'emporte)."`
 	User          string `toml:"user" doc:"Compte système du serveur lancé par root: il ouvre ses ports puis devient ce compte. Vide: ne change pas de compte (systemd le lance déjà sous missive)."`
+
+	Backup Backup `toml:"backup" doc:"Sauvegardes automatiques, chiffrées et vérifiées: voir missive backup -h."`
+}
+
+// Backup is the [backup] section: when, where and how long to keep.
+type Backup struct {
+	Schedule       string         `toml:"schedule" doc:"Heure de la sauvegarde quotidienne, HH:MM, heure de Paris, ex. 02:30. Vide: pas de sauvegarde automatique (missive backup run reste possible). Sur un cluster, seul le leader sauvegarde."`
+	PassphraseFile string         `toml:"passphrase_file" doc:"Fichier contenant la phrase de passe qui chiffre les sauvegardes (lisible du seul compte du service). Imprimez-la et rangez-la hors du serveur: sans elle, aucune sauvegarde ne se restaure. Jamais copiée sur les cibles."`
+	KeepDaily      int            `toml:"keep_daily" doc:"Sauvegardes quotidiennes gardées (la dernière de chaque jour)."`
+	KeepWeekly     int            `toml:"keep_weekly" doc:"Sauvegardes hebdomadaires gardées (la dernière de chaque semaine)."`
+	KeepMonthly    int            `toml:"keep_monthly" doc:"Sauvegardes mensuelles gardées (la dernière de chaque mois)."`
+	Targets        []BackupTarget `toml:"target" doc:"Cibles: chacune reçoit chaque sauvegarde. Une sur place (NAS) et une hors site (Nextcloud, SFTP)."`
+}
+
+// BackupTarget is one [[backup.target]].
+type BackupTarget struct {
+	URL          string `toml:"url" doc:"file:///mnt/nas/missive (dossier local ou monté), webdav+https://compte@cloud.ville.fr/remote.php/dav/files/compte/Sauvegardes (Nextcloud) ou sftp://compte@serveur:22/dossier."`
+	PasswordFile string `toml:"password_file" doc:"WebDAV (ou SFTP sans clé): fichier contenant le mot de passe du compte (un mot de passe d'application Nextcloud)."`
+	KeyFile      string `toml:"key_file" doc:"SFTP: clé privée SSH du compte, sans phrase de passe."`
+	KnownHosts   string `toml:"known_hosts" doc:"SFTP: fichier known_hosts qui contient la clé du serveur (ssh-keyscan -p PORT serveur >> FICHIER); un serveur inconnu est refusé."`
 }
 
 // TLS modes.
@@ -54,6 +74,7 @@ func Default() Config {
 		MaxUploadMB: 50,
 		LogLevel:    "info",
 		HTTPListen:  ":80",
+		Backup:      Backup{Schedule: "02:30", KeepDaily: 7, KeepWeekly: 4, KeepMonthly: 12},
 	}
 }
 
@@ -111,7 +132,50 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.validateTLS(bad)
+	c.Backup.validate(bad)
 	return errors.Join(errs...)
+}
+
+func (b *Backup) validate(bad func(field, msg string, args ...any)) {
+	if _, _, err := ParseSchedule(b.Schedule); err != nil {
+		bad("backup.schedule", "%v", err)
+	}
+	for _, k := range []struct {
+		name string
+		n    int
+	}{{"keep_daily", b.KeepDaily}, {"keep_weekly", b.KeepWeekly}, {"keep_monthly", b.KeepMonthly}} {
+		if k.n < 0 || k.n > 1000 {
+			bad("backup."+k.name, "entre 0 et 1000, pas %d", k.n)
+		}
+	}
+	if len(b.Targets) > 0 && b.KeepDaily+b.KeepWeekly+b.KeepMonthly == 0 {
+		bad("backup.keep_daily", "garder au moins une sauvegarde (keep_daily, keep_weekly ou keep_monthly)")
+	}
+	if len(b.Targets) > 0 && b.PassphraseFile == "" {
+		bad("backup.passphrase_file", "obligatoire avec des cibles: le service en a besoin pour chiffrer chaque nuit")
+	}
+	for i, t := range b.Targets {
+		f := fmt.Sprintf("backup.target[%d].url", i)
+		switch {
+		case t.URL == "":
+			bad(f, "obligatoire")
+		case !strings.HasPrefix(t.URL, "file:///") && !strings.HasPrefix(t.URL, "webdav+https://") &&
+			!strings.HasPrefix(t.URL, "webdav+http://") && !strings.HasPrefix(t.URL, "sftp://"):
+			bad(f, "attendu file:///…, webdav+https://…, webdav+http://… ou sftp://…, pas %q", t.URL)
+		}
+	}
+}
+
+// ParseSchedule reads "HH:MM" ("" is no schedule: 0, 0, nil).
+func ParseSchedule(s string) (hour, minute int, err error) {
+	if s == "" {
+		return 0, 0, nil
+	}
+	var h, m int
+	if n, err := fmt.Sscanf(s, "%d:%d", &h, &m); err != nil || n != 2 || len(s) != 5 || h < 0 || h > 23 || m < 0 || m > 59 {
+		return 0, 0, fmt.Errorf("heure invalide %q: attendu HH:MM, ex. 02:30, ou vide", s)
+	}
+	return h, m, nil
 }
 
 func (c *Config) validateTLS(bad func(field, msg string, args ...any)) {
@@ -197,19 +261,72 @@ func Describe(w io.Writer) error {
 // Document writes every key of c with its documentation, as a complete
 // commented missive.toml (missive quickstart writes one this way).
 func Document(w io.Writer, c Config) error {
-	v := reflect.ValueOf(c)
+	return document(w, reflect.ValueOf(c), "")
+}
+
+// document writes the keys of one table; a struct field is a sub-table,
+// written after the keys as TOML requires, and a list of structs is shown
+// as a commented example.
+func document(w io.Writer, v reflect.Value, prefix string) error {
 	t := v.Type()
+	var tables []int
 	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		fv := v.Field(i)
+		if f.Type.Kind() == reflect.Struct {
+			tables = append(tables, i)
+			continue
+		}
+		fmt.Fprintln(w)
+		for _, line := range wrap(f.Tag.Get("doc"), 76) {
+			fmt.Fprintln(w, "# "+line)
+		}
+		if f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct {
+			if err := documentList(w, f, fv, prefix); err != nil {
+				return err
+			}
+			continue
+		}
+		var buf strings.Builder
+		if err := toml.NewEncoder(&buf).Encode(map[string]any{f.Tag.Get("toml"): fv.Interface()}); err != nil {
+			return err
+		}
+		fmt.Fprint(w, buf.String())
+	}
+	for _, i := range tables {
 		f := t.Field(i)
 		fmt.Fprintln(w)
 		for _, line := range wrap(f.Tag.Get("doc"), 76) {
 			fmt.Fprintln(w, "# "+line)
 		}
-		var buf strings.Builder
-		if err := toml.NewEncoder(&buf).Encode(map[string]any{f.Tag.Get("toml"): v.Field(i).Interface()}); err != nil {
+		fmt.Fprintf(w, "[%s%s]\n", prefix, f.Tag.Get("toml"))
+		if err := document(w, v.Field(i), prefix+f.Tag.Get("toml")+"."); err != nil {
 			return err
 		}
-		fmt.Fprint(w, buf.String())
+	}
+	return nil
+}
+
+// documentList writes each element of a list of tables, or one commented
+// example of an empty list with each key's documentation.
+func documentList(w io.Writer, f reflect.StructField, v reflect.Value, prefix string) error {
+	name := prefix + f.Tag.Get("toml")
+	if v.Len() > 0 {
+		var buf strings.Builder
+		if err := toml.NewEncoder(&buf).Encode(map[string]any{f.Tag.Get("toml"): v.Interface()}); err != nil {
+			return err
+		}
+		fmt.Fprint(w, strings.ReplaceAll(buf.String(), "[["+f.Tag.Get("toml")+"]]", "[["+name+"]]"))
+		return nil
+	}
+	et := f.Type.Elem()
+	fmt.Fprintf(w, "# Exemple (une section par cible):\n# [[%s]]\n", name)
+	for i := 0; i < et.NumField(); i++ {
+		ef := et.Field(i)
+		for _, line := range wrap(ef.Tag.Get("doc"), 74) {
+			fmt.Fprintln(w, "#   "+line)
+		}
+		fmt.Fprintf(w, "# %s = \"\"\n", ef.Tag.Get("toml"))
 	}
 	return nil
 }

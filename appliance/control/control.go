@@ -44,6 +44,9 @@ type Request struct {
 	DAV *DAVRequest `json:"dav,omitempty"`
 	// TenantSet carries tenant.set's fields (tenant.go).
 	TenantSet *TenantRequest `json:"tenant_set,omitempty"`
+	// Ext carries the fields of an operation served by a Handler that the
+	// binary registers (backup.*): the appliance does not know them.
+	Ext json.RawMessage `json:"ext,omitempty"`
 }
 
 // Response carries the text to print, or an error.
@@ -52,7 +55,14 @@ type Response struct {
 	Error  string `json:"error,omitempty"`
 	// Code is the process exit code the CLI should use on error.
 	Code int `json:"code,omitempty"`
+	// Event is an intermediate message of a long operation (progress):
+	// the client hands it over and reads on until a response without one.
+	Event json.RawMessage `json:"event,omitempty"`
 }
+
+// Handler serves operations outside the appliance (backup.*), registered
+// by the binary with Server.Handle. emit sends an Event to the client.
+type Handler func(ctx context.Context, req Request, emit func(event any)) Response
 
 // Run performs an operation as Missive's system actor of the tenant.
 func Run(ctx context.Context, svc *appliance.Service, req Request) Response {
@@ -170,10 +180,24 @@ func run(ctx context.Context, svc *appliance.Service, req Request) (string, erro
 
 // Server answers requests on the control socket.
 type Server struct {
-	ln  net.Listener
-	svc *appliance.Service
-	log *slog.Logger
+	ln       net.Listener
+	svc      *appliance.Service
+	log      *slog.Logger
+	handlers map[string]Handler
 }
+
+// Handle serves the operations whose name starts with prefix (e.g.
+// "backup."). Call it before Serve.
+func (s *Server) Handle(prefix string, h Handler) {
+	if s.handlers == nil {
+		s.handlers = map[string]Handler{}
+	}
+	s.handlers[prefix] = h
+}
+
+// longOps bounds an operation served by a Handler: a backup of a town's
+// documents to a slow share may take hours.
+const longOps = 24 * time.Hour
 
 // Listen creates DATA/control.sock, readable by the owner only: whoever can
 // open it is trusted as the data dir's owner.
@@ -216,9 +240,30 @@ func (s *Server) handle(c net.Conn) {
 		json.NewEncoder(c).Encode(Response{Error: "requête illisible: " + err.Error(), Code: 2})
 		return
 	}
-	resp := Run(context.Background(), s.svc, req)
+	var resp Response
+	if h := s.handler(req.Op); h != nil {
+		c.SetDeadline(time.Now().Add(longOps))
+		enc := json.NewEncoder(c)
+		resp = h(context.Background(), req, func(ev any) {
+			b, err := json.Marshal(ev)
+			if err == nil {
+				enc.Encode(Response{Event: b})
+			}
+		})
+	} else {
+		resp = Run(context.Background(), s.svc, req)
+	}
 	s.log.Info("control request", "op", req.Op, "tenant", req.Tenant, "login", req.Login, "ok", resp.Error == "")
 	json.NewEncoder(c).Encode(resp)
+}
+
+func (s *Server) handler(op string) Handler {
+	for prefix, h := range s.handlers {
+		if strings.HasPrefix(op, prefix) {
+			return h
+		}
+	}
+	return nil
 }
 
 func (s *Server) Close() error {
@@ -230,6 +275,12 @@ var ErrNoServer = errors.New("aucun serveur missive en marche sur ce dossier")
 
 // Call sends a request to the running server of dataDir.
 func Call(dataDir string, req Request) (Response, error) {
+	return CallStream(dataDir, req, nil)
+}
+
+// CallStream is Call for a long operation: onEvent receives each
+// intermediate message until the response.
+func CallStream(dataDir string, req Request, onEvent func(json.RawMessage)) (Response, error) {
 	p := filepath.Join(dataDir, SocketName)
 	c, err := net.DialTimeout("unix", p, 2*time.Second)
 	if err != nil {
@@ -239,13 +290,25 @@ func Call(dataDir string, req Request) (Response, error) {
 		return Response{}, fmt.Errorf("connect to %s: %w", p, err)
 	}
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(2 * time.Minute))
+	if onEvent != nil {
+		c.SetDeadline(time.Now().Add(longOps))
+	} else {
+		c.SetDeadline(time.Now().Add(2 * time.Minute))
+	}
 	if err := json.NewEncoder(c).Encode(req); err != nil {
 		return Response{}, err
 	}
-	var resp Response
-	if err := json.NewDecoder(c).Decode(&resp); err != nil {
-		return Response{}, fmt.Errorf("read control response: %w", err)
+	dec := json.NewDecoder(c)
+	for {
+		var resp Response
+		if err := dec.Decode(&resp); err != nil {
+			return Response{}, fmt.Errorf("read control response: %w", err)
+		}
+		if resp.Event == nil {
+			return resp, nil
+		}
+		if onEvent != nil {
+			onEvent(resp.Event)
+		}
 	}
-	return resp, nil
 }

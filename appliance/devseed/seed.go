@@ -1,6 +1,7 @@
 package devseed
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -73,6 +74,8 @@ type Seeder struct {
 	Tenant  string // "" means "default"
 	Gen     *Generator
 	Workers int // 0 means 4
+	// Documents gives each letter its scan (Scan), in the same command.
+	Documents bool
 	// Progress is called at every 5 % of the letters and at the end.
 	Progress func(done, total int, elapsed time.Duration)
 
@@ -280,7 +283,11 @@ func (s *Seeder) register(ctx context.Context, l *Letter, st *Stats) error {
 	if l.Confidential || actor == nil {
 		actor = s.admin
 	}
-	letter, err := s.Svc.RegisterLetter(ctx, actor, in)
+	var uploads []appliance.Upload
+	if s.Documents {
+		uploads = append(uploads, appliance.Upload{Name: fmt.Sprintf("courrier-%d.pdf", l.Index), Role: domain.DocMain, Body: bytes.NewReader(Scan(*l))})
+	}
+	letter, err := s.Svc.RegisterLetter(ctx, actor, in, uploads...)
 	if err != nil {
 		return fmt.Errorf("enregistrement: %w", err)
 	}

@@ -38,6 +38,7 @@ var tables = []string{
 	"draft_templates",
 	"ged_targets", "ged_exports", "onlyoffice_servers",
 	"idempotency_keys",
+	"backup_runs",
 }
 
 // derived columns are rebuilt on load, never dumped.
@@ -176,7 +177,15 @@ func (sn *Snapshot) Stream(w io.Writer) error {
 
 // Load replaces the whole content of the store with a snapshot, in one
 // transaction: a truncated or corrupt stream changes nothing.
-func (s *Store) Load(ctx context.Context, r io.Reader) error {
+func (s *Store) Load(ctx context.Context, r io.Reader) error { return s.load(ctx, r, true) }
+
+// LoadCheck is Load for a throw-away store that only proves a snapshot
+// restores (a backup's verification): every row goes in through the same
+// checks, but the full-text index, derived data rebuilt by every real
+// Load, is left empty. It is three quarters of a Load's time.
+func (s *Store) LoadCheck(ctx context.Context, r io.Reader) error { return s.load(ctx, r, false) }
+
+func (s *Store) load(ctx context.Context, r io.Reader, index bool) error {
 	dec := json.NewDecoder(bufio.NewReaderSize(r, 256<<10))
 	dec.UseNumber()
 	var h snapHeader
@@ -295,6 +304,9 @@ func (s *Store) Load(ctx context.Context, r io.Reader) error {
 	changed, err := s.upgradeData(ctx, tx, h.Schema)
 	if err != nil {
 		return err
+	}
+	if !index {
+		return tx.Commit()
 	}
 	txr := &Tx{Reader: Reader{q: tx, d: s.dialect}, ctx: ctx, tx: tx}
 	ids, err := allLetterIDs(ctx, txr)

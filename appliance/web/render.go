@@ -168,6 +168,9 @@ type view struct {
 	// shown again next to their fields.
 	Errors appliance.FieldErrors
 	Form   url.Values
+	// Backup is the backups' health when it needs an administrator's
+	// attention (admin pages only).
+	Backup *appliance.BackupHealth
 }
 
 type navItem struct {
@@ -242,6 +245,9 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, q *request, title,
 	v := &view{Title: title, Lang: q.lang, User: a.User, TenantName: a.Tenant.Name, Admin: a.IsAdmin(),
 		CanRegister: a.Role() != domain.RoleElected, CSRF: q.csrf, Active: active, Data: data, Path: r.URL.RequestURI()}
 	v.Flash = s.takeFlash(w, r, q.key)
+	if strings.HasPrefix(active, "admin") {
+		v.Backup = s.backupHealth(r.Context(), a)
+	}
 	bs, err := s.svc.Baskets(r.Context(), a)
 	if err != nil {
 		s.log.Error("web: read baskets", "user", a.User.Login, "err", err)

@@ -40,6 +40,9 @@ type Options struct {
 	// Mail is the mail bridge, for "Tester la connexion" and the paper
 	// acknowledgement; nil where none runs.
 	Mail appliance.MailBridge
+	// Backup is the backup manager, for Administration › Sauvegardes;
+	// nil where none runs.
+	Backup Backups
 }
 
 // Server serves the pages.
@@ -149,6 +152,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 		mux.Handle(rt.pattern, s.authed(rt.h))
 	}
 	for _, rt := range s.communeRoutes() {
+		mux.Handle(rt.pattern, s.authed(rt.h))
+	}
+	for _, rt := range s.backupRoutes() {
 		mux.Handle(rt.pattern, s.authed(rt.h))
 	}
 	mux.HandleFunc("/", s.notFound)

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"missive/appliance"
+	"missive/appliance/store/pgtest"
 
 	_ "modernc.org/sqlite"
 )
@@ -36,8 +37,13 @@ import (
 var missiveBin string
 
 func TestMain(m *testing.M) {
-	os.Exit(buildAndRun(m))
+	// pgtest stops the PostgreSQL server a test started (restore --db).
+	os.Exit(pgtest.Main(runFunc(func() int { return buildAndRun(m) })))
 }
+
+type runFunc func() int
+
+func (f runFunc) Run() int { return f() }
 
 func buildAndRun(m *testing.M) int {
 	root, err := findModuleRoot()

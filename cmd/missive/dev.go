@@ -40,6 +40,7 @@ func runDevSeed(c *cli) error {
 	c.fs.IntVar(&letters, "letters", 0, "nombre de courriers à enregistrer (obligatoire)")
 	c.fs.Uint64Var(&seed, "seed", 1, "graine du générateur: même graine, mêmes courriers")
 	c.fs.IntVar(&workers, "workers", 4, "enregistrements menés en parallèle")
+	documents := c.fs.Bool("documents", false, "joindre à chaque courrier son scan (PDF de 20 à 80 ko), pour mesurer les sauvegardes")
 	if err := c.parse(false); err != nil {
 		return err
 	}
@@ -77,9 +78,10 @@ func runDevSeed(c *cli) error {
 		fmt.Fprintf(c.stdout, "Premier démarrage: utilisateur admin, mot de passe %s\n", password)
 	}
 	s := &devseed.Seeder{
-		Svc:     n.svc,
-		Gen:     devseed.New(devseed.Options{Seed: seed, Today: time.Now(), Citizens: min(50_000, max(500, letters/10))}),
-		Workers: workers,
+		Svc:       n.svc,
+		Gen:       devseed.New(devseed.Options{Seed: seed, Today: time.Now(), Citizens: min(50_000, max(500, letters/10))}),
+		Workers:   workers,
+		Documents: *documents,
 		Progress: func(done, total int, elapsed time.Duration) {
 			fmt.Fprintf(c.stderr, "%d/%d courriers (%d %%), %.0f/s\n", done, total, done*100/total, float64(done)/elapsed.Seconds())
 		},

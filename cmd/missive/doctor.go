@@ -18,16 +18,19 @@ import (
 	"syscall"
 	"time"
 
+	"missive/appliance"
 	"missive/appliance/config"
 	"missive/appliance/store"
 	"missive/appliance/tlsconf"
+	"missive/backup"
 	"missive/installer"
 )
 
 const doctorHelp = `Vérifie une installation et dit, en clair, quoi corriger: la configuration,
 le dossier de données, le service, les ports (Missive y répond-il?), le
 certificat TLS et sa date d'expiration, le DNS du nom du serveur, les
-connexions IMAP et SMTP configurées, l'espace disque et l'horloge.
+connexions IMAP et SMTP configurées, les sauvegardes (faites, vérifiées, à
+l'heure), l'espace disque et l'horloge.
 Code de sortie 1 s'il y a au moins un point « À CORRIGER ».
 Lancez-le en root (ou sous le compte missive) pour qu'il lise les données.`
 
@@ -92,6 +95,7 @@ func runDoctor(c *cli) error {
 	d.checkCertificate(ctx, cfg, leaf)
 	d.checkDNS(cfg)
 	d.checkMail(ctx, cfg)
+	d.checkBackups(ctx, cfg)
 	d.checkDisk(cfg.Data)
 	d.checkClock()
 	return d.result(c)
@@ -308,18 +312,61 @@ func (d *doctor) checkDNS(cfg config.Config) {
 	d.warn("normal derrière une translation d'adresse (NAT); sinon corrigez l'enregistrement DNS", "DNS: %s désigne %s, qui n'est pas une adresse de ce serveur.", cfg.Hostname, strings.Join(addrs, ", "))
 }
 
-func (d *doctor) checkMail(ctx context.Context, cfg config.Config) {
+// openStore opens the store for the checks that read it, or says why not.
+func (d *doctor) openStore(ctx context.Context, cfg config.Config, what string) *store.Store {
 	// Opening the store migrates it: that is the server's to do, after its
 	// pre-upgrade snapshot.
 	b, err := os.ReadFile(filepath.Join(cfg.Data, installer.VersionFile))
 	_, dbErr := os.Stat(filepath.Join(cfg.Data, "missive.db"))
 	if err == nil && strings.TrimSpace(string(b)) != version || err != nil && dbErr == nil {
-		d.warn("démarrez le service (il sauvegarde puis migre la base), puis relancez doctor", "Données écrites par une autre version de Missive: connexions IMAP/SMTP non vérifiées avant leur mise à jour.")
-		return
+		d.warn("démarrez le service (il sauvegarde puis migre la base), puis relancez doctor", "Données écrites par une autre version de Missive: %s non vérifiées avant leur mise à jour.", what)
+		return nil
 	}
 	st, err := store.Open(ctx, cfg.DB, cfg.Data)
 	if err != nil {
-		d.warn("lancez doctor en root ou sous le compte du service", "Connexions IMAP/SMTP non vérifiées: base illisible (%v).", err)
+		d.warn("lancez doctor en root ou sous le compte du service", "%s non vérifiées: base illisible (%v).", what, err)
+		return nil
+	}
+	return st
+}
+
+// checkBackups says whether the backups run, are verified and on time.
+func (d *doctor) checkBackups(ctx context.Context, cfg config.Config) {
+	if len(cfg.Backup.Targets) > 0 {
+		if _, err := (&backup.Manager{Config: cfg.Backup}).Passphrase(""); err != nil {
+			d.fail("créez le fichier passphrase_file (lisible du compte du service) avec la phrase de passe imprimée", "Sauvegardes: %v.", err)
+		}
+	}
+	st := d.openStore(ctx, cfg, "Sauvegardes")
+	if st == nil {
+		return
+	}
+	defer st.Close()
+	runs, err := st.Reader().BackupRuns(ctx, 200)
+	if err != nil {
+		d.warn("", "Sauvegardes non vérifiées: %v.", err)
+		return
+	}
+	h := appliance.CheckBackups(runs, backupPolicy(cfg), time.Now())
+	if len(h.Targets) == 0 {
+		d.warn("ajoutez une section [[backup.target]] (NAS, Nextcloud, SFTP) à la configuration: missive config describe", "%s", h.Message)
+		return
+	}
+	for _, t := range h.Targets {
+		switch t.State {
+		case appliance.BackupStateOK:
+			d.ok("%s", t.Message)
+		case appliance.BackupStateNever:
+			d.warn("missive backup run --config FICHIER (ou attendez la nuit), puis missive backup status", "%s", t.Message)
+		default:
+			d.fail("missive backup status dit ce qui a échoué; missive backup run relance", "%s", t.Message)
+		}
+	}
+}
+
+func (d *doctor) checkMail(ctx context.Context, cfg config.Config) {
+	st := d.openStore(ctx, cfg, "Connexions IMAP/SMTP")
+	if st == nil {
 		return
 	}
 	defer st.Close()

@@ -241,12 +241,22 @@ func TestQuickstartServeDoctor(t *testing.T) {
 	if cfg.TLS != "internal" || cfg.Hostname != testHost || cfg.TenantName != "Commune de Saint-Joseph" {
 		t.Fatalf("config: %+v", cfg)
 	}
+	// The backups' passphrase is shown once, to be printed, and kept for
+	// the service in a file only it reads.
+	phrase := regexp.MustCompile(`Phrase de passe:\s+(\S{30,})`).FindStringSubmatch(r.stdout)
+	stored, err := os.ReadFile(cfg.Backup.PassphraseFile)
+	if phrase == nil || !strings.Contains(r.stdout, "IMPRIMEZ-LA") || err != nil || strings.TrimSpace(string(stored)) != phrase[1] {
+		t.Fatalf("quickstart did not give the backup passphrase (%v):\n%s", err, r.stdout)
+	}
+	if st, _ := os.Stat(cfg.Backup.PassphraseFile); st.Mode().Perm() != 0o600 {
+		t.Fatalf("passphrase file mode %v", st.Mode().Perm())
+	}
 	logb, err := os.ReadFile(filepath.Join(dir, "data", "quickstart.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(logb), "terminé") || strings.Contains(string(logb), pw[1]) {
-		t.Fatalf("quickstart.log incomplete, or holding the password:\n%s", logb)
+	if !strings.Contains(string(logb), "terminé") || strings.Contains(string(logb), pw[1]) || strings.Contains(string(logb), phrase[1]) {
+		t.Fatalf("quickstart.log incomplete, or holding the password or the passphrase:\n%s", logb)
 	}
 	// Run again: refused, nothing changed.
 	before, _ := os.ReadFile(cfgPath)

@@ -63,6 +63,12 @@ numéro et son empreinte, signés avec la clé tirée de secrets.key. Il est alo
 dans la base de chaque nœud, dans chaque instantané raft et dans chaque
 sauvegarde. Le serveur en inscrit un de lui-même toutes les heures quand
 l'historique a avancé; utile avant une sauvegarde.`, runHistoryCheckpoint},
+		{"backup run", "", "sauvegarder maintenant (chiffré, vérifié)", backupRunHelp, runBackupRun},
+		{"backup list", "", "lister les sauvegardes d'une cible", backupListHelp, runBackupList},
+		{"backup verify", "", "vérifier les sauvegardes d'une cible", backupVerifyHelp, runBackupVerify},
+		{"backup restore", "", "restaurer une sauvegarde dans un dossier neuf", backupRestoreHelp, runBackupRestore},
+		{"backup prune", "", "supprimer les sauvegardes trop anciennes", backupPruneHelp, runBackupPrune},
+		{"backup status", "", "état des sauvegardes (code 1 si à corriger)", backupStatusHelp, runBackupStatus},
 		{"config describe", "", "afficher un fichier de configuration commenté",
 			`Affiche un missive.toml d'exemple: chaque clé, sa documentation et sa valeur
 par défaut.`, runConfigDescribe},

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -38,6 +39,11 @@ Certificat (--tls):
             « missive tls export-ca ».
   files     --cert et --key fournis par la commune, relus quand ils changent.
 
+Sauvegardes: une phrase de passe est générée dans sauvegarde.phrase à côté de
+la configuration et affichée une fois: imprimez-la et rangez-la hors du serveur.
+--backup-target (répétable) ajoute une cible (file:///mnt/nas/missive,
+webdav+https://…, sftp://…), sauvegardée chaque nuit à 02:30.
+
 --no-service fait tout sauf le service (conteneur, essais): lancez ensuite
 « missive serve --config FICHIER ».`
 
@@ -49,11 +55,14 @@ type quickstart struct {
 	log        *slog.Logger
 	j          *installer.Journal
 
+	backupTargets stringList
+
 	// results
-	password string
-	leaf     *x509.Certificate
-	warnings []string
-	account  installer.Account
+	password   string
+	passphrase string
+	leaf       *x509.Certificate
+	warnings   []string
+	account    installer.Account
 }
 
 func runQuickstart(c *cli) error {
@@ -78,6 +87,7 @@ func runQuickstart(c *cli) error {
 	c.fs.StringVar(&cfg.HTTPListen, "http-listen", cfg.HTTPListen, "adresse d'écoute HTTP (renvoi vers HTTPS, défis ACME); vide: aucune")
 	c.fs.StringVar(&cfg.User, "user", cfg.User, "compte système du service")
 	c.fs.BoolVar(&q.noService, "no-service", false, "ne pas installer ni démarrer le service systemd")
+	c.fs.Var(&q.backupTargets, "backup-target", "cible des sauvegardes nocturnes (répétable): file:///…, webdav+https://compte@hôte/chemin, sftp://compte@hôte:port/chemin")
 	if err := c.parse(false); err != nil {
 		return err
 	}
@@ -161,6 +171,10 @@ func (q *quickstart) check() error {
 	if port := listenPort(cfg.Listen); port != "" && port != "0" {
 		cfg.BaseURL = "https://" + hostPort(cfg.Hostname, cfg.Listen, "443")
 	}
+	cfg.Backup.PassphraseFile = filepath.Join(filepath.Dir(q.configPath), "sauvegarde.phrase")
+	for _, t := range q.backupTargets {
+		cfg.Backup.Targets = append(cfg.Backup.Targets, config.BackupTarget{URL: t})
+	}
 	if q.noService {
 		cfg.User = ""
 	} else {
@@ -205,6 +219,12 @@ func (q *quickstart) run(ctx context.Context) error {
 	}
 	if err := q.j.WriteFile(q.configPath, b, 0o640); err != nil {
 		return fmt.Errorf("écrire la configuration: %w", err)
+	}
+	// The backups' passphrase: only the service account reads the file; the
+	// IT person prints it from the report and keeps it apart.
+	q.passphrase = backupPassphrase()
+	if err := q.j.WriteFile(cfg.Backup.PassphraseFile, []byte(q.passphrase+"\n"), 0o600); err != nil {
+		return fmt.Errorf("écrire la phrase de passe des sauvegardes: %w", err)
 	}
 	// What the service will read is what was meant.
 	back, err := config.Load(q.configPath)
@@ -338,6 +358,22 @@ func (q *quickstart) initData(ctx context.Context) error {
 	return nil
 }
 
+// backupPassphrase makes a passphrase a person can copy from paper: six
+// groups of five letters and digits without look-alikes, about 150 bits.
+func backupPassphrase() string {
+	const alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+	b := make([]byte, 30)
+	rand.Read(b)
+	var out strings.Builder
+	for i, c := range b {
+		if i > 0 && i%5 == 0 {
+			out.WriteByte('-')
+		}
+		out.WriteByte(alphabet[int(c)%len(alphabet)])
+	}
+	return out.String()
+}
+
 func (q *quickstart) installService() error {
 	cfg := q.cfg
 	a, err := installer.EnsureAccount(q.j, cfg.User, cfg.Data)
@@ -351,8 +387,11 @@ func (q *quickstart) installService() error {
 	if err := os.Chown(q.configPath, 0, a.GID); err != nil {
 		return err
 	}
+	if err := os.Chown(cfg.Backup.PassphraseFile, a.UID, a.GID); err != nil {
+		return err
+	}
 	q.j.Logf("%s appartient à %s; %s lisible par le groupe %s", cfg.Data, cfg.User, q.configPath, cfg.User)
-	unit, err := serviceUnit(q.configPath, cfg.Data)
+	unit, err := serviceUnit(q.configPath, cfg)
 	if err != nil {
 		return err
 	}
@@ -403,6 +442,18 @@ func (q *quickstart) report(w io.Writer, logPath string) {
 		}
 		fmt.Fprintf(w, "\nCertificat: demandé à %s au démarrage, renouvelé tout seul.\n", dir)
 	}
+	fmt.Fprintf(w, "\nSauvegardes chiffrées, chaque nuit à %s:\n", cfg.Backup.Schedule)
+	fmt.Fprintf(w, "  Phrase de passe:  %s\n", q.passphrase)
+	fmt.Fprintf(w, "                    IMPRIMEZ-LA et rangez-la hors du serveur (coffre de la mairie): sans elle,\n")
+	fmt.Fprintf(w, "                    aucune sauvegarde ne se restaure. Copie pour le service: %s\n", cfg.Backup.PassphraseFile)
+	if len(cfg.Backup.Targets) == 0 {
+		fmt.Fprintf(w, "  Cibles:           aucune encore: ajoutez une section [[backup.target]] à %s\n", q.configPath)
+		fmt.Fprintf(w, "                    (NAS: url = \"file:///mnt/nas/missive\"; Nextcloud: url = \"webdav+https://…\"), puis redémarrez\n")
+	}
+	for _, t := range cfg.Backup.Targets {
+		fmt.Fprintf(w, "  Cible:            %s\n", t.URL)
+	}
+	fmt.Fprintf(w, "  État:             missive backup status --config %s\n", q.configPath)
 	fmt.Fprintf(w, "\nÀ régler autour du serveur:\n")
 	fmt.Fprintf(w, "  - DNS: %s doit désigner ce serveur (enregistrement A ou AAAA).\n", cfg.Hostname)
 	fmt.Fprintf(w, "  - Pare-feu: ouvrir %s (HTTPS)", listenPort(cfg.Listen))

@@ -71,6 +71,8 @@ func runServe(c *cli) error {
 	if err != nil {
 		return err
 	}
+	backups, stopBackups := startBackup(ctx, cfg, n, ctl, log)
+	defer stopBackups()
 	go ctl.Serve()
 	defer ctl.Close()
 
@@ -87,7 +89,7 @@ func runServe(c *cli) error {
 	a.BaseURL = cfg.BaseURL
 	a.Mail = bridge
 	a.Register(mux)
-	web.New(n.svc, log, web.Options{BaseURL: cfg.BaseURL, Mail: bridge}).Register(mux)
+	web.New(n.svc, log, web.Options{BaseURL: cfg.BaseURL, Mail: bridge, Backup: backups}).Register(mux)
 	dav := share.New(n.svc, log)
 	dav.Templates = share.DraftTemplates{Svc: n.svc}
 	dav.Register(mux)

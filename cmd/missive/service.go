@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"missive/appliance/config"
@@ -64,7 +65,7 @@ func runService(action string) func(c *cli) error {
 			if c.common.config == "" {
 				return &exitError{2, "--config est obligatoire: le service lit sa configuration dans ce fichier"}
 			}
-			if unit, err = serviceUnit(c.common.config, cfg.Data); err != nil {
+			if unit, err = serviceUnit(c.common.config, cfg); err != nil {
 				return &exitError{2, err.Error()}
 			}
 		}
@@ -100,7 +101,8 @@ func runService(action string) func(c *cli) error {
 }
 
 // serviceUnit is the unit for this binary, configuration file and data dir.
-func serviceUnit(configPath, dataDir string) (string, error) {
+func serviceUnit(configPath string, cfg config.Config) (string, error) {
+	dataDir := cfg.Data
 	exe, err := os.Executable()
 	if err != nil {
 		return "", err
@@ -114,5 +116,11 @@ func serviceUnit(configPath, dataDir string) (string, error) {
 	if dataDir, err = filepath.Abs(dataDir); err != nil {
 		return "", err
 	}
-	return installer.Unit(exe, configPath, dataDir)
+	var backupDirs []string
+	for _, t := range cfg.Backup.Targets {
+		if dir, ok := strings.CutPrefix(t.URL, "file://"); ok {
+			backupDirs = append(backupDirs, filepath.Clean(dir))
+		}
+	}
+	return installer.Unit(exe, configPath, dataDir, backupDirs...)
 }

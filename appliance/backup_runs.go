@@ -1,0 +1,205 @@
+package appliance
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"mime"
+	"mime/quotedprintable"
+	"strings"
+	"time"
+
+	"missive/appliance/domain"
+	"missive/appliance/store"
+)
+
+// Backup runs: the backup package (outside the appliance) makes the
+// backups; their outcome is state every node shows (admin page, doctor,
+// `missive backup status`), so it is recorded like any other change, with
+// a command. A failure also queues one e-mail to the administrators of
+// each tenant, through the outbox, and only one until a run succeeds.
+
+const KindBackupRun Kind = "backup.run"
+
+// Backup run statuses.
+const (
+	BackupOK     = "ok"
+	BackupFailed = "failed"
+	// BackupLate records that a scheduled backup did not happen.
+	BackupLate = "late"
+)
+
+// BackupRunRecord is the payload of backup.run.
+type BackupRunRecord struct {
+	Run store.BackupRun `json:"run"`
+	// Alerts are the e-mails to queue if this failure is the first since
+	// the last success; Apply decides, so that two nodes racing to record
+	// failures still send one.
+	Alerts []BackupAlert `json:"alerts,omitempty"`
+}
+
+// BackupAlert is one e-mail to the administrators of a tenant.
+type BackupAlert struct {
+	Tenant string        `json:"tenant"`
+	Outbox OutboxPayload `json:"outbox"`
+}
+
+func init() { handlers[KindBackupRun] = applyBackupRun }
+
+func applyBackupRun(a *applyCtx) (any, error) {
+	p, err := decode[BackupRunRecord](a)
+	if err != nil {
+		return nil, err
+	}
+	run := p.Run
+	switch run.Status {
+	case BackupOK, BackupFailed, BackupLate:
+	default:
+		return nil, fmt.Errorf("%w: statut de sauvegarde %q inconnu", ErrInvalid, run.Status)
+	}
+	run.Alerted = false
+	if run.Status != BackupOK && len(p.Alerts) > 0 {
+		alerted, err := a.tx.BackupAlertedSinceOK(a.ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !alerted {
+			for _, al := range p.Alerts {
+				o := al.Outbox
+				e := &store.OutboxEntry{ID: o.ID, TenantID: al.Tenant, Kind: o.Kind, MessageID: o.MessageID, MailFrom: o.MailFrom,
+					RcptTo: o.RcptTo, Subject: o.Subject, Content: o.Content, Status: OutboxQueued, NextTry: a.at, CreatedAt: a.at}
+				if err := a.tx.InsertOutbox(e); err != nil {
+					return nil, fmt.Errorf("queue backup alert to %s: %w", o.RcptTo, err)
+				}
+			}
+			run.Alerted = true
+		}
+	}
+	if err := a.tx.InsertBackupRun(&run); err != nil {
+		return nil, conflict(err, "exécution de sauvegarde déjà enregistrée")
+	}
+	// The history keeps what happened, not the e-mails' text.
+	a.payload = redact(run)
+	switch run.Status {
+	case BackupOK:
+		a.summary = "Sauvegarde " + run.BackupID + " vérifiée sur " + run.Target
+	case BackupLate:
+		a.summary = "Sauvegarde prévue non faite : " + run.Error
+	default:
+		a.summary = "Sauvegarde échouée sur " + run.Target + " : " + run.Error
+	}
+	return &run, nil
+}
+
+// RecordBackupRun records a run's outcome (system only: the backup
+// scheduler or the CLI). A failure carries the alert e-mails, queued if no
+// failure has alerted since the last success.
+func (s *Service) RecordBackupRun(ctx context.Context, run store.BackupRun) error {
+	if run.ID == "" {
+		run.ID = NewID()
+	}
+	p := BackupRunRecord{Run: run}
+	if run.Status != BackupOK {
+		alerted, err := s.reader().BackupAlertedSinceOK(ctx)
+		if err != nil {
+			return err
+		}
+		if !alerted {
+			if p.Alerts, err = s.backupAlerts(ctx, run); err != nil {
+				return err
+			}
+		}
+	}
+	_, err := s.propose(ctx, KindBackupRun, "default", SystemActor, p)
+	return err
+}
+
+// backupAlerts composes the e-mail of a failure for the administrators of
+// every tenant that can send mail (a relay or a receiving address to send
+// from).
+func (s *Service) backupAlerts(ctx context.Context, run store.BackupRun) ([]BackupAlert, error) {
+	r := s.reader()
+	tenants, err := r.Tenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []BackupAlert
+	for _, t := range tenants {
+		from := ""
+		if relay, err := r.MailRelay(ctx, t.ID); err == nil {
+			from = relay.FromAddress
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		if from == "" {
+			if as, err := r.MailAddresses(ctx, t.ID); err == nil && len(as) > 0 {
+				from = as[0].Address
+			}
+		}
+		if from == "" {
+			continue
+		}
+		users, err := r.Users(ctx, t.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range users {
+			if u.Role != domain.RoleAdmin || u.Disabled || u.Email == "" {
+				continue
+			}
+			id := NewID()
+			_, host, _ := strings.Cut(from, "@")
+			o := OutboxPayload{ID: id, Kind: "alert", MessageID: "backup." + id + "@" + host, MailFrom: from, RcptTo: u.Email}
+			o.Subject, o.Content = backupAlertMail(t.Name, from, u.Email, o.MessageID, run, s.Now())
+			out = append(out, BackupAlert{Tenant: t.ID, Outbox: o})
+		}
+	}
+	return out, nil
+}
+
+func backupAlertMail(commune, from, to, messageID string, run store.BackupRun, now time.Time) (subject, content string) {
+	subject = "Missive : la sauvegarde a échoué"
+	what := "La sauvegarde de Missive vers " + run.Target + " a échoué le " + frenchTime(run.FinishedAt) + " :\n\n  " + run.Error
+	if run.Status == BackupLate {
+		subject = "Missive : la sauvegarde n'a pas été faite"
+		what = "La sauvegarde automatique de Missive n'a pas été faite : " + run.Error
+	}
+	body := "Bonjour,\n\n" + what + "\n\n" +
+		"Tant qu'aucune sauvegarde ne réussit, les courriers enregistrés depuis la dernière\n" +
+		"sauvegarde réussie seraient perdus avec le serveur. Sur le serveur :\n\n" +
+		"  missive backup status      (état des sauvegardes)\n" +
+		"  missive backup run         (sauvegarder maintenant)\n\n" +
+		"ou la page Administration › Sauvegardes. Ce message n'est envoyé qu'une fois\n" +
+		"jusqu'à la prochaine sauvegarde réussie.\n\n-- \nMissive, " + commune + "\n"
+	var b strings.Builder
+	fmt.Fprintf(&b, "From: %s <%s>\r\n", mime.QEncoding.Encode("utf-8", "Missive "+commune), from)
+	fmt.Fprintf(&b, "To: <%s>\r\n", to)
+	fmt.Fprintf(&b, "Subject: %s\r\n", mime.QEncoding.Encode("utf-8", subject))
+	fmt.Fprintf(&b, "Date: %s\r\n", now.Format(time.RFC1123Z))
+	fmt.Fprintf(&b, "Message-ID: <%s>\r\n", messageID)
+	b.WriteString("Auto-Submitted: auto-generated\r\nX-Auto-Response-Suppress: All\r\nMIME-Version: 1.0\r\n")
+	b.WriteString("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n")
+	var qp bytes.Buffer
+	w := quotedprintable.NewWriter(&qp)
+	w.Write([]byte(strings.ReplaceAll(body, "\n", "\r\n")))
+	w.Close()
+	b.Write(qp.Bytes())
+	return subject, b.String()
+}
+
+func frenchTime(s string) string {
+	t, err := time.Parse(domain.TimeLayout, s)
+	if err != nil {
+		return s
+	}
+	return t.In(domain.Paris).Format("02/01/2006 à 15:04")
+}
+
+// BackupRuns lists the latest runs (administrators).
+func (s *Service) BackupRuns(ctx context.Context, a *Actor, limit int) ([]store.BackupRun, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	return s.reader().BackupRuns(ctx, limit)
+}

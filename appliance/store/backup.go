@@ -1,0 +1,59 @@
+package store
+
+import "context"
+
+// Rows of the backup runs (backup_runs, migration 0014).
+
+// BackupRun is one run of a backup on one target.
+type BackupRun struct {
+	ID           string `json:"id"`
+	Target       string `json:"target"`  // address, without any password
+	Trigger      string `json:"trigger"` // schedule, manual (web page), cli
+	Node         string `json:"node,omitempty"`
+	StartedAt    string `json:"started_at"`
+	FinishedAt   string `json:"finished_at"`
+	Status       string `json:"status"` // ok, failed, late
+	BackupID     string `json:"backup_id,omitempty"`
+	AppliedIndex int64  `json:"applied_index,omitempty"`
+	Size         int64  `json:"size,omitempty"`
+	Sent         int64  `json:"sent,omitempty"`
+	DurationMS   int64  `json:"duration_ms,omitempty"`
+	Verified     bool   `json:"verified"`
+	Error        string `json:"error,omitempty"`
+	// Alerted: this failure queued the e-mail to the administrators.
+	Alerted bool `json:"alerted,omitempty"`
+}
+
+const backupRunCols = `id, target, trigger_kind, node, started_at, finished_at, status, backup_id, applied_index, size, sent, duration_ms, verified, error, alerted`
+
+// BackupRuns returns the latest runs, newest first.
+func (r Reader) BackupRuns(ctx context.Context, limit int) ([]BackupRun, error) {
+	rows, err := r.query(ctx, `SELECT `+backupRunCols+` FROM backup_runs ORDER BY finished_at DESC, id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []BackupRun{}
+	for rows.Next() {
+		var b BackupRun
+		if err := rows.Scan(&b.ID, &b.Target, &b.Trigger, &b.Node, &b.StartedAt, &b.FinishedAt, &b.Status, &b.BackupID,
+			&b.AppliedIndex, &b.Size, &b.Sent, &b.DurationMS, &b.Verified, &b.Error, &b.Alerted); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// BackupAlertedSinceOK says whether a failure since the last successful
+// run already alerted the administrators.
+func (r Reader) BackupAlertedSinceOK(ctx context.Context) (bool, error) {
+	var n int
+	err := r.queryRow(ctx, `SELECT COUNT(*) FROM backup_runs WHERE alerted = 1 AND finished_at >= COALESCE((SELECT MAX(finished_at) FROM backup_runs WHERE status = 'ok'), '')`).Scan(&n)
+	return n > 0, err
+}
+
+func (t *Tx) InsertBackupRun(b *BackupRun) error {
+	return t.exec(`INSERT INTO backup_runs (`+backupRunCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		b.ID, b.Target, b.Trigger, b.Node, b.StartedAt, b.FinishedAt, b.Status, b.BackupID, b.AppliedIndex, b.Size, b.Sent, b.DurationMS, b2i(b.Verified), b.Error, b2i(b.Alerted))
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 
 	"missive/appliance/domain"
 	"missive/appliance/store"
@@ -20,10 +21,48 @@ import (
 type Applier struct {
 	store *store.Store
 	log   *slog.Logger
+	// waiting maps a command id to whoever waits for its result here: a
+	// follower that forwarded the command to the leader (Expect).
+	mu      sync.Mutex
+	waiting map[string]chan any
 }
 
 func NewApplier(s *store.Store, log *slog.Logger) *Applier {
-	return &Applier{store: s, log: log}
+	return &Applier{store: s, log: log, waiting: map[string]chan any{}}
+}
+
+// Expect registers interest in the result of a command, applied here. A
+// follower forwards a command to the leader and waits for its own Apply
+// of it: Apply is deterministic, so the typed result is the one the
+// leader got, and a read on this node that follows sees the write.
+// cancel stops waiting; the result channel receives at most one value.
+func (a *Applier) Expect(data []byte) (result <-chan any, cancel func()) {
+	var env struct {
+		ID string `json:"id"`
+	}
+	json.Unmarshal(data, &env)
+	ch := make(chan any, 1)
+	a.mu.Lock()
+	a.waiting[env.ID] = ch
+	a.mu.Unlock()
+	return ch, func() {
+		a.mu.Lock()
+		if a.waiting[env.ID] == ch {
+			delete(a.waiting, env.ID)
+		}
+		a.mu.Unlock()
+	}
+}
+
+// deliver hands a result to whoever waits for the command here.
+func (a *Applier) deliver(id string, r *Result) {
+	a.mu.Lock()
+	ch := a.waiting[id]
+	delete(a.waiting, id)
+	a.mu.Unlock()
+	if ch != nil {
+		ch <- r
+	}
 }
 
 // Result is what Apply returns to the proposer through the raft future.
@@ -93,6 +132,7 @@ func (a *Applier) Apply(index uint64, data []byte) any {
 		res.Err = err
 		a.log.Debug("command refused", "kind", cmd.Kind, "tenant", cmd.Tenant, "index", index, "err", err)
 	}
+	a.deliver(cmd.ID, res)
 	return res
 }
 

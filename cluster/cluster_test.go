@@ -1,0 +1,272 @@
+package cluster_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"missive/appliance"
+	"missive/appliance/store"
+	"missive/cluster"
+)
+
+// Three nodes: n1 bootstraps, n2 joins as a voter with a token of n1, n3 as
+// a non-voter with a token made on n2 (a follower: the token's command is
+// forwarded to the leader). Registrations on every node at once get
+// numbers 1…k, each once; every node ends with the same store.
+func TestClusterJoinsAndTakesWritesOnEveryNode(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 3)
+	n1 := h.start(0, nil, true)
+	before, err := n1.register(t, "Avant l'arrivée des autres sites")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n2 := h.start(1, n1, true)
+	n3 := h.start(2, n2, false)
+
+	st := n3.status()
+	if st.Self != "n3" || st.Leader != "n1" || len(st.Nodes) != 3 {
+		t.Fatalf("status seen from n3: %+v", st)
+	}
+	for _, s := range st.Nodes {
+		wantVoter := s.ID != "n3"
+		if s.Voter != wantVoter || s.Leader != (s.ID == "n1") || s.Address == "" || s.State == "injoignable" {
+			t.Errorf("status of %s: %+v", s.ID, s)
+		}
+	}
+	// n3 joined after the first letter: it has it.
+	if _, err := n3.st.Reader().LetterByNumber(context.Background(), store.Perimeter{TenantID: "default", All: true}, before); err != nil {
+		t.Fatalf("n3 lacks %s, registered before it joined: %v", before, err)
+	}
+
+	const per = 15
+	var mu sync.Mutex
+	acked := map[string]string{}
+	var wg sync.WaitGroup
+	for _, tn := range []*tnode{n1, n2, n3} {
+		for i := range per {
+			wg.Go(func() {
+				num, err := tn.register(t, fmt.Sprintf("Courrier %d reçu sur %s", i, tn.name))
+				if err != nil {
+					// A write the cluster could not take now (an election
+					// on a loaded machine) is a 503, never a wrong answer.
+					if !isUnavailable(err) {
+						t.Errorf("%s: register: %v", tn.name, err)
+					}
+					t.Logf("%s: register: %v", tn.name, err)
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if other, dup := acked[num]; dup {
+					t.Errorf("number %s given to two registrations (%s and %s)", num, other, tn.name)
+				}
+				acked[num] = tn.name
+			})
+		}
+	}
+	wg.Wait()
+	h.converge()
+	stored := numbers(t, n1)
+	checkNumbers(t, "n1", stored)
+	for num := range acked {
+		if !slices.Contains(stored, num) {
+			t.Errorf("registration %s was acknowledged but is not stored", num)
+		}
+	}
+	if len(acked) < per {
+		t.Fatalf("only %d of %d registrations acknowledged", len(acked), 3*per)
+	}
+}
+
+// The leader's raft stops: the two other voters elect one of them, and
+// writes go on there, on either survivor; the old leader, back, catches up.
+func TestLeaderLossElectsAnotherAndWritesGoOn(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 3)
+	n1 := h.start(0, nil, true)
+	h.start(1, n1, true)
+	h.start(2, n1, true)
+	old := h.leader()
+	old.stop()
+	l := h.leader()
+	if l == old {
+		t.Fatal("the stopped node is still the leader")
+	}
+	for _, tn := range h.nodes {
+		if tn.node == nil {
+			continue
+		}
+		if _, err := tn.register(t, "Après la perte du leader, sur "+tn.name); err != nil {
+			t.Fatalf("%s: register after the leader stopped: %v", tn.name, err)
+		}
+	}
+	old.open(t, "", "")
+	h.converge()
+}
+
+// The leader is cut off from the others by the test's proxies: the
+// majority elects another leader and takes writes; the old leader, alone,
+// refuses them; healed, it converges with the others.
+func TestPartitionedLeaderRefusesWritesAndHeals(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 3)
+	n1 := h.start(0, nil, true)
+	h.start(1, n1, true)
+	h.start(2, n1, true)
+	old := h.leader()
+	h.isolate(old.i, true)
+	var l *tnode
+	h.waitFor("a leader in the majority", func() bool {
+		for _, tn := range h.nodes {
+			if tn != old && tn.node.Leader() {
+				l = tn
+				return true
+			}
+		}
+		return false
+	})
+	if _, err := l.register(t, "Écrit par la majorité"); err != nil {
+		t.Fatalf("majority: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	_, err := old.svc.RegisterLetter(ctx, old.admin(t), appliance.RegisterInput{Category: "incoming", Subject: "Écrit par la minorité"})
+	cancel()
+	if err == nil || !isUnavailable(err) {
+		t.Fatalf("the isolated old leader took a write: %v (want ErrUnavailable)", err)
+	}
+	h.isolate(old.i, false)
+	h.converge()
+	if _, err := old.register(t, "Écrit par l'ancien leader, guéri"); err != nil {
+		t.Fatalf("healed node: %v", err)
+	}
+	h.converge()
+}
+
+// A token admits one node once, before it expires, with the CA it pins.
+func TestJoinTokenIsUsedOnceAndChecked(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 4)
+	n1 := h.start(0, nil, true)
+	tok := n1.token(t, true)
+	h.nodes[1].open(t, n1.listen, tok)
+	if err := h.nodes[2].tryOpen(n1.listen, tok); err == nil || !errors.Is(err, appliance.ErrForbidden) {
+		t.Fatalf("second join with one token: %v, want refused (ErrForbidden)", err)
+	}
+	h.nodes[2].stop()
+
+	short, _, err := n1.node.CreateToken(context.Background(), true, time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond)
+	if err := h.nodes[3].tryOpen(n1.listen, short); err == nil || !errors.Is(err, appliance.ErrForbidden) {
+		t.Fatalf("join with an expired token: %v, want refused", err)
+	}
+	h.nodes[3].stop()
+
+	// A token whose CA fingerprint is another cluster's: the joiner does
+	// not even send it.
+	other := newHarness(t, 1)
+	o1 := other.start(0, nil, true)
+	foreign := o1.token(t, true)
+	forged := tok[:len(tok)-43] + foreign[len(foreign)-43:]
+	if err := h.nodes[3].tryOpen(n1.listen, forged); err == nil || !errors.Is(err, cluster.ErrWrongCluster) {
+		t.Fatalf("join with a token of another CA: %v, want ErrWrongCluster", err)
+	}
+}
+
+// A removed node is told so: it refuses writes with ErrRemoved, also after
+// a restart, and the others refuse its certificate.
+func TestRemovedNodeRefusesWrites(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 3)
+	n1 := h.start(0, nil, true)
+	h.start(1, n1, true)
+	n3 := h.start(2, n1, false)
+	ctx := context.Background()
+	if err := h.nodes[1].node.ChangeMember(ctx, "n3", "remove"); err != nil {
+		t.Fatalf("remove n3 (asked on a follower): %v", err)
+	}
+	h.waitFor("n3 knows it was removed", func() bool {
+		_, err := n3.register(t, "refusé")
+		return errors.Is(err, cluster.ErrRemoved)
+	})
+	if len(n1.status().Nodes) != 2 {
+		t.Fatalf("n3 still in the configuration: %+v", n1.status())
+	}
+	n3.stop()
+	n3.open(t, "", "")
+	if _, err := n3.register(t, "refusé après redémarrage"); !errors.Is(err, cluster.ErrRemoved) {
+		t.Fatalf("removed node after restart: %v, want ErrRemoved", err)
+	}
+	if err := n3.node.ReadIndex(ctx); !errors.Is(err, cluster.ErrRemoved) {
+		t.Fatalf("strong read on a removed node: %v", err)
+	}
+	if _, err := n1.register(t, "la suite"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Promote and demote change the raft suffrage; the last voter cannot go.
+func TestPromoteDemote(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 2)
+	n1 := h.start(0, nil, true)
+	n2 := h.start(1, n1, false)
+	ctx := context.Background()
+	if n2.voter() {
+		t.Fatal("a non-voter token made a voter")
+	}
+	if err := n2.node.ChangeMember(ctx, "n2", "promote"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("n2 a voter, as n2 sees it", n2.voter)
+	if err := n1.node.ChangeMember(ctx, n2.listen, "demote"); err != nil {
+		t.Fatalf("demote by address: %v", err)
+	}
+	h.waitFor("n2 no longer a voter", func() bool { return !n2.voter() })
+	if err := n1.node.ChangeMember(ctx, "n1", "remove"); !errors.Is(err, appliance.ErrConflict) {
+		t.Fatalf("removing the last voter: %v, want ErrConflict", err)
+	}
+	if err := n1.node.ChangeMember(ctx, "n9", "promote"); !errors.Is(err, appliance.ErrNotFound) {
+		t.Fatalf("promoting an unknown node: %v, want ErrNotFound", err)
+	}
+}
+
+// A data dir that ran alone (in-memory transport) restarts with a cluster
+// port and becomes the first node of a cluster, its data kept.
+func TestSingleNodeDataDirBecomesACluster(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 2)
+	n1 := h.nodes[0]
+	listen := n1.listen
+	n1.listen = ""
+	h.start(0, nil, true)
+	num, err := n1.register(t, "Écrit sans cluster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n1.node.Clustered() {
+		t.Fatal("a node without Listen has a cluster port")
+	}
+	n1.stop()
+	n1.listen = listen
+	n1.open(t, "", "")
+	if !n1.node.Clustered() || n1.status().Nodes[0].Address != listen {
+		t.Fatalf("after restart with a cluster port: %+v", n1.status())
+	}
+	n2 := h.start(1, n1, true)
+	if _, err := n2.st.Reader().LetterByNumber(context.Background(), store.Perimeter{TenantID: "default", All: true}, num); err != nil {
+		t.Fatalf("the new node lacks the letter written before the cluster: %v", err)
+	}
+	if _, err := n2.register(t, "Écrit en cluster"); err != nil {
+		t.Fatal(err)
+	}
+	h.converge()
+}

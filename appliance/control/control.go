@@ -42,6 +42,22 @@ type Request struct {
 	GED *GEDRequest `json:"ged,omitempty"`
 	// DAV carries the dav.* operations' fields (dav.go).
 	DAV *DAVRequest `json:"dav,omitempty"`
+	// Cluster carries the cluster.* operations' fields.
+	Cluster *ClusterRequest `json:"cluster,omitempty"`
+}
+
+// ClusterRequest carries the cluster's operations (missive cluster …),
+// which the Server hands to its Cluster function: the cluster package
+// answers them, this one does not know it.
+type ClusterRequest struct {
+	// Node names the node to promote, demote or remove (id or address).
+	Node string `json:"node,omitempty"`
+	// NonVoter makes a token admit a non-voting node.
+	NonVoter bool `json:"nonvoter,omitempty"`
+	// TTL is how long a token stays valid ("24h").
+	TTL string `json:"ttl,omitempty"`
+	// JSON asks for the status as JSON.
+	JSON bool `json:"json,omitempty"`
 }
 
 // Response carries the text to print, or an error.
@@ -54,7 +70,11 @@ type Response struct {
 
 // Run performs an operation as Missive's system actor of the tenant.
 func Run(ctx context.Context, svc *appliance.Service, req Request) Response {
-	out, err := run(ctx, svc, req)
+	return respond(run(ctx, svc, req))
+}
+
+// respond turns an operation's outcome into a response with its exit code.
+func respond(out string, err error) Response {
 	if err != nil {
 		code := 1
 		var fe appliance.FieldErrors
@@ -157,6 +177,9 @@ type Server struct {
 	ln  net.Listener
 	svc *appliance.Service
 	log *slog.Logger
+	// Cluster answers the cluster.* operations; nil answers that this
+	// server has no cluster.
+	Cluster func(ctx context.Context, req Request) (string, error)
 }
 
 // Listen creates DATA/control.sock, readable by the owner only: whoever can
@@ -200,7 +223,15 @@ func (s *Server) handle(c net.Conn) {
 		json.NewEncoder(c).Encode(Response{Error: "requête illisible: " + err.Error(), Code: 2})
 		return
 	}
-	resp := Run(context.Background(), s.svc, req)
+	var resp Response
+	switch {
+	case strings.HasPrefix(req.Op, "cluster.") && s.Cluster != nil:
+		resp = respond(s.Cluster(context.Background(), req))
+	case strings.HasPrefix(req.Op, "cluster."):
+		resp = Response{Error: "ce serveur ne gère pas de cluster", Code: 1}
+	default:
+		resp = Run(context.Background(), s.svc, req)
+	}
 	s.log.Info("control request", "op", req.Op, "tenant", req.Tenant, "login", req.Login, "ok", resp.Error == "")
 	json.NewEncoder(c).Encode(resp)
 }

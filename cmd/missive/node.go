@@ -17,7 +17,7 @@ import (
 )
 
 type commonFlags struct {
-	config, data, db, listen string
+	config, data, db, listen, clusterListen string
 }
 
 // dataFlags declares the flags every command that opens a data dir takes.
@@ -45,6 +45,9 @@ func (c *cli) loadConfig() (config.Config, error) {
 	if c.common.listen != "" {
 		cfg.Listen = c.common.listen
 	}
+	if c.common.clusterListen != "" {
+		cfg.ClusterListen = c.common.clusterListen
+	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, &exitError{2, "configuration invalide:\n" + err.Error()}
 	}
@@ -60,7 +63,22 @@ type node struct {
 	svc     *appliance.Service
 }
 
+// clusterOptions are serve's: the node to join on a first start.
+type clusterOptions struct{ join, token string }
+
+// openNode opens a data dir for a command run without the server: a node
+// of a cluster refuses, its writes go through the leader.
 func openNode(ctx context.Context, cfg config.Config, log *slog.Logger) (*node, error) {
+	if cluster.Clustered(cfg.Data) {
+		return nil, &exitError{1, fmt.Sprintf("le dossier %s est celui d'un nœud de cluster: ses écritures passent par le leader, et cette commande par le serveur en marche; lancez d'abord « missive serve --data %s »", cfg.Data, cfg.Data)}
+	}
+	cfg.ClusterListen = ""
+	return openServeNode(ctx, cfg, log, clusterOptions{})
+}
+
+// openServeNode opens the data dir for missive serve: with its cluster
+// port when cluster_listen is set (or was on an earlier start).
+func openServeNode(ctx context.Context, cfg config.Config, log *slog.Logger, co clusterOptions) (*node, error) {
 	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
@@ -76,7 +94,8 @@ func openNode(ctx context.Context, cfg config.Config, log *slog.Logger) (*node, 
 	// stop before touching the database. The store opens under the lock,
 	// before raft starts, so that a store that fails to open fails the
 	// start instead of leaving raft waiting on it.
-	n.cluster, err = cluster.Open(cluster.Config{DataDir: cfg.Data, Log: log, OpenApplier: func() (cluster.Applier, error) {
+	ccfg := cluster.Config{DataDir: cfg.Data, Log: log, Listen: cfg.ClusterListen, Join: co.join, Token: co.token}
+	ccfg.OpenApplier = func(nodeID string) (cluster.Applier, error) {
 		// Opening migrates the store: a build other than the last one to
 		// open this data dir first copies it to DATA/snapshots.
 		if _, err := installer.PreUpgrade(ctx, cfg.Data, cfg.DB, version, log); err != nil {
@@ -88,6 +107,15 @@ func openNode(ctx context.Context, cfg config.Config, log *slog.Logger) (*node, 
 			}
 			return nil, err
 		}
+		// Each node keeps its own database: one that another node of a
+		// cluster opened already is refused (two nodes on one database
+		// would each skip the entries the other applied).
+		if err := n.store.Claim(ctx, nodeID); err != nil {
+			if errors.Is(err, store.ErrOtherNode) {
+				return nil, &exitError{1, err.Error()}
+			}
+			return nil, err
+		}
 		if err := installer.MarkVersion(cfg.Data, version); err != nil {
 			return nil, fmt.Errorf("record the version in the data dir: %w", err)
 		}
@@ -95,7 +123,8 @@ func openNode(ctx context.Context, cfg config.Config, log *slog.Logger) (*node, 
 			return nil, err
 		}
 		return appliance.NewApplier(n.store, log), nil
-	}})
+	}
+	n.cluster, err = cluster.Open(ccfg)
 	if err != nil {
 		var locked *cluster.LockedError
 		if errors.As(err, &locked) {
@@ -115,6 +144,7 @@ func openNode(ctx context.Context, cfg config.Config, log *slog.Logger) (*node, 
 	if n.svc.Secrets, err = appliance.OpenSecretBox(cfg.Data); err != nil {
 		return nil, err
 	}
+	n.cluster.Attach(n.svc)
 	ok = true
 	return n, nil
 }

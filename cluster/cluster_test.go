@@ -1,9 +1,12 @@
 package cluster_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -269,4 +272,94 @@ func TestSingleNodeDataDirBecomesACluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.converge()
+}
+
+// A strong read on a follower that lags waits until it has applied what the
+// cluster committed before the read: a local read would miss the letter.
+func TestStrongReadOnALaggingFollower(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 3)
+	n1 := h.start(0, nil, true)
+	n2 := h.start(1, n1, true)
+	h.start(2, n1, true)
+	n2.gate.gate.Lock() // n2 stops applying; n1 and n3 commit without it
+	release := sync.OnceFunc(n2.gate.gate.Unlock)
+	t.Cleanup(release) // before the nodes close: a closing node finishes its Apply
+	num, err := n1.register(t, "Écrit pendant que n2 traîne")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := store.Perimeter{TenantID: "default", All: true}
+	if _, err := n2.st.Reader().LetterByNumber(context.Background(), p, num); err == nil {
+		t.Fatal("n2 applied while its gate was closed: the test proves nothing")
+	}
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := n2.svc.ReadConsistent(ctx); err != nil {
+			done <- err
+			return
+		}
+		_, err := n2.st.Reader().LetterByNumber(context.Background(), p, num)
+		done <- err
+	}()
+	// Time for a read that does not wait to show itself.
+	select {
+	case err := <-done:
+		t.Fatalf("strong read on n2 returned before n2 applied the letter: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	release()
+	if err := <-done; err != nil {
+		t.Fatalf("strong read on n2: %v", err)
+	}
+}
+
+// The join carries secrets.key: what one node seals, another opens, keys
+// derived from it (web sessions) are the same, and an API token made on a
+// follower opens the API of the leader.
+func TestSecretsReachJoiningNodes(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 3)
+	n1 := h.start(0, nil, true)
+	n2 := h.start(1, n1, true)
+	n3 := h.start(2, n2, false)
+	k1, err := os.ReadFile(filepath.Join(n1.dir, appliance.SecretKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tn := range []*tnode{n2, n3} {
+		k, err := os.ReadFile(filepath.Join(tn.dir, appliance.SecretKeyFile))
+		if err != nil || !bytes.Equal(k, k1) {
+			t.Fatalf("%s: secrets.key differs from n1's (%v)", tn.name, err)
+		}
+		fi, _ := os.Stat(filepath.Join(tn.dir, appliance.SecretKeyFile))
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: secrets.key mode %v", tn.name, fi.Mode().Perm())
+		}
+	}
+	sealed := n3.svc.Secrets.Seal("relay", "mot de passe du relais")
+	if plain, err := n1.svc.OpenSecret("relay", sealed); err != nil || plain != "mot de passe du relais" {
+		t.Fatalf("n1 opens what n3 sealed: %q %v", plain, err)
+	}
+	d1, _ := n1.svc.Secrets.Derive("web-session")
+	d2, _ := n2.svc.Secrets.Derive("web-session")
+	if !bytes.Equal(d1, d2) {
+		t.Fatal("web session keys differ between nodes")
+	}
+	ctx := context.Background()
+	admin := n2.admin(t)
+	tok, err := n2.svc.CreateToken(ctx, admin, admin.ID(), "script")
+	if err != nil {
+		t.Fatalf("token on a follower: %v", err)
+	}
+	for _, tn := range []*tnode{n1, n3} {
+		if err := tn.svc.ReadConsistent(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if a, err := tn.svc.AuthenticateToken(ctx, tok); err != nil || a.User.Login != "admin" {
+			t.Fatalf("%s: token made on n2: %v", tn.name, err)
+		}
+	}
 }

@@ -44,6 +44,20 @@ type tnode struct {
 	node   *cluster.Node
 	st     *store.Store
 	svc    *appliance.Service
+	gate   *gatedApplier
+}
+
+// gatedApplier lets a test hold a node's Apply back: the node logs what the
+// leader sends but applies nothing until the gate opens (a slow site).
+type gatedApplier struct {
+	*appliance.Applier
+	gate sync.RWMutex
+}
+
+func (g *gatedApplier) Apply(index uint64, data []byte) any {
+	g.gate.RLock()
+	defer g.gate.RUnlock()
+	return g.Applier.Apply(index, data)
 }
 
 func newHarness(t *testing.T, n int) *harness {
@@ -155,7 +169,8 @@ func (tn *tnode) tryOpen(join, token string) error {
 			return nil, err
 		}
 		tn.st = st
-		return appliance.NewApplier(st, log), nil
+		tn.gate = &gatedApplier{Applier: appliance.NewApplier(st, log)}
+		return tn.gate, nil
 	}
 	n, err := cluster.Open(cfg)
 	if err != nil {

@@ -565,9 +565,14 @@ func (w *slogWriter) Write(p []byte) (int, error) {
 		if _, msg, ok := strings.Cut(line, "raft: "); ok {
 			line = msg
 		}
-		// Every start elects a leader, with no previous one to have lost:
-		// that is routine, not a warning a town's IT person should chase.
-		if strings.HasPrefix(line, "heartbeat timeout reached, starting election") && strings.Contains(line, "last-leader-addr= ") {
+		// Every start elects a leader, with no previous one to have lost,
+		// and a node that joins starts with an empty log that the leader
+		// fills: that is routine, not a warning a town's IT person should
+		// chase.
+		switch {
+		case strings.HasPrefix(line, "heartbeat timeout reached, starting election") && strings.Contains(line, "last-leader-addr= "),
+			strings.HasPrefix(line, "failed to get previous log") && strings.Contains(line, "last-index=0 "),
+			strings.HasPrefix(line, "appendEntries rejected, sending older logs"):
 			level = slog.LevelInfo
 		}
 		w.l.Log(context.Background(), level, line, "component", "raft")

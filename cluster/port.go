@@ -43,6 +43,14 @@ func (n *Node) transport(hasState bool, hlog hclog.Logger) (raft.Transport, erro
 		return nil, err
 	}
 	n.addr = advertise
+	// Listening before a join: the leader adds this node and dials it at
+	// once; its connection waits in the backlog until the port serves,
+	// instead of being refused.
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return nil, fmt.Errorf("port de cluster %s: %w", listen, err)
+	}
+	n.mux = newMux(ln, nil, cfg.Log)
 	cdir := n.clusterDir()
 	switch {
 	case hasPKI(cdir):
@@ -83,11 +91,7 @@ func (n *Node) transport(hasState bool, hlog hclog.Logger) (raft.Transport, erro
 	if n.pki, err = loadPKI(cdir, box); err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", listen)
-	if err != nil {
-		return nil, fmt.Errorf("port de cluster %s: %w", listen, err)
-	}
-	n.mux = newMux(ln, n.pki.serverTLS(), cfg.Log)
+	n.mux.tls = n.pki.serverTLS()
 	d := &dialer{tls: n.pki.clientTLS(), dial: cfg.Dial}
 	n.pool = newPool(d)
 	layer := newStreamLayer(advertise, d)

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"missive/appliance"
+	"missive/appliance/store/pgtest"
 
 	_ "modernc.org/sqlite"
 )
@@ -58,7 +59,7 @@ func buildAndRun(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "go build ./cmd/missive: %v\n%s", err, out)
 		return 1
 	}
-	return m.Run()
+	return pgtest.Main(m)
 }
 
 func findModuleRoot() (string, error) {
@@ -228,8 +229,14 @@ var (
 // startMissive starts `missive serve` on data and waits until it prints its URL.
 func startMissive(t *testing.T, data string, env ...string) *missiveServer {
 	t.Helper()
+	return startServe(t, data, nil, env...)
+}
+
+// startServe is startMissive with more arguments to serve.
+func startServe(t *testing.T, data string, args []string, env ...string) *missiveServer {
+	t.Helper()
 	s := &missiveServer{t: t, data: data, stdout: newOutputLines(), stderr: newOutputLines(), done: make(chan struct{})}
-	s.cmd = exec.Command(missiveBin, "serve", "--data", data, "--listen", "127.0.0.1:0")
+	s.cmd = exec.Command(missiveBin, append([]string{"serve", "--data", data, "--listen", "127.0.0.1:0"}, args...)...)
 	s.cmd.Env = missiveEnv(env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
 	if err := s.cmd.Start(); err != nil {

@@ -135,6 +135,9 @@ func openServeNode(ctx context.Context, cfg config.Config, log *slog.Logger, co 
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := n.cluster.WaitLeader(wctx); err != nil {
+		if n.cluster.Clustered() {
+			return nil, &exitError{1, fmt.Sprintf("aucun leader du cluster joignable depuis 30 s (%v): les autres nœuds votants sont-ils en marche, et leur port de cluster ouvert depuis ce nœud? Un nœud retiré du cluster n'en trouve plus", err)}
+		}
 		return nil, err
 	}
 	n.svc = appliance.NewService(n.store, n.blobs, n.cluster, log)

@@ -92,9 +92,7 @@ func TestClusterJoinsAndTakesWritesOnEveryNode(t *testing.T) {
 func TestLeaderLossElectsAnotherAndWritesGoOn(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, 3)
-	n1 := h.start(0, nil, true)
-	h.start(1, n1, true)
-	h.start(2, n1, true)
+	h.startAll()
 	old := h.leader()
 	old.stop()
 	l := h.leader()
@@ -119,9 +117,7 @@ func TestLeaderLossElectsAnotherAndWritesGoOn(t *testing.T) {
 func TestPartitionedLeaderRefusesWritesAndHeals(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, 3)
-	n1 := h.start(0, nil, true)
-	h.start(1, n1, true)
-	h.start(2, n1, true)
+	h.startAll()
 	old := h.leader()
 	h.isolate(old.i, true)
 	var l *tnode

@@ -149,6 +149,16 @@ func (h *harness) start(i int, via *tnode, voter bool) *tnode {
 	return tn
 }
 
+// startAll starts every node, the first one bootstrapping, the others
+// joining it as voters.
+func (h *harness) startAll() {
+	h.t.Helper()
+	first := h.start(0, nil, true)
+	for i := 1; i < len(h.nodes); i++ {
+		h.start(i, first, true)
+	}
+}
+
 // open starts the node on its data dir and waits until it has caught up.
 func (tn *tnode) open(t *testing.T, join, token string) {
 	t.Helper()

@@ -334,7 +334,10 @@ func (n *Node) promoteWhenCaughtUp() {
 		if err == nil {
 			n.stateMu.Lock()
 			n.state.PendingVoter = false
-			err = n.state.save(n.clusterDir())
+			if err := n.state.save(n.clusterDir()); err != nil {
+				// It votes; the next start asks again, harmlessly.
+				n.cfg.Log.Warn("record that this node votes", "err", err)
+			}
 			n.stateMu.Unlock()
 			n.cfg.Log.Info("this node caught up and now votes")
 			return

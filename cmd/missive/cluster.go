@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
 	"missive/appliance/control"
@@ -41,7 +40,7 @@ func runClusterToken(c *cli) error {
 	if err := c.parse(false); err != nil {
 		return err
 	}
-	return c.clusterControl(req)
+	return c.control(req)
 }
 
 func runClusterStatus(c *cli) error {
@@ -51,7 +50,7 @@ func runClusterStatus(c *cli) error {
 	if err := c.parse(false); err != nil {
 		return err
 	}
-	return c.clusterControl(req)
+	return c.control(req)
 }
 
 // runClusterMember is cluster remove, promote and demote.
@@ -64,26 +63,6 @@ func runClusterMember(op string) func(c *cli) error {
 		if c.fs.NArg() != 1 {
 			return &exitError{2, fmt.Sprintf("un nœud est attendu, ex. « missive %s NŒUD » (identifiant ou adresse, voir missive cluster status)", c.fs.Name()[len("missive "):])}
 		}
-		return c.clusterControl(control.Request{Op: op, Cluster: &control.ClusterRequest{Node: c.fs.Arg(0)}})
+		return c.control(control.Request{Op: op, Cluster: &control.ClusterRequest{Node: c.fs.Arg(0)}})
 	}
-}
-
-// clusterControl sends a cluster operation to the running server.
-func (c *cli) clusterControl(req control.Request) error {
-	cfg, err := c.loadConfig()
-	if err != nil {
-		return err
-	}
-	resp, err := control.Call(cfg.Data, req)
-	if errors.Is(err, control.ErrNoServer) {
-		return &exitError{1, fmt.Sprintf("aucun serveur missive en marche sur %s: les commandes « missive cluster » passent par le serveur en marche (missive serve)", cfg.Data)}
-	}
-	if err != nil {
-		return err
-	}
-	if resp.Error != "" {
-		return &exitError{resp.Code, resp.Error}
-	}
-	fmt.Fprint(c.stdout, resp.Output)
-	return nil
 }

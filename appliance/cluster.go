@@ -2,6 +2,7 @@ package appliance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -26,6 +27,19 @@ func (s *Service) CreateJoinToken(ctx context.Context, hash string, voter bool, 
 // returns the member it made. A token unknown, used or expired is
 // ErrForbidden.
 func (s *Service) UseJoinToken(ctx context.Context, hash, nodeID, address string) (*store.ClusterMember, error) {
+	// Checked here first, so that anyone who can reach the join service
+	// cannot fill the log with refused commands; Apply checks again.
+	tok, err := s.reader().JoinToken(ctx, hash)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, fmt.Errorf("%w: jeton d'adhésion inconnu", ErrForbidden)
+	case err != nil:
+		return nil, err
+	case tok.UsedBy != "":
+		return nil, fmt.Errorf("%w: jeton d'adhésion déjà utilisé (par le nœud %s)", ErrForbidden, tok.UsedBy)
+	case s.Now().UTC().Format(domain.TimeLayout) >= tok.ExpiresAt:
+		return nil, fmt.Errorf("%w: jeton d'adhésion expiré depuis le %s: créez-en un autre (missive cluster token)", ErrForbidden, tok.ExpiresAt)
+	}
 	v, err := s.propose(ctx, KindClusterJoin, ClusterTenant, SystemActor, ClusterJoin{Hash: hash, NodeID: nodeID, Address: address})
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -152,8 +153,29 @@ func TestJoinTokenIsUsedOnceAndChecked(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, 4)
 	n1 := h.start(0, nil, true)
+	// An unknown token is refused before anything reaches the log.
+	before := n1.status().Nodes[0].AppliedIndex
+	unknown := n1.token(t, true)
+	unknown = unknown[:3] + "AAAAAAAAAAAAAAAAAAAAAAAAAAA" + unknown[30:]
+	if err := h.nodes[1].tryOpen(n1.listen, unknown); !errors.Is(err, appliance.ErrForbidden) {
+		t.Fatalf("join with an unknown token: %v, want ErrForbidden", err)
+	}
+	h.nodes[1].stop()
+	if after := n1.status().Nodes[0].AppliedIndex; after != before+1 { // +1: the token made above
+		t.Fatalf("applied index %d → %d: a refused join reached the log", before, after)
+	}
 	tok := n1.token(t, true)
 	h.nodes[1].open(t, n1.listen, tok)
+	// A copy of a member's data dir (same node id) cannot join.
+	if err := os.WriteFile(filepath.Join(h.nodes[2].dir, "node-id"), []byte("n2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.nodes[2].tryOpen(n1.listen, n1.token(t, true)); !errors.Is(err, appliance.ErrConflict) {
+		t.Fatalf("join with a member's node id: %v, want ErrConflict", err)
+	}
+	h.nodes[2].stop()
+	os.RemoveAll(h.nodes[2].dir)
+	os.MkdirAll(h.nodes[2].dir, 0o700)
 	if err := h.nodes[2].tryOpen(n1.listen, tok); err == nil || !errors.Is(err, appliance.ErrForbidden) {
 		t.Fatalf("second join with one token: %v, want refused (ErrForbidden)", err)
 	}
@@ -358,4 +380,56 @@ func TestSecretsReachJoiningNodes(t *testing.T) {
 			t.Fatalf("%s: token made on n2: %v", tn.name, err)
 		}
 	}
+}
+
+// A follower whose store lags stamps a number the leader has given
+// already: the leader refuses it and names the next one, and the follower
+// stamps that one at once (from its own store it would stamp the same
+// taken number again and again).
+func TestLaggingFollowerStampsTheLeadersNextNumber(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 3)
+	n1 := h.start(0, nil, true)
+	n2 := h.start(1, n1, true)
+	h.start(2, n1, true)
+	first, err := n1.register(t, "Premier")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fifth := strings.TrimSuffix(first, "1") + "5" // the year of this run
+	h.converge()
+	n2.gate.gate.Lock()
+	release := sync.OnceFunc(n2.gate.gate.Unlock)
+	t.Cleanup(release)
+	for i := range 3 {
+		if _, err := n1.register(t, fmt.Sprintf("Sur le leader %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type result struct {
+		num string
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		num, err := n2.register(t, "Sur le site en retard")
+		done <- result{num, err}
+	}()
+	p := store.Perimeter{TenantID: "default", All: true}
+	h.waitFor("the follower's letter committed on the leader", func() bool {
+		select {
+		case r := <-done:
+			t.Fatalf("n2 answered before it could apply its own letter: %+v", r)
+		default:
+		}
+		_, err := n1.st.Reader().LetterByNumber(context.Background(), p, fifth)
+		return err == nil
+	})
+	release()
+	r := <-done
+	if r.err != nil || r.num != fifth {
+		t.Fatalf("lagging follower's registration: %q %v, want …000005", r.num, r.err)
+	}
+	h.converge()
+	checkNumbers(t, "n2", numbers(t, n2))
 }

@@ -232,10 +232,17 @@ func (n *Node) ReadIndex(ctx context.Context) error {
 		}
 		addr, err := n.leaderAddr(ctx)
 		if errors.Is(err, errSelfLeader) {
+			// Elected, not yet leading: the next turn reads as leader.
+			if !n.pause(ctx) {
+				return ErrNotLeader
+			}
 			continue
 		}
 		if err != nil {
 			return err
+		}
+		if n.pool == nil {
+			return ErrNotLeader
 		}
 		r, err := n.pool.call(ctx, addr, &request{Op: opReadIndex})
 		if err == nil {

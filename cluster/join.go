@@ -234,8 +234,17 @@ func (n *Node) admitNode(ctx context.Context, req *joinRequest) (*joinReply, err
 	if svc == nil {
 		return nil, fmt.Errorf("%w: nœud en cours de démarrage", appliance.ErrUnavailable)
 	}
-	if raft.ServerID(req.Node) == n.id {
-		return nil, fmt.Errorf("%w: le nouveau nœud a l'identifiant de celui-ci (%s): dossier de données copié?", appliance.ErrConflict, req.Node)
+	// A node id already in the configuration is a copied data dir (or a
+	// joiner that crashed half-way): adding it again would readdress
+	// another node.
+	f := n.raft.GetConfiguration()
+	if err := f.Error(); err != nil {
+		return nil, raftError(err)
+	}
+	for _, s := range f.Configuration().Servers {
+		if string(s.ID) == req.Node {
+			return nil, fmt.Errorf("%w: un nœud %s est déjà dans le cluster (dossier de données copié?): videz le dossier de données du nouveau nœud, il prendra un autre identifiant", appliance.ErrConflict, req.Node)
+		}
 	}
 	m, err := svc.UseJoinToken(ctx, tokenHash(req.Token), req.Node, req.Address)
 	if err != nil {

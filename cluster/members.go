@@ -133,6 +133,8 @@ func (n *Node) Status(ctx context.Context) (*Status, error) {
 			var st NodeStatus
 			if s.ID == n.id {
 				st = n.localStatus()
+			} else if n.pool == nil {
+				st = NodeStatus{State: "injoignable", Error: "ce nœud n'a pas de port de cluster"}
 			} else {
 				cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 				r, err := n.pool.call(cctx, string(s.Address), &request{Op: opStatus})
@@ -186,6 +188,9 @@ func (n *Node) changeMember(ctx context.Context, node, action string) error {
 		addr, err := n.leaderAddr(ctx)
 		if err != nil {
 			return err
+		}
+		if n.pool == nil {
+			return ErrNotLeader
 		}
 		_, err = n.pool.call(ctx, addr, &request{Op: opMember, Node: node, Action: action})
 		return err
@@ -278,7 +283,12 @@ func (n *Node) markRemoved(by string) {
 		n.cfg.Log.Error("record removal from the cluster", "err", err)
 	}
 	n.cfg.Log.Warn("this node was removed from the cluster: it refuses writes from now on", "by", by)
-	go n.raft.Shutdown()
+	go func() {
+		n.raft.Shutdown().Error()
+		if n.trans != nil {
+			n.trans.Close()
+		}
+	}()
 }
 
 // servePromote makes a joined node a voter, when its token said so.

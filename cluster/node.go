@@ -211,7 +211,9 @@ func Open(cfg Config) (*Node, error) {
 	if n.removed.Load() {
 		cfg.Log.Warn("this node was removed from the cluster: it serves what it has and refuses writes", "removed", n.state.Removed)
 		n.raft.Shutdown().Error()
-		n.trans.Close()
+		if n.trans != nil {
+			n.trans.Close()
+		}
 	} else if n.state.PendingVoter {
 		n.wg.Add(1)
 		go n.promoteWhenCaughtUp()

@@ -5,13 +5,16 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"missive/appliance/store/pgtest"
+	"missive/webdav/share/litmustest"
 )
 
 // clusterStatus is `missive cluster status --json`, the contract of issue F.
@@ -80,7 +83,7 @@ func TestBinaryThreeNodeCluster(t *testing.T) {
 	d1, d2, d3 := newDataDir(t), newDataDir(t), newDataDir(t)
 	c1, c2, c3 := freeAddr(t), freeAddr(t), freeAddr(t)
 	s1 := startServe(t, d1, []string{"--cluster-listen", c1})
-	s1.firstPassword()
+	pw := s1.firstPassword()
 
 	tok := lastLine(mustMissive(t, "", "cluster", "token", "--data", d1))
 	s2 := startServe(t, d2, []string{"--cluster-listen", c2, "--join", c1, "--token", tok})
@@ -152,6 +155,22 @@ func TestBinaryThreeNodeCluster(t *testing.T) {
 		}
 	}
 
+	// WebDAV on a follower: the conformance suite, and a lock taken
+	// through the leader holds on the follower.
+	litmustest.Run(t, s3.url+"/dav/default/~admin/", "admin", pw)
+	lock := davRequest(t, s1, "LOCK", "/dav/default/~admin/verrou.txt", pw, "", `<?xml version="1.0" encoding="utf-8"?>
+<D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>site 1</D:owner></D:lockinfo>`)
+	token := lock.Header.Get("Lock-Token")
+	if lock.StatusCode != http.StatusCreated && lock.StatusCode != http.StatusOK || token == "" {
+		t.Fatalf("LOCK on the leader: %d, Lock-Token %q", lock.StatusCode, token)
+	}
+	if r := davRequest(t, s3, "PUT", "/dav/default/~admin/verrou.txt", pw, "", "écrasé?"); r.StatusCode != http.StatusLocked {
+		t.Fatalf("PUT without the lock token on a follower: %d, want 423", r.StatusCode)
+	}
+	if r := davRequest(t, s3, "PUT", "/dav/default/~admin/verrou.txt", pw, "("+token+")", "avec le jeton"); r.StatusCode/100 != 2 {
+		t.Fatalf("PUT with the lock token on a follower: %d", r.StatusCode)
+	}
+
 	// A joined node restarts without --join.
 	s2.stop()
 	s2 = startServe(t, d2, []string{"--cluster-listen", c2})
@@ -199,4 +218,29 @@ func TestBinarySecondNodeOnOneDatabaseRefusesToStart(t *testing.T) {
 	}
 	// The first is unharmed.
 	s1.must(200, "GET", "/api/v1/me", s1.token("admin"), nil, nil)
+}
+
+// davRequest makes a WebDAV request as admin and returns the response,
+// its body read and closed.
+func davRequest(t *testing.T, s *missiveServer, method, path, pw, ifHeader, body string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth("admin", pw)
+	if ifHeader != "" {
+		req.Header.Set("If", ifHeader)
+	}
+	if method == "LOCK" {
+		req.Header.Set("Content-Type", "application/xml")
+		req.Header.Set("Timeout", "Second-600")
+	}
+	resp, err := apiClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
 }

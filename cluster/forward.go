@@ -104,7 +104,7 @@ func (n *Node) forward(ctx context.Context, cmd []byte) func() (any, error) {
 		if err != nil {
 			// Nothing was sent: try again, the leader may be changing.
 			if !n.pause(ctx) {
-				return fail(fmt.Errorf("%w: leader %s injoignable: %v", appliance.ErrUnavailable, addr, err))
+				return fail(fmt.Errorf("%w: leader %s: %v", ErrNoQuorum, addr, err))
 			}
 			continue
 		}
@@ -187,7 +187,7 @@ func (n *Node) leaderAddr(ctx context.Context) (string, error) {
 			return string(addr), nil
 		}
 		if !n.pause(ctx) {
-			return "", fmt.Errorf("%w: aucun leader élu (quorum perdu?)", ErrNotLeader)
+			return "", ErrNoQuorum
 		}
 	}
 }

@@ -35,6 +35,9 @@ import (
 var (
 	ErrNotLeader = fmt.Errorf("%w: ce nœud n'est pas le leader", appliance.ErrUnavailable)
 	ErrShutdown  = fmt.Errorf("%w: nœud arrêté", appliance.ErrUnavailable)
+	// ErrNoQuorum: no leader could be found or reached in time, or the
+	// leader could not commit: too few voters answer.
+	ErrNoQuorum = fmt.Errorf("%w: aucun leader joignable: le quorum des nœuds votants est peut-être perdu", appliance.ErrUnavailable)
 	// ErrRemoved: the node was removed from the cluster; it serves what
 	// it has but takes no write. Another node may.
 	ErrRemoved = fmt.Errorf("%w: ce nœud a été retiré du cluster et n'accepte plus d'écritures; écrivez sur un autre site, ou videz son dossier de données et faites-le rejoindre avec un nouveau jeton (missive cluster token)", appliance.ErrUnavailable)
@@ -378,6 +381,8 @@ func raftError(err error) error {
 		return fmt.Errorf("%w: %v", ErrNotLeader, err)
 	case errors.Is(err, raft.ErrRaftShutdown):
 		return ErrShutdown
+	case errors.Is(err, raft.ErrEnqueueTimeout):
+		return fmt.Errorf("%w: %v", ErrNoQuorum, err)
 	}
 	return fmt.Errorf("raft: %w", err)
 }

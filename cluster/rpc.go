@@ -56,6 +56,7 @@ type wireError struct {
 const (
 	codeNotLeader   = "not_leader"
 	codeShutdown    = "shutdown"
+	codeNoQuorum    = "no_quorum"
 	codeUnavailable = "unavailable"
 	codeRemoved     = "removed"
 	codeNumber      = "number_taken"
@@ -79,6 +80,8 @@ func toWire(err error) *wireError {
 		w.Code = codeNotLeader
 	case errors.Is(err, ErrShutdown):
 		w.Code = codeShutdown
+	case errors.Is(err, ErrNoQuorum):
+		w.Code = codeNoQuorum
 	case errors.Is(err, ErrRemoved):
 		w.Code = codeRemoved
 	case errors.Is(err, appliance.ErrUnavailable):
@@ -107,6 +110,8 @@ func (w *wireError) err() error {
 		return ErrNotLeader
 	case codeShutdown:
 		base = ErrShutdown
+	case codeNoQuorum:
+		base = ErrNoQuorum
 	case codeRemoved:
 		base = ErrRemoved
 	case codeUnavailable:

@@ -45,6 +45,9 @@ type tnode struct {
 	st     *store.Store
 	svc    *appliance.Service
 	gate   *gatedApplier
+	// ln is the cluster port bound at :0 for the first start; a restart
+	// binds the same address again.
+	ln net.Listener
 }
 
 // gatedApplier lets a test hold a node's Apply back: the node logs what the
@@ -68,7 +71,11 @@ func newHarness(t *testing.T, n int) *harness {
 		if err := os.WriteFile(filepath.Join(dir, "node-id"), []byte(name+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		h.nodes = append(h.nodes, &tnode{h: h, i: i, name: name, dir: dir, listen: freePort(t)})
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.nodes = append(h.nodes, &tnode{h: h, i: i, name: name, dir: dir, listen: ln.Addr().String(), ln: ln})
 	}
 	t.Cleanup(func() {
 		for _, tn := range h.nodes {
@@ -81,16 +88,6 @@ func newHarness(t *testing.T, n int) *harness {
 		}
 	})
 	return h
-}
-
-// freePort is a port of 127.0.0.1 free a moment ago.
-func freePort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // dialFrom routes node i's connections to node j through the link i→j.
@@ -173,6 +170,15 @@ func (tn *tnode) tryOpen(join, token string) error {
 		DataDir: tn.dir, Log: log, ApplyTimeout: 10 * time.Second, Listen: tn.listen,
 		Join: join, Token: token, Dial: tn.h.dialFrom(tn.i),
 	}
+	if tn.listen != "" {
+		cfg.Listener, tn.ln = tn.ln, nil
+		if cfg.Listener == nil {
+			var err error
+			if cfg.Listener, err = net.Listen("tcp", tn.listen); err != nil {
+				return err
+			}
+		}
+	}
 	cfg.OpenApplier = func(id string) (cluster.Applier, error) {
 		st, err := store.Open(context.Background(), "", tn.dir)
 		if err != nil {
@@ -219,11 +225,42 @@ func (tn *tnode) stop() {
 
 func (tn *tnode) token(t *testing.T, voter bool) string {
 	t.Helper()
-	tok, _, err := tn.node.CreateToken(context.Background(), voter, time.Hour)
-	if err != nil {
-		t.Fatalf("%s: token: %v", tn.name, err)
-	}
+	var tok string
+	retry(t, tn.name+": token", func() (err error) {
+		tok, _, err = tn.node.CreateToken(context.Background(), voter, time.Hour)
+		return err
+	})
 	return tok
+}
+
+// retry runs op until it succeeds, again while the cluster cannot take it
+// now (an election on a loaded machine, as a client would), for up to 30
+// seconds; any other error fails the test.
+func retry(t *testing.T, what string, op func() error) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := op()
+		if err == nil {
+			return
+		}
+		if !isUnavailable(err) || time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		t.Logf("%s: %v; again", what, err)
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// mustRegister registers a letter, again while the cluster is unavailable.
+func (tn *tnode) mustRegister(t *testing.T, subject string) string {
+	t.Helper()
+	var num string
+	retry(t, tn.name+": register", func() (err error) {
+		num, err = tn.register(t, subject)
+		return err
+	})
+	return num
 }
 
 func (tn *tnode) status() *cluster.Status {
@@ -444,8 +481,11 @@ func (p *proxy) close() {
 	p.setDown(true)
 }
 
-// isUnavailable says whether err is a write the cluster could not take now.
-func isUnavailable(err error) bool { return errors.Is(err, appliance.ErrUnavailable) }
+// isUnavailable says whether err is a write the cluster could not take now
+// (what the API answers 503).
+func isUnavailable(err error) bool {
+	return errors.Is(err, appliance.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded)
+}
 
 // numbers lists the registration numbers a node's store holds, in order.
 func numbers(t *testing.T, tn *tnode) []string {

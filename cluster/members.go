@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -238,7 +239,8 @@ func (n *Node) changeMember(ctx context.Context, node, action string) error {
 		// Revoked first: from this commit on, its certificate opens
 		// nothing on any node.
 		m.Voter, m.Removed = isVoter, true
-		if err := svc.SetClusterMember(ctx, m); err != nil {
+		// Already revoked: a removal that failed half-way, asked again.
+		if err := svc.SetClusterMember(ctx, m); err != nil && !errors.Is(err, appliance.ErrConflict) {
 			return err
 		}
 		fut = n.raft.RemoveServer(target.ID, 0, n.cfg.ApplyTimeout)

@@ -95,8 +95,11 @@ type Config struct {
 	// cluster of one on an in-memory transport, as before clusters).
 	Listen string
 	// Advertise is the address other nodes dial, when it differs from
-	// Listen (a NAT between sites; the tests' proxies). Default Listen.
+	// Listen (a NAT between sites). Default Listen.
 	Advertise string
+	// Listener, when set, is the cluster port already open on Listen
+	// (tests bind :0 first); the node closes it.
+	Listener net.Listener
 	// Join and Token make an empty data dir join the cluster of the node
 	// at Join (its cluster port) with a token of `missive cluster token`.
 	// Ignored once the node has joined.
@@ -154,6 +157,9 @@ func Open(cfg Config) (*Node, error) {
 	ok := false
 	defer func() {
 		if !ok {
+			if n.mux == nil && cfg.Listener != nil {
+				cfg.Listener.Close()
+			}
 			n.Close()
 		}
 	}()

@@ -46,9 +46,11 @@ func (n *Node) transport(hasState bool, hlog hclog.Logger) (raft.Transport, erro
 	// Listening before a join: the leader adds this node and dials it at
 	// once; its connection waits in the backlog until the port serves,
 	// instead of being refused.
-	ln, err := net.Listen("tcp", listen)
-	if err != nil {
-		return nil, fmt.Errorf("port de cluster %s: %w", listen, err)
+	ln := cfg.Listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", listen); err != nil {
+			return nil, fmt.Errorf("port de cluster %s: %w", listen, err)
+		}
 	}
 	n.mux = newMux(ln, nil, cfg.Log)
 	cdir := n.clusterDir()

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"slices"
@@ -57,14 +58,21 @@ func waitStatus(t *testing.T, data, what string, ok func(clusterStatus) bool) cl
 	}
 }
 
+// freeAddr is a free port for a cluster port given on the command line.
+// It is drawn below Linux's ephemeral range (32768 and up, where :0 and
+// outgoing connections take theirs), so that nothing takes it between
+// this check and the node's bind, nor while a node restarts.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 100 {
+		addr := fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000))
+		if ln, err := net.Listen("tcp", addr); err == nil {
+			ln.Close()
+			return addr
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Fatal("no free port below the ephemeral range")
+	return ""
 }
 
 // lastLine is the last non-empty line of a command's output.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"missive/appliance/domain"
 	"missive/appliance/store"
@@ -21,45 +22,69 @@ import (
 type Applier struct {
 	store *store.Store
 	log   *slog.Logger
+
+	// mu serialises applying: raft's FSM goroutine and the retrier of
+	// entries that wait for the store (pending.go).
+	mu sync.Mutex
+	// pending are committed entries the store could not take yet, in log
+	// order; npending is their number, read without the lock.
+	pending  []pendingEntry
+	npending atomic.Int64
+	retrying bool
+	closed   chan struct{}
+	once     sync.Once
+
+	// key signs history entries (history.go); nil leaves them unsigned.
+	key []byte
+
 	// waiting maps a command id to whoever waits for its result here: a
 	// follower that forwarded the command to the leader (Expect).
-	mu      sync.Mutex
+	wmu     sync.Mutex
 	waiting map[string]chan any
 }
 
+// WithHistoryKey makes the Applier sign history entries with key, derived
+// from secrets.key (HistoryKeyLabel): every node of a cluster must hold the
+// same secrets.key, or their stores differ.
+func (a *Applier) WithHistoryKey(key []byte) *Applier {
+	a.key = key
+	return a
+}
+
 func NewApplier(s *store.Store, log *slog.Logger) *Applier {
-	return &Applier{store: s, log: log, waiting: map[string]chan any{}}
+	return &Applier{store: s, log: log, closed: make(chan struct{}), waiting: map[string]chan any{}}
 }
 
 // Expect registers interest in the result of a command, applied here. A
 // follower forwards a command to the leader and waits for its own Apply
 // of it: Apply is deterministic, so the typed result is the one the
 // leader got, and a read on this node that follows sees the write.
-// cancel stops waiting; the result channel receives at most one value.
+// cancel stops waiting; the result channel receives at most one value,
+// once the command is applied or refused here (not while it is pending).
 func (a *Applier) Expect(data []byte) (result <-chan any, cancel func()) {
 	var env struct {
 		ID string `json:"id"`
 	}
 	json.Unmarshal(data, &env)
 	ch := make(chan any, 1)
-	a.mu.Lock()
+	a.wmu.Lock()
 	a.waiting[env.ID] = ch
-	a.mu.Unlock()
+	a.wmu.Unlock()
 	return ch, func() {
-		a.mu.Lock()
+		a.wmu.Lock()
 		if a.waiting[env.ID] == ch {
 			delete(a.waiting, env.ID)
 		}
-		a.mu.Unlock()
+		a.wmu.Unlock()
 	}
 }
 
 // deliver hands a result to whoever waits for the command here.
 func (a *Applier) deliver(id string, r *Result) {
-	a.mu.Lock()
+	a.wmu.Lock()
 	ch := a.waiting[id]
 	delete(a.waiting, id)
-	a.mu.Unlock()
+	a.wmu.Unlock()
 	if ch != nil {
 		ch <- r
 	}
@@ -69,6 +94,8 @@ func (a *Applier) deliver(id string, r *Result) {
 type Result struct {
 	Value any
 	Err   error
+	// Idem is the key the command recorded, if it carried one.
+	Idem *store.IdemRecord
 }
 
 // applyCtx is what a handler sees of the command being applied.
@@ -82,6 +109,8 @@ type applyCtx struct {
 	summary  string
 	// payload recorded in history; defaults to the command payload.
 	payload []byte
+	// key signs history entries, nil for none.
+	key []byte
 }
 
 type handler func(a *applyCtx) (any, error)
@@ -108,18 +137,47 @@ var handlers = map[Kind]handler{
 
 // Apply applies the raft entry at index. A corrupt entry panics: the log is
 // the source of truth and a node must not go on without it. A command that
-// breaks a rule changes nothing and returns its error in the Result.
+// breaks a rule changes nothing and returns its error in the Result. An
+// entry the store cannot take now (it does not answer) is neither skipped
+// nor refused: it waits, with every entry after it, until the store answers
+// again, and its proposer is told it is pending (pending.go).
 func (a *Applier) Apply(index uint64, data []byte) any {
 	cmd, err := DecodeCommand(data)
 	if err != nil {
 		panic(fmt.Sprintf("raft entry %d: %v", index, err))
 	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.drainLocked() {
+		res, err := a.apply(index, cmd)
+		if err == nil {
+			return res
+		}
+		a.hold(index, cmd, err)
+	} else {
+		a.queue(index, cmd)
+	}
+	return &Result{Err: &PendingError{CommandID: cmd.ID}}
+}
+
+// apply applies one entry in one store transaction. Its error means the
+// store could not be reached and nothing was applied; a refusal is in the
+// Result.
+func (a *Applier) apply(index uint64, cmd *Command) (*Result, error) {
 	res := &Result{}
 	ctx := context.Background()
-	err = a.store.Update(ctx, index, func(tx *store.Tx) error {
-		ac := &applyCtx{ctx: ctx, tx: tx, cmd: cmd, at: cmd.At.UTC().Format(domain.TimeLayout), payload: cmd.Payload}
-		v, err := handlers[cmd.Kind](ac)
+	err := a.store.Update(ctx, index, func(tx *store.Tx) error {
+		ac := &applyCtx{ctx: ctx, tx: tx, cmd: cmd, at: cmd.At.UTC().Format(domain.TimeLayout), payload: cmd.Payload, key: a.key}
+		h := handlers[cmd.Kind]
+		var v any
+		var err error
+		if cmd.Idem != nil {
+			v, res.Idem, err = applyKeyed(ac, cmd.Idem, h)
+		} else {
+			v, err = h(ac)
+		}
 		if err != nil {
+			res.Idem = nil
 			return err
 		}
 		res.Value = v
@@ -127,34 +185,27 @@ func (a *Applier) Apply(index uint64, data []byte) any {
 	})
 	switch {
 	case errors.Is(err, store.ErrApplied):
-		return &Result{}
+		return &Result{}, nil
+	case IsUnavailable(err):
+		return nil, err
 	case err != nil:
 		res.Err = err
 		a.log.Debug("command refused", "kind", cmd.Kind, "tenant", cmd.Tenant, "index", index, "err", err)
 	}
 	a.deliver(cmd.ID, res)
-	return res
-}
-
-func appendHistory(a *applyCtx) error {
-	seq, prev, err := a.tx.LastHistory(a.ctx)
-	if err != nil {
-		return fmt.Errorf("read history head: %w", err)
-	}
-	h := &domain.HistoryEntry{
-		Seq: seq + 1, TenantID: a.cmd.Tenant, At: a.at, ActorID: a.cmd.Actor, Kind: string(a.cmd.Kind),
-		LetterID: a.letterID, Summary: a.summary, Payload: string(a.payload), PrevHash: prev,
-	}
-	h.Hash = HashEntry(h)
-	if err := a.tx.InsertHistory(h); err != nil {
-		return fmt.Errorf("append history: %w", err)
-	}
-	return a.tx.SetMeta("history_head", h.Hash)
+	return res, nil
 }
 
 // SnapshotTo starts a consistent snapshot of the store now and returns the
-// function that streams it, which may run while later commands apply.
+// function that streams it, which may run while later commands apply. It
+// refuses while entries wait for the store: raft would record them as in
+// the snapshot and drop them from its log.
 func (a *Applier) SnapshotTo() (func(io.Writer) error, func(), error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if n := len(a.pending); n > 0 {
+		return nil, nil, fmt.Errorf("snapshot: %d committed entries wait for the store: %w", n, ErrUnavailable)
+	}
 	snap, err := a.store.BeginSnapshot(context.Background())
 	if err != nil {
 		return nil, nil, err
@@ -162,9 +213,17 @@ func (a *Applier) SnapshotTo() (func(io.Writer) error, func(), error) {
 	return snap.Stream, snap.Release, nil
 }
 
-// Restore replaces the store with a snapshot stream.
+// Restore replaces the store with a snapshot stream. Raft restores a
+// snapshot past every entry it handed over, so nothing waits any more.
 func (a *Applier) Restore(r io.Reader) error {
-	return a.store.Load(context.Background(), r)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.store.Load(context.Background(), r); err != nil {
+		return err
+	}
+	a.pending = nil
+	a.npending.Store(0)
+	return nil
 }
 
 func decode[T any](a *applyCtx) (*T, error) {
@@ -210,7 +269,7 @@ func applyEntityCreate(a *applyCtx) (any, error) {
 			return nil, err
 		}
 	}
-	e := &domain.Entity{ID: p.ID, ParentID: p.ParentID, Code: p.Code, Name: p.Name, Email: p.Email, CreatedAt: a.at}
+	e := &domain.Entity{ID: p.ID, ParentID: p.ParentID, Code: p.Code, Name: p.Name, Email: p.Email, Address: p.Address, Phone: p.Phone, CreatedAt: a.at}
 	if err := conflict(a.tx.InsertEntity(a.cmd.Tenant, e), "le code d'entité "+p.Code+" existe déjà"); err != nil {
 		return nil, err
 	}
@@ -345,7 +404,11 @@ func applyDoctypeCreate(a *applyCtx) (any, error) {
 	if err := checkRetention(p.RetentionYears, p.FinalDisposition); err != nil {
 		return nil, err
 	}
-	d := &domain.Doctype{ID: p.ID, Code: p.Code, Label: p.Label, DelayDays: p.DelayDays, RemindBefore: p.RemindBefore, RemindAfter: p.RemindAfter, Mode: domain.Mode(p.Mode),
+	days, unit, err := legacyDelay(p.Mode, p.DelayDays, p.DelayUnit)
+	if err != nil {
+		return nil, err
+	}
+	d := &domain.Doctype{ID: p.ID, Code: p.Code, Label: p.Label, DelayDays: days, DelayUnit: unit, RemindBefore: p.RemindBefore, RemindAfter: p.RemindAfter, Mode: domain.Mode(p.Mode),
 		RetentionYears: p.RetentionYears, FinalDisposition: domain.Disposition(p.FinalDisposition), CreatedAt: a.at}
 	if err := conflict(a.tx.InsertDoctype(a.cmd.Tenant, d), "le code "+p.Code+" existe déjà"); err != nil {
 		return nil, err
@@ -415,7 +478,9 @@ func applyLetterRegister(a *applyCtx) (any, error) {
 	}
 	a.letterID = l.ID
 	a.summary = "Courrier " + l.Number + " enregistré : « " + l.Subject + " »"
-	return l, nil
+	// Read back with its display fields (sender, entity…): this is what the
+	// registrant is answered, and what an idempotency key records.
+	return letterForUpdate(a, l.ID)
 }
 
 // letterForUpdate reads a letter of the command's tenant, whatever the

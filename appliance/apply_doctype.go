@@ -23,6 +23,30 @@ func checkRetention(years int, disposition string) error {
 	return nil
 }
 
+// legacyDelay reads a doctype's delay from a command. An entry written
+// before delays had a unit has none: it meant working days, except that
+// the SVA and SVR doctypes at the delay Missive seeded (40 working days,
+// meant as the law's two months) count two calendar months, exactly as
+// migration 0009_delay_unit converted the stores that held them. So a log
+// replayed on an upgraded node builds the same doctypes as the migrated
+// store of a node that applied it before the upgrade.
+func legacyDelay(mode string, days int, unit string) (int, domain.DelayUnit, error) {
+	switch {
+	case unit != "":
+		if !domain.DelayUnit(unit).Valid() {
+			return 0, "", fmt.Errorf("%w: unité de délai %q inconnue", ErrInvalid, unit)
+		}
+		return days, domain.DelayUnit(unit), nil
+	case (mode == string(domain.ModeSVA) || mode == string(domain.ModeSVR)) && days == seededSilenceDays:
+		return domain.SilenceMonths, domain.UnitMonths, nil
+	}
+	return days, domain.UnitWorkingDays, nil
+}
+
+// seededSilenceDays is the delay, in working days, that Missive gave its
+// SVA and SVR doctypes before delays had a unit.
+const seededSilenceDays = 40
+
 func applyDoctypeUpdate(a *applyCtx) (any, error) {
 	p, err := decode[DoctypeUpdate](a)
 	if err != nil {
@@ -38,7 +62,11 @@ func applyDoctypeUpdate(a *applyCtx) (any, error) {
 	if err := checkRetention(p.RetentionYears, p.FinalDisposition); err != nil {
 		return nil, err
 	}
-	d.Label, d.DelayDays, d.RemindBefore, d.RemindAfter, d.Mode = p.Label, p.DelayDays, p.RemindBefore, p.RemindAfter, domain.Mode(p.Mode)
+	days, unit, err := legacyDelay(p.Mode, p.DelayDays, p.DelayUnit)
+	if err != nil {
+		return nil, err
+	}
+	d.Label, d.DelayDays, d.DelayUnit, d.RemindBefore, d.RemindAfter, d.Mode = p.Label, days, unit, p.RemindBefore, p.RemindAfter, domain.Mode(p.Mode)
 	d.RetentionYears, d.FinalDisposition = p.RetentionYears, domain.Disposition(p.FinalDisposition)
 	if err := a.tx.UpdateDoctype(a.cmd.Tenant, d); err != nil {
 		return nil, err

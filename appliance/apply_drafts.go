@@ -53,7 +53,9 @@ func applyLetterDraft(a *applyCtx) (any, error) {
 		return nil, err
 	}
 	a.summary = "Projet de réponse « " + d.Name + " » créé depuis le modèle « " + p.Template + " »"
-	return d, nil
+	// The whole answer, path and template included: what an idempotency
+	// key records is what the agent is told.
+	return &Draft{Document: d, Created: true, Template: p.Template, Path: drafts.DAVPath(a.cmd.Tenant, l.Number, d.Name)}, nil
 }
 
 func applyDraftTemplateAdd(a *applyCtx) (any, error) {

@@ -195,16 +195,24 @@ func applyMailIntake(a *applyCtx) (any, error) {
 		if o.LetterID == "" {
 			o.LetterID = letterID
 		}
-		e := &store.OutboxEntry{ID: o.ID, TenantID: a.cmd.Tenant, LetterID: o.LetterID, Kind: o.Kind, MessageID: o.MessageID, MailFrom: o.MailFrom,
-			RcptTo: o.RcptTo, Subject: o.Subject, Content: o.Content, Status: OutboxQueued, NextTry: a.at, CreatedAt: a.at}
-		if o.Held {
-			e.Status, e.NextTry = OutboxHeld, ""
-		}
-		if err := a.tx.InsertOutbox(e); err != nil {
-			return nil, fmt.Errorf("queue %s to %s: %w", o.Kind, o.RcptTo, err)
+		if err := insertOutbox(a, o); err != nil {
+			return nil, err
 		}
 	}
 	return l, nil
+}
+
+// insertOutbox queues a message, or holds it until it is worded.
+func insertOutbox(a *applyCtx, o OutboxPayload) error {
+	e := &store.OutboxEntry{ID: o.ID, TenantID: a.cmd.Tenant, LetterID: o.LetterID, Kind: o.Kind, MessageID: o.MessageID, MailFrom: o.MailFrom,
+		RcptTo: o.RcptTo, Subject: o.Subject, Content: o.Content, Status: OutboxQueued, NextTry: a.at, CreatedAt: a.at}
+	if o.Held {
+		e.Status, e.NextTry = OutboxHeld, ""
+	}
+	if err := a.tx.InsertOutbox(e); err != nil {
+		return fmt.Errorf("queue %s to %s: %w", o.Kind, o.RcptTo, err)
+	}
+	return nil
 }
 
 func applyMailOutboxResult(a *applyCtx) (any, error) {
@@ -220,7 +228,7 @@ func applyMailOutboxResult(a *applyCtx) (any, error) {
 		return nil, fmt.Errorf("%w: message %s déjà %s", ErrConflict, o.MessageID, o.Status)
 	}
 	o.Attempts, o.LastError = p.Attempts, p.Error
-	what := map[string]string{"ack": "Accusé de réception", "answer": "Réponse", "notice": "Notification"}[o.Kind]
+	what := map[string]string{"ack": "Accusé de réception", "answer": "Réponse", "notice": "Notification", "incomplete": "Demande de pièces"}[o.Kind]
 	if what == "" {
 		what = "Message"
 	}
@@ -319,5 +327,8 @@ func applyMailAckRelease(a *applyCtx) (any, error) {
 	}
 	a.letterID = o.LetterID
 	a.summary = "Accusé de réception à " + o.RcptTo + " préparé après qualification"
+	if o.Kind == "incomplete" {
+		a.summary = "Demande de pièces à " + o.RcptTo + " préparée"
+	}
 	return nil, nil
 }

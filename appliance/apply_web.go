@@ -21,13 +21,6 @@ func init() {
 	handlers[KindLetterRegisterForm] = applyLetterRegisterForm
 }
 
-// FormSubmittedError means the registration form was submitted before:
-// LetterID is the letter it made.
-type FormSubmittedError struct{ LetterID string }
-
-func (e *FormSubmittedError) Error() string        { return "formulaire déjà envoyé" }
-func (e *FormSubmittedError) Is(target error) bool { return target == ErrConflict }
-
 func applyWebKeyCreate(a *applyCtx) (any, error) {
 	p, err := decode[WebKeyCreate](a)
 	if err != nil {
@@ -185,19 +178,13 @@ func applyLetterUnfollow(a *applyCtx) (any, error) {
 	return nil, nil
 }
 
+// applyLetterRegisterForm applies the registration form's commands of
+// earlier versions, which carried the form's key in their payload; a form
+// now proposes letter.register with the key in the envelope (Idem). Both
+// record the key in the same table, so they are the one mechanism.
 func applyLetterRegisterForm(a *applyCtx) (any, error) {
 	p, err := decode[LetterRegisterForm](a)
 	if err != nil {
-		return nil, err
-	}
-	if p.Key == "" {
-		return nil, fmt.Errorf("%w: clé de formulaire manquante", ErrInvalid)
-	}
-	// Checked here, in log order, and not only before proposing: the two
-	// submissions of a double click are proposed at once.
-	if id, err := a.tx.Submission(a.ctx, a.cmd.Tenant, p.Key); err == nil {
-		return nil, &FormSubmittedError{LetterID: id}
-	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
 	sub := *a
@@ -206,14 +193,10 @@ func applyLetterRegisterForm(a *applyCtx) (any, error) {
 		return nil, err
 	}
 	sub.cmd = &cmd
-	v, err := applyLetterRegister(&sub)
+	v, _, err := applyKeyed(&sub, &Idem{Key: p.Key}, applyLetterRegister)
 	if err != nil {
 		return nil, err
 	}
-	l := v.(*domain.Letter)
-	if err := a.tx.InsertSubmission(a.cmd.Tenant, p.Key, l.ID, a.at); err != nil {
-		return nil, fmt.Errorf("record form %s: %w", p.Key, err)
-	}
 	a.letterID, a.summary = sub.letterID, sub.summary
-	return l, nil
+	return v, nil
 }

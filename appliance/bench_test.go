@@ -56,7 +56,7 @@ func BenchmarkApply(b *testing.B) {
 	g := devseed.New(devseed.Options{Seed: 2, Today: time.Now()})
 	year := time.Now().In(domain.Paris).Year()
 	log := apptest.Logger()
-	applier := appliance.NewApplier(env.Store, log)
+	applier := appliance.NewApplier(env.Store, log).WithHistoryKey(env.HistoryKey)
 	entries := make([][]byte, b.N)
 	for i := range entries {
 		l := benchIncoming(g)

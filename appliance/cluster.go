@@ -117,7 +117,7 @@ func (s *Service) Admit(ctx context.Context, data []byte, queue func() (wait fun
 	epoch := sq.epoch
 	return func() (any, error) {
 		resp, err := wait()
-		if _, rerr := applyResult(cmd.Kind, resp, err); rerr != nil {
+		if _, rerr := applyResult(ctx, cmd.Kind, resp, err); rerr != nil && !errors.Is(rerr, ErrPending) {
 			s.reg.failed(sq, epoch, 0)
 		}
 		return resp, err

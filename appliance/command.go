@@ -28,6 +28,10 @@ type Command struct {
 	Actor   string          `json:"actor"` // a user id, or "system"
 	At      time.Time       `json:"at"`
 	Payload json.RawMessage `json:"payload"`
+	// Idem is the idempotency key of the request that made the command
+	// (idempotency.go); omitted without one, so that such commands encode
+	// as before.
+	Idem *Idem `json:"idem,omitempty"`
 }
 
 // Kind names what a command does.
@@ -70,6 +74,10 @@ type EntityCreate struct {
 	Code     string `json:"code"`
 	Name     string `json:"name"`
 	Email    string `json:"email"`
+	// Added with entity.update; omitted when empty, so that older entries
+	// decode unchanged and a create without them encodes as before.
+	Address string `json:"address,omitempty"`
+	Phone   string `json:"phone,omitempty"`
 }
 
 type UserCreate struct {
@@ -136,6 +144,9 @@ type DoctypeCreate struct {
 	// without them encodes as before and older entries decode unchanged.
 	RetentionYears   int    `json:"retention_years,omitempty"`
 	FinalDisposition string `json:"final_disposition,omitempty"`
+	// DelayUnit came later still, on the same terms: absent from an older
+	// entry, which Apply reads as the working days it meant (legacyDelay).
+	DelayUnit string `json:"delay_unit,omitempty"`
 }
 
 type CopyPayload struct {

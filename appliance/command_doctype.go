@@ -18,4 +18,7 @@ type DoctypeUpdate struct {
 	Mode             string `json:"mode"`
 	RetentionYears   int    `json:"retention_years"`
 	FinalDisposition string `json:"final_disposition"`
+	// DelayUnit is absent from the entries written before delays had a
+	// unit; see DoctypeCreate.
+	DelayUnit string `json:"delay_unit,omitempty"`
 }

@@ -13,9 +13,9 @@ const (
 	KindSearchDelete   Kind = "search.delete"
 	KindLetterFollow   Kind = "letter.follow"
 	KindLetterUnfollow Kind = "letter.unfollow"
-	// KindLetterRegisterForm registers a letter from the registration form
-	// and records the form's key in the same transaction, so that a form
-	// submitted twice is one letter.
+	// KindLetterRegisterForm registered a letter from the registration
+	// form with the form's key in its payload. Only earlier versions
+	// propose it; it still applies, for their raft logs (apply_web.go).
 	KindLetterRegisterForm Kind = "letter.register.form"
 )
 

@@ -45,7 +45,7 @@ func TestDoctypeRetention(t *testing.T) {
 					row = d
 				}
 			}
-			want := domain.Doctype{ID: dt.ID, Code: "URBA", Label: "Urbanisme", DelayDays: 30, RemindBefore: 5, Mode: domain.ModeSVA,
+			want := domain.Doctype{ID: dt.ID, Code: "URBA", Label: "Urbanisme", DelayDays: 30, DelayUnit: domain.UnitWorkingDays, RemindBefore: 5, Mode: domain.ModeSVA,
 				RetentionYears: 5, FinalDisposition: domain.DispositionSort, CreatedAt: dt.CreatedAt}
 			if *u != want || row != want {
 				t.Fatalf("updated: %+v, listed: %+v, want %+v", u, row, want)

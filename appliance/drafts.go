@@ -306,24 +306,53 @@ func (s *Service) CreateDraft(ctx context.Context, a *Actor, letterID, templateI
 		return nil, fmt.Errorf("attach draft to %s: %w", l.Number, err)
 	}
 	s.log.Info("reply draft created", "tenant", a.TenantID(), "letter", l.Number, "template", name, "file", file, "actor", a.User.Login)
-	return &Draft{Document: v.(*domain.Document), Created: true, Template: name, Path: drafts.DAVPath(a.TenantID(), l.Number, file)}, nil
+	return v.(*Draft), nil
 }
 
-// draftFields gathers what a draft says: the correspondent (the sender of
-// an incoming letter, the recipient of an outgoing one), the letter, the
-// agent and the entity that answers.
+// draftFields gathers what a draft says (LetterFields), signed by the agent
+// who makes it; a letter not yet given to a service is answered by the
+// agent's first entity.
 func (s *Service) draftFields(ctx context.Context, a *Actor, l *domain.Letter) (drafts.Fields, error) {
+	entityID := l.EntityID
+	if entityID == "" && len(a.User.Entities) > 0 {
+		entityID = a.User.Entities[0].EntityID
+	}
+	f, err := s.letterFields(ctx, a.TenantID(), l, entityID)
+	if err != nil {
+		return f, err
+	}
+	f.User = a.User.Name
+	return f, nil
+}
+
+// LetterFields gathers what a reply draft or an acknowledgement says of a
+// letter: the commune and how it is reached, the correspondent (the
+// sender of an incoming letter, the recipient of an outgoing one), the
+// letter and its doctype (delay, what silence is worth), the pieces asked
+// of an incomplete request, and the service in charge with how the public
+// reaches it (CRPA R112-5). l may be a letter being registered, not yet
+// stored.
+func (s *Service) LetterFields(ctx context.Context, tenant string, l *domain.Letter) (drafts.Fields, error) {
+	return s.letterFields(ctx, tenant, l, l.EntityID)
+}
+
+func (s *Service) letterFields(ctx context.Context, tenant string, l *domain.Letter, entityID string) (drafts.Fields, error) {
 	r := s.reader()
+	t, err := r.Tenant(ctx, tenant)
+	if err != nil {
+		return drafts.Fields{}, err
+	}
 	f := drafts.Fields{
-		Tenant: a.Tenant.Name, Number: l.Number, Subject: l.Subject, LetterDate: l.LetterDate, ArrivalDate: l.ArrivalDate,
-		DueDate: l.DueDate, User: a.User.Name, Today: s.Now().In(domain.Paris),
+		Tenant: t.Name, TenantAddress: t.Address, TenantPhone: t.Phone, TenantEmail: t.Email, TenantWebsite: t.Website,
+		Number: l.Number, Subject: l.Subject, LetterDate: l.LetterDate, ArrivalDate: l.ArrivalDate, DueDate: l.DueDate,
+		Today: s.Now().In(domain.Paris),
 	}
 	contactID := l.SenderID
 	if l.Category == domain.Outgoing || contactID == "" {
 		contactID = l.RecipientID
 	}
 	if contactID != "" {
-		c, err := r.Contact(ctx, a.TenantID(), contactID)
+		c, err := r.Contact(ctx, tenant, contactID)
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return f, err
 		}
@@ -336,20 +365,54 @@ func (s *Service) draftFields(ctx context.Context, a *Actor, l *domain.Letter) (
 			f.Address, f.Postcode, f.City, f.Country = c.Address, c.Postcode, c.City, c.Country
 		}
 	}
-	entityID := l.EntityID
-	if entityID == "" && len(a.User.Entities) > 0 {
-		entityID = a.User.Entities[0].EntityID
-	}
-	if entityID != "" {
-		e, err := r.Entity(ctx, a.TenantID(), entityID)
+	if l.DoctypeID != "" {
+		d, err := r.Doctype(ctx, tenant, l.DoctypeID)
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return f, err
 		}
-		if e != nil {
-			f.Entity = e.Name
+		if d != nil {
+			f.Doctype, f.Delay = d.Label, delayWords(d)
+			f.Silence = map[domain.Mode]string{domain.ModeSVA: "acceptation", domain.ModeSVR: "rejet"}[d.Mode]
 		}
 	}
+	if l.ID != "" {
+		p, err := r.LetterPieces(ctx, l.ID)
+		switch {
+		case err == nil:
+			f.MissingPieces, f.PiecesDeadline, f.PiecesAskedOn = p.MissingList(), p.Deadline, p.AskedOn
+		case !errors.Is(err, ErrNotFound):
+			return f, err
+		}
+	}
+	ents, err := r.Entities(ctx, tenant)
+	if err != nil {
+		return f, err
+	}
+	sv := serviceInCharge(t, ents, entityID)
+	f.Entity, f.ServiceAddress, f.ServicePhone, f.ServiceEmail = sv.Name, sv.Address, sv.Phone, sv.Email
 	return f, nil
+}
+
+// delayWords is a doctype's delay as a letter writes it: "2 mois",
+// "15 jours ouvrés", "1 jour calendaire"; "" without a delay.
+func delayWords(d *domain.Doctype) string {
+	n := d.DelayDays
+	if n <= 0 {
+		return ""
+	}
+	switch d.DelayUnit {
+	case domain.UnitMonths:
+		return fmt.Sprintf("%d mois", n)
+	case domain.UnitCalendarDays:
+		if n == 1 {
+			return "1 jour calendaire"
+		}
+		return fmt.Sprintf("%d jours calendaires", n)
+	}
+	if n == 1 {
+		return "1 jour ouvré"
+	}
+	return fmt.Sprintf("%d jours ouvrés", n)
 }
 
 // FinalPDF converts the letter's reply draft, as last saved, to PDF with

@@ -48,6 +48,31 @@ func (f FieldErrors) orNil() error {
 	return f
 }
 
-// ErrUnavailable means the write could not be committed now (no leader, node
-// shutting down); the caller may retry. Cluster errors wrap it.
-var ErrUnavailable = errors.New("service momentanément indisponible")
+// ErrUnavailable means the request could not be served now: no leader, a
+// node shutting down, a database that does not answer. The caller may
+// retry. Cluster errors wrap it; database errors are matched by
+// IsUnavailable.
+var ErrUnavailable = store.ErrUnavailable
+
+// IsUnavailable says whether err means "try again later": ErrUnavailable,
+// or a database that cannot be reached or cannot work now. Every outer
+// layer answers it the same way: 503 with Retry-After, SMTP 451, the
+// "service momentanément indisponible" page; never as a refusal or as a
+// failed login.
+func IsUnavailable(err error) bool { return store.IsUnavailable(err) }
+
+// ErrPending means the change is in the replicated log, so it will be
+// applied, but the database did not take it yet: the Applier applies it as
+// soon as the database answers again. A client told so must not send it
+// again (or must send it with the same idempotency key).
+var ErrPending = errors.New("demande acceptée, en attente de la base de données")
+
+// PendingError is ErrPending for one command.
+type PendingError struct{ CommandID string }
+
+func (e *PendingError) Error() string {
+	return "demande acceptée et inscrite au journal (commande " + e.CommandID + "), pas encore appliquée: " +
+		"la base de données ne répond pas ; elle le sera dès son retour, ne la renvoyez pas"
+}
+
+func (e *PendingError) Is(target error) bool { return target == ErrPending }

@@ -36,6 +36,8 @@ var knownKinds = map[appliance.Kind]bool{
 	appliance.KindDavPropPatch: true, appliance.KindDavLock: true, appliance.KindDavRefresh: true, appliance.KindDavUnlock: true,
 	appliance.KindDocumentRestore: true,
 	appliance.KindDoctypeUpdate:   true,
+	appliance.KindTenantUpdate:    true, appliance.KindEntityUpdate: true,
+	appliance.KindLetterIncomplete: true, appliance.KindLetterPieces: true,
 }
 
 // envelopeFields are the JSON names of Command's fields.
@@ -67,7 +69,7 @@ type applyEnv struct {
 func newApplyEnv(tb testing.TB) *applyEnv {
 	tb.Helper()
 	e := &applyEnv{env: apptest.New(tb, "")}
-	e.a = appliance.NewApplier(e.env.Store, apptest.Logger())
+	e.a = appliance.NewApplier(e.env.Store, apptest.Logger()).WithHistoryKey(e.env.HistoryKey)
 	admin := e.env.Admin.ID()
 	for _, c := range []struct {
 		kind    appliance.Kind
@@ -158,7 +160,15 @@ func seedCommands() []seedCommand {
 			SHA256: strings.Repeat("ef", 32), Size: 4096, MIME: "application/vnd.oasis.opendocument.text", LockRoot: "/2026-A-000001/reponse.odt"}},
 		{appliance.KindDavLock, appliance.DavLock{Token: "urn:uuid:6f1d2c9e-0000-4000-8000-000000000001", Root: "/2026-A-000001/reponse.odt", TimeoutS: 600, OwnerXML: "<D:href>Claire</D:href>", LetterID: fxLetter1}},
 		{appliance.KindDocumentRestore, appliance.DocumentRestore{LetterID: fxLetter1, DocumentID: fxDoc, Version: 1}},
-		{appliance.KindDoctypeUpdate, appliance.DoctypeUpdate{DoctypeID: fxDoctype, Label: "Permis de construire", DelayDays: 40, RemindBefore: 10, Mode: "sva",
+		{appliance.KindTenantUpdate, appliance.TenantUpdate{Name: "Ville de Saint-Martin", Address: "1 place de la Mairie\n67000 Saint-Martin",
+			Phone: "03 88 00 00 00", Email: "mairie@saint-martin.fr", Website: "https://www.saint-martin.fr", AlsaceMoselle: true}},
+		{appliance.KindEntityUpdate, appliance.EntityUpdate{EntityID: fxVoirie, Name: "Voirie", Email: "voirie@saint-martin.fr",
+			Address: "Centre technique\n2 rue des Ateliers\n67000 Saint-Martin", Phone: "03 88 00 00 10"}},
+		{appliance.KindLetterIncomplete, appliance.LetterIncomplete{LetterID: fxLetter1, Missing: "Plan de situation\nPhotographies", Deadline: "2026-04-10",
+			AskedOn: "2026-03-10", DueBefore: "2026-05-10", DueDate: "2026-06-10", Notice: &appliance.OutboxPayload{ID: "ob-pieces", Kind: "incomplete",
+				MessageID: "incomplete.ob-pieces@mairie-test.fr", MailFrom: "mairie@mairie-test.fr", RcptTo: "jeanne@example.fr", Subject: "(en attente de rédaction)", Held: true}}},
+		{appliance.KindLetterPieces, appliance.LetterPiecesReceived{LetterID: fxLetter1, ReceivedOn: "2026-03-20", DueDate: "2026-05-20"}},
+		{appliance.KindDoctypeUpdate, appliance.DoctypeUpdate{DoctypeID: fxDoctype, Label: "Permis de construire", DelayDays: 2, DelayUnit: "months", RemindBefore: 10, Mode: "sva",
 			RetentionYears: 10, FinalDisposition: "conserver"}},
 	}
 }

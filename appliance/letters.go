@@ -59,6 +59,15 @@ func (s *Service) calendar(t *domain.Tenant) workdays.Calendar {
 
 // DueDate computes the due date of a letter of this doctype arriving then.
 func (s *Service) DueDate(t *domain.Tenant, d *domain.Doctype, arrival string) string {
+	return DueDate(s.calendar(t), d, arrival)
+}
+
+// DueDate is the due date of a letter of doctype d received on arrival
+// (AAAA-MM-JJ), "" when the doctype sets no delay: in working days of the
+// tenant's calendar, in calendar days, or in months, ending on the same day
+// of the month or on the last day of a shorter month. For an SVA or SVR
+// doctype it is the day the implicit decision arises.
+func DueDate(cal workdays.Calendar, d *domain.Doctype, arrival string) string {
 	if d == nil || d.DelayDays <= 0 {
 		return ""
 	}
@@ -66,7 +75,15 @@ func (s *Service) DueDate(t *domain.Tenant, d *domain.Doctype, arrival string) s
 	if err != nil {
 		return ""
 	}
-	return s.calendar(t).AddWorkingDays(at, d.DelayDays).Format(domain.DateLayout)
+	switch d.DelayUnit {
+	case domain.UnitMonths:
+		at = workdays.AddMonths(at, d.DelayDays)
+	case domain.UnitCalendarDays:
+		at = workdays.AddDays(at, d.DelayDays)
+	default:
+		at = cal.AddWorkingDays(at, d.DelayDays)
+	}
+	return at.Format(domain.DateLayout)
 }
 
 // checkRouting validates the fields shared by registration and qualification.
@@ -344,7 +361,15 @@ func (s *Service) Qualify(ctx context.Context, a *Actor, id string, in RegisterI
 		return nil, err
 	}
 	if in.DoctypeID != l.DoctypeID {
-		p.DueDate = s.DueDate(a.Tenant, dt, l.ArrivalDate)
+		// While the pieces of an incomplete request are awaited the delay
+		// does not run: the due date is counted again when they come.
+		pr, err := s.reader().LetterPieces(ctx, l.ID)
+		if err != nil && !isNotFound(err) {
+			return nil, err
+		}
+		if !pr.Awaited() {
+			p.DueDate = s.DueDate(a.Tenant, dt, l.ArrivalDate)
+		}
 	}
 	v, err := s.propose(ctx, KindLetterQualify, a.TenantID(), a.ID(), p)
 	if err != nil {
@@ -536,6 +561,9 @@ type LetterView struct {
 	Links     []domain.Link         `json:"links"`
 	History   []domain.HistoryEntry `json:"history"`
 	Overdue   bool                  `json:"overdue"`
+	// Pieces is the request for the pieces of an incomplete request, nil
+	// when none was made.
+	Pieces *domain.PiecesRequest `json:"pieces,omitempty"`
 }
 
 func (s *Service) Letter(ctx context.Context, a *Actor, id string) (*domain.Letter, error) {
@@ -563,6 +591,12 @@ func (s *Service) View(ctx context.Context, a *Actor, id string) (*LetterView, e
 		return nil, err
 	}
 	if v.History, err = r.History(ctx, a.TenantID(), l.ID, 1000, 0); err != nil {
+		return nil, err
+	}
+	if v.Pieces, err = r.LetterPieces(ctx, l.ID); isNotFound(err) {
+		v.Pieces, err = nil, nil
+	}
+	if err != nil {
 		return nil, err
 	}
 	if !a.IsAdmin() {

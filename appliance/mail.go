@@ -217,7 +217,7 @@ func (s *Service) AddMailRule(ctx context.Context, a *Actor, in MailRuleInput) (
 }
 
 // MailTemplateModes are the kinds of outgoing mail a tenant may word.
-var MailTemplateModes = []string{"normal", "sva", "svr", "notice"}
+var MailTemplateModes = []string{"normal", "sva", "svr", "incomplete", "notice"}
 
 // MailTemplateInput words one kind of outgoing mail (Go text/template).
 type MailTemplateInput struct {
@@ -517,17 +517,7 @@ func (s *Service) AnswerByMail(ctx context.Context, a *Actor, letterID string, i
 		v := d.Versions[len(d.Versions)-1]
 		recipe.Attachments = append(recipe.Attachments, AnswerAttachment{Name: d.Name, SHA256: v.SHA256, MIME: v.MIME})
 	}
-	if relay, err := r.MailRelay(ctx, t); err == nil {
-		recipe.From = relay.FromAddress
-		if relay.FromName != "" {
-			recipe.FromName = relay.FromName
-		}
-	}
-	if recipe.From == "" {
-		if as, err := r.MailAddresses(ctx, t); err == nil && len(as) > 0 {
-			recipe.From = as[0].Address
-		}
-	}
+	recipe.From, recipe.FromName = s.mailSender(ctx, a.Tenant)
 	if recipe.From == "" {
 		errs["to"] = "aucune adresse d'expédition: configurez une adresse de réception ou le relais"
 	}
@@ -554,6 +544,26 @@ func (s *Service) AnswerByMail(ctx context.Context, a *Actor, letterID string, i
 		return nil, err
 	}
 	return v.(*store.OutboxEntry), nil
+}
+
+// mailSender is the address and name the tenant's mail goes out from: the
+// relay's, else its first receiving address and its name; "" when it has
+// neither.
+func (s *Service) mailSender(ctx context.Context, t *domain.Tenant) (addr, name string) {
+	r := s.reader()
+	name = t.Name
+	if relay, err := r.MailRelay(ctx, t.ID); err == nil {
+		addr = relay.FromAddress
+		if relay.FromName != "" {
+			name = relay.FromName
+		}
+	}
+	if addr == "" {
+		if as, err := r.MailAddresses(ctx, t.ID); err == nil && len(as) > 0 {
+			addr = as[0].Address
+		}
+	}
+	return addr, name
 }
 
 // SetMailAckPolicy says when letters of a doctype (doctypeID "" for the

@@ -54,6 +54,9 @@ type numSeq struct {
 // stampAndQueue stamps p with the next number of its sequence and queues
 // its command. The returned wait gives the Apply result.
 func (s *Service) stampAndQueue(ctx context.Context, a *Actor, in *RegisterInput, p *LetterRegister) (func() (any, error), error) {
+	if err := s.writable(); err != nil {
+		return nil, err
+	}
 	key := numKey{a.TenantID(), in.Category, p.Year}
 	s.reg.mu.Lock()
 	defer s.reg.mu.Unlock()
@@ -73,6 +76,7 @@ func (s *Service) stampAndQueue(ctx context.Context, a *Actor, in *RegisterInput
 	if err != nil {
 		return nil, err
 	}
+	stampIdem(ctx, cmd)
 	b, err := cmd.Encode()
 	if err != nil {
 		return nil, err
@@ -90,8 +94,10 @@ func (s *Service) stampAndQueue(ctx context.Context, a *Actor, in *RegisterInput
 	epoch := sq.epoch
 	return func() (any, error) {
 		resp, err := wait()
-		v, err := applyResult(kind, resp, err)
-		if err != nil {
+		v, err := applyResult(ctx, kind, resp, err)
+		// A pending registration keeps its number: it is in the log and
+		// applies in order once the store answers.
+		if err != nil && !errors.Is(err, ErrPending) {
 			// A follower's registration refused by the leader says which
 			// number to stamp instead.
 			var nt *NumberTakenError
@@ -137,7 +143,7 @@ func (n *numbering) failed(sq *numSeq, epoch uint64, next int) {
 }
 
 // applyResult unwraps what Apply returned for a proposed command.
-func applyResult(kind Kind, resp any, err error) (any, error) {
+func applyResult(ctx context.Context, kind Kind, resp any, err error) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("propose %s: %w", kind, err)
 	}
@@ -145,5 +151,6 @@ func applyResult(kind Kind, resp any, err error) (any, error) {
 	if !ok {
 		return nil, fmt.Errorf("propose %s: unexpected apply result %T", kind, resp)
 	}
+	noteIdem(ctx, r)
 	return r.Value, r.Err
 }

@@ -341,7 +341,7 @@ func TestRegistrationNumbersPipelined(t *testing.T) {
 	forEachStore(t, func(t *testing.T, env *suiteEnv) {
 		const n = 60
 		lost := []int{5, 23, 24, 41}
-		pp := newPipeProposer(t, appliance.NewApplier(env.Store, apptest.Logger()), lost...)
+		pp := newPipeProposer(t, appliance.NewApplier(env.Store, apptest.Logger()).WithHistoryKey(env.HistoryKey), lost...)
 		svc := appliance.NewService(env.Store, env.Svc.Blobs, pp, apptest.Logger())
 		svc.Now = env.Clock.Now
 		numbers := make([]string, n)

@@ -44,10 +44,12 @@ func checkEmail(errs FieldErrors, field, v string) {
 
 // EntityInput creates an entity.
 type EntityInput struct {
-	ParentID string `json:"parent_id,omitempty"`
-	Code     string `json:"code"`
+	ParentID string `json:"parent_id,omitempty" doc:"Non modifiable: ignoré s'il est vide ou identique lors d'une modification"`
+	Code     string `json:"code" doc:"Non modifiable: ignoré s'il est vide ou identique lors d'une modification"`
 	Name     string `json:"name"`
-	Email    string `json:"email,omitempty"`
+	Email    string `json:"email,omitempty" doc:"Adresse électronique du service; vide: celle de l'entité parente, puis de la commune"`
+	Address  string `json:"address,omitempty" doc:"Adresse postale du service, une ligne par ligne d'adresse; vide: celle de l'entité parente, puis de la commune"`
+	Phone    string `json:"phone,omitempty" doc:"Téléphone du service; vide: celui de l'entité parente, puis de la commune"`
 }
 
 func (s *Service) CreateEntity(ctx context.Context, a *Actor, in EntityInput) (*domain.Entity, error) {
@@ -59,7 +61,7 @@ func (s *Service) CreateEntity(ctx context.Context, a *Actor, in EntityInput) (*
 		errs["code"] = "lettres, chiffres, - et _ (32 au plus)"
 	}
 	checkLen(errs, "name", in.Name, 200, true)
-	checkEmail(errs, "email", in.Email)
+	in.Address, in.Phone, in.Email = checkContact(errs, in.Address, in.Phone, in.Email)
 	if in.ParentID != "" {
 		if _, err := s.reader().Entity(ctx, a.TenantID(), in.ParentID); err != nil {
 			errs["parent_id"] = "entité parente inconnue"
@@ -68,7 +70,8 @@ func (s *Service) CreateEntity(ctx context.Context, a *Actor, in EntityInput) (*
 	if err := errs.orNil(); err != nil {
 		return nil, err
 	}
-	v, err := s.propose(ctx, KindEntityCreate, a.TenantID(), a.ID(), EntityCreate{ID: NewID(), ParentID: in.ParentID, Code: in.Code, Name: strings.TrimSpace(in.Name), Email: in.Email})
+	v, err := s.propose(ctx, KindEntityCreate, a.TenantID(), a.ID(), EntityCreate{ID: NewID(), ParentID: in.ParentID, Code: in.Code, Name: strings.TrimSpace(in.Name),
+		Email: in.Email, Address: in.Address, Phone: in.Phone})
 	if err != nil {
 		return nil, err
 	}
@@ -292,7 +295,8 @@ func (s *Service) Contact(ctx context.Context, a *Actor, id string) (*domain.Con
 type DoctypeInput struct {
 	Code             string             `json:"code" doc:"Non modifiable: ignoré s'il est vide ou identique lors d'une modification"`
 	Label            string             `json:"label"`
-	DelayDays        int                `json:"delay_days"`
+	DelayDays        int                `json:"delay_days" doc:"Délai, compté dans l'unité delay_unit; 0: pas de date limite"`
+	DelayUnit        domain.DelayUnit   `json:"delay_unit,omitempty" doc:"working_days, calendar_days ou months. Vide: 2 months pour un type sva ou svr sans délai (CRPA L231-1, L231-4); sinon l'unité actuelle à la modification, working_days à la création"`
 	RemindBefore     int                `json:"remind_before"`
 	RemindAfter      int                `json:"remind_after"`
 	Mode             domain.Mode        `json:"mode"`
@@ -301,20 +305,37 @@ type DoctypeInput struct {
 }
 
 // checkDoctype validates what a doctype's creation and change share, and
-// defaults the mode.
-func checkDoctype(errs FieldErrors, in *DoctypeInput) {
+// defaults the mode and, when no unit is given, the delay: the law's two
+// months for an SVA or SVR doctype given no delay, else the unit of the
+// doctype changed (current), else working days.
+func checkDoctype(errs FieldErrors, in *DoctypeInput, current *domain.Doctype) {
 	checkLen(errs, "label", in.Label, 200, true)
-	if in.DelayDays < 0 || in.DelayDays > 3650 {
-		errs["delay_days"] = "entre 0 et 3650 jours ouvrés"
+	if in.Mode == "" {
+		in.Mode = domain.ModeNormal
+	}
+	silence := in.Mode == domain.ModeSVA || in.Mode == domain.ModeSVR
+	switch {
+	case in.DelayUnit != "":
+	case silence && in.DelayDays == 0:
+		in.DelayUnit, in.DelayDays = domain.UnitMonths, domain.SilenceMonths
+	case current != nil:
+		in.DelayUnit = current.DelayUnit
+	default:
+		in.DelayUnit = domain.UnitWorkingDays
+	}
+	switch {
+	case !in.DelayUnit.Valid():
+		errs["delay_unit"] = "working_days (jours ouvrés), calendar_days (jours calendaires) ou months (mois)"
+	case in.DelayUnit == domain.UnitMonths && (in.DelayDays < 0 || in.DelayDays > maxDelayMonths):
+		errs["delay_days"] = fmt.Sprintf("entre 0 et %d mois", maxDelayMonths)
+	case in.DelayDays < 0 || in.DelayDays > maxDelayDays:
+		errs["delay_days"] = fmt.Sprintf("entre 0 et %d jours", maxDelayDays)
 	}
 	if in.RemindBefore < 0 || in.RemindBefore > 365 {
 		errs["remind_before"] = "entre 0 et 365"
 	}
 	if in.RemindAfter < 0 || in.RemindAfter > 365 {
 		errs["remind_after"] = "entre 0 et 365"
-	}
-	if in.Mode == "" {
-		in.Mode = domain.ModeNormal
 	}
 	if !in.Mode.Valid() {
 		errs["mode"] = "normal, sva ou svr"
@@ -327,6 +348,12 @@ func checkDoctype(errs FieldErrors, in *DoctypeInput) {
 	}
 }
 
+// The longest delays a doctype may set: ten years.
+const (
+	maxDelayDays   = 3650
+	maxDelayMonths = 120
+)
+
 func (s *Service) CreateDoctype(ctx context.Context, a *Actor, in DoctypeInput) (*domain.Doctype, error) {
 	if err := requireAdmin(a); err != nil {
 		return nil, err
@@ -335,12 +362,12 @@ func (s *Service) CreateDoctype(ctx context.Context, a *Actor, in DoctypeInput) 
 	if !codeRe.MatchString(in.Code) {
 		errs["code"] = "lettres, chiffres, - et _ (32 au plus)"
 	}
-	checkDoctype(errs, &in)
+	checkDoctype(errs, &in, nil)
 	if err := errs.orNil(); err != nil {
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindDoctypeCreate, a.TenantID(), a.ID(), DoctypeCreate{ID: NewID(), Code: in.Code, Label: strings.TrimSpace(in.Label),
-		DelayDays: in.DelayDays, RemindBefore: in.RemindBefore, RemindAfter: in.RemindAfter, Mode: string(in.Mode),
+		DelayDays: in.DelayDays, DelayUnit: string(in.DelayUnit), RemindBefore: in.RemindBefore, RemindAfter: in.RemindAfter, Mode: string(in.Mode),
 		RetentionYears: in.RetentionYears, FinalDisposition: string(in.FinalDisposition)})
 	if err != nil {
 		return nil, err
@@ -362,12 +389,12 @@ func (s *Service) UpdateDoctype(ctx context.Context, a *Actor, id string, in Doc
 	if in.Code != "" && in.Code != d.Code {
 		errs["code"] = "le code d'un type de courrier ne change pas"
 	}
-	checkDoctype(errs, &in)
+	checkDoctype(errs, &in, d)
 	if err := errs.orNil(); err != nil {
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindDoctypeUpdate, a.TenantID(), a.ID(), DoctypeUpdate{DoctypeID: d.ID, Label: strings.TrimSpace(in.Label),
-		DelayDays: in.DelayDays, RemindBefore: in.RemindBefore, RemindAfter: in.RemindAfter, Mode: string(in.Mode),
+		DelayDays: in.DelayDays, DelayUnit: string(in.DelayUnit), RemindBefore: in.RemindBefore, RemindAfter: in.RemindAfter, Mode: string(in.Mode),
 		RetentionYears: in.RetentionYears, FinalDisposition: string(in.FinalDisposition)})
 	if err != nil {
 		return nil, err

@@ -77,6 +77,20 @@ func OpenSecretBox(dir string) (*SecretBox, error) {
 	return NewSecretBox(key)
 }
 
+// ReadSecretBox loads the key file of dir without creating it: a command
+// that only checks (history verify) must not make a key that signs
+// nothing.
+func ReadSecretBox(dir string) (*SecretBox, error) {
+	key, err := os.ReadFile(filepath.Join(dir, SecretKeyFile))
+	if err != nil {
+		return nil, fmt.Errorf("read secret key: %w", err)
+	}
+	if len(key) != 32 {
+		return nil, fmt.Errorf("secret key %s: %d bytes, want 32", filepath.Join(dir, SecretKeyFile), len(key))
+	}
+	return NewSecretBox(key)
+}
+
 // NewSecretBox seals with a 32-byte key.
 func NewSecretBox(key []byte) (*SecretBox, error) {
 	block, err := aes.NewCipher(key)

@@ -40,6 +40,10 @@ type Service struct {
 	reg numbering
 	// Office converts final answers to PDF with LibreOffice (drafts.go).
 	Office *drafts.Converter
+	// Applier is this node's, when the Service knows it: while committed
+	// entries wait for the store, writes are refused as unavailable
+	// instead of joining the queue.
+	Applier *Applier
 }
 
 func NewService(st *store.Store, blobs *blob.Store, prop Proposer, log *slog.Logger) *Service {
@@ -48,26 +52,47 @@ func NewService(st *store.Store, blobs *blob.Store, prop Proposer, log *slog.Log
 
 // propose submits a command and unwraps the Result of its application.
 func (s *Service) propose(ctx context.Context, kind Kind, tenant, actor string, payload any) (any, error) {
+	if err := s.writable(); err != nil {
+		return nil, err
+	}
 	cmd, err := NewCommand(kind, tenant, actor, s.Now(), payload)
 	if err != nil {
 		return nil, err
 	}
+	stampIdem(ctx, cmd)
 	b, err := cmd.Encode()
 	if err != nil {
 		return nil, err
 	}
 	resp, err := s.prop.Propose(ctx, b)
-	if err != nil {
-		return nil, fmt.Errorf("propose %s: %w", kind, err)
-	}
-	r, ok := resp.(*Result)
-	if !ok {
-		return nil, fmt.Errorf("propose %s: unexpected apply result %T", kind, resp)
-	}
-	return r.Value, r.Err
+	return applyResult(ctx, kind, resp, err)
 }
 
 func (s *Service) reader() store.Reader { return s.Store.Reader() }
+
+// writable refuses a write while committed entries wait for the store: it
+// would only wait behind them, and was validated against a store that
+// lacks them.
+func (s *Service) writable() error {
+	if s.Applier != nil && !s.Applier.Drain() {
+		return fmt.Errorf("%w: %d modifications attendent la base de données", ErrUnavailable, s.Applier.Pending())
+	}
+	return nil
+}
+
+// Ready says whether this node's store serves: it answers a cheap query
+// and no committed entry waits for it.
+func (s *Service) Ready(ctx context.Context) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := s.Store.Check(ctx); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return nil
+}
 
 // today is the civil date in Paris.
 func (s *Service) today() time.Time {
@@ -151,9 +176,14 @@ func (s *Service) SystemActor(ctx context.Context, tenant string) (*Actor, error
 	return newActor(t, u, nil), nil
 }
 
-// Authenticate checks a login and password and returns the actor.
+// Authenticate checks a login and password and returns the actor. Wrong
+// credentials are ErrForbidden; a store that cannot answer is its own
+// error (IsUnavailable), never a refused login.
 func (s *Service) Authenticate(ctx context.Context, tenant, login, password string) (*Actor, error) {
 	u, err := s.reader().UserByLogin(ctx, tenant, login)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("authenticate %s: %w", login, err)
+	}
 	if err != nil {
 		// Same work and answer whether or not the login exists.
 		CheckPassword(dummyHash(), password)
@@ -172,8 +202,11 @@ var dummyHash = sync.OnceValue(func() string { return HashPassword("missive-dumm
 // AuthenticateToken resolves a Bearer token.
 func (s *Service) AuthenticateToken(ctx context.Context, token string) (*Actor, error) {
 	tenant, userID, err := s.reader().TokenOwner(ctx, TokenHash(token), s.Now().UTC().Format(domain.TimeLayout))
-	if err != nil {
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrForbidden
+	}
+	if err != nil {
+		return nil, fmt.Errorf("authenticate token: %w", err)
 	}
 	return s.ActorFor(ctx, tenant, userID)
 }
@@ -207,9 +240,14 @@ func (s *Service) Bootstrap(ctx context.Context, tenantName, adminPassword strin
 	for _, d := range []DoctypeCreate{
 		{Code: "COURRIER", Label: "Courrier simple", DelayDays: 15, RemindBefore: 3, RemindAfter: 5, Mode: "normal"},
 		{Code: "RECLAMATION", Label: "Réclamation", DelayDays: 21, RemindBefore: 5, RemindAfter: 5, Mode: "normal"},
-		{Code: "DEMANDE-SVA", Label: "Demande d'autorisation (silence vaut acceptation)", DelayDays: 40, RemindBefore: 10, RemindAfter: 0, Mode: "sva"},
-		{Code: "DEMANDE-SVR", Label: "Demande (silence vaut rejet)", DelayDays: 40, RemindBefore: 10, RemindAfter: 0, Mode: "svr"},
+		{Code: "DEMANDE-SVA", Label: "Demande d'autorisation (silence vaut acceptation)", DelayDays: domain.SilenceMonths, DelayUnit: string(domain.UnitMonths),
+			RemindBefore: 10, RemindAfter: 0, Mode: "sva"},
+		{Code: "DEMANDE-SVR", Label: "Demande (silence vaut rejet)", DelayDays: domain.SilenceMonths, DelayUnit: string(domain.UnitMonths),
+			RemindBefore: 10, RemindAfter: 0, Mode: "svr"},
 	} {
+		if d.DelayUnit == "" {
+			d.DelayUnit = string(domain.UnitWorkingDays)
+		}
 		d.ID = NewID()
 		if _, err := s.propose(ctx, KindDoctypeCreate, "default", SystemActor, d); err != nil {
 			return fmt.Errorf("create doctype %s: %w", d.Code, err)

@@ -214,7 +214,7 @@ func (e *suiteEnv) applyAt(t *testing.T, index uint64, tenant, actor string, kin
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, ok := appliance.NewApplier(e.Store, apptest.Logger()).Apply(index, b).(*appliance.Result)
+	r, ok := appliance.NewApplier(e.Store, apptest.Logger()).WithHistoryKey(e.HistoryKey).Apply(index, b).(*appliance.Result)
 	if !ok {
 		t.Fatalf("apply %s: result is not a *Result", kind)
 	}

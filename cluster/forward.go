@@ -138,6 +138,17 @@ func (n *Node) forward(ctx context.Context, cmd []byte) func() (any, error) {
 	}
 }
 
+// pending says whether this node's Applier holds committed entries its
+// store could not take yet (appliance.Applier: the store does not answer).
+func (n *Node) pending() bool {
+	p, ok := n.cfg.Applier.(interface{ Pending() int })
+	return ok && p.Pending() > 0
+}
+
+// errPendingHere: the leader committed the write, this node's store does
+// not answer; it is applied here once the store does.
+var errPendingHere = fmt.Errorf("%w: écriture validée par le cluster, en attente de la base de ce nœud", appliance.ErrPending)
+
 // awaitLocal waits until this node applied the entry at index and returns
 // what its Applier produced for it.
 func (n *Node) awaitLocal(ctx context.Context, result <-chan any, index uint64) (any, error) {
@@ -163,8 +174,11 @@ func (n *Node) awaitLocal(ctx context.Context, result <-chan any, index uint64) 
 				case v := <-result:
 					return v, nil
 				default:
-					return nil, ErrResultLost
 				}
+				if n.pending() {
+					return nil, errPendingHere
+				}
+				return nil, ErrResultLost
 			}
 		}
 	}
@@ -286,6 +300,9 @@ func (n *Node) waitApplied(ctx context.Context, index uint64) error {
 			return ErrShutdown
 		case <-time.After(5 * time.Millisecond):
 		}
+	}
+	if n.pending() {
+		return fmt.Errorf("%w: la base de ce nœud ne répond pas, ses lectures seraient en retard", appliance.ErrUnavailable)
 	}
 	return nil
 }

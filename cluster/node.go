@@ -84,8 +84,9 @@ type Config struct {
 	// OpenApplier opens the state behind the Applier (the store) once the
 	// data dir is locked and before raft starts: a second process stops at
 	// the lock before touching the database, and no entry is handed to an
-	// applier that is not open yet. It gets the node's id, for the store
-	// to claim. Its error is Open's, unwrapped.
+	// applier that is not open yet. A node that joins has received
+	// secrets.key by then. It gets the node's id, for the store to claim.
+	// Its error is Open's, unwrapped.
 	OpenApplier func(nodeID string) (Applier, error)
 	Log         *slog.Logger
 	// ApplyTimeout bounds how long a proposal may wait to be committed.
@@ -177,6 +178,19 @@ func Open(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open raft snapshots: %w", err)
 	}
+	has, err := raft.HasExistingState(n.logs, n.logs, snaps)
+	if err != nil {
+		return nil, fmt.Errorf("read raft state: %w", err)
+	}
+	// The cluster port first: a node that joins receives secrets.key, which
+	// the Applier derives its history key from.
+	trans, err := n.transport(has, hlog)
+	if err != nil {
+		return nil, err
+	}
+	if c, ok := trans.(interface{ Close() error }); ok {
+		n.trans = c
+	}
 	if cfg.OpenApplier != nil {
 		if cfg.Applier, err = cfg.OpenApplier(id); err != nil {
 			return nil, err
@@ -185,17 +199,6 @@ func Open(cfg Config) (*Node, error) {
 	}
 	if err := restoreIfBehind(snaps, cfg.Applier, cfg.Log); err != nil {
 		return nil, err
-	}
-	has, err := raft.HasExistingState(n.logs, n.logs, snaps)
-	if err != nil {
-		return nil, fmt.Errorf("read raft state: %w", err)
-	}
-	trans, err := n.transport(has, hlog)
-	if err != nil {
-		return nil, err
-	}
-	if c, ok := trans.(interface{ Close() error }); ok {
-		n.trans = c
 	}
 	rc := n.raftConfig(hlog)
 	switch {

@@ -2,7 +2,9 @@ package mailbridge
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -14,10 +16,15 @@ import (
 
 	"missive/appliance"
 	"missive/appliance/domain"
+	"missive/appliance/drafts"
 	"missive/appliance/store"
 )
 
-// AckData is what an acknowledgement or notice template may use.
+// AckData is the dot of an acknowledgement or notice template: the names
+// the first templates used ({{.Number}}, {{.Commune}}…), kept so that a
+// tenant's own wording in that syntax still renders. The templates of
+// today use the reply drafts' names ({{numero}}, {{commune}}…, see
+// ackFuncs).
 type AckData struct {
 	Commune     string // the tenant's name
 	Number      string // registration number
@@ -34,64 +41,106 @@ type AckData struct {
 	Postal bool
 }
 
-// defaultTemplates are used until a tenant words its own. The SVA and SVR
-// ones carry the mentions of articles L112-11 and R112-5 of the code des
-// relations entre le public et l'administration (CRPA): date of receipt,
-// the service in charge and how to reach it, the date on which silence will
-// mean acceptance or refusal, and for a refusal the ways and time limits of
-// appeal.
+// ackFuncs makes each field of a reply draft (drafts.FieldList) a function
+// of the template, {{numero}}, with its value for this letter; and papier,
+// true when the acknowledgement is printed and posted. Unknown values are
+// empty, so that a template checked once renders for every letter.
+func ackFuncs(v drafts.Values, postal bool) template.FuncMap {
+	fm := template.FuncMap{"papier": func() bool { return postal }}
+	for _, f := range drafts.FieldList {
+		val := v[f.Name]
+		fm[f.Name] = func() string { return val }
+	}
+	return fm
+}
+
+// serviceBlock is how every default acknowledgement designates the service
+// in charge and how to reach it (CRPA R112-5, 2°).
+const serviceBlock = `Service chargé du dossier :
+{{entite}}
+{{- if service_adresse}}
+{{service_adresse}}{{end}}
+{{- if service_telephone}}
+Téléphone : {{service_telephone}}{{end}}
+{{- if service_courriel}}
+Adresse électronique : {{service_courriel}}{{end}}`
+
+const ackGreeting = `Madame, Monsieur,
+
+`
+
+const ackClosing = `
+
+Rappelez le numéro {{numero}} dans toute correspondance{{if not papier}} ; vous pouvez aussi répondre simplement à ce message{{end}}.
+
+{{commune}}
+{{- if not papier}}
+Ce message est envoyé automatiquement.{{end}}
+`
+
+// svrRemedies are the ways and time limits of appeal against an implicit
+// refusal (CRPA R112-5: "les délais et les voies de recours").
+const svrRemedies = `Vous pourrez contester cette décision implicite de rejet par un recours gracieux auprès de {{commune}} ou par un recours contentieux devant le tribunal administratif compétent, dans un délai de deux mois à compter de la date à laquelle elle sera née ; le tribunal administratif peut être saisi par l'application Télérecours citoyens (www.telerecours.fr). Vous pourrez aussi demander, dans ce délai, la communication des motifs de cette décision (article L. 232-4 du même code).`
+
+// defaultTemplates are used until a tenant words its own. Every
+// acknowledgement gives the mentions of article R. 112-5 of the code des
+// relations entre le public et l'administration (CRPA; R. 112-11-1 for
+// an electronic one): the date of receipt; the designation, postal
+// address, e-mail and phone of the service in charge; for SVA and SVR
+// requests, the date the implicit decision arises and, for a refusal, the
+// ways and time limits of appeal, for an acceptance, the certificate of
+// article L. 232-3. The incomplete one adds those of article L. 114-5: the
+// pieces missing, the date they are due by, and what it does to the delay.
+// None quotes what the sender wrote: the sender of an e-mail is not
+// authenticated.
 var defaultTemplates = map[string][2]string{
 	"normal": {
-		`Accusé de réception de votre courrier n° {{.Number}}`,
-		`Bonjour{{if .SenderName}} {{.SenderName}}{{end}},
+		`Accusé de réception de votre courrier n° {{numero}}`,
+		ackGreeting + `{{commune}} a bien reçu votre courrier le {{date_arrivee}}. Il est enregistré sous le numéro {{numero}}.
 
-{{.Commune}} a bien reçu le {{.ReceivedOn}} votre message « {{.Subject}} ».
-Il est enregistré sous le numéro {{.Number}} et confié à : {{.Service}}{{if .ServiceMail}} ({{.ServiceMail}}){{end}}.
-{{- if .DueDate}}
-Une réponse vous sera apportée au plus tard le {{.DueDate}}.{{end}}
+` + serviceBlock + `
+{{- if date_limite}}
 
-Rappelez ce numéro dans toute correspondance{{if not .Postal}} : répondez simplement à ce message{{end}}.
-
-{{.Commune}}
-{{if not .Postal}}Ce message est envoyé automatiquement.
-{{end}}`},
+Une réponse vous sera apportée au plus tard le {{date_limite}}.{{end}}` + ackClosing},
 	"sva": {
-		`Accusé de réception de votre demande n° {{.Number}}`,
-		`Bonjour{{if .SenderName}} {{.SenderName}}{{end}},
+		`Accusé de réception de votre demande n° {{numero}}`,
+		ackGreeting + `{{commune}} a bien reçu votre demande le {{date_arrivee}}. Elle est enregistrée sous le numéro {{numero}}.
 
-{{.Commune}} a bien reçu le {{.ReceivedOn}} votre demande « {{.Subject}} ».
-Elle est enregistrée sous le numéro {{.Number}}.
-Service chargé du dossier : {{.Service}}{{if .ServiceMail}}, adresse électronique {{.ServiceMail}}{{end}}.
+` + serviceBlock + `
 
-Conformément aux articles L. 112-11 et R. 112-5 du code des relations entre le public et l'administration :
-en l'absence de réponse de l'administration au {{if .DueDate}}{{.DueDate}}{{else}}terme du délai applicable{{end}}, votre demande sera réputée acceptée (décision implicite d'acceptation).
-Vous pourrez alors obtenir, sur simple demande, une attestation de cette décision implicite (article L. 232-3 du même code).
-Si votre demande est incomplète, le service vous indiquera les pièces et informations manquantes et le délai pour les produire ; le délai ci-dessus ne courra qu'à compter de leur réception.
-
-Rappelez ce numéro dans toute correspondance{{if not .Postal}} : répondez simplement à ce message{{end}}.
-
-{{.Commune}}
-{{if not .Postal}}Ce message est envoyé automatiquement.
-{{end}}`},
+Conformément aux articles L. 112-3, L. 112-11 et R. 112-5 du code des relations entre le public et l'administration : votre demande est susceptible de donner lieu à une décision implicite d'acceptation. En l'absence de réponse de l'administration, et sous réserve que votre demande soit complète, elle sera réputée acceptée {{if date_limite}}le {{date_limite}}{{else}}au terme du délai applicable{{end}} (articles L. 231-1 et suivants du même code).
+Vous pourrez alors obtenir, sur simple demande, une attestation de cette décision implicite d'acceptation (article L. 232-3 du même code).
+Si votre demande est incomplète, le service vous indiquera les pièces et informations manquantes et le délai pour les produire ; le délai d'acceptation ne courra qu'à compter de leur réception (article L. 114-5 du même code).` + ackClosing},
 	"svr": {
-		`Accusé de réception de votre demande n° {{.Number}}`,
-		`Bonjour{{if .SenderName}} {{.SenderName}}{{end}},
+		`Accusé de réception de votre demande n° {{numero}}`,
+		ackGreeting + `{{commune}} a bien reçu votre demande le {{date_arrivee}}. Elle est enregistrée sous le numéro {{numero}}.
 
-{{.Commune}} a bien reçu le {{.ReceivedOn}} votre demande « {{.Subject}} ».
-Elle est enregistrée sous le numéro {{.Number}}.
-Service chargé du dossier : {{.Service}}{{if .ServiceMail}}, adresse électronique {{.ServiceMail}}{{end}}.
+` + serviceBlock + `
 
-Conformément aux articles L. 112-11 et R. 112-5 du code des relations entre le public et l'administration :
-en l'absence de réponse de l'administration au {{if .DueDate}}{{.DueDate}}{{else}}terme du délai applicable{{end}}, votre demande sera réputée rejetée (décision implicite de rejet).
-Vous pourrez contester cette décision implicite par un recours gracieux auprès de {{.Commune}} ou par un recours contentieux devant le tribunal administratif compétent, dans un délai de deux mois à compter de la date à laquelle elle sera née.
-Vous pourrez aussi demander, dans ce délai, la communication des motifs de cette décision (article L. 232-4 du même code).
-Si votre demande est incomplète, le service vous indiquera les pièces et informations manquantes et le délai pour les produire ; le délai ci-dessus ne courra qu'à compter de leur réception.
+Conformément aux articles L. 112-3, L. 112-11 et R. 112-5 du code des relations entre le public et l'administration : votre demande est susceptible de donner lieu à une décision implicite de rejet. En l'absence de réponse de l'administration, et sous réserve que votre demande soit complète, elle sera réputée rejetée {{if date_limite}}le {{date_limite}}{{else}}au terme du délai applicable{{end}} (articles L. 231-4 et suivants du même code).
+` + svrRemedies + `
+Si votre demande est incomplète, le service vous indiquera les pièces et informations manquantes et le délai pour les produire ; le délai de rejet sera suspendu pendant ce délai (article L. 114-5 du même code).` + ackClosing},
+	"incomplete": {
+		`Demande incomplète n° {{numero}} : pièces à fournir`,
+		ackGreeting + `{{commune}} a bien reçu votre demande le {{date_arrivee}}. Elle est enregistrée sous le numéro {{numero}}.
 
-Rappelez ce numéro dans toute correspondance{{if not .Postal}} : répondez simplement à ce message{{end}}.
+Votre demande est incomplète. Pour l'instruire, le service a besoin des pièces et informations suivantes :
+{{pieces_manquantes}}
 
-{{.Commune}}
-{{if not .Postal}}Ce message est envoyé automatiquement.
-{{end}}`},
+Merci de les adresser au service chargé du dossier au plus tard le {{date_limite_pieces}}, en rappelant le numéro {{numero}}.
+
+` + serviceBlock + `
+
+Conformément aux articles L. 114-5 et R. 112-5 du code des relations entre le public et l'administration :
+{{- if eq silence_vaut "acceptation"}}
+votre demande est susceptible de donner lieu à une décision implicite d'acceptation, mais le délai de {{delai}} au terme duquel, en l'absence de réponse, elle sera réputée acceptée ne court qu'à compter de la réception de ces pièces et informations.
+Vous pourrez alors obtenir, sur simple demande, une attestation de cette décision implicite d'acceptation (article L. 232-3 du même code).
+{{- else if eq silence_vaut "rejet"}}
+votre demande est susceptible de donner lieu à une décision implicite de rejet. Le délai au terme duquel, en l'absence de réponse, elle sera réputée rejetée est suspendu pendant le délai imparti pour produire ces pièces et informations ; leur production avant le {{date_limite_pieces}} met fin à cette suspension. Si elles ne sont pas produites, votre demande sera réputée rejetée {{if date_limite}}le {{date_limite}}{{else}}au terme du délai applicable{{end}}.
+` + svrRemedies + `
+{{- else}}
+le traitement de votre demande reprendra à la réception de ces pièces et informations.
+{{- end}}` + ackClosing},
 	"notice": {
 		`Nouveau message sur le courrier n° {{.Number}}`,
 		`Bonjour,
@@ -101,16 +150,58 @@ Le message est joint au courrier dans Missive.
 `},
 }
 
+// ackText gathers what the acknowledgement of letter l says, and the mode
+// of the template that words it: the incomplete one while pieces are
+// awaited (or for the letter asking them, kind "incomplete"), else the
+// doctype's mode. l may be a letter being registered, without an ID yet.
+func (b *Bridge) ackText(ctx context.Context, tenant string, l *domain.Letter, kind string, postal bool) (string, AckData, drafts.Values, error) {
+	f, err := b.svc.LetterFields(ctx, tenant, l)
+	if err != nil {
+		return "", AckData{}, nil, fmt.Errorf("acknowledgement of %s: %w", l.Number, err)
+	}
+	mode := string(domain.ModeNormal)
+	switch f.Silence {
+	case "acceptation":
+		mode = string(domain.ModeSVA)
+	case "rejet":
+		mode = string(domain.ModeSVR)
+	}
+	d := AckData{Commune: f.Tenant, Number: l.Number, ReceivedOn: frenchDate(l.ArrivalDate), Service: f.Entity, ServiceMail: f.ServiceEmail,
+		Doctype: f.Doctype, DueDate: frenchDate(l.DueDate), Mode: mode, Postal: postal}
+	if kind == "incomplete" {
+		mode = "incomplete"
+	} else if l.ID != "" {
+		p, err := b.svc.Store.Reader().LetterPieces(ctx, l.ID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return "", AckData{}, nil, err
+		}
+		if p.Awaited() {
+			mode = "incomplete"
+		}
+	}
+	return mode, d, f.Values(), nil
+}
+
+// sampleValues fill every field, to check that a template renders.
+func sampleValues() drafts.Values {
+	return drafts.Fields{Tenant: "Commune", Number: "2026/A/000001", ArrivalDate: "2026-01-01", DueDate: "2026-03-01", Entity: "Service",
+		ServiceAddress: "1 place de la Mairie", ServicePhone: "01 00 00 00 00", ServiceEmail: "service@commune.fr", Doctype: "Demande",
+		Delay: "2 mois", Silence: "acceptation", MissingPieces: []string{"Plan"}, PiecesDeadline: "2026-02-01", PiecesAskedOn: "2026-01-02"}.Values()
+}
+
 // CheckTemplate reports a template that does not render.
 func CheckTemplate(subject, body string) error {
-	_, _, err := render(subject, body, AckData{Commune: "Commune", Number: "2026/A/000001", Subject: "Objet", ReceivedOn: "01/01/2026", Service: "Service", DueDate: "01/02/2026", Mode: "sva"})
+	_, _, err := render(subject, body, AckData{Commune: "Commune", Number: "2026/A/000001", Subject: "Objet", ReceivedOn: "01/01/2026", Service: "Service",
+		DueDate: "01/02/2026", Mode: "sva"}, sampleValues())
 	return err
 }
 
-func render(subject, body string, d AckData) (string, string, error) {
+// render renders a template with either syntax: the reply drafts' names
+// as functions, the first templates' as fields of the dot.
+func render(subject, body string, d AckData, v drafts.Values) (string, string, error) {
 	var out [2]string
 	for i, src := range []string{subject, body} {
-		t, err := template.New("m").Option("missingkey=error").Parse(src)
+		t, err := template.New("m").Option("missingkey=error").Funcs(ackFuncs(v, d.Postal)).Parse(src)
 		if err != nil {
 			return "", "", err
 		}

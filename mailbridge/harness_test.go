@@ -3,6 +3,7 @@ package mailbridge
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -42,6 +43,26 @@ type harness struct {
 	smtp *SMTPServer
 	sink *peers.Sink
 	ctx  context.Context
+	// logs holds what the bridge logged.
+	logs *logBuffer
+}
+
+// logBuffer collects log lines written from several goroutines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // fastOptions keep the tests quick: short polls and retries.
@@ -54,6 +75,13 @@ func fastOptions() Options {
 // mairie@ville.test, a relay on smtp-sink, a running bridge and its SMTP
 // listener.
 func newHarness(t testing.TB, dsn string, opt Options) *harness {
+	t.Helper()
+	return newHarnessAt(t, dsn, opt, nil)
+}
+
+// newHarnessAt is newHarness with the service's clock set before the
+// bridge starts: now, or the real clock when nil.
+func newHarnessAt(t testing.TB, dsn string, opt Options, now func() time.Time) *harness {
 	t.Helper()
 	env := apptest.New(t, dsn)
 	ctx := context.Background()
@@ -68,8 +96,11 @@ func newHarness(t testing.TB, dsn string, opt Options) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.prop = &flakyProposer{index: idx, a: appliance.NewApplier(env.Store, apptest.Logger())}
+	h.prop = &flakyProposer{index: idx, a: appliance.NewApplier(env.Store, apptest.Logger()).WithHistoryKey(env.HistoryKey)}
 	h.svc = appliance.NewService(env.Store, blobs, h.prop, apptest.Logger())
+	if now != nil {
+		h.svc.Now = now
+	}
 	if _, err := h.svc.AddMailAddress(ctx, env.Admin, appliance.MailAddressInput{Address: "mairie@ville.test"}); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +109,8 @@ func newHarness(t testing.TB, dsn string, opt Options) *harness {
 	if _, err := h.svc.SetMailRelay(ctx, env.Admin, appliance.MailRelayInput{Host: host, Port: port, Security: "plain", FromAddress: "mairie@ville.test", FromName: "Mairie de Test"}); err != nil {
 		t.Fatal(err)
 	}
-	h.b = New(h.svc, apptest.Logger(), opt)
+	h.logs = &logBuffer{}
+	h.b = New(h.svc, slog.New(slog.NewTextHandler(h.logs, nil)), opt)
 	rctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)

@@ -18,6 +18,7 @@ import (
 
 	"missive/appliance"
 	"missive/appliance/domain"
+	"missive/appliance/drafts"
 	"missive/appliance/store"
 )
 
@@ -361,29 +362,23 @@ type ackInput struct {
 	Number, Arrival, Due, EntityID, DoctypeID string
 	Subject, SenderName, To, InReplyTo        string
 	ourRcpts                                  []string
+	// LetterID and SenderID are empty while the letter is being
+	// registered; Kind is "ack", or "incomplete" for the letter asking the
+	// pieces of an incomplete request.
+	LetterID, SenderID, Kind string
 }
 
 // renderAck renders the acknowledgement of a letter with the tenant's
-// template for the doctype's mode.
+// template for the doctype's mode, or the incomplete one (ackText).
 func (b *Bridge) renderAck(ctx context.Context, tenant string, in ackInput) (outgoing, error) {
-	r := b.svc.Store.Reader()
-	t, err := r.Tenant(ctx, tenant)
+	l := &domain.Letter{ID: in.LetterID, Number: in.Number, Category: domain.Incoming, ArrivalDate: in.Arrival, DueDate: in.Due,
+		EntityID: in.EntityID, DoctypeID: in.DoctypeID, SenderID: in.SenderID}
+	mode, d, v, err := b.ackText(ctx, tenant, l, in.Kind, false)
 	if err != nil {
 		return outgoing{}, err
 	}
-	d := AckData{Commune: t.Name, Number: in.Number, Subject: in.Subject, SenderName: in.SenderName, ReceivedOn: frenchDate(in.Arrival),
-		Service: "Service courrier", DueDate: frenchDate(in.Due), Mode: string(domain.ModeNormal)}
-	if in.EntityID != "" {
-		if e, err := r.Entity(ctx, tenant, in.EntityID); err == nil {
-			d.Service, d.ServiceMail = e.Name, e.Email
-		}
-	}
-	if in.DoctypeID != "" {
-		if dt, err := r.Doctype(ctx, tenant, in.DoctypeID); err == nil {
-			d.Doctype, d.Mode = dt.Label, string(dt.Mode)
-		}
-	}
-	o, err := b.outgoing(ctx, tenant, d.Mode, d, in.ourRcpts)
+	d.Subject, d.SenderName = in.Subject, in.SenderName
+	o, err := b.outgoing(ctx, tenant, mode, d, v, in.ourRcpts)
 	if err != nil {
 		return outgoing{}, err
 	}
@@ -412,7 +407,8 @@ func (b *Bridge) ackFor(ctx context.Context, tenant string, m *Message, ourRcpts
 
 // releaseHeld renders and queues the acknowledgements held until their
 // letter was qualified, with what the letter now says (service, doctype,
-// due date).
+// due date, pieces asked), and the letters asking the pieces of an
+// incomplete request.
 func (b *Bridge) releaseHeld(ctx context.Context) error {
 	r := b.svc.Store.Reader()
 	held, err := r.OutboxHeld(ctx, 50)
@@ -425,7 +421,8 @@ func (b *Bridge) releaseHeld(ctx context.Context) error {
 			return err
 		}
 		in := ackInput{Number: l.Number, Arrival: l.ArrivalDate, Due: l.DueDate, EntityID: l.EntityID, DoctypeID: l.DoctypeID,
-			Subject: l.Subject, SenderName: l.SenderName, To: h.RcptTo, ourRcpts: []string{h.MailFrom}}
+			Subject: l.Subject, SenderName: l.SenderName, To: h.RcptTo, ourRcpts: []string{h.MailFrom},
+			LetterID: l.ID, SenderID: l.SenderID, Kind: h.Kind}
 		if seen, err := r.MailSeenForLetter(ctx, l.ID); err == nil && len(seen) > 0 {
 			in.Subject, in.InReplyTo = seen[0].Subject, seen[0].MessageID
 		}
@@ -441,7 +438,7 @@ func (b *Bridge) releaseHeld(ctx context.Context) error {
 		if err := b.svc.ReleaseMailAck(ctx, h.TenantID, appliance.MailAckRelease{ID: h.ID, Subject: o.Subject, Content: content}); err != nil && !errors.Is(err, appliance.ErrConflict) {
 			return err
 		}
-		b.log.Info("acknowledgement released after qualification", "tenant", h.TenantID, "letter", l.Number, "to", h.RcptTo)
+		b.log.Info("held message worded and queued", "tenant", h.TenantID, "letter", l.Number, "kind", h.Kind, "to", h.RcptTo)
 	}
 	return nil
 }
@@ -470,7 +467,7 @@ func (b *Bridge) noticeFor(ctx context.Context, tenant string, m *Message, l *do
 			return nil, err
 		}
 		d := AckData{Commune: t.Name, Number: l.Number, Subject: m.Subject, SenderName: m.FromName, Mode: "notice"}
-		o, err := b.outgoing(ctx, tenant, "notice", d, nil)
+		o, err := b.outgoing(ctx, tenant, "notice", d, nil, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -481,7 +478,7 @@ func (b *Bridge) noticeFor(ctx context.Context, tenant string, m *Message, l *do
 
 // outgoing renders a template of the tenant (or the default) and fills the
 // sender from the relay settings.
-func (b *Bridge) outgoing(ctx context.Context, tenant, mode string, d AckData, ourRcpts []string) (outgoing, error) {
+func (b *Bridge) outgoing(ctx context.Context, tenant, mode string, d AckData, v drafts.Values, ourRcpts []string) (outgoing, error) {
 	r := b.svc.Store.Reader()
 	subject, body := defaultTemplates[mode][0], defaultTemplates[mode][1]
 	if subject == "" {
@@ -490,7 +487,7 @@ func (b *Bridge) outgoing(ctx context.Context, tenant, mode string, d AckData, o
 	if t, err := r.MailTemplate(ctx, tenant, mode); err == nil {
 		subject, body = t.Subject, t.Body
 	}
-	s, bd, err := render(subject, body, d)
+	s, bd, err := render(subject, body, d, v)
 	if err != nil {
 		return outgoing{}, fmt.Errorf("render %s template: %w", mode, err)
 	}

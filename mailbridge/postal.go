@@ -8,14 +8,16 @@ import (
 
 	"missive/appliance"
 	"missive/appliance/domain"
+	"missive/appliance/drafts"
 	"missive/mailbridge/internal/pdf"
 )
 
 // PostalAck makes the acknowledgement of a letter whose sender has no
 // e-mail address: the same template as the e-mailed one (the tenant's
-// wording for the doctype's mode, with the CRPA mentions for SVA and SVR),
-// laid out as a letter to print and post, and attached to the letter as a
-// PDF document so that it stays in the file as evidence of the date.
+// wording for the doctype's mode, with the CRPA mentions; the incomplete
+// one, listing the pieces asked, while they are awaited), laid out as a
+// letter to print and post, and attached to the letter as a PDF document
+// so that it stays in the file as evidence of the date.
 func (b *Bridge) PostalAck(ctx context.Context, a *appliance.Actor, letterID string) (*appliance.PostalAckResult, error) {
 	l, err := b.svc.Letter(ctx, a, letterID)
 	if err != nil {
@@ -25,44 +27,33 @@ func (b *Bridge) PostalAck(ctx context.Context, a *appliance.Actor, letterID str
 		return nil, fmt.Errorf("%w: seul un courrier arrivée reçoit un accusé de réception", appliance.ErrInvalid)
 	}
 	r, tenant := b.svc.Store.Reader(), a.TenantID()
-	t, err := r.Tenant(ctx, tenant)
-	if err != nil {
-		return nil, err
-	}
 	var sender *domain.Contact
 	if l.SenderID != "" {
 		if sender, err = r.Contact(ctx, tenant, l.SenderID); err != nil {
 			return nil, fmt.Errorf("postal ack %s: sender: %w", l.Number, err)
 		}
 	}
-	d := AckData{Commune: t.Name, Number: l.Number, Subject: l.Subject, ReceivedOn: frenchDate(l.ArrivalDate), Service: "Service courrier",
-		DueDate: frenchDate(l.DueDate), Mode: string(domain.ModeNormal), Postal: true}
+	mode, d, v, err := b.ackText(ctx, tenant, l, "ack", true)
+	if err != nil {
+		return nil, err
+	}
+	d.Subject = l.Subject
 	if sender != nil {
 		d.SenderName = sender.DisplayName()
 	}
-	if l.EntityID != "" {
-		if e, err := r.Entity(ctx, tenant, l.EntityID); err == nil {
-			d.Service, d.ServiceMail = e.Name, e.Email
-		}
-	}
-	if l.DoctypeID != "" {
-		if dt, err := r.Doctype(ctx, tenant, l.DoctypeID); err == nil {
-			d.Doctype, d.Mode = dt.Label, string(dt.Mode)
-		}
-	}
-	subject, body := defaultTemplates[d.Mode][0], defaultTemplates[d.Mode][1]
-	if subject == "" {
-		subject, body = defaultTemplates["normal"][0], defaultTemplates["normal"][1]
-	}
-	if tpl, err := r.MailTemplate(ctx, tenant, d.Mode); err == nil {
+	subject, body := defaultTemplates[mode][0], defaultTemplates[mode][1]
+	if tpl, err := r.MailTemplate(ctx, tenant, mode); err == nil {
 		subject, body = tpl.Subject, tpl.Body
 	}
-	subj, text, err := render(subject, body, d)
+	subj, text, err := render(subject, body, d, v)
 	if err != nil {
-		return nil, fmt.Errorf("postal ack %s: render %s template: %w", l.Number, d.Mode, err)
+		return nil, fmt.Errorf("postal ack %s: render %s template: %w", l.Number, mode, err)
 	}
-	doc := pdf.Document(subj, postalLayout(t.Name, d, sender, b.now().In(domain.Paris).Format("02/01/2006"), subj, text))
+	doc := pdf.Document(subj, postalLayout(v, sender, b.now().In(domain.Paris).Format("02/01/2006"), subj, text))
 	name := "accuse-reception-" + strings.ReplaceAll(l.Number, "/", "-") + ".pdf"
+	if mode == "incomplete" {
+		name = "demande-pieces-" + strings.ReplaceAll(l.Number, "/", "-") + ".pdf"
+	}
 	dd, err := b.svc.Attach(ctx, a, l.ID, "", appliance.Upload{Name: name, Role: domain.DocAttachment, Body: bytes.NewReader(doc)})
 	if err != nil {
 		return nil, fmt.Errorf("postal ack %s: attach: %w", l.Number, err)
@@ -96,13 +87,22 @@ func (b *Bridge) AutoPostalAck(ctx context.Context, a *appliance.Actor, letterID
 	return b.PostalAck(ctx, a, letterID)
 }
 
-// postalLayout is a French administrative letter: the sender's block, the
-// addressee's block (placed for a window envelope), place and date, the
-// subject, the text.
-func postalLayout(commune string, d AckData, to *domain.Contact, date, subject, text string) []pdf.Line {
-	ls := []pdf.Line{{Text: commune, Bold: true}, {Text: d.Service}}
-	if d.ServiceMail != "" {
-		ls = append(ls, pdf.Line{Text: d.ServiceMail})
+// postalLayout is a French administrative letter: the sender's block (the
+// commune, the service in charge and how to reach it), the addressee's
+// block (placed for a window envelope), place and date, the subject, the
+// text.
+func postalLayout(v drafts.Values, to *domain.Contact, date, subject, text string) []pdf.Line {
+	ls := []pdf.Line{{Text: v["commune"], Bold: true}, {Text: v["entite"]}}
+	for _, part := range strings.Split(v["service_adresse"], "\n") {
+		if part != "" {
+			ls = append(ls, pdf.Line{Text: part})
+		}
+	}
+	if v["service_telephone"] != "" {
+		ls = append(ls, pdf.Line{Text: "Tél. " + v["service_telephone"]})
+	}
+	if v["service_courriel"] != "" {
+		ls = append(ls, pdf.Line{Text: v["service_courriel"]})
 	}
 	ls = append(ls, pdf.Line{}, pdf.Line{}, pdf.Line{})
 	if to != nil {
@@ -115,7 +115,7 @@ func postalLayout(commune string, d AckData, to *domain.Contact, date, subject, 
 		}
 	}
 	ls = append(ls, pdf.Line{}, pdf.Line{}, pdf.Line{Text: "Le " + date}, pdf.Line{}, pdf.Line{Text: "Objet : " + subject, Bold: true},
-		pdf.Line{Text: "Référence : courrier n° " + d.Number}, pdf.Line{})
+		pdf.Line{Text: "Référence : courrier n° " + v["numero"]}, pdf.Line{})
 	for _, p := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
 		ls = append(ls, pdf.Line{Text: p})
 	}

@@ -78,7 +78,7 @@ func TestPostalAckForASenderWithoutEmail(t *testing.T) {
 	}
 	text := readPDF(t, pdf)
 	for _, want := range []string{"Commune de Test", "Hélène Lefèvre", "3 rue des Écoles", "13130 Berre-l'Étang", l.Number,
-		"« Demande de permis, 3 rue des Écoles »", "L. 112-11 et R. 112-5", "réputée acceptée", "Rappelez ce numéro dans toute correspondance."} {
+		"L. 112-11 et R. 112-5", "réputée acceptée", "Rappelez le numéro " + l.Number + " dans toute correspondance."} {
 		if !strings.Contains(text, want) {
 			t.Errorf("%q missing from the acknowledgement:\n%s", want, text)
 		}

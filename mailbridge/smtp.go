@@ -12,6 +12,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"missive/appliance"
 	"missive/appliance/store"
 )
 
@@ -117,7 +118,16 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 var (
 	errTemporary = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Erreur temporaire, réessayez plus tard"}
 	errTooMany   = &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 5, 3}, Message: "Trop de destinataires"}
+	errPending   = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Message reçu, enregistrement différé: réessayez plus tard (il ne sera pas compté deux fois)"}
 )
+
+// errLineTooLong is permanent: RFC 5321 bounds a line to 1000 octets and a
+// client that sends longer ones must encode the message (quoted-printable,
+// base64) rather than send it again as it is.
+func errLineTooLong(limit int) *smtp.SMTPError {
+	return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0},
+		Message: fmt.Sprintf("Message refusé: une ligne dépasse %d caractères (RFC 5321: 1000 au plus); encodez le message (quoted-printable ou base64)", limit)}
+}
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if ss.n >= maxRcpts {
@@ -156,6 +166,13 @@ func (ss *session) Data(r io.Reader) (err error) {
 			b.log.Warn("smtp: message refused", "from", ss.env.From, "code", se.Code, "reason", se.Message)
 			return se
 		}
+		if errors.Is(err, smtp.ErrTooLongLine) {
+			// Sending the same message again would meet the same line: a
+			// temporary answer would have the client retry for days.
+			b.log.Warn("smtp: message refused: line too long", "from", ss.env.From, "limit", ss.s.srv.MaxLineLength)
+			return errLineTooLong(ss.s.srv.MaxLineLength)
+		}
+		b.log.Error("smtp: message not read; client will retry", "from", ss.env.From, "err", err)
 		return errTemporary
 	}
 	raw = append([]byte(ss.received()), raw...)
@@ -171,6 +188,12 @@ func (ss *session) Data(r io.Reader) (err error) {
 		if permanent(err) {
 			b.log.Warn("smtp: message refused", "tenant", t, "from", ss.env.From, "err", err)
 			return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Message refusé: contenu illisible ou trop volumineux"}
+		}
+		if errors.Is(err, appliance.ErrPending) {
+			// In the log, applied once the store answers: the client's
+			// retry will then be a duplicate, answered 250.
+			b.log.Warn("smtp: message in the log, waiting for the store; client told to retry", "tenant", t, "from", ss.env.From, "err", err)
+			return errPending
 		}
 		if err != nil {
 			b.log.Error("smtp: message not taken in; client will retry", "tenant", t, "from", ss.env.From, "err", err)

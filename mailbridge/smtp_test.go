@@ -8,6 +8,7 @@ import (
 
 	"missive/appliance"
 	"missive/appliance/domain"
+	"missive/appliance/drafts"
 )
 
 func citizenMail(id, from, subject, body string) []byte {
@@ -74,6 +75,33 @@ func TestSMTPRefusals(t *testing.T) {
 	waitPasses(t, "two more sender passes", &h.b.sendPasses, 2) // a second acknowledgement would have left by now
 	if n := len(h.acks(l.Number)); n != 1 {
 		t.Errorf("%d acknowledgements, want 1", n)
+	}
+}
+
+// TestSMTPLineTooLong: a message with a line over go-smtp's limit is
+// refused for good (5xx with an enhanced code), logged, and registers
+// nothing; a temporary answer would have the sender retry it for days.
+func TestSMTPLineTooLong(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "", fastOptions())
+	long := citizenMail("long@exemple.test", "c@exemple.test", "Ligne trop longue", strings.Repeat("x", 3000))
+	out, code := h.send("c@exemple.test", []string{"mairie@ville.test"}, long)
+	if code == 0 || !strings.Contains(out, "554 5.6.0") || !strings.Contains(out, "une ligne dépasse 2000 caractères") {
+		t.Fatalf("a line of 3000 characters was not refused with 554 5.6.0 (swaks exit %d):\n%s", code, out)
+	}
+	if strings.Contains(out, "<** 451") {
+		t.Errorf("the refusal came with a temporary 451:\n%s", out)
+	}
+	if !strings.Contains(h.logs.String(), "line too long") {
+		t.Errorf("no log line for the refusal:\n%s", h.logs)
+	}
+	if n := len(h.letters()); n != 0 {
+		t.Fatalf("%d letters after the refusal", n)
+	}
+	// The listener is unharmed: the next message, within the limit, is taken.
+	h.mustSend("c@exemple.test", citizenMail("ok@exemple.test", "c@exemple.test", "Ligne courte", strings.Repeat("x", 900)))
+	if h.letterBySubject("Ligne courte") == nil {
+		t.Fatal("the message after the refusal was not registered")
 	}
 }
 
@@ -177,10 +205,7 @@ func TestAcknowledgementModes(t *testing.T) {
 	if svr.DoctypeID != byCode["DEMANDE-SVR"] || svr.EntityID != "" {
 		t.Fatalf("SVR letter not routed: %+v", svr)
 	}
-	due := func(l *domain.Letter) string {
-		d, _ := time.Parse(domain.DateLayout, l.DueDate)
-		return d.Format("02/01/2006")
-	}
+	due := func(l *domain.Letter) string { return drafts.FrenchDateISO(l.DueDate) }
 	for _, c := range []struct {
 		l    *domain.Letter
 		want []string

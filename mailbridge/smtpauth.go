@@ -8,6 +8,8 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"missive/appliance"
 )
 
 // SMTP AUTH on the listener: optional, over TLS only (go-smtp offers it
@@ -22,6 +24,9 @@ var _ smtp.AuthSession = (*session)(nil)
 // maxAuthFailures ends a session that guesses passwords; each guess costs
 // a password hash, so the bound also protects the CPU.
 const maxAuthFailures = 3
+
+// errAuthUnavailable is RFC 4954's temporary authentication failure.
+var errAuthUnavailable = &smtp.SMTPError{Code: 454, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Authentification momentanément impossible, réessayez plus tard"}
 
 var errAuthTooMany = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Trop d'échecs d'authentification"}
 
@@ -56,6 +61,11 @@ func (ss *session) authenticate(user, pass string) error {
 	defer cancel()
 	b := ss.s.b
 	a, err := b.svc.Authenticate(ctx, tenant, login, pass)
+	if err != nil && !errors.Is(err, appliance.ErrForbidden) {
+		// The store could not check the password: not a failed attempt.
+		b.log.Error("smtp: authentication not checked: store unavailable", "user", user, "remote", ss.remote(), "err", err)
+		return errAuthUnavailable
+	}
 	if err != nil {
 		ss.authFailures++
 		b.log.Warn("smtp: authentication failed", "user", user, "remote", ss.remote(), "failures", ss.authFailures)

@@ -44,6 +44,13 @@ type route struct {
 	status                int
 	query                 []string // documented query parameters
 	h                     func(w http.ResponseWriter, r *http.Request, a *appliance.Actor) error
+	// replay answers a request whose Idempotency-Key is already recorded,
+	// for routes whose answer is more than the command's result (nil: the
+	// status above and the result as recorded).
+	replay func(w http.ResponseWriter, r *http.Request, a *appliance.Actor, rec *store.IdemRecord) error
+	// noWrite marks a POST that changes nothing (a connection test): it
+	// takes no Idempotency-Key, since there is nothing to do twice.
+	noWrite bool
 }
 
 // Error is the body of every error response.
@@ -83,7 +90,23 @@ type PasswordBody struct {
 
 type Health struct {
 	Status string `json:"status"`
+	// Reason says why a node is not ready.
+	Reason string `json:"reason,omitempty"`
 }
+
+// Pending is the answer to a write that is in the replicated log but not
+// yet applied, because the database does not answer: it will be, as soon
+// as the database is back. Sending it again with the same Idempotency-Key
+// gives its result once applied.
+type Pending struct {
+	Status    string `json:"status" doc:"pending"`
+	CommandID string `json:"command_id" doc:"Identifiant de la commande inscrite au journal"`
+	Message   string `json:"message"`
+}
+
+// retryAfter is the Retry-After of a 503, in seconds: outages of the
+// database are usually a restart.
+const retryAfter = "5"
 
 // New builds the API server.
 func New(svc *appliance.Service, log *slog.Logger) *Server {
@@ -91,7 +114,7 @@ func New(svc *appliance.Service, log *slog.Logger) *Server {
 	listQuery := []string{"q", "category", "status", "entity", "doctype", "assignee", "from", "to", "overdue", "sort", "desc", "page", "per_page"}
 	s.routes = []route{
 		{method: "GET", path: "/api/v1/me", summary: "L'utilisateur du jeton", out: domain.User{}, h: s.me},
-		{method: "POST", path: "/api/v1/letters", summary: "Enregistrer un courrier", in: appliance.RegisterInput{}, out: domain.Letter{}, status: 201, h: s.createLetter},
+		{method: "POST", path: "/api/v1/letters", summary: "Enregistrer un courrier", in: appliance.RegisterInput{}, out: domain.Letter{}, status: 201, h: s.createLetter, replay: s.replayLetter},
 		{method: "GET", path: "/api/v1/letters", summary: "Lister et rechercher les courriers", out: Page[domain.Letter]{}, query: listQuery, h: s.listLetters},
 		{method: "GET", path: "/api/v1/letters/{id}", summary: "Un courrier, ses documents, notes, liens et historique", out: appliance.LetterView{}, h: s.getLetter},
 		{method: "GET", path: "/api/v1/letters/{id}/history", summary: "Historique d'un courrier", out: []domain.HistoryEntry{}, h: s.letterHistory},
@@ -102,7 +125,7 @@ func New(svc *appliance.Service, log *slog.Logger) *Server {
 		{method: "POST", path: "/api/v1/letters/{id}/actions/link", summary: "Lier à un autre courrier", in: LinkBody{}, status: 204, h: s.link},
 		{method: "POST", path: "/api/v1/letters/{id}/actions/close", summary: "Clore", in: NoteBody{}, out: domain.Letter{}, h: s.close},
 		{method: "POST", path: "/api/v1/letters/{id}/actions/reopen", summary: "Rouvrir", in: NoteBody{}, out: domain.Letter{}, h: s.reopen},
-		{method: "POST", path: "/api/v1/letters/{id}/actions/draft", summary: "Créer le projet de réponse depuis le meilleur modèle (entité et type > entité > type > commune > modèle par défaut) et renvoyer son adresse WebDAV (url); 200 et le projet existant s'il y en a déjà un", in: DraftBody{}, out: DraftResponse{}, status: 201, h: s.draft},
+		{method: "POST", path: "/api/v1/letters/{id}/actions/draft", summary: "Créer le projet de réponse depuis le meilleur modèle (entité et type > entité > type > commune > modèle par défaut) et renvoyer son adresse WebDAV (url); 200 et le projet existant s'il y en a déjà un", in: DraftBody{}, out: DraftResponse{}, status: 201, h: s.draft, replay: s.replayDraft},
 		{method: "POST", path: "/api/v1/letters/{id}/actions/final-pdf", summary: "Générer la réponse définitive en PDF depuis le projet de réponse (LibreOffice; 503 s'il n'est pas installé)", out: domain.Document{}, status: 201, h: s.finalPDF},
 		{method: "POST", path: "/api/v1/letters/{id}/actions/export", summary: "Exporter vers la GED de la commune (file d'attente durable; un export en attente n'est pas doublé)", out: store.GEDExport{}, status: 202, h: s.export},
 		{method: "GET", path: "/api/v1/letters/{id}/exports", summary: "Exports d'un courrier vers la GED: où, quand, ou la dernière erreur", out: []store.GEDExport{}, h: s.letterExports},
@@ -125,10 +148,12 @@ func New(svc *appliance.Service, log *slog.Logger) *Server {
 		{method: "POST", path: "/api/v1/users", summary: "Créer un utilisateur (admin)", in: appliance.UserInput{}, out: domain.User{}, status: 201, h: s.createUser},
 		{method: "PUT", path: "/api/v1/users/{id}", summary: "Modifier un utilisateur (admin)", in: appliance.UserInput{}, out: domain.User{}, h: s.updateUser},
 		{method: "POST", path: "/api/v1/users/{id}/password", summary: "Changer un mot de passe", in: PasswordBody{}, status: 204, h: s.setPassword},
-		{method: "POST", path: "/api/v1/tokens", summary: "Créer un jeton d'API", in: TokenRequest{}, out: TokenResponse{}, status: 201, h: s.createToken},
+		{method: "POST", path: "/api/v1/tokens", summary: "Créer un jeton d'API", in: TokenRequest{}, out: TokenResponse{}, status: 201, h: s.createToken, replay: s.replayToken},
 		{method: "GET", path: "/api/v1/history", summary: "Historique de la commune (admin)", out: []domain.HistoryEntry{}, query: []string{"page", "per_page"}, h: s.tenantHistory},
 	}
 	s.routes = append(s.routes, s.mailRoutes()...)
+	s.routes = append(s.routes, s.communeRoutes()...)
+	s.routes = append(s.routes, s.piecesRoutes()...)
 	s.routes = append(s.routes, s.davRoutes()...)
 	return s
 }
@@ -145,14 +170,21 @@ func (s *Server) Register(mux *http.ServeMux) {
 		writeJSON(w, 404, Error{Error: "route inconnue: " + r.Method + " " + r.URL.Path})
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, Health{"ok"})
+		writeJSON(w, 200, Health{Status: "ok"})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if !s.Ready() {
-			writeJSON(w, 503, Health{"not ready"})
+			w.Header().Set("Retry-After", retryAfter)
+			writeJSON(w, 503, Health{Status: "not ready", Reason: "ce nœud ne prend pas les écritures (pas de leader raft)"})
 			return
 		}
-		writeJSON(w, 200, Health{"ready"})
+		if err := s.svc.Ready(r.Context()); err != nil {
+			s.log.Warn("not ready", "err", err)
+			w.Header().Set("Retry-After", retryAfter)
+			writeJSON(w, 503, Health{Status: "not ready", Reason: "base de données indisponible"})
+			return
+		}
+		writeJSON(w, 200, Health{Status: "ready"})
 	})
 }
 
@@ -160,6 +192,11 @@ func (s *Server) handle(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		a, err := s.authenticate(r)
+		if err != nil && !errors.Is(err, appliance.ErrForbidden) && !errors.Is(err, appliance.ErrNotFound) {
+			// The token could not be checked: not the client's fault.
+			s.writeError(w, r, fmt.Errorf("authenticate: %w", err))
+			return
+		}
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="missive"`)
 			writeJSON(w, 401, Error{Error: "authentification requise: en-tête Authorization: Bearer <jeton>"})
@@ -167,6 +204,10 @@ func (s *Server) handle(rt route) http.Handler {
 		}
 		if err := s.consistency(r); err != nil {
 			s.writeError(w, r, err)
+			return
+		}
+		if key := r.Header.Get(IdemHeader); key != "" && isWrite(rt.method) && !rt.noWrite {
+			s.keyed(w, r, rt, a, key)
 			return
 		}
 		if err := rt.h(w, r, a); err != nil {
@@ -220,7 +261,9 @@ func Status(err error) int {
 		return 423
 	case errors.Is(err, errBadRequest):
 		return 400
-	case errors.Is(err, appliance.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, appliance.ErrPending):
+		return 202
+	case appliance.IsUnavailable(err), errors.Is(err, context.DeadlineExceeded):
 		return 503
 	}
 	return 500
@@ -230,6 +273,12 @@ var errBadRequest = errors.New("requête invalide")
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := Status(err)
+	var pe *appliance.PendingError
+	if errors.As(err, &pe) {
+		s.log.Warn("api request accepted, pending", "method", r.Method, "path", r.URL.Path, "command", pe.CommandID)
+		writeJSON(w, code, Pending{Status: "pending", CommandID: pe.CommandID, Message: pe.Error()})
+		return
+	}
 	body := Error{Error: err.Error()}
 	var fe appliance.FieldErrors
 	if errors.As(err, &fe) {
@@ -240,6 +289,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		body.Error = "erreur interne; le détail est dans le journal du serveur"
 		if code == 503 {
 			body.Error = "service momentanément indisponible, réessayez"
+			w.Header().Set("Retry-After", retryAfter)
 		}
 	}
 	writeJSON(w, code, body)

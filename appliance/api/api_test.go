@@ -34,6 +34,12 @@ type harness struct {
 
 	mu  sync.Mutex
 	hit map[string]bool // "METHOD /api/v1/template"
+	// keyed, when set, holds the operations documented with an
+	// Idempotency-Key: call then sends each write of those with a fresh
+	// key, sends it again with the same key and checks that the second
+	// answer is the first one, replayed, with no second command.
+	keyed map[string]bool
+	keys  int
 }
 
 func newHarness(t *testing.T) *harness {
@@ -41,7 +47,7 @@ func newHarness(t *testing.T) *harness {
 	env := apptest.New(t, "")
 	mux := http.NewServeMux()
 	as := api.New(env.Svc, apptest.Logger())
-	setStubBridge(as)
+	setStubBridge(as, env.Svc)
 	as.Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -158,7 +164,13 @@ func (h *harness) call(t *testing.T, want int, tmpl, token string, body, out any
 		i++
 		return args[i-1]
 	})
-	r := h.send(t, method, path, token, body)
+	route, _, _ := strings.Cut(tmpl, "?")
+	var r response
+	if h.keyed[route] {
+		r = h.sendTwice(t, route, method, path, token, body)
+	} else {
+		r = h.send(t, method, path, token, body)
+	}
 	if r.code != want {
 		t.Fatalf("%s %s: status %d, want %d\n%s", method, path, r.code, want, r.body)
 	}
@@ -167,7 +179,6 @@ func (h *harness) call(t *testing.T, want int, tmpl, token string, body, out any
 			t.Fatalf("%s %s: decode %T: %v\n%s", method, path, out, err, r.body)
 		}
 	}
-	route, _, _ := strings.Cut(tmpl, "?")
 	h.mu.Lock()
 	h.hit[route] = true
 	h.mu.Unlock()
@@ -208,6 +219,7 @@ func TestEveryRouteHappyPath(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	admin := h.admin
+	h.keyed = keyedOperations(t, h)
 
 	var me domain.User
 	h.call(t, 200, "GET /api/v1/me", admin, nil, &me)
@@ -426,6 +438,7 @@ func TestEveryRouteHappyPath(t *testing.T) {
 
 	mailHappyPath(t, h)
 	davHappyPath(t, h, doc)
+	communeHappyPath(t, h)
 	for _, op := range operations(t, h) {
 		if !h.hit[op] {
 			t.Errorf("%s is documented but this test never drives it to success", op)
@@ -547,7 +560,7 @@ func TestValidationIs422WithFrenchFields(t *testing.T) {
 		{"entity", "POST", "/api/v1/entities", appliance.EntityInput{Code: "é", Name: ""},
 			map[string]string{"code": "lettres, chiffres", "name": "obligatoire"}},
 		{"doctype", "POST", "/api/v1/doctypes", appliance.DoctypeInput{Code: "X", Label: "X", DelayDays: -1, Mode: "tacite", RetentionYears: 101, FinalDisposition: "archiver"},
-			map[string]string{"delay_days": "jours ouvrés", "mode": "normal, sva ou svr", "retention_years": "entre 0 (non renseignée) et 100 ans",
+			map[string]string{"delay_days": "entre 0 et 3650 jours", "mode": "normal, sva ou svr", "retention_years": "entre 0 (non renseignée) et 100 ans",
 				"final_disposition": "conserver, detruire, trier ou vide"}},
 		{"filter", "GET", "/api/v1/letters?category=arrivee&from=hier&overdue=peut-etre", nil,
 			map[string]string{"category": "incoming", "from": "date invalide", "overdue": "true ou false"}},

@@ -32,12 +32,17 @@ func (s *Server) draft(w http.ResponseWriter, r *http.Request, a *appliance.Acto
 	if err != nil {
 		return err
 	}
+	s.writeDraft(w, r, d)
+	return nil
+}
+
+// writeDraft answers with a draft: 201 when this request made it.
+func (s *Server) writeDraft(w http.ResponseWriter, r *http.Request, d *appliance.Draft) {
 	code := 201
 	if !d.Created {
 		code = 200
 	}
 	writeJSON(w, code, DraftResponse{URL: s.absolute(r, d.Path), Created: d.Created, Template: d.Template, Document: *d.Document})
-	return nil
 }
 
 func (s *Server) finalPDF(w http.ResponseWriter, r *http.Request, a *appliance.Actor) error {

@@ -14,7 +14,10 @@ import (
 // stubBridge stands in for the mail bridge at the HTTP layer only: what
 // the bridge does against real servers is tested in package mailbridge
 // (TestAdminMailPagesAgainstDovecot). It records what it was asked.
-type stubBridge struct{ tested []string }
+type stubBridge struct {
+	tested []string
+	svc    *appliance.Service
+}
 
 func (b *stubBridge) TestMailbox(ctx context.Context, a *appliance.Actor, id string) (appliance.MailTestResult, error) {
 	b.tested = append(b.tested, "mailbox:"+id)
@@ -42,8 +45,14 @@ func (b *stubBridge) DefaultTemplate(mode string) (string, string) {
 	return "Sujet " + mode, "Texte " + mode
 }
 
+// PostalAck attaches a document, as the real one attaches its PDF: one
+// command, which an Idempotency-Key records.
 func (b *stubBridge) PostalAck(ctx context.Context, a *appliance.Actor, letterID string) (*appliance.PostalAckResult, error) {
-	return &appliance.PostalAckResult{DocumentID: "doc-" + letterID, Name: "accuse.pdf"}, nil
+	d, err := b.svc.Attach(ctx, a, letterID, "", appliance.Upload{Name: "accuse.pdf", Role: domain.DocAttachment, Body: strings.NewReader("%PDF-1.4 accusé")})
+	if err != nil {
+		return nil, err
+	}
+	return &appliance.PostalAckResult{DocumentID: d.ID, Name: d.Name}, nil
 }
 
 func (b *stubBridge) AutoPostalAck(ctx context.Context, a *appliance.Actor, letterID string) (*appliance.PostalAckResult, error) {
@@ -51,7 +60,7 @@ func (b *stubBridge) AutoPostalAck(ctx context.Context, a *appliance.Actor, lett
 }
 
 // setStubBridge is how newHarness gives the API a mail bridge.
-func setStubBridge(s *api.Server) { s.Mail = &stubBridge{} }
+func setStubBridge(s *api.Server, svc *appliance.Service) { s.Mail = &stubBridge{svc: svc} }
 
 // mailHappyPath drives every mail route to success, for
 // TestEveryRouteHappyPath: settings, tests, templates, answer by e-mail.

@@ -32,6 +32,10 @@ func (s *Server) OpenAPI() map[string]any {
 				"description": "local (défaut): la base de ce nœud, qui a toutes les écritures qu'il a acceptées; strong: attend d'avoir toutes celles que le cluster a validées avant la requête (lecture linéarisable)",
 				"schema":      map[string]any{"type": "string", "enum": []string{"local", "strong"}}})
 		}
+		if isWrite(rt.method) && !rt.noWrite {
+			params = append(params, map[string]any{"name": IdemHeader, "in": "header", "description": idemDoc,
+				"schema": map[string]any{"type": "string", "minLength": 1, "maxLength": 255}})
+		}
 		if params != nil {
 			op["parameters"] = params
 		}
@@ -49,7 +53,13 @@ func (s *Server) OpenAPI() map[string]any {
 		}
 		errRef := map[string]any{"content": map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(Error{}))}}}
 		responses := map[string]any{itoa(status): resp}
-		for code, desc := range map[string]string{"401": "authentification requise", "403": "action non autorisée", "404": "introuvable ou hors de votre périmètre", "422": "données invalides"} {
+		errs := map[string]string{"401": "authentification requise", "403": "action non autorisée", "404": "introuvable ou hors de votre périmètre",
+			"422": "données invalides", "503": "service momentanément indisponible (base de données injoignable…); réessayez après Retry-After"}
+		if isWrite(rt.method) && !rt.noWrite && status != 202 {
+			responses["202"] = map[string]any{"description": "acceptée, inscrite au journal mais pas encore appliquée: la base de données ne répond pas; elle le sera à son retour. Ne la renvoyez pas sans la même Idempotency-Key",
+				"content": map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(Pending{}))}}}
+		}
+		for code, desc := range errs {
 			e := map[string]any{"description": desc}
 			for k, v := range errRef {
 				e[k] = v

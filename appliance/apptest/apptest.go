@@ -39,7 +39,15 @@ type Env struct {
 	Store *store.Store
 	Admin *appliance.Actor
 	Dir   string
+	// Secrets is the data dir's key (a fixed one), left out of Svc so that
+	// passwords stay in clear as tests expect; HistoryKey, derived from it,
+	// signs the history.
+	Secrets    *appliance.SecretBox
+	HistoryKey []byte
 }
+
+// secretKey is the fixed secrets.key of test appliances.
+var secretKey = []byte("missive-apptest-secret-key-32-by")
 
 // Logger is quiet unless MISSIVE_TEST_LOG is set.
 func Logger() *slog.Logger {
@@ -69,7 +77,15 @@ func New(t testing.TB, dsn string) *Env {
 		t.Fatal(err)
 	}
 	log := Logger()
-	svc := appliance.NewService(st, blobs, &Proposer{A: appliance.NewApplier(st, log)}, log)
+	box, err := appliance.NewSecretBox(secretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hkey, err := box.Derive(appliance.HistoryKeyLabel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := appliance.NewService(st, blobs, &Proposer{A: appliance.NewApplier(st, log).WithHistoryKey(hkey)}, log)
 	if err := svc.Bootstrap(ctx, "Commune de Test", AdminPassword); err != nil {
 		t.Fatalf("bootstrap: %v", err)
 	}
@@ -77,5 +93,5 @@ func New(t testing.TB, dsn string) *Env {
 	if err != nil {
 		t.Fatalf("admin login: %v", err)
 	}
-	return &Env{Svc: svc, Store: st, Admin: admin, Dir: dir}
+	return &Env{Svc: svc, Store: st, Admin: admin, Dir: dir, Secrets: box, HistoryKey: hkey}
 }

@@ -27,7 +27,7 @@ const SocketName = "control.sock"
 
 // Request is one administration operation.
 type Request struct {
-	Op       string   `json:"op"` // user.add, user.list, user.passwd, token.create
+	Op       string   `json:"op"` // user.add, user.list, user.passwd, token.create, tenant.show, tenant.set…
 	Tenant   string   `json:"tenant"`
 	Login    string   `json:"login,omitempty"`
 	Name     string   `json:"name,omitempty"`
@@ -42,6 +42,8 @@ type Request struct {
 	GED *GEDRequest `json:"ged,omitempty"`
 	// DAV carries the dav.* operations' fields (dav.go).
 	DAV *DAVRequest `json:"dav,omitempty"`
+	// TenantSet carries tenant.set's fields (tenant.go).
+	TenantSet *TenantRequest `json:"tenant_set,omitempty"`
 	// Cluster carries the cluster.* operations' fields.
 	Cluster *ClusterRequest `json:"cluster,omitempty"`
 }
@@ -85,6 +87,8 @@ func respond(out string, err error) Response {
 			code = 3
 		case errors.Is(err, appliance.ErrConflict):
 			code = 4
+		case !errors.Is(err, appliance.ErrPending) && appliance.IsUnavailable(err):
+			return Response{Error: "service momentanément indisponible : la base de données ne répond pas, rien n'a été fait ; réessayez dans un instant (" + err.Error() + ")", Code: code}
 		}
 		return Response{Error: err.Error(), Code: code}
 	}
@@ -149,6 +153,15 @@ func run(ctx context.Context, svc *appliance.Service, req Request) (string, erro
 			return "", err
 		}
 		return "Mot de passe de " + u.Login + " changé.\n", nil
+	case "history.checkpoint":
+		seq, made, err := svc.Checkpoint(ctx)
+		switch {
+		case err != nil:
+			return "", err
+		case !made:
+			return fmt.Sprintf("Rien de nouveau depuis le dernier point de contrôle (entrée n° %d).\n", seq), nil
+		}
+		return fmt.Sprintf("Point de contrôle signé inscrit au journal: entrée n° %d.\n", seq), nil
 	case "token.create":
 		u, err := svc.UserByLogin(ctx, sys, req.Login)
 		if err != nil {
@@ -168,6 +181,9 @@ func run(ctx context.Context, svc *appliance.Service, req Request) (string, erro
 	}
 	if strings.HasPrefix(req.Op, "dav.") {
 		return runDAV(ctx, svc, sys, req)
+	}
+	if strings.HasPrefix(req.Op, "tenant.") {
+		return runTenant(ctx, svc, sys, req)
 	}
 	return "", fmt.Errorf("%w: opération %q inconnue", appliance.ErrInvalid, req.Op)
 }

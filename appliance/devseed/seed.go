@@ -31,7 +31,7 @@ var orgEntities = []struct{ code, name, parent string }{
 }
 
 var orgDoctypes = []appliance.DoctypeInput{
-	{Code: "URBANISME", Label: "Autorisation d'urbanisme", DelayDays: 40, RemindBefore: 10, Mode: domain.ModeSVA},
+	{Code: "URBANISME", Label: "Autorisation d'urbanisme", DelayDays: 2, DelayUnit: domain.UnitMonths, RemindBefore: 10, Mode: domain.ModeSVA},
 	{Code: "ETAT-CIVIL", Label: "Demande d'acte d'état civil", DelayDays: 10, RemindBefore: 3, RemindAfter: 3, Mode: domain.ModeNormal},
 	{Code: "SUBVENTION", Label: "Demande de subvention", DelayDays: 60, RemindBefore: 10, RemindAfter: 10, Mode: domain.ModeNormal},
 	{Code: "MARCHE", Label: "Marché public", DelayDays: 20, RemindBefore: 5, RemindAfter: 2, Mode: domain.ModeNormal},

@@ -4,6 +4,7 @@
 package domain
 
 import (
+	"strings"
 	"time"
 	_ "time/tzdata" // Europe/Paris must resolve on a minimal VM without tzdata
 )
@@ -124,19 +125,30 @@ func mustLoad(name string) *time.Location {
 	return loc
 }
 
+// Tenant is a commune (or an intercommunal body). Its name and contact
+// details head its acknowledgements and drafts, and stand in for those a
+// service leaves empty.
 type Tenant struct {
 	ID            string `json:"id"`
-	Name          string `json:"name"`
+	Name          string `json:"name" doc:"Nom de la commune tel que l'écrivent ses courriers, ex. « Ville de Saint-Martin »"`
 	AlsaceMoselle bool   `json:"alsace_moselle" doc:"Jours fériés d'Alsace-Moselle (Vendredi saint, 26 décembre)"`
+	Address       string `json:"address" doc:"Adresse postale de la mairie, sur plusieurs lignes"`
+	Phone         string `json:"phone" doc:"Téléphone de l'accueil"`
+	Email         string `json:"email" doc:"Adresse électronique de contact"`
+	Website       string `json:"website" doc:"Site internet"`
 	CreatedAt     string `json:"created_at"`
 }
 
 type Entity struct {
-	ID        string `json:"id"`
-	ParentID  string `json:"parent_id,omitempty"`
-	Code      string `json:"code"`
-	Name      string `json:"name"`
-	Email     string `json:"email,omitempty"`
+	ID       string `json:"id"`
+	ParentID string `json:"parent_id,omitempty"`
+	Code     string `json:"code"`
+	Name     string `json:"name"`
+	Email    string `json:"email,omitempty"`
+	// Address and Phone, like Email, are the service's own: empty ones
+	// are its parent's, then the commune's, on acknowledgements.
+	Address   string `json:"address,omitempty" doc:"Adresse postale du service, sur plusieurs lignes; vide: celle de l'entité parente, puis de la commune"`
+	Phone     string `json:"phone,omitempty" doc:"Téléphone du service; vide: celui de l'entité parente, puis de la commune"`
 	CreatedAt string `json:"created_at"`
 }
 
@@ -204,19 +216,50 @@ func (c *Contact) DisplayName() string {
 }
 
 type Doctype struct {
-	ID           string `json:"id"`
-	Code         string `json:"code"`
-	Label        string `json:"label"`
-	DelayDays    int    `json:"delay_days" doc:"Délai de traitement en jours ouvrés"`
-	RemindBefore int    `json:"remind_before" doc:"Relance N jours ouvrés avant la date limite"`
-	RemindAfter  int    `json:"remind_after" doc:"Relance N jours ouvrés après la date limite"`
-	Mode         Mode   `json:"mode"`
+	ID    string `json:"id"`
+	Code  string `json:"code"`
+	Label string `json:"label"`
+	// DelayDays is the delay counted in DelayUnit: days or months despite
+	// its name, kept for the API's sake.
+	DelayDays    int       `json:"delay_days" doc:"Délai de traitement, compté dans l'unité delay_unit; 0: pas de date limite"`
+	DelayUnit    DelayUnit `json:"delay_unit" doc:"Unité du délai: working_days (jours ouvrés), calendar_days (jours calendaires) ou months (mois)"`
+	RemindBefore int       `json:"remind_before" doc:"Relance N jours ouvrés avant la date limite"`
+	RemindAfter  int       `json:"remind_after" doc:"Relance N jours ouvrés après la date limite"`
+	Mode         Mode      `json:"mode"`
 	// RetentionYears is the DUA (durée d'utilité administrative), counted
 	// from the letter's closing (RetentionStart); 0 when not set.
 	RetentionYears   int         `json:"retention_years" doc:"Durée d'utilité administrative (DUA) en années, à compter de la clôture du courrier; 0: non renseignée"`
 	FinalDisposition Disposition `json:"final_disposition" doc:"Sort final à l'échéance de la DUA: conserver, detruire, trier; vide: non renseigné"`
 	CreatedAt        string      `json:"created_at"`
 }
+
+// DelayUnit is what a doctype's delay counts.
+type DelayUnit string
+
+const (
+	// UnitWorkingDays skips weekends and public holidays: a service's
+	// own processing time.
+	UnitWorkingDays DelayUnit = "working_days"
+	// UnitCalendarDays counts every day.
+	UnitCalendarDays DelayUnit = "calendar_days"
+	// UnitMonths ends on the same day of the month, or on the month's last
+	// day when it has none: how the law counts the delays after which
+	// silence is worth a decision (CRPA L231-1, L231-4).
+	UnitMonths DelayUnit = "months"
+)
+
+// DelayUnits lists the units in the order the UI offers them.
+var DelayUnits = []DelayUnit{UnitWorkingDays, UnitCalendarDays, UnitMonths}
+
+func (u DelayUnit) Valid() bool {
+	return u == UnitWorkingDays || u == UnitCalendarDays || u == UnitMonths
+}
+
+// SilenceMonths is the delay after which the administration's silence on
+// a request is worth acceptance, or refusal where a text says so, when no
+// text sets another: two months (CRPA L231-1 and L231-4). SVA and SVR
+// doctypes get it unless their delay is given.
+const SilenceMonths = 2
 
 // MaxRetentionYears bounds a doctype's DUA.
 const MaxRetentionYears = 100
@@ -286,6 +329,36 @@ func (l *Letter) Overdue(today string) bool {
 	return l.Status != StatusClosed && l.DueDate != "" && l.DueDate < today
 }
 
+// PiecesRequest is a request found incomplete (CRPA L114-5): the pieces
+// and information asked of its sender, the date they are due by, and the
+// day they came. While they are awaited, the delay of an SVA or normal
+// doctype does not run, and that of an SVR doctype is suspended until the
+// deadline, or until they come if sooner.
+type PiecesRequest struct {
+	LetterID string `json:"letter_id"`
+	Missing  string `json:"missing" doc:"Pièces et informations manquantes, une par ligne"`
+	Deadline string `json:"deadline" doc:"Date limite pour les produire, AAAA-MM-JJ"`
+	AskedOn  string `json:"asked_on" doc:"Date à laquelle la demande a été déclarée incomplète"`
+	AskedBy  string `json:"asked_by"`
+	// DueBefore is the letter's due date when the pieces were asked.
+	DueBefore  string `json:"due_before,omitempty" doc:"Date limite du courrier avant la demande de pièces"`
+	ReceivedOn string `json:"received_on,omitempty" doc:"Date de réception des pièces; vide tant qu'elles sont attendues"`
+}
+
+// Awaited says whether the pieces are still awaited.
+func (p *PiecesRequest) Awaited() bool { return p != nil && p.ReceivedOn == "" }
+
+// MissingList is the pieces asked, one per non-empty line.
+func (p *PiecesRequest) MissingList() []string {
+	var out []string
+	for _, l := range strings.Split(p.Missing, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 type DocRole string
 
 const (
@@ -345,4 +418,10 @@ type HistoryEntry struct {
 	Payload  string `json:"payload"`
 	PrevHash string `json:"prev_hash"`
 	Hash     string `json:"hash"`
+	// Digest is the SHA-256 of the letter row as this entry's command left
+	// it ("" for no letter, "-" for a letter no longer there); Sig is the
+	// HMAC of Hash with the history key, "" for entries written before
+	// history signing.
+	Digest string `json:"digest,omitempty"`
+	Sig    string `json:"sig,omitempty"`
 }

@@ -6,10 +6,17 @@ import (
 	"time"
 )
 
-// Fields is what a draft may say about its letter, already resolved to
-// text by the caller (names of the contact, the user, the entity).
+// Fields is what a draft, or an acknowledgement, may say about its letter,
+// already resolved to text by the caller (names of the contact, the user,
+// the entity). The e-mail and paper acknowledgements use the same names
+// (mailbridge), so that a town words both with one vocabulary.
 type Fields struct {
-	Tenant string // the town: "Mairie de Saint-Martin"
+	Tenant string // the town: "Ville de Saint-Martin"
+	// How the town is reached.
+	TenantAddress string // lines
+	TenantPhone   string
+	TenantEmail   string
+	TenantWebsite string
 	// The correspondent (the letter's sender).
 	Civility     string
 	Name         string // first and last name, or the organisation
@@ -24,10 +31,23 @@ type Fields struct {
 	LetterDate  string
 	ArrivalDate string
 	DueDate     string
-	// Who answers.
-	User   string
-	Entity string
-	Today  time.Time
+	// Its doctype: label, delay in words ("2 mois"), and what silence is
+	// worth: "acceptation", "rejet" or "".
+	Doctype string
+	Delay   string
+	Silence string
+	// The pieces asked of an incomplete request, by when, since when.
+	MissingPieces  []string
+	PiecesDeadline string
+	PiecesAskedOn  string
+	// Who answers: the agent, and the service in charge with how the
+	// public reaches it.
+	User           string
+	Entity         string
+	ServiceAddress string // lines
+	ServicePhone   string
+	ServiceEmail   string
+	Today          time.Time
 }
 
 // Field documents one placeholder for the admin page.
@@ -48,11 +68,24 @@ var FieldList = []Field{
 	{"numero", "Numéro chrono du courrier, ex. 2026/A/000123"},
 	{"objet", "Objet du courrier"},
 	{"date_courrier", "Date du courrier, en toutes lettres"},
-	{"date_arrivee", "Date d'arrivée, en toutes lettres"},
-	{"date_limite", "Date limite de traitement, en toutes lettres"},
+	{"date_arrivee", "Date de réception (d'arrivée), en toutes lettres"},
+	{"date_limite", "Date limite de traitement, en toutes lettres; pour une demande SVA ou SVR, date de la décision implicite"},
+	{"type_courrier", "Type de courrier"},
+	{"delai", "Délai du type de courrier, ex. « 2 mois », « 15 jours ouvrés »"},
+	{"silence_vaut", "Ce que vaut le silence de l'administration : « acceptation » (SVA), « rejet » (SVR) ou vide"},
+	{"pieces_manquantes", "Pièces et informations manquantes d'une demande incomplète, une par ligne"},
+	{"date_limite_pieces", "Date limite pour produire les pièces manquantes, en toutes lettres"},
+	{"date_demande_pieces", "Date de la demande de pièces, en toutes lettres"},
 	{"agent", "Nom de l'agent qui crée le projet"},
-	{"entite", "Entité (service) qui traite le courrier"},
+	{"entite", "Service chargé du dossier (entité du courrier)"},
+	{"service_adresse", "Adresse postale du service, sur plusieurs lignes (sinon celle de l'entité parente, puis de la commune)"},
+	{"service_telephone", "Téléphone du service (sinon celui de l'entité parente, puis de la commune)"},
+	{"service_courriel", "Adresse électronique du service (sinon celle de l'entité parente, puis de la commune)"},
 	{"commune", "Nom de la collectivité"},
+	{"commune_adresse", "Adresse postale de la collectivité, sur plusieurs lignes"},
+	{"commune_telephone", "Téléphone de la collectivité"},
+	{"commune_courriel", "Adresse électronique de la collectivité"},
+	{"commune_site", "Site internet de la collectivité"},
 	{"date_du_jour", "Date du jour, ex. 1er mars 2026"},
 }
 
@@ -73,12 +106,20 @@ func (f Fields) Values() Values {
 	if s := strings.TrimSpace(f.Country); s != "" && !strings.EqualFold(s, "France") {
 		full = append(full, strings.ToUpper(s))
 	}
+	pieces := make([]string, len(f.MissingPieces))
+	for i, p := range f.MissingPieces {
+		pieces[i] = "- " + p
+	}
 	return Values{
 		"civilite": civ, "nom": f.Name, "organisme": f.Organization, "adresse": f.Address,
 		"code_postal": f.Postcode, "ville": f.City, "adresse_complete": strings.Join(full, "\n"),
 		"numero": f.Number, "objet": f.Subject,
 		"date_courrier": FrenchDateISO(f.LetterDate), "date_arrivee": FrenchDateISO(f.ArrivalDate), "date_limite": FrenchDateISO(f.DueDate),
-		"agent": f.User, "entite": f.Entity, "commune": f.Tenant, "date_du_jour": FrenchDate(f.Today),
+		"type_courrier": f.Doctype, "delai": f.Delay, "silence_vaut": f.Silence,
+		"pieces_manquantes": strings.Join(pieces, "\n"), "date_limite_pieces": FrenchDateISO(f.PiecesDeadline), "date_demande_pieces": FrenchDateISO(f.PiecesAskedOn),
+		"agent": f.User, "entite": f.Entity, "service_adresse": f.ServiceAddress, "service_telephone": f.ServicePhone, "service_courriel": f.ServiceEmail,
+		"commune": f.Tenant, "commune_adresse": f.TenantAddress, "commune_telephone": f.TenantPhone, "commune_courriel": f.TenantEmail,
+		"commune_site": f.TenantWebsite, "date_du_jour": FrenchDate(f.Today),
 	}
 }
 

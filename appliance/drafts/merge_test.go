@@ -369,3 +369,26 @@ func BenchmarkMerge(b *testing.B) {
 		}
 	}
 }
+
+// TestValuesCoverFieldList: every placeholder the admin page lists has a
+// value, and every value is listed: the acknowledgements' templates, which
+// use the same names, rely on both.
+func TestValuesCoverFieldList(t *testing.T) {
+	t.Parallel()
+	v := Fields{MissingPieces: []string{"Plan de situation", "Photographies"}, PiecesDeadline: "2026-04-09"}.Values()
+	listed := map[string]bool{}
+	for _, f := range FieldList {
+		listed[f.Name] = true
+		if _, ok := v[f.Name]; !ok {
+			t.Errorf("%s is listed but has no value", f.Name)
+		}
+	}
+	for name := range v {
+		if !listed[name] {
+			t.Errorf("%s has a value but is not listed", name)
+		}
+	}
+	if v["pieces_manquantes"] != "- Plan de situation\n- Photographies" || v["date_limite_pieces"] != "9 avril 2026" {
+		t.Errorf("pieces: %q, %q", v["pieces_manquantes"], v["date_limite_pieces"])
+	}
+}

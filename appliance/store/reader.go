@@ -53,10 +53,16 @@ func (r Reader) Meta(ctx context.Context, key string) (string, error) {
 
 // --- tenants -----------------------------------------------------------------
 
-func (r Reader) Tenant(ctx context.Context, id string) (*domain.Tenant, error) {
+const tenantCols = `id, name, alsace_moselle, address, phone, email, website, created_at`
+
+func scanTenant(sc interface{ Scan(...any) error }) (domain.Tenant, error) {
 	var t domain.Tenant
-	err := r.queryRow(ctx, `SELECT id, name, alsace_moselle, created_at FROM tenants WHERE id = ?`, id).
-		Scan(&t.ID, &t.Name, &t.AlsaceMoselle, &t.CreatedAt)
+	err := sc.Scan(&t.ID, &t.Name, &t.AlsaceMoselle, &t.Address, &t.Phone, &t.Email, &t.Website, &t.CreatedAt)
+	return t, err
+}
+
+func (r Reader) Tenant(ctx context.Context, id string) (*domain.Tenant, error) {
+	t, err := scanTenant(r.queryRow(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = ?`, id))
 	if err := notFound(err, "commune "+id); err != nil {
 		return nil, err
 	}
@@ -64,15 +70,15 @@ func (r Reader) Tenant(ctx context.Context, id string) (*domain.Tenant, error) {
 }
 
 func (r Reader) Tenants(ctx context.Context) ([]domain.Tenant, error) {
-	rows, err := r.query(ctx, `SELECT id, name, alsace_moselle, created_at FROM tenants ORDER BY id`)
+	rows, err := r.query(ctx, `SELECT `+tenantCols+` FROM tenants ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []domain.Tenant
 	for rows.Next() {
-		var t domain.Tenant
-		if err := rows.Scan(&t.ID, &t.Name, &t.AlsaceMoselle, &t.CreatedAt); err != nil {
+		t, err := scanTenant(rows)
+		if err != nil {
 			return nil, err
 		}
 		out = append(out, t)
@@ -82,11 +88,11 @@ func (r Reader) Tenants(ctx context.Context) ([]domain.Tenant, error) {
 
 // --- entities ----------------------------------------------------------------
 
-const entityCols = `id, parent_id, code, name, email, created_at`
+const entityCols = `id, parent_id, code, name, email, address, phone, created_at`
 
 func scanEntity(sc interface{ Scan(...any) error }) (domain.Entity, error) {
 	var e domain.Entity
-	err := sc.Scan(&e.ID, &e.ParentID, &e.Code, &e.Name, &e.Email, &e.CreatedAt)
+	err := sc.Scan(&e.ID, &e.ParentID, &e.Code, &e.Name, &e.Email, &e.Address, &e.Phone, &e.CreatedAt)
 	return e, err
 }
 
@@ -263,11 +269,11 @@ func (r Reader) Contacts(ctx context.Context, tenant, q string, limit, offset in
 
 // --- doctypes ----------------------------------------------------------------
 
-const doctypeCols = `id, code, label, delay_days, remind_before, remind_after, mode, retention_years, final_disposition, created_at`
+const doctypeCols = `id, code, label, delay_days, delay_unit, remind_before, remind_after, mode, retention_years, final_disposition, created_at`
 
 func scanDoctype(sc interface{ Scan(...any) error }) (domain.Doctype, error) {
 	var d domain.Doctype
-	err := sc.Scan(&d.ID, &d.Code, &d.Label, &d.DelayDays, &d.RemindBefore, &d.RemindAfter, &d.Mode, &d.RetentionYears, &d.FinalDisposition, &d.CreatedAt)
+	err := sc.Scan(&d.ID, &d.Code, &d.Label, &d.DelayDays, &d.DelayUnit, &d.RemindBefore, &d.RemindAfter, &d.Mode, &d.RetentionYears, &d.FinalDisposition, &d.CreatedAt)
 	return d, err
 }
 

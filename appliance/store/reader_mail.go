@@ -405,8 +405,10 @@ func (r Reader) MailAckPolicy(ctx context.Context, tenant, doctypeID string) (st
 	return p, err
 }
 
-// OutboxHeld lists acknowledgements held until their letter is qualified
-// whose letter no longer waits for qualification.
+// OutboxHeld lists the messages held until they can be worded: the
+// acknowledgements whose letter no longer waits for qualification, and
+// the letters asking an incomplete request's pieces.
 func (r Reader) OutboxHeld(ctx context.Context, limit int) ([]OutboxEntry, error) {
-	return r.outboxList(ctx, `status = 'held' AND EXISTS (SELECT 1 FROM letters l WHERE l.id = mail_outbox.letter_id AND l.status <> 'new') ORDER BY created_at, id LIMIT ?`, limit)
+	return r.outboxList(ctx, `status = 'held' AND (kind = 'incomplete' OR EXISTS (SELECT 1 FROM letters l WHERE l.id = mail_outbox.letter_id AND l.status <> 'new'))
+		ORDER BY created_at, id LIMIT ?`, limit)
 }

@@ -94,14 +94,6 @@ func (r Reader) Following(ctx context.Context, userID, letterID string) (bool, e
 	return n > 0, err
 }
 
-// Submission is the letter a registration form's key made ("" and
-// ErrNotFound when the key is new).
-func (r Reader) Submission(ctx context.Context, tenant, key string) (string, error) {
-	var id string
-	err := r.queryRow(ctx, `SELECT letter_id FROM web_submissions WHERE tenant_id = ? AND key = ?`, tenant, key).Scan(&id)
-	return id, notFound(err, "formulaire "+key)
-}
-
 // BasketScope narrows the perimeter to one basket. Zero values mean "any";
 // the conditions add up.
 type BasketScope struct {

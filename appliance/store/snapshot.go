@@ -31,12 +31,13 @@ const (
 var tables = []string{
 	"meta", "tenants", "entities", "users", "user_entities", "tokens", "contacts", "doctypes",
 	"letters", "letter_copies", "documents", "document_versions", "notes", "note_entities",
-	"letter_links", "history",
+	"letter_links", "letter_pieces", "history",
 	"mail_addresses", "mail_relays", "mail_mailboxes", "mail_rules", "mail_templates", "mail_seen", "mail_outbox", "mail_notices", "mail_ack_policies",
 	"web_keys", "web_session_epochs", "web_baskets", "web_saved_searches", "web_follows", "web_submissions",
 	"dav_nodes", "dav_props", "dav_hidden", "dav_locks",
 	"draft_templates",
 	"ged_targets", "ged_exports", "onlyoffice_servers",
+	"idempotency_keys",
 	"cluster_tokens", "cluster_members",
 }
 
@@ -73,7 +74,13 @@ type Snapshot struct {
 
 // BeginSnapshot pins the current state. Release it when done.
 func (s *Store) BeginSnapshot(ctx context.Context) (*Snapshot, error) {
-	tx, err := s.db.BeginTx(ctx, &sqlReadOnly)
+	opts := sqlReadOnly
+	if s.dialect.name() == "postgres" {
+		// READ COMMITTED, PostgreSQL's default, would let each table be
+		// read at a different point of the log.
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := s.db.BeginTx(ctx, &opts)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: begin: %w", err)
 	}
@@ -87,6 +94,10 @@ func (s *Store) BeginSnapshot(ctx context.Context) (*Snapshot, error) {
 }
 
 func (sn *Snapshot) Release() { sn.tx.Rollback() }
+
+// Reader reads the pinned state: reads that must agree with each other
+// (history verify) see one point of the log.
+func (sn *Snapshot) Reader() Reader { return Reader{q: sn.tx, d: sn.s.dialect} }
 
 // Dump writes the whole store to w from one read transaction.
 func (s *Store) Dump(ctx context.Context, w io.Writer) error {
@@ -286,6 +297,10 @@ func (s *Store) Load(ctx context.Context, r io.Reader) error {
 			insert = `INSERT INTO ` + t.Table + ` (` + strings.Join(t.Columns, ", ") + `) VALUES (` + placeholders(ncols) + `)`
 		}
 	}
+	changed, err := s.upgradeData(ctx, tx, h.Schema)
+	if err != nil {
+		return err
+	}
 	txr := &Tx{Reader: Reader{q: tx, d: s.dialect}, ctx: ctx, tx: tx}
 	ids, err := allLetterIDs(ctx, txr)
 	if err != nil {
@@ -296,7 +311,43 @@ func (s *Store) Load(ctx context.Context, r io.Reader) error {
 			return err
 		}
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	for _, c := range changed {
+		s.logChanges(c.m, "snapshot", c.rows)
+	}
+	return nil
+}
+
+// upgradeData runs the data sections of the migrations a snapshot of an
+// older schema never went through: its rows must end as the migrations
+// would have left them (the new columns got their defaults already).
+func (s *Store) upgradeData(ctx context.Context, tx *sql.Tx, schema int) ([]dataChange, error) {
+	ms, err := s.migrations()
+	if err != nil {
+		return nil, err
+	}
+	var changed []dataChange
+	for _, m := range ms {
+		if m.version <= schema || m.data == "" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, m.data); err != nil {
+			return nil, fmt.Errorf("snapshot: upgrade data to %s: %w", m.name, err)
+		}
+		rows, err := reportRows(ctx, tx, m)
+		if err != nil {
+			return nil, err
+		}
+		changed = append(changed, dataChange{m, rows})
+	}
+	return changed, nil
+}
+
+type dataChange struct {
+	m    migration
+	rows [][]any
 }
 
 func allLetterIDs(ctx context.Context, t *Tx) ([]string, error) {

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
+	"math"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -34,12 +36,30 @@ type Store struct {
 	dialect dialect
 	// SchemaVersion is the highest migration applied.
 	SchemaVersion int
+	// log tells what a migration changed in the data (missive:report).
+	log *slog.Logger
 }
+
+// Option tunes Open.
+type Option func(*Store)
+
+// WithLog gives the store the logger that says what migrations changed in
+// the data; without it they change it silently.
+func WithLog(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
 
 // Open opens (and migrates) the store. An empty dsn means the embedded SQLite
 // database in dataDir; a postgres:// dsn means PostgreSQL.
-func Open(ctx context.Context, dsn, dataDir string) (*Store, error) {
-	var s Store
+func Open(ctx context.Context, dsn, dataDir string, opts ...Option) (*Store, error) {
+	return open(ctx, dsn, dataDir, math.MaxInt, opts...)
+}
+
+// open opens the store migrated up to schema upTo: tests build the
+// database an older binary left.
+func open(ctx context.Context, dsn, dataDir string, upTo int, opts ...Option) (*Store, error) {
+	s := Store{log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(&s)
+	}
 	var err error
 	switch {
 	case dsn == "" || strings.HasPrefix(dsn, "sqlite:"):
@@ -74,7 +94,7 @@ func Open(ctx context.Context, dsn, dataDir string) (*Store, error) {
 		s.db.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, upTo); err != nil {
 		s.db.Close()
 		return nil, err
 	}
@@ -82,6 +102,16 @@ func Open(ctx context.Context, dsn, dataDir string) (*Store, error) {
 }
 
 func (s *Store) Close() error { return s.db.Close() }
+
+// Check makes a cheap query, for readiness probes: a database that does
+// not answer it cannot serve anything else either.
+func (s *Store) Check(ctx context.Context) error {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil {
+		return fmt.Errorf("database check: %w", err)
+	}
+	return nil
+}
 
 // Dialect names the SQL dialect: "sqlite" or "postgres".
 func (s *Store) Dialect() string { return s.dialect.name() }
@@ -96,10 +126,41 @@ func redact(dsn string) string {
 	return dsn
 }
 
+// migration is one NNNN_name.sql file. Its SQL may end with two marked
+// sections, each starting on a line of its own:
+//
+//	-- missive:data
+//	statements that change rows rather than the schema: they run with the
+//	migration, and again when Load reads a snapshot written before it, whose
+//	rows never went through them;
+//	-- missive:report what was done, in words for the log
+//	one SELECT listing the rows the data statements changed; each row is
+//	logged with the message, its columns as attributes.
 type migration struct {
 	version int
 	name    string
-	sql     string
+	sql     string // the whole file but the report
+	data    string // the data section, "" when none
+	message string // the report's message
+	report  string // the report's SELECT, "" when none
+}
+
+const (
+	dataMarker   = "-- missive:data"
+	reportMarker = "-- missive:report"
+)
+
+func parseMigration(version int, name, src string) migration {
+	m := migration{version: version, name: name, sql: src}
+	if i := strings.Index(src, "\n"+reportMarker); i >= 0 {
+		m.sql = src[:i+1]
+		line, rest, _ := strings.Cut(src[i+1+len(reportMarker):], "\n")
+		m.message, m.report = strings.TrimSpace(line), strings.TrimSpace(rest)
+	}
+	if i := strings.Index(m.sql, "\n"+dataMarker); i >= 0 {
+		m.data = m.sql[i+1:]
+	}
+	return m
 }
 
 func (s *Store) migrations() ([]migration, error) {
@@ -119,7 +180,7 @@ func (s *Store) migrations() ([]migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, migration{v, e.Name(), string(b)})
+		out = append(out, parseMigration(v, e.Name(), string(b)))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
 	return out, nil
@@ -134,10 +195,10 @@ func (s *Store) LatestSchema() int {
 	return ms[len(ms)-1].version
 }
 
-// migrate applies the missing migrations, each in its own transaction (under
-// an advisory lock on PostgreSQL, where several nodes may share a server),
-// and refuses a database newer than this binary.
-func (s *Store) migrate(ctx context.Context) error {
+// migrate applies the missing migrations up to version upTo, each in its
+// own transaction (under an advisory lock on PostgreSQL, where several
+// nodes may share a server), and refuses a database newer than this binary.
+func (s *Store) migrate(ctx context.Context, upTo int) error {
 	ms, err := s.migrations()
 	if err != nil {
 		return fmt.Errorf("read embedded migrations: %w", err)
@@ -166,7 +227,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("%w: schéma %d, ce binaire connaît le schéma %d au plus; installez une version plus récente de Missive", ErrTooNew, current, latest)
 	}
 	for _, m := range ms {
-		if m.version <= current {
+		if m.version <= current || m.version > upTo {
 			continue
 		}
 		tx, err := conn.BeginTx(ctx, nil)
@@ -177,6 +238,11 @@ func (s *Store) migrate(ctx context.Context) error {
 			tx.Rollback()
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
+		changed, err := reportRows(ctx, tx, m)
+		if err != nil {
+			tx.Rollback()
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, s.dialect.rebind(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, CURRENT_TIMESTAMP)`), m.version, m.name); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("record migration %s: %w", m.name, err)
@@ -184,10 +250,57 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("commit migration %s: %w", m.name, err)
 		}
+		s.logChanges(m, "migration", changed)
 		current = m.version
 	}
 	s.SchemaVersion = current
 	return nil
+}
+
+// queryer is what a report reads through: a migration's or a Load's
+// transaction.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// reportRows runs a migration's report: each row as column, value pairs.
+func reportRows(ctx context.Context, q queryer, m migration) ([][]any, error) {
+	if m.report == "" {
+		return nil, nil
+	}
+	rows, err := q.QueryContext(ctx, m.report)
+	if err != nil {
+		return nil, fmt.Errorf("migration %s: report: %w", m.name, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var out [][]any
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("migration %s: report: %w", m.name, err)
+		}
+		attrs := make([]any, 0, 2*len(cols))
+		for i, c := range cols {
+			attrs = append(attrs, c, vals[i].String)
+		}
+		out = append(out, attrs)
+	}
+	return out, rows.Err()
+}
+
+// logChanges writes one line per row a migration changed, once committed.
+func (s *Store) logChanges(m migration, by string, changed [][]any) {
+	for _, attrs := range changed {
+		s.log.Info(m.message, append([]any{by, m.name}, attrs...)...)
+	}
 }
 
 var sqlReadOnly = sql.TxOptions{ReadOnly: true}

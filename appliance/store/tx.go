@@ -97,18 +97,25 @@ func (t *Tx) SetMeta(key, value string) error {
 }
 
 func (t *Tx) InsertTenant(x *domain.Tenant) error {
-	return t.exec(`INSERT INTO tenants (id, name, alsace_moselle, created_at) VALUES (?, ?, ?, ?)`,
-		x.ID, x.Name, b2i(x.AlsaceMoselle), x.CreatedAt)
+	return t.exec(`INSERT INTO tenants (id, name, alsace_moselle, address, phone, email, website, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		x.ID, x.Name, b2i(x.AlsaceMoselle), x.Address, x.Phone, x.Email, x.Website, x.CreatedAt)
+}
+
+// UpdateTenant rewrites what an administrator may change of a tenant:
+// everything but its id and creation time.
+func (t *Tx) UpdateTenant(x *domain.Tenant) error {
+	return t.exec(`UPDATE tenants SET name = ?, alsace_moselle = ?, address = ?, phone = ?, email = ?, website = ? WHERE id = ?`,
+		x.Name, b2i(x.AlsaceMoselle), x.Address, x.Phone, x.Email, x.Website, x.ID)
 }
 
 func (t *Tx) InsertEntity(tenant string, e *domain.Entity) error {
-	return t.exec(`INSERT INTO entities (id, tenant_id, parent_id, code, name, email, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		e.ID, tenant, e.ParentID, e.Code, e.Name, e.Email, e.CreatedAt)
+	return t.exec(`INSERT INTO entities (id, tenant_id, parent_id, code, name, email, address, phone, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, tenant, e.ParentID, e.Code, e.Name, e.Email, e.Address, e.Phone, e.CreatedAt)
 }
 
 func (t *Tx) UpdateEntity(tenant string, e *domain.Entity) error {
-	return t.exec(`UPDATE entities SET parent_id = ?, code = ?, name = ?, email = ? WHERE tenant_id = ? AND id = ?`,
-		e.ParentID, e.Code, e.Name, e.Email, tenant, e.ID)
+	return t.exec(`UPDATE entities SET parent_id = ?, code = ?, name = ?, email = ?, address = ?, phone = ? WHERE tenant_id = ? AND id = ?`,
+		e.ParentID, e.Code, e.Name, e.Email, e.Address, e.Phone, tenant, e.ID)
 }
 
 func (t *Tx) InsertUser(tenant string, u *domain.User, at string) error {
@@ -156,17 +163,17 @@ func (t *Tx) InsertContact(tenant string, c *domain.Contact) error {
 }
 
 func (t *Tx) InsertDoctype(tenant string, d *domain.Doctype) error {
-	return t.exec(`INSERT INTO doctypes (id, tenant_id, code, label, delay_days, remind_before, remind_after, mode, retention_years, final_disposition, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		d.ID, tenant, d.Code, d.Label, d.DelayDays, d.RemindBefore, d.RemindAfter, string(d.Mode), d.RetentionYears, string(d.FinalDisposition), d.CreatedAt)
+	return t.exec(`INSERT INTO doctypes (id, tenant_id, code, label, delay_days, delay_unit, remind_before, remind_after, mode, retention_years, final_disposition, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.ID, tenant, d.Code, d.Label, d.DelayDays, string(d.DelayUnit), d.RemindBefore, d.RemindAfter, string(d.Mode), d.RetentionYears, string(d.FinalDisposition), d.CreatedAt)
 }
 
 // UpdateDoctype rewrites what an admin may change of a doctype: everything
 // but its id, tenant, code and creation time.
 func (t *Tx) UpdateDoctype(tenant string, d *domain.Doctype) error {
-	return t.exec(`UPDATE doctypes SET label = ?, delay_days = ?, remind_before = ?, remind_after = ?, mode = ?, retention_years = ?, final_disposition = ?
+	return t.exec(`UPDATE doctypes SET label = ?, delay_days = ?, delay_unit = ?, remind_before = ?, remind_after = ?, mode = ?, retention_years = ?, final_disposition = ?
 		WHERE tenant_id = ? AND id = ?`,
-		d.Label, d.DelayDays, d.RemindBefore, d.RemindAfter, string(d.Mode), d.RetentionYears, string(d.FinalDisposition), tenant, d.ID)
+		d.Label, d.DelayDays, string(d.DelayUnit), d.RemindBefore, d.RemindAfter, string(d.Mode), d.RetentionYears, string(d.FinalDisposition), tenant, d.ID)
 }
 
 // InsertLetter writes a new letter with the sequence Apply computed.
@@ -252,8 +259,8 @@ func (r Reader) LastHistory(ctx context.Context) (int64, string, error) {
 }
 
 func (t *Tx) InsertHistory(h *domain.HistoryEntry) error {
-	return t.exec(`INSERT INTO history (seq, tenant_id, at, actor_id, kind, letter_id, summary, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		h.Seq, h.TenantID, h.At, h.ActorID, h.Kind, h.LetterID, h.Summary, h.Payload, h.PrevHash, h.Hash)
+	return t.exec(`INSERT INTO history (seq, tenant_id, at, actor_id, kind, letter_id, summary, payload, prev_hash, hash, digest, sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		h.Seq, h.TenantID, h.At, h.ActorID, h.Kind, h.LetterID, h.Summary, h.Payload, h.PrevHash, h.Hash, h.Digest, h.Sig)
 }
 
 // IndexLetter rewrites the full-text entry of a letter from its subject,
@@ -304,14 +311,14 @@ func (t *Tx) IndexLetter(letterID string) error {
 
 // EachHistory calls fn for every history entry in order until fn returns false.
 func (r Reader) EachHistory(ctx context.Context, fn func(*domain.HistoryEntry) bool) error {
-	rows, err := r.query(ctx, `SELECT seq, tenant_id, at, actor_id, kind, letter_id, summary, payload, prev_hash, hash FROM history ORDER BY seq`)
+	rows, err := r.query(ctx, `SELECT seq, tenant_id, at, actor_id, kind, letter_id, summary, payload, prev_hash, hash, digest, sig FROM history ORDER BY seq`)
 	if err != nil {
 		return fmt.Errorf("read history: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var h domain.HistoryEntry
-		if err := rows.Scan(&h.Seq, &h.TenantID, &h.At, &h.ActorID, &h.Kind, &h.LetterID, &h.Summary, &h.Payload, &h.PrevHash, &h.Hash); err != nil {
+		if err := rows.Scan(&h.Seq, &h.TenantID, &h.At, &h.ActorID, &h.Kind, &h.LetterID, &h.Summary, &h.Payload, &h.PrevHash, &h.Hash, &h.Digest, &h.Sig); err != nil {
 			return fmt.Errorf("read history: %w", err)
 		}
 		if !fn(&h) {
@@ -324,7 +331,7 @@ func (r Reader) EachHistory(ctx context.Context, fn func(*domain.HistoryEntry) b
 // History lists the entries of one letter (or of the tenant when letterID
 // is ""), newest last, paginated.
 func (r Reader) History(ctx context.Context, tenant, letterID string, limit, offset int) ([]domain.HistoryEntry, error) {
-	q := `SELECT seq, tenant_id, at, actor_id, kind, letter_id, summary, payload, prev_hash, hash FROM history WHERE tenant_id = ?`
+	q := `SELECT seq, tenant_id, at, actor_id, kind, letter_id, summary, payload, prev_hash, hash, digest, sig FROM history WHERE tenant_id = ?`
 	args := []any{tenant}
 	if letterID != "" {
 		q += ` AND letter_id = ?`
@@ -342,7 +349,7 @@ func (r Reader) History(ctx context.Context, tenant, letterID string, limit, off
 	out := []domain.HistoryEntry{}
 	for rows.Next() {
 		var h domain.HistoryEntry
-		if err := rows.Scan(&h.Seq, &h.TenantID, &h.At, &h.ActorID, &h.Kind, &h.LetterID, &h.Summary, &h.Payload, &h.PrevHash, &h.Hash); err != nil {
+		if err := rows.Scan(&h.Seq, &h.TenantID, &h.At, &h.ActorID, &h.Kind, &h.LetterID, &h.Summary, &h.Payload, &h.PrevHash, &h.Hash, &h.Digest, &h.Sig); err != nil {
 			return nil, err
 		}
 		out = append(out, h)

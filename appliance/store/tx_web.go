@@ -48,7 +48,3 @@ func (t *Tx) InsertFollow(tenant, userID, letterID, at string) error {
 func (t *Tx) DeleteFollow(userID, letterID string) error {
 	return t.exec(`DELETE FROM web_follows WHERE user_id = ? AND letter_id = ?`, userID, letterID)
 }
-
-func (t *Tx) InsertSubmission(tenant, key, letterID, at string) error {
-	return t.exec(`INSERT INTO web_submissions (tenant_id, key, letter_id, created_at) VALUES (?, ?, ?, ?)`, tenant, key, letterID, at)
-}

@@ -301,7 +301,7 @@ func (s *Server) adminCreateEntity(w http.ResponseWriter, r *http.Request, q *re
 	}
 	f := r.PostForm
 	e, err := s.svc.CreateEntity(r.Context(), q.actor, appliance.EntityInput{ParentID: f.Get("parent_id"), Code: strings.TrimSpace(f.Get("code")),
-		Name: f.Get("name"), Email: strings.TrimSpace(f.Get("email"))})
+		Name: f.Get("name"), Email: strings.TrimSpace(f.Get("email")), Address: f.Get("address"), Phone: f.Get("phone")})
 	var fe appliance.FieldErrors
 	if errors.As(err, &fe) {
 		return s.showEntities(w, r, q, http.StatusUnprocessableEntity, fe)

@@ -20,6 +20,7 @@ type doctypesData struct {
 	Doctypes     []domain.Doctype
 	Doctype      *domain.Doctype // the doctype edited
 	Dispositions []domain.Disposition
+	Units        []domain.DelayUnit
 	MaxYears     int
 }
 
@@ -28,7 +29,7 @@ func (s *Server) doctypesData(r *http.Request, q *request) (*doctypesData, error
 	if err != nil {
 		return nil, err
 	}
-	return &doctypesData{Doctypes: ds, Dispositions: domain.Dispositions, MaxYears: domain.MaxRetentionYears}, nil
+	return &doctypesData{Doctypes: ds, Dispositions: domain.Dispositions, Units: domain.DelayUnits, MaxYears: domain.MaxRetentionYears}, nil
 }
 
 func (s *Server) adminDoctypes(w http.ResponseWriter, r *http.Request, q *request) error {
@@ -66,8 +67,13 @@ func doctypeForm(f url.Values) (appliance.DoctypeInput, appliance.FieldErrors) {
 		return n
 	}
 	in := appliance.DoctypeInput{Code: strings.TrimSpace(f.Get("code")), Label: f.Get("label"), DelayDays: num("delay_days"),
-		RemindBefore: num("remind_before"), RemindAfter: num("remind_after"), Mode: domain.Mode(f.Get("mode")),
-		RetentionYears: num("retention_years"), FinalDisposition: domain.Disposition(f.Get("final_disposition"))}
+		DelayUnit: domain.DelayUnit(f.Get("delay_unit")), RemindBefore: num("remind_before"), RemindAfter: num("remind_after"),
+		Mode: domain.Mode(f.Get("mode")), RetentionYears: num("retention_years"), FinalDisposition: domain.Disposition(f.Get("final_disposition"))}
+	if strings.TrimSpace(f.Get("delay_days")) == "" && (in.Mode == domain.ModeSVA || in.Mode == domain.ModeSVR) {
+		// An empty delay asks for the law's default (checkDoctype): two
+		// months, whatever unit the select shows.
+		in.DelayUnit = ""
+	}
 	return in, errs
 }
 

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -31,8 +32,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, code int, d loginData) {
 	key, err := s.key(r.Context(), s.opts.Tenant)
 	if err != nil {
-		s.log.Error("web: session key", "tenant", s.opts.Tenant, "err", err)
-		http.Error(w, "service momentanément indisponible", http.StatusServiceUnavailable)
+		s.fail(w, r, &request{lang: lang(r)}, fmt.Errorf("web: session key of %s: %w: %w", s.opts.Tenant, appliance.ErrUnavailable, err))
 		return
 	}
 	nonce := randomString(18)
@@ -54,8 +54,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	d := loginData{Next: localPath(r.PostFormValue("next")), Login: strings.TrimSpace(r.PostFormValue("login"))}
 	key, err := s.key(r.Context(), s.opts.Tenant)
 	if err != nil {
-		s.log.Error("web: session key", "tenant", s.opts.Tenant, "err", err)
-		http.Error(w, "service momentanément indisponible", http.StatusServiceUnavailable)
+		s.fail(w, r, &request{lang: l}, fmt.Errorf("web: session key of %s: %w: %w", s.opts.Tenant, appliance.ErrUnavailable, err))
 		return
 	}
 	c, err := r.Cookie(loginCookie)
@@ -72,10 +71,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a, err := s.svc.Authenticate(r.Context(), s.opts.Tenant, d.Login, r.PostFormValue("password"))
+	if err != nil && !errors.Is(err, appliance.ErrForbidden) {
+		// The store could not check the password: no failed login to
+		// count, nor "wrong password" to show.
+		s.log.Error("web: login not checked: store unavailable", "login", d.Login, "err", err)
+		w.Header().Set("Retry-After", "5")
+		d.Error = tr(l, "error.unavailable")
+		s.showLogin(w, r, http.StatusServiceUnavailable, d)
+		return
+	}
 	if err != nil {
-		if !errors.Is(err, appliance.ErrForbidden) {
-			s.log.Error("web: login", "login", d.Login, "err", err)
-		}
 		s.limiter.Fail(loginKey, addrKey)
 		s.log.Info("web: login failed", "login", d.Login, "addr", clientAddr(r))
 		d.Error = tr(l, "login.failed")
@@ -85,8 +90,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	s.limiter.Success(loginKey)
 	epoch, err := s.svc.SessionEpoch(r.Context(), a.ID())
 	if err != nil {
-		s.log.Error("web: session epoch", "err", err)
-		http.Error(w, "service momentanément indisponible", http.StatusServiceUnavailable)
+		s.fail(w, r, &request{lang: l}, fmt.Errorf("web: session epoch: %w: %w", appliance.ErrUnavailable, err))
 		return
 	}
 	s.startSession(w, r, key, a, epoch)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"missive/appliance"
 	"missive/appliance/domain"
 )
 
@@ -103,4 +104,64 @@ func TestAdminDoctypeRetention(t *testing.T) {
 	agent.get("/")
 	must(t, agent.get(page), http.StatusForbidden)
 	must(t, agent.post(page, form), http.StatusForbidden)
+}
+
+// TestAdminDoctypeDelayUnit: the doctype form chooses the delay's unit;
+// an SVA doctype given no delay gets the law's two months; the list says
+// the unit; the letter page of an SVA letter names the day the implicit
+// acceptance arises.
+func TestAdminDoctypeDelayUnit(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, "")
+	ctx := context.Background()
+	a := s.browser(t)
+	a.login("admin", "motdepasse-admin-1")
+	p := must(t, a.get("/admin/doctypes"), http.StatusOK)
+	for _, want := range []string{`<select id="delay_unit" name="delay_unit">`, `<option value="working_days" selected>jours ouvrés</option>`,
+		`<option value="calendar_days">jours calendaires</option>`, `<option value="months">mois</option>`, "Vide pour un type SVA ou SVR : deux mois",
+		"2 mois"} {
+		if !strings.Contains(p.Body, want) {
+			t.Errorf("doctypes page: no %s", want)
+		}
+	}
+	must(t, a.post("/admin/doctypes", url.Values{"code": {"PERMIS"}, "label": {"Permis de construire"}, "delay_days": {""}, "delay_unit": {"working_days"},
+		"mode": {"sva"}}), http.StatusSeeOther)
+	must(t, a.post("/admin/doctypes", url.Values{"code": {"LONG"}, "label": {"Long"}, "delay_days": {"3"}, "delay_unit": {"months"}, "mode": {"normal"}}),
+		http.StatusSeeOther)
+	p = must(t, a.post("/admin/doctypes", url.Values{"code": {"MAL"}, "label": {"Mal"}, "delay_days": {"3"}, "delay_unit": {"semaines"}}),
+		http.StatusUnprocessableEntity)
+	if !strings.Contains(p.Body, `id="delay_unit-err"`) {
+		t.Error("an unknown unit has no message next to its field")
+	}
+	byCode := map[string]domain.Doctype{}
+	ds, err := s.Svc.Doctypes(ctx, s.Admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		byCode[d.Code] = d
+	}
+	if d := byCode["PERMIS"]; d.DelayDays != 2 || d.DelayUnit != domain.UnitMonths {
+		t.Errorf("SVA doctype with an empty delay: %d %s, want 2 months", d.DelayDays, d.DelayUnit)
+	}
+	if d := byCode["LONG"]; d.DelayDays != 3 || d.DelayUnit != domain.UnitMonths {
+		t.Errorf("doctype of 3 months: %d %s", d.DelayDays, d.DelayUnit)
+	}
+	if _, ok := byCode["MAL"]; ok {
+		t.Error("a doctype with an unknown unit was created")
+	}
+	p = must(t, a.get("/admin/doctypes/"+byCode["LONG"].ID), http.StatusOK)
+	if !strings.Contains(p.Body, `<option value="months" selected>mois</option>`) {
+		t.Error("the edit page does not show the saved unit")
+	}
+
+	l, err := s.Svc.RegisterLetter(ctx, s.Admin, appliance.RegisterInput{Category: domain.Incoming, Subject: "Permis rue Haute", ArrivalDate: "2026-12-15",
+		DoctypeID: byCode["PERMIS"].ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p = must(t, a.get("/letters/"+l.ID), http.StatusOK)
+	if !strings.Contains(p.Body, "Acceptation implicite le : ") || !strings.Contains(p.Body, "15/02/2027") {
+		t.Errorf("the letter page does not give the day of the implicit acceptance (due %s)", l.DueDate)
+	}
 }

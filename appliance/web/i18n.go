@@ -84,7 +84,6 @@ var catalogue = map[string]map[string]string{
 		"mode.normal": "Normal", "mode.sva": "Silence vaut acceptation", "mode.svr": "Silence vaut rejet",
 		"role.admin": "Administrateur", "role.mailroom": "Service courrier", "role.agent": "Agent", "role.elected": "Élu",
 		"role.main": "Document principal", "role.attachment": "Pièce jointe", "role.draft": "Projet de réponse",
-		"doctype.delay": "%d j ouvrés",
 
 		"form.error": "Erreur :", "form.errors": "Le formulaire contient des erreurs", "form.none": "— Aucun —",
 		"form.any": "— Tous —", "form.unchanged": "— Inchangée —", "form.required": "(obligatoire)", "form.save": "Enregistrer",
@@ -99,7 +98,7 @@ var catalogue = map[string]map[string]string{
 		"field.sender_id": "Expéditeur", "field.current": "Mot de passe actuel", "field.password": "Nouveau mot de passe",
 		"field.confirm": "Confirmer le nouveau mot de passe", "field.login": "Identifiant", "field.name": "Nom",
 		"field.email": "Adresse électronique", "field.role": "Rôle", "field.code": "Code", "field.label": "Libellé",
-		"field.parent_id": "Entité parente", "field.delay_days": "Délai de traitement (jours ouvrés)",
+		"field.parent_id": "Entité parente", "field.delay_days": "Délai de traitement",
 		"field.remind_before": "Relance avant échéance (j)", "field.remind_after": "Relance après échéance (j)", "field.mode": "Régime du silence",
 		"field.text": "Note", "field.entities": "Entités", "field.number": "Numéro", "field.form_key": "Formulaire",
 		"field.id": "Sélection", "field.q": "Recherche", "field.from": "Arrivé à partir du", "field.to": "Arrivé jusqu'au",
@@ -169,6 +168,9 @@ var catalogue = map[string]map[string]string{
 		"error.400": "Requête invalide", "error.403": "Accès refusé", "error.404": "Page introuvable", "error.409": "Conflit",
 		"error.413": "Fichier trop volumineux", "error.422": "Données invalides", "error.500": "Erreur interne", "error.503": "Service indisponible",
 		"error.notfound": "Cette page n'existe pas, ou vous n'avez pas le droit de la voir.", "error.home": "Retour à l'accueil",
+		"error.202":         "Demande acceptée, en attente",
+		"error.unavailable": "Service momentanément indisponible : la base de données ne répond pas. Rien n'a été enregistré ; réessayez dans quelques instants.",
+		"error.pending":     "Votre demande est bien reçue et inscrite au journal, mais la base de données ne répond pas : elle sera appliquée dès son retour, dans quelques instants. Ne la renvoyez pas.",
 	},
 	"en": {
 		"nav.skip": "Skip to content", "nav.tools": "Tools", "nav.register": "Register a letter", "nav.search": "Search",
@@ -213,7 +215,6 @@ var catalogue = map[string]map[string]string{
 		"mode.normal": "Normal", "mode.sva": "Silence means acceptance", "mode.svr": "Silence means refusal",
 		"role.admin": "Administrator", "role.mailroom": "Mail room", "role.agent": "Agent", "role.elected": "Elected member",
 		"role.main": "Main document", "role.attachment": "Attachment", "role.draft": "Reply draft",
-		"doctype.delay": "%d working days",
 
 		"form.error": "Error:", "form.errors": "The form has errors", "form.none": "— None —",
 		"form.any": "— Any —", "form.unchanged": "— Unchanged —", "form.required": "(required)", "form.save": "Save",
@@ -228,7 +229,7 @@ var catalogue = map[string]map[string]string{
 		"field.sender_id": "Sender", "field.current": "Current password", "field.password": "New password",
 		"field.confirm": "Confirm the new password", "field.login": "Login", "field.name": "Name",
 		"field.email": "E-mail address", "field.role": "Role", "field.code": "Code", "field.label": "Label",
-		"field.parent_id": "Parent entity", "field.delay_days": "Processing delay (working days)",
+		"field.parent_id": "Parent entity", "field.delay_days": "Processing delay",
 		"field.remind_before": "Reminder before due date (d)", "field.remind_after": "Reminder after due date (d)", "field.mode": "Meaning of silence",
 		"field.text": "Note", "field.entities": "Entities", "field.number": "Number", "field.form_key": "Form",
 		"field.id": "Selection", "field.q": "Search", "field.from": "Arrived from", "field.to": "Arrived until",
@@ -298,5 +299,8 @@ var catalogue = map[string]map[string]string{
 		"error.400": "Bad request", "error.403": "Access denied", "error.404": "Page not found", "error.409": "Conflict",
 		"error.413": "File too large", "error.422": "Invalid data", "error.500": "Internal error", "error.503": "Service unavailable",
 		"error.notfound": "This page does not exist, or you may not see it.", "error.home": "Back to the home page",
+		"error.202":         "Request accepted, pending",
+		"error.unavailable": "Service temporarily unavailable: the database does not answer. Nothing was saved; try again in a moment.",
+		"error.pending":     "Your request is received and logged, but the database does not answer: it will be applied as soon as it is back, in a moment. Do not send it again.",
 	},
 }

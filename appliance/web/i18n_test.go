@@ -59,11 +59,22 @@ func TestCatalogueComplete(t *testing.T) {
 	for _, m := range []string{"normal", "sva", "svr"} {
 		used["mode."+m] = true
 	}
+	used["letter.implicit.sva"], used["letter.implicit.svr"] = true, true
+	for _, m := range []string{"normal", "sva", "svr"} {
+		used["pieces.effect."+m] = true
+	}
+	for _, n := range []string{"email", "ack", "paper", "none"} {
+		used["pieces.notice."+n] = true
+	}
 	for _, r := range domain.Roles {
 		used["role."+string(r)] = true
 	}
 	for _, d := range domain.Dispositions {
 		used["disposition."+string(d)] = true
+	}
+	for _, u := range domain.DelayUnits {
+		used["doctype.delay."+string(u)] = true
+		used["unit."+string(u)] = true
 	}
 	for _, r := range []string{"main", "attachment", "draft"} {
 		used["role."+r] = true

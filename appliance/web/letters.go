@@ -13,6 +13,7 @@ import (
 	"missive/appliance"
 	"missive/appliance/api"
 	"missive/appliance/domain"
+	"missive/appliance/workdays"
 )
 
 type letterData struct {
@@ -43,6 +44,11 @@ type letterData struct {
 	Reply *letterDrafts
 	// DAV is the letter's folder in the WebDAV share (dav.go).
 	DAV *letterDAV
+	// Mode is the letter's doctype's: for SVA and SVR the due date is the
+	// day the implicit decision arises.
+	Mode domain.Mode
+	// Today, Tomorrow and InAMonth prefill the dates of the pieces' forms.
+	Today, Tomorrow, InAMonth string
 }
 
 func (s *Server) letter(w http.ResponseWriter, r *http.Request, q *request) error {
@@ -56,7 +62,10 @@ func (s *Server) showLetter(w http.ResponseWriter, r *http.Request, q *request, 
 		return err
 	}
 	l := lv.Letter
-	d := letterData{View: lv, Row: rows(s.svc.Today(), []domain.Letter{*l})[0], CanAct: a.CanAct(l), CanWrite: a.Role() != domain.RoleElected, Open: form}
+	today := s.svc.Today()
+	d := letterData{View: lv, Row: rows(today, []domain.Letter{*l})[0], CanAct: a.CanAct(l), CanWrite: a.Role() != domain.RoleElected, Open: form,
+		Mode: domain.ModeNormal, Today: today.Format(domain.DateLayout), Tomorrow: workdays.AddDays(today, 1).Format(domain.DateLayout),
+		InAMonth: workdays.AddMonths(today, 1).Format(domain.DateLayout)}
 	if d.Following, err = s.svc.Following(ctx, a, l.ID); err != nil {
 		return err
 	}
@@ -73,6 +82,11 @@ func (s *Server) showLetter(w http.ResponseWriter, r *http.Request, q *request, 
 	}
 	if d.Doctypes, err = s.svc.Doctypes(ctx, a); err != nil {
 		return err
+	}
+	for _, dt := range d.Doctypes {
+		if dt.ID == l.DoctypeID {
+			d.Mode = dt.Mode
+		}
 	}
 	d.Names = map[string]string{appliance.SystemActor: "Missive"}
 	for _, u := range d.Users {
@@ -187,6 +201,10 @@ func (s *Server) letterAction(w http.ResponseWriter, r *http.Request, q *request
 		}
 	case "restore":
 		msg, err = s.restoreVersion(r, q, id)
+	case "incomplete":
+		msg, err = s.incomplete(r, q, id)
+	case "pieces":
+		msg, err = s.piecesReceived(r, q, id)
 	case "link":
 		err = s.link(r, q, id, f.Get("number"))
 		if err == nil {

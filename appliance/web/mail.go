@@ -10,6 +10,7 @@ import (
 
 	"missive/appliance"
 	"missive/appliance/domain"
+	"missive/appliance/drafts"
 	"missive/appliance/store"
 )
 
@@ -60,6 +61,8 @@ type mailAdminData struct {
 	*appliance.MailSettings
 	orgChoices
 	Templates []mailTemplateRow
+	// Fields are the templates' merge fields: the reply drafts' ones.
+	Fields []drafts.Field
 	// DefaultAck is the tenant's policy; Ack, each doctype's own.
 	DefaultAck string
 	Ack        map[string]string
@@ -97,7 +100,7 @@ func (s *Server) showMailTried(w http.ResponseWriter, r *http.Request, q *reques
 		return err
 	}
 	d := &mailAdminData{MailSettings: st, orgChoices: org,
-		DefaultAck: appliance.AckAuto, Ack: map[string]string{}, Bridge: s.opts.Mail != nil}
+		DefaultAck: appliance.AckAuto, Ack: map[string]string{}, Bridge: s.opts.Mail != nil, Fields: drafts.FieldList}
 	for _, p := range st.AckPolicies {
 		if p.DoctypeID == "" {
 			d.DefaultAck = p.Policy

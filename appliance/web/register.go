@@ -190,7 +190,7 @@ func (s *Server) due(ctx context.Context, q *request, doctypeID, arrival string)
 }
 
 // dueDate answers the registration form's script: the due date of a
-// doctype for an arrival date, computed on working days as Register does.
+// doctype for an arrival date, computed as Register does.
 func (s *Server) dueDate(w http.ResponseWriter, r *http.Request, q *request) error {
 	arrival := r.URL.Query().Get("arrival")
 	if _, err := time.Parse(domain.DateLayout, arrival); arrival != "" && err != nil {

@@ -148,6 +148,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	for _, rt := range s.davAdminRoutes() {
 		mux.Handle(rt.pattern, s.authed(rt.h))
 	}
+	for _, rt := range s.communeRoutes() {
+		mux.Handle(rt.pattern, s.authed(rt.h))
+	}
 	mux.HandleFunc("/", s.notFound)
 }
 
@@ -339,7 +342,19 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, q *request, err er
 	if errors.As(err, &fe) {
 		msg = fe.Error()
 	}
-	if code >= 500 {
+	l := lang(r)
+	if q != nil {
+		l = q.lang
+	}
+	switch {
+	case code == http.StatusAccepted:
+		s.log.Warn("web request accepted, pending", "method", r.Method, "path", r.URL.Path, "err", err)
+		msg = tr(l, "error.pending")
+	case code == http.StatusServiceUnavailable:
+		s.log.Error("web request failed: unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		msg = tr(l, "error.unavailable")
+		w.Header().Set("Retry-After", "5")
+	case code >= 500:
 		s.log.Error("web request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		msg = "erreur interne; le détail est dans le journal du serveur"
 	}

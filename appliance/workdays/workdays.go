@@ -255,3 +255,29 @@ func (cur *cursor) load(year int) {
 		cur.bits[e.yday>>6] |= 1 << (e.yday & 63)
 	}
 }
+
+// AddDays returns the date n calendar days after from, at midnight UTC.
+// Only from's own year, month and day matter, whatever its location.
+func AddDays(from time.Time, n int) time.Time {
+	return fromDayNumber(dayNumber(from) + int64(n))
+}
+
+// AddMonths returns the date n months after from, at midnight UTC: the same
+// day of the month, or the last day of the month reached when it has no
+// such day (31 December + 2 months = 28 February, or 29 in a leap year).
+// This is how delays in months are counted in French administrative law;
+// the end is not moved off a weekend or a holiday, since the decision born
+// of silence arises on that day whatever it is.
+func AddMonths(from time.Time, n int) time.Time {
+	y, m, d := from.Date()
+	first := time.Date(y, m+time.Month(n), 1, 0, 0, 0, 0, time.UTC)
+	if last := daysIn(first.Year(), first.Month()); d > last {
+		d = last
+	}
+	return time.Date(first.Year(), first.Month(), d, 0, 0, 0, 0, time.UTC)
+}
+
+// daysIn is the number of days of a month.
+func daysIn(year int, m time.Month) int {
+	return time.Date(year, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}

@@ -397,3 +397,67 @@ func mod(a, m int) int {
 	}
 	return r
 }
+
+// TestAddMonths: a delay in months ends on the same day of the month, or
+// on the last day of a month that has no such day; leap years count, and
+// a weekend or a holiday moves nothing.
+func TestAddMonths(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		from string
+		n    int
+		want string
+	}{
+		{"the issue's SVA request", "2026-12-15", 2, "2027-02-15"},
+		{"31 December, common year", "2026-12-31", 2, "2027-02-28"},
+		{"31 December, leap year", "2027-12-31", 2, "2028-02-29"},
+		{"30 December, leap year", "2023-12-30", 2, "2024-02-29"},
+		{"29 February + 12 months", "2028-02-29", 12, "2029-02-28"},
+		{"29 February + 48 months", "2028-02-29", 48, "2032-02-29"},
+		{"31 January + 1", "2026-01-31", 1, "2026-02-28"},
+		{"31 March + 1: April has 30 days", "2026-03-31", 1, "2026-04-30"},
+		{"31 August + 2: October has 31", "2026-08-31", 2, "2026-10-31"},
+		{"30 April + 2 ends on the 30th", "2026-04-30", 2, "2026-06-30"},
+		{"last day of February stays the 28th", "2026-02-28", 2, "2026-04-28"},
+		{"ends on Toussaint, not moved", "2026-09-01", 2, "2026-11-01"},
+		{"ends on Christmas, not moved", "2026-10-25", 2, "2026-12-25"},
+		{"ends on a Saturday, not moved", "2026-11-02", 2, "2027-01-02"},
+		{"across the year", "2026-11-30", 3, "2027-02-28"},
+		{"zero months", "2026-05-17", 0, "2026-05-17"},
+		{"negative", "2026-03-31", -1, "2026-02-28"},
+	} {
+		if got := AddMonths(date(tt.from), tt.n).Format(time.DateOnly); got != tt.want {
+			t.Errorf("%s: AddMonths(%s, %d) = %s, want %s", tt.name, tt.from, tt.n, got, tt.want)
+		}
+	}
+	// The time of day and the zone of the input are ignored, like
+	// AddWorkingDays.
+	late := time.Date(2026, 12, 31, 23, 30, 0, 0, time.FixedZone("Paris", 3600))
+	if got := AddMonths(late, 2); !got.Equal(date("2027-02-28")) || got.Location() != time.UTC {
+		t.Errorf("AddMonths(%v, 2) = %v, want 2027-02-28 UTC", late, got)
+	}
+}
+
+// TestAddDays: calendar days count every day, across month ends, leap
+// days and holidays.
+func TestAddDays(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		from string
+		n    int
+		want string
+	}{
+		{"2026-12-15", 60, "2027-02-13"},
+		{"2028-02-28", 1, "2028-02-29"},
+		{"2027-02-28", 1, "2027-03-01"},
+		{"2026-12-24", 1, "2026-12-25"},
+		{"2026-12-31", 1, "2027-01-01"},
+		{"2026-03-10", 0, "2026-03-10"},
+		{"2026-03-01", -1, "2026-02-28"},
+	} {
+		if got := AddDays(date(tt.from), tt.n).Format(time.DateOnly); got != tt.want {
+			t.Errorf("AddDays(%s, %d) = %s, want %s", tt.from, tt.n, got, tt.want)
+		}
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"missive/appliance"
 	"missive/appliance/config"
 	"missive/appliance/control"
-	"missive/appliance/store"
 )
 
 type stringList []string
@@ -140,37 +139,6 @@ func runTokenCreate(c *cli) error {
 		return &exitError{2, "--user est obligatoire"}
 	}
 	return c.control(req)
-}
-
-func runHistoryVerify(c *cli) error {
-	c.dataFlags()
-	if err := c.parse(false); err != nil {
-		return err
-	}
-	cfg, err := c.loadConfig()
-	if err != nil {
-		return err
-	}
-	ctx := context.Background()
-	if cfg.DB == "" {
-		if err := mustExist(cfg.Data); err != nil {
-			return err
-		}
-	}
-	st, err := store.Open(ctx, cfg.DB, cfg.Data)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	res, err := appliance.VerifyHistory(ctx, st.Reader())
-	if err != nil {
-		return err
-	}
-	if res.BadSeq != 0 {
-		return &exitError{1, fmt.Sprintf("historique altéré: entrée n° %d: %s (%d entrées lues)", res.BadSeq, res.Reason, res.Entries)}
-	}
-	fmt.Fprintf(c.stdout, "Historique intègre: %d entrées, chaîne SHA-256 vérifiée.\n", res.Entries)
-	return nil
 }
 
 func runConfigDescribe(c *cli) error {

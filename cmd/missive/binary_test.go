@@ -229,11 +229,11 @@ var (
 // startMissive starts `missive serve` on data and waits until it prints its URL.
 func startMissive(t *testing.T, data string, env ...string) *missiveServer {
 	t.Helper()
-	return startServe(t, data, nil, env...)
+	return startMissiveWith(t, data, nil, env...)
 }
 
-// startServe is startMissive with more arguments to serve.
-func startServe(t *testing.T, data string, args []string, env ...string) *missiveServer {
+// startMissiveWith is startMissive with more arguments to serve.
+func startMissiveWith(t *testing.T, data string, args []string, env ...string) *missiveServer {
 	t.Helper()
 	s := &missiveServer{t: t, data: data, stdout: newOutputLines(), stderr: newOutputLines(), done: make(chan struct{})}
 	s.cmd = exec.Command(missiveBin, append([]string{"serve", "--data", data, "--listen", "127.0.0.1:0"}, args...)...)

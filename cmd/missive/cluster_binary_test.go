@@ -90,14 +90,14 @@ func TestBinaryThreeNodeCluster(t *testing.T) {
 	t.Parallel()
 	d1, d2, d3 := newDataDir(t), newDataDir(t), newDataDir(t)
 	c1, c2, c3 := freeAddr(t), freeAddr(t), freeAddr(t)
-	s1 := startServe(t, d1, []string{"--cluster-listen", c1})
+	s1 := startMissiveWith(t, d1, []string{"--cluster-listen", c1})
 	pw := s1.firstPassword()
 
 	tok := lastLine(mustMissive(t, "", "cluster", "token", "--data", d1))
-	s2 := startServe(t, d2, []string{"--cluster-listen", c2, "--join", c1, "--token", tok})
+	s2 := startMissiveWith(t, d2, []string{"--cluster-listen", c2, "--join", c1, "--token", tok})
 	// n3's token comes from n2, a follower, and n3 joins through it.
 	tok3 := lastLine(mustMissive(t, "", "cluster", "token", "--data", d2))
-	s3 := startServe(t, d3, []string{"--cluster-listen", c3, "--join", c2, "--token", tok3})
+	s3 := startMissiveWith(t, d3, []string{"--cluster-listen", c3, "--join", c2, "--token", tok3})
 	if r := runMissive(t, "", "serve", "--data", newDataDir(t), "--listen", "127.0.0.1:0", "--cluster-listen", freeAddr(t), "--join", c1, "--token", tok); r.code == 0 || !strings.Contains(r.stderr, "déjà utilisé") {
 		t.Fatalf("a second node with a used token: exit %d, stderr %q", r.code, r.stderr)
 	}
@@ -181,7 +181,7 @@ func TestBinaryThreeNodeCluster(t *testing.T) {
 
 	// A joined node restarts without --join.
 	s2.stop()
-	s2 = startServe(t, d2, []string{"--cluster-listen", c2})
+	s2 = startMissiveWith(t, d2, []string{"--cluster-listen", c2})
 	register(s2, "Après le redémarrage du site 2")
 
 	// kill -9 of the leader: the survivors elect another and take writes.
@@ -218,7 +218,7 @@ func TestBinarySecondNodeOnOneDatabaseRefusesToStart(t *testing.T) {
 	t.Parallel()
 	dsn := pgtest.DSN(t)
 	d1, d2 := newDataDir(t), newDataDir(t)
-	s1 := startServe(t, d1, []string{"--db", dsn})
+	s1 := startMissiveWith(t, d1, []string{"--db", dsn})
 	s1.firstPassword()
 	r := runMissive(t, "", "serve", "--data", d2, "--db", dsn, "--listen", "127.0.0.1:0")
 	if r.code == 0 || !strings.Contains(r.stderr, "base de données déjà utilisée par un autre nœud") || !strings.Contains(r.stderr, "propre base") {

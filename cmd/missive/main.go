@@ -48,10 +48,25 @@ est arrêté, ouvre le dossier de données directement.`, runUserAdd},
 		{"token create", "", "créer un jeton d'API",
 			`Crée un jeton d'API pour un utilisateur et l'affiche (une seule fois). Utilisation:
   curl -H "Authorization: Bearer $JETON" http://127.0.0.1:8080/api/v1/letters`, runTokenCreate},
-		{"history verify", "", "vérifier la chaîne d'intégrité de l'historique",
-			`Relit tout l'historique et vérifie la chaîne SHA-256 de ses entrées. Sort avec le
-code 1 et nomme la première entrée altérée si une ligne a été modifiée, insérée
-ou supprimée. Peut tourner pendant que le serveur est en marche.`, runHistoryVerify},
+		{"tenant set", "", "régler le nom et les coordonnées de la commune", tenantSetHelp, runTenantSet},
+		{"tenant show", "", "afficher le nom et les coordonnées de la commune",
+			`Affiche le nom, l'adresse, le téléphone, l'adresse électronique et le site de la commune,
+et si les jours fériés d'Alsace-Moselle comptent dans ses dates limites.`, runTenantShow},
+		{"history verify", "", "vérifier l'intégrité de l'historique et des courriers",
+			`Relit tout l'historique et vérifie la chaîne SHA-256 de ses entrées, leurs
+signatures (HMAC, clé tirée de secrets.key, qui n'est pas dans la base), les points
+de contrôle signés, et que chaque courrier est encore tel que sa dernière entrée
+d'historique l'a laissé. Dit à partir de quelle entrée l'historique est signé
+(les entrées écrites avant la signature ne sont protégées que par la chaîne).
+Sort avec le code 1 et nomme la première entrée ou le courrier altéré si une
+ligne a été modifiée, insérée ou supprimée, même en recalculant la chaîne.
+Peut tourner pendant que le serveur est en marche.`, runHistoryVerify},
+		{"history checkpoint", "", "signer maintenant la tête de l'historique",
+			`Inscrit au journal raft un point de contrôle signé de l'historique: son
+numéro et son empreinte, signés avec la clé tirée de secrets.key. Il est alors
+dans la base de chaque nœud, dans chaque instantané raft et dans chaque
+sauvegarde. Le serveur en inscrit un de lui-même toutes les heures quand
+l'historique a avancé; utile avant une sauvegarde.`, runHistoryCheckpoint},
 		{"config describe", "", "afficher un fichier de configuration commenté",
 			`Affiche un missive.toml d'exemple: chaque clé, sa documentation et sa valeur
 par défaut.`, runConfigDescribe},

@@ -59,6 +59,7 @@ func (c *cli) loadConfig() (config.Config, error) {
 type node struct {
 	store   *store.Store
 	blobs   *blob.Store
+	applier *appliance.Applier
 	cluster *cluster.Node
 	svc     *appliance.Service
 }
@@ -90,6 +91,7 @@ func openServeNode(ctx context.Context, cfg config.Config, log *slog.Logger, co 
 		}
 	}()
 	var err error
+	var secrets *appliance.SecretBox
 	// The raft lock comes first: a second process on this data dir must
 	// stop before touching the database. The store opens under the lock,
 	// before raft starts, so that a store that fails to open fails the
@@ -101,7 +103,7 @@ func openServeNode(ctx context.Context, cfg config.Config, log *slog.Logger, co 
 		if _, err := installer.PreUpgrade(ctx, cfg.Data, cfg.DB, version, log); err != nil {
 			return nil, err
 		}
-		if n.store, err = store.Open(ctx, cfg.DB, cfg.Data); err != nil {
+		if n.store, err = store.Open(ctx, cfg.DB, cfg.Data, store.WithLog(log)); err != nil {
 			if errors.Is(err, store.ErrTooNew) {
 				return nil, &exitError{1, err.Error()}
 			}
@@ -122,7 +124,21 @@ func openServeNode(ctx context.Context, cfg config.Config, log *slog.Logger, co 
 		if n.blobs, err = blob.Open(cfg.Data); err != nil {
 			return nil, err
 		}
-		return appliance.NewApplier(n.store, log), nil
+		// Relay and mailbox passwords are sealed with a key of the data
+		// dir, so that a dump of the database alone does not give them
+		// away; the history is signed with a key derived from it, so that
+		// a database writer cannot rewrite it unnoticed. Opened before
+		// raft replays anything: replayed entries are signed too. A node
+		// that joins a cluster has received the cluster's by now.
+		if secrets, err = appliance.OpenSecretBox(cfg.Data); err != nil {
+			return nil, err
+		}
+		key, err := secrets.Derive(appliance.HistoryKeyLabel)
+		if err != nil {
+			return nil, err
+		}
+		n.applier = appliance.NewApplier(n.store, log).WithHistoryKey(key)
+		return n.applier, nil
 	}
 	n.cluster, err = cluster.Open(ccfg)
 	if err != nil {
@@ -141,10 +157,10 @@ func openServeNode(ctx context.Context, cfg config.Config, log *slog.Logger, co 
 		return nil, err
 	}
 	n.svc = appliance.NewService(n.store, n.blobs, n.cluster, log)
+	n.svc.Applier = n.applier
 	n.svc.MaxUpload = int64(cfg.MaxUploadMB) << 20
-	// Relay and mailbox passwords are sealed with a key of the data dir,
-	// so that a dump of the database alone does not give them away.
-	if n.svc.Secrets, err = appliance.OpenSecretBox(cfg.Data); err != nil {
+	n.svc.Secrets = secrets
+	if _, err := appliance.EnsureSigningAnchor(ctx, cfg.Data, n.store.Reader()); err != nil {
 		return nil, err
 	}
 	n.cluster.Attach(n.svc)
@@ -164,6 +180,11 @@ func lockedMessage(data string, pid int) string {
 func (n *node) close() {
 	if n.cluster != nil {
 		n.cluster.Close()
+	}
+	if n.applier != nil {
+		// Entries still waiting for the store are in the raft log: the
+		// next start applies them.
+		n.applier.Close()
 	}
 	if n.store != nil {
 		n.store.Close()

@@ -74,6 +74,12 @@ func runServe(c *cli) error {
 		}
 	}
 
+	// The leader signs the head of the history into the raft log every
+	// hour (and on demand: missive history checkpoint); the history is
+	// verified in the background.
+	go n.svc.RunCheckpoints(ctx, checkpointEvery, n.cluster.Leader)
+	go verifyAtStart(ctx, n, cfg.Data, log)
+
 	ctl, err := control.Listen(cfg.Data, n.svc, log)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -106,10 +107,39 @@ func TestUpgradeFromFixture(t *testing.T) {
 	if b := get("/api/v1/documents/"+detail.Documents[0].ID+"/content", nil); string(b) != "scan du courrier\n" {
 		t.Fatalf("document content after upgrade: %q", b)
 	}
+	// The build of the fixture seeded its SVA and SVR doctypes with 40
+	// working days: they now count the law's two months, and the log says so.
+	var doctypes []struct {
+		Code      string `json:"code"`
+		DelayDays int    `json:"delay_days"`
+		DelayUnit string `json:"delay_unit"`
+	}
+	get("/api/v1/doctypes", &doctypes)
+	for _, d := range doctypes {
+		silence := d.Code == "DEMANDE-SVA" || d.Code == "DEMANDE-SVR"
+		if silence && (d.DelayDays != 2 || d.DelayUnit != "months") || !silence && d.DelayUnit != "working_days" {
+			t.Errorf("doctype %s after upgrade: %d %s", d.Code, d.DelayDays, d.DelayUnit)
+		}
+		if silence && !strings.Contains(s.stderr.String(), "doctype="+d.Code) {
+			t.Errorf("the log does not name %s as converted to two months:\n%s", d.Code, s.stderr)
+		}
+	}
 	s.stop(t)
 
-	if v := instRun(t, nil, "history", "verify", "--data", data); v.code != 0 || !strings.Contains(v.stdout, "Historique intègre") {
+	v := instRun(t, nil, "history", "verify", "--data", data)
+	if v.code != 0 || !strings.Contains(v.stdout, "Historique intègre") {
 		t.Fatalf("history verify after upgrade: exit %d\n%s%s", v.code, v.stdout, v.stderr)
+	}
+	// The fixture's entries were written before history signing: verify
+	// says where the signed part begins (the token made above), not that
+	// the history is broken.
+	if m := regexp.MustCompile(`Entrées 1 à (\d+) écrites avant la signature de l'historique: seule la chaîne SHA-256 les protège. Entrées (\d+) à \d+ signées`).FindStringSubmatch(v.stdout); m == nil {
+		t.Fatalf("history verify after upgrade does not say how far the signed part goes:\n%s", v.stdout)
+	} else if anchor, _ := os.ReadFile(filepath.Join(data, "history-signed-from")); strings.TrimSpace(string(anchor)) != m[2] {
+		t.Fatalf("history-signed-from says %q, verify %s", anchor, m[2])
+	}
+	if !strings.Contains(v.stdout, "avant l'empreinte des courriers, non vérifiables") {
+		t.Fatalf("letters last changed before the digests are not said so:\n%s", v.stdout)
 	}
 	s = instServe(t, nil, "--data", data, "--listen", "127.0.0.1:0")
 	s.stop(t)

@@ -153,7 +153,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	actor := h.authenticate(ctx, r, tenant)
+	actor, err := h.authenticate(ctx, r, tenant)
+	if err != nil {
+		// The credentials could not be checked: the client is not to ask
+		// its user for them again.
+		h.log.Error("webdav: login not checked: store unavailable", "tenant", tenant, "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", retryAfter)
+		http.Error(w, "service momentanément indisponible, réessayez", http.StatusServiceUnavailable)
+		return
+	}
 	if actor == nil {
 		w.Header().Set("WWW-Authenticate", `Basic realm="Missive", charset="UTF-8"`)
 		http.Error(w, "identifiants requis", http.StatusUnauthorized)
@@ -165,6 +173,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		st.tokens = append(st.tokens, m[1])
 	}
 	if status, msg := h.gate(st, r); status != 0 {
+		if status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", retryAfter)
+		}
 		http.Error(w, msg, status)
 		h.logRequest(r, st, status, start, nil)
 		return
@@ -265,39 +276,47 @@ func (h *Handler) gate(st *reqState, r *http.Request) (int, string) {
 }
 
 // authenticate resolves HTTP Basic credentials (a password, or an API token
-// as the password) or a Bearer token to an actor of tenant.
-func (h *Handler) authenticate(ctx context.Context, r *http.Request, tenant string) *appliance.Actor {
+// as the password) or a Bearer token to an actor of tenant: nil for wrong
+// credentials, an error when the store could not check them.
+func (h *Handler) authenticate(ctx context.Context, r *http.Request, tenant string) (*appliance.Actor, error) {
 	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
 		return h.byToken(ctx, tenant, "", tok)
 	}
 	login, password, ok := r.BasicAuth()
 	if !ok || password == "" {
-		return nil
+		return nil, nil
 	}
 	key := sha256.Sum256([]byte(tenant + "\x00" + login + "\x00" + password))
 	h.authMu.Lock()
 	e, hit := h.auth[key]
 	h.authMu.Unlock()
 	if hit && time.Now().Before(e.expires) {
-		if a, err := h.svc.ActorFor(ctx, tenant, e.userID); err == nil && a.User.PasswordHash == e.pwHash {
-			return a
+		a, err := h.svc.ActorFor(ctx, tenant, e.userID)
+		if appliance.IsUnavailable(err) {
+			return nil, err
+		}
+		if err == nil && a.User.PasswordHash == e.pwHash {
+			return a, nil
 		}
 	}
-	if a := h.byToken(ctx, tenant, login, password); a != nil {
-		return a
+	if a, err := h.byToken(ctx, tenant, login, password); a != nil || err != nil {
+		return a, err
 	}
 	// The same brakes as the web login: a WebDAV client retries on its
 	// own, a guesser gets no more tries here than there.
 	loginKey, addrKey := "login:"+tenant+"/"+strings.ToLower(login), "addr:"+clientAddr(r)
 	if h.limiter.Wait(loginKey, addrKey) > 0 {
 		h.log.Info("webdav login slowed down", "tenant", tenant, "login", login, "addr", clientAddr(r))
-		return nil
+		return nil, nil
 	}
 	a, err := h.svc.Authenticate(ctx, tenant, login, password)
+	if err != nil && !errors.Is(err, appliance.ErrForbidden) {
+		return nil, err
+	}
 	if err != nil {
 		h.limiter.Fail(loginKey, addrKey)
 		h.log.Info("webdav login refused", "tenant", tenant, "login", login, "addr", clientAddr(r))
-		return nil
+		return nil, nil
 	}
 	h.limiter.Success(loginKey)
 	h.authMu.Lock()
@@ -306,18 +325,21 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, tenant stri
 	}
 	h.auth[key] = authEntry{userID: a.ID(), pwHash: a.User.PasswordHash, expires: time.Now().Add(authTTL)}
 	h.authMu.Unlock()
-	return a
+	return a, nil
 }
 
-func (h *Handler) byToken(ctx context.Context, tenant, login, token string) *appliance.Actor {
+func (h *Handler) byToken(ctx context.Context, tenant, login, token string) (*appliance.Actor, error) {
 	if len(token) < 20 {
-		return nil
+		return nil, nil
 	}
 	a, err := h.svc.AuthenticateToken(ctx, token)
-	if err != nil || a.TenantID() != tenant || (login != "" && login != a.User.Login) {
-		return nil
+	if err != nil && !errors.Is(err, appliance.ErrForbidden) && !errors.Is(err, appliance.ErrNotFound) {
+		return nil, err
 	}
-	return a
+	if err != nil || a.TenantID() != tenant || (login != "" && login != a.User.Login) {
+		return nil, nil
+	}
+	return a, nil
 }
 
 // body remembers a failed read of a PUT's content: x/net/webdav closes
@@ -347,6 +369,9 @@ func (w *statusWriter) WriteHeader(code int) {
 	if code >= 400 && w.st.status != 0 {
 		code = w.st.status
 	}
+	if code == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", retryAfter)
+	}
 	w.status = code
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -358,10 +383,19 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// statusOf is the HTTP status a Service error stands for.
+// retryAfter is the Retry-After of a 503, in seconds.
+const retryAfter = "5"
+
+// statusOf is the HTTP status a Service error stands for. A change that is
+// in the log but waits for the database is accepted (202): sent again it
+// would be a second version.
 func statusOf(err error) int {
 	var fe appliance.FieldErrors
 	switch {
+	case errors.Is(err, appliance.ErrPending):
+		return http.StatusAccepted
+	case appliance.IsUnavailable(err):
+		return http.StatusServiceUnavailable
 	case errors.Is(err, appliance.ErrLocked):
 		return http.StatusLocked
 	case errors.Is(err, appliance.ErrTooLarge):

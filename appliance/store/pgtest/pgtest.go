@@ -160,28 +160,51 @@ func (s *Server) initdb() error {
 // another process (a parallel test binary) may take it before postgres binds
 // it, so an "address in use" failure is retried on a new port.
 func (s *Server) start() error {
-	logPath := filepath.Join(s.dir, "log")
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
 		if s.port, err = freePort(); err != nil {
 			return err
 		}
-		os.Remove(logPath) // so that the tail below is this attempt's
-		// Durability settings off: the cluster is thrown away anyway.
-		opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off "+
-			"-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
-			s.port, shQuote(s.sock))
-		var out []byte
-		out, err = s.run(filepath.Join(s.bin, "pg_ctl"), "-D", s.data, "-l", logPath, "-w", "-o", opts, "start")
-		if err == nil {
+		var log string
+		if log, err = s.startOnPort(); err == nil {
 			return nil
 		}
-		log := tail(logPath)
-		err = fmt.Errorf("pg_ctl start %s (port %d): %w\n%s\nserver log:\n%s", s.dir, s.port, err, out, log)
 		if !strings.Contains(log, "already in use") {
 			return err
 		}
 	}
+	return err
+}
+
+// startOnPort runs pg_ctl start on s.port and returns the server log's tail
+// when it fails.
+func (s *Server) startOnPort() (string, error) {
+	logPath := filepath.Join(s.dir, "log")
+	os.Remove(logPath) // so that the tail below is this attempt's
+	// Durability settings off: the cluster is thrown away anyway.
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off "+
+		"-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+		s.port, shQuote(s.sock))
+	out, err := s.run(filepath.Join(s.bin, "pg_ctl"), "-D", s.data, "-l", logPath, "-w", "-o", opts, "start")
+	if err != nil {
+		log := tail(logPath)
+		return log, fmt.Errorf("pg_ctl start %s (port %d): %w\n%s\nserver log:\n%s", s.dir, s.port, err, out, log)
+	}
+	return "", nil
+}
+
+// Halt stops the server as an outage would (pg_ctl stop -m fast: open
+// connections are cut), keeping its data for Resume.
+func (s *Server) Halt() error {
+	if out, err := s.run(filepath.Join(s.bin, "pg_ctl"), "-D", s.data, "-m", "fast", "-w", "stop"); err != nil {
+		return fmt.Errorf("pg_ctl stop %s: %w\n%s", s.dir, err, out)
+	}
+	return nil
+}
+
+// Resume starts a halted server again, on the same port.
+func (s *Server) Resume() error {
+	_, err := s.startOnPort()
 	return err
 }
 

@@ -150,3 +150,39 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// TestHaltResume: a halted server refuses connections, and resumes on the
+// same port with its databases, so that a DSN taken before works after.
+func TestHaltResume(t *testing.T) {
+	t.Parallel()
+	s, err := Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	dsn, err := s.NewDatabase("halt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	psql := func(q string) (string, error) {
+		cmd := exec.Command(s.psql, "-X", "-At", "-d", dsn, "-c", q)
+		cmd.Env = append(os.Environ(), "PGCONNECT_TIMEOUT=5")
+		out, err := cmd.CombinedOutput()
+		return strings.TrimSpace(string(out)), err
+	}
+	if _, err := psql("CREATE TABLE t (x int); INSERT INTO t VALUES (42)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Halt(); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := psql("SELECT x FROM t"); err == nil {
+		t.Fatalf("query on a halted server answered %q", out)
+	}
+	if err := s.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := psql("SELECT x FROM t"); err != nil || out != "42" {
+		t.Fatalf("after resume: %q %v", out, err)
+	}
+}

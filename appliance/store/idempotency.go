@@ -1,0 +1,41 @@
+package store
+
+import (
+	"context"
+)
+
+// IdemRecord is what a request sent with an idempotency key made: the
+// command that applied it and its result, as JSON.
+type IdemRecord struct {
+	TenantID    string
+	UserID      string
+	Key         string
+	Fingerprint string
+	CommandID   string
+	Kind        string
+	Result      string
+	CreatedAt   string
+}
+
+// IdemRecord reads the record of a key of a user (ErrNotFound when the key
+// is new). Expiry is the caller's: it knows the time.
+func (r Reader) IdemRecord(ctx context.Context, tenant, userID, key string) (*IdemRecord, error) {
+	x := IdemRecord{TenantID: tenant, UserID: userID, Key: key}
+	err := r.queryRow(ctx, `SELECT fingerprint, command_id, kind, result, created_at FROM idempotency_keys WHERE tenant_id = ? AND user_id = ? AND key = ?`,
+		tenant, userID, key).Scan(&x.Fingerprint, &x.CommandID, &x.Kind, &x.Result, &x.CreatedAt)
+	if err != nil {
+		return nil, notFound(err, "clé d'idempotence "+key)
+	}
+	return &x, nil
+}
+
+// InsertIdem records a key with the result of the command that used it.
+func (t *Tx) InsertIdem(x *IdemRecord) error {
+	return t.exec(`INSERT INTO idempotency_keys (tenant_id, user_id, key, fingerprint, command_id, kind, result, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		x.TenantID, x.UserID, x.Key, x.Fingerprint, x.CommandID, x.Kind, x.Result, x.CreatedAt)
+}
+
+// PruneIdem forgets every key recorded before cutoff (a TimeLayout instant).
+func (t *Tx) PruneIdem(cutoff string) error {
+	return t.exec(`DELETE FROM idempotency_keys WHERE created_at < ?`, cutoff)
+}

@@ -36,6 +36,11 @@ type Applier struct {
 
 	// key signs history entries (history.go); nil leaves them unsigned.
 	key []byte
+
+	// waiting maps a command id to whoever waits for its result here: a
+	// follower that forwarded the command to the leader (Expect).
+	wmu     sync.Mutex
+	waiting map[string]chan any
 }
 
 // WithHistoryKey makes the Applier sign history entries with key, derived
@@ -47,7 +52,42 @@ func (a *Applier) WithHistoryKey(key []byte) *Applier {
 }
 
 func NewApplier(s *store.Store, log *slog.Logger) *Applier {
-	return &Applier{store: s, log: log, closed: make(chan struct{})}
+	return &Applier{store: s, log: log, closed: make(chan struct{}), waiting: map[string]chan any{}}
+}
+
+// Expect registers interest in the result of a command, applied here. A
+// follower forwards a command to the leader and waits for its own Apply
+// of it: Apply is deterministic, so the typed result is the one the
+// leader got, and a read on this node that follows sees the write.
+// cancel stops waiting; the result channel receives at most one value,
+// once the command is applied or refused here (not while it is pending).
+func (a *Applier) Expect(data []byte) (result <-chan any, cancel func()) {
+	var env struct {
+		ID string `json:"id"`
+	}
+	json.Unmarshal(data, &env)
+	ch := make(chan any, 1)
+	a.wmu.Lock()
+	a.waiting[env.ID] = ch
+	a.wmu.Unlock()
+	return ch, func() {
+		a.wmu.Lock()
+		if a.waiting[env.ID] == ch {
+			delete(a.waiting, env.ID)
+		}
+		a.wmu.Unlock()
+	}
+}
+
+// deliver hands a result to whoever waits for the command here.
+func (a *Applier) deliver(id string, r *Result) {
+	a.wmu.Lock()
+	ch := a.waiting[id]
+	delete(a.waiting, id)
+	a.wmu.Unlock()
+	if ch != nil {
+		ch <- r
+	}
 }
 
 // Result is what Apply returns to the proposer through the raft future.
@@ -152,6 +192,7 @@ func (a *Applier) apply(index uint64, cmd *Command) (*Result, error) {
 		res.Err = err
 		a.log.Debug("command refused", "kind", cmd.Kind, "tenant", cmd.Tenant, "index", index, "err", err)
 	}
+	a.deliver(cmd.ID, res)
 	return res, nil
 }
 

@@ -212,7 +212,10 @@ func (s *Service) RegisterLetter(ctx context.Context, a *Actor, in RegisterInput
 			return nil, err
 		}
 		v, err := wait()
-		if errors.Is(err, errNumberTaken) && attempt < 5 {
+		// A follower's stamp is refused by the leader when another site
+		// took the number first; the refusal says the next one, so a
+		// retry fails again only if yet another site beat it to that.
+		if errors.Is(err, errNumberTaken) && attempt < 20 {
 			continue
 		}
 		if err != nil {

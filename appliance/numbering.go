@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"missive/appliance/domain"
+	"missive/appliance/store"
 )
 
 // AsyncProposer is a Proposer that can queue a command and wait for its
@@ -59,19 +60,11 @@ func (s *Service) stampAndQueue(ctx context.Context, a *Actor, in *RegisterInput
 	key := numKey{a.TenantID(), in.Category, p.Year}
 	s.reg.mu.Lock()
 	defer s.reg.mu.Unlock()
-	last, err := s.reader().LastNum(ctx, key.tenant, key.cat, key.year)
+	next, sq, err := s.reg.next(ctx, s.reader(), key)
 	if err != nil {
-		return nil, fmt.Errorf("stamp number: %w", err)
+		return nil, err
 	}
-	if s.reg.seq == nil {
-		s.reg.seq = map[numKey]*numSeq{}
-	}
-	sq := s.reg.seq[key]
-	if sq == nil {
-		sq = &numSeq{}
-		s.reg.seq[key] = sq
-	}
-	p.Num = max(last, sq.last) + 1
+	p.Num = next
 	p.Number = fmt.Sprintf("%04d/%s/%06d", p.Year, in.Category.Code(), p.Num)
 	kind, payload := KindLetterRegister, any(*p)
 	if in.wrap != nil {
@@ -105,19 +98,47 @@ func (s *Service) stampAndQueue(ctx context.Context, a *Actor, in *RegisterInput
 		// A pending registration keeps its number: it is in the log and
 		// applies in order once the store answers.
 		if err != nil && !errors.Is(err, ErrPending) {
-			s.reg.failed(sq, epoch)
+			// A follower's registration refused by the leader says which
+			// number to stamp instead.
+			var nt *NumberTakenError
+			hint := 0
+			if errors.As(err, &nt) {
+				hint = nt.Next
+			}
+			s.reg.failed(sq, epoch, hint)
 		}
 		return v, err
 	}, nil
 }
 
-// failed records that a number queued in epoch failed.
-func (n *numbering) failed(sq *numSeq, epoch uint64) {
+// next is the number to stamp in a sequence: one above the store's last
+// and above every number queued here in the current epoch. Call it under
+// n.mu.
+func (n *numbering) next(ctx context.Context, r store.Reader, key numKey) (int, *numSeq, error) {
+	last, err := r.LastNum(ctx, key.tenant, key.cat, key.year)
+	if err != nil {
+		return 0, nil, fmt.Errorf("stamp number: %w", err)
+	}
+	if n.seq == nil {
+		n.seq = map[numKey]*numSeq{}
+	}
+	sq := n.seq[key]
+	if sq == nil {
+		sq = &numSeq{}
+		n.seq[key] = sq
+	}
+	return max(last, sq.last) + 1, sq, nil
+}
+
+// failed records that a number queued in epoch failed. next, when not 0,
+// is the number the leader expects next: stamping starts again from it
+// rather than from this node's store, which may lag behind the leader's.
+func (n *numbering) failed(sq *numSeq, epoch uint64, next int) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if sq.epoch == epoch {
 		sq.epoch++
-		sq.last = 0
+		sq.last = max(next-1, 0)
 	}
 }
 

@@ -1,8 +1,10 @@
 // Package cluster owns replication: the hashicorp/raft node whose log every
 // change goes through, the FSM that hands committed entries to the
-// appliance's Applier, snapshots in the logical format, and (later) the mTLS
-// transport, membership and leader forwarding. A single node is a cluster of
-// one, bootstrapped automatically: one code path, not two. See DESIGN.md.
+// appliance's Applier, snapshots in the logical format, the cluster port
+// (mutual TLS, one port for raft, forwarding and joins), membership and the
+// forwarding of writes from a follower to the leader. A single node is a
+// cluster of one, bootstrapped automatically: one code path, not two. See
+// DESIGN.md.
 package cluster
 
 import (
@@ -12,10 +14,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"missive/appliance"
@@ -31,7 +35,13 @@ import (
 var (
 	ErrNotLeader = fmt.Errorf("%w: ce nœud n'est pas le leader", appliance.ErrUnavailable)
 	ErrShutdown  = fmt.Errorf("%w: nœud arrêté", appliance.ErrUnavailable)
-	ErrLocked    = errors.New("dossier de données déjà utilisé par un autre processus missive")
+	// ErrNoQuorum: no leader could be found or reached in time, or the
+	// leader could not commit: too few voters answer.
+	ErrNoQuorum = fmt.Errorf("%w: aucun leader joignable: le quorum des nœuds votants est peut-être perdu", appliance.ErrUnavailable)
+	// ErrRemoved: the node was removed from the cluster; it serves what
+	// it has but takes no write. Another node may.
+	ErrRemoved = fmt.Errorf("%w: ce nœud a été retiré du cluster et n'accepte plus d'écritures; écrivez sur un autre site, ou videz son dossier de données et faites-le rejoindre avec un nouveau jeton (missive cluster token)", appliance.ErrUnavailable)
+	ErrLocked  = errors.New("dossier de données déjà utilisé par un autre processus missive")
 )
 
 // LockedError is Open's error when another process holds the data dir; it
@@ -74,11 +84,29 @@ type Config struct {
 	// OpenApplier opens the state behind the Applier (the store) once the
 	// data dir is locked and before raft starts: a second process stops at
 	// the lock before touching the database, and no entry is handed to an
-	// applier that is not open yet. Its error is Open's, unwrapped.
-	OpenApplier func() (Applier, error)
+	// applier that is not open yet. A node that joins has received
+	// secrets.key by then. It gets the node's id, for the store to claim.
+	// Its error is Open's, unwrapped.
+	OpenApplier func(nodeID string) (Applier, error)
 	Log         *slog.Logger
 	// ApplyTimeout bounds how long a proposal may wait to be committed.
 	ApplyTimeout time.Duration
+	// Listen is the cluster port, host:port (cluster_listen). Empty: the
+	// address recorded by an earlier start in a cluster, else none (a
+	// cluster of one on an in-memory transport, as before clusters).
+	Listen string
+	// Advertise is the address other nodes dial, when it differs from
+	// Listen (a NAT between sites). Default Listen.
+	Advertise string
+	// Listener, when set, is the cluster port already open on Listen
+	// (tests bind :0 first); the node closes it.
+	Listener net.Listener
+	// Join and Token make an empty data dir join the cluster of the node
+	// at Join (its cluster port) with a token of `missive cluster token`.
+	// Ignored once the node has joined.
+	Join, Token string
+	// Dial opens a TCP connection to another node; nil dials directly.
+	Dial func(ctx context.Context, addr string) (net.Conn, error)
 }
 
 // Node is one raft member with its log in DataDir/raft.
@@ -91,13 +119,32 @@ type Node struct {
 	// closed is closed by Close, before raft shuts down.
 	closed    chan struct{}
 	closeOnce sync.Once
+
+	// addr is the advertised cluster address; "" without a cluster port.
+	addr  string
+	trans interface{ Close() error }
+	pki   *pki
+	mux   *mux
+	pool  *pool
+	// state is DATA/cluster/state.json, changed under stateMu.
+	stateMu sync.Mutex
+	state   *state
+	svc     atomic.Pointer[Services]
+	removed atomic.Bool
+	// applied is the index of the last entry applied here (fsm).
+	applied atomic.Uint64
+	wg      sync.WaitGroup
 }
 
-// Open starts the node; on a data dir without raft state it bootstraps a
-// cluster of one with itself as the only voter.
+// Open starts the node. On a data dir without raft state it bootstraps a
+// cluster of one with itself as the only voter, or, with cfg.Join, joins
+// the cluster of another node.
 func Open(cfg Config) (*Node, error) {
 	if cfg.ApplyTimeout == 0 {
 		cfg.ApplyTimeout = 30 * time.Second
+	}
+	if cfg.Dial == nil {
+		cfg.Dial = netDial
 	}
 	dir := filepath.Join(cfg.DataDir, "raft")
 	if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -111,6 +158,9 @@ func Open(cfg Config) (*Node, error) {
 	ok := false
 	defer func() {
 		if !ok {
+			if n.mux == nil && cfg.Listener != nil {
+				cfg.Listener.Close()
+			}
 			n.Close()
 		}
 	}()
@@ -128,14 +178,69 @@ func Open(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open raft snapshots: %w", err)
 	}
+	has, err := raft.HasExistingState(n.logs, n.logs, snaps)
+	if err != nil {
+		return nil, fmt.Errorf("read raft state: %w", err)
+	}
+	// The cluster port first: a node that joins receives secrets.key, which
+	// the Applier derives its history key from.
+	trans, err := n.transport(has, hlog)
+	if err != nil {
+		return nil, err
+	}
+	if c, ok := trans.(interface{ Close() error }); ok {
+		n.trans = c
+	}
 	if cfg.OpenApplier != nil {
-		if cfg.Applier, err = cfg.OpenApplier(); err != nil {
+		if cfg.Applier, err = cfg.OpenApplier(id); err != nil {
 			return nil, err
 		}
+		n.cfg.Applier = cfg.Applier
 	}
 	if err := restoreIfBehind(snaps, cfg.Applier, cfg.Log); err != nil {
 		return nil, err
 	}
+	rc := n.raftConfig(hlog)
+	switch {
+	case !has && !n.state.Joined:
+		addr := trans.LocalAddr()
+		conf := raft.Configuration{Servers: []raft.Server{{ID: n.id, Address: addr, Suffrage: raft.Voter}}}
+		if err := raft.BootstrapCluster(rc, n.logs, n.logs, snaps, trans, conf); err != nil {
+			return nil, fmt.Errorf("bootstrap single-node cluster: %w", err)
+		}
+		cfg.Log.Info("raft cluster of one bootstrapped", "node", id, "address", addr)
+	case has && n.addr != "":
+		if err := n.moveOwnAddress(rc, snaps, trans); err != nil {
+			return nil, err
+		}
+	}
+	// Raft replays the log from its latest snapshot, which the store has.
+	n.applied.Store(latestSnapshot(snaps))
+	n.raft, err = raft.NewRaft(rc, &fsm{a: cfg.Applier, applied: &n.applied, snaps: snaps}, n.logs, n.logs, snaps, trans)
+	if err != nil {
+		return nil, fmt.Errorf("start raft: %w", err)
+	}
+	if n.removed.Load() {
+		cfg.Log.Warn("this node was removed from the cluster: it serves what it has and refuses writes", "removed", n.state.Removed)
+		n.raft.Shutdown().Error()
+		if n.trans != nil {
+			n.trans.Close()
+		}
+	} else if n.state.PendingVoter {
+		n.wg.Add(1)
+		go n.promoteWhenCaughtUp()
+	}
+	if n.mux != nil {
+		go n.mux.serve()
+	}
+	ok = true
+	return n, nil
+}
+
+func (n *Node) clusterDir() string { return filepath.Join(n.cfg.DataDir, "cluster") }
+
+// raftConfig is the raft configuration of this node.
+func (n *Node) raftConfig(hlog hclog.Logger) *raft.Config {
 	rc := raft.DefaultConfig()
 	rc.LocalID = n.id
 	rc.Logger = hlog
@@ -150,28 +255,13 @@ func Open(cfg Config) (*Node, error) {
 	// also watches Close.
 	rc.BatchApplyCh = true
 	rc.TrailingLogs = 10240
-	// A cluster of one elects itself at once instead of waiting a second.
-	rc.HeartbeatTimeout = 500 * time.Millisecond
-	rc.ElectionTimeout = 500 * time.Millisecond
-	rc.LeaderLeaseTimeout = 250 * time.Millisecond
-	addr, trans := raft.NewInmemTransport(raft.ServerAddress(id))
-	has, err := raft.HasExistingState(n.logs, n.logs, snaps)
-	if err != nil {
-		return nil, fmt.Errorf("read raft state: %w", err)
+	if n.addr == "" {
+		// A cluster of one elects itself at once instead of waiting a second.
+		rc.HeartbeatTimeout = 500 * time.Millisecond
+		rc.ElectionTimeout = 500 * time.Millisecond
+		rc.LeaderLeaseTimeout = 250 * time.Millisecond
 	}
-	if !has {
-		conf := raft.Configuration{Servers: []raft.Server{{ID: n.id, Address: addr, Suffrage: raft.Voter}}}
-		if err := raft.BootstrapCluster(rc, n.logs, n.logs, snaps, trans, conf); err != nil {
-			return nil, fmt.Errorf("bootstrap single-node cluster: %w", err)
-		}
-		cfg.Log.Info("raft cluster of one bootstrapped", "node", id)
-	}
-	n.raft, err = raft.NewRaft(rc, &fsm{cfg.Applier}, n.logs, n.logs, snaps, trans)
-	if err != nil {
-		return nil, fmt.Errorf("start raft: %w", err)
-	}
-	ok = true
-	return n, nil
+	return rc
 }
 
 // restoreIfBehind restores the latest raft snapshot into a persistent
@@ -218,9 +308,13 @@ func restoreIfBehind(snaps raft.SnapshotStore, a Applier, log *slog.Logger) erro
 }
 
 // WaitLeader blocks until the cluster has a leader and this node has applied
-// everything committed before it started (a barrier), so reads that follow
-// see every earlier write.
+// everything committed before it started (a barrier, or a read index on a
+// follower), so reads that follow see every earlier write. A node removed
+// from the cluster does not wait: it serves what it has.
 func (n *Node) WaitLeader(ctx context.Context) error {
+	if n.removed.Load() {
+		return nil
+	}
 	for {
 		if _, id := n.raft.LeaderWithID(); id != "" {
 			break
@@ -230,6 +324,9 @@ func (n *Node) WaitLeader(ctx context.Context) error {
 			return fmt.Errorf("wait for raft leader: %w", ctx.Err())
 		case <-time.After(20 * time.Millisecond):
 		}
+	}
+	if n.addr != "" {
+		return n.ReadIndex(ctx)
 	}
 	if n.raft.State() == raft.Leader {
 		if err := n.raft.Barrier(n.cfg.ApplyTimeout).Error(); err != nil {
@@ -249,43 +346,97 @@ func (n *Node) Propose(ctx context.Context, cmd []byte) (any, error) {
 // response once it is committed and applied on this node. Commands are
 // logged in the order ProposeAsync was called, so a caller that stamps and
 // queues under a lock keeps its order without holding the lock through
-// the commit (registration numbers).
+// the commit (registration numbers). On a follower, "queued" means the
+// leader queued it: the call takes a round trip to the leader.
 func (n *Node) ProposeAsync(ctx context.Context, cmd []byte) (wait func() (any, error)) {
-	timeout := n.cfg.ApplyTimeout
-	if dl, ok := ctx.Deadline(); ok {
-		timeout = time.Until(dl)
+	if err := n.writable(); err != nil {
+		return func() (any, error) { return nil, err }
 	}
-	f := n.raft.Apply(cmd, timeout)
-	return func() (any, error) {
-		errc := make(chan error, 1)
-		go func() { errc <- f.Error() }()
-		var err error
-		select {
-		case err = <-errc:
-		case <-n.closed:
-			select {
-			case err = <-errc:
-			default:
-				return nil, ErrShutdown
-			}
+	if n.raft.State() == raft.Leader || n.pool == nil {
+		timeout := n.cfg.ApplyTimeout
+		if dl, ok := ctx.Deadline(); ok {
+			timeout = time.Until(dl)
 		}
-		if err != nil {
-			switch {
-			case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipLost):
-				return nil, fmt.Errorf("%w: %v", ErrNotLeader, err)
-			case errors.Is(err, raft.ErrRaftShutdown):
-				return nil, ErrShutdown
-			}
-			return nil, fmt.Errorf("raft apply: %w", err)
-		}
-		return f.Response(), nil
+		f := n.raft.Apply(cmd, timeout)
+		return func() (any, error) { return n.await(f) }
 	}
+	return n.forward(ctx, cmd)
 }
 
-// Ready says whether this node can take writes now.
-func (n *Node) Ready() bool {
-	return n.raft != nil && n.raft.State() == raft.Leader
+// await waits for a local proposal.
+func (n *Node) await(f raft.ApplyFuture) (any, error) {
+	errc := make(chan error, 1)
+	go func() { errc <- f.Error() }()
+	var err error
+	select {
+	case err = <-errc:
+	case <-n.closed:
+		select {
+		case err = <-errc:
+		default:
+			return nil, ErrShutdown
+		}
+	}
+	if err != nil {
+		return nil, raftError(err)
+	}
+	return f.Response(), nil
 }
+
+// raftError turns raft's errors into the cluster's sentinels.
+func raftError(err error) error {
+	switch {
+	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipLost):
+		return fmt.Errorf("%w: %v", ErrNotLeader, err)
+	case errors.Is(err, raft.ErrRaftShutdown):
+		return ErrShutdown
+	case errors.Is(err, raft.ErrEnqueueTimeout):
+		return fmt.Errorf("%w: %v", ErrNoQuorum, err)
+	}
+	return fmt.Errorf("raft: %w", err)
+}
+
+// writable is nil while this node may take writes.
+func (n *Node) writable() error {
+	select {
+	case <-n.closed:
+		return ErrShutdown
+	default:
+	}
+	if n.removed.Load() {
+		return ErrRemoved
+	}
+	return nil
+}
+
+// Ready says whether this node can take writes now: it knows a leader
+// (itself, or one to forward to) and was not removed.
+func (n *Node) Ready() bool {
+	if n.raft == nil || n.writable() != nil {
+		return false
+	}
+	_, id := n.raft.LeaderWithID()
+	return id != "" && (n.pool != nil || id == n.id)
+}
+
+// Leader says whether this node leads: effects on the outside world (the
+// outbox, IMAP polling, GED export) run there only.
+func (n *Node) Leader() bool {
+	return n.raft != nil && n.writable() == nil && n.raft.State() == raft.Leader
+}
+
+// ID is this node's id (DATA/node-id).
+func (n *Node) ID() string { return string(n.id) }
+
+// Clustered says whether this node has a cluster port.
+func (n *Node) Clustered() bool { return n.addr != "" }
+
+// Address is this node's cluster address, "" without a cluster port.
+func (n *Node) Address() string { return n.addr }
+
+// Joined says whether this node joined another's cluster, rather than
+// started it: its store is filled by replication, never initialised here.
+func (n *Node) Joined() bool { return n.state != nil && n.state.Joined }
 
 // Snapshot forces a raft snapshot (tests, backups).
 func (n *Node) Snapshot() error { return n.raft.Snapshot().Error() }
@@ -294,8 +445,21 @@ func (n *Node) Snapshot() error { return n.raft.Snapshot().Error() }
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() { close(n.closed) })
 	var errs []error
+	if n.mux != nil {
+		n.mux.close()
+	}
 	if n.raft != nil {
 		errs = append(errs, n.raft.Shutdown().Error())
+	}
+	if n.trans != nil {
+		n.trans.Close()
+	}
+	n.wg.Wait()
+	if n.pool != nil {
+		n.pool.close()
+	}
+	if n.mux != nil {
+		n.mux.wg.Wait()
 	}
 	if n.logs != nil {
 		errs = append(errs, n.logs.Close())
@@ -337,17 +501,48 @@ func sanitize(s string) string {
 	return s
 }
 
-// fsm is three one-line methods delegating to the Applier.
-type fsm struct{ a Applier }
+// fsm hands committed entries to the Applier, and counts how far this node
+// applied them: raft's own AppliedIndex moves when entries are handed to
+// its FSM goroutine, before they are applied, so a read that waited on it
+// could miss a write.
+type fsm struct {
+	a       Applier
+	applied *atomic.Uint64
+	snaps   raft.SnapshotStore
+}
 
-func (f *fsm) Apply(l *raft.Log) any { return f.a.Apply(l.Index, l.Data) }
+func (f *fsm) Apply(l *raft.Log) any {
+	defer f.applied.Store(l.Index)
+	return f.a.Apply(l.Index, l.Data)
+}
+
+// StoreConfiguration counts configuration entries as applied: a read
+// index may be one.
+func (f *fsm) StoreConfiguration(index uint64, _ raft.Configuration) { f.applied.Store(index) }
 
 func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 	stream, release, err := f.a.SnapshotTo()
 	return &snapshot{stream, release}, err
 }
 
-func (f *fsm) Restore(rc io.ReadCloser) error { defer rc.Close(); return f.a.Restore(rc) }
+// Restore installs a snapshot a leader sent; raft has stored it first, so
+// the latest snapshot is the one restored.
+func (f *fsm) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	if err := f.a.Restore(rc); err != nil {
+		return err
+	}
+	f.applied.Store(latestSnapshot(f.snaps))
+	return nil
+}
+
+// latestSnapshot is the index of the latest raft snapshot, 0 for none.
+func latestSnapshot(snaps raft.SnapshotStore) uint64 {
+	if metas, err := snaps.List(); err == nil && len(metas) > 0 {
+		return metas[0].Index
+	}
+	return 0
+}
 
 type snapshot struct {
 	stream  func(io.Writer) error
@@ -387,9 +582,14 @@ func (w *slogWriter) Write(p []byte) (int, error) {
 		if _, msg, ok := strings.Cut(line, "raft: "); ok {
 			line = msg
 		}
-		// Every start elects a leader, with no previous one to have lost:
-		// that is routine, not a warning a town's IT person should chase.
-		if strings.HasPrefix(line, "heartbeat timeout reached, starting election") && strings.Contains(line, "last-leader-addr= ") {
+		// Every start elects a leader, with no previous one to have lost,
+		// and a node that joins starts with an empty log that the leader
+		// fills: that is routine, not a warning a town's IT person should
+		// chase.
+		switch {
+		case strings.HasPrefix(line, "heartbeat timeout reached, starting election") && strings.Contains(line, "last-leader-addr= "),
+			strings.HasPrefix(line, "failed to get previous log") && strings.Contains(line, "last-index=0 "),
+			strings.HasPrefix(line, "appendEntries rejected, sending older logs"):
 			level = slog.LevelInfo
 		}
 		w.l.Log(context.Background(), level, line, "component", "raft")

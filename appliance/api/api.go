@@ -202,6 +202,10 @@ func (s *Server) handle(rt route) http.Handler {
 			writeJSON(w, 401, Error{Error: "authentification requise: en-tête Authorization: Bearer <jeton>"})
 			return
 		}
+		if err := s.consistency(r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		if key := r.Header.Get(IdemHeader); key != "" && isWrite(rt.method) && !rt.noWrite {
 			s.keyed(w, r, rt, a, key)
 			return
@@ -210,6 +214,24 @@ func (s *Server) handle(rt route) http.Handler {
 			s.writeError(w, r, err)
 		}
 	})
+}
+
+// consistency honours ?consistency= on a read. Reads are local by default:
+// this node's store, which holds every write this node acknowledged.
+// "strong" first waits until this node has applied every write the
+// cluster committed before the request (a linearizable read: the leader
+// confirms it still leads).
+func (s *Server) consistency(r *http.Request) error {
+	if r.Method != http.MethodGet {
+		return nil
+	}
+	switch r.URL.Query().Get("consistency") {
+	case "", "local":
+		return nil
+	case "strong":
+		return s.svc.ReadConsistent(r.Context())
+	}
+	return fmt.Errorf("%w: consistency: local (défaut) ou strong", errBadRequest)
 }
 
 func (s *Server) authenticate(r *http.Request) (*appliance.Actor, error) {

@@ -966,3 +966,21 @@ func TestOpenAPIDocument(t *testing.T) {
 		t.Errorf("schema Letter allows additional properties")
 	}
 }
+
+// ?consistency= takes local (the default) or strong; anything else is a 400
+// with nothing read. (What strong waits for is tested with a lagging
+// follower in cluster.)
+func TestConsistencyParameter(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	l := h.letter(t, appliance.RegisterInput{Category: domain.Incoming, Subject: "Courrier"})
+	for _, c := range []string{"local", "strong"} {
+		if r := h.send(t, "GET", "/api/v1/letters/"+l.ID+"?consistency="+c, h.admin, nil); r.code != 200 {
+			t.Errorf("consistency=%s: %d, want 200", c, r.code)
+		}
+	}
+	r := h.send(t, "GET", "/api/v1/letters/"+l.ID+"?consistency=eventuelle", h.admin, nil)
+	if r.code != 400 || !strings.Contains(apiError(t, r).Error, "strong") {
+		t.Fatalf("consistency=eventuelle: %d, want 400 naming the values", r.code)
+	}
+}

@@ -27,6 +27,11 @@ func (s *Server) OpenAPI() map[string]any {
 		for _, q := range rt.query {
 			params = append(params, map[string]any{"name": q, "in": "query", "schema": map[string]any{"type": "string"}})
 		}
+		if rt.method == "GET" {
+			params = append(params, map[string]any{"name": "consistency", "in": "query",
+				"description": "local (défaut): la base de ce nœud, qui a toutes les écritures qu'il a acceptées; strong: attend d'avoir toutes celles que le cluster a validées avant la requête (lecture linéarisable)",
+				"schema":      map[string]any{"type": "string", "enum": []string{"local", "strong"}}})
+		}
 		if isWrite(rt.method) && !rt.noWrite {
 			params = append(params, map[string]any{"name": IdemHeader, "in": "header", "description": idemDoc,
 				"schema": map[string]any{"type": "string", "minLength": 1, "maxLength": 255}})

@@ -36,7 +36,8 @@ type Config struct {
 	SMTPListen    string `toml:"smtp_listen" doc:"Adresse d'écoute SMTP du courrier entrant (enregistrement MX ou règle de transfert Exchange/BlueMind vers Missive), ex. :25. Avec tls, STARTTLS y est proposé avec le même certificat, puis AUTH (PLAIN, LOGIN) pour les utilisateurs Missive. Seules les adresses de réception configurées sont acceptées: jamais de relais. Vide: aucune (l'option --smtp de missive serve l'emporte)."`
 	User          string `toml:"user" doc:"Compte système du serveur lancé par root: il ouvre ses ports puis devient ce compte. Vide: ne change pas de compte (systemd le lance déjà sous missive)."`
 
-	Backup Backup `toml:"backup" doc:"Sauvegardes automatiques, chiffrées et vérifiées: voir missive backup -h."`
+	ClusterListen string `toml:"cluster_listen" doc:"Port de cluster de ce nœud, ex. 10.0.0.5:7000: l'adresse par laquelle les autres sites le joignent (réplication raft, écritures transmises au leader, adhésions), en TLS mutuel avec l'autorité du cluster. Vide: nœud seul, sans port de cluster (ou l'adresse retenue lors d'un démarrage précédent en cluster). L'option --cluster-listen de missive serve l'emporte."`
+	Backup        Backup `toml:"backup" doc:"Sauvegardes automatiques, chiffrées et vérifiées: voir missive backup -h."`
 }
 
 // Backup is the [backup] section: when, where and how long to keep.
@@ -129,6 +130,15 @@ func (c *Config) Validate() error {
 	if c.SMTPListen != "" {
 		if _, port, err := net.SplitHostPort(c.SMTPListen); err != nil || port == "" {
 			bad("smtp_listen", "adresse invalide %q: attendu hôte:port, ex. :25, ou vide", c.SMTPListen)
+		}
+	}
+	if c.ClusterListen != "" {
+		host, port, err := net.SplitHostPort(c.ClusterListen)
+		switch {
+		case err != nil || port == "" || port == "0":
+			bad("cluster_listen", "adresse invalide %q: attendu hôte:port, ex. 10.0.0.5:7000", c.ClusterListen)
+		case host == "" || host == "0.0.0.0" || host == "::":
+			bad("cluster_listen", "%q: donnez l'adresse par laquelle les autres nœuds joignent celui-ci, pas une adresse générique", c.ClusterListen)
 		}
 	}
 	c.validateTLS(bad)

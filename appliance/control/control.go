@@ -47,6 +47,22 @@ type Request struct {
 	// Ext carries the fields of an operation served by a Handler that the
 	// binary registers (backup.*): the appliance does not know them.
 	Ext json.RawMessage `json:"ext,omitempty"`
+	// Cluster carries the cluster.* operations' fields.
+	Cluster *ClusterRequest `json:"cluster,omitempty"`
+}
+
+// ClusterRequest carries the cluster's operations (missive cluster …),
+// served by the Handler the binary registers for "cluster.": the cluster
+// package answers them, this one does not know it.
+type ClusterRequest struct {
+	// Node names the node to promote, demote or remove (id or address).
+	Node string `json:"node,omitempty"`
+	// NonVoter makes a token admit a non-voting node.
+	NonVoter bool `json:"nonvoter,omitempty"`
+	// TTL is how long a token stays valid ("24h").
+	TTL string `json:"ttl,omitempty"`
+	// JSON asks for the status as JSON.
+	JSON bool `json:"json,omitempty"`
 }
 
 // Response carries the text to print, or an error.
@@ -66,7 +82,12 @@ type Handler func(ctx context.Context, req Request, emit func(event any)) Respon
 
 // Run performs an operation as Missive's system actor of the tenant.
 func Run(ctx context.Context, svc *appliance.Service, req Request) Response {
-	out, err := run(ctx, svc, req)
+	return Respond(run(ctx, svc, req))
+}
+
+// Respond turns an operation's outcome into a response with its exit code;
+// Handlers registered by the binary answer through it too.
+func Respond(out string, err error) Response {
 	if err != nil {
 		code := 1
 		var fe appliance.FieldErrors

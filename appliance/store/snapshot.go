@@ -38,8 +38,12 @@ var tables = []string{
 	"draft_templates",
 	"ged_targets", "ged_exports", "onlyoffice_servers",
 	"idempotency_keys",
-	"backup_runs",
+	"backup_runs", "cluster_tokens", "cluster_members",
 }
+
+// Tables of the node, not of the replicated state: never in a snapshot,
+// never cleared by Load (node_owner: which node this database belongs to).
+var nodeTables = []string{"node_owner"}
 
 // derived columns are rebuilt on load, never dumped.
 var derived = map[string]bool{"tsv": true}

@@ -19,13 +19,17 @@ func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // control sends an operation to the running server, or performs it on the
-// data dir directly when no server is running.
+// data dir directly when no server is running (not a cluster operation:
+// only a running node knows its cluster).
 func (c *cli) control(req control.Request) error {
 	cfg, err := c.loadConfig()
 	if err != nil {
 		return err
 	}
 	resp, err := control.Call(cfg.Data, req)
+	if errors.Is(err, control.ErrNoServer) && strings.HasPrefix(req.Op, "cluster.") {
+		return &exitError{1, fmt.Sprintf("aucun serveur missive en marche sur %s: les commandes « missive cluster » passent par le serveur en marche (missive serve)", cfg.Data)}
+	}
 	if errors.Is(err, control.ErrNoServer) {
 		log := newLogger(cfg, c)
 		ctx := context.Background()

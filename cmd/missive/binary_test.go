@@ -64,7 +64,7 @@ func buildAndRun(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "go build ./cmd/missive: %v\n%s", err, out)
 		return 1
 	}
-	return m.Run()
+	return pgtest.Main(m)
 }
 
 func findModuleRoot() (string, error) {

@@ -156,7 +156,7 @@ func startMail(ctx context.Context, c *cli, cfg config.Config, n *node, fe *fron
 	if host == "" {
 		host, _ = os.Hostname()
 	}
-	opt := mailbridge.Options{Leader: n.cluster.Ready, Hostname: host}
+	opt := mailbridge.Options{Leader: n.cluster.Leader, Hostname: host}
 	if tc := fe.TLSConfig(); tc != nil && fe.smtpLn != nil {
 		// One certificate serves HTTPS, SMTP STARTTLS and WebDAV; the
 		// ALPN names are HTTP's and ACME's, not SMTP's.

@@ -32,7 +32,11 @@ func init() {
 en HTTP simple sur une adresse locale quand aucun TLS n'est configuré.
 Au premier démarrage d'un dossier de données vide, crée la commune "default",
 l'entité racine, quelques types de courrier et l'utilisateur "admin", et affiche
-une seule fois son mot de passe (ou prend MISSIVE_ADMIN_PASSWORD s'il est défini).`, runServe},
+une seule fois son mot de passe (ou prend MISSIVE_ADMIN_PASSWORD s'il est défini).
+Avec --cluster-listen, ouvre le port de cluster (TLS mutuel): le premier nœud crée
+l'autorité du cluster et admet les suivants (missive cluster token); un nouveau nœud
+rejoint avec --join et --token au premier démarrage, puis redémarre sans eux. Chaque
+nœud accepte les écritures et les transmet au leader.`, runServe},
 		{"user add", "", "créer un utilisateur",
 			`Crée un utilisateur dans la commune. Sans --password-stdin, un mot de passe est
 généré et affiché. Passe par le serveur en marche (socket de contrôle) ou, s'il
@@ -95,6 +99,11 @@ par défaut.`, runConfigDescribe},
 		{"onlyoffice set", "", "régler le Document Server OnlyOffice", onlyofficeSetHelp, runOnlyOfficeSet},
 		{"dav locks", "", "lister les verrous WebDAV", davLocksHelp, runDavLocks},
 		{"dav unlock", "", "lever un verrou WebDAV", davUnlockHelp, runDavUnlock},
+		{"cluster token", "", "créer un jeton d'adhésion au cluster", clusterTokenHelp, runClusterToken},
+		{"cluster status", "", "état des nœuds du cluster", clusterStatusHelp, runClusterStatus},
+		{"cluster remove", "NŒUD", "retirer un nœud du cluster", clusterRemoveHelp, runClusterMember("cluster.remove")},
+		{"cluster promote", "NŒUD", "faire voter un nœud", clusterPromoteHelp, runClusterMember("cluster.promote")},
+		{"cluster demote", "NŒUD", "retirer le vote à un nœud", clusterDemoteHelp, runClusterMember("cluster.demote")},
 		{"dev seed", "", "remplir un dossier de courriers réalistes (développement)", devSeedHelp, runDevSeed},
 		{"dev bench", "", "mesurer un serveur en marche (développement)", devBenchHelp, runDevBench},
 	}

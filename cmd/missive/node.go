@@ -17,7 +17,7 @@ import (
 )
 
 type commonFlags struct {
-	config, data, db, listen string
+	config, data, db, listen, clusterListen string
 }
 
 // dataFlags declares the flags every command that opens a data dir takes.
@@ -45,6 +45,9 @@ func (c *cli) loadConfig() (config.Config, error) {
 	if c.common.listen != "" {
 		cfg.Listen = c.common.listen
 	}
+	if c.common.clusterListen != "" {
+		cfg.ClusterListen = c.common.clusterListen
+	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, &exitError{2, "configuration invalide:\n" + err.Error()}
 	}
@@ -61,7 +64,22 @@ type node struct {
 	svc     *appliance.Service
 }
 
+// clusterOptions are serve's: the node to join on a first start.
+type clusterOptions struct{ join, token string }
+
+// openNode opens a data dir for a command run without the server: a node
+// of a cluster refuses, its writes go through the leader.
 func openNode(ctx context.Context, cfg config.Config, log *slog.Logger) (*node, error) {
+	if cluster.Clustered(cfg.Data) {
+		return nil, &exitError{1, fmt.Sprintf("le dossier %s est celui d'un nœud de cluster: ses écritures passent par le leader, et cette commande par le serveur en marche; lancez d'abord « missive serve --data %s »", cfg.Data, cfg.Data)}
+	}
+	cfg.ClusterListen = ""
+	return openServeNode(ctx, cfg, log, clusterOptions{})
+}
+
+// openServeNode opens the data dir for missive serve: with its cluster
+// port when cluster_listen is set (or was on an earlier start).
+func openServeNode(ctx context.Context, cfg config.Config, log *slog.Logger, co clusterOptions) (*node, error) {
 	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
@@ -78,7 +96,8 @@ func openNode(ctx context.Context, cfg config.Config, log *slog.Logger) (*node, 
 	// stop before touching the database. The store opens under the lock,
 	// before raft starts, so that a store that fails to open fails the
 	// start instead of leaving raft waiting on it.
-	n.cluster, err = cluster.Open(cluster.Config{DataDir: cfg.Data, Log: log, OpenApplier: func() (cluster.Applier, error) {
+	ccfg := cluster.Config{DataDir: cfg.Data, Log: log, Listen: cfg.ClusterListen, Join: co.join, Token: co.token}
+	ccfg.OpenApplier = func(nodeID string) (cluster.Applier, error) {
 		// Opening migrates the store: a build other than the last one to
 		// open this data dir first copies it to DATA/snapshots.
 		if _, err := installer.PreUpgrade(ctx, cfg.Data, cfg.DB, version, log); err != nil {
@@ -86,6 +105,15 @@ func openNode(ctx context.Context, cfg config.Config, log *slog.Logger) (*node, 
 		}
 		if n.store, err = store.Open(ctx, cfg.DB, cfg.Data, store.WithLog(log)); err != nil {
 			if errors.Is(err, store.ErrTooNew) {
+				return nil, &exitError{1, err.Error()}
+			}
+			return nil, err
+		}
+		// Each node keeps its own database: one that another node of a
+		// cluster opened already is refused (two nodes on one database
+		// would each skip the entries the other applied).
+		if err := n.store.Claim(ctx, nodeID); err != nil {
+			if errors.Is(err, store.ErrOtherNode) {
 				return nil, &exitError{1, err.Error()}
 			}
 			return nil, err
@@ -100,7 +128,8 @@ func openNode(ctx context.Context, cfg config.Config, log *slog.Logger) (*node, 
 		// dir, so that a dump of the database alone does not give them
 		// away; the history is signed with a key derived from it, so that
 		// a database writer cannot rewrite it unnoticed. Opened before
-		// raft replays anything: replayed entries are signed too.
+		// raft replays anything: replayed entries are signed too. A node
+		// that joins a cluster has received the cluster's by now.
 		if secrets, err = appliance.OpenSecretBox(cfg.Data); err != nil {
 			return nil, err
 		}
@@ -110,7 +139,8 @@ func openNode(ctx context.Context, cfg config.Config, log *slog.Logger) (*node, 
 		}
 		n.applier = appliance.NewApplier(n.store, log).WithHistoryKey(key)
 		return n.applier, nil
-	}})
+	}
+	n.cluster, err = cluster.Open(ccfg)
 	if err != nil {
 		var locked *cluster.LockedError
 		if errors.As(err, &locked) {
@@ -121,6 +151,9 @@ func openNode(ctx context.Context, cfg config.Config, log *slog.Logger) (*node, 
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := n.cluster.WaitLeader(wctx); err != nil {
+		if n.cluster.Clustered() {
+			return nil, &exitError{1, fmt.Sprintf("aucun leader du cluster joignable depuis 30 s (%v): les autres nœuds votants sont-ils en marche, et leur port de cluster ouvert depuis ce nœud? Un nœud retiré du cluster n'en trouve plus", err)}
+		}
 		return nil, err
 	}
 	n.svc = appliance.NewService(n.store, n.blobs, n.cluster, log)
@@ -130,6 +163,7 @@ func openNode(ctx context.Context, cfg config.Config, log *slog.Logger) (*node, 
 	if _, err := appliance.EnsureSigningAnchor(ctx, cfg.Data, n.store.Reader()); err != nil {
 		return nil, err
 	}
+	n.cluster.Attach(n.svc)
 	ok = true
 	return n, nil
 }

@@ -30,8 +30,18 @@ func runServe(c *cli) error {
 	c.dataFlags()
 	c.fs.StringVar(&c.common.listen, "listen", "", "adresse HTTP d'écoute (défaut 127.0.0.1:8080)")
 	smtpAddr := c.fs.String("smtp", "", "adresse d'écoute SMTP du courrier entrant, ex. 0.0.0.0:25 (défaut: smtp_listen de la configuration, sinon aucune; les boîtes IMAP sont relevées quand même)")
+	clusterAddr := c.fs.String("cluster-listen", "", "port de cluster de ce nœud, ex. 10.0.0.5:7000 (défaut: cluster_listen de la configuration, ou l'adresse retenue au démarrage précédent)")
+	var co clusterOptions
+	c.fs.StringVar(&co.join, "join", "", "premier démarrage d'un nouveau nœud: port de cluster d'un nœud en marche, ex. 10.0.0.5:7000 (avec --token)")
+	c.fs.StringVar(&co.token, "token", "", "jeton d'adhésion affiché par « missive cluster token » sur un nœud en marche")
 	if err := c.parse(false); err != nil {
 		return err
+	}
+	if (co.join == "") != (co.token == "") {
+		return &exitError{2, "--join et --token vont ensemble: l'adresse d'un nœud en marche et le jeton qu'il a affiché (missive cluster token)"}
+	}
+	if *clusterAddr != "" {
+		c.common.clusterListen = *clusterAddr
 	}
 	cfg, err := c.loadConfig()
 	if err != nil {
@@ -50,21 +60,24 @@ func runServe(c *cli) error {
 	}
 	defer fe.close()
 
-	n, err := openNode(ctx, cfg, log)
+	n, err := openServeNode(ctx, cfg, log, co)
 	if err != nil {
 		return err
 	}
 	defer n.close()
 
-	password, err := firstStart(ctx, c, cfg, n, log)
-	if err != nil {
-		return err
+	// A node that joined a cluster receives its data from the others.
+	var password string
+	if !n.cluster.Joined() {
+		if password, err = firstStart(ctx, c, cfg, n, log); err != nil {
+			return err
+		}
 	}
 
 	// The leader signs the head of the history into the raft log every
 	// hour (and on demand: missive history checkpoint); the history is
 	// verified in the background.
-	go n.svc.RunCheckpoints(ctx, checkpointEvery, n.cluster.Ready)
+	go n.svc.RunCheckpoints(ctx, checkpointEvery, n.cluster.Leader)
 	go verifyAtStart(ctx, n, cfg.Data, log)
 
 	ctl, err := control.Listen(cfg.Data, n.svc, log)
@@ -73,6 +86,9 @@ func runServe(c *cli) error {
 	}
 	backups, stopBackups := startBackup(ctx, cfg, n, ctl, log)
 	defer stopBackups()
+	ctl.Handle("cluster.", func(ctx context.Context, req control.Request, _ func(any)) control.Response {
+		return control.Respond(n.cluster.Control(ctx, req))
+	})
 	go ctl.Serve()
 	defer ctl.Close()
 
@@ -103,6 +119,9 @@ func runServe(c *cli) error {
 	url := fe.url()
 	if cfg.BaseURL != "" {
 		url = strings.TrimSuffix(cfg.BaseURL, "/") + "/"
+	}
+	if n.cluster.Clustered() {
+		fmt.Fprintf(c.stdout, "Nœud %s du cluster, port de cluster %s\n", n.cluster.ID(), n.cluster.Address())
 	}
 	fmt.Fprintf(c.stdout, "Missive est prêt: %s\n", url)
 	if password != "" {

@@ -87,9 +87,10 @@ func TestFormKeysCarriedOverByMigration(t *testing.T) {
 		key := "cle-davant-la-mise-a-jour"
 		db := env.rawDB(t)
 		// The database as the version before idempotency keys left it:
-		// schema 11, the form's key in web_submissions.
+		// schema 11, the form's key in web_submissions (every table of a later
+		// migration dropped with it).
 		for _, q := range []string{`DROP TABLE idempotency_keys`, `ALTER TABLE history DROP COLUMN digest`, `ALTER TABLE history DROP COLUMN sig`,
-			`DROP TABLE cluster_tokens`, `DROP TABLE cluster_members`, `DROP TABLE node_owner`,
+			`DROP TABLE backup_runs`, `DROP TABLE cluster_tokens`, `DROP TABLE cluster_members`, `DROP TABLE node_owner`,
 			`DELETE FROM schema_migrations WHERE version >= 12`} {
 			if _, err := db.Exec(q); err != nil {
 				t.Fatalf("%s: %v", q, err)

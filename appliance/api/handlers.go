@@ -11,6 +11,7 @@ import (
 
 	"missive/appliance"
 	"missive/appliance/domain"
+	"missive/appliance/download"
 	"missive/appliance/store"
 )
 
@@ -308,26 +309,15 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, a *appliance.A
 		return err
 	}
 	defer f.Close()
-	ServeDocument(w, r, d, v, f, false)
+	ServeDocument(w, r, d, v, f, download.Attachment)
 	return nil
 }
 
-// ServeDocument sends a document's content safely: its stored type, never
-// sniffed, and a sandbox so that an uploaded HTML file cannot run script in
-// Missive's origin.
-func ServeDocument(w http.ResponseWriter, r *http.Request, d *domain.Document, v *domain.Version, f io.ReadSeeker, inline bool) {
-	disp := "attachment"
-	if inline {
-		disp = "inline"
-	}
-	w.Header().Set("Content-Type", v.MIME)
-	w.Header().Set("Content-Disposition", mime.FormatMediaType(disp, map[string]string{"filename": d.Name}))
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Security-Policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:")
-	w.Header().Set("ETag", `"`+v.SHA256+`"`)
-	w.Header().Set("Cache-Control", "private, max-age=0")
+// ServeDocument sends a document's version with the headers of all user
+// content (package download); the web UI's viewer uses it too.
+func ServeDocument(w http.ResponseWriter, r *http.Request, d *domain.Document, v *domain.Version, f io.ReadSeeker, mode download.Mode) {
 	t, _ := time.Parse(domain.TimeLayout, v.CreatedAt)
-	http.ServeContent(w, r, "", t, f)
+	download.Serve(w, r, d.Name, v.MIME, v.SHA256, t, mode, f)
 }
 
 func (s *Server) listContacts(w http.ResponseWriter, r *http.Request, a *appliance.Actor) error {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"missive/appliance"
 	"missive/appliance/domain"
 	"missive/appliance/store"
 	"missive/appliance/store/pgtest"
@@ -348,6 +349,34 @@ func TestOtherEntityCannotSee(t *testing.T) {
 	p = must(t, a.get("/documents/"+doc), http.StatusOK)
 	if !strings.HasPrefix(p.Header.Get("Content-Disposition"), "attachment") {
 		t.Errorf("download: %v", p.Header)
+	}
+}
+
+// A document that is a page (an anonymous e-mail's evil.html, an SVG) is a
+// sandboxed download even where the letter page asks for it inline.
+func TestActiveDocumentIsNeverInline(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, "")
+	l, err := s.Svc.RegisterLetter(context.Background(), s.Admin, appliance.RegisterInput{Category: domain.Incoming, Subject: "Pièce jointe", EntityID: s.Voirie.ID},
+		appliance.Upload{Name: "evil.html", Body: strings.NewReader("<script>alert(1)</script>")},
+		appliance.Upload{Name: "logo.svg", Body: strings.NewReader(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.Svc.View(context.Background(), s.Admin, l.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := s.browser(t)
+	a.login("julien", agentPassword)
+	for _, d := range v.Documents {
+		for _, q := range []string{"", "?inline=1"} {
+			p := must(t, a.get("/documents/"+d.ID+q), http.StatusOK)
+			if !strings.HasPrefix(p.Header.Get("Content-Disposition"), "attachment") || !strings.Contains(p.Header.Get("Content-Security-Policy"), "sandbox") ||
+				p.Header.Get("X-Content-Type-Options") != "nosniff" {
+				t.Errorf("%s%s: %v", d.Name, q, p.Header)
+			}
+		}
 	}
 }
 

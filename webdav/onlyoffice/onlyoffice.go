@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"missive/appliance"
+	"missive/appliance/download"
 	oo "missive/appliance/onlyoffice"
 )
 
@@ -97,8 +98,7 @@ func (h *Handler) download(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
-	w.Header().Set("Content-Type", v.MIME)
-	http.ServeContent(w, r, d.Name, time.Time{}, f)
+	download.Serve(w, r, d.Name, v.MIME, v.SHA256, time.Time{}, download.Attachment, f)
 }
 
 // Callback statuses (Document Server API, callback handler).

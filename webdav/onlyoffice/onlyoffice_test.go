@@ -178,6 +178,11 @@ func TestEditorConfigIsSignedAndDownloadable(t *testing.T) {
 	if resp.StatusCode != 200 || string(b) != "version 1" {
 		t.Fatalf("download: %d %q", resp.StatusCode, b)
 	}
+	// User content, from the UI's origin: downloaded, sandboxed, not sniffed.
+	if h := resp.Header; !strings.HasPrefix(h.Get("Content-Disposition"), "attachment") || !strings.Contains(h.Get("Content-Security-Policy"), "sandbox") ||
+		h.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("download headers: %v", h)
+	}
 	for _, bad := range []string{
 		strings.Replace(c.Document.URL, "token=", "token=x", 1),
 		strings.Replace(c.Document.URL, "tenant=default", "tenant=autre", 1),

@@ -28,6 +28,7 @@ import (
 
 	"missive/appliance"
 	"missive/appliance/authlimit"
+	"missive/appliance/download"
 )
 
 // Prefix is where the share is mounted.
@@ -192,6 +193,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "PUT":
 		st.length = r.ContentLength
 		r.Body = &body{ReadCloser: r.Body, st: st}
+	case "GET", "HEAD", "POST":
+		// x/net/webdav serves the content (POST like GET) with a type
+		// guessed from the name or sniffed: set the headers of user
+		// content first (package download).
+		contentHeaders(w, st, r.URL.Path)
 	}
 	sw := &statusWriter{ResponseWriter: w, st: st}
 	var davErr error
@@ -203,6 +209,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	wd.ServeHTTP(sw, r)
 	h.logRequest(r, st, sw.status, start, davErr)
+}
+
+// contentHeaders sets the type, disposition and sandbox of a file about to
+// be read: a document sent by anyone (an anonymous e-mail's evil.html) must
+// not run in the UI's origin when a browser opens its WebDAV address.
+func contentHeaders(w http.ResponseWriter, st *reqState, urlPath string) {
+	name := strings.TrimPrefix(urlPath, Prefix+st.tenant)
+	_, _, e, err := st.lookup(name)
+	if err != nil || e.dir {
+		return
+	}
+	fi := &fileInfo{name: e.name(), e: e}
+	ct, _ := fi.ContentType(st.ctx)
+	download.Headers(w.Header(), e.name(), ct, download.Inline)
 }
 
 func (h *Handler) logRequest(r *http.Request, st *reqState, status int, start time.Time, err error) {

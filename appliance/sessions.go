@@ -66,15 +66,14 @@ func (s *Service) RevokeSessions(ctx context.Context, a *Actor, userID string) (
 }
 
 // ChangePassword changes the actor's own password after checking the
-// current one, and ends their other sessions. It returns the new epoch.
-func (s *Service) ChangePassword(ctx context.Context, a *Actor, current, password, confirm string) (int64, error) {
-	u, err := s.reader().User(ctx, a.TenantID(), a.ID())
-	if err != nil {
-		return 0, err
-	}
+// current one (typed from the client address addr, under the same brakes
+// as a login), and ends their other sessions. It returns the new epoch.
+func (s *Service) ChangePassword(ctx context.Context, a *Actor, current, password, confirm, addr string) (int64, error) {
 	errs := FieldErrors{}
-	if !CheckPassword(u.PasswordHash, current) {
+	if err := s.checkCurrentPassword(ctx, a, current, addr); errors.Is(err, ErrForbidden) {
 		errs["current"] = "mot de passe actuel incorrect"
+	} else if err != nil {
+		return 0, err
 	}
 	if err := checkPassword(password); err != nil {
 		errs["password"] = err.Error()
@@ -91,4 +90,24 @@ func (s *Service) ChangePassword(ctx context.Context, a *Actor, current, passwor
 		return 0, err
 	}
 	return s.RevokeSessions(ctx, a, a.ID())
+}
+
+// checkCurrentPassword checks the actor's own password, counted by the
+// login limiter like a login: someone holding a session (or a token) but
+// not the password gets no more guesses here than at the login page.
+func (s *Service) checkCurrentPassword(ctx context.Context, a *Actor, current, addr string) error {
+	loginKey, addrKey := loginKeys(a.TenantID(), a.User.Login, addr)
+	if wait := s.Logins.Attempt(loginKey, addrKey); wait > 0 {
+		return &ThrottledError{Wait: wait}
+	}
+	u, err := s.reader().User(ctx, a.TenantID(), a.ID())
+	if err != nil {
+		s.Logins.Release(loginKey, addrKey)
+		return err
+	}
+	if !CheckPassword(u.PasswordHash, current) {
+		return ErrForbidden
+	}
+	s.Logins.Success(loginKey, addrKey)
+	return nil
 }

@@ -3,11 +3,14 @@ package mailbridge
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"missive/appliance"
 )
 
 // SMTP AUTH on the listener: optional, over TLS only (go-smtp offers it
@@ -23,7 +26,10 @@ var _ smtp.AuthSession = (*session)(nil)
 // a password hash, so the bound also protects the CPU.
 const maxAuthFailures = 3
 
-var errAuthTooMany = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Trop d'échecs d'authentification"}
+var (
+	errAuthTooMany   = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Trop d'échecs d'authentification"}
+	errAuthTemporary = &smtp.SMTPError{Code: 454, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Authentification momentanément impossible, réessayez plus tard"}
+)
 
 func (ss *session) AuthMechanisms() []string { return []string{sasl.Plain, sasl.Login} }
 
@@ -55,7 +61,14 @@ func (ss *session) authenticate(user, pass string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	b := ss.s.b
-	a, err := b.svc.Authenticate(ctx, tenant, login, pass)
+	a, err := b.svc.Authenticate(ctx, tenant, login, pass, ss.remoteIP())
+	if errors.Is(err, appliance.ErrThrottled) || (err != nil && !errors.Is(err, appliance.ErrForbidden)) {
+		// Slowed down by the limiter every password door shares, or the
+		// store failed: no password was checked; the client may retry.
+		ss.authFailures++
+		b.log.Warn("smtp: authentication not checked", "user", user, "remote", ss.remote(), "err", err)
+		return errAuthTemporary
+	}
 	if err != nil {
 		ss.authFailures++
 		b.log.Warn("smtp: authentication failed", "user", user, "remote", ss.remote(), "failures", ss.authFailures)
@@ -67,6 +80,15 @@ func (ss *session) authenticate(user, pass string) error {
 	ss.user = tenant + "/" + a.User.Login
 	b.log.Info("smtp: authenticated", "user", ss.user, "remote", ss.remote())
 	return nil
+}
+
+// remoteIP is the client's address without its port: the limiter's key.
+func (ss *session) remoteIP() string {
+	host, _, err := net.SplitHostPort(ss.remote())
+	if err != nil {
+		return ss.remote()
+	}
+	return host
 }
 
 func (ss *session) remote() string {

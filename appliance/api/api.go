@@ -196,6 +196,8 @@ func Status(err error) int {
 		return 413
 	case errors.Is(err, appliance.ErrLocked):
 		return 423
+	case errors.Is(err, appliance.ErrThrottled):
+		return 429
 	case errors.Is(err, errBadRequest):
 		return 400
 	case errors.Is(err, appliance.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):

@@ -267,7 +267,7 @@ func TestEveryRouteHappyPath(t *testing.T) {
 		t.Fatalf("updated user = %+v", u2)
 	}
 	h.call(t, 204, "POST /api/v1/users/{id}/password", admin, api.PasswordBody{Password: "nouveau-motdepasse-1"}, nil, u.ID)
-	if _, err := h.env.Svc.Authenticate(context.Background(), "default", "agent.urba", "nouveau-motdepasse-1"); err != nil {
+	if _, err := h.env.Svc.Authenticate(context.Background(), "default", "agent.urba", "nouveau-motdepasse-1", "test"); err != nil {
 		t.Fatalf("login with the new password: %v", err)
 	}
 	var tok api.TokenResponse

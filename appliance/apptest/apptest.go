@@ -73,7 +73,7 @@ func New(t testing.TB, dsn string) *Env {
 	if err := svc.Bootstrap(ctx, "Commune de Test", AdminPassword); err != nil {
 		t.Fatalf("bootstrap: %v", err)
 	}
-	admin, err := svc.Authenticate(ctx, "default", "admin", AdminPassword)
+	admin, err := svc.Authenticate(ctx, "default", "admin", AdminPassword, "apptest")
 	if err != nil {
 		t.Fatalf("admin login: %v", err)
 	}

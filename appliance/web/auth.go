@@ -64,25 +64,26 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.showLogin(w, r, http.StatusForbidden, d)
 		return
 	}
-	loginKey, addrKey := "login:"+s.opts.Tenant+"/"+strings.ToLower(d.Login), "addr:"+clientAddr(r)
-	if wait := s.limiter.Wait(loginKey, addrKey); wait > 0 {
-		d.Error = tf(l, "login.wait", waitText(wait))
-		w.Header().Set("Retry-After", itoa(int(wait.Seconds())+1))
+	a, err := s.svc.Authenticate(r.Context(), s.opts.Tenant, d.Login, r.PostFormValue("password"), clientAddr(r))
+	var throttled *appliance.ThrottledError
+	switch {
+	case errors.As(err, &throttled):
+		s.log.Info("web: login slowed down", "login", d.Login, "addr", clientAddr(r), "wait", throttled.Wait)
+		d.Error = tf(l, "login.wait", waitText(throttled.Wait))
+		w.Header().Set("Retry-After", itoa(int(throttled.Wait.Seconds())+1))
 		s.showLogin(w, r, http.StatusTooManyRequests, d)
 		return
-	}
-	a, err := s.svc.Authenticate(r.Context(), s.opts.Tenant, d.Login, r.PostFormValue("password"))
-	if err != nil {
-		if !errors.Is(err, appliance.ErrForbidden) {
-			s.log.Error("web: login", "login", d.Login, "err", err)
-		}
-		s.limiter.Fail(loginKey, addrKey)
+	case errors.Is(err, appliance.ErrForbidden):
 		s.log.Info("web: login failed", "login", d.Login, "addr", clientAddr(r))
 		d.Error = tr(l, "login.failed")
 		s.showLogin(w, r, http.StatusUnauthorized, d)
 		return
+	case err != nil:
+		// The store failed, not the password: say so, count nothing.
+		s.log.Error("web: login", "login", d.Login, "err", err)
+		http.Error(w, "service momentanément indisponible", http.StatusServiceUnavailable)
+		return
 	}
-	s.limiter.Success(loginKey)
 	epoch, err := s.svc.SessionEpoch(r.Context(), a.ID())
 	if err != nil {
 		s.log.Error("web: session epoch", "err", err)
@@ -118,7 +119,7 @@ func (s *Server) passwordPage(w http.ResponseWriter, r *http.Request, q *request
 }
 
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, q *request) error {
-	epoch, err := s.svc.ChangePassword(r.Context(), q.actor, r.PostFormValue("current"), r.PostFormValue("password"), r.PostFormValue("confirm"))
+	epoch, err := s.svc.ChangePassword(r.Context(), q.actor, r.PostFormValue("current"), r.PostFormValue("password"), r.PostFormValue("confirm"), clientAddr(r))
 	var fe appliance.FieldErrors
 	if errors.As(err, &fe) {
 		v := s.page(w, r, q, tr(q.lang, "password.title"), "password", nil)

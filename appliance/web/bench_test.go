@@ -139,7 +139,7 @@ func TestPageTimes(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, who := range []domain.Role{domain.RoleAdmin, domain.RoleMailroom, domain.RoleAgent} {
-		a, err := svc.Authenticate(ctx, "default", byRole[who], pw)
+		a, err := svc.Authenticate(ctx, "default", byRole[who], pw, "test")
 		if err != nil {
 			t.Fatal(err)
 		}

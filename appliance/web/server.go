@@ -2,7 +2,7 @@
 // html/template pages, embedded with their stylesheet and one small script,
 // working without the script and enhanced by it. Every read and write goes
 // through appliance.Service; the package holds no state but signed cookies
-// and an in-memory login rate limiter.
+// and the Service's login limiter.
 package web
 
 import (
@@ -18,7 +18,6 @@ import (
 
 	"missive/appliance"
 	"missive/appliance/api"
-	"missive/appliance/authlimit"
 )
 
 //go:embed templates static
@@ -49,7 +48,6 @@ type Server struct {
 	opts    Options
 	pages   map[string]map[string]*pageTemplate // lang → page → template
 	keys    sync.Map                            // tenant → []byte
-	limiter *authlimit.Limiter
 	static  http.Handler
 }
 
@@ -68,7 +66,7 @@ func New(svc *appliance.Service, log *slog.Logger, opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Server{svc: svc, log: log, opts: opts, limiter: authlimit.New(opts.Now)}
+	s := &Server{svc: svc, log: log, opts: opts}
 	var err error
 	if s.pages, err = parsePages(); err != nil {
 		panic(err)

@@ -674,7 +674,7 @@ func TestPasswordChange(t *testing.T) {
 	if p := other.get("/"); p.Code != http.StatusSeeOther {
 		t.Errorf("other session survives a password change: %d", p.Code)
 	}
-	if _, err := s.Svc.Authenticate(context.Background(), "default", "julien", "nouveau-mot-de-passe"); err != nil {
+	if _, err := s.Svc.Authenticate(context.Background(), "default", "julien", "nouveau-mot-de-passe", "test"); err != nil {
 		t.Error("new password refused")
 	}
 }

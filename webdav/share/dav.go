@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -27,7 +28,6 @@ import (
 	"golang.org/x/net/webdav"
 
 	"missive/appliance"
-	"missive/appliance/authlimit"
 	"missive/appliance/download"
 )
 
@@ -65,9 +65,8 @@ type Handler struct {
 	log       *slog.Logger
 	Templates Templates
 
-	authMu  sync.Mutex
-	auth    map[[32]byte]authEntry
-	limiter *authlimit.Limiter
+	authMu sync.Mutex
+	auth   map[[32]byte]authEntry
 }
 
 type authEntry struct {
@@ -85,7 +84,7 @@ const authTTL = 2 * time.Minute
 
 // New returns the share's handler.
 func New(svc *appliance.Service, log *slog.Logger) *Handler {
-	return &Handler{svc: svc, log: log, auth: map[[32]byte]authEntry{}, limiter: authlimit.New(nil)}
+	return &Handler{svc: svc, log: log, auth: map[[32]byte]authEntry{}}
 }
 
 // Register mounts the share on mux.
@@ -154,10 +153,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	actor := h.authenticate(ctx, r, tenant)
-	if actor == nil {
+	actor, code, wait := h.authenticate(ctx, r, tenant)
+	switch code {
+	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Basic realm="Missive", charset="UTF-8"`)
-		http.Error(w, "identifiants requis", http.StatusUnauthorized)
+		http.Error(w, "identifiants requis", code)
+		return
+	case http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+		http.Error(w, "trop de tentatives: réessayez plus tard", code)
+		return
+	case http.StatusServiceUnavailable:
+		http.Error(w, "service momentanément indisponible", code)
 		return
 	}
 	st := &reqState{h: h, ctx: ctx, method: r.Method, actor: actor, tenant: tenant,
@@ -285,14 +292,15 @@ func (h *Handler) gate(st *reqState, r *http.Request) (int, string) {
 }
 
 // authenticate resolves HTTP Basic credentials (a password, or an API token
-// as the password) or a Bearer token to an actor of tenant.
-func (h *Handler) authenticate(ctx context.Context, r *http.Request, tenant string) *appliance.Actor {
+// as the password) or a Bearer token to an actor of tenant. Without one,
+// it returns the status to answer (401, 429 with the wait, 503).
+func (h *Handler) authenticate(ctx context.Context, r *http.Request, tenant string) (*appliance.Actor, int, time.Duration) {
 	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		return h.byToken(ctx, tenant, "", tok)
+		return h.orUnauthorized(h.byToken(ctx, tenant, "", tok))
 	}
 	login, password, ok := r.BasicAuth()
 	if !ok || password == "" {
-		return nil
+		return nil, http.StatusUnauthorized, 0
 	}
 	key := sha256.Sum256([]byte(tenant + "\x00" + login + "\x00" + password))
 	h.authMu.Lock()
@@ -300,34 +308,45 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, tenant stri
 	h.authMu.Unlock()
 	if hit && time.Now().Before(e.expires) {
 		if a, err := h.svc.ActorFor(ctx, tenant, e.userID); err == nil && a.User.PasswordHash == e.pwHash {
-			return a
+			return a, 0, 0
 		}
 	}
 	if a := h.byToken(ctx, tenant, login, password); a != nil {
-		return a
+		return a, 0, 0
 	}
-	// The same brakes as the web login: a WebDAV client retries on its
-	// own, a guesser gets no more tries here than there.
-	loginKey, addrKey := "login:"+tenant+"/"+strings.ToLower(login), "addr:"+clientAddr(r)
-	if h.limiter.Wait(loginKey, addrKey) > 0 {
-		h.log.Info("webdav login slowed down", "tenant", tenant, "login", login, "addr", clientAddr(r))
-		return nil
-	}
-	a, err := h.svc.Authenticate(ctx, tenant, login, password)
+	// The Service's limiter, shared with the web login and SMTP AUTH,
+	// counts the attempt before the password is checked.
+	a, err := h.svc.Authenticate(ctx, tenant, login, password, clientAddr(r))
 	if err != nil {
-		h.limiter.Fail(loginKey, addrKey)
-		h.log.Info("webdav login refused", "tenant", tenant, "login", login, "addr", clientAddr(r))
-		return nil
+		var throttled *appliance.ThrottledError
+		switch {
+		case errors.As(err, &throttled):
+			h.log.Info("webdav login slowed down", "tenant", tenant, "login", login, "addr", clientAddr(r), "wait", throttled.Wait)
+			return nil, http.StatusTooManyRequests, throttled.Wait
+		case errors.Is(err, appliance.ErrForbidden):
+			h.log.Info("webdav login refused", "tenant", tenant, "login", login, "addr", clientAddr(r))
+			return nil, http.StatusUnauthorized, 0
+		}
+		h.log.Error("webdav login", "tenant", tenant, "login", login, "err", err)
+		return nil, http.StatusServiceUnavailable, 0
 	}
-	h.limiter.Success(loginKey)
 	h.authMu.Lock()
 	if len(h.auth) > 10000 {
 		clear(h.auth)
 	}
 	h.auth[key] = authEntry{userID: a.ID(), pwHash: a.User.PasswordHash, expires: time.Now().Add(authTTL)}
 	h.authMu.Unlock()
-	return a
+	return a, 0, 0
 }
+
+func (h *Handler) orUnauthorized(a *appliance.Actor) (*appliance.Actor, int, time.Duration) {
+	if a == nil {
+		return nil, http.StatusUnauthorized, 0
+	}
+	return a, 0, 0
+}
+
+
 
 func (h *Handler) byToken(ctx context.Context, tenant, login, token string) *appliance.Actor {
 	if len(token) < 20 {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -362,5 +364,45 @@ func TestPasswordChangeAndGuessing(t *testing.T) {
 		status(t, f.do(t, "bob", "PROPFIND", "/dav/default/~bob/", "", "Depth", "0"), http.StatusUnauthorized)
 	}
 	f.password = userPassword
-	status(t, f.do(t, "bob", "PROPFIND", "/dav/default/~bob/", "", "Depth", "0"), http.StatusUnauthorized)
+	status(t, f.do(t, "bob", "PROPFIND", "/dav/default/~bob/", "", "Depth", "0"), http.StatusTooManyRequests)
+}
+
+// Thirty wrong passwords at once: the attempts are counted as they arrive,
+// so at most five reach a password check, the others wait (429), and so
+// does the right password sent right after.
+func TestBasicAuthBurst(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	// A still clock: no wait lapses during the burst, whatever the load.
+	now := time.Now()
+	f.env.Svc.Now = func() time.Time { return now }
+	var mu sync.Mutex
+	got := map[int]int{}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := 0; i < 30; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest("PROPFIND", f.srv.URL+"/dav/default/~bob/", nil)
+			req.Header.Set("Depth", "0")
+			req.SetBasicAuth("bob", fmt.Sprintf("devine-%d", i))
+			<-start
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			mu.Lock()
+			got[resp.StatusCode]++
+			mu.Unlock()
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if got[http.StatusUnauthorized] > 5 || got[http.StatusTooManyRequests] != 30-got[http.StatusUnauthorized] {
+		t.Fatalf("a burst of 30 wrong passwords: %v; want at most 5 checked, the rest 429", got)
+	}
+	status(t, f.do(t, "bob", "PROPFIND", "/dav/default/~bob/", "", "Depth", "0"), http.StatusTooManyRequests)
 }

@@ -96,7 +96,7 @@ func New(svc *appliance.Service, log *slog.Logger) *Server {
 		{method: "GET", path: "/api/v1/letters/{id}", summary: "Un courrier, ses documents, notes, liens et historique", out: appliance.LetterView{}, h: s.getLetter},
 		{method: "GET", path: "/api/v1/letters/{id}/history", summary: "Historique d'un courrier", out: []domain.HistoryEntry{}, h: s.letterHistory},
 		{method: "GET", path: "/api/v1/letters/{id}/messages", summary: "Messages électroniques d'un courrier: reçus, accusés de réception, réponses", out: []appliance.MailMessage{}, h: s.letterMessages},
-		{method: "POST", path: "/api/v1/letters/{id}/actions/qualify", summary: "Qualifier (compléter) un courrier", in: appliance.RegisterInput{}, out: domain.Letter{}, h: s.qualify},
+		{method: "POST", path: "/api/v1/letters/{id}/actions/qualify", summary: "Qualifier (compléter ou corriger) un courrier, champ par champ: un champ absent ne change pas; \"\", [] ou false l'efface", in: appliance.QualifyInput{}, out: domain.Letter{}, h: s.qualify},
 		{method: "POST", path: "/api/v1/letters/{id}/actions/redirect", summary: "Rediriger vers une entité ou un agent", in: appliance.RedirectInput{}, out: domain.Letter{}, h: s.redirect},
 		{method: "POST", path: "/api/v1/letters/{id}/actions/note", summary: "Annoter", in: appliance.NoteInput{}, out: domain.Note{}, status: 201, h: s.note},
 		{method: "POST", path: "/api/v1/letters/{id}/actions/link", summary: "Lier à un autre courrier", in: LinkBody{}, status: 204, h: s.link},

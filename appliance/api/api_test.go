@@ -302,8 +302,8 @@ func TestEveryRouteHappyPath(t *testing.T) {
 	}
 
 	var q domain.Letter
-	h.call(t, 200, "POST /api/v1/letters/{id}/actions/qualify", admin, appliance.RegisterInput{Subject: "Permis de construire: véranda",
-		DoctypeID: dt.ID, Priority: domain.PriorityHigh}, &q, l.ID)
+	h.call(t, 200, "POST /api/v1/letters/{id}/actions/qualify", admin, appliance.QualifyInput{Subject: new("Permis de construire: véranda"),
+		DoctypeID: &dt.ID, Priority: new(domain.PriorityHigh)}, &q, l.ID)
 	if q.Subject != "Permis de construire: véranda" || q.DoctypeID != dt.ID || q.DueDate == "" || q.Priority != domain.PriorityHigh {
 		t.Fatalf("qualified letter = %+v", q)
 	}

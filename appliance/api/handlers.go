@@ -120,7 +120,7 @@ func (s *Server) letterHistory(w http.ResponseWriter, r *http.Request, a *applia
 }
 
 func (s *Server) qualify(w http.ResponseWriter, r *http.Request, a *appliance.Actor) error {
-	var in appliance.RegisterInput
+	var in appliance.QualifyInput
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}

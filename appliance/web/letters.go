@@ -150,7 +150,8 @@ func (s *Server) letterAction(w http.ResponseWriter, r *http.Request, q *request
 			}
 			in.Sender = &appliance.ContactInput{ID: c.ID}
 		}
-		if _, err = s.svc.Qualify(ctx, a, id, in); err == nil {
+		// The form shows every field: what it leaves empty is cleared.
+		if _, err = s.svc.Qualify(ctx, a, id, appliance.FullQualify(in)); err == nil {
 			msg = tr(q.lang, "letter.qualified")
 		}
 	case "redirect":

@@ -497,7 +497,7 @@ func TestLetterPageForms(t *testing.T) {
 	// The restricted note is not shown to another service's agent who is
 	// copied on the letter.
 	ctx := context.Background()
-	if _, err := s.Svc.Qualify(ctx, s.Admin, l.ID, qualifyCopy(l, s.Other.ID)); err != nil {
+	if _, err := s.Svc.Qualify(ctx, s.Admin, l.ID, appliance.FullQualify(qualifyCopy(l, s.Other.ID))); err != nil {
 		t.Fatal(err)
 	}
 	c := s.browser(t)
@@ -748,7 +748,7 @@ func TestPagesOnPostgreSQL(t *testing.T) {
 	must(t, b.post("/baskets/service", url.Values{"action": {"take"}, "id": {l.ID}}), http.StatusSeeOther)
 	must(t, b.post("/letters/"+l.ID+"/follow", url.Values{}), http.StatusSeeOther)
 	// Copied to Julien's entity too: the copy basket's list.
-	if _, err := s.Svc.Qualify(context.Background(), s.Admin, l.ID, qualifyEntityCopy(l, s.Voirie.ID, s.Agent.ID)); err != nil {
+	if _, err := s.Svc.Qualify(context.Background(), s.Admin, l.ID, appliance.FullQualify(qualifyEntityCopy(l, s.Voirie.ID, s.Agent.ID))); err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range []string{"/", "/baskets/mine", "/baskets/followed", "/baskets/service", "/baskets/copy", "/baskets/mine?sort=number&desc=true",

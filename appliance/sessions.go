@@ -67,7 +67,8 @@ func (s *Service) RevokeSessions(ctx context.Context, a *Actor, userID string) (
 
 // ChangePassword changes the actor's own password after checking the
 // current one (typed from the client address addr, under the same brakes
-// as a login), and ends their other sessions. It returns the new epoch.
+// as a login), and ends every web session and API token of theirs. It
+// returns the new session epoch, for the browser that made the change.
 func (s *Service) ChangePassword(ctx context.Context, a *Actor, current, password, confirm, addr string) (int64, error) {
 	errs := FieldErrors{}
 	if err := s.checkCurrentPassword(ctx, a, current, addr); errors.Is(err, ErrForbidden) {
@@ -86,10 +87,10 @@ func (s *Service) ChangePassword(ctx context.Context, a *Actor, current, passwor
 	if err := errs.orNil(); err != nil {
 		return 0, err
 	}
-	if err := s.SetPassword(ctx, a, a.ID(), password); err != nil {
+	if err := s.setPassword(ctx, a, a.ID(), password); err != nil {
 		return 0, err
 	}
-	return s.RevokeSessions(ctx, a, a.ID())
+	return s.SessionEpoch(ctx, a.ID())
 }
 
 // checkCurrentPassword checks the actor's own password, counted by the

@@ -68,17 +68,16 @@ type LinkBody struct {
 	OtherID string `json:"other_id"`
 }
 
-type TokenRequest struct {
-	UserID string `json:"user_id,omitempty" doc:"Utilisateur du jeton; vous-même par défaut"`
-	Name   string `json:"name,omitempty"`
-}
-
 type TokenResponse struct {
-	Token string `json:"token"`
+	Token     string `json:"token" doc:"Le jeton, affiché cette seule fois"`
+	ID        string `json:"id" doc:"Son identifiant, pour le révoquer"`
+	Name      string `json:"name"`
+	ExpiresAt string `json:"expires_at,omitempty" doc:"Instant où il cesse de fonctionner; absent: jamais"`
 }
 
 type PasswordBody struct {
 	Password string `json:"password"`
+	Current  string `json:"current,omitempty" doc:"Mot de passe actuel: obligatoire pour changer le sien"`
 }
 
 type Health struct {
@@ -124,8 +123,10 @@ func New(svc *appliance.Service, log *slog.Logger) *Server {
 		{method: "GET", path: "/api/v1/users", summary: "Utilisateurs", out: []domain.User{}, h: s.listUsers},
 		{method: "POST", path: "/api/v1/users", summary: "Créer un utilisateur (admin)", in: appliance.UserInput{}, out: domain.User{}, status: 201, h: s.createUser},
 		{method: "PUT", path: "/api/v1/users/{id}", summary: "Modifier un utilisateur (admin)", in: appliance.UserInput{}, out: domain.User{}, h: s.updateUser},
-		{method: "POST", path: "/api/v1/users/{id}/password", summary: "Changer un mot de passe", in: PasswordBody{}, status: 204, h: s.setPassword},
-		{method: "POST", path: "/api/v1/tokens", summary: "Créer un jeton d'API", in: TokenRequest{}, out: TokenResponse{}, status: 201, h: s.createToken},
+		{method: "POST", path: "/api/v1/users/{id}/password", summary: "Changer un mot de passe: le sien avec l'actuel (current), celui d'un autre (admin); toutes les sessions et tous les jetons de l'utilisateur sont fermés", in: PasswordBody{}, status: 204, h: s.setPassword},
+		{method: "POST", path: "/api/v1/tokens", summary: "Créer un jeton d'API, avec une date d'expiration facultative", in: appliance.TokenInput{}, out: TokenResponse{}, status: 201, h: s.createToken},
+		{method: "GET", path: "/api/v1/tokens", summary: "Vos jetons d'API (un administrateur: ceux de ?user=ID, ou de tous avec ?user=all)", out: []domain.Token{}, query: []string{"user"}, h: s.listTokens},
+		{method: "DELETE", path: "/api/v1/tokens/{id}", summary: "Révoquer un jeton d'API (le sien; un administrateur: n'importe lequel)", out: domain.Token{}, h: s.revokeToken},
 		{method: "GET", path: "/api/v1/history", summary: "Historique de la commune (admin)", out: []domain.HistoryEntry{}, query: []string{"page", "per_page"}, h: s.tenantHistory},
 	}
 	s.routes = append(s.routes, s.mailRoutes()...)

@@ -271,11 +271,16 @@ func TestEveryRouteHappyPath(t *testing.T) {
 		t.Fatalf("login with the new password: %v", err)
 	}
 	var tok api.TokenResponse
-	h.call(t, 201, "POST /api/v1/tokens", admin, api.TokenRequest{UserID: u.ID, Name: "script"}, &tok)
+	h.call(t, 201, "POST /api/v1/tokens", admin, appliance.TokenInput{UserID: u.ID, Name: "script"}, &tok)
 	var agentMe domain.User
 	h.call(t, 200, "GET /api/v1/me", tok.Token, nil, &agentMe)
 	if agentMe.ID != u.ID {
 		t.Fatalf("token made for %s authenticates %s", u.ID, agentMe.ID)
+	}
+	var toks []domain.Token
+	h.call(t, 200, "GET /api/v1/tokens", tok.Token, nil, &toks)
+	if len(toks) != 1 || toks[0].ID != tok.ID || toks[0].Name != "script" {
+		t.Fatalf("tokens of agent.urba: %+v", toks)
 	}
 
 	var l domain.Letter
@@ -424,6 +429,7 @@ func TestEveryRouteHappyPath(t *testing.T) {
 		t.Fatalf("tenant history has %d entries, the letter alone %d", len(all), len(hist))
 	}
 
+	h.call(t, 200, "DELETE /api/v1/tokens/{id}", admin, nil, nil, tok.ID)
 	mailHappyPath(t, h)
 	davHappyPath(t, h, doc)
 	for _, op := range operations(t, h) {

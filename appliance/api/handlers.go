@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -464,7 +465,16 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request, a *applianc
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	if err := s.svc.SetPassword(r.Context(), a, r.PathValue("id"), in.Password); err != nil {
+	if id := r.PathValue("id"); id != a.ID() {
+		if err := s.svc.SetPassword(r.Context(), a, id, in.Password); err != nil {
+			return err
+		}
+		writeJSON(w, 204, nil)
+		return nil
+	}
+	// One's own: the current password is asked for, even with a token,
+	// under the login limiter.
+	if _, err := s.svc.ChangePassword(r.Context(), a, in.Current, in.Password, in.Password, clientAddr(r)); err != nil {
 		return err
 	}
 	writeJSON(w, 204, nil)
@@ -472,19 +482,54 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request, a *applianc
 }
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request, a *appliance.Actor) error {
-	var in TokenRequest
+	var in appliance.TokenInput
 	if err := decodeOptional(w, r, &in); err != nil {
 		return err
 	}
-	if in.UserID == "" {
-		in.UserID = a.ID()
-	}
-	tok, err := s.svc.CreateToken(r.Context(), a, in.UserID, in.Name)
+	tok, t, err := s.svc.IssueToken(r.Context(), a, in)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, 201, TokenResponse{tok})
+	writeJSON(w, 201, TokenResponse{Token: tok, ID: t.ID, Name: t.Name, ExpiresAt: t.ExpiresAt})
 	return nil
+}
+
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, a *appliance.Actor) error {
+	user := r.URL.Query().Get("user")
+	switch user {
+	case "":
+		user = a.ID()
+	case "all":
+		user = ""
+		if !a.IsAdmin() {
+			return fmt.Errorf("%w: réservé aux administrateurs", appliance.ErrForbidden)
+		}
+	}
+	ts, err := s.svc.Tokens(r.Context(), a, user)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, 200, ts)
+	return nil
+}
+
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, a *appliance.Actor) error {
+	t, err := s.svc.RevokeToken(r.Context(), a, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, 200, t)
+	return nil
+}
+
+// clientAddr is the address of the client, without its port: the login
+// limiter's key.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 func (s *Server) tenantHistory(w http.ResponseWriter, r *http.Request, a *appliance.Actor) error {

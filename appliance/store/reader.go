@@ -201,6 +201,50 @@ func (r Reader) TokenOwner(ctx context.Context, hash, now string) (tenant, userI
 	return tenant, userID, notFound(err, "jeton")
 }
 
+const tokenCols = `t.id, t.user_id, u.login, t.name, t.created_at, t.expires_at, t.revoked`
+
+func scanToken(sc interface{ Scan(...any) error }) (domain.Token, error) {
+	var t domain.Token
+	var revoked int
+	err := sc.Scan(&t.ID, &t.UserID, &t.UserLogin, &t.Name, &t.CreatedAt, &t.ExpiresAt, &revoked)
+	t.Revoked = revoked != 0
+	return t, err
+}
+
+// Tokens lists the API tokens of a user of the tenant, or of every user
+// when userID is "", newest first.
+func (r Reader) Tokens(ctx context.Context, tenant, userID string) ([]domain.Token, error) {
+	q := `SELECT ` + tokenCols + ` FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.tenant_id = ?`
+	args := []any{tenant}
+	if userID != "" {
+		q += ` AND t.user_id = ?`
+		args = append(args, userID)
+	}
+	rows, err := r.query(ctx, q+` ORDER BY t.created_at DESC, t.id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []domain.Token{}
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// Token reads one API token of the tenant.
+func (r Reader) Token(ctx context.Context, tenant, id string) (*domain.Token, error) {
+	t, err := scanToken(r.queryRow(ctx, `SELECT `+tokenCols+` FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.tenant_id = ? AND t.id = ?`, tenant, id))
+	if err := notFound(err, "jeton "+id); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
 // --- contacts ----------------------------------------------------------------
 
 const contactCols = `id, kind, civility, first_name, last_name, organization, email, phone, address, postcode, city, country, created_at`

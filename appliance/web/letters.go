@@ -124,7 +124,6 @@ func hasMain(ds []domain.Document) bool {
 	return false
 }
 
-
 // letterAction runs one of the letter page's forms.
 func (s *Server) letterAction(w http.ResponseWriter, r *http.Request, q *request) error {
 	ctx, a := r.Context(), q.actor

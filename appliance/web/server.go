@@ -43,12 +43,12 @@ type Options struct {
 
 // Server serves the pages.
 type Server struct {
-	svc     *appliance.Service
-	log     *slog.Logger
-	opts    Options
-	pages   map[string]map[string]*pageTemplate // lang → page → template
-	keys    sync.Map                            // tenant → []byte
-	static  http.Handler
+	svc    *appliance.Service
+	log    *slog.Logger
+	opts   Options
+	pages  map[string]map[string]*pageTemplate // lang → page → template
+	keys   sync.Map                            // tenant → []byte
+	static http.Handler
 }
 
 // New builds the web UI. It panics if an embedded template does not parse:
@@ -144,6 +144,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 		mux.Handle(rt.pattern, s.authed(rt.h))
 	}
 	for _, rt := range s.davAdminRoutes() {
+		mux.Handle(rt.pattern, s.authed(rt.h))
+	}
+	for _, rt := range s.tokenRoutes() {
 		mux.Handle(rt.pattern, s.authed(rt.h))
 	}
 	mux.HandleFunc("/", s.notFound)

@@ -661,6 +661,14 @@ func TestPasswordChange(t *testing.T) {
 	b.login("julien", agentPassword)
 	other := s.browser(t)
 	other.login("julien", agentPassword)
+	julien, err := s.Svc.ActorFor(context.Background(), "default", s.Agent.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := s.Svc.CreateToken(context.Background(), julien, julien.ID(), "script")
+	if err != nil {
+		t.Fatal(err)
+	}
 	b.get("/password")
 	p := must(t, b.post("/password", url.Values{"current": {"faux"}, "password": {"court"}, "confirm": {"autre"}}), http.StatusUnprocessableEntity)
 	for _, f := range []string{"current", "password", "confirm"} {
@@ -673,6 +681,9 @@ func TestPasswordChange(t *testing.T) {
 	must(t, b.get("/"), http.StatusOK)
 	if p := other.get("/"); p.Code != http.StatusSeeOther {
 		t.Errorf("other session survives a password change: %d", p.Code)
+	}
+	if _, err := s.Svc.AuthenticateToken(context.Background(), tok); err == nil {
+		t.Error("an API token survives a password change")
 	}
 	if _, err := s.Svc.Authenticate(context.Background(), "default", "julien", "nouveau-mot-de-passe", "test"); err != nil {
 		t.Error("new password refused")

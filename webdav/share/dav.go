@@ -346,8 +346,6 @@ func (h *Handler) orUnauthorized(a *appliance.Actor) (*appliance.Actor, int, tim
 	return a, 0, 0
 }
 
-
-
 func (h *Handler) byToken(ctx context.Context, tenant, login, token string) *appliance.Actor {
 	if len(token) < 20 {
 		return nil

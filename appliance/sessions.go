@@ -2,46 +2,33 @@ package appliance
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 )
 
-// Web sessions are signed cookies: nothing is written per request. What the
-// store keeps is the signing key of each tenant (created once, through the
-// log, so every node checks the same signatures) and each user's session
-// epoch, which a logout moves on to kill every cookie signed before.
+// Web sessions are signed cookies: nothing is written per request. The
+// signing key is derived from the data dir's secrets.key (SecretBox.Derive),
+// so it lives in no database, snapshot, backup or raft log: a dump of the
+// database alone forges no cookie. Every node of a cluster holds the same
+// secrets.key, hence checks the same signatures. What the store keeps is
+// each user's session epoch, which a logout, a password change or a
+// disabled account moves on to kill every cookie signed before.
+//
+// Older versions kept a random key per tenant in web_keys, created through
+// the log (web.key.create). It is no longer used (migration 0009 blanks it),
+// so the sessions of an upgraded server end once: everyone logs in again.
 
-// SessionKey returns the tenant's session signing key, creating it on
-// first use.
-func (s *Service) SessionKey(ctx context.Context, tenant string) ([]byte, error) {
-	k, err := s.reader().WebKey(ctx, tenant)
-	if err == nil {
-		return base64.RawStdEncoding.DecodeString(k)
+// sessionKeyLabel names the session key's use of secrets.key.
+const sessionKeyLabel = "web-session"
+
+// SessionKey returns the key web sessions are signed with. Sessions name
+// their tenant inside what is signed, so one key serves every tenant.
+func (s *Service) SessionKey() ([]byte, error) {
+	k, err := s.Secrets.Derive(sessionKeyLabel)
+	if err != nil {
+		return nil, fmt.Errorf("session signing key: %w", err)
 	}
-	if !isNotFound(err) {
-		return nil, err
-	}
-	if _, err := s.reader().Tenant(ctx, tenant); err != nil {
-		return nil, err
-	}
-	b := make([]byte, 32)
-	rand.Read(b)
-	secret := base64.RawStdEncoding.EncodeToString(b)
-	_, err = s.propose(ctx, KindWebKeyCreate, tenant, SystemActor, WebKeyCreate{Secret: secret})
-	switch {
-	case err == nil:
-		return b, nil
-	case errors.Is(err, ErrConflict):
-		// Another request or node created it first: use theirs.
-		k, err := s.reader().WebKey(ctx, tenant)
-		if err != nil {
-			return nil, fmt.Errorf("read session key: %w", err)
-		}
-		return base64.RawStdEncoding.DecodeString(k)
-	}
-	return nil, fmt.Errorf("create session key: %w", err)
+	return k, nil
 }
 
 // SessionEpoch is the user's current session epoch; a cookie signed for

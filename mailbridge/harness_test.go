@@ -70,6 +70,7 @@ func newHarness(t testing.TB, dsn string, opt Options) *harness {
 	}
 	h.prop = &flakyProposer{index: idx, a: appliance.NewApplier(env.Store, apptest.Logger())}
 	h.svc = appliance.NewService(env.Store, blobs, h.prop, apptest.Logger())
+	h.svc.Secrets = env.Svc.Secrets
 	if _, err := h.svc.AddMailAddress(ctx, env.Admin, appliance.MailAddressInput{Address: "mairie@ville.test"}); err != nil {
 		t.Fatal(err)
 	}

@@ -70,6 +70,10 @@ func New(t testing.TB, dsn string) *Env {
 	}
 	log := Logger()
 	svc := appliance.NewService(st, blobs, &Proposer{A: appliance.NewApplier(st, log)}, log)
+	// As missive serve does: secrets.key seals passwords and signs sessions.
+	if svc.Secrets, err = appliance.OpenSecretBox(dir); err != nil {
+		t.Fatal(err)
+	}
 	if err := svc.Bootstrap(ctx, "Commune de Test", AdminPassword); err != nil {
 		t.Fatalf("bootstrap: %v", err)
 	}

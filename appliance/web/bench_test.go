@@ -66,6 +66,9 @@ func TestPageTimes(t *testing.T) {
 	// The copied store has applied raft entries up to some index: the
 	// proposer of this measure continues after it.
 	svc := appliance.NewService(st, blobs, &benchProposer{a: appliance.NewApplier(st, log), index: applied}, log)
+	if svc.Secrets, err = appliance.OpenSecretBox(dir); err != nil {
+		t.Fatal(err)
+	}
 	sys, err := svc.SystemActor(ctx, "default")
 	if err != nil {
 		t.Fatal(err)

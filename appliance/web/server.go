@@ -47,8 +47,11 @@ type Server struct {
 	log    *slog.Logger
 	opts   Options
 	pages  map[string]map[string]*pageTemplate // lang → page → template
-	keys   sync.Map                            // tenant → []byte
 	static http.Handler
+	// The session signing key, derived once.
+	keyOnce sync.Once
+	sessKey []byte
+	keyErr  error
 }
 
 // New builds the web UI. It panics if an embedded template does not parse:
@@ -167,17 +170,11 @@ type request struct {
 
 func (s *Server) now() time.Time { return s.opts.Now() }
 
-// key returns a tenant's signing key, cached: a key never changes.
-func (s *Server) key(ctx context.Context, tenant string) ([]byte, error) {
-	if k, ok := s.keys.Load(tenant); ok {
-		return k.([]byte), nil
-	}
-	k, err := s.svc.SessionKey(ctx, tenant)
-	if err != nil {
-		return nil, err
-	}
-	s.keys.Store(tenant, k)
-	return k, nil
+// key returns the session signing key (derived from secrets.key, the same
+// for every tenant: a session names its tenant in what is signed).
+func (s *Server) key(_ context.Context, _ string) ([]byte, error) {
+	s.keyOnce.Do(func() { s.sessKey, s.keyErr = s.svc.SessionKey() })
+	return s.sessKey, s.keyErr
 }
 
 func (s *Server) secure(r *http.Request) bool {

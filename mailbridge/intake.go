@@ -25,7 +25,26 @@ import (
 // its letter, or a bounce. It returns once that is committed, or an error
 // when nothing was (the caller keeps the message and tries again). A
 // message taken in before returns its earlier result with Duplicate set.
+// It waits its turn in the intake's memory budget (Options.IntakeMemory);
+// errBusy when none came in time.
 func (b *Bridge) Deliver(ctx context.Context, tenant string, raw []byte, env Envelope, rcpts []string) (*appliance.MailIntakeResult, error) {
+	wctx, cancel := context.WithTimeout(ctx, b.opt.BusyWait)
+	release, err := b.mem.acquire(wctx, int64(len(raw)))
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("take in message for %s: %w", tenant, err)
+	}
+	defer release()
+	return b.deliverHeld(ctx, tenant, raw, env, rcpts)
+}
+
+// deliverHeld is Deliver for a message whose bytes the budget already
+// counts.
+func (b *Bridge) deliverHeld(ctx context.Context, tenant string, raw []byte, env Envelope, rcpts []string) (*appliance.MailIntakeResult, error) {
+	cur := b.parsing.Add(int64(len(raw)))
+	defer b.parsing.Add(-int64(len(raw)))
+	for p := b.parsingPeak.Load(); cur > p && !b.parsingPeak.CompareAndSwap(p, cur); p = b.parsingPeak.Load() {
+	}
 	res, err := b.deliver(ctx, tenant, raw, env, rcpts)
 	if err != nil {
 		return nil, fmt.Errorf("take in message for %s: %w", tenant, err)
@@ -34,7 +53,7 @@ func (b *Bridge) Deliver(ctx context.Context, tenant string, raw []byte, env Env
 }
 
 func (b *Bridge) deliver(ctx context.Context, tenant string, raw []byte, env Envelope, rcpts []string) (*appliance.MailIntakeResult, error) {
-	m := Parse(raw)
+	m := ParseWith(raw, b.opt.Limits)
 	key := Key(m, raw)
 	r := b.svc.Store.Reader()
 	if seen, err := r.MailSeen(ctx, tenant, key); err == nil {

@@ -35,6 +35,12 @@ type Config struct {
 	HTTPListen    string `toml:"http_listen" doc:"Avec tls: adresse d'écoute HTTP (port 80) qui renvoie vers HTTPS et répond aux défis ACME HTTP-01. Vide: aucune."`
 	SMTPListen    string `toml:"smtp_listen" doc:"Adresse d'écoute SMTP du courrier entrant (enregistrement MX ou règle de transfert Exchange/BlueMind vers Missive), ex. :25. Avec tls, STARTTLS y est proposé avec le même certificat, puis AUTH (PLAIN, LOGIN) pour les utilisateurs Missive. Seules les adresses de réception configurées sont acceptées: jamais de relais. Vide: aucune (l'option --smtp de missive serve l'emporte)."`
 	User          string `toml:"user" doc:"Compte système du serveur lancé par root: il ouvre ses ports puis devient ce compte. Vide: ne change pas de compte (systemd le lance déjà sous missive)."`
+
+	SMTPMaxConnections        int `toml:"smtp_max_connections" doc:"Connexions SMTP ouvertes à la fois, en tout; au-delà, le client est prié de revenir plus tard (421)."`
+	SMTPMaxConnectionsPerAddr int `toml:"smtp_max_connections_per_address" doc:"Connexions SMTP ouvertes à la fois depuis une même adresse IP; au-delà, 421. Le connecteur Exchange ou BlueMind de la commune passe par une seule adresse: ne descendez pas sous 5."`
+	MailIntakeMB              int `toml:"mail_intake_mb" doc:"Taille cumulée, en mégaoctets, des messages (SMTP et IMAP) transformés en courriers au même moment; les autres attendent sur le disque, et au bout de deux minutes le client SMTP est prié de réessayer (451 4.3.1). La mémoire utilisée est d'environ trois fois cette valeur."`
+	MailMaxParts              int `toml:"mail_max_parts" doc:"Parties MIME lues dans un message: au-delà, elles ne deviennent pas des documents (le message d'origine .eml, toujours gardé, les contient)."`
+	MailMaxDepth              int `toml:"mail_max_depth" doc:"Profondeur d'imbrication des parties MIME lue: plus profond, une partie est gardée brute."`
 }
 
 // TLS modes.
@@ -54,6 +60,12 @@ func Default() Config {
 		MaxUploadMB: 50,
 		LogLevel:    "info",
 		HTTPListen:  ":80",
+
+		SMTPMaxConnections:        50,
+		SMTPMaxConnectionsPerAddr: 10,
+		MailIntakeMB:              100,
+		MailMaxParts:              100,
+		MailMaxDepth:              12,
 	}
 }
 
@@ -111,7 +123,27 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.validateTLS(bad)
+	c.validateLimits(bad)
 	return errors.Join(errs...)
+}
+
+// validateLimits checks the brakes: each in a range where it still
+// protects and still lets a town work.
+func (c *Config) validateLimits(bad func(field, msg string, args ...any)) {
+	for _, l := range []struct {
+		field     string
+		v, lo, hi int
+	}{
+		{"smtp_max_connections", c.SMTPMaxConnections, 1, 10000},
+		{"smtp_max_connections_per_address", c.SMTPMaxConnectionsPerAddr, 1, 1000},
+		{"mail_intake_mb", c.MailIntakeMB, 1, 100000},
+		{"mail_max_parts", c.MailMaxParts, 1, 100000},
+		{"mail_max_depth", c.MailMaxDepth, 1, 100},
+	} {
+		if l.v < l.lo || l.v > l.hi {
+			bad(l.field, "entre %d et %d, pas %d", l.lo, l.hi, l.v)
+		}
+	}
 }
 
 func (c *Config) validateTLS(bad func(field, msg string, args ...any)) {

@@ -223,7 +223,7 @@ func (h *Handler) save(ctx context.Context, g *oo.Grant, cb *callbackBody) error
 	if err != nil {
 		return err
 	}
-	content, err := h.fetch(ctx, cb.URL)
+	content, err := h.fetch(ctx, srv.URL, cb.URL)
 	if err != nil {
 		return err
 	}
@@ -252,12 +252,29 @@ func sameOrigin(server, fileURL string) error {
 	return nil
 }
 
-func (h *Handler) fetch(ctx context.Context, u string) ([]byte, error) {
+// fetch gets the edited file from the tenant's Document Server. A redirect
+// is followed only on that server: the pinning of sameOrigin must not be
+// undone by a Location header (SSRF into the town's network).
+func (h *Handler) fetch(ctx context.Context, server, u string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := h.client.Do(req)
+	client := *h.client
+	next := client.CheckRedirect
+	client.CheckRedirect = func(r *http.Request, via []*http.Request) error {
+		if err := sameOrigin(server, r.URL.String()); err != nil {
+			return fmt.Errorf("redirect refused: %w", err)
+		}
+		if next != nil {
+			return next(r, via)
+		}
+		if len(via) >= 10 {
+			return fmt.Errorf("stopped after %d redirects", len(via))
+		}
+		return nil
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("fetch edited file: %w", err)
 	}

@@ -406,3 +406,39 @@ func TestBasicAuthBurst(t *testing.T) {
 	}
 	status(t, f.do(t, "bob", "PROPFIND", "/dav/default/~bob/", "", "Depth", "0"), http.StatusTooManyRequests)
 }
+
+// A lock token in the wrong hands: someone who cannot see the folder can
+// neither refresh nor release the lock, and learns nothing of it (its
+// path, its owner).
+func TestForeignLockTokenOutsideThePerimeter(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	draft := f.folderA + "reponse.odt"
+	status(t, f.do(t, "alice", "PUT", draft, "v1"), http.StatusCreated)
+	tok := lock(t, f, "alice", draft, "Timeout", "Second-600")
+	// Bob, of service B, holds alice's token.
+	resp := f.do(t, "bob", "LOCK", "/dav/default/~bob/", "", "If", "(<"+tok+">)", "Timeout", "Second-3600")
+	status(t, resp, http.StatusPreconditionFailed)
+	if b := body(resp); strings.Contains(b, strings.TrimPrefix(draft, "/dav/default")) || strings.Contains(b, "alice") {
+		t.Fatalf("the refresh reveals the lock: %s", b)
+	}
+	status(t, f.do(t, "bob", "UNLOCK", "/dav/default/~bob/", "", "Lock-Token", "<"+tok+">"), http.StatusConflict)
+	bob, err := f.env.Svc.Authenticate(ctx, "default", "bob", userPassword, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.env.Svc.DavRefresh(ctx, bob, tok, time.Hour); !errors.Is(err, appliance.ErrNotFound) {
+		t.Fatalf("refresh through the Service: %v", err)
+	}
+	if err := f.env.Svc.DavUnlock(ctx, bob, tok); !errors.Is(err, appliance.ErrNotFound) {
+		t.Fatalf("unlock through the Service: %v", err)
+	}
+	locks, err := f.env.Svc.DavLocks(ctx, "default")
+	if err != nil || len(locks) != 1 || locks[0].TimeoutS != 600 {
+		t.Fatalf("alice's lock after bob's tries: %+v %v", locks, err)
+	}
+	// Alice still refreshes and releases it.
+	status(t, f.do(t, "alice", "LOCK", draft, "", "If", "(<"+tok+">)", "Timeout", "Second-900"), http.StatusOK)
+	status(t, f.do(t, "alice", "UNLOCK", draft, "", "Lock-Token", "<"+tok+">"), http.StatusNoContent)
+}

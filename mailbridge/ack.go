@@ -21,7 +21,7 @@ import (
 type AckData struct {
 	Commune     string // the tenant's name
 	Number      string // registration number
-	Subject     string // the subject of the citizen's message
+	Subject     string // typed by an agent (paper acknowledgement); never a sender's words in an e-mail
 	SenderName  string
 	ReceivedOn  string // date of receipt, JJ/MM/AAAA
 	Service     string // the service in charge
@@ -45,7 +45,7 @@ var defaultTemplates = map[string][2]string{
 		`Accusé de réception de votre courrier n° {{.Number}}`,
 		`Bonjour{{if .SenderName}} {{.SenderName}}{{end}},
 
-{{.Commune}} a bien reçu le {{.ReceivedOn}} votre message « {{.Subject}} ».
+{{.Commune}} a bien reçu le {{.ReceivedOn}} votre message{{if .Subject}} « {{.Subject}} »{{end}}.
 Il est enregistré sous le numéro {{.Number}} et confié à : {{.Service}}{{if .ServiceMail}} ({{.ServiceMail}}){{end}}.
 {{- if .DueDate}}
 Une réponse vous sera apportée au plus tard le {{.DueDate}}.{{end}}
@@ -59,7 +59,7 @@ Rappelez ce numéro dans toute correspondance{{if not .Postal}} : répondez simp
 		`Accusé de réception de votre demande n° {{.Number}}`,
 		`Bonjour{{if .SenderName}} {{.SenderName}}{{end}},
 
-{{.Commune}} a bien reçu le {{.ReceivedOn}} votre demande « {{.Subject}} ».
+{{.Commune}} a bien reçu le {{.ReceivedOn}} votre demande{{if .Subject}} « {{.Subject}} »{{end}}.
 Elle est enregistrée sous le numéro {{.Number}}.
 Service chargé du dossier : {{.Service}}{{if .ServiceMail}}, adresse électronique {{.ServiceMail}}{{end}}.
 
@@ -77,7 +77,7 @@ Rappelez ce numéro dans toute correspondance{{if not .Postal}} : répondez simp
 		`Accusé de réception de votre demande n° {{.Number}}`,
 		`Bonjour{{if .SenderName}} {{.SenderName}}{{end}},
 
-{{.Commune}} a bien reçu le {{.ReceivedOn}} votre demande « {{.Subject}} ».
+{{.Commune}} a bien reçu le {{.ReceivedOn}} votre demande{{if .Subject}} « {{.Subject}} »{{end}}.
 Elle est enregistrée sous le numéro {{.Number}}.
 Service chargé du dossier : {{.Service}}{{if .ServiceMail}}, adresse électronique {{.ServiceMail}}{{end}}.
 

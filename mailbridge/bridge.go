@@ -21,8 +21,10 @@ type Options struct {
 	// MaxMessageBytes bounds one message: SMTP answers 552 above it, the
 	// IMAP poller leaves it in place and tells the administrator.
 	MaxMessageBytes int64
-	// AckPerHour bounds acknowledgements to one address per hour.
-	AckPerHour int
+	// AckPerHour bounds acknowledgements to one address per hour;
+	// AckPerHourTotal bounds them per tenant, to all senders together, so
+	// that forged senders cannot make the town a relay of spam.
+	AckPerHour, AckPerHourTotal int
 	// MaxConns and MaxConnsPerAddr bound the SMTP connections open at
 	// once, in all and from one client address: beyond, 421.
 	MaxConns, MaxConnsPerAddr int
@@ -75,6 +77,9 @@ func (o *Options) defaults() {
 	}
 	if o.AckPerHour <= 0 {
 		o.AckPerHour = 5
+	}
+	if o.AckPerHourTotal <= 0 {
+		o.AckPerHourTotal = 100
 	}
 	if o.MaxConns <= 0 {
 		o.MaxConns = 50

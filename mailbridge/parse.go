@@ -102,6 +102,13 @@ func ParseWith(raw []byte, lim ParseLimits) *Message {
 	if m.Text == "" && m.HTML != "" {
 		m.Text = HTMLToText(m.HTML)
 	}
+	// A NUL is no text (PostgreSQL refuses it, and a letter must not be
+	// refused for it): it goes, the .eml keeps the bytes as they came.
+	if strings.ContainsRune(m.Text, 0) {
+		m.Text = strings.ReplaceAll(m.Text, "\x00", "")
+		m.Problems = append(m.Problems, "caractères nuls retirés du texte")
+	}
+	m.HTML = strings.ReplaceAll(m.HTML, "\x00", "")
 	m.Text = strings.TrimSpace(strings.ReplaceAll(m.Text, "\r\n", "\n"))
 	if m.Subject == "" {
 		m.Subject = "(sans objet)"
@@ -139,12 +146,12 @@ func (m *Message) readHeader(h *gomail.Header) {
 		m.Subject = clean(h.Get("Subject"))
 		m.Problems = append(m.Problems, "objet: "+err.Error())
 	}
-	if as, err := h.AddressList("From"); err == nil && len(as) > 0 {
+	if as, err := h.AddressList("From"); err == nil && len(as) > 0 && validAddress(strings.ToLower(as[0].Address)) {
 		m.FromName, m.FromAddr = clean(as[0].Name), strings.ToLower(as[0].Address)
-	} else if a, err := mail.ParseAddress(h.Get("From")); err == nil {
+	} else if a, err := mail.ParseAddress(h.Get("From")); err == nil && validAddress(strings.ToLower(a.Address)) {
 		m.FromName, m.FromAddr = clean(a.Name), strings.ToLower(a.Address)
 	} else {
-		m.FromAddr = looseAddress(h.Get("From"))
+		m.FromName, m.FromAddr = looseFrom(h.Get("From"))
 	}
 	for _, k := range []string{"To", "Cc"} {
 		var out []string
@@ -183,11 +190,34 @@ func msgIDs(h *gomail.Header, key string) []string {
 	return out
 }
 
-var angleAddr = regexp.MustCompile(`[^\s<>"]+@[^\s<>"]+`)
+var (
+	bareAddr    = regexp.MustCompile(`[^\s<>"]+@[^\s<>"]+`)
+	angleAddr   = regexp.MustCompile(`<([^<>\s"]+@[^<>\s"]+)>`)
+	encodedWord = regexp.MustCompile(`=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=`)
+)
 
-// looseAddress digs an address out of a From line that does not parse.
-func looseAddress(s string) string {
-	return strings.ToLower(strings.Trim(angleAddr.FindString(s), ".,;"))
+// looseFrom digs the sender out of a From line that does not parse, often
+// a display name whose encoded words decode to line breaks. The address is
+// the last one in angle brackets, or the one left once encoded words are
+// taken out, never one written inside an encoded word (the display name
+// is the sender's free text); "" unless it is a plain address.
+func looseFrom(s string) (name, addr string) {
+	rest := encodedWord.ReplaceAllString(s, " ")
+	if ms := angleAddr.FindAllStringSubmatch(rest, -1); ms != nil {
+		addr = ms[len(ms)-1][1]
+		if i := strings.LastIndex(s, "<"); i > 0 {
+			if d, err := new(mime.WordDecoder).DecodeHeader(s[:i]); err == nil {
+				name = clean(strings.Trim(strings.TrimSpace(d), `"`))
+			}
+		}
+	} else {
+		addr = strings.Trim(bareAddr.FindString(rest), ".,;")
+	}
+	addr = strings.ToLower(addr)
+	if !validAddress(addr) {
+		return name, ""
+	}
+	return name, addr
 }
 
 // clean makes header text safe to store: valid UTF-8, no control characters.

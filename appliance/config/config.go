@@ -41,6 +41,8 @@ type Config struct {
 	MailIntakeMB              int `toml:"mail_intake_mb" doc:"Taille cumulée, en mégaoctets, des messages (SMTP et IMAP) transformés en courriers au même moment; les autres attendent sur le disque, et au bout de deux minutes le client SMTP est prié de réessayer (451 4.3.1). La mémoire utilisée est d'environ trois fois cette valeur."`
 	MailMaxParts              int `toml:"mail_max_parts" doc:"Parties MIME lues dans un message: au-delà, elles ne deviennent pas des documents (le message d'origine .eml, toujours gardé, les contient)."`
 	MailMaxDepth              int `toml:"mail_max_depth" doc:"Profondeur d'imbrication des parties MIME lue: plus profond, une partie est gardée brute."`
+	MailAcksPerHour           int `toml:"mail_acks_per_hour" doc:"Accusés de réception envoyés par heure et par commune, à tous les expéditeurs ensemble: n'importe qui peut se faire passer pour un autre, ce plafond borne ce que la commune écrit à des inconnus. Au-delà, le courrier est enregistré sans accusé (la raison figure sur le courrier)."`
+	MailAcksPerSenderPerHour  int `toml:"mail_acks_per_sender_per_hour" doc:"Accusés de réception envoyés par heure à une même adresse."`
 }
 
 // TLS modes.
@@ -66,6 +68,8 @@ func Default() Config {
 		MailIntakeMB:              100,
 		MailMaxParts:              100,
 		MailMaxDepth:              12,
+		MailAcksPerHour:           100,
+		MailAcksPerSenderPerHour:  5,
 	}
 }
 
@@ -139,6 +143,8 @@ func (c *Config) validateLimits(bad func(field, msg string, args ...any)) {
 		{"mail_intake_mb", c.MailIntakeMB, 1, 100000},
 		{"mail_max_parts", c.MailMaxParts, 1, 100000},
 		{"mail_max_depth", c.MailMaxDepth, 1, 100},
+		{"mail_acks_per_hour", c.MailAcksPerHour, 1, 100000},
+		{"mail_acks_per_sender_per_hour", c.MailAcksPerSenderPerHour, 1, 1000},
 	} {
 		if l.v < l.lo || l.v > l.hi {
 			bad(l.field, "entre %d et %d, pas %d", l.lo, l.hi, l.v)

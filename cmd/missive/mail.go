@@ -163,7 +163,8 @@ func startMail(ctx context.Context, c *cli, cfg config.Config, n *node, fe *fron
 	}
 	opt := mailbridge.Options{Leader: n.cluster.Ready, Hostname: host,
 		MaxConns: cfg.SMTPMaxConnections, MaxConnsPerAddr: cfg.SMTPMaxConnectionsPerAddr, IntakeMemory: int64(cfg.MailIntakeMB) << 20,
-		Limits: mailbridge.ParseLimits{MaxParts: cfg.MailMaxParts, MaxDepth: cfg.MailMaxDepth}, SpoolDir: spool}
+		Limits: mailbridge.ParseLimits{MaxParts: cfg.MailMaxParts, MaxDepth: cfg.MailMaxDepth}, SpoolDir: spool,
+		AckPerHour: cfg.MailAcksPerSenderPerHour, AckPerHourTotal: cfg.MailAcksPerHour}
 	if tc := fe.TLSConfig(); tc != nil && fe.smtpLn != nil {
 		// One certificate serves HTTPS, SMTP STARTTLS and WebDAV; the
 		// ALPN names are HTTP's and ACME's, not SMTP's.

@@ -48,10 +48,15 @@ type Upload struct {
 	Body io.Reader
 }
 
+// validDate accepts a civil date of a plausible year: 9999-12-31 is a
+// date, but its due date would be of year 10014, which no column orders
+// nor any form shows.
 func validDate(s string) bool {
-	_, err := time.Parse(domain.DateLayout, s)
-	return err == nil
+	t, err := time.Parse(domain.DateLayout, s)
+	return err == nil && t.Year() >= minYear && t.Year() <= maxYear
 }
+
+const minYear, maxYear = 1900, 2999
 
 func (s *Service) calendar(t *domain.Tenant) workdays.Calendar {
 	return workdays.Calendar{AlsaceMoselle: t.AlsaceMoselle}
@@ -62,11 +67,15 @@ func (s *Service) DueDate(t *domain.Tenant, d *domain.Doctype, arrival string) s
 	if d == nil || d.DelayDays <= 0 {
 		return ""
 	}
-	at, err := time.Parse(domain.DateLayout, arrival)
-	if err != nil {
+	if !validDate(arrival) {
 		return ""
 	}
-	return s.calendar(t).AddWorkingDays(at, d.DelayDays).Format(domain.DateLayout)
+	at, _ := time.Parse(domain.DateLayout, arrival)
+	due := s.calendar(t).AddWorkingDays(at, d.DelayDays)
+	if due.Year() > 9999 {
+		return ""
+	}
+	return due.Format(domain.DateLayout)
 }
 
 // checkRouting validates the fields shared by registration and qualification.
@@ -139,10 +148,15 @@ func (s *Service) RegisterLetter(ctx context.Context, a *Actor, in RegisterInput
 	if in.LetterDate != "" && !validDate(in.LetterDate) {
 		errs["letter_date"] = "date invalide (AAAA-MM-JJ)"
 	}
-	if in.ArrivalDate == "" {
-		in.ArrivalDate = now.In(domain.Paris).Format(domain.DateLayout)
-	} else if !validDate(in.ArrivalDate) {
+	today := now.In(domain.Paris).Format(domain.DateLayout)
+	switch {
+	case in.ArrivalDate == "":
+		in.ArrivalDate = today
+	case !validDate(in.ArrivalDate):
 		errs["arrival_date"] = "date invalide (AAAA-MM-JJ)"
+	case in.ArrivalDate > today:
+		// A letter cannot have arrived yet; its due date would run from then.
+		errs["arrival_date"] = "date d'arrivée dans le futur"
 	}
 	if in.Priority == "" {
 		in.Priority = domain.PriorityNormal
@@ -648,6 +662,9 @@ func (s *Service) Letters(ctx context.Context, a *Actor, f store.LetterFilter) (
 	}
 	if f.Limit > 500 {
 		f.Limit = 500
+	}
+	if f.Offset < 0 {
+		return nil, 0, FieldErrors{"page": "page hors de la liste"}
 	}
 	return s.reader().Letters(ctx, a.Perimeter, f)
 }

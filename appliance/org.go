@@ -365,12 +365,16 @@ func (s *Service) CreateContact(ctx context.Context, a *Actor, in ContactInput) 
 	return v.(*domain.Contact), nil
 }
 
+// Contacts lists the contacts the actor may see: not the sender or the
+// recipient of a confidential letter outside their perimeter.
 func (s *Service) Contacts(ctx context.Context, a *Actor, q string, limit, offset int) ([]domain.Contact, error) {
-	return s.reader().Contacts(ctx, a.TenantID(), q, limit, offset)
+	return s.reader().Contacts(ctx, a.Perimeter, q, limit, offset)
 }
 
+// Contact reads a contact the actor may see (Contacts); ErrNotFound
+// otherwise.
 func (s *Service) Contact(ctx context.Context, a *Actor, id string) (*domain.Contact, error) {
-	return s.reader().Contact(ctx, a.TenantID(), id)
+	return s.reader().ContactIn(ctx, a.Perimeter, id)
 }
 
 // DoctypeInput creates or changes a doctype. RetentionYears (the DUA,

@@ -139,22 +139,44 @@ func (s *Server) Register(mux *http.ServeMux) {
 	for _, rt := range s.routes {
 		mux.Handle(rt.method+" "+rt.path, s.handle(rt))
 	}
-	mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, s.OpenAPI())
-	})
+	for pattern, h := range s.publicRoutes() {
+		mux.HandleFunc(pattern, h)
+	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 404, Error{Error: "route inconnue: " + r.Method + " " + r.URL.Path})
 	})
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, Health{"ok"})
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if !s.Ready() {
-			writeJSON(w, 503, Health{"not ready"})
-			return
-		}
-		writeJSON(w, 200, Health{"ready"})
-	})
+}
+
+// Routes lists every pattern Register mounts but the catch-all, for the
+// authorization tests: public ones need no token.
+func (s *Server) Routes() (public, authed []string) {
+	for pattern := range s.publicRoutes() {
+		public = append(public, pattern)
+	}
+	for _, rt := range s.routes {
+		authed = append(authed, rt.method+" "+rt.path)
+	}
+	return public, authed
+}
+
+// publicRoutes answer without a token: the API's description and the
+// health checks of a load balancer.
+func (s *Server) publicRoutes() map[string]http.HandlerFunc {
+	return map[string]http.HandlerFunc{
+		"GET /api/v1/openapi.json": func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, 200, s.OpenAPI())
+		},
+		"GET /healthz": func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, 200, Health{"ok"})
+		},
+		"GET /readyz": func(w http.ResponseWriter, r *http.Request) {
+			if !s.Ready() {
+				writeJSON(w, 503, Health{"not ready"})
+				return
+			}
+			writeJSON(w, 200, Health{"ready"})
+		},
+	}
 }
 
 func (s *Server) handle(rt route) http.Handler {
@@ -199,7 +221,7 @@ func Status(err error) int {
 		return 423
 	case errors.Is(err, appliance.ErrThrottled):
 		return 429
-	case errors.Is(err, errBadRequest):
+	case errors.Is(err, ErrBadRequest):
 		return 400
 	case errors.Is(err, appliance.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		return 503
@@ -207,7 +229,9 @@ func Status(err error) int {
 	return 500
 }
 
-var errBadRequest = errors.New("requête invalide")
+// ErrBadRequest is a request that cannot be read (400); the web UI uses
+// it too.
+var ErrBadRequest = errors.New("requête invalide")
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := Status(err)
@@ -245,7 +269,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	// often send form-urlencoded by default. The API authenticates with a
 	// Bearer header only, never a cookie, so this opens no CSRF path.
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
-		return fmt.Errorf("%w: corps JSON attendu, reçu un formulaire multipart", errBadRequest)
+		return fmt.Errorf("%w: corps JSON attendu, reçu un formulaire multipart", ErrBadRequest)
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSON))
 	dec.DisallowUnknownFields()
@@ -255,13 +279,13 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 			return fmt.Errorf("%w: corps JSON de plus de %d octets", appliance.ErrTooLarge, maxJSON)
 		}
 		if errors.Is(err, io.EOF) {
-			return fmt.Errorf("%w: corps JSON vide", errBadRequest)
+			return fmt.Errorf("%w: corps JSON vide", ErrBadRequest)
 		}
-		return fmt.Errorf("%w: JSON invalide: %v", errBadRequest, err)
+		return fmt.Errorf("%w: JSON invalide: %v", ErrBadRequest, err)
 	}
 	// More() is false before a stray ] or }: only EOF ends the body.
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return fmt.Errorf("%w: données après l'objet JSON", errBadRequest)
+		return fmt.Errorf("%w: données après l'objet JSON", ErrBadRequest)
 	}
 	return nil
 }
@@ -274,16 +298,20 @@ func decodeOptional(w http.ResponseWriter, r *http.Request, v any) error {
 	return decode(w, r, v)
 }
 
+// MaxOffset bounds how far into a list a page may start: beyond, the
+// offset would overflow and silently wrap to the first page.
+const MaxOffset = 1 << 30
+
 func pageParams(r *http.Request) (page, perPage int, err error) {
 	page, perPage = 1, 50
-	if v := r.URL.Query().Get("page"); v != "" {
-		if page, err = strconv.Atoi(v); err != nil || page < 1 {
-			return 0, 0, fmt.Errorf("%w: page doit être un entier ≥ 1", errBadRequest)
-		}
-	}
 	if v := r.URL.Query().Get("per_page"); v != "" {
 		if perPage, err = strconv.Atoi(v); err != nil || perPage < 1 || perPage > 500 {
-			return 0, 0, fmt.Errorf("%w: per_page doit être entre 1 et 500", errBadRequest)
+			return 0, 0, fmt.Errorf("%w: per_page doit être entre 1 et 500", ErrBadRequest)
+		}
+	}
+	if v := r.URL.Query().Get("page"); v != "" {
+		if page, err = strconv.Atoi(v); err != nil || page < 1 || page-1 > MaxOffset/perPage {
+			return 0, 0, fmt.Errorf("%w: page doit être un entier entre 1 et %d", ErrBadRequest, MaxOffset/perPage+1)
 		}
 	}
 	return page, perPage, nil

@@ -224,15 +224,15 @@ func (s *Server) uploadBody(w http.ResponseWriter, r *http.Request) (appliance.U
 	}
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return u, fmt.Errorf("%w: formulaire multipart invalide: %v", errBadRequest, err)
+		return u, fmt.Errorf("%w: formulaire multipart invalide: %v", ErrBadRequest, err)
 	}
 	for {
 		p, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
-			return u, fmt.Errorf("%w: champ « file » manquant", errBadRequest)
+			return u, fmt.Errorf("%w: champ « file » manquant", ErrBadRequest)
 		}
 		if err != nil {
-			return u, fmt.Errorf("%w: formulaire multipart invalide: %v", errBadRequest, err)
+			return u, fmt.Errorf("%w: formulaire multipart invalide: %v", ErrBadRequest, err)
 		}
 		switch p.FormName() {
 		case "role":
@@ -301,7 +301,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, a *appliance.A
 	if v := r.URL.Query().Get("version"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			return fmt.Errorf("%w: version doit être un entier ≥ 1", errBadRequest)
+			return fmt.Errorf("%w: version doit être un entier ≥ 1", ErrBadRequest)
 		}
 		version = n
 	}

@@ -43,6 +43,10 @@ type Config struct {
 	MailMaxDepth              int `toml:"mail_max_depth" doc:"Profondeur d'imbrication des parties MIME lue: plus profond, une partie est gardée brute."`
 	MailAcksPerHour           int `toml:"mail_acks_per_hour" doc:"Accusés de réception envoyés par heure et par commune, à tous les expéditeurs ensemble: n'importe qui peut se faire passer pour un autre, ce plafond borne ce que la commune écrit à des inconnus. Au-delà, le courrier est enregistré sans accusé (la raison figure sur le courrier)."`
 	MailAcksPerSenderPerHour  int `toml:"mail_acks_per_sender_per_hour" doc:"Accusés de réception envoyés par heure à une même adresse."`
+	HTTPBodyTimeout           int `toml:"http_body_timeout" doc:"Secondes laissées à un client pour commencer d'envoyer le corps d'une requête (formulaire, document, PUT WebDAV), plus une seconde par tranche de http_body_min_rate_kb reçue: un envoi régulier n'est jamais coupé, un client qui envoie un octet de temps en temps l'est."`
+	HTTPBodyMinRateKB         int `toml:"http_body_min_rate_kb" doc:"Débit minimal d'envoi d'un corps de requête, en kilo-octets par seconde, au-delà du délai http_body_timeout."`
+	LoginMaxFailures          int `toml:"login_max_failures" doc:"Essais de mot de passe d'un même identifiant (interface web, WebDAV, SMTP AUTH, changement de mot de passe, tous ensemble) avant d'attendre: 1 s, puis le double à chaque essai, jusqu'à 15 minutes. Les essais sont comptés dès leur arrivée: des essais envoyés en parallèle n'en ont pas plus."`
+	LoginMaxFailuresPerAddr   int `toml:"login_max_failures_per_address" doc:"Essais de mot de passe depuis une même adresse IP, tous identifiants confondus, avant d'attendre (une minute au plus): derrière un mandataire inverse, tous les agents ont son adresse."`
 }
 
 // TLS modes.
@@ -70,6 +74,10 @@ func Default() Config {
 		MailMaxDepth:              12,
 		MailAcksPerHour:           100,
 		MailAcksPerSenderPerHour:  5,
+		HTTPBodyTimeout:           60,
+		HTTPBodyMinRateKB:         8,
+		LoginMaxFailures:          5,
+		LoginMaxFailuresPerAddr:   20,
 	}
 }
 
@@ -145,6 +153,10 @@ func (c *Config) validateLimits(bad func(field, msg string, args ...any)) {
 		{"mail_max_depth", c.MailMaxDepth, 1, 100},
 		{"mail_acks_per_hour", c.MailAcksPerHour, 1, 100000},
 		{"mail_acks_per_sender_per_hour", c.MailAcksPerSenderPerHour, 1, 1000},
+		{"http_body_timeout", c.HTTPBodyTimeout, 5, 3600},
+		{"http_body_min_rate_kb", c.HTTPBodyMinRateKB, 1, 100000},
+		{"login_max_failures", c.LoginMaxFailures, 1, 100},
+		{"login_max_failures_per_address", c.LoginMaxFailuresPerAddr, 1, 10000},
 	} {
 		if l.v < l.lo || l.v > l.hi {
 			bad(l.field, "entre %d et %d, pas %d", l.lo, l.hi, l.v)

@@ -9,6 +9,7 @@ import (
 	"context"
 	"embed"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -81,27 +82,58 @@ func New(svc *appliance.Service, log *slog.Logger, opts Options) *Server {
 
 // Register mounts the pages at "/".
 func (s *Server) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /static/", func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/") {
-			http.NotFound(w, r) // no directory listings
-			return
-		}
-		// Assets change only with the binary; a day is long enough to
-		// spare requests and short enough to follow an upgrade.
-		w.Header().Set("Cache-Control", "public, max-age=86400")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		s.static.ServeHTTP(w, r)
-	})
-	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
-	})
-	mux.HandleFunc("GET /login", s.loginPage)
-	mux.HandleFunc("POST /login", s.login)
-	mux.HandleFunc("GET /lang/{lang}", s.setLang)
-	for _, rt := range []struct {
-		pattern string
-		h       handler
-	}{
+	for _, rt := range s.publicRoutes() {
+		mux.HandleFunc(rt.pattern, rt.h)
+	}
+	for _, rt := range s.pageRoutes() {
+		mux.Handle(rt.pattern, s.authed(rt.h))
+	}
+	mux.HandleFunc("/", s.notFound)
+}
+
+// Routes lists every pattern Register mounts but the catch-all "/", for
+// the authorization tests: a route without a rule there fails them.
+func (s *Server) Routes() (public, authed []string) {
+	for _, rt := range s.publicRoutes() {
+		public = append(public, rt.pattern)
+	}
+	for _, rt := range s.pageRoutes() {
+		authed = append(authed, rt.pattern)
+	}
+	return public, authed
+}
+
+type publicRoute struct {
+	pattern string
+	h       http.HandlerFunc
+}
+
+// publicRoutes need no session: the login form, the assets, the language.
+func (s *Server) publicRoutes() []publicRoute {
+	return []publicRoute{
+		{"GET /static/", func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/") {
+				http.NotFound(w, r) // no directory listings
+				return
+			}
+			// Assets change only with the binary; a day is long enough to
+			// spare requests and short enough to follow an upgrade.
+			w.Header().Set("Cache-Control", "public, max-age=86400")
+			w.Header().Set("X-Content-Type-Options", "nosniff")
+			s.static.ServeHTTP(w, r)
+		}},
+		{"GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
+		}},
+		{"GET /login", s.loginPage},
+		{"POST /login", s.login},
+		{"GET /lang/{lang}", s.setLang},
+	}
+}
+
+// pageRoutes are the pages of a logged-in user (authed: session, CSRF).
+func (s *Server) pageRoutes() []pageRoute {
+	rts := []pageRoute{
 		{"POST /logout", s.logout},
 		{"GET /{$}", s.home},
 		{"GET /baskets/{id}", s.basket},
@@ -134,25 +166,17 @@ func (s *Server) Register(mux *http.ServeMux) {
 		{"POST /admin/doctypes/{id}", s.adminUpdateDoctype},
 		{"GET /admin/baskets", s.adminBaskets},
 		{"POST /admin/baskets", s.adminSetBaskets},
-	} {
-		mux.Handle(rt.pattern, s.authed(rt.h))
 	}
-	for _, rt := range s.mailRoutes() {
-		mux.Handle(rt.pattern, s.authed(rt.h))
+	rts = append(rts, s.mailRoutes()...)
+	for _, more := range [][]struct {
+		pattern string
+		h       handler
+	}{s.gedRoutes(), s.draftRoutes(), s.davAdminRoutes(), s.tokenRoutes()} {
+		for _, rt := range more {
+			rts = append(rts, pageRoute{rt.pattern, rt.h})
+		}
 	}
-	for _, rt := range s.gedRoutes() {
-		mux.Handle(rt.pattern, s.authed(rt.h))
-	}
-	for _, rt := range s.draftRoutes() {
-		mux.Handle(rt.pattern, s.authed(rt.h))
-	}
-	for _, rt := range s.davAdminRoutes() {
-		mux.Handle(rt.pattern, s.authed(rt.h))
-	}
-	for _, rt := range s.tokenRoutes() {
-		mux.Handle(rt.pattern, s.authed(rt.h))
-	}
-	mux.HandleFunc("/", s.notFound)
+	return rts
 }
 
 // handler is a page handler for a logged-in user. It returns an error to
@@ -249,10 +273,22 @@ func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) error {
 		if errors.As(err, &mbe) {
 			return appliance.FieldErrors{"file": "fichier trop volumineux: " + itoa(int(s.svc.MaxUpload>>20)) + " Mo au plus"}
 		}
-		return err
+		if err != nil {
+			// A body cut short or badly formed is the client's doing: 400,
+			// not an internal error.
+			return fmt.Errorf("%w: formulaire illisible: %v", api.ErrBadRequest, err)
+		}
+		return nil
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-	return r.ParseForm()
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return fmt.Errorf("%w: formulaire de plus de 1 Mo", appliance.ErrTooLarge)
+		}
+		return fmt.Errorf("%w: formulaire illisible: %v", api.ErrBadRequest, err)
+	}
+	return nil
 }
 
 // session reads and checks the session cookie, and slides its idle expiry.

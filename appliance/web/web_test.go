@@ -800,3 +800,37 @@ func TestChartCountsArrivals(t *testing.T) {
 		}
 	}
 }
+
+// A form the browser could not have sent (a multipart body cut short, a
+// boundary that never comes) is the client's error, 400, not a 500; and
+// an arrival date of year 9999 gives no due date.
+func TestMalformedFormsAndDates(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, "")
+	b := s.browser(t)
+	b.login("martine", agentPassword)
+	b.get("/letters/new")
+	for _, body := range []string{"--xx\r\nContent-Disposition: form-data; name=\"subject\"\r\n\r\nx", "pas du tout un formulaire", ""} {
+		req, _ := http.NewRequest("POST", s.URL+"/letters/new", strings.NewReader(body))
+		req.Header.Set("Content-Type", "multipart/form-data; boundary=xx")
+		req.Header.Set("Origin", s.URL)
+		req.Header.Set("X-CSRF-Token", b.csrf)
+		if p := b.do(req); p.Code != http.StatusBadRequest {
+			t.Errorf("malformed multipart %q: %d", body, p.Code)
+		}
+	}
+	req, _ := http.NewRequest("POST", s.URL+"/contacts", strings.NewReader("name=%zz"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", s.URL)
+	req.Header.Set("X-CSRF-Token", b.csrf)
+	if p := b.do(req); p.Code != http.StatusBadRequest {
+		t.Errorf("malformed urlencoded form: %d", p.Code)
+	}
+	p := must(t, b.get("/due-date?doctype="+s.Doctype.ID+"&arrival=9999-12-31"), http.StatusOK)
+	if !strings.Contains(p.Body, `"due":""`) {
+		t.Errorf("due date of an arrival in 9999: %s", p.Body)
+	}
+	if p := b.get("/search?q=courrier&page=9223372036854775807"); p.Code != http.StatusOK {
+		t.Errorf("a huge page of a search: %d", p.Code)
+	}
+}

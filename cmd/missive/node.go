@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"missive/appliance"
+	"missive/appliance/authlimit"
 	"missive/appliance/blob"
 	"missive/appliance/config"
 	"missive/appliance/store"
@@ -110,6 +111,7 @@ func openNode(ctx context.Context, cfg config.Config, log *slog.Logger) (*node, 
 	}
 	n.svc = appliance.NewService(n.store, n.blobs, n.cluster, log)
 	n.svc.MaxUpload = int64(cfg.MaxUploadMB) << 20
+	n.svc.Logins = authlimit.New(n.svc.Now, authlimit.Limits{PerLogin: cfg.LoginMaxFailures, PerAddress: cfg.LoginMaxFailuresPerAddr})
 	// Relay and mailbox passwords are sealed with a key of the data dir,
 	// so that a dump of the database alone does not give them away.
 	if n.svc.Secrets, err = appliance.OpenSecretBox(cfg.Data); err != nil {

@@ -55,8 +55,26 @@ func New(svc *appliance.Service, log *slog.Logger, opt Options) *Handler {
 
 // Register mounts the endpoints.
 func (h *Handler) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /onlyoffice/download", h.download)
-	mux.HandleFunc("POST /onlyoffice/callback", h.callback)
+	for pattern, f := range h.routes() {
+		mux.HandleFunc(pattern, f)
+	}
+}
+
+// Routes lists the patterns Register mounts, for the authorization tests:
+// none has a session; each checks the signed grant of its URL.
+func (h *Handler) Routes() []string {
+	var out []string
+	for pattern := range h.routes() {
+		out = append(out, pattern)
+	}
+	return out
+}
+
+func (h *Handler) routes() map[string]http.HandlerFunc {
+	return map[string]http.HandlerFunc{
+		"GET /onlyoffice/download":  h.download,
+		"POST /onlyoffice/callback": h.callback,
+	}
 }
 
 // grant checks the signed grant of a request's URL.

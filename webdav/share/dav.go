@@ -92,8 +92,25 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle(Prefix, h)
 }
 
-// writeMethods change something; the others only read.
-var writeMethods = map[string]bool{"PUT": true, "MKCOL": true, "DELETE": true, "MOVE": true, "COPY": true, "PROPPATCH": true, "LOCK": true, "UNLOCK": true}
+// writeMethods change something; readMethods only read. Together they are
+// the share's route table: the authorization tests take every method from
+// Methods, so that a method added here without a rule there fails them.
+var (
+	writeMethods = map[string]bool{"PUT": true, "MKCOL": true, "DELETE": true, "MOVE": true, "COPY": true, "PROPPATCH": true, "LOCK": true, "UNLOCK": true}
+	readMethods  = map[string]bool{"GET": true, "HEAD": true, "POST": true, "OPTIONS": true, "PROPFIND": true}
+)
+
+// Methods lists the methods the share serves, and whether each writes.
+func Methods() map[string]bool {
+	out := map[string]bool{}
+	for m := range readMethods {
+		out[m] = false
+	}
+	for m := range writeMethods {
+		out[m] = true
+	}
+	return out
+}
 
 func clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -138,6 +155,11 @@ var lockTokenRE = regexp.MustCompile(`<((?:urn:uuid:|opaquelocktoken:)[^>\s]*)>`
 // the request to x/net/webdav over this request's file and lock systems.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	if !readMethods[r.Method] && !writeMethods[r.Method] {
+		w.Header().Set("Allow", "OPTIONS, GET, HEAD, POST, PROPFIND, PROPPATCH, PUT, MKCOL, DELETE, COPY, MOVE, LOCK, UNLOCK")
+		http.Error(w, "méthode non prise en charge", http.StatusMethodNotAllowed)
+		return
+	}
 	if badPath(r) {
 		http.Error(w, "chemin invalide", http.StatusBadRequest)
 		return

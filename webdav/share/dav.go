@@ -199,6 +199,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.logRequest(r, st, status, start, nil)
 		return
 	}
+	if status, msg := h.lockedBelow(st, r); status != 0 {
+		http.Error(w, msg, status)
+		h.logRequest(r, st, status, start, nil)
+		return
+	}
 	switch r.Method {
 	case "PROPFIND", "PROPPATCH", "LOCK", "UNLOCK":
 		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxXMLBody))
@@ -308,6 +313,53 @@ func (h *Handler) gate(st *reqState, r *http.Request) (int, string) {
 		}
 		if status, msg := st.check(dseg, true); status != 0 {
 			return status, msg
+		}
+	}
+	return 0, ""
+}
+
+// lockedBelow refuses (423) a DELETE or MOVE of a collection holding a
+// resource locked by a lock whose token the request does not present, and
+// a MOVE or COPY onto such a collection. x/net/webdav checks only the locks
+// that cover the collection itself; Apply checks the whole tree again
+// (checkDavLocks), and each check holds on its own.
+func (h *Handler) lockedBelow(st *reqState, r *http.Request) (int, string) {
+	var names []string
+	switch r.Method {
+	case "DELETE":
+		names = append(names, strings.TrimPrefix(r.URL.Path, Prefix+st.tenant))
+	case "MOVE", "COPY":
+		if r.Method == "MOVE" {
+			names = append(names, strings.TrimPrefix(r.URL.Path, Prefix+st.tenant))
+		}
+		if u, err := url.Parse(r.Header.Get("Destination")); err == nil {
+			names = append(names, strings.TrimPrefix(u.Path, Prefix+st.tenant))
+		}
+	default:
+		return 0, ""
+	}
+	locks, err := h.svc.DavLocks(st.ctx, st.tenant)
+	if err != nil {
+		return http.StatusInternalServerError, "verrous illisibles"
+	}
+	held := map[string]bool{}
+	for _, t := range st.tokens {
+		held[t] = true
+	}
+	for _, n := range names {
+		n = strings.TrimSuffix(clean(n), "/")
+		// Each locked resource below needs one of its locks presented (one
+		// token of a shared lock is enough, as at Apply).
+		need := map[string]bool{}
+		for _, l := range locks {
+			if strings.HasPrefix(l.Root, n+"/") {
+				need[l.Root] = need[l.Root] || held[l.Token]
+			}
+		}
+		for _, ok := range need {
+			if !ok {
+				return http.StatusLocked, "une ressource de ce dossier est verrouillée"
+			}
 		}
 	}
 	return 0, ""

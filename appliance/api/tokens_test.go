@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,5 +126,34 @@ func TestTokenExpiryListAndRevoke(t *testing.T) {
 	}
 	if r := h.send(t, "GET", "/api/v1/me", tok, nil); r.code != 401 {
 		t.Fatalf("revoked token still works: %d", r.code)
+	}
+}
+
+// The current password asked by the API's self password change is a
+// password door like the others: thirty guesses at once reach at most five
+// checks, the rest wait (429).
+func TestSelfPasswordChangeBurst(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ent := h.entity(t, "URBA")
+	u, tok := h.user(t, "agent.urba", domain.RoleAgent, ent.ID)
+	now := time.Now()
+	h.env.Svc.Now = func() time.Time { return now }
+	var mu sync.Mutex
+	codes := map[int]int{}
+	var wg sync.WaitGroup
+	for i := 0; i < 30; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := h.send(t, "POST", "/api/v1/users/"+u.ID+"/password", tok, fmt.Sprintf(`{"password":"nouveau-motdepasse-1","current":"devine-%d"}`, i))
+			mu.Lock()
+			codes[r.code]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if codes[422] > 5 || codes[429] != 30-codes[422] {
+		t.Fatalf("30 guesses of the current password: %v; want at most 5 checked, the rest 429", codes)
 	}
 }

@@ -18,6 +18,10 @@ import (
 func Pace(h http.Handler, grace time.Duration, minRate int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil && r.Body != http.NoBody {
+			// A shallow copy: net/http looks at the original request's body
+			// after the handler (an unread "Expect: 100-continue" body must
+			// not be waited for), so that one keeps its own type.
+			r = r.WithContext(r.Context())
 			r.Body = &pacedBody{ReadCloser: r.Body, rc: http.NewResponseController(w), start: time.Now(), grace: grace, rate: minRate}
 		}
 		h.ServeHTTP(w, r)

@@ -84,3 +84,25 @@ func TestSteadyBodyIsRead(t *testing.T) {
 		t.Fatalf("steady body: %d bytes, %v", r.n, r.err)
 	}
 }
+
+// A request announcing "Expect: 100-continue" that the handler answers
+// without reading its body (a 401) gets its answer at once: net/http must
+// still see the body it would otherwise wait for.
+func TestUnreadExpectContinueIsAnswered(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(Pace(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "identifiants requis", http.StatusUnauthorized)
+	}), time.Minute, 1000))
+	t.Cleanup(srv.Close)
+	c, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "PUT /f HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n")
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("unread 100-continue body: %v %v", resp, err)
+	}
+}

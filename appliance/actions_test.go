@@ -89,8 +89,8 @@ func TestLetterActions(t *testing.T) {
 		}
 
 		t.Run("qualify", func(t *testing.T) {
-			q, err := env.Svc.Qualify(ctx, env.Admin, l.ID, appliance.RegisterInput{Subject: "Nid de poule rue Hugo", EntityID: urba.ID,
-				DoctypeID: dt.ID, Priority: domain.PriorityHigh, Copies: []domain.Copy{{Kind: "user", Ref: agent.ID()}}})
+			q, err := env.Svc.Qualify(ctx, env.Admin, l.ID, appliance.FullQualify(appliance.RegisterInput{Subject: "Nid de poule rue Hugo", EntityID: urba.ID,
+				DoctypeID: dt.ID, Priority: domain.PriorityHigh, Copies: []domain.Copy{{Kind: "user", Ref: agent.ID()}}}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,8 +127,8 @@ func TestLetterActions(t *testing.T) {
 		t.Run("restricted note", func(t *testing.T) {
 			other := env.user(t, "urbaniste", domain.RoleAgent, member(urba))
 			// Urbanisme sees the letter through an entity copy.
-			if _, err := env.Svc.Qualify(ctx, env.Admin, l.ID, appliance.RegisterInput{Subject: "Nid de poule rue Hugo", EntityID: voirie.ID,
-				AssigneeID: agent.ID(), DoctypeID: dt.ID, Copies: []domain.Copy{{Kind: "entity", Ref: urba.ID}}}); err != nil {
+			if _, err := env.Svc.Qualify(ctx, env.Admin, l.ID, appliance.FullQualify(appliance.RegisterInput{Subject: "Nid de poule rue Hugo", EntityID: voirie.ID,
+				AssigneeID: agent.ID(), DoctypeID: dt.ID, Copies: []domain.Copy{{Kind: "entity", Ref: urba.ID}}})); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := env.Svc.AddNote(ctx, env.Admin, l.ID, appliance.NoteInput{Text: "Avis xylophone réservé", Entities: []string{urba.ID}}); err != nil {
@@ -276,7 +276,7 @@ func TestLetterActions(t *testing.T) {
 			wantErr(t, "register without subject", err, appliance.ErrInvalid)
 			_, err = env.Svc.RegisterLetter(ctx, env.Admin, appliance.RegisterInput{Category: domain.Incoming, Subject: "x", EntityID: "nope"})
 			wantErr(t, "register to an unknown entity", err, appliance.ErrInvalid)
-			_, err = env.Svc.Qualify(ctx, env.Admin, l.ID, appliance.RegisterInput{Subject: ""})
+			_, err = env.Svc.Qualify(ctx, env.Admin, l.ID, appliance.QualifyInput{Subject: new("")})
 			wantErr(t, "qualify without subject", err, appliance.ErrInvalid)
 			_, err = env.Svc.Redirect(ctx, env.Admin, l.ID, appliance.RedirectInput{})
 			wantErr(t, "redirect nowhere", err, appliance.ErrInvalid)

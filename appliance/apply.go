@@ -123,6 +123,7 @@ var handlers = map[Kind]handler{
 	KindUserUpdate:     applyUserUpdate,
 	KindUserPassword:   applyUserPassword,
 	KindTokenCreate:    applyTokenCreate,
+	KindTokenRevoke:    applyTokenRevoke,
 	KindContactCreate:  applyContactCreate,
 	KindDoctypeCreate:  applyDoctypeCreate,
 	KindLetterRegister: applyLetterRegister,
@@ -336,7 +337,31 @@ func applyUserUpdate(a *applyCtx) (any, error) {
 		return nil, err
 	}
 	a.summary = "Utilisateur « " + u.Login + " » modifié"
+	if p.EndSessions {
+		if _, err := endSessions(a, u.ID); err != nil {
+			return nil, err
+		}
+		a.summary += " ; sessions et jetons d'API fermés"
+	}
 	return u, nil
+}
+
+// endSessions ends every web session of a user (their epoch moves on) and
+// revokes every API token: what a changed password or a disabled account
+// means. It returns the new epoch.
+func endSessions(a *applyCtx, userID string) (int64, error) {
+	epoch, err := a.tx.SessionEpoch(a.ctx, userID)
+	if err != nil {
+		return 0, err
+	}
+	epoch++
+	if err := a.tx.SetSessionEpoch(a.cmd.Tenant, userID, epoch, a.at); err != nil {
+		return 0, err
+	}
+	if err := a.tx.RevokeUserTokens(a.cmd.Tenant, userID); err != nil {
+		return 0, err
+	}
+	return epoch, nil
 }
 
 func applyUserPassword(a *applyCtx) (any, error) {
@@ -351,8 +376,14 @@ func applyUserPassword(a *applyCtx) (any, error) {
 	if err := a.tx.SetPassword(a.cmd.Tenant, p.UserID, p.PasswordHash, a.at); err != nil {
 		return nil, err
 	}
-	a.payload = redact(UserPassword{UserID: p.UserID})
+	a.payload = redact(UserPassword{UserID: p.UserID, EndSessions: p.EndSessions})
 	a.summary = "Mot de passe de « " + u.Login + " » changé"
+	if p.EndSessions {
+		if _, err := endSessions(a, u.ID); err != nil {
+			return nil, err
+		}
+		a.summary += " ; sessions et jetons d'API fermés"
+	}
 	return nil, nil
 }
 
@@ -371,7 +402,27 @@ func applyTokenCreate(a *applyCtx) (any, error) {
 	p.Hash = ""
 	a.payload = redact(p)
 	a.summary = "Jeton d'API créé pour « " + u.Login + " »"
-	return nil, nil
+	return &domain.Token{ID: p.ID, UserID: u.ID, UserLogin: u.Login, Name: p.Name, CreatedAt: a.at, ExpiresAt: p.ExpiresAt}, nil
+}
+
+func applyTokenRevoke(a *applyCtx) (any, error) {
+	p, err := decode[TokenRevoke](a)
+	if err != nil {
+		return nil, err
+	}
+	t, err := a.tx.Token(a.ctx, a.cmd.Tenant, p.TokenID)
+	if err != nil {
+		return nil, err
+	}
+	if t.Revoked {
+		return nil, fmt.Errorf("%w: jeton déjà révoqué", ErrConflict)
+	}
+	if err := a.tx.RevokeToken(a.cmd.Tenant, t.ID); err != nil {
+		return nil, err
+	}
+	t.Revoked = true
+	a.summary = "Jeton d'API « " + t.Name + " » de « " + t.UserLogin + " » révoqué"
+	return t, nil
 }
 
 func contactFrom(p *ContactCreate, at string) *domain.Contact {

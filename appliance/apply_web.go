@@ -36,7 +36,10 @@ func applyWebKeyCreate(a *applyCtx) (any, error) {
 	if len(p.Secret) < 32 {
 		return nil, fmt.Errorf("%w: clé de session trop courte", ErrInvalid)
 	}
-	if err := a.tx.InsertWebKey(a.cmd.Tenant, p.Secret, a.at); err != nil {
+	// Entries of older versions only: the key is derived from secrets.key
+	// now (sessions.go). The row keeps the first-wins rule of the time;
+	// the key itself is not stored.
+	if err := a.tx.InsertWebKey(a.cmd.Tenant, "", a.at); err != nil {
 		return nil, err
 	}
 	a.payload = redact(WebKeyCreate{Secret: "***"})

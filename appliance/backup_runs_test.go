@@ -68,7 +68,7 @@ func TestBackupFailureAlertsOncePerStreak(t *testing.T) {
 			t.Fatalf("runs: %v %+v", err, runs)
 		}
 		// Agents do not see the backups.
-		agent, err := env.Svc.Authenticate(ctx, "default", "agent", "motdepasse-agent-123")
+		agent, err := env.Svc.Authenticate(ctx, "default", "agent", "motdepasse-agent-123", "test")
 		if err != nil {
 			t.Fatal(err)
 		}

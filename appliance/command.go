@@ -44,6 +44,7 @@ const (
 	KindUserUpdate     Kind = "user.update"
 	KindUserPassword   Kind = "user.password"
 	KindTokenCreate    Kind = "token.create"
+	KindTokenRevoke    Kind = "token.revoke"
 	KindContactCreate  Kind = "contact.create"
 	KindDoctypeCreate  Kind = "doctype.create"
 	KindLetterRegister Kind = "letter.register"
@@ -102,11 +103,18 @@ type UserUpdate struct {
 	Role     string              `json:"role"`
 	Disabled bool                `json:"disabled"`
 	Entities []MembershipPayload `json:"entities"`
+	// EndSessions ends every web session and API token of the user (a
+	// disabled account). Omitted when false, so that entries written
+	// before it existed decode, encode and apply as they did.
+	EndSessions bool `json:"end_sessions,omitempty"`
 }
 
 type UserPassword struct {
 	UserID       string `json:"user_id"`
 	PasswordHash string `json:"password_hash"`
+	// EndSessions: a changed password ends every web session and API
+	// token of the user (see UserUpdate).
+	EndSessions bool `json:"end_sessions,omitempty"`
 }
 
 type TokenCreate struct {
@@ -115,6 +123,11 @@ type TokenCreate struct {
 	Name      string `json:"name"`
 	Hash      string `json:"hash"`
 	ExpiresAt string `json:"expires_at"`
+}
+
+// TokenRevoke ends an API token.
+type TokenRevoke struct {
+	TokenID string `json:"token_id"`
 }
 
 type ContactCreate struct {

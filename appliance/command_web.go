@@ -2,8 +2,9 @@ package appliance
 
 // Commands of the web UI. They are registered in apply_web.go.
 const (
-	// KindWebKeyCreate stores a tenant's session signing key, once, so that
-	// every node of a cluster signs and checks the same cookies.
+	// KindWebKeyCreate stored a tenant's session signing key in older
+	// versions; it is applied still, for their log entries, but the key
+	// is no longer kept (see sessions.go).
 	KindWebKeyCreate Kind = "web.key.create"
 	// KindSessionsRevoke ends every web session of a user (logout,
 	// password change) by moving their session epoch on.

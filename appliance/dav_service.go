@@ -342,8 +342,33 @@ func newLockToken() string {
 	return "urn:uuid:" + h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
+// davLockInReach reads a lock by its token and checks that its resource is
+// one the actor may write: their own working folder, or the folder of a
+// letter they may act on. Outside that, the lock does not exist for them:
+// holding a token (copied, guessed from a log) does not reveal the path
+// and owner of a lock in a folder they cannot see, nor release it.
+func (s *Service) davLockInReach(ctx context.Context, a *Actor, token string) (*store.DavLock, error) {
+	l, err := s.reader().DavLock(ctx, a.TenantID(), token)
+	if err != nil {
+		return nil, err
+	}
+	seg, _, _ := strings.Cut(strings.TrimPrefix(l.Root, "/"), "/")
+	if login, ok := strings.CutPrefix(seg, "~"); ok {
+		_, err = s.DavUserSpace(a, login)
+	} else {
+		_, _, err = s.DavLetterSpace(ctx, a, seg, true)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("verrou %s: %w", token, ErrNotFound)
+	}
+	return l, nil
+}
+
 // DavRefresh extends a lock the actor may write under.
 func (s *Service) DavRefresh(ctx context.Context, a *Actor, token string, timeout time.Duration) (*store.DavLock, error) {
+	if _, err := s.davLockInReach(ctx, a, token); err != nil {
+		return nil, err
+	}
 	v, err := s.propose(ctx, KindDavRefresh, a.TenantID(), a.ID(), DavRefresh{Token: token, TimeoutS: lockSeconds(timeout)})
 	if err != nil {
 		return nil, err
@@ -352,8 +377,11 @@ func (s *Service) DavRefresh(ctx context.Context, a *Actor, token string, timeou
 }
 
 // DavUnlock removes a lock by its token: presenting the token is the proof
-// of holding it (RFC 4918 §9.11).
+// of holding it (RFC 4918 §9.11), in a folder the actor may write.
 func (s *Service) DavUnlock(ctx context.Context, a *Actor, token string) error {
+	if _, err := s.davLockInReach(ctx, a, token); err != nil {
+		return err
+	}
 	_, err := s.propose(ctx, KindDavUnlock, a.TenantID(), a.ID(), DavUnlock{Token: token})
 	return err
 }

@@ -18,7 +18,7 @@ import (
 type GEDTargetInput struct {
 	URL      string `json:"url" doc:"Dossier WebDAV, ex. https://cloud.ville.fr/remote.php/dav/files/courrier/Courrier/ (Nextcloud) ou https://ged.ville.fr/alfresco/webdav/Sites/courrier/ (Alfresco)"`
 	Username string `json:"username,omitempty"`
-	Password string `json:"password,omitempty" doc:"Vide: le mot de passe enregistré est gardé si l'identifiant ne change pas"`
+	Password string `json:"password,omitempty" doc:"Vide: le mot de passe enregistré est gardé si l'identifiant, le serveur, le port et le protocole (https) ne changent pas"`
 	// OnClose nil means true: closing a letter exports it.
 	OnClose *bool `json:"on_close,omitempty" doc:"Exporter chaque courrier à sa clôture (défaut: oui)"`
 }
@@ -47,6 +47,24 @@ func checkServiceURL(errs FieldErrors, field, raw string) string {
 	return ""
 }
 
+// sameOrigin says whether two service URLs are on the same server: same
+// scheme (TLS or not), host and port. A stored password goes to no other.
+func sameOrigin(a, b string) bool {
+	ua, err1 := url.Parse(a)
+	ub, err2 := url.Parse(b)
+	return err1 == nil && err2 == nil && ua.Scheme == ub.Scheme && strings.EqualFold(ua.Hostname(), ub.Hostname()) && urlPort(ua) == urlPort(ub)
+}
+
+func urlPort(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if u.Scheme == "https" {
+		return "443"
+	}
+	return "80"
+}
+
 // SetGEDTarget sets the tenant's GED folder (admin). Failed exports are
 // queued again with the new settings.
 func (s *Service) SetGEDTarget(ctx context.Context, a *Actor, in GEDTargetInput) (*store.GEDTarget, error) {
@@ -68,7 +86,7 @@ func (s *Service) SetGEDTarget(ctx context.Context, a *Actor, in GEDTargetInput)
 	// snapshots hold only ciphertext.
 	secret := s.Secrets.Seal("ged", in.Password)
 	if in.Password == "" && in.Username != "" {
-		if old, err := s.reader().GEDTarget(ctx, a.TenantID()); err == nil && old.Username == in.Username {
+		if old, err := s.reader().GEDTarget(ctx, a.TenantID()); err == nil && old.Username == in.Username && sameOrigin(old.URL, u) {
 			secret = old.Secret
 		}
 	}

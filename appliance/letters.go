@@ -48,10 +48,15 @@ type Upload struct {
 	Body io.Reader
 }
 
+// validDate accepts a civil date of a plausible year: 9999-12-31 is a
+// date, but its due date would be of year 10014, which no column orders
+// nor any form shows.
 func validDate(s string) bool {
-	_, err := time.Parse(domain.DateLayout, s)
-	return err == nil
+	t, err := time.Parse(domain.DateLayout, s)
+	return err == nil && t.Year() >= minYear && t.Year() <= maxYear
 }
+
+const minYear, maxYear = 1900, 2999
 
 func (s *Service) calendar(t *domain.Tenant) workdays.Calendar {
 	return workdays.Calendar{AlsaceMoselle: t.AlsaceMoselle}
@@ -71,10 +76,10 @@ func DueDate(cal workdays.Calendar, d *domain.Doctype, arrival string) string {
 	if d == nil || d.DelayDays <= 0 {
 		return ""
 	}
-	at, err := time.Parse(domain.DateLayout, arrival)
-	if err != nil {
+	if !validDate(arrival) {
 		return ""
 	}
+	at, _ := time.Parse(domain.DateLayout, arrival)
 	switch d.DelayUnit {
 	case domain.UnitMonths:
 		at = workdays.AddMonths(at, d.DelayDays)
@@ -82,6 +87,9 @@ func DueDate(cal workdays.Calendar, d *domain.Doctype, arrival string) string {
 		at = workdays.AddDays(at, d.DelayDays)
 	default:
 		at = cal.AddWorkingDays(at, d.DelayDays)
+	}
+	if at.Year() > 9999 {
+		return ""
 	}
 	return at.Format(domain.DateLayout)
 }
@@ -156,10 +164,15 @@ func (s *Service) RegisterLetter(ctx context.Context, a *Actor, in RegisterInput
 	if in.LetterDate != "" && !validDate(in.LetterDate) {
 		errs["letter_date"] = "date invalide (AAAA-MM-JJ)"
 	}
-	if in.ArrivalDate == "" {
-		in.ArrivalDate = now.In(domain.Paris).Format(domain.DateLayout)
-	} else if !validDate(in.ArrivalDate) {
+	today := now.In(domain.Paris).Format(domain.DateLayout)
+	switch {
+	case in.ArrivalDate == "":
+		in.ArrivalDate = today
+	case !validDate(in.ArrivalDate):
 		errs["arrival_date"] = "date invalide (AAAA-MM-JJ)"
+	case in.ArrivalDate > today:
+		// A letter cannot have arrived yet; its due date would run from then.
+		errs["arrival_date"] = "date d'arrivée dans le futur"
 	}
 	if in.Priority == "" {
 		in.Priority = domain.PriorityNormal
@@ -324,43 +337,111 @@ func (s *Service) letterToAct(ctx context.Context, a *Actor, id string) (*domain
 	return nil, fmt.Errorf("%w: vous n'êtes ni destinataire ni membre de l'entité de ce courrier", ErrForbidden)
 }
 
+// QualifyInput changes a letter's metadata, field by field: an absent (or
+// null) field is left as it is; clearing a field is said explicitly, with
+// "" (an id, a date, the text), [] (copies) or false (confidential).
+type QualifyInput struct {
+	Subject      *string          `json:"subject,omitempty" doc:"Absent: inchangé; ne peut pas être vide"`
+	Body         *string          `json:"body,omitempty" doc:"Absent: inchangé; \"\": effacé"`
+	LetterDate   *string          `json:"letter_date,omitempty" doc:"Date du courrier, AAAA-MM-JJ; absent: inchangée; \"\": effacée"`
+	Priority     *domain.Priority `json:"priority,omitempty"`
+	Sender       *ContactInput    `json:"sender,omitempty" doc:"Expéditeur: un contact existant (id); absent: inchangé; id \"\": effacé"`
+	RecipientID  *string          `json:"recipient_id,omitempty"`
+	EntityID     *string          `json:"entity_id,omitempty" doc:"Absent: inchangée; \"\": aucune entité"`
+	AssigneeID   *string          `json:"assignee_id,omitempty" doc:"Absent: inchangé; \"\": aucun destinataire"`
+	DoctypeID    *string          `json:"doctype_id,omitempty"`
+	Confidential *bool            `json:"confidential,omitempty" doc:"Absent: inchangé; false ne lève la confidentialité que pour le destinataire du courrier ou un administrateur"`
+	Copies       *[]domain.Copy   `json:"copies,omitempty" doc:"Absent: inchangées; []: aucune copie"`
+}
+
+// FullQualify states every field of in, as a form that shows them all
+// does: what the form leaves empty is cleared.
+func FullQualify(in RegisterInput) QualifyInput {
+	q := QualifyInput{Subject: &in.Subject, Body: &in.Body, LetterDate: &in.LetterDate, RecipientID: &in.RecipientID,
+		EntityID: &in.EntityID, AssigneeID: &in.AssigneeID, DoctypeID: &in.DoctypeID, Confidential: &in.Confidential, Copies: &in.Copies,
+		Sender: in.Sender}
+	if in.Priority != "" {
+		q.Priority = &in.Priority
+	}
+	return q
+}
+
 // Qualify completes or corrects a letter's metadata (mail room, admin, or
-// the assignee).
-func (s *Service) Qualify(ctx context.Context, a *Actor, id string, in RegisterInput) (*domain.Letter, error) {
+// the assignee). Only the fields given change; the confidential flag is
+// dropped only when asked, by the letter's assignee or an administrator.
+func (s *Service) Qualify(ctx context.Context, a *Actor, id string, in QualifyInput) (*domain.Letter, error) {
 	l, err := s.letterToAct(ctx, a, id)
 	if err != nil {
 		return nil, err
 	}
-	errs := FieldErrors{}
-	in.Subject = strings.TrimSpace(in.Subject)
-	checkLen(errs, "subject", in.Subject, 500, true)
-	checkLen(errs, "body", in.Body, 1<<20, false)
-	if in.LetterDate != "" && !validDate(in.LetterDate) {
-		errs["letter_date"] = "date invalide (AAAA-MM-JJ)"
-	}
-	if in.Priority == "" {
-		in.Priority = l.Priority
-	}
-	if !in.Priority.Valid() {
-		errs["priority"] = "low, normal, high ou urgent"
-	}
-	dt := s.checkRouting(ctx, a, errs, in.EntityID, in.AssigneeID, in.DoctypeID, in.RecipientID, in.Copies)
-	p := LetterQualify{LetterID: l.ID, Subject: in.Subject, Body: in.Body, LetterDate: in.LetterDate, Priority: string(in.Priority),
-		SenderID: l.SenderID, RecipientID: in.RecipientID, EntityID: in.EntityID, AssigneeID: in.AssigneeID, DoctypeID: in.DoctypeID,
-		DueDate: l.DueDate, Confidential: in.Confidential, Copies: []CopyPayload{}}
-	for _, c := range in.Copies {
+	p := LetterQualify{LetterID: l.ID, Subject: l.Subject, Body: l.Body, LetterDate: l.LetterDate, Priority: string(l.Priority),
+		SenderID: l.SenderID, RecipientID: l.RecipientID, EntityID: l.EntityID, AssigneeID: l.AssigneeID, DoctypeID: l.DoctypeID,
+		DueDate: l.DueDate, Confidential: l.Confidential, Copies: []CopyPayload{}}
+	for _, c := range l.Copies {
 		p.Copies = append(p.Copies, CopyPayload{Kind: c.Kind, Ref: c.Ref})
 	}
-	if in.Sender != nil && in.Sender.ID != "" {
-		if _, err := s.reader().Contact(ctx, a.TenantID(), in.Sender.ID); err != nil {
-			errs["sender.id"] = "contact inconnu"
+	errs := FieldErrors{}
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = strings.TrimSpace(*v)
 		}
+	}
+	set(&p.Subject, in.Subject)
+	checkLen(errs, "subject", p.Subject, 500, true)
+	if in.Body != nil {
+		p.Body = *in.Body
+		checkLen(errs, "body", p.Body, 1<<20, false)
+	}
+	set(&p.LetterDate, in.LetterDate)
+	if in.LetterDate != nil && p.LetterDate != "" && !validDate(p.LetterDate) {
+		errs["letter_date"] = "date invalide (AAAA-MM-JJ)"
+	}
+	if in.Priority != nil {
+		if !in.Priority.Valid() {
+			errs["priority"] = "low, normal, high ou urgent"
+		}
+		p.Priority = string(*in.Priority)
+	}
+	set(&p.RecipientID, in.RecipientID)
+	set(&p.EntityID, in.EntityID)
+	set(&p.AssigneeID, in.AssigneeID)
+	set(&p.DoctypeID, in.DoctypeID)
+	var copies []domain.Copy
+	if in.Copies != nil {
+		copies = *in.Copies
+		p.Copies = []CopyPayload{}
+		for _, c := range copies {
+			p.Copies = append(p.Copies, CopyPayload{Kind: c.Kind, Ref: c.Ref})
+		}
+	}
+	// Only what changes is checked: a letter routed to an entity since
+	// removed keeps it while other fields change.
+	changed := func(v *string, old string) string {
+		if v == nil || strings.TrimSpace(*v) == old {
+			return ""
+		}
+		return strings.TrimSpace(*v)
+	}
+	dt := s.checkRouting(ctx, a, errs, changed(in.EntityID, l.EntityID), changed(in.AssigneeID, l.AssigneeID), changed(in.DoctypeID, l.DoctypeID),
+		changed(in.RecipientID, l.RecipientID), copies)
+	if in.Sender != nil {
 		p.SenderID = in.Sender.ID
+		if p.SenderID != "" {
+			if _, err := s.reader().Contact(ctx, a.TenantID(), p.SenderID); err != nil {
+				errs["sender.id"] = "contact inconnu"
+			}
+		}
+	}
+	if in.Confidential != nil {
+		if l.Confidential && !*in.Confidential && !a.IsAdmin() && l.AssigneeID != a.ID() {
+			errs["confidential"] = "seuls le destinataire du courrier et les administrateurs lèvent la confidentialité"
+		}
+		p.Confidential = *in.Confidential
 	}
 	if err := errs.orNil(); err != nil {
 		return nil, err
 	}
-	if in.DoctypeID != l.DoctypeID {
+	if p.DoctypeID != l.DoctypeID {
 		// While the pieces of an incomplete request are awaited the delay
 		// does not run: the due date is counted again when they come.
 		pr, err := s.reader().LetterPieces(ctx, l.ID)
@@ -617,6 +698,9 @@ func (s *Service) Letters(ctx context.Context, a *Actor, f store.LetterFilter) (
 	}
 	if f.Limit > 500 {
 		f.Limit = 500
+	}
+	if f.Offset < 0 {
+		return nil, 0, FieldErrors{"page": "page hors de la liste"}
 	}
 	return s.reader().Letters(ctx, a.Perimeter, f)
 }

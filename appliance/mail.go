@@ -60,10 +60,19 @@ type MailRelayInput struct {
 	Username string `json:"username,omitempty"`
 	Password string `json:"password,omitempty"`
 	// KeepPassword keeps the stored password when Password is empty and
-	// the user name is unchanged: a form never shows the password back.
-	KeepPassword bool   `json:"keep_password,omitempty" doc:"Garder le mot de passe enregistré quand password est vide"`
+	// the user name, host, port and security are unchanged: a form never
+	// shows the password back, and a stored password never goes to
+	// another server, nor in clear where it went encrypted.
+	KeepPassword bool   `json:"keep_password,omitempty" doc:"Garder le mot de passe enregistré quand password est vide (même identifiant, serveur, port et sécurité seulement)"`
 	FromAddress  string `json:"from_address,omitempty" doc:"Adresse d'expédition des accusés de réception"`
 	FromName     string `json:"from_name,omitempty"`
+}
+
+// sameServer says whether a stored password may be used for these
+// settings: the same host, port and security. Another host must not
+// receive it, nor the same one in clear after STARTTLS was dropped.
+func sameServer(oldHost string, oldPort int, oldSecurity, host string, port int, security string) bool {
+	return strings.EqualFold(oldHost, host) && oldPort == port && oldSecurity == security
 }
 
 func checkHostPort(errs FieldErrors, host string, port int) {
@@ -107,7 +116,8 @@ func (s *Service) SetMailRelay(ctx context.Context, a *Actor, in MailRelayInput)
 	}
 	secret := s.Secrets.Seal("relay", in.Password)
 	if in.Password == "" && in.KeepPassword && in.Username != "" {
-		if old, err := s.reader().MailRelay(ctx, a.TenantID()); err == nil && old.Username == in.Username {
+		if old, err := s.reader().MailRelay(ctx, a.TenantID()); err == nil && old.Username == in.Username &&
+			sameServer(old.Host, old.Port, old.Security, in.Host, in.Port, in.Security) {
 			secret = old.Secret
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"missive/appliance/store"
 )
@@ -166,7 +165,7 @@ type MailBridge interface {
 
 // errNoStoredPassword is the password field's error when a test of typed
 // settings has no password to use.
-const errNoStoredPassword = "obligatoire : le mot de passe enregistré ne sert qu'au même identifiant sur le même serveur"
+const errNoStoredPassword = "obligatoire : le mot de passe enregistré ne sert qu'au même identifiant sur le même serveur (même port, même sécurité)"
 
 // MailboxToTry checks mailbox settings typed in a form and returns the
 // mailbox a "Tester la connexion" dials, saving nothing. A typed password
@@ -198,7 +197,7 @@ func (s *Service) MailboxToTry(ctx context.Context, a *Actor, id string, in Mail
 			saved = ms
 		}
 		for _, m := range saved {
-			if m.Username == in.Username && strings.EqualFold(m.Host, in.Host) && m.Secret != "" {
+			if m.Username == in.Username && sameServer(m.Host, m.Port, m.Security, in.Host, in.Port, in.Security) && m.Secret != "" {
 				secret = m.Secret
 				break
 			}
@@ -226,7 +225,7 @@ func (s *Service) MailRelayToTry(ctx context.Context, a *Actor, in MailRelayInpu
 	if in.Password == "" && in.Username != "" && errs["host"] == "" {
 		old, err := s.reader().MailRelay(ctx, a.TenantID())
 		switch {
-		case err == nil && old.Username == in.Username && strings.EqualFold(old.Host, in.Host) && old.Secret != "":
+		case err == nil && old.Username == in.Username && sameServer(old.Host, old.Port, old.Security, in.Host, in.Port, in.Security) && old.Secret != "":
 			secret = old.Secret
 		case err != nil && !errors.Is(err, store.ErrNotFound):
 			return nil, err

@@ -208,7 +208,7 @@ func TestDueDates(t *testing.T) {
 		}
 
 		// Qualifying with another doctype recomputes from the arrival date.
-		q, err := env.Svc.Qualify(ctx, env.Admin, plain.ID, appliance.RegisterInput{Subject: plain.Subject, DoctypeID: dt1.ID})
+		q, err := env.Svc.Qualify(ctx, env.Admin, plain.ID, appliance.FullQualify(appliance.RegisterInput{Subject: plain.Subject, DoctypeID: dt1.ID}))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"missive/appliance/domain"
@@ -157,8 +158,11 @@ func (s *Service) UpdateUser(ctx context.Context, a *Actor, userID string, in Us
 	if err != nil {
 		return nil, err
 	}
+	// A disabled account's sessions and tokens end with it: enabled again,
+	// it starts with none.
 	v, err := s.propose(ctx, KindUserUpdate, a.TenantID(), a.ID(), UserUpdate{
 		UserID: userID, Name: strings.TrimSpace(in.Name), Email: in.Email, Role: string(in.Role), Disabled: in.Disabled, Entities: ms,
+		EndSessions: in.Disabled,
 	})
 	if err != nil {
 		return nil, err
@@ -166,20 +170,28 @@ func (s *Service) UpdateUser(ctx context.Context, a *Actor, userID string, in Us
 	return v.(*domain.User), nil
 }
 
-// SetPassword changes a password: an admin for anyone, a user for themself.
+// SetPassword sets another user's password (administrators; Missive
+// itself for the CLI). Everyone changes their own with ChangePassword,
+// which asks for the current one. Every web session and API token of the
+// user ends.
 func (s *Service) SetPassword(ctx context.Context, a *Actor, userID, password string) error {
-	if userID != a.ID() {
-		if err := requireAdmin(a); err != nil {
-			return err
-		}
+	if err := requireAdmin(a); err != nil {
+		return err
 	}
+	if userID == a.ID() {
+		return fmt.Errorf("%w: changez votre propre mot de passe en donnant l'actuel (page « Mot de passe »)", ErrForbidden)
+	}
+	return s.setPassword(ctx, a, userID, password)
+}
+
+func (s *Service) setPassword(ctx context.Context, a *Actor, userID, password string) error {
 	if err := checkPassword(password); err != nil {
 		return FieldErrors{"password": err.Error()}
 	}
 	if _, err := s.reader().User(ctx, a.TenantID(), userID); err != nil {
 		return err
 	}
-	_, err := s.propose(ctx, KindUserPassword, a.TenantID(), a.ID(), UserPassword{UserID: userID, PasswordHash: HashPassword(password)})
+	_, err := s.propose(ctx, KindUserPassword, a.TenantID(), a.ID(), UserPassword{UserID: userID, PasswordHash: HashPassword(password), EndSessions: true})
 	return err
 }
 
@@ -191,20 +203,94 @@ func (s *Service) UserByLogin(ctx context.Context, a *Actor, login string) (*dom
 	return s.reader().UserByLogin(ctx, a.TenantID(), login)
 }
 
-// CreateToken makes an API token for a user (an admin for anyone, a user for
-// themself) and returns it; it cannot be read again.
+// TokenInput asks for an API token.
+type TokenInput struct {
+	UserID string `json:"user_id,omitempty" doc:"Utilisateur du jeton; vous-même par défaut (un administrateur pour un autre)"`
+	Name   string `json:"name,omitempty"`
+	// ExpiresOn is the last day the token works (AAAA-MM-JJ, Paris time);
+	// "" never expires.
+	ExpiresOn string `json:"expires_on,omitempty" doc:"Dernier jour de validité, AAAA-MM-JJ (heure de Paris); vide: sans expiration"`
+}
+
+// maxTokenYears bounds an expiry: a date typed 20260 is a mistake.
+const maxTokenYears = 5
+
+// CreateToken makes an API token for a user (an admin for anyone, a user
+// for themself) and returns it; it cannot be read again.
 func (s *Service) CreateToken(ctx context.Context, a *Actor, userID, name string) (string, error) {
-	if userID != a.ID() {
+	tok, _, err := s.IssueToken(ctx, a, TokenInput{UserID: userID, Name: name})
+	return tok, err
+}
+
+// IssueToken is CreateToken with every choice: an optional expiry.
+func (s *Service) IssueToken(ctx context.Context, a *Actor, in TokenInput) (string, *domain.Token, error) {
+	if in.UserID == "" {
+		in.UserID = a.ID()
+	}
+	if in.UserID != a.ID() {
 		if err := requireAdmin(a); err != nil {
-			return "", err
+			return "", nil, err
 		}
 	}
-	if _, err := s.reader().User(ctx, a.TenantID(), userID); err != nil {
-		return "", err
+	if _, err := s.reader().User(ctx, a.TenantID(), in.UserID); err != nil {
+		return "", nil, err
+	}
+	errs := FieldErrors{}
+	in.Name = strings.TrimSpace(in.Name)
+	checkLen(errs, "name", in.Name, 200, false)
+	expires := ""
+	if in.ExpiresOn != "" {
+		day, err := time.ParseInLocation(domain.DateLayout, in.ExpiresOn, domain.Paris)
+		today := s.today()
+		switch {
+		case err != nil:
+			errs["expires_on"] = "date invalide (AAAA-MM-JJ)"
+		case day.Before(time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, domain.Paris)):
+			errs["expires_on"] = "date passée"
+		case day.After(time.Date(today.Year()+maxTokenYears, today.Month(), today.Day(), 0, 0, 0, 0, domain.Paris)):
+			errs["expires_on"] = fmt.Sprintf("%d ans au plus", maxTokenYears)
+		default:
+			// Valid through that whole day, in Paris.
+			expires = day.AddDate(0, 0, 1).UTC().Format(domain.TimeLayout)
+		}
+	}
+	if err := errs.orNil(); err != nil {
+		return "", nil, err
 	}
 	token, hash := NewToken()
-	_, err := s.propose(ctx, KindTokenCreate, a.TenantID(), a.ID(), TokenCreate{ID: NewID(), UserID: userID, Name: name, Hash: hash})
-	return token, err
+	v, err := s.propose(ctx, KindTokenCreate, a.TenantID(), a.ID(), TokenCreate{ID: NewID(), UserID: in.UserID, Name: in.Name, Hash: hash, ExpiresAt: expires})
+	if err != nil {
+		return "", nil, err
+	}
+	return token, v.(*domain.Token), nil
+}
+
+// Tokens lists the API tokens of a user: one's own, or anyone's for an
+// administrator ("" lists every user's).
+func (s *Service) Tokens(ctx context.Context, a *Actor, userID string) ([]domain.Token, error) {
+	if userID != a.ID() {
+		if err := requireAdmin(a); err != nil {
+			return nil, err
+		}
+	}
+	return s.reader().Tokens(ctx, a.TenantID(), userID)
+}
+
+// RevokeToken ends an API token: one's own, or anyone's for an
+// administrator. Another user's token is "not found" to a non-admin.
+func (s *Service) RevokeToken(ctx context.Context, a *Actor, id string) (*domain.Token, error) {
+	t, err := s.reader().Token(ctx, a.TenantID(), id)
+	if err != nil {
+		return nil, err
+	}
+	if t.UserID != a.ID() && !a.IsAdmin() {
+		return nil, fmt.Errorf("jeton %s: %w", id, ErrNotFound)
+	}
+	v, err := s.propose(ctx, KindTokenRevoke, a.TenantID(), a.ID(), TokenRevoke{TokenID: t.ID})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*domain.Token), nil
 }
 
 // ContactInput creates a contact. Name is a shortcut for a person whose
@@ -282,12 +368,16 @@ func (s *Service) CreateContact(ctx context.Context, a *Actor, in ContactInput) 
 	return v.(*domain.Contact), nil
 }
 
+// Contacts lists the contacts the actor may see: not the sender or the
+// recipient of a confidential letter outside their perimeter.
 func (s *Service) Contacts(ctx context.Context, a *Actor, q string, limit, offset int) ([]domain.Contact, error) {
-	return s.reader().Contacts(ctx, a.TenantID(), q, limit, offset)
+	return s.reader().Contacts(ctx, a.Perimeter, q, limit, offset)
 }
 
+// Contact reads a contact the actor may see (Contacts); ErrNotFound
+// otherwise.
 func (s *Service) Contact(ctx context.Context, a *Actor, id string) (*domain.Contact, error) {
-	return s.reader().Contact(ctx, a.TenantID(), id)
+	return s.reader().ContactIn(ctx, a.Perimeter, id)
 }
 
 // DoctypeInput creates or changes a doctype. RetentionYears (the DUA,

@@ -70,7 +70,7 @@ func TestIncompleteRequestDueDates(t *testing.T) {
 			t.Fatalf("view of the incomplete letter: %+v, %v", v.Pieces, err)
 		}
 		// Qualified with another doctype meanwhile, it still waits.
-		if q, err := env.Svc.Qualify(ctx, env.Admin, normal.ID, appliance.RegisterInput{Subject: normal.Subject, DoctypeID: byCode["RECLAMATION"]}); err != nil || q.DueDate != "" {
+		if q, err := env.Svc.Qualify(ctx, env.Admin, normal.ID, appliance.QualifyInput{DoctypeID: ptr(byCode["RECLAMATION"])}); err != nil || q.DueDate != "" {
 			t.Errorf("qualified while the pieces are awaited: due %q, %v", q.DueDate, err)
 		}
 
@@ -228,3 +228,5 @@ func TestIncompleteRequestNotice(t *testing.T) {
 		}
 	})
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
+	"missive/appliance/authlimit"
 	"missive/appliance/blob"
 	"missive/appliance/domain"
 	"missive/appliance/drafts"
@@ -44,10 +46,16 @@ type Service struct {
 	// entries wait for the store, writes are refused as unavailable
 	// instead of joining the queue.
 	Applier *Applier
+	// Logins brakes password guessing on every door that takes a password
+	// (Authenticate, CheckCurrentPassword): one per process, shared.
+	Logins *authlimit.Limiter
 }
 
 func NewService(st *store.Store, blobs *blob.Store, prop Proposer, log *slog.Logger) *Service {
-	return &Service{Store: st, Blobs: blobs, prop: prop, log: log, MaxUpload: 50 << 20, Now: time.Now, Office: drafts.NewConverter(log, 1)}
+	s := &Service{Store: st, Blobs: blobs, prop: prop, log: log, MaxUpload: 50 << 20, Now: time.Now, Office: drafts.NewConverter(log, 1)}
+	// The limiter reads the Service's clock, which tests replace.
+	s.Logins = authlimit.New(func() time.Time { return s.Now() }, authlimit.Limits{})
+	return s
 }
 
 // propose submits a command and unwraps the Result of its application.
@@ -176,23 +184,58 @@ func (s *Service) SystemActor(ctx context.Context, tenant string) (*Actor, error
 	return newActor(t, u, nil), nil
 }
 
-// Authenticate checks a login and password and returns the actor. Wrong
-// credentials are ErrForbidden; a store that cannot answer is its own
-// error (IsUnavailable), never a refused login.
-func (s *Service) Authenticate(ctx context.Context, tenant, login, password string) (*Actor, error) {
-	u, err := s.reader().UserByLogin(ctx, tenant, login)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("authenticate %s: %w", login, err)
+// ErrThrottled means too many password attempts: the caller must wait
+// (ThrottledError says how long) and no password was checked.
+var ErrThrottled = errors.New("trop de tentatives")
+
+// ThrottledError is ErrThrottled with the wait.
+type ThrottledError struct{ Wait time.Duration }
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("trop de tentatives: réessayez dans %d s", int(e.Wait.Round(time.Second)/time.Second)+1)
+}
+func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
+
+// loginKeys are the limiter's keys of an attempt: the login (in its
+// tenant) and the client's address.
+func loginKeys(tenant, login, addr string) (string, string) {
+	return "login:" + tenant + "/" + strings.ToLower(login), "addr:" + addr
+}
+
+// Authenticate checks a login and password from the client address addr
+// and returns the actor. The attempt is counted by s.Logins before the
+// password is checked; too many answer a *ThrottledError without a check.
+// A wrong login or password is ErrForbidden; a failure of the store is
+// another error (the caller answers "unavailable", not "wrong password"),
+// and is not held against the login.
+func (s *Service) Authenticate(ctx context.Context, tenant, login, password, addr string) (*Actor, error) {
+	loginKey, addrKey := loginKeys(tenant, login, addr)
+	if wait := s.Logins.Attempt(loginKey, addrKey); wait > 0 {
+		return nil, &ThrottledError{Wait: wait}
 	}
-	if err != nil {
+	u, err := s.reader().UserByLogin(ctx, tenant, login)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		// Same work and answer whether or not the login exists.
 		CheckPassword(dummyHash(), password)
 		return nil, ErrForbidden
+	case err != nil:
+		s.Logins.Release(loginKey, addrKey)
+		return nil, fmt.Errorf("authenticate %s: %w", login, err)
 	}
 	if !CheckPassword(u.PasswordHash, password) {
 		return nil, ErrForbidden
 	}
-	return s.ActorFor(ctx, tenant, u.ID)
+	a, err := s.ActorFor(ctx, tenant, u.ID)
+	switch {
+	case errors.Is(err, ErrForbidden), errors.Is(err, store.ErrNotFound):
+		return nil, ErrForbidden
+	case err != nil:
+		s.Logins.Release(loginKey, addrKey)
+		return nil, fmt.Errorf("authenticate %s: %w", login, err)
+	}
+	s.Logins.Success(loginKey, addrKey)
+	return a, nil
 }
 
 // dummyHash is computed on first use: hashing at init cost every CLI

@@ -34,7 +34,7 @@ func BenchmarkRegisterLetterRaft(b *testing.B) {
 	if err := svc.Bootstrap(ctx, "Commune", apptest.AdminPassword); err != nil {
 		b.Fatal(err)
 	}
-	admin, err := svc.Authenticate(ctx, "default", "admin", apptest.AdminPassword)
+	admin, err := svc.Authenticate(ctx, "default", "admin", apptest.AdminPassword, "test")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -325,7 +325,7 @@ func TestRealApplierDoesNotReapply(t *testing.T) {
 	if err := svc.Bootstrap(ctx, "Commune", apptest.AdminPassword); err != nil {
 		t.Fatal(err)
 	}
-	admin, err := svc.Authenticate(ctx, "default", "admin", apptest.AdminPassword)
+	admin, err := svc.Authenticate(ctx, "default", "admin", apptest.AdminPassword, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -414,7 +414,7 @@ func TestStoreBehindSnapshotIsRestored(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		admin, err := svc.Authenticate(ctx, "default", "admin", apptest.AdminPassword)
+		admin, err := svc.Authenticate(ctx, "default", "admin", apptest.AdminPassword, "test")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -498,7 +498,7 @@ func TestConcurrentRegistrationsThroughRaft(t *testing.T) {
 	if err := svc.Bootstrap(ctx, "Commune", apptest.AdminPassword); err != nil {
 		t.Fatal(err)
 	}
-	admin, err := svc.Authenticate(ctx, "default", "admin", apptest.AdminPassword)
+	admin, err := svc.Authenticate(ctx, "default", "admin", apptest.AdminPassword, "test")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ import (
 type AckData struct {
 	Commune     string // the tenant's name
 	Number      string // registration number
-	Subject     string // the subject of the citizen's message
+	Subject     string // typed by an agent (paper acknowledgement); never a sender's words in an e-mail
 	SenderName  string
 	ReceivedOn  string // date of receipt, JJ/MM/AAAA
 	Service     string // the service in charge

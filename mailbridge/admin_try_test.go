@@ -123,8 +123,14 @@ func TestAdminMailTryTypedSettingsAgainstDovecot(t *testing.T) {
 		return page
 	}
 
-	// A wrong port typed for the saved mailbox, password left empty.
-	page := try("/admin/mail/mailboxes/test", mbox("courrier", closed, ""), 200)
+	// Another port, password left empty: the stored password stays with
+	// its server (same host, port and security), so one must be typed.
+	page := try("/admin/mail/mailboxes/test", mbox("courrier", closed, ""), http.StatusUnprocessableEntity)
+	if !strings.Contains(page, `id="mbox.password-err"`) {
+		t.Fatalf("another port, stored password:\n%.4000s", page)
+	}
+	// A wrong port typed for the saved mailbox, with a password.
+	page = try("/admin/mail/mailboxes/test", mbox("courrier", closed, "pas-le-bon"), 200)
 	if kind, text := tried(t, "mbox", page); kind != "error" || !strings.Contains(text, "Impossible de joindre 127.0.0.1:"+closed) {
 		t.Fatalf("typed wrong port: %s %q", kind, text)
 	}
@@ -137,7 +143,7 @@ func TestAdminMailTryTypedSettingsAgainstDovecot(t *testing.T) {
 		t.Fatalf("typed wrong password: %s %q", kind, text)
 	}
 	// The same through the saved mailbox's own route.
-	page = try("/admin/mail/mailboxes/"+good.ID+"/test", mbox("courrier", closed, ""), 200)
+	page = try("/admin/mail/mailboxes/"+good.ID+"/test", mbox("courrier", closed, "pas-le-bon"), 200)
 	if kind, text := tried(t, "mbox", page); kind != "error" || !strings.Contains(text, "Impossible de joindre") {
 		t.Fatalf("typed wrong port for mailbox %s: %s %q", good.ID, kind, text)
 	}
@@ -182,7 +188,11 @@ func TestAdminMailTryTypedSettingsAgainstDovecot(t *testing.T) {
 	if kind, text := tried(t, "relay", page); kind != "error" || !strings.Contains(text, "refuse l'identifiant « admin »") {
 		t.Fatalf("relay, typed wrong password: %s %q", kind, text)
 	}
-	page = try("/admin/mail/relay/test", relay(closed, ""), 200)
+	page = try("/admin/mail/relay/test", relay(closed, ""), http.StatusUnprocessableEntity)
+	if !strings.Contains(page, "le mot de passe enregistré ne sert qu") {
+		t.Fatalf("relay on another port, stored password:\n%.4000s", page)
+	}
+	page = try("/admin/mail/relay/test", relay(closed, "pas-le-bon"), 200)
 	if kind, text := tried(t, "relay", page); kind != "error" || !strings.Contains(text, "Impossible de joindre") {
 		t.Fatalf("relay, typed wrong port: %s %q", kind, text)
 	}
@@ -229,7 +239,7 @@ func TestAdminMailTryTypedSettingsAgainstDovecot(t *testing.T) {
 	}
 	dport, _ := strconv.Atoi(port)
 	cport, _ := strconv.Atoi(closed)
-	in := appliance.MailboxInput{Host: "127.0.0.1", Port: cport, Security: "plain", Username: "courrier", Folder: "INBOX", DoneFolder: "Traités"}
+	in := appliance.MailboxInput{Host: "127.0.0.1", Port: cport, Security: "plain", Username: "courrier", Password: "pas-le-bon", Folder: "INBOX", DoneFolder: "Traités"}
 	if res := call("/api/v1/mail/mailboxes/"+good.ID+"/test", in); res.OK || !strings.Contains(res.Message, "Impossible de joindre") {
 		t.Fatalf("API, typed wrong port: %+v", res)
 	}

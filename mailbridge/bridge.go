@@ -21,8 +21,24 @@ type Options struct {
 	// MaxMessageBytes bounds one message: SMTP answers 552 above it, the
 	// IMAP poller leaves it in place and tells the administrator.
 	MaxMessageBytes int64
-	// AckPerHour bounds acknowledgements to one address per hour.
-	AckPerHour int
+	// AckPerHour bounds acknowledgements to one address per hour;
+	// AckPerHourTotal bounds them per tenant, to all senders together, so
+	// that forged senders cannot make the town a relay of spam.
+	AckPerHour, AckPerHourTotal int
+	// MaxConns and MaxConnsPerAddr bound the SMTP connections open at
+	// once, in all and from one client address: beyond, 421.
+	MaxConns, MaxConnsPerAddr int
+	// IntakeMemory bounds the bytes of the messages being turned into
+	// letters at once (SMTP and IMAP); others wait, spooled on disk, up to
+	// BusyWait, then get a temporary failure (451 4.3.1).
+	IntakeMemory int64
+	BusyWait     time.Duration
+	// SpoolDir holds SMTP messages while they wait ("": the system's
+	// temporary directory).
+	SpoolDir string
+	// Limits bound the MIME structure of a message: parts beyond them are
+	// not turned into documents (the original .eml keeps them).
+	Limits ParseLimits
 	// RetryBase is the first retry delay of a send; it doubles up to
 	// RetryMax. MaxAttempts sends later, the message is failed.
 	RetryBase   time.Duration
@@ -62,6 +78,20 @@ func (o *Options) defaults() {
 	if o.AckPerHour <= 0 {
 		o.AckPerHour = 5
 	}
+	if o.AckPerHourTotal <= 0 {
+		o.AckPerHourTotal = 100
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = 50
+	}
+	if o.MaxConnsPerAddr <= 0 {
+		o.MaxConnsPerAddr = 10
+	}
+	if o.IntakeMemory <= 0 {
+		o.IntakeMemory = 100 << 20
+	}
+	def(&o.BusyWait, 2*time.Minute)
+	o.Limits = o.Limits.orDefaults()
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 12
 	}
@@ -85,6 +115,10 @@ type Bridge struct {
 	log  *slog.Logger
 	opt  Options
 	kick chan struct{}
+	// conns and mem are the SMTP listener's and the intake's caps
+	// (limits.go).
+	conns *connLimits
+	mem   *memBudget
 
 	mu      sync.Mutex
 	pollers map[string]*poller // by mailbox id
@@ -95,6 +129,9 @@ type Bridge struct {
 	sendPasses   atomic.Uint64 // sender passes over the outbox
 	folderPasses atomic.Uint64 // reads of a mailbox's folder, any mailbox
 	idling       atomic.Int64  // sessions in IDLE now
+	// Bytes of the messages being parsed and registered now, and their
+	// most: what the memory budget bounds.
+	parsing, parsingPeak atomic.Int64
 }
 
 // New builds a bridge; Run starts its background work.
@@ -104,7 +141,8 @@ func New(svc *appliance.Service, log *slog.Logger, opt Options) *Bridge {
 		opt.MaxMessageBytes = svc.MaxUpload
 	}
 	opt.defaults()
-	return &Bridge{svc: svc, log: log, opt: opt, kick: make(chan struct{}, 1), pollers: map[string]*poller{}}
+	return &Bridge{svc: svc, log: log, opt: opt, kick: make(chan struct{}, 1), pollers: map[string]*poller{},
+		conns: newConnLimits(opt.MaxConns, opt.MaxConnsPerAddr), mem: newMemBudget(opt.IntakeMemory)}
 }
 
 // Kick wakes the sender: something was queued.

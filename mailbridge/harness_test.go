@@ -101,6 +101,7 @@ func newHarnessAt(t testing.TB, dsn string, opt Options, now func() time.Time) *
 	if now != nil {
 		h.svc.Now = now
 	}
+	h.svc.Secrets = env.Svc.Secrets
 	if _, err := h.svc.AddMailAddress(ctx, env.Admin, appliance.MailAddressInput{Address: "mairie@ville.test"}); err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,26 @@ import (
 // its letter, or a bounce. It returns once that is committed, or an error
 // when nothing was (the caller keeps the message and tries again). A
 // message taken in before returns its earlier result with Duplicate set.
+// It waits its turn in the intake's memory budget (Options.IntakeMemory);
+// errBusy when none came in time.
 func (b *Bridge) Deliver(ctx context.Context, tenant string, raw []byte, env Envelope, rcpts []string) (*appliance.MailIntakeResult, error) {
+	wctx, cancel := context.WithTimeout(ctx, b.opt.BusyWait)
+	release, err := b.mem.acquire(wctx, int64(len(raw)))
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("take in message for %s: %w", tenant, err)
+	}
+	defer release()
+	return b.deliverHeld(ctx, tenant, raw, env, rcpts)
+}
+
+// deliverHeld is Deliver for a message whose bytes the budget already
+// counts.
+func (b *Bridge) deliverHeld(ctx context.Context, tenant string, raw []byte, env Envelope, rcpts []string) (*appliance.MailIntakeResult, error) {
+	cur := b.parsing.Add(int64(len(raw)))
+	defer b.parsing.Add(-int64(len(raw)))
+	for p := b.parsingPeak.Load(); cur > p && !b.parsingPeak.CompareAndSwap(p, cur); p = b.parsingPeak.Load() {
+	}
 	res, err := b.deliver(ctx, tenant, raw, env, rcpts)
 	if err != nil {
 		return nil, fmt.Errorf("take in message for %s: %w", tenant, err)
@@ -35,7 +54,7 @@ func (b *Bridge) Deliver(ctx context.Context, tenant string, raw []byte, env Env
 }
 
 func (b *Bridge) deliver(ctx context.Context, tenant string, raw []byte, env Envelope, rcpts []string) (*appliance.MailIntakeResult, error) {
-	m := Parse(raw)
+	m := ParseWith(raw, b.opt.Limits)
 	key := Key(m, raw)
 	r := b.svc.Store.Reader()
 	if seen, err := r.MailSeen(ctx, tenant, key); err == nil {
@@ -78,18 +97,17 @@ func (b *Bridge) intakeLetter(ctx context.Context, sys *appliance.Actor, in appl
 	in.Kind = "letter"
 	in.NoAck = noAckReason(m, env, b.ours(ctx, tenant))
 	if in.NoAck == "" {
-		since := b.now().Add(-time.Hour).UTC().Format(domain.TimeLayout)
-		n, err := r.CountOutboxTo(ctx, tenant, m.FromAddr, "ack", since)
+		cap, err := b.ackCap(ctx, tenant, m.FromAddr)
 		if err != nil {
 			return nil, err
 		}
-		if n >= b.opt.AckPerHour {
-			in.NoAck = fmt.Sprintf("déjà %d accusés de réception envoyés à %s dans l'heure", n, m.FromAddr)
-		}
+		in.NoAck = cap
 	}
 	ourRcpts := b.ourRecipients(ctx, tenant, m, rcpts)
 	reg := appliance.RegisterInput{Category: domain.Incoming, Subject: in.Subject, Body: truncate(m.Text, 1<<20)}
-	if !m.Date.IsZero() {
+	// A Date header is the sender's say: a year that no letter can have
+	// (0001, 9999) is left out rather than refusing the message.
+	if y := m.Date.Year(); !m.Date.IsZero() && y >= 1900 && y <= b.now().Year()+1 {
 		reg.LetterDate = m.Date.In(domain.Paris).Format(domain.DateLayout)
 	}
 	if m.FromAddr != "" || m.FromName != "" {
@@ -145,6 +163,30 @@ func (b *Bridge) intakeLetter(ctx context.Context, sys *appliance.Actor, in appl
 		b.log.Info("mail registered", "tenant", tenant, "letter", res.Letter.Number, "from", m.FromAddr, "message_id", m.MessageID, "source", in.Source, "ack", in.NoAck == "")
 	}
 	return res, nil
+}
+
+// ackCap says why no acknowledgement may go now ("" when one may): too
+// many to this address, or to anyone, in the last hour. Anyone can forge a
+// sender: the caps bound what the town sends to addresses it never heard
+// from.
+func (b *Bridge) ackCap(ctx context.Context, tenant, to string) (string, error) {
+	r := b.svc.Store.Reader()
+	since := b.now().Add(-time.Hour).UTC().Format(domain.TimeLayout)
+	n, err := r.CountOutboxTo(ctx, tenant, to, "ack", since)
+	if err != nil {
+		return "", err
+	}
+	if n >= b.opt.AckPerHour {
+		return fmt.Sprintf("déjà %d accusés de réception envoyés à %s dans l'heure", n, to), nil
+	}
+	if n, err = r.CountOutboxSince(ctx, tenant, "ack", since); err != nil {
+		return "", err
+	}
+	if n >= b.opt.AckPerHourTotal {
+		b.log.Warn("mail: hourly cap of acknowledgements reached; registering without acknowledgement", "tenant", tenant, "cap", b.opt.AckPerHourTotal)
+		return fmt.Sprintf("plafond de %d accusés de réception par heure atteint pour la commune", b.opt.AckPerHourTotal), nil
+	}
+	return "", nil
 }
 
 // messageUploads are the documents of a message: the original first, then
@@ -357,10 +399,10 @@ func truncate(s string, n int) string {
 	return string([]rune(s)[:n])
 }
 
-// ackInput is what an acknowledgement says.
+// ackInput is what an acknowledgement says: nothing the sender wrote.
 type ackInput struct {
 	Number, Arrival, Due, EntityID, DoctypeID string
-	Subject, SenderName, To, InReplyTo        string
+	To, InReplyTo                             string
 	ourRcpts                                  []string
 	// LetterID and SenderID are empty while the letter is being
 	// registered; Kind is "ack", or "incomplete" for the letter asking the
@@ -377,7 +419,11 @@ func (b *Bridge) renderAck(ctx context.Context, tenant string, in ackInput) (out
 	if err != nil {
 		return outgoing{}, err
 	}
-	d.Subject, d.SenderName = in.Subject, in.SenderName
+	// Nothing the sender wrote goes back out (d.Subject and d.SenderName
+	// stay empty): anyone can forge a sender, and an acknowledgement
+	// quoting a subject or a display name would let them write to that
+	// address in the town's name. The registration number and the date
+	// identify the message.
 	o, err := b.outgoing(ctx, tenant, mode, d, v, in.ourRcpts)
 	if err != nil {
 		return outgoing{}, err
@@ -392,7 +438,7 @@ func (b *Bridge) renderAck(ctx context.Context, tenant string, in ackInput) (out
 func (b *Bridge) ackFor(ctx context.Context, tenant string, m *Message, ourRcpts []string, held bool) func(p *appliance.LetterRegister) ([]appliance.OutboxPayload, error) {
 	return func(p *appliance.LetterRegister) ([]appliance.OutboxPayload, error) {
 		o, err := b.renderAck(ctx, tenant, ackInput{Number: p.Number, Arrival: p.ArrivalDate, Due: p.DueDate, EntityID: p.EntityID, DoctypeID: p.DoctypeID,
-			Subject: m.Subject, SenderName: m.FromName, To: m.FromAddr, InReplyTo: m.MessageID, ourRcpts: ourRcpts})
+			To: m.FromAddr, InReplyTo: m.MessageID, ourRcpts: ourRcpts})
 		if err != nil {
 			return nil, err
 		}
@@ -421,10 +467,10 @@ func (b *Bridge) releaseHeld(ctx context.Context) error {
 			return err
 		}
 		in := ackInput{Number: l.Number, Arrival: l.ArrivalDate, Due: l.DueDate, EntityID: l.EntityID, DoctypeID: l.DoctypeID,
-			Subject: l.Subject, SenderName: l.SenderName, To: h.RcptTo, ourRcpts: []string{h.MailFrom},
+			To: h.RcptTo, ourRcpts: []string{h.MailFrom},
 			LetterID: l.ID, SenderID: l.SenderID, Kind: h.Kind}
 		if seen, err := r.MailSeenForLetter(ctx, l.ID); err == nil && len(seen) > 0 {
-			in.Subject, in.InReplyTo = seen[0].Subject, seen[0].MessageID
+			in.InReplyTo = seen[0].MessageID
 		}
 		o, err := b.renderAck(ctx, h.TenantID, in)
 		if err != nil {

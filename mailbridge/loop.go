@@ -1,6 +1,8 @@
 package mailbridge
 
 import (
+	"net/mail"
+	"regexp"
 	"strings"
 )
 
@@ -28,6 +30,13 @@ func noAckReason(m *Message, env Envelope, ours func(string) bool) string {
 	if h.Has("List-Id") {
 		return "liste de diffusion (List-Id)"
 	}
+	// Older and non-standard markers of vacation replies (vacation(1),
+	// some webmails and ticket systems): any value but "no".
+	for _, k := range []string{"X-Autoreply", "X-Autorespond", "X-Autoresponder"} {
+		if v := strings.ToLower(strings.TrimSpace(h.Get(k))); h.Has(k) && !strings.HasPrefix(v, "no") {
+			return "réponse automatique (" + k + ")"
+		}
+	}
 	// Microsoft's own marker of automatic mail (out-of-office, rules).
 	if v := strings.ToLower(h.Get("X-Auto-Response-Suppress")); strings.Contains(v, "all") || strings.Contains(v, "autoreply") || strings.Contains(v, "oof") {
 		return "réponses automatiques refusées (X-Auto-Response-Suppress)"
@@ -51,11 +60,26 @@ func noAckReason(m *Message, env Envelope, ours func(string) bool) string {
 			return "message venant d'une adresse de Missive (" + a + ")"
 		}
 	}
-	if m.FromAddr == "" || !strings.Contains(m.FromAddr, "@") {
-		return "pas d'adresse d'expéditeur"
+	if m.FromAddr == "" || !validAddress(m.FromAddr) {
+		return "pas d'adresse d'expéditeur lisible"
 	}
 	return ""
 }
+
+// validAddress says whether a is a plain address an acknowledgement may
+// go to: one net/mail reads back as itself, without space, control
+// character or encoded word (net/mail takes "=?utf-8?q?x@y.z?=" for an
+// address), whose domain is a host name.
+func validAddress(a string) bool {
+	p, err := mail.ParseAddress(a)
+	if err != nil || p.Address != a || strings.ContainsAny(a, " \t\r\n\x00<>\"") || strings.Contains(a, "=?") {
+		return false
+	}
+	_, domain, _ := strings.Cut(a, "@")
+	return hostRe.MatchString(domain)
+}
+
+var hostRe = regexp.MustCompile(`^(?i:[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?)(?:\.(?i:[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?))+$`)
 
 // isBounce says whether a message is a delivery failure report.
 func isBounce(m *Message, env Envelope) bool {

@@ -275,7 +275,7 @@ func TestAckPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.svc.Qualify(h.ctx, h.env.Admin, held.ID, appliance.RegisterInput{Subject: held.Subject, EntityID: urba.ID, DoctypeID: byCode["COURRIER"]}); err != nil {
+	if _, err := h.svc.Qualify(h.ctx, h.env.Admin, held.ID, appliance.FullQualify(appliance.RegisterInput{Subject: held.Subject, EntityID: urba.ID, DoctypeID: byCode["COURRIER"]})); err != nil {
 		t.Fatal(err)
 	}
 	var acks []*Message

@@ -65,32 +65,72 @@ type Report struct {
 	Original   []string // Message-IDs of the message it is about
 }
 
-// maxDepth bounds nested multiparts and forwarded messages: deeper parts
-// are kept as raw bytes.
-const maxDepth = 12
+// ParseLimits bound the work and the documents one message may cause: an
+// anonymous sender controls its structure (30,000 parts, multiparts nested
+// a thousand deep).
+type ParseLimits struct {
+	// MaxParts bounds the MIME entities read; parts beyond it are not
+	// read, and become no document: the original .eml keeps them.
+	MaxParts int
+	// MaxDepth bounds nested multiparts and forwarded messages: deeper
+	// ones are kept as raw bytes.
+	MaxDepth int
+}
 
-// Parse reads raw as an e-mail.
-func Parse(raw []byte) *Message {
-	m := &Message{}
-	br := bufio.NewReader(bytes.NewReader(raw))
-	h, err := textproto.ReadHeader(br)
-	if err != nil {
-		m.Problems = append(m.Problems, "en-tête illisible: "+err.Error())
+// DefaultParseLimits are the limits of a fresh install.
+var DefaultParseLimits = ParseLimits{MaxParts: 100, MaxDepth: 12}
+
+func (l ParseLimits) orDefaults() ParseLimits {
+	if l.MaxParts <= 0 {
+		l.MaxParts = DefaultParseLimits.MaxParts
 	}
-	m.Header = h
-	body, _ := io.ReadAll(br)
-	mh := gomail.Header{Header: message.Header{Header: h}}
-	m.readHeader(&mh)
-	p := &walker{m: m}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = DefaultParseLimits.MaxDepth
+	}
+	return l
+}
+
+// Parse reads raw as an e-mail, within DefaultParseLimits.
+func Parse(raw []byte) *Message { return ParseWith(raw, DefaultParseLimits) }
+
+// ParseWith reads raw as an e-mail within lim. Parts keep slices of raw or
+// their decoded bytes: raw is not copied whole.
+func ParseWith(raw []byte, lim ParseLimits) *Message {
+	m, h, body := parseHeader(raw)
+	p := &walker{m: m, lim: lim.orDefaults()}
 	p.entity(h, body, 0)
 	if m.Text == "" && m.HTML != "" {
 		m.Text = HTMLToText(m.HTML)
 	}
+	// A NUL is no text (PostgreSQL refuses it, and a letter must not be
+	// refused for it): it goes, the .eml keeps the bytes as they came.
+	if strings.ContainsRune(m.Text, 0) {
+		m.Text = strings.ReplaceAll(m.Text, "\x00", "")
+		m.Problems = append(m.Problems, "caractères nuls retirés du texte")
+	}
+	m.HTML = strings.ReplaceAll(m.HTML, "\x00", "")
 	m.Text = strings.TrimSpace(strings.ReplaceAll(m.Text, "\r\n", "\n"))
 	if m.Subject == "" {
 		m.Subject = "(sans objet)"
 	}
 	return m
+}
+
+// parseHeader reads a message's header and returns the rest, a slice of
+// raw.
+func parseHeader(raw []byte) (*Message, textproto.Header, []byte) {
+	m := &Message{}
+	rd := bytes.NewReader(raw)
+	br := bufio.NewReader(rd)
+	h, err := textproto.ReadHeader(br)
+	if err != nil {
+		m.Problems = append(m.Problems, "en-tête illisible: "+err.Error())
+	}
+	m.Header = h
+	body := raw[len(raw)-rd.Len()-br.Buffered():]
+	mh := gomail.Header{Header: message.Header{Header: h}}
+	m.readHeader(&mh)
+	return m, h, body
 }
 
 func (m *Message) readHeader(h *gomail.Header) {
@@ -106,12 +146,12 @@ func (m *Message) readHeader(h *gomail.Header) {
 		m.Subject = clean(h.Get("Subject"))
 		m.Problems = append(m.Problems, "objet: "+err.Error())
 	}
-	if as, err := h.AddressList("From"); err == nil && len(as) > 0 {
+	if as, err := h.AddressList("From"); err == nil && len(as) > 0 && validAddress(strings.ToLower(as[0].Address)) {
 		m.FromName, m.FromAddr = clean(as[0].Name), strings.ToLower(as[0].Address)
-	} else if a, err := mail.ParseAddress(h.Get("From")); err == nil {
+	} else if a, err := mail.ParseAddress(h.Get("From")); err == nil && validAddress(strings.ToLower(a.Address)) {
 		m.FromName, m.FromAddr = clean(a.Name), strings.ToLower(a.Address)
 	} else {
-		m.FromAddr = looseAddress(h.Get("From"))
+		m.FromName, m.FromAddr = looseFrom(h.Get("From"))
 	}
 	for _, k := range []string{"To", "Cc"} {
 		var out []string
@@ -150,11 +190,34 @@ func msgIDs(h *gomail.Header, key string) []string {
 	return out
 }
 
-var angleAddr = regexp.MustCompile(`[^\s<>"]+@[^\s<>"]+`)
+var (
+	bareAddr    = regexp.MustCompile(`[^\s<>"]+@[^\s<>"]+`)
+	angleAddr   = regexp.MustCompile(`<([^<>\s"]+@[^<>\s"]+)>`)
+	encodedWord = regexp.MustCompile(`=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=`)
+)
 
-// looseAddress digs an address out of a From line that does not parse.
-func looseAddress(s string) string {
-	return strings.ToLower(strings.Trim(angleAddr.FindString(s), ".,;"))
+// looseFrom digs the sender out of a From line that does not parse, often
+// a display name whose encoded words decode to line breaks. The address is
+// the last one in angle brackets, or the one left once encoded words are
+// taken out, never one written inside an encoded word (the display name
+// is the sender's free text); "" unless it is a plain address.
+func looseFrom(s string) (name, addr string) {
+	rest := encodedWord.ReplaceAllString(s, " ")
+	if ms := angleAddr.FindAllStringSubmatch(rest, -1); ms != nil {
+		addr = ms[len(ms)-1][1]
+		if i := strings.LastIndex(s, "<"); i > 0 {
+			if d, err := new(mime.WordDecoder).DecodeHeader(s[:i]); err == nil {
+				name = clean(strings.Trim(strings.TrimSpace(d), `"`))
+			}
+		}
+	} else {
+		addr = strings.Trim(bareAddr.FindString(rest), ".,;")
+	}
+	addr = strings.ToLower(addr)
+	if !validAddress(addr) {
+		return name, ""
+	}
+	return name, addr
 }
 
 // clean makes header text safe to store: valid UTF-8, no control characters.
@@ -174,7 +237,12 @@ func clean(s string) string {
 
 type walker struct {
 	m      *Message
+	lim    ParseLimits
 	nparts int
+	// entities counts the MIME entities read; past lim.MaxParts the rest
+	// of the message is left to the .eml.
+	entities int
+	full     bool
 }
 
 func (w *walker) problem(format string, args ...any) {
@@ -184,6 +252,13 @@ func (w *walker) problem(format string, args ...any) {
 // entity reads one MIME entity: its header h and its raw (still
 // transfer-encoded) body.
 func (w *walker) entity(h textproto.Header, body []byte, depth int) {
+	if w.entities++; w.entities > w.lim.MaxParts {
+		if !w.full {
+			w.full = true
+			w.problem("plus de %d parties MIME: les suivantes restent dans le message d'origine (.eml) sans devenir des documents", w.lim.MaxParts)
+		}
+		return
+	}
 	ct := h.Get("Content-Type")
 	mt, params, err := mime.ParseMediaType(ct)
 	if ct == "" || err != nil {
@@ -197,14 +272,16 @@ func (w *walker) entity(h textproto.Header, body []byte, depth int) {
 	attachment := strings.EqualFold(disp, "attachment")
 	name := partName(params, dparams)
 	switch {
-	case strings.HasPrefix(mt, "multipart/") && depth < maxDepth:
+	case strings.HasPrefix(mt, "multipart/") && depth < w.lim.MaxDepth:
 		if mt == "multipart/report" && strings.EqualFold(params["report-type"], "delivery-status") && w.m.Report == nil {
 			w.m.Report = &Report{}
 		}
 		w.multipart(body, params["boundary"], mt, depth)
-	case mt == "message/rfc822" && depth < maxDepth:
+	case mt == "message/rfc822" && depth < w.lim.MaxDepth:
 		data, _ := w.decode(h, body)
-		inner := Parse(data)
+		// Its header only: the forwarded message is one document (.eml),
+		// and its own parts must not multiply the work.
+		inner, _, _ := parseHeader(data)
 		if w.m.Report != nil && inner.MessageID != "" {
 			w.m.Report.Original = append(w.m.Report.Original, inner.MessageID)
 		}
@@ -269,7 +346,7 @@ func (w *walker) multipart(body []byte, boundary, mt string, depth int) {
 	}
 	mr := textproto.NewMultipartReader(bytes.NewReader(body), boundary)
 	alternative := mt == "multipart/alternative"
-	for {
+	for !w.full {
 		p, err := mr.NextPart()
 		if err == io.EOF {
 			return
@@ -346,25 +423,21 @@ func (w *walker) attach(name, mt string, data []byte, inline bool) {
 func (w *walker) decode(h textproto.Header, body []byte) ([]byte, bool) {
 	switch enc := strings.ToLower(strings.TrimSpace(h.Get("Content-Transfer-Encoding"))); enc {
 	case "base64":
-		clean := bytes.Map(func(r rune) rune {
-			if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
-				return -1
-			}
-			return r
-		}, body)
-		out := make([]byte, base64.StdEncoding.DecodedLen(len(clean)))
-		n, err := base64.StdEncoding.Decode(out, clean)
+		// Decoded as it is read, into a buffer of the decoded size: one
+		// copy of the part, not three.
+		out := bytes.NewBuffer(make([]byte, 0, base64.StdEncoding.DecodedLen(len(body))))
+		if _, err := io.Copy(out, base64.NewDecoder(base64.StdEncoding, &spaceless{r: bytes.NewReader(body)})); err == nil {
+			return out.Bytes(), true
+		}
+		// Some senders drop the padding.
+		raw := bytes.TrimRight(bytes.Map(dropSpace, body), "=")
+		out2 := make([]byte, base64.RawStdEncoding.DecodedLen(len(raw)))
+		n2, err := base64.RawStdEncoding.Decode(out2, raw)
 		if err != nil {
-			// Some senders drop the padding.
-			raw := bytes.TrimRight(clean, "=")
-			out2 := make([]byte, base64.RawStdEncoding.DecodedLen(len(raw)))
-			if n2, err2 := base64.RawStdEncoding.Decode(out2, raw); err2 == nil {
-				return out2[:n2], true
-			}
 			w.problem("base64 invalide (%v): partie gardée brute", err)
 			return body, false
 		}
-		return out[:n], true
+		return out2[:n2], true
 	case "quoted-printable":
 		out, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
 		if err != nil {
@@ -377,6 +450,32 @@ func (w *walker) decode(h textproto.Header, body []byte) ([]byte, bool) {
 	default:
 		w.problem("encodage %q inconnu: partie gardée brute", enc)
 		return body, false
+	}
+}
+
+func dropSpace(r rune) rune {
+	if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
+		return -1
+	}
+	return r
+}
+
+// spaceless reads r without the blanks base64 bodies are folded with.
+type spaceless struct{ r io.Reader }
+
+func (s *spaceless) Read(p []byte) (int, error) {
+	for {
+		n, err := s.r.Read(p)
+		k := 0
+		for _, c := range p[:n] {
+			if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+				p[k] = c
+				k++
+			}
+		}
+		if k > 0 || err != nil {
+			return k, err
+		}
 	}
 }
 

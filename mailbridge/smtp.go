@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -44,6 +45,7 @@ func (b *Bridge) ListenSMTP(addr string) (*SMTPServer, error) {
 // addresses, whoever the client is.
 func (b *Bridge) ServeSMTP(ln net.Listener) *SMTPServer {
 	s := &SMTPServer{ln: ln, b: b}
+	ln = &limitListener{Listener: ln, limits: b.conns}
 	s.srv = smtp.NewServer(smtp.BackendFunc(s.newSession))
 	s.srv.Domain = b.opt.Hostname
 	s.srv.MaxMessageBytes = b.opt.MaxMessageBytes
@@ -60,7 +62,8 @@ func (b *Bridge) ServeSMTP(ln net.Listener) *SMTPServer {
 			b.log.Error("smtp server stopped", "err", err)
 		}
 	}()
-	b.log.Info("smtp listening", "addr", ln.Addr().String(), "max_bytes", b.opt.MaxMessageBytes, "starttls", b.opt.TLS != nil)
+	b.log.Info("smtp listening", "addr", ln.Addr().String(), "max_bytes", b.opt.MaxMessageBytes, "starttls", b.opt.TLS != nil,
+		"max_conns", b.opt.MaxConns, "max_conns_per_addr", b.opt.MaxConnsPerAddr)
 	return s
 }
 
@@ -150,7 +153,8 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 // Data answers 250 only once the message is committed for every tenant
 // it is for; a failure is temporary (451) so that the client keeps the
 // message and tries again, and the tenants already served see the retry
-// as a duplicate.
+// as a duplicate. The message is spooled to disk while it arrives, and
+// read into memory only when the intake's memory budget has room for it.
 func (ss *session) Data(r io.Reader) (err error) {
 	b := ss.s.b
 	defer func() {
@@ -159,7 +163,7 @@ func (ss *session) Data(r io.Reader) (err error) {
 			err = errTemporary
 		}
 	}()
-	raw, err := io.ReadAll(r)
+	spool, size, err := ss.spool(r)
 	if err != nil {
 		var se *smtp.SMTPError
 		if errors.As(err, &se) {
@@ -172,10 +176,24 @@ func (ss *session) Data(r io.Reader) (err error) {
 			b.log.Warn("smtp: message refused: line too long", "from", ss.env.From, "limit", ss.s.srv.MaxLineLength)
 			return errLineTooLong(ss.s.srv.MaxLineLength)
 		}
-		b.log.Error("smtp: message not read; client will retry", "from", ss.env.From, "err", err)
+		b.log.Error("smtp: spool message; client will retry", "from", ss.env.From, "err", err)
 		return errTemporary
 	}
-	raw = append([]byte(ss.received()), raw...)
+	defer os.Remove(spool.Name())
+	defer spool.Close()
+	wctx, cancel := context.WithTimeout(context.Background(), b.opt.BusyWait)
+	release, err := b.mem.acquire(wctx, size)
+	cancel()
+	if err != nil {
+		b.log.Warn("smtp: busy, message deferred", "from", ss.env.From, "bytes", size)
+		return errBusySMTP
+	}
+	defer release()
+	raw := make([]byte, size)
+	if _, err := spool.ReadAt(raw, 0); err != nil {
+		b.log.Error("smtp: read spooled message", "from", ss.env.From, "err", err)
+		return errTemporary
+	}
 	tenants := make([]string, 0, len(ss.rcpts))
 	for t := range ss.rcpts {
 		tenants = append(tenants, t)
@@ -184,7 +202,7 @@ func (ss *session) Data(r io.Reader) (err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	for _, t := range tenants {
-		_, err := b.Deliver(ctx, t, raw, ss.env, ss.rcpts[t])
+		_, err := b.deliverHeld(ctx, t, raw, ss.env, ss.rcpts[t])
 		if permanent(err) {
 			b.log.Warn("smtp: message refused", "tenant", t, "from", ss.env.From, "err", err)
 			return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Message refusé: contenu illisible ou trop volumineux"}
@@ -201,6 +219,32 @@ func (ss *session) Data(r io.Reader) (err error) {
 		}
 	}
 	return nil
+}
+
+// errBusySMTP: the intake's memory budget stayed full (RFC 3463: 4.3.1,
+// mail system full); the client keeps the message and tries later.
+var errBusySMTP = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 1}, Message: "Serveur occupé, réessayez plus tard"}
+
+// spool writes the message, after our Received line, to a file of the
+// spool directory (0600) as it arrives: a slow or large message holds a
+// file, not memory. go-smtp cuts it at MaxMessageBytes (552).
+func (ss *session) spool(r io.Reader) (*os.File, int64, error) {
+	f, err := os.CreateTemp(ss.s.b.opt.SpoolDir, "missive-smtp-*.eml")
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := io.WriteString(f, ss.received())
+	if err == nil {
+		var m int64
+		m, err = io.Copy(f, r)
+		n += int(m)
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, 0, err
+	}
+	return f, int64(n), nil
 }
 
 // received is the trace line RFC 5321 asks every server that takes a

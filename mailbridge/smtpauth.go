@@ -3,6 +3,7 @@ package mailbridge
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"time"
 
@@ -25,10 +26,11 @@ var _ smtp.AuthSession = (*session)(nil)
 // a password hash, so the bound also protects the CPU.
 const maxAuthFailures = 3
 
-// errAuthUnavailable is RFC 4954's temporary authentication failure.
-var errAuthUnavailable = &smtp.SMTPError{Code: 454, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Authentification momentanément impossible, réessayez plus tard"}
-
-var errAuthTooMany = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Trop d'échecs d'authentification"}
+var (
+	errAuthTooMany = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Trop d'échecs d'authentification"}
+	// errAuthUnavailable is RFC 4954's temporary authentication failure.
+	errAuthUnavailable = &smtp.SMTPError{Code: 454, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Authentification momentanément impossible, réessayez plus tard"}
+)
 
 func (ss *session) AuthMechanisms() []string { return []string{sasl.Plain, sasl.Login} }
 
@@ -60,8 +62,15 @@ func (ss *session) authenticate(user, pass string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	b := ss.s.b
-	a, err := b.svc.Authenticate(ctx, tenant, login, pass)
-	if err != nil && !errors.Is(err, appliance.ErrForbidden) {
+	a, err := b.svc.Authenticate(ctx, tenant, login, pass, ss.remoteIP())
+	switch {
+	case errors.Is(err, appliance.ErrThrottled):
+		// Slowed down by the limiter every password door shares: no
+		// password was checked; the client may retry later.
+		ss.authFailures++
+		b.log.Warn("smtp: authentication slowed down", "user", user, "remote", ss.remote(), "err", err)
+		return errAuthUnavailable
+	case err != nil && !errors.Is(err, appliance.ErrForbidden):
 		// The store could not check the password: not a failed attempt.
 		b.log.Error("smtp: authentication not checked: store unavailable", "user", user, "remote", ss.remote(), "err", err)
 		return errAuthUnavailable
@@ -77,6 +86,15 @@ func (ss *session) authenticate(user, pass string) error {
 	ss.user = tenant + "/" + a.User.Login
 	b.log.Info("smtp: authenticated", "user", ss.user, "remote", ss.remote())
 	return nil
+}
+
+// remoteIP is the client's address without its port: the limiter's key.
+func (ss *session) remoteIP() string {
+	host, _, err := net.SplitHostPort(ss.remote())
+	if err != nil {
+		return ss.remote()
+	}
+	return host
 }
 
 func (ss *session) remote() string {

@@ -1,12 +1,18 @@
 package mailbridge
 
 import (
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
 
 	"missive/appliance/apptest"
 	"missive/mailbridge/internal/peers"
@@ -87,5 +93,66 @@ func TestSMTPStartTLSAndAuthWithSwaks(t *testing.T) {
 		if !strings.Contains(string(eml), c.with) {
 			t.Errorf("%s: Received line lacks %q:\n%s", c.subject, c.with, eml)
 		}
+	}
+}
+
+// Ten connections guessing three passwords each, at once: SMTP AUTH shares
+// the login limiter of every password door, whose attempts are counted as
+// they arrive, so at most five guesses reach a password check in all; the
+// others are told to come back later (454) without a check.
+func TestSMTPAuthBurst(t *testing.T) {
+	t.Parallel()
+	srvTLS, pool := testCert(t)
+	opt := fastOptions()
+	opt.TLS = srvTLS
+	h := newHarness(t, "", opt)
+	// A still clock: no wait lapses during the burst, whatever the load.
+	now := time.Now()
+	h.svc.Now = func() time.Time { return now }
+	var mu sync.Mutex
+	codes := map[int]int{}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for c := 0; c < 10; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cl, err := smtp.DialStartTLS(h.smtp.Addr().String(), &tls.Config{RootCAs: pool, ServerName: "missive.test"})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer cl.Close()
+			<-start
+			for g := 0; g < 3; g++ {
+				err := cl.Auth(sasl.NewPlainClient("", "admin", fmt.Sprintf("devine-%d-%d", c, g)))
+				var se *smtp.SMTPError
+				if !errors.As(err, &se) {
+					t.Errorf("guess %d/%d: %v", c, g, err)
+					return
+				}
+				mu.Lock()
+				codes[se.Code]++
+				mu.Unlock()
+				if se.Code == 421 {
+					return
+				}
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if codes[535] > 5 || codes[454] == 0 {
+		t.Fatalf("30 guesses over 10 connections: %v; want at most 5 checked (535), the others 454", codes)
+	}
+	// The right password waits too.
+	cl, err := smtp.DialStartTLS(h.smtp.Addr().String(), &tls.Config{RootCAs: pool, ServerName: "missive.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var se *smtp.SMTPError
+	if err := cl.Auth(sasl.NewPlainClient("", "admin", apptest.AdminPassword)); !errors.As(err, &se) || se.Code != 454 {
+		t.Fatalf("right password after the burst: %v, want 454", err)
 	}
 }

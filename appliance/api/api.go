@@ -75,17 +75,16 @@ type LinkBody struct {
 	OtherID string `json:"other_id"`
 }
 
-type TokenRequest struct {
-	UserID string `json:"user_id,omitempty" doc:"Utilisateur du jeton; vous-même par défaut"`
-	Name   string `json:"name,omitempty"`
-}
-
 type TokenResponse struct {
-	Token string `json:"token"`
+	Token     string `json:"token" doc:"Le jeton, affiché cette seule fois"`
+	ID        string `json:"id" doc:"Son identifiant, pour le révoquer"`
+	Name      string `json:"name"`
+	ExpiresAt string `json:"expires_at,omitempty" doc:"Instant où il cesse de fonctionner; absent: jamais"`
 }
 
 type PasswordBody struct {
 	Password string `json:"password"`
+	Current  string `json:"current,omitempty" doc:"Mot de passe actuel: obligatoire pour changer le sien"`
 }
 
 type Health struct {
@@ -119,7 +118,7 @@ func New(svc *appliance.Service, log *slog.Logger) *Server {
 		{method: "GET", path: "/api/v1/letters/{id}", summary: "Un courrier, ses documents, notes, liens et historique", out: appliance.LetterView{}, h: s.getLetter},
 		{method: "GET", path: "/api/v1/letters/{id}/history", summary: "Historique d'un courrier", out: []domain.HistoryEntry{}, h: s.letterHistory},
 		{method: "GET", path: "/api/v1/letters/{id}/messages", summary: "Messages électroniques d'un courrier: reçus, accusés de réception, réponses", out: []appliance.MailMessage{}, h: s.letterMessages},
-		{method: "POST", path: "/api/v1/letters/{id}/actions/qualify", summary: "Qualifier (compléter) un courrier", in: appliance.RegisterInput{}, out: domain.Letter{}, h: s.qualify},
+		{method: "POST", path: "/api/v1/letters/{id}/actions/qualify", summary: "Qualifier (compléter ou corriger) un courrier, champ par champ: un champ absent ne change pas; \"\", [] ou false l'efface", in: appliance.QualifyInput{}, out: domain.Letter{}, h: s.qualify},
 		{method: "POST", path: "/api/v1/letters/{id}/actions/redirect", summary: "Rediriger vers une entité ou un agent", in: appliance.RedirectInput{}, out: domain.Letter{}, h: s.redirect},
 		{method: "POST", path: "/api/v1/letters/{id}/actions/note", summary: "Annoter", in: appliance.NoteInput{}, out: domain.Note{}, status: 201, h: s.note},
 		{method: "POST", path: "/api/v1/letters/{id}/actions/link", summary: "Lier à un autre courrier", in: LinkBody{}, status: 204, h: s.link},
@@ -147,8 +146,10 @@ func New(svc *appliance.Service, log *slog.Logger) *Server {
 		{method: "GET", path: "/api/v1/users", summary: "Utilisateurs", out: []domain.User{}, h: s.listUsers},
 		{method: "POST", path: "/api/v1/users", summary: "Créer un utilisateur (admin)", in: appliance.UserInput{}, out: domain.User{}, status: 201, h: s.createUser},
 		{method: "PUT", path: "/api/v1/users/{id}", summary: "Modifier un utilisateur (admin)", in: appliance.UserInput{}, out: domain.User{}, h: s.updateUser},
-		{method: "POST", path: "/api/v1/users/{id}/password", summary: "Changer un mot de passe", in: PasswordBody{}, status: 204, h: s.setPassword},
-		{method: "POST", path: "/api/v1/tokens", summary: "Créer un jeton d'API", in: TokenRequest{}, out: TokenResponse{}, status: 201, h: s.createToken, replay: s.replayToken},
+		{method: "POST", path: "/api/v1/users/{id}/password", summary: "Changer un mot de passe: le sien avec l'actuel (current), celui d'un autre (admin); toutes les sessions et tous les jetons de l'utilisateur sont fermés", in: PasswordBody{}, status: 204, h: s.setPassword},
+		{method: "POST", path: "/api/v1/tokens", summary: "Créer un jeton d'API, avec une date d'expiration facultative", in: appliance.TokenInput{}, out: TokenResponse{}, status: 201, h: s.createToken, replay: s.replayToken},
+		{method: "GET", path: "/api/v1/tokens", summary: "Vos jetons d'API (un administrateur: ceux de ?user=ID, ou de tous avec ?user=all)", out: []domain.Token{}, query: []string{"user"}, h: s.listTokens},
+		{method: "DELETE", path: "/api/v1/tokens/{id}", summary: "Révoquer un jeton d'API (le sien; un administrateur: n'importe lequel)", out: domain.Token{}, h: s.revokeToken},
 		{method: "GET", path: "/api/v1/history", summary: "Historique de la commune (admin)", out: []domain.HistoryEntry{}, query: []string{"page", "per_page"}, h: s.tenantHistory},
 	}
 	s.routes = append(s.routes, s.mailRoutes()...)
@@ -163,29 +164,55 @@ func (s *Server) Register(mux *http.ServeMux) {
 	for _, rt := range s.routes {
 		mux.Handle(rt.method+" "+rt.path, s.handle(rt))
 	}
-	mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, s.OpenAPI())
-	})
+	for pattern, h := range s.publicRoutes() {
+		mux.HandleFunc(pattern, h)
+	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 404, Error{Error: "route inconnue: " + r.Method + " " + r.URL.Path})
 	})
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, Health{Status: "ok"})
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if !s.Ready() {
-			w.Header().Set("Retry-After", retryAfter)
-			writeJSON(w, 503, Health{Status: "not ready", Reason: "ce nœud ne prend pas les écritures (pas de leader raft)"})
-			return
-		}
-		if err := s.svc.Ready(r.Context()); err != nil {
-			s.log.Warn("not ready", "err", err)
-			w.Header().Set("Retry-After", retryAfter)
-			writeJSON(w, 503, Health{Status: "not ready", Reason: "base de données indisponible"})
-			return
-		}
-		writeJSON(w, 200, Health{Status: "ready"})
-	})
+}
+
+// Routes lists every pattern Register mounts but the catch-all, for the
+// authorization tests: public ones need no token.
+func (s *Server) Routes() (public, authed []string) {
+	for pattern := range s.publicRoutes() {
+		public = append(public, pattern)
+	}
+	for _, rt := range s.routes {
+		authed = append(authed, rt.method+" "+rt.path)
+	}
+	return public, authed
+}
+
+// publicRoutes answer without a token: the API's description and the
+// health checks of a load balancer.
+func (s *Server) publicRoutes() map[string]http.HandlerFunc {
+	return map[string]http.HandlerFunc{
+		"GET /api/v1/openapi.json": func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, 200, s.OpenAPI())
+		},
+		"GET /healthz": func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, 200, Health{Status: "ok"})
+		},
+		"GET /readyz": s.readyz,
+	}
+}
+
+// readyz says whether this node takes writes: a raft leader to commit
+// them, and a store that answers.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if !s.Ready() {
+		w.Header().Set("Retry-After", retryAfter)
+		writeJSON(w, 503, Health{Status: "not ready", Reason: "ce nœud ne prend pas les écritures (pas de leader raft)"})
+		return
+	}
+	if err := s.svc.Ready(r.Context()); err != nil {
+		s.log.Warn("not ready", "err", err)
+		w.Header().Set("Retry-After", retryAfter)
+		writeJSON(w, 503, Health{Status: "not ready", Reason: "base de données indisponible"})
+		return
+	}
+	writeJSON(w, 200, Health{Status: "ready"})
 }
 
 func (s *Server) handle(rt route) http.Handler {
@@ -231,7 +258,7 @@ func (s *Server) consistency(r *http.Request) error {
 	case "strong":
 		return s.svc.ReadConsistent(r.Context())
 	}
-	return fmt.Errorf("%w: consistency: local (défaut) ou strong", errBadRequest)
+	return fmt.Errorf("%w: consistency: local (défaut) ou strong", ErrBadRequest)
 }
 
 func (s *Server) authenticate(r *http.Request) (*appliance.Actor, error) {
@@ -259,7 +286,9 @@ func Status(err error) int {
 		return 413
 	case errors.Is(err, appliance.ErrLocked):
 		return 423
-	case errors.Is(err, errBadRequest):
+	case errors.Is(err, appliance.ErrThrottled):
+		return 429
+	case errors.Is(err, ErrBadRequest):
 		return 400
 	case errors.Is(err, appliance.ErrPending):
 		return 202
@@ -269,7 +298,9 @@ func Status(err error) int {
 	return 500
 }
 
-var errBadRequest = errors.New("requête invalide")
+// ErrBadRequest is a request that cannot be read (400); the web UI uses
+// it too.
+var ErrBadRequest = errors.New("requête invalide")
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := Status(err)
@@ -314,7 +345,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	// often send form-urlencoded by default. The API authenticates with a
 	// Bearer header only, never a cookie, so this opens no CSRF path.
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
-		return fmt.Errorf("%w: corps JSON attendu, reçu un formulaire multipart", errBadRequest)
+		return fmt.Errorf("%w: corps JSON attendu, reçu un formulaire multipart", ErrBadRequest)
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSON))
 	dec.DisallowUnknownFields()
@@ -324,13 +355,13 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 			return fmt.Errorf("%w: corps JSON de plus de %d octets", appliance.ErrTooLarge, maxJSON)
 		}
 		if errors.Is(err, io.EOF) {
-			return fmt.Errorf("%w: corps JSON vide", errBadRequest)
+			return fmt.Errorf("%w: corps JSON vide", ErrBadRequest)
 		}
-		return fmt.Errorf("%w: JSON invalide: %v", errBadRequest, err)
+		return fmt.Errorf("%w: JSON invalide: %v", ErrBadRequest, err)
 	}
 	// More() is false before a stray ] or }: only EOF ends the body.
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return fmt.Errorf("%w: données après l'objet JSON", errBadRequest)
+		return fmt.Errorf("%w: données après l'objet JSON", ErrBadRequest)
 	}
 	return nil
 }
@@ -343,16 +374,20 @@ func decodeOptional(w http.ResponseWriter, r *http.Request, v any) error {
 	return decode(w, r, v)
 }
 
+// MaxOffset bounds how far into a list a page may start: beyond, the
+// offset would overflow and silently wrap to the first page.
+const MaxOffset = 1 << 30
+
 func pageParams(r *http.Request) (page, perPage int, err error) {
 	page, perPage = 1, 50
-	if v := r.URL.Query().Get("page"); v != "" {
-		if page, err = strconv.Atoi(v); err != nil || page < 1 {
-			return 0, 0, fmt.Errorf("%w: page doit être un entier ≥ 1", errBadRequest)
-		}
-	}
 	if v := r.URL.Query().Get("per_page"); v != "" {
 		if perPage, err = strconv.Atoi(v); err != nil || perPage < 1 || perPage > 500 {
-			return 0, 0, fmt.Errorf("%w: per_page doit être entre 1 et 500", errBadRequest)
+			return 0, 0, fmt.Errorf("%w: per_page doit être entre 1 et 500", ErrBadRequest)
+		}
+	}
+	if v := r.URL.Query().Get("page"); v != "" {
+		if page, err = strconv.Atoi(v); err != nil || page < 1 || page-1 > MaxOffset/perPage {
+			return 0, 0, fmt.Errorf("%w: page doit être un entier entre 1 et %d", ErrBadRequest, MaxOffset/perPage+1)
 		}
 	}
 	return page, perPage, nil

@@ -279,15 +279,20 @@ func TestEveryRouteHappyPath(t *testing.T) {
 		t.Fatalf("updated user = %+v", u2)
 	}
 	h.call(t, 204, "POST /api/v1/users/{id}/password", admin, api.PasswordBody{Password: "nouveau-motdepasse-1"}, nil, u.ID)
-	if _, err := h.env.Svc.Authenticate(context.Background(), "default", "agent.urba", "nouveau-motdepasse-1"); err != nil {
+	if _, err := h.env.Svc.Authenticate(context.Background(), "default", "agent.urba", "nouveau-motdepasse-1", "test"); err != nil {
 		t.Fatalf("login with the new password: %v", err)
 	}
 	var tok api.TokenResponse
-	h.call(t, 201, "POST /api/v1/tokens", admin, api.TokenRequest{UserID: u.ID, Name: "script"}, &tok)
+	h.call(t, 201, "POST /api/v1/tokens", admin, appliance.TokenInput{UserID: u.ID, Name: "script"}, &tok)
 	var agentMe domain.User
 	h.call(t, 200, "GET /api/v1/me", tok.Token, nil, &agentMe)
 	if agentMe.ID != u.ID {
 		t.Fatalf("token made for %s authenticates %s", u.ID, agentMe.ID)
+	}
+	var toks []domain.Token
+	h.call(t, 200, "GET /api/v1/tokens", tok.Token, nil, &toks)
+	if len(toks) != 1 || toks[0].ID != tok.ID || toks[0].Name != "script" {
+		t.Fatalf("tokens of agent.urba: %+v", toks)
 	}
 
 	var l domain.Letter
@@ -314,8 +319,8 @@ func TestEveryRouteHappyPath(t *testing.T) {
 	}
 
 	var q domain.Letter
-	h.call(t, 200, "POST /api/v1/letters/{id}/actions/qualify", admin, appliance.RegisterInput{Subject: "Permis de construire: véranda",
-		DoctypeID: dt.ID, Priority: domain.PriorityHigh}, &q, l.ID)
+	h.call(t, 200, "POST /api/v1/letters/{id}/actions/qualify", admin, appliance.QualifyInput{Subject: new("Permis de construire: véranda"),
+		DoctypeID: &dt.ID, Priority: new(domain.PriorityHigh)}, &q, l.ID)
 	if q.Subject != "Permis de construire: véranda" || q.DoctypeID != dt.ID || q.DueDate == "" || q.Priority != domain.PriorityHigh {
 		t.Fatalf("qualified letter = %+v", q)
 	}
@@ -436,6 +441,7 @@ func TestEveryRouteHappyPath(t *testing.T) {
 		t.Fatalf("tenant history has %d entries, the letter alone %d", len(all), len(hist))
 	}
 
+	h.call(t, 200, "DELETE /api/v1/tokens/{id}", admin, nil, nil, tok.ID)
 	mailHappyPath(t, h)
 	davHappyPath(t, h, doc)
 	communeHappyPath(t, h)

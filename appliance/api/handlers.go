@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
 
 	"missive/appliance"
 	"missive/appliance/domain"
+	"missive/appliance/download"
 	"missive/appliance/store"
 )
 
@@ -116,7 +118,7 @@ func (s *Server) letterHistory(w http.ResponseWriter, r *http.Request, a *applia
 }
 
 func (s *Server) qualify(w http.ResponseWriter, r *http.Request, a *appliance.Actor) error {
-	var in appliance.RegisterInput
+	var in appliance.QualifyInput
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
@@ -219,15 +221,15 @@ func (s *Server) uploadBody(w http.ResponseWriter, r *http.Request) (appliance.U
 	}
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return u, fmt.Errorf("%w: formulaire multipart invalide: %v", errBadRequest, err)
+		return u, fmt.Errorf("%w: formulaire multipart invalide: %v", ErrBadRequest, err)
 	}
 	for {
 		p, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
-			return u, fmt.Errorf("%w: champ « file » manquant", errBadRequest)
+			return u, fmt.Errorf("%w: champ « file » manquant", ErrBadRequest)
 		}
 		if err != nil {
-			return u, fmt.Errorf("%w: formulaire multipart invalide: %v", errBadRequest, err)
+			return u, fmt.Errorf("%w: formulaire multipart invalide: %v", ErrBadRequest, err)
 		}
 		switch p.FormName() {
 		case "role":
@@ -296,7 +298,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, a *appliance.A
 	if v := r.URL.Query().Get("version"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			return fmt.Errorf("%w: version doit être un entier ≥ 1", errBadRequest)
+			return fmt.Errorf("%w: version doit être un entier ≥ 1", ErrBadRequest)
 		}
 		version = n
 	}
@@ -305,26 +307,15 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, a *appliance.A
 		return err
 	}
 	defer f.Close()
-	ServeDocument(w, r, d, v, f, false)
+	ServeDocument(w, r, d, v, f, download.Attachment)
 	return nil
 }
 
-// ServeDocument sends a document's content safely: its stored type, never
-// sniffed, and a sandbox so that an uploaded HTML file cannot run script in
-// Missive's origin.
-func ServeDocument(w http.ResponseWriter, r *http.Request, d *domain.Document, v *domain.Version, f io.ReadSeeker, inline bool) {
-	disp := "attachment"
-	if inline {
-		disp = "inline"
-	}
-	w.Header().Set("Content-Type", v.MIME)
-	w.Header().Set("Content-Disposition", mime.FormatMediaType(disp, map[string]string{"filename": d.Name}))
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Security-Policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:")
-	w.Header().Set("ETag", `"`+v.SHA256+`"`)
-	w.Header().Set("Cache-Control", "private, max-age=0")
+// ServeDocument sends a document's version with the headers of all user
+// content (package download); the web UI's viewer uses it too.
+func ServeDocument(w http.ResponseWriter, r *http.Request, d *domain.Document, v *domain.Version, f io.ReadSeeker, mode download.Mode) {
 	t, _ := time.Parse(domain.TimeLayout, v.CreatedAt)
-	http.ServeContent(w, r, "", t, f)
+	download.Serve(w, r, d.Name, v.MIME, v.SHA256, t, mode, f)
 }
 
 func (s *Server) listContacts(w http.ResponseWriter, r *http.Request, a *appliance.Actor) error {
@@ -471,7 +462,16 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request, a *applianc
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	if err := s.svc.SetPassword(r.Context(), a, r.PathValue("id"), in.Password); err != nil {
+	if id := r.PathValue("id"); id != a.ID() {
+		if err := s.svc.SetPassword(r.Context(), a, id, in.Password); err != nil {
+			return err
+		}
+		writeJSON(w, 204, nil)
+		return nil
+	}
+	// One's own: the current password is asked for, even with a token,
+	// under the login limiter.
+	if _, err := s.svc.ChangePassword(r.Context(), a, in.Current, in.Password, in.Password, clientAddr(r)); err != nil {
 		return err
 	}
 	writeJSON(w, 204, nil)
@@ -479,19 +479,54 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request, a *applianc
 }
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request, a *appliance.Actor) error {
-	var in TokenRequest
+	var in appliance.TokenInput
 	if err := decodeOptional(w, r, &in); err != nil {
 		return err
 	}
-	if in.UserID == "" {
-		in.UserID = a.ID()
-	}
-	tok, err := s.svc.CreateToken(r.Context(), a, in.UserID, in.Name)
+	tok, t, err := s.svc.IssueToken(r.Context(), a, in)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, 201, TokenResponse{tok})
+	writeJSON(w, 201, TokenResponse{Token: tok, ID: t.ID, Name: t.Name, ExpiresAt: t.ExpiresAt})
 	return nil
+}
+
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, a *appliance.Actor) error {
+	user := r.URL.Query().Get("user")
+	switch user {
+	case "":
+		user = a.ID()
+	case "all":
+		user = ""
+		if !a.IsAdmin() {
+			return fmt.Errorf("%w: réservé aux administrateurs", appliance.ErrForbidden)
+		}
+	}
+	ts, err := s.svc.Tokens(r.Context(), a, user)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, 200, ts)
+	return nil
+}
+
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, a *appliance.Actor) error {
+	t, err := s.svc.RevokeToken(r.Context(), a, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, 200, t)
+	return nil
+}
+
+// clientAddr is the address of the client, without its port: the login
+// limiter's key.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 func (s *Server) tenantHistory(w http.ResponseWriter, r *http.Request, a *appliance.Actor) error {

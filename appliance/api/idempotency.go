@@ -42,7 +42,7 @@ func isWrite(method string) bool {
 // with the key in its context, and the command it proposes records it.
 func (s *Server) keyed(w http.ResponseWriter, r *http.Request, rt route, a *appliance.Actor, key string) {
 	if !idemKeyRe.MatchString(key) {
-		s.writeError(w, r, fmt.Errorf("%w: en-tête %s: 1 à 255 caractères ASCII visibles", errBadRequest, IdemHeader))
+		s.writeError(w, r, fmt.Errorf("%w: en-tête %s: 1 à 255 caractères ASCII visibles", ErrBadRequest, IdemHeader))
 		return
 	}
 	fp := newFingerprint(r, rt.in != nil, s.svc.MaxUpload+maxJSON)

@@ -132,7 +132,7 @@ func decodeIfAny(w http.ResponseWriter, r *http.Request, v any) (bool, error) {
 	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, maxJSON+1))
 	if err != nil {
-		return false, fmt.Errorf("%w: lecture du corps: %v", errBadRequest, err)
+		return false, fmt.Errorf("%w: lecture du corps: %v", ErrBadRequest, err)
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return false, nil

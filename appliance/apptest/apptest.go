@@ -87,10 +87,12 @@ func New(t testing.TB, dsn string) *Env {
 		t.Fatal(err)
 	}
 	svc := appliance.NewService(st, blobs, &Proposer{A: appliance.NewApplier(st, log).WithHistoryKey(hkey)}, log)
+	// As missive serve does: secrets.key seals passwords and signs sessions.
+	svc.Secrets = box
 	if err := svc.Bootstrap(ctx, "Commune de Test", AdminPassword); err != nil {
 		t.Fatalf("bootstrap: %v", err)
 	}
-	admin, err := svc.Authenticate(ctx, "default", "admin", AdminPassword)
+	admin, err := svc.Authenticate(ctx, "default", "admin", AdminPassword, "apptest")
 	if err != nil {
 		t.Fatalf("admin login: %v", err)
 	}

@@ -36,8 +36,19 @@ type Config struct {
 	SMTPListen    string `toml:"smtp_listen" doc:"Adresse d'écoute SMTP du courrier entrant (enregistrement MX ou règle de transfert Exchange/BlueMind vers Missive), ex. :25. Avec tls, STARTTLS y est proposé avec le même certificat, puis AUTH (PLAIN, LOGIN) pour les utilisateurs Missive. Seules les adresses de réception configurées sont acceptées: jamais de relais. Vide: aucune (l'option --smtp de missive serve l'emporte)."`
 	User          string `toml:"user" doc:"Compte système du serveur lancé par root: il ouvre ses ports puis devient ce compte. Vide: ne change pas de compte (systemd le lance déjà sous missive)."`
 
-	ClusterListen string `toml:"cluster_listen" doc:"Port de cluster de ce nœud, ex. 10.0.0.5:7000: l'adresse par laquelle les autres sites le joignent (réplication raft, écritures transmises au leader, adhésions), en TLS mutuel avec l'autorité du cluster. Vide: nœud seul, sans port de cluster (ou l'adresse retenue lors d'un démarrage précédent en cluster). L'option --cluster-listen de missive serve l'emporte."`
-	Backup        Backup `toml:"backup" doc:"Sauvegardes automatiques, chiffrées et vérifiées: voir missive backup -h."`
+	ClusterListen             string `toml:"cluster_listen" doc:"Port de cluster de ce nœud, ex. 10.0.0.5:7000: l'adresse par laquelle les autres sites le joignent (réplication raft, écritures transmises au leader, adhésions), en TLS mutuel avec l'autorité du cluster. Vide: nœud seul, sans port de cluster (ou l'adresse retenue lors d'un démarrage précédent en cluster). L'option --cluster-listen de missive serve l'emporte."`
+	SMTPMaxConnections        int    `toml:"smtp_max_connections" doc:"Connexions SMTP ouvertes à la fois, en tout; au-delà, le client est prié de revenir plus tard (421)."`
+	SMTPMaxConnectionsPerAddr int    `toml:"smtp_max_connections_per_address" doc:"Connexions SMTP ouvertes à la fois depuis une même adresse IP; au-delà, 421. Le connecteur Exchange ou BlueMind de la commune passe par une seule adresse: ne descendez pas sous 5."`
+	MailIntakeMB              int    `toml:"mail_intake_mb" doc:"Taille cumulée, en mégaoctets, des messages (SMTP et IMAP) transformés en courriers au même moment; les autres attendent sur le disque, et au bout de deux minutes le client SMTP est prié de réessayer (451 4.3.1). La mémoire utilisée est d'environ trois fois cette valeur."`
+	MailMaxParts              int    `toml:"mail_max_parts" doc:"Parties MIME lues dans un message: au-delà, elles ne deviennent pas des documents (le message d'origine .eml, toujours gardé, les contient)."`
+	MailMaxDepth              int    `toml:"mail_max_depth" doc:"Profondeur d'imbrication des parties MIME lue: plus profond, une partie est gardée brute."`
+	MailAcksPerHour           int    `toml:"mail_acks_per_hour" doc:"Accusés de réception envoyés par heure et par commune, à tous les expéditeurs ensemble: n'importe qui peut se faire passer pour un autre, ce plafond borne ce que la commune écrit à des inconnus. Au-delà, le courrier est enregistré sans accusé (la raison figure sur le courrier)."`
+	MailAcksPerSenderPerHour  int    `toml:"mail_acks_per_sender_per_hour" doc:"Accusés de réception envoyés par heure à une même adresse."`
+	HTTPBodyTimeout           int    `toml:"http_body_timeout" doc:"Secondes laissées à un client pour commencer d'envoyer le corps d'une requête (formulaire, document, PUT WebDAV), plus une seconde par tranche de http_body_min_rate_kb reçue: un envoi régulier n'est jamais coupé, un client qui envoie un octet de temps en temps l'est."`
+	HTTPBodyMinRateKB         int    `toml:"http_body_min_rate_kb" doc:"Débit minimal d'envoi d'un corps de requête, en kilo-octets par seconde, au-delà du délai http_body_timeout."`
+	LoginMaxFailures          int    `toml:"login_max_failures" doc:"Essais de mot de passe d'un même identifiant (interface web, WebDAV, SMTP AUTH, changement de mot de passe, tous ensemble) avant d'attendre: 1 s, puis le double à chaque essai, jusqu'à 15 minutes. Les essais sont comptés dès leur arrivée: des essais envoyés en parallèle n'en ont pas plus."`
+	LoginMaxFailuresPerAddr   int    `toml:"login_max_failures_per_address" doc:"Essais de mot de passe depuis une même adresse IP, tous identifiants confondus, avant d'attendre (une minute au plus): derrière un mandataire inverse, tous les agents ont son adresse."`
+	Backup                    Backup `toml:"backup" doc:"Sauvegardes automatiques, chiffrées et vérifiées: voir missive backup -h."`
 }
 
 // Backup is the [backup] section: when, where and how long to keep.
@@ -76,6 +87,18 @@ func Default() Config {
 		LogLevel:    "info",
 		HTTPListen:  ":80",
 		Backup:      Backup{Schedule: "02:30", KeepDaily: 7, KeepWeekly: 4, KeepMonthly: 12},
+
+		SMTPMaxConnections:        50,
+		SMTPMaxConnectionsPerAddr: 10,
+		MailIntakeMB:              100,
+		MailMaxParts:              100,
+		MailMaxDepth:              12,
+		MailAcksPerHour:           100,
+		MailAcksPerSenderPerHour:  5,
+		HTTPBodyTimeout:           60,
+		HTTPBodyMinRateKB:         8,
+		LoginMaxFailures:          5,
+		LoginMaxFailuresPerAddr:   20,
 	}
 }
 
@@ -143,6 +166,7 @@ func (c *Config) Validate() error {
 	}
 	c.validateTLS(bad)
 	c.Backup.validate(bad)
+	c.validateLimits(bad)
 	return errors.Join(errs...)
 }
 
@@ -172,6 +196,31 @@ func (b *Backup) validate(bad func(field, msg string, args ...any)) {
 		case !strings.HasPrefix(t.URL, "file:///") && !strings.HasPrefix(t.URL, "webdav+https://") &&
 			!strings.HasPrefix(t.URL, "webdav+http://") && !strings.HasPrefix(t.URL, "sftp://"):
 			bad(f, "attendu file:///…, webdav+https://…, webdav+http://… ou sftp://…, pas %q", t.URL)
+		}
+	}
+}
+
+// validateLimits checks the brakes: each in a range where it still
+// protects and still lets a town work.
+func (c *Config) validateLimits(bad func(field, msg string, args ...any)) {
+	for _, l := range []struct {
+		field     string
+		v, lo, hi int
+	}{
+		{"smtp_max_connections", c.SMTPMaxConnections, 1, 10000},
+		{"smtp_max_connections_per_address", c.SMTPMaxConnectionsPerAddr, 1, 1000},
+		{"mail_intake_mb", c.MailIntakeMB, 1, 100000},
+		{"mail_max_parts", c.MailMaxParts, 1, 100000},
+		{"mail_max_depth", c.MailMaxDepth, 1, 100},
+		{"mail_acks_per_hour", c.MailAcksPerHour, 1, 100000},
+		{"mail_acks_per_sender_per_hour", c.MailAcksPerSenderPerHour, 1, 1000},
+		{"http_body_timeout", c.HTTPBodyTimeout, 5, 3600},
+		{"http_body_min_rate_kb", c.HTTPBodyMinRateKB, 1, 100000},
+		{"login_max_failures", c.LoginMaxFailures, 1, 100},
+		{"login_max_failures_per_address", c.LoginMaxFailuresPerAddr, 1, 10000},
+	} {
+		if l.v < l.lo || l.v > l.hi {
+			bad(l.field, "entre %d et %d, pas %d", l.lo, l.hi, l.v)
 		}
 	}
 }

@@ -27,7 +27,7 @@ const SocketName = "control.sock"
 
 // Request is one administration operation.
 type Request struct {
-	Op       string   `json:"op"` // user.add, user.list, user.passwd, token.create, tenant.show, tenant.set…
+	Op       string   `json:"op"` // user.add, user.list, user.passwd, token.create, token.list, token.revoke, tenant.show, tenant.set…
 	Tenant   string   `json:"tenant"`
 	Login    string   `json:"login,omitempty"`
 	Name     string   `json:"name,omitempty"`
@@ -36,6 +36,9 @@ type Request struct {
 	Password string   `json:"password,omitempty"`
 	Entities []string `json:"entities,omitempty"` // entity codes
 	Manager  bool     `json:"manager,omitempty"`
+	// TokenID names a token to revoke; Expires is a new token's last day.
+	TokenID string `json:"token_id,omitempty"`
+	Expires string `json:"expires,omitempty"`
 	// Mail carries the mail.* operations' fields (mail.go).
 	Mail *MailRequest `json:"mail,omitempty"`
 	// GED carries the ged.* and onlyoffice.* operations' fields (ged.go).
@@ -178,11 +181,19 @@ func run(ctx context.Context, svc *appliance.Service, req Request) (string, erro
 		if err != nil {
 			return "", err
 		}
-		tok, err := svc.CreateToken(ctx, sys, u.ID, req.Name)
+		tok, _, err := svc.IssueToken(ctx, sys, appliance.TokenInput{UserID: u.ID, Name: req.Name, ExpiresOn: req.Expires})
 		if err != nil {
 			return "", err
 		}
 		return tok + "\n", nil
+	case "token.list":
+		return tokenList(ctx, svc, sys, req)
+	case "token.revoke":
+		t, err := svc.RevokeToken(ctx, sys, req.TokenID)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("Jeton %s (%s, de %s) révoqué.\n", t.ID, orDash(t.Name), t.UserLogin), nil
 	}
 	if strings.HasPrefix(req.Op, "mail.") {
 		return runMail(ctx, svc, sys, req)
@@ -197,6 +208,52 @@ func run(ctx context.Context, svc *appliance.Service, req Request) (string, erro
 		return runTenant(ctx, svc, sys, req)
 	}
 	return "", fmt.Errorf("%w: opération %q inconnue", appliance.ErrInvalid, req.Op)
+}
+
+// tokenList prints the API tokens of a user, or of every user.
+func tokenList(ctx context.Context, svc *appliance.Service, sys *appliance.Actor, req Request) (string, error) {
+	userID := ""
+	if req.Login != "" {
+		u, err := svc.UserByLogin(ctx, sys, req.Login)
+		if err != nil {
+			return "", err
+		}
+		userID = u.ID
+	}
+	ts, err := svc.Tokens(ctx, sys, userID)
+	if err != nil {
+		return "", err
+	}
+	now := svc.Now().UTC().Format(domain.TimeLayout)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-26s %-16s %-9s %-20s %-20s %s\n", "ID", "UTILISATEUR", "ÉTAT", "CRÉÉ LE", "EXPIRE", "LIBELLÉ")
+	for _, t := range ts {
+		state := "actif"
+		switch {
+		case t.Revoked:
+			state = "révoqué"
+		case !t.Live(now):
+			state = "expiré"
+		}
+		fmt.Fprintf(&b, "%-26s %-16s %-9s %-20s %-20s %s\n", t.ID, t.UserLogin, state, shortTime(t.CreatedAt), orDash(shortTime(t.ExpiresAt)), orDash(t.Name))
+	}
+	return b.String(), nil
+}
+
+// shortTime shows a stored instant in Paris time, to the minute.
+func shortTime(s string) string {
+	t, err := time.Parse(domain.TimeLayout, s)
+	if err != nil {
+		return s
+	}
+	return t.In(domain.Paris).Format("2006-01-02 15:04")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
 }
 
 // Server answers requests on the control socket.

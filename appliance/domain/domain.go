@@ -171,6 +171,24 @@ type User struct {
 	PasswordHash string `json:"-"`
 }
 
+// Token is an API token as its owner and the administrators see it: the
+// token itself is shown once, at its creation, and only its hash is kept.
+type Token struct {
+	ID        string `json:"id"`
+	UserID    string `json:"user_id"`
+	UserLogin string `json:"user_login"`
+	Name      string `json:"name"`
+	CreatedAt string `json:"created_at"`
+	// ExpiresAt is the instant it stops working; "" never.
+	ExpiresAt string `json:"expires_at,omitempty"`
+	Revoked   bool   `json:"revoked"`
+}
+
+// Live says whether the token still opens the API at now (TimeLayout).
+func (t Token) Live(now string) bool {
+	return !t.Revoked && (t.ExpiresAt == "" || t.ExpiresAt > now)
+}
+
 type ContactKind string
 
 const (

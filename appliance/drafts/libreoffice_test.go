@@ -72,7 +72,7 @@ func TestLibreOfficeEditsDraftOverWebDAV(t *testing.T) {
 		Entities: []domain.Membership{{EntityID: ent.ID}}}); err != nil {
 		t.Fatal(err)
 	}
-	agent, err := svc.Authenticate(ctx, "default", login, password)
+	agent, err := svc.Authenticate(ctx, "default", login, password, "test")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -207,9 +207,56 @@ func (r Reader) TokenOwner(ctx context.Context, hash, now string) (tenant, userI
 	return tenant, userID, notFound(err, "jeton")
 }
 
+const tokenCols = `t.id, t.user_id, u.login, t.name, t.created_at, t.expires_at, t.revoked`
+
+func scanToken(sc interface{ Scan(...any) error }) (domain.Token, error) {
+	var t domain.Token
+	var revoked int
+	err := sc.Scan(&t.ID, &t.UserID, &t.UserLogin, &t.Name, &t.CreatedAt, &t.ExpiresAt, &revoked)
+	t.Revoked = revoked != 0
+	return t, err
+}
+
+// Tokens lists the API tokens of a user of the tenant, or of every user
+// when userID is "", newest first.
+func (r Reader) Tokens(ctx context.Context, tenant, userID string) ([]domain.Token, error) {
+	q := `SELECT ` + tokenCols + ` FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.tenant_id = ?`
+	args := []any{tenant}
+	if userID != "" {
+		q += ` AND t.user_id = ?`
+		args = append(args, userID)
+	}
+	rows, err := r.query(ctx, q+` ORDER BY t.created_at DESC, t.id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []domain.Token{}
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// Token reads one API token of the tenant.
+func (r Reader) Token(ctx context.Context, tenant, id string) (*domain.Token, error) {
+	t, err := scanToken(r.queryRow(ctx, `SELECT `+tokenCols+` FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.tenant_id = ? AND t.id = ?`, tenant, id))
+	if err := notFound(err, "jeton "+id); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
 // --- contacts ----------------------------------------------------------------
 
 const contactCols = `id, kind, civility, first_name, last_name, organization, email, phone, address, postcode, city, country, created_at`
+
+// contactColsC is contactCols of the contacts table aliased c.
+const contactColsC = `c.id, c.kind, c.civility, c.first_name, c.last_name, c.organization, c.email, c.phone, c.address, c.postcode, c.city, c.country, c.created_at`
 
 func scanContact(sc interface{ Scan(...any) error }) (domain.Contact, error) {
 	var c domain.Contact
@@ -237,21 +284,49 @@ func (r Reader) ContactByEmail(ctx context.Context, tenant, email string) (*doma
 // EmailKey is the form under which an address is unique in a tenant.
 func EmailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
-// Contacts lists contacts whose name, organisation or address starts with q
-// (accent- and case-insensitively on the folded form), for autocomplete.
-func (r Reader) Contacts(ctx context.Context, tenant, q string, limit, offset int) ([]domain.Contact, error) {
-	args := []any{tenant}
+// contactVisible is the condition under which the contact c is shown in
+// the perimeter p: an administrator sees every contact; anyone else does
+// not see the sender or recipient of a confidential letter, unless a letter
+// of theirs names the contact too. A citizen who wrote confidentially must
+// not be found by name by every agent or elected official.
+func contactVisible(p Perimeter) (string, []any) {
+	if p.All {
+		return "", nil
+	}
+	clause, args := p.clause()
+	return ` AND (c.id NOT IN (SELECT sender_id FROM letters WHERE tenant_id = ? AND confidential = 1 UNION SELECT recipient_id FROM letters WHERE tenant_id = ? AND confidential = 1)
+		OR c.id IN (SELECT l.sender_id FROM letters l WHERE ` + clause + ` UNION SELECT l.recipient_id FROM letters l WHERE ` + clause + `))`,
+		append(append([]any{p.TenantID, p.TenantID}, args...), args...)
+}
+
+// ContactIn reads a contact of the perimeter's tenant that the perimeter
+// may see (contactVisible); ErrNotFound otherwise.
+func (r Reader) ContactIn(ctx context.Context, p Perimeter, id string) (*domain.Contact, error) {
+	vis, vargs := contactVisible(p)
+	c, err := scanContact(r.queryRow(ctx, `SELECT `+contactColsC+` FROM contacts c WHERE c.tenant_id = ? AND c.id = ?`+vis, append([]any{p.TenantID, id}, vargs...)...))
+	if err := notFound(err, "contact "+id); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Contacts lists the contacts the perimeter may see (contactVisible) whose
+// name, organisation or address contains q, for autocomplete.
+func (r Reader) Contacts(ctx context.Context, p Perimeter, q string, limit, offset int) ([]domain.Contact, error) {
+	args := []any{p.TenantID}
 	where := ""
 	if q = strings.TrimSpace(q); q != "" {
-		p := "%" + strings.ToLower(q) + "%"
-		where = ` AND (LOWER(last_name) LIKE ? OR LOWER(first_name) LIKE ? OR LOWER(organization) LIKE ? OR email_key LIKE ?)`
-		args = append(args, p, p, p, p)
+		like := "%" + strings.ToLower(q) + "%"
+		where = ` AND (LOWER(c.last_name) LIKE ? OR LOWER(c.first_name) LIKE ? OR LOWER(c.organization) LIKE ? OR c.email_key LIKE ?)`
+		args = append(args, like, like, like, like)
 	}
+	vis, vargs := contactVisible(p)
+	args = append(args, vargs...)
 	if limit <= 0 {
 		limit = 50
 	}
 	args = append(args, limit, offset)
-	rows, err := r.query(ctx, `SELECT `+contactCols+` FROM contacts WHERE tenant_id = ?`+where+` ORDER BY last_name, organization, id LIMIT ? OFFSET ?`, args...)
+	rows, err := r.query(ctx, `SELECT `+contactColsC+` FROM contacts c WHERE c.tenant_id = ?`+where+vis+` ORDER BY c.last_name, c.organization, c.id LIMIT ? OFFSET ?`, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -349,6 +349,14 @@ func (r Reader) CountOutboxTo(ctx context.Context, tenant, rcpt, kind, since str
 	return n, err
 }
 
+// CountOutboxSince counts messages of a kind queued by a tenant since an
+// instant, to whomever: the tenant-wide cap of acknowledgements per hour.
+func (r Reader) CountOutboxSince(ctx context.Context, tenant, kind, since string) (int, error) {
+	var n int
+	err := r.queryRow(ctx, `SELECT COUNT(*) FROM mail_outbox WHERE tenant_id = ? AND kind = ? AND created_at >= ?`, tenant, kind, since).Scan(&n)
+	return n, err
+}
+
 func (r Reader) MailNotices(ctx context.Context, tenant string, limit int) ([]MailNotice, error) {
 	if limit <= 0 {
 		limit = 100

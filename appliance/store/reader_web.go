@@ -14,8 +14,8 @@ import (
 // Reads of the web UI's tables, and the letter reads only the web UI makes
 // (baskets, counts, arrivals per day).
 
-// WebKey is the tenant's session signing key (ErrNotFound before the first
-// login page).
+// WebKey is what an older version's web.key.create left for the tenant
+// (ErrNotFound if none): since migration 0016, never a key.
 func (r Reader) WebKey(ctx context.Context, tenant string) (string, error) {
 	var v string
 	err := r.queryRow(ctx, `SELECT secret FROM web_keys WHERE tenant_id = ?`, tenant).Scan(&v)

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"math"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -34,6 +35,7 @@ var ErrTooNew = errors.New("base de données plus récente que ce binaire")
 type Store struct {
 	db      *sql.DB
 	dialect dialect
+	path    string // the SQLite file; "" on PostgreSQL
 	// SchemaVersion is the highest migration applied.
 	SchemaVersion int
 	// log tells what a migration changed in the data (missive:report).
@@ -67,7 +69,10 @@ func open(ctx context.Context, dsn, dataDir string, upTo int, opts ...Option) (*
 		if path == "" {
 			path = filepath.Join(dataDir, "missive.db")
 		}
-		s.dialect = sqliteDialect{}
+		s.dialect, s.path = sqliteDialect{}, path
+		if err := createPrivate(path); err != nil {
+			return nil, err
+		}
 		// WAL lets readers (the UI, a CLI verify) run beside the one writer;
 		// synchronous=NORMAL is safe because the raft log is the durable
 		// record and replays what a power cut lost (see DESIGN.md).
@@ -98,7 +103,39 @@ func open(ctx context.Context, dsn, dataDir string, upTo int, opts ...Option) (*
 		s.db.Close()
 		return nil, err
 	}
+	if s.dialect.name() == "sqlite" {
+		if err := privateFiles(s.path); err != nil {
+			s.db.Close()
+			return nil, err
+		}
+	}
 	return &s, nil
+}
+
+// createPrivate creates an SQLite database file readable by its owner
+// only, before SQLite does with the process's umask: the database holds
+// every letter, and SQLite gives its WAL and shared-memory files the
+// database file's mode.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		return f.Close()
+	case errors.Is(err, fs.ErrExist):
+		return nil
+	}
+	return fmt.Errorf("create sqlite database %s: %w", path, err)
+}
+
+// privateFiles makes the database and its companions owner-only, whoever
+// made them: a data dir written by an older version, or by root.
+func privateFiles(path string) error {
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("protect %s: %w", p, err)
+		}
+	}
+	return nil
 }
 
 func (s *Store) Close() error { return s.db.Close() }

@@ -155,6 +155,16 @@ func (t *Tx) InsertToken(tenant, id, userID, name, hash, createdAt, expiresAt st
 		id, tenant, userID, name, hash, createdAt, expiresAt)
 }
 
+// RevokeToken ends one API token.
+func (t *Tx) RevokeToken(tenant, id string) error {
+	return t.exec(`UPDATE tokens SET revoked = 1 WHERE tenant_id = ? AND id = ?`, tenant, id)
+}
+
+// RevokeUserTokens ends every API token of a user.
+func (t *Tx) RevokeUserTokens(tenant, userID string) error {
+	return t.exec(`UPDATE tokens SET revoked = 1 WHERE tenant_id = ? AND user_id = ? AND revoked = 0`, tenant, userID)
+}
+
 func (t *Tx) InsertContact(tenant string, c *domain.Contact) error {
 	return t.exec(`INSERT INTO contacts (id, tenant_id, kind, civility, first_name, last_name, organization, email, email_key, phone, address, postcode, city, country, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

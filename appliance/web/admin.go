@@ -245,11 +245,7 @@ func (s *Server) adminSetPassword(w http.ResponseWriter, r *http.Request, q *req
 	if err != nil {
 		return err
 	}
-	if id != q.actor.ID() {
-		if _, err := s.svc.RevokeSessions(r.Context(), q.actor, id); err != nil {
-			return err
-		}
-	}
+	// The user's sessions and tokens ended with the password (SetPassword).
 	return s.done(w, r, q, "/admin/users/"+url.PathEscape(id), tr(q.lang, "admin.pwset"))
 }
 

@@ -63,15 +63,21 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.showLogin(w, r, http.StatusForbidden, d)
 		return
 	}
-	loginKey, addrKey := "login:"+s.opts.Tenant+"/"+strings.ToLower(d.Login), "addr:"+clientAddr(r)
-	if wait := s.limiter.Wait(loginKey, addrKey); wait > 0 {
-		d.Error = tf(l, "login.wait", waitText(wait))
-		w.Header().Set("Retry-After", itoa(int(wait.Seconds())+1))
+	a, err := s.svc.Authenticate(r.Context(), s.opts.Tenant, d.Login, r.PostFormValue("password"), clientAddr(r))
+	var throttled *appliance.ThrottledError
+	switch {
+	case errors.As(err, &throttled):
+		s.log.Info("web: login slowed down", "login", d.Login, "addr", clientAddr(r), "wait", throttled.Wait)
+		d.Error = tf(l, "login.wait", waitText(throttled.Wait))
+		w.Header().Set("Retry-After", itoa(int(throttled.Wait.Seconds())+1))
 		s.showLogin(w, r, http.StatusTooManyRequests, d)
 		return
-	}
-	a, err := s.svc.Authenticate(r.Context(), s.opts.Tenant, d.Login, r.PostFormValue("password"))
-	if err != nil && !errors.Is(err, appliance.ErrForbidden) {
+	case errors.Is(err, appliance.ErrForbidden):
+		s.log.Info("web: login failed", "login", d.Login, "addr", clientAddr(r))
+		d.Error = tr(l, "login.failed")
+		s.showLogin(w, r, http.StatusUnauthorized, d)
+		return
+	case err != nil:
 		// The store could not check the password: no failed login to
 		// count, nor "wrong password" to show.
 		s.log.Error("web: login not checked: store unavailable", "login", d.Login, "err", err)
@@ -80,14 +86,6 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.showLogin(w, r, http.StatusServiceUnavailable, d)
 		return
 	}
-	if err != nil {
-		s.limiter.Fail(loginKey, addrKey)
-		s.log.Info("web: login failed", "login", d.Login, "addr", clientAddr(r))
-		d.Error = tr(l, "login.failed")
-		s.showLogin(w, r, http.StatusUnauthorized, d)
-		return
-	}
-	s.limiter.Success(loginKey)
 	epoch, err := s.svc.SessionEpoch(r.Context(), a.ID())
 	if err != nil {
 		s.fail(w, r, &request{lang: l}, fmt.Errorf("web: session epoch: %w: %w", appliance.ErrUnavailable, err))
@@ -122,7 +120,7 @@ func (s *Server) passwordPage(w http.ResponseWriter, r *http.Request, q *request
 }
 
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, q *request) error {
-	epoch, err := s.svc.ChangePassword(r.Context(), q.actor, r.PostFormValue("current"), r.PostFormValue("password"), r.PostFormValue("confirm"))
+	epoch, err := s.svc.ChangePassword(r.Context(), q.actor, r.PostFormValue("current"), r.PostFormValue("password"), r.PostFormValue("confirm"), clientAddr(r))
 	var fe appliance.FieldErrors
 	if errors.As(err, &fe) {
 		v := s.page(w, r, q, tr(q.lang, "password.title"), "password", nil)

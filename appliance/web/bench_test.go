@@ -66,6 +66,9 @@ func TestPageTimes(t *testing.T) {
 	// The copied store has applied raft entries up to some index: the
 	// proposer of this measure continues after it.
 	svc := appliance.NewService(st, blobs, &benchProposer{a: appliance.NewApplier(st, log), index: applied}, log)
+	if svc.Secrets, err = appliance.OpenSecretBox(dir); err != nil {
+		t.Fatal(err)
+	}
 	sys, err := svc.SystemActor(ctx, "default")
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +142,7 @@ func TestPageTimes(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, who := range []domain.Role{domain.RoleAdmin, domain.RoleMailroom, domain.RoleAgent} {
-		a, err := svc.Authenticate(ctx, "default", byRole[who], pw)
+		a, err := svc.Authenticate(ctx, "default", byRole[who], pw, "test")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -70,7 +70,7 @@ func TestAdminBreaksLock(t *testing.T) {
 	s := newSite(t, "")
 	ctx := context.Background()
 	l := s.letter(t, "Projet verrouillé")
-	julien, err := s.Svc.Authenticate(ctx, "default", "julien", agentPassword)
+	julien, err := s.Svc.Authenticate(ctx, "default", "julien", agentPassword, "test")
 	if err != nil {
 		t.Fatal(err)
 	}

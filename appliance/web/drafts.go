@@ -4,13 +4,13 @@ import (
 	"errors"
 	"html"
 	"html/template"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"missive/appliance"
 	"missive/appliance/domain"
+	"missive/appliance/download"
 	"missive/appliance/drafts"
 	"missive/appliance/store"
 )
@@ -190,10 +190,7 @@ func (s *Server) adminTemplateFile(w http.ResponseWriter, r *http.Request, q *re
 	if err != nil {
 		return err
 	}
-	h := w.Header()
-	h.Set("Content-Type", drafts.Format(t.Format).MIME())
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": t.FileName}))
-	h.Set("X-Content-Type-Options", "nosniff")
+	download.Headers(w.Header(), t.FileName, drafts.Format(t.Format).MIME(), download.Attachment)
 	w.Write(b)
 	return nil
 }

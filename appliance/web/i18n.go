@@ -52,7 +52,7 @@ var catalogue = map[string]map[string]string{
 		"logout.done": "Vous êtes déconnecté. Vos autres sessions ouvertes sont fermées aussi.",
 
 		"password.title": "Changer mon mot de passe", "password.hint": "10 caractères au moins.", "password.submit": "Changer le mot de passe",
-		"password.done": "Mot de passe changé. Vos autres sessions ont été fermées.",
+		"password.done": "Mot de passe changé. Vos autres sessions et tous vos jetons d'API ont été fermés.",
 
 		"home.title": "Accueil", "home.baskets": "Mes bannettes", "home.late": "Courriers en retard", "home.alllate": "Tous les courriers en retard",
 
@@ -153,7 +153,7 @@ var catalogue = map[string]map[string]string{
 		"admin.member": "Membre", "admin.manager": "Responsable", "admin.memberof": "Membre de %s", "admin.managerof": "Responsable de %s",
 		"admin.disabled": "Désactivé", "admin.active": "Actif", "admin.newuser": "Nouvel utilisateur", "admin.createuser": "Créer l'utilisateur",
 		"admin.usercreated": "Utilisateur « %s » créé.", "admin.userupdated": "Utilisateur « %s » modifié.", "admin.disable": "Compte désactivé",
-		"admin.resetpw": "Nouveau mot de passe", "admin.setpw": "Définir le mot de passe", "admin.pwset": "Mot de passe défini ; les sessions de l'utilisateur sont fermées.",
+		"admin.resetpw": "Nouveau mot de passe", "admin.setpw": "Définir le mot de passe", "admin.pwset": "Mot de passe défini ; les sessions et jetons d'API de l'utilisateur sont fermés.",
 		"admin.sessions": "Sessions", "admin.sessionshint": "Ferme toutes les sessions ouvertes de cet utilisateur, sur tous les postes.",
 		"admin.revoke": "Fermer ses sessions", "admin.revoked": "Sessions fermées.",
 		"admin.newentity": "Nouvelle entité", "admin.noparent": "— Aucune (racine) —", "admin.createentity": "Créer l'entité",
@@ -183,7 +183,7 @@ var catalogue = map[string]map[string]string{
 		"logout.done": "You are logged out. Your other open sessions are closed too.",
 
 		"password.title": "Change my password", "password.hint": "At least 10 characters.", "password.submit": "Change password",
-		"password.done": "Password changed. Your other sessions were closed.",
+		"password.done": "Password changed. Your other sessions and all your API tokens were closed.",
 
 		"home.title": "Home", "home.baskets": "My baskets", "home.late": "Late letters", "home.alllate": "All late letters",
 
@@ -284,7 +284,7 @@ var catalogue = map[string]map[string]string{
 		"admin.member": "Member", "admin.manager": "Manager", "admin.memberof": "Member of %s", "admin.managerof": "Manager of %s",
 		"admin.disabled": "Disabled", "admin.active": "Active", "admin.newuser": "New user", "admin.createuser": "Create the user",
 		"admin.usercreated": "User \"%s\" created.", "admin.userupdated": "User \"%s\" updated.", "admin.disable": "Account disabled",
-		"admin.resetpw": "New password", "admin.setpw": "Set the password", "admin.pwset": "Password set; the user's sessions are closed.",
+		"admin.resetpw": "New password", "admin.setpw": "Set the password", "admin.pwset": "Password set; the user's sessions and API tokens are closed.",
 		"admin.sessions": "Sessions", "admin.sessionshint": "Closes every open session of this user, on every computer.",
 		"admin.revoke": "Close their sessions", "admin.revoked": "Sessions closed.",
 		"admin.newentity": "New entity", "admin.noparent": "— None (root) —", "admin.createentity": "Create the entity",

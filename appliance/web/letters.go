@@ -2,18 +2,17 @@ package web
 
 import (
 	"errors"
-	"mime"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"missive/appliance"
 	"missive/appliance/api"
 	"missive/appliance/domain"
 	"missive/appliance/workdays"
+	"missive/appliance/download"
 )
 
 type letterData struct {
@@ -103,7 +102,7 @@ func (s *Server) showLetter(w http.ResponseWriter, r *http.Request, q *request, 
 	for i := range lv.Documents {
 		doc := &lv.Documents[i]
 		last := doc.Versions[len(doc.Versions)-1]
-		if d.Inline == nil && inlineable(last.MIME) && (doc.Role == domain.DocMain || !hasMain(lv.Documents)) {
+		if d.Inline == nil && download.Displayable(last.MIME) && (doc.Role == domain.DocMain || !hasMain(lv.Documents)) {
 			d.Inline, d.InlinePDF = doc, last.MIME == "application/pdf"
 		}
 	}
@@ -139,16 +138,6 @@ func hasMain(ds []domain.Document) bool {
 	return false
 }
 
-// inlineable types are shown in the page: the browser's PDF viewer and
-// raster images. SVG is not: it can carry script.
-func inlineable(mt string) bool {
-	switch mt {
-	case "application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp":
-		return true
-	}
-	return false
-}
-
 // letterAction runs one of the letter page's forms.
 func (s *Server) letterAction(w http.ResponseWriter, r *http.Request, q *request) error {
 	ctx, a := r.Context(), q.actor
@@ -174,7 +163,8 @@ func (s *Server) letterAction(w http.ResponseWriter, r *http.Request, q *request
 			}
 			in.Sender = &appliance.ContactInput{ID: c.ID}
 		}
-		if _, err = s.svc.Qualify(ctx, a, id, in); err == nil {
+		// The form shows every field: what it leaves empty is cleared.
+		if _, err = s.svc.Qualify(ctx, a, id, appliance.FullQualify(in)); err == nil {
 			msg = tr(q.lang, "letter.qualified")
 		}
 	case "redirect":
@@ -287,23 +277,11 @@ func (s *Server) document(w http.ResponseWriter, r *http.Request, q *request) er
 		return err
 	}
 	defer f.Close()
-	if r.URL.Query().Get("inline") == "" || !inlineable(v.MIME) {
-		api.ServeDocument(w, r, d, v, f, false)
-		return nil
+	mode := download.Attachment
+	if r.URL.Query().Get("inline") != "" {
+		mode = download.Viewer
 	}
-	h := w.Header()
-	h.Set("Content-Type", v.MIME)
-	h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": d.Name}))
-	h.Set("X-Content-Type-Options", "nosniff")
-	// Framed by our letter page only. No sandbox: Chromium refuses to run
-	// its PDF viewer in a sandboxed document; PDF and raster images run no
-	// script in our origin.
-	h.Set("Content-Security-Policy", "frame-ancestors 'self'")
-	h.Set("X-Frame-Options", "SAMEORIGIN")
-	h.Set("Cache-Control", "private, max-age=0")
-	h.Set("ETag", `"`+v.SHA256+`"`)
-	t, _ := time.Parse(domain.TimeLayout, v.CreatedAt)
-	http.ServeContent(w, r, "", t, f)
+	api.ServeDocument(w, r, d, v, f, mode)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"missive/appliance/api"
 	"missive/appliance/domain"
 	"missive/appliance/store"
 )
@@ -68,13 +69,14 @@ func rows(today time.Time, ls []domain.Letter) []letterRow {
 	return out
 }
 
-// pageParam reads ?page=, 1 when absent or wrong.
+// pageParam reads ?page=, 1 when absent or wrong; a page past any list
+// (whose offset would overflow) is the last one that can exist.
 func pageParam(r *http.Request) int {
 	p, err := strconv.Atoi(r.URL.Query().Get("page"))
 	if err != nil || p < 1 {
 		return 1
 	}
-	return p
+	return min(p, api.MaxOffset/perPage+1)
 }
 
 // list builds a list view of a page of letters. Sort links and pagination

@@ -2,13 +2,14 @@
 // html/template pages, embedded with their stylesheet and one small script,
 // working without the script and enhanced by it. Every read and write goes
 // through appliance.Service; the package holds no state but signed cookies
-// and an in-memory login rate limiter.
+// and the Service's login limiter.
 package web
 
 import (
 	"context"
 	"embed"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -18,7 +19,6 @@ import (
 
 	"missive/appliance"
 	"missive/appliance/api"
-	"missive/appliance/authlimit"
 )
 
 //go:embed templates static
@@ -47,13 +47,15 @@ type Options struct {
 
 // Server serves the pages.
 type Server struct {
-	svc     *appliance.Service
-	log     *slog.Logger
-	opts    Options
-	pages   map[string]map[string]*pageTemplate // lang → page → template
-	keys    sync.Map                            // tenant → []byte
-	limiter *authlimit.Limiter
-	static  http.Handler
+	svc    *appliance.Service
+	log    *slog.Logger
+	opts   Options
+	pages  map[string]map[string]*pageTemplate // lang → page → template
+	static http.Handler
+	// The session signing key, derived once.
+	keyOnce sync.Once
+	sessKey []byte
+	keyErr  error
 }
 
 // New builds the web UI. It panics if an embedded template does not parse:
@@ -71,7 +73,7 @@ func New(svc *appliance.Service, log *slog.Logger, opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Server{svc: svc, log: log, opts: opts, limiter: authlimit.New(opts.Now)}
+	s := &Server{svc: svc, log: log, opts: opts}
 	var err error
 	if s.pages, err = parsePages(); err != nil {
 		panic(err)
@@ -83,27 +85,58 @@ func New(svc *appliance.Service, log *slog.Logger, opts Options) *Server {
 
 // Register mounts the pages at "/".
 func (s *Server) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /static/", func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/") {
-			http.NotFound(w, r) // no directory listings
-			return
-		}
-		// Assets change only with the binary; a day is long enough to
-		// spare requests and short enough to follow an upgrade.
-		w.Header().Set("Cache-Control", "public, max-age=86400")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		s.static.ServeHTTP(w, r)
-	})
-	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
-	})
-	mux.HandleFunc("GET /login", s.loginPage)
-	mux.HandleFunc("POST /login", s.login)
-	mux.HandleFunc("GET /lang/{lang}", s.setLang)
-	for _, rt := range []struct {
-		pattern string
-		h       handler
-	}{
+	for _, rt := range s.publicRoutes() {
+		mux.HandleFunc(rt.pattern, rt.h)
+	}
+	for _, rt := range s.pageRoutes() {
+		mux.Handle(rt.pattern, s.authed(rt.h))
+	}
+	mux.HandleFunc("/", s.notFound)
+}
+
+// Routes lists every pattern Register mounts but the catch-all "/", for
+// the authorization tests: a route without a rule there fails them.
+func (s *Server) Routes() (public, authed []string) {
+	for _, rt := range s.publicRoutes() {
+		public = append(public, rt.pattern)
+	}
+	for _, rt := range s.pageRoutes() {
+		authed = append(authed, rt.pattern)
+	}
+	return public, authed
+}
+
+type publicRoute struct {
+	pattern string
+	h       http.HandlerFunc
+}
+
+// publicRoutes need no session: the login form, the assets, the language.
+func (s *Server) publicRoutes() []publicRoute {
+	return []publicRoute{
+		{"GET /static/", func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/") {
+				http.NotFound(w, r) // no directory listings
+				return
+			}
+			// Assets change only with the binary; a day is long enough to
+			// spare requests and short enough to follow an upgrade.
+			w.Header().Set("Cache-Control", "public, max-age=86400")
+			w.Header().Set("X-Content-Type-Options", "nosniff")
+			s.static.ServeHTTP(w, r)
+		}},
+		{"GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
+		}},
+		{"GET /login", s.loginPage},
+		{"POST /login", s.login},
+		{"GET /lang/{lang}", s.setLang},
+	}
+}
+
+// pageRoutes are the pages of a logged-in user (authed: session, CSRF).
+func (s *Server) pageRoutes() []pageRoute {
+	rts := []pageRoute{
 		{"POST /logout", s.logout},
 		{"GET /{$}", s.home},
 		{"GET /baskets/{id}", s.basket},
@@ -136,28 +169,18 @@ func (s *Server) Register(mux *http.ServeMux) {
 		{"POST /admin/doctypes/{id}", s.adminUpdateDoctype},
 		{"GET /admin/baskets", s.adminBaskets},
 		{"POST /admin/baskets", s.adminSetBaskets},
-	} {
-		mux.Handle(rt.pattern, s.authed(rt.h))
 	}
-	for _, rt := range s.mailRoutes() {
-		mux.Handle(rt.pattern, s.authed(rt.h))
+	rts = append(rts, s.mailRoutes()...)
+	rts = append(rts, s.communeRoutes()...)
+	for _, more := range [][]struct {
+		pattern string
+		h       handler
+	}{s.gedRoutes(), s.draftRoutes(), s.davAdminRoutes(), s.tokenRoutes(), s.backupRoutes()} {
+		for _, rt := range more {
+			rts = append(rts, pageRoute{rt.pattern, rt.h})
+		}
 	}
-	for _, rt := range s.gedRoutes() {
-		mux.Handle(rt.pattern, s.authed(rt.h))
-	}
-	for _, rt := range s.draftRoutes() {
-		mux.Handle(rt.pattern, s.authed(rt.h))
-	}
-	for _, rt := range s.davAdminRoutes() {
-		mux.Handle(rt.pattern, s.authed(rt.h))
-	}
-	for _, rt := range s.communeRoutes() {
-		mux.Handle(rt.pattern, s.authed(rt.h))
-	}
-	for _, rt := range s.backupRoutes() {
-		mux.Handle(rt.pattern, s.authed(rt.h))
-	}
-	mux.HandleFunc("/", s.notFound)
+	return rts
 }
 
 // handler is a page handler for a logged-in user. It returns an error to
@@ -175,17 +198,11 @@ type request struct {
 
 func (s *Server) now() time.Time { return s.opts.Now() }
 
-// key returns a tenant's signing key, cached: a key never changes.
-func (s *Server) key(ctx context.Context, tenant string) ([]byte, error) {
-	if k, ok := s.keys.Load(tenant); ok {
-		return k.([]byte), nil
-	}
-	k, err := s.svc.SessionKey(ctx, tenant)
-	if err != nil {
-		return nil, err
-	}
-	s.keys.Store(tenant, k)
-	return k, nil
+// key returns the session signing key (derived from secrets.key, the same
+// for every tenant: a session names its tenant in what is signed).
+func (s *Server) key(_ context.Context, _ string) ([]byte, error) {
+	s.keyOnce.Do(func() { s.sessKey, s.keyErr = s.svc.SessionKey() })
+	return s.sessKey, s.keyErr
 }
 
 func (s *Server) secure(r *http.Request) bool {
@@ -260,10 +277,22 @@ func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) error {
 		if errors.As(err, &mbe) {
 			return appliance.FieldErrors{"file": "fichier trop volumineux: " + itoa(int(s.svc.MaxUpload>>20)) + " Mo au plus"}
 		}
-		return err
+		if err != nil {
+			// A body cut short or badly formed is the client's doing: 400,
+			// not an internal error.
+			return fmt.Errorf("%w: formulaire illisible: %v", api.ErrBadRequest, err)
+		}
+		return nil
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-	return r.ParseForm()
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return fmt.Errorf("%w: formulaire de plus de 1 Mo", appliance.ErrTooLarge)
+		}
+		return fmt.Errorf("%w: formulaire illisible: %v", api.ErrBadRequest, err)
+	}
+	return nil
 }
 
 // session reads and checks the session cookie, and slides its idle expiry.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"missive/appliance"
 	"missive/appliance/domain"
 	"missive/appliance/store"
 	"missive/appliance/store/pgtest"
@@ -351,6 +352,34 @@ func TestOtherEntityCannotSee(t *testing.T) {
 	}
 }
 
+// A document that is a page (an anonymous e-mail's evil.html, an SVG) is a
+// sandboxed download even where the letter page asks for it inline.
+func TestActiveDocumentIsNeverInline(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, "")
+	l, err := s.Svc.RegisterLetter(context.Background(), s.Admin, appliance.RegisterInput{Category: domain.Incoming, Subject: "Pièce jointe", EntityID: s.Voirie.ID},
+		appliance.Upload{Name: "evil.html", Body: strings.NewReader("<script>alert(1)</script>")},
+		appliance.Upload{Name: "logo.svg", Body: strings.NewReader(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.Svc.View(context.Background(), s.Admin, l.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := s.browser(t)
+	a.login("julien", agentPassword)
+	for _, d := range v.Documents {
+		for _, q := range []string{"", "?inline=1"} {
+			p := must(t, a.get("/documents/"+d.ID+q), http.StatusOK)
+			if !strings.HasPrefix(p.Header.Get("Content-Disposition"), "attachment") || !strings.Contains(p.Header.Get("Content-Security-Policy"), "sandbox") ||
+				p.Header.Get("X-Content-Type-Options") != "nosniff" {
+				t.Errorf("%s%s: %v", d.Name, q, p.Header)
+			}
+		}
+	}
+}
+
 func TestSubjectIsText(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, "")
@@ -468,7 +497,7 @@ func TestLetterPageForms(t *testing.T) {
 	// The restricted note is not shown to another service's agent who is
 	// copied on the letter.
 	ctx := context.Background()
-	if _, err := s.Svc.Qualify(ctx, s.Admin, l.ID, qualifyCopy(l, s.Other.ID)); err != nil {
+	if _, err := s.Svc.Qualify(ctx, s.Admin, l.ID, appliance.FullQualify(qualifyCopy(l, s.Other.ID))); err != nil {
 		t.Fatal(err)
 	}
 	c := s.browser(t)
@@ -632,6 +661,14 @@ func TestPasswordChange(t *testing.T) {
 	b.login("julien", agentPassword)
 	other := s.browser(t)
 	other.login("julien", agentPassword)
+	julien, err := s.Svc.ActorFor(context.Background(), "default", s.Agent.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := s.Svc.CreateToken(context.Background(), julien, julien.ID(), "script")
+	if err != nil {
+		t.Fatal(err)
+	}
 	b.get("/password")
 	p := must(t, b.post("/password", url.Values{"current": {"faux"}, "password": {"court"}, "confirm": {"autre"}}), http.StatusUnprocessableEntity)
 	for _, f := range []string{"current", "password", "confirm"} {
@@ -645,7 +682,10 @@ func TestPasswordChange(t *testing.T) {
 	if p := other.get("/"); p.Code != http.StatusSeeOther {
 		t.Errorf("other session survives a password change: %d", p.Code)
 	}
-	if _, err := s.Svc.Authenticate(context.Background(), "default", "julien", "nouveau-mot-de-passe"); err != nil {
+	if _, err := s.Svc.AuthenticateToken(context.Background(), tok); err == nil {
+		t.Error("an API token survives a password change")
+	}
+	if _, err := s.Svc.Authenticate(context.Background(), "default", "julien", "nouveau-mot-de-passe", "test"); err != nil {
 		t.Error("new password refused")
 	}
 }
@@ -719,7 +759,7 @@ func TestPagesOnPostgreSQL(t *testing.T) {
 	must(t, b.post("/baskets/service", url.Values{"action": {"take"}, "id": {l.ID}}), http.StatusSeeOther)
 	must(t, b.post("/letters/"+l.ID+"/follow", url.Values{}), http.StatusSeeOther)
 	// Copied to Julien's entity too: the copy basket's list.
-	if _, err := s.Svc.Qualify(context.Background(), s.Admin, l.ID, qualifyEntityCopy(l, s.Voirie.ID, s.Agent.ID)); err != nil {
+	if _, err := s.Svc.Qualify(context.Background(), s.Admin, l.ID, appliance.FullQualify(qualifyEntityCopy(l, s.Voirie.ID, s.Agent.ID))); err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range []string{"/", "/baskets/mine", "/baskets/followed", "/baskets/service", "/baskets/copy", "/baskets/mine?sort=number&desc=true",
@@ -758,5 +798,39 @@ func TestChartCountsArrivals(t *testing.T) {
 		if p := must(t, o.get("/"), http.StatusOK); !strings.Contains(p.Body, "0 courriers reçus sur 12 semaines") {
 			t.Errorf("%s: another service's chart counts the letter", s.Store.Dialect())
 		}
+	}
+}
+
+// A form the browser could not have sent (a multipart body cut short, a
+// boundary that never comes) is the client's error, 400, not a 500; and
+// an arrival date of year 9999 gives no due date.
+func TestMalformedFormsAndDates(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, "")
+	b := s.browser(t)
+	b.login("martine", agentPassword)
+	b.get("/letters/new")
+	for _, body := range []string{"--xx\r\nContent-Disposition: form-data; name=\"subject\"\r\n\r\nx", "pas du tout un formulaire", ""} {
+		req, _ := http.NewRequest("POST", s.URL+"/letters/new", strings.NewReader(body))
+		req.Header.Set("Content-Type", "multipart/form-data; boundary=xx")
+		req.Header.Set("Origin", s.URL)
+		req.Header.Set("X-CSRF-Token", b.csrf)
+		if p := b.do(req); p.Code != http.StatusBadRequest {
+			t.Errorf("malformed multipart %q: %d", body, p.Code)
+		}
+	}
+	req, _ := http.NewRequest("POST", s.URL+"/contacts", strings.NewReader("name=%zz"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", s.URL)
+	req.Header.Set("X-CSRF-Token", b.csrf)
+	if p := b.do(req); p.Code != http.StatusBadRequest {
+		t.Errorf("malformed urlencoded form: %d", p.Code)
+	}
+	p := must(t, b.get("/due-date?doctype="+s.Doctype.ID+"&arrival=9999-12-31"), http.StatusOK)
+	if !strings.Contains(p.Body, `"due":""`) {
+		t.Errorf("due date of an arrival in 9999: %s", p.Body)
+	}
+	if p := b.get("/search?q=courrier&page=9223372036854775807"); p.Code != http.StatusOK {
+		t.Errorf("a huge page of a search: %d", p.Code)
 	}
 }

@@ -132,11 +132,37 @@ func runTokenCreate(c *cli) error {
 	c.fs.StringVar(&req.Tenant, "tenant", "default", "commune")
 	c.fs.StringVar(&req.Login, "user", "", "identifiant de l'utilisateur du jeton (obligatoire)")
 	c.fs.StringVar(&req.Name, "name", "", "libellé du jeton, ex. « script d'import »")
+	c.fs.StringVar(&req.Expires, "expires", "", "dernier jour de validité, AAAA-MM-JJ (heure de Paris); vide: sans expiration")
 	if err := c.parse(false); err != nil {
 		return err
 	}
 	if req.Login == "" {
 		return &exitError{2, "--user est obligatoire"}
+	}
+	return c.control(req)
+}
+
+func runTokenList(c *cli) error {
+	c.dataFlags()
+	req := control.Request{Op: "token.list"}
+	c.fs.StringVar(&req.Tenant, "tenant", "default", "commune")
+	c.fs.StringVar(&req.Login, "user", "", "identifiant de l'utilisateur; vide: les jetons de tous")
+	if err := c.parse(false); err != nil {
+		return err
+	}
+	return c.control(req)
+}
+
+func runTokenRevoke(c *cli) error {
+	c.dataFlags()
+	req := control.Request{Op: "token.revoke"}
+	c.fs.StringVar(&req.Tenant, "tenant", "default", "commune")
+	c.fs.StringVar(&req.TokenID, "id", "", "identifiant du jeton (obligatoire), colonne ID de « missive token list »")
+	if err := c.parse(false); err != nil {
+		return err
+	}
+	if req.TokenID == "" {
+		return &exitError{2, "--id est obligatoire"}
 	}
 	return c.control(req)
 }

@@ -29,6 +29,7 @@ import (
 
 	"missive/appliance"
 	"missive/appliance/store/pgtest"
+	"missive/appliance/domain"
 
 	_ "modernc.org/sqlite"
 )
@@ -887,5 +888,38 @@ func TestVersionAndUnknownCommand(t *testing.T) {
 	}
 	if out := mustMissive(t, "", "help"); !strings.Contains(out, "serve") || !strings.Contains(out, "history verify") {
 		t.Fatalf("help lists no commands:\n%s", out)
+	}
+}
+
+// TestTokenCommands: `missive token create|list|revoke` through the running
+// server's control socket: a token with an expiry, listed without its
+// secret, revoked by its id, dead at once.
+func TestTokenCommands(t *testing.T) {
+	t.Parallel()
+	data := newDataDir(t)
+	s := startMissive(t, data)
+	defer s.stop()
+	last := time.Now().In(domain.Paris).AddDate(1, 0, 0)
+	tok := strings.TrimSpace(mustMissive(t, "", "token create", "--data", data, "--user", "admin", "--name", "import", "--expires", last.Format("2006-01-02")))
+	r := runMissive(t, "", "token create", "--data", data, "--user", "admin", "--expires", last.Format("02/01/2006"))
+	if r.code != 2 || !strings.Contains(r.stderr, "date invalide") {
+		t.Fatalf("token create with a bad date: exit %d, stderr %q", r.code, r.stderr)
+	}
+	s.must(200, "GET", "/api/v1/me", tok, nil, nil)
+	list := mustMissive(t, "", "token list", "--data", data, "--user", "admin")
+	m := regexp.MustCompile(`(?m)^(\S+)\s+admin\s+actif\s+.*import$`).FindStringSubmatch(list)
+	if m == nil || strings.Contains(list, tok) || !strings.Contains(list, last.AddDate(0, 0, 1).Format("2006-01-02")+" 00:00") {
+		t.Fatalf("token list:\n%s", list)
+	}
+	if out := mustMissive(t, "", "token revoke", "--data", data, "--id", m[1]); !strings.Contains(out, "révoqué") {
+		t.Fatalf("token revoke said %q", out)
+	}
+	s.must(401, "GET", "/api/v1/me", tok, nil, nil)
+	if list := mustMissive(t, "", "token list", "--data", data); !regexp.MustCompile(`(?m)^` + m[1] + `\s+admin\s+révoqué`).MatchString(list) {
+		t.Fatalf("token list after revoke:\n%s", list)
+	}
+	r = runMissive(t, "", "token revoke", "--data", data, "--id", "inconnu")
+	if r.code != 3 {
+		t.Fatalf("revoke an unknown token: exit %d, stderr %q", r.code, r.stderr)
 	}
 }

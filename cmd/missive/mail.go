@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 
 	"missive/appliance/config"
 	"missive/appliance/control"
@@ -156,7 +157,14 @@ func startMail(ctx context.Context, c *cli, cfg config.Config, n *node, fe *fron
 	if host == "" {
 		host, _ = os.Hostname()
 	}
-	opt := mailbridge.Options{Leader: n.cluster.Leader, Hostname: host}
+	spool, err := spoolDir(cfg.Data)
+	if err != nil {
+		return nil, nil, err
+	}
+	opt := mailbridge.Options{Leader: n.cluster.Leader, Hostname: host,
+		MaxConns: cfg.SMTPMaxConnections, MaxConnsPerAddr: cfg.SMTPMaxConnectionsPerAddr, IntakeMemory: int64(cfg.MailIntakeMB) << 20,
+		Limits: mailbridge.ParseLimits{MaxParts: cfg.MailMaxParts, MaxDepth: cfg.MailMaxDepth}, SpoolDir: spool,
+		AckPerHour: cfg.MailAcksPerSenderPerHour, AckPerHourTotal: cfg.MailAcksPerHour}
 	if tc := fe.TLSConfig(); tc != nil && fe.smtpLn != nil {
 		// One certificate serves HTTPS, SMTP STARTTLS and WebDAV; the
 		// ALPN names are HTTP's and ACME's, not SMTP's.
@@ -178,6 +186,20 @@ func startMail(ctx context.Context, c *cli, cfg config.Config, n *node, fe *fron
 	}
 	fmt.Fprintf(c.stdout, "Missive reçoit le courrier SMTP sur %s%s\n", s.Addr(), tlsNote)
 	return b, func() { s.Close(); stop() }, nil
+}
+
+// spoolDir is where SMTP messages wait while they arrive: DATA/spool,
+// owner-only, emptied at start (a message a crash left there never got its
+// 250: its sender sends it again).
+func spoolDir(data string) (string, error) {
+	dir := filepath.Join(data, "spool")
+	if err := os.RemoveAll(dir); err != nil {
+		return "", fmt.Errorf("empty the SMTP spool %s: %w", dir, err)
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return "", fmt.Errorf("create the SMTP spool %s: %w", dir, err)
+	}
+	return dir, nil
 }
 
 const mailRuleHelp = `Ajoute une règle de routage du courrier électronique: un message adressé à

@@ -47,7 +47,16 @@ est arrêté, ouvre le dossier de données directement.`, runUserAdd},
 (--password-stdin) ou généré et affiché.`, runUserPasswd},
 		{"token create", "", "créer un jeton d'API",
 			`Crée un jeton d'API pour un utilisateur et l'affiche (une seule fois). Utilisation:
-  curl -H "Authorization: Bearer $JETON" http://127.0.0.1:8080/api/v1/letters`, runTokenCreate},
+  curl -H "Authorization: Bearer $JETON" http://127.0.0.1:8080/api/v1/letters
+Avec --expires AAAA-MM-JJ, le jeton cesse de fonctionner après ce jour. Changer le
+mot de passe de l'utilisateur, ou le désactiver, révoque tous ses jetons.`, runTokenCreate},
+		{"token list", "", "lister les jetons d'API",
+			`Liste les jetons d'API d'un utilisateur (--user), ou de tous: identifiant, état
+(actif, révoqué, expiré), dates de création et d'expiration, libellé. Le jeton
+lui-même n'est jamais affiché: seule son empreinte est gardée.`, runTokenList},
+		{"token revoke", "", "révoquer un jeton d'API",
+			`Révoque un jeton d'API par son identifiant (--id, colonne ID de « missive token
+list »): il cesse aussitôt de fonctionner, pour l'API comme pour WebDAV.`, runTokenRevoke},
 		{"tenant set", "", "régler le nom et les coordonnées de la commune", tenantSetHelp, runTenantSet},
 		{"tenant show", "", "afficher le nom et les coordonnées de la commune",
 			`Affiche le nom, l'adresse, le téléphone, l'adresse électronique et le site de la commune,

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"missive/appliance"
+	"missive/appliance/authlimit"
 	"missive/appliance/blob"
 	"missive/appliance/config"
 	"missive/appliance/store"
@@ -159,6 +160,7 @@ func openServeNode(ctx context.Context, cfg config.Config, log *slog.Logger, co 
 	n.svc = appliance.NewService(n.store, n.blobs, n.cluster, log)
 	n.svc.Applier = n.applier
 	n.svc.MaxUpload = int64(cfg.MaxUploadMB) << 20
+	n.svc.Logins = authlimit.New(n.svc.Now, authlimit.Limits{PerLogin: cfg.LoginMaxFailures, PerAddress: cfg.LoginMaxFailuresPerAddr})
 	n.svc.Secrets = secrets
 	if _, err := appliance.EnsureSigningAnchor(ctx, cfg.Data, n.store.Reader()); err != nil {
 		return nil, err

@@ -10,9 +10,11 @@ import (
 	"strings"
 	"time"
 
+	"missive/appliance"
 	"missive/appliance/api"
 	"missive/appliance/config"
 	"missive/appliance/control"
+	"missive/appliance/httplimit"
 	"missive/appliance/web"
 	"missive/installer"
 	"missive/systemd"
@@ -99,19 +101,11 @@ func runServe(c *cli) error {
 	defer stopMail()
 	defer startGED(ctx, n, log)()
 
-	mux := http.NewServeMux()
-	a := api.New(n.svc, log)
-	a.Ready = n.cluster.Ready
-	a.BaseURL = cfg.BaseURL
-	a.Mail = bridge
-	a.Register(mux)
-	web.New(n.svc, log, web.Options{BaseURL: cfg.BaseURL, Mail: bridge, Backup: backups}).Register(mux)
-	dav := share.New(n.svc, log)
-	dav.Templates = share.DraftTemplates{Svc: n.svc}
-	dav.Register(mux)
-	onlyoffice.New(n.svc, log, onlyoffice.Options{}).Register(mux)
+	mux, _ := newMux(n.svc, cfg, bridge, backups, n.cluster.Ready, log)
+	// A body must keep coming: a client trickling bytes is cut (httplimit).
+	paced := httplimit.Pace(securityHeaders(mux), time.Duration(cfg.HTTPBodyTimeout)*time.Second, int64(cfg.HTTPBodyMinRateKB)<<10)
 	srv := &http.Server{
-		Handler:           fe.handler(securityHeaders(mux)),
+		Handler:           fe.handler(paced),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -149,6 +143,35 @@ func runServe(c *cli) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	return fe.shutdown(sctx, srv)
+}
+
+// servers are what newMux mounts, each with its route table.
+type servers struct {
+	api *api.Server
+	web *web.Server
+	dav *share.Handler
+	oo  *onlyoffice.Handler
+}
+
+// newMux mounts everything the HTTP listener serves: the JSON API, the web
+// UI, the WebDAV share and the OnlyOffice endpoints. The authorization
+// tests build the same, and take every route from the servers' tables.
+func newMux(svc *appliance.Service, cfg config.Config, bridge appliance.MailBridge, backups web.Backups, ready func() bool, log *slog.Logger) (*http.ServeMux, servers) {
+	mux := http.NewServeMux()
+	var sv servers
+	sv.api = api.New(svc, log)
+	sv.api.Ready = ready
+	sv.api.BaseURL = cfg.BaseURL
+	sv.api.Mail = bridge
+	sv.api.Register(mux)
+	sv.web = web.New(svc, log, web.Options{BaseURL: cfg.BaseURL, Mail: bridge, Backup: backups})
+	sv.web.Register(mux)
+	sv.dav = share.New(svc, log)
+	sv.dav.Templates = share.DraftTemplates{Svc: svc}
+	sv.dav.Register(mux)
+	sv.oo = onlyoffice.New(svc, log, onlyoffice.Options{})
+	sv.oo.Register(mux)
+	return mux, sv
 }
 
 // displayAddr makes a wildcard listen address clickable.

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"missive/appliance"
+	"missive/appliance/download"
 	oo "missive/appliance/onlyoffice"
 )
 
@@ -54,8 +55,26 @@ func New(svc *appliance.Service, log *slog.Logger, opt Options) *Handler {
 
 // Register mounts the endpoints.
 func (h *Handler) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /onlyoffice/download", h.download)
-	mux.HandleFunc("POST /onlyoffice/callback", h.callback)
+	for pattern, f := range h.routes() {
+		mux.HandleFunc(pattern, f)
+	}
+}
+
+// Routes lists the patterns Register mounts, for the authorization tests:
+// none has a session; each checks the signed grant of its URL.
+func (h *Handler) Routes() []string {
+	var out []string
+	for pattern := range h.routes() {
+		out = append(out, pattern)
+	}
+	return out
+}
+
+func (h *Handler) routes() map[string]http.HandlerFunc {
+	return map[string]http.HandlerFunc{
+		"GET /onlyoffice/download":  h.download,
+		"POST /onlyoffice/callback": h.callback,
+	}
 }
 
 // grant checks the signed grant of a request's URL.
@@ -97,8 +116,7 @@ func (h *Handler) download(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
-	w.Header().Set("Content-Type", v.MIME)
-	http.ServeContent(w, r, d.Name, time.Time{}, f)
+	download.Serve(w, r, d.Name, v.MIME, v.SHA256, time.Time{}, download.Attachment, f)
 }
 
 // Callback statuses (Document Server API, callback handler).
@@ -223,7 +241,7 @@ func (h *Handler) save(ctx context.Context, g *oo.Grant, cb *callbackBody) error
 	if err != nil {
 		return err
 	}
-	content, err := h.fetch(ctx, cb.URL)
+	content, err := h.fetch(ctx, srv.URL, cb.URL)
 	if err != nil {
 		return err
 	}
@@ -252,12 +270,29 @@ func sameOrigin(server, fileURL string) error {
 	return nil
 }
 
-func (h *Handler) fetch(ctx context.Context, u string) ([]byte, error) {
+// fetch gets the edited file from the tenant's Document Server. A redirect
+// is followed only on that server: the pinning of sameOrigin must not be
+// undone by a Location header (SSRF into the town's network).
+func (h *Handler) fetch(ctx context.Context, server, u string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := h.client.Do(req)
+	client := *h.client
+	next := client.CheckRedirect
+	client.CheckRedirect = func(r *http.Request, via []*http.Request) error {
+		if err := sameOrigin(server, r.URL.String()); err != nil {
+			return fmt.Errorf("redirect refused: %w", err)
+		}
+		if next != nil {
+			return next(r, via)
+		}
+		if len(via) >= 10 {
+			return fmt.Errorf("stopped after %d redirects", len(via))
+		}
+		return nil
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("fetch edited file: %w", err)
 	}

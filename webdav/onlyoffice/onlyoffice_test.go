@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,6 +45,10 @@ func newFixture(t *testing.T) *fixture {
 		b, ok := f.edited[r.URL.Path]
 		if !ok {
 			http.NotFound(w, r)
+			return
+		}
+		if to, ok := strings.CutPrefix(string(b), "redirect:"); ok {
+			http.Redirect(w, r, to, http.StatusFound)
 			return
 		}
 		w.Write(b)
@@ -178,6 +183,11 @@ func TestEditorConfigIsSignedAndDownloadable(t *testing.T) {
 	if resp.StatusCode != 200 || string(b) != "version 1" {
 		t.Fatalf("download: %d %q", resp.StatusCode, b)
 	}
+	// User content, from the UI's origin: downloaded, sandboxed, not sniffed.
+	if h := resp.Header; !strings.HasPrefix(h.Get("Content-Disposition"), "attachment") || !strings.Contains(h.Get("Content-Security-Policy"), "sandbox") ||
+		h.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("download headers: %v", h)
+	}
 	for _, bad := range []string{
 		strings.Replace(c.Document.URL, "token=", "token=x", 1),
 		strings.Replace(c.Document.URL, "tenant=default", "tenant=autre", 1),
@@ -279,6 +289,38 @@ func TestCallbackSavesNewVersion(t *testing.T) {
 	}
 	if n := len(f.versions(t)); n != 4 {
 		t.Fatalf("%d versions, want 4", n)
+	}
+}
+
+// The save follows a redirect on the Document Server, never one that
+// leaves it: Missive must not be made to fetch from the town's network.
+func TestCallbackRefusesRedirectAway(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ed := f.editor(t, f.agent)
+	var hits atomic.Int32
+	away := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Write([]byte("contenu d'ailleurs"))
+	}))
+	t.Cleanup(away.Close)
+	f.edited["/cache/files/away.docx"] = []byte("redirect:" + away.URL + "/interne/secret.docx")
+	f.edited["/cache/files/here.docx"] = []byte("redirect:" + f.ds.URL + "/cache/files/1/output.docx")
+	f.edited["/cache/files/1/output.docx"] = []byte("version 2")
+	cb := func(path string) map[string]any {
+		return map[string]any{"key": ed.Config.Document.Key, "status": 2, "url": f.ds.URL + path, "users": []string{f.agent.ID()}}
+	}
+	if _, r := f.post(t, ed.Config.EditorConfig.CallbackURL, cb("/cache/files/away.docx"), secret, ""); r.Error == 0 {
+		t.Fatal("a save redirected to another host was accepted")
+	}
+	if hits.Load() != 0 || len(f.versions(t)) != 1 {
+		t.Fatalf("the other host was reached %d times; %d versions", hits.Load(), len(f.versions(t)))
+	}
+	if _, r := f.post(t, ed.Config.EditorConfig.CallbackURL, cb("/cache/files/here.docx"), secret, ""); r.Error != 0 {
+		t.Fatalf("a redirect on the Document Server itself: %+v", r)
+	}
+	if f.content(t, 2) != "version 2" {
+		t.Fatal("the save redirected on the Document Server was not recorded")
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -27,7 +28,7 @@ import (
 	"golang.org/x/net/webdav"
 
 	"missive/appliance"
-	"missive/appliance/authlimit"
+	"missive/appliance/download"
 )
 
 // Prefix is where the share is mounted.
@@ -64,9 +65,8 @@ type Handler struct {
 	log       *slog.Logger
 	Templates Templates
 
-	authMu  sync.Mutex
-	auth    map[[32]byte]authEntry
-	limiter *authlimit.Limiter
+	authMu sync.Mutex
+	auth   map[[32]byte]authEntry
 }
 
 type authEntry struct {
@@ -84,7 +84,7 @@ const authTTL = 2 * time.Minute
 
 // New returns the share's handler.
 func New(svc *appliance.Service, log *slog.Logger) *Handler {
-	return &Handler{svc: svc, log: log, auth: map[[32]byte]authEntry{}, limiter: authlimit.New(nil)}
+	return &Handler{svc: svc, log: log, auth: map[[32]byte]authEntry{}}
 }
 
 // Register mounts the share on mux.
@@ -92,8 +92,25 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle(Prefix, h)
 }
 
-// writeMethods change something; the others only read.
-var writeMethods = map[string]bool{"PUT": true, "MKCOL": true, "DELETE": true, "MOVE": true, "COPY": true, "PROPPATCH": true, "LOCK": true, "UNLOCK": true}
+// writeMethods change something; readMethods only read. Together they are
+// the share's route table: the authorization tests take every method from
+// Methods, so that a method added here without a rule there fails them.
+var (
+	writeMethods = map[string]bool{"PUT": true, "MKCOL": true, "DELETE": true, "MOVE": true, "COPY": true, "PROPPATCH": true, "LOCK": true, "UNLOCK": true}
+	readMethods  = map[string]bool{"GET": true, "HEAD": true, "POST": true, "OPTIONS": true, "PROPFIND": true}
+)
+
+// Methods lists the methods the share serves, and whether each writes.
+func Methods() map[string]bool {
+	out := map[string]bool{}
+	for m := range readMethods {
+		out[m] = false
+	}
+	for m := range writeMethods {
+		out[m] = true
+	}
+	return out
+}
 
 func clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -138,6 +155,11 @@ var lockTokenRE = regexp.MustCompile(`<((?:urn:uuid:|opaquelocktoken:)[^>\s]*)>`
 // the request to x/net/webdav over this request's file and lock systems.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	if !readMethods[r.Method] && !writeMethods[r.Method] {
+		w.Header().Set("Allow", "OPTIONS, GET, HEAD, POST, PROPFIND, PROPPATCH, PUT, MKCOL, DELETE, COPY, MOVE, LOCK, UNLOCK")
+		http.Error(w, "méthode non prise en charge", http.StatusMethodNotAllowed)
+		return
+	}
 	if badPath(r) {
 		http.Error(w, "chemin invalide", http.StatusBadRequest)
 		return
@@ -153,18 +175,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	actor, err := h.authenticate(ctx, r, tenant)
-	if err != nil {
+	actor, code, wait := h.authenticate(ctx, r, tenant)
+	switch code {
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Basic realm="Missive", charset="UTF-8"`)
+		http.Error(w, "identifiants requis", code)
+		return
+	case http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+		http.Error(w, "trop de tentatives: réessayez plus tard", code)
+		return
+	case http.StatusServiceUnavailable:
 		// The credentials could not be checked: the client is not to ask
 		// its user for them again.
-		h.log.Error("webdav: login not checked: store unavailable", "tenant", tenant, "path", r.URL.Path, "err", err)
 		w.Header().Set("Retry-After", retryAfter)
-		http.Error(w, "service momentanément indisponible, réessayez", http.StatusServiceUnavailable)
-		return
-	}
-	if actor == nil {
-		w.Header().Set("WWW-Authenticate", `Basic realm="Missive", charset="UTF-8"`)
-		http.Error(w, "identifiants requis", http.StatusUnauthorized)
+		http.Error(w, "service momentanément indisponible, réessayez", code)
 		return
 	}
 	st := &reqState{h: h, ctx: ctx, method: r.Method, actor: actor, tenant: tenant,
@@ -176,6 +201,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if status == http.StatusServiceUnavailable {
 			w.Header().Set("Retry-After", retryAfter)
 		}
+		http.Error(w, msg, status)
+		h.logRequest(r, st, status, start, nil)
+		return
+	}
+	if status, msg := h.lockedBelow(st, r); status != 0 {
 		http.Error(w, msg, status)
 		h.logRequest(r, st, status, start, nil)
 		return
@@ -203,6 +233,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "PUT":
 		st.length = r.ContentLength
 		r.Body = &body{ReadCloser: r.Body, st: st}
+	case "GET", "HEAD", "POST":
+		// x/net/webdav serves the content (POST like GET) with a type
+		// guessed from the name or sniffed: set the headers of user
+		// content first (package download).
+		contentHeaders(w, st, r.URL.Path)
 	}
 	sw := &statusWriter{ResponseWriter: w, st: st}
 	var davErr error
@@ -214,6 +249,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	wd.ServeHTTP(sw, r)
 	h.logRequest(r, st, sw.status, start, davErr)
+}
+
+// contentHeaders sets the type, disposition and sandbox of a file about to
+// be read: a document sent by anyone (an anonymous e-mail's evil.html) must
+// not run in the UI's origin when a browser opens its WebDAV address.
+func contentHeaders(w http.ResponseWriter, st *reqState, urlPath string) {
+	name := strings.TrimPrefix(urlPath, Prefix+st.tenant)
+	_, _, e, err := st.lookup(name)
+	if err != nil || e.dir {
+		return
+	}
+	fi := &fileInfo{name: e.name(), e: e}
+	ct, _ := fi.ContentType(st.ctx)
+	download.Headers(w.Header(), e.name(), ct, download.Inline)
 }
 
 func (h *Handler) logRequest(r *http.Request, st *reqState, status int, start time.Time, err error) {
@@ -275,16 +324,63 @@ func (h *Handler) gate(st *reqState, r *http.Request) (int, string) {
 	return 0, ""
 }
 
+// lockedBelow refuses (423) a DELETE or MOVE of a collection holding a
+// resource locked by a lock whose token the request does not present, and
+// a MOVE or COPY onto such a collection. x/net/webdav checks only the locks
+// that cover the collection itself; Apply checks the whole tree again
+// (checkDavLocks), and each check holds on its own.
+func (h *Handler) lockedBelow(st *reqState, r *http.Request) (int, string) {
+	var names []string
+	switch r.Method {
+	case "DELETE":
+		names = append(names, strings.TrimPrefix(r.URL.Path, Prefix+st.tenant))
+	case "MOVE", "COPY":
+		if r.Method == "MOVE" {
+			names = append(names, strings.TrimPrefix(r.URL.Path, Prefix+st.tenant))
+		}
+		if u, err := url.Parse(r.Header.Get("Destination")); err == nil {
+			names = append(names, strings.TrimPrefix(u.Path, Prefix+st.tenant))
+		}
+	default:
+		return 0, ""
+	}
+	locks, err := h.svc.DavLocks(st.ctx, st.tenant)
+	if err != nil {
+		return http.StatusInternalServerError, "verrous illisibles"
+	}
+	held := map[string]bool{}
+	for _, t := range st.tokens {
+		held[t] = true
+	}
+	for _, n := range names {
+		n = strings.TrimSuffix(clean(n), "/")
+		// Each locked resource below needs one of its locks presented (one
+		// token of a shared lock is enough, as at Apply).
+		need := map[string]bool{}
+		for _, l := range locks {
+			if strings.HasPrefix(l.Root, n+"/") {
+				need[l.Root] = need[l.Root] || held[l.Token]
+			}
+		}
+		for _, ok := range need {
+			if !ok {
+				return http.StatusLocked, "une ressource de ce dossier est verrouillée"
+			}
+		}
+	}
+	return 0, ""
+}
+
 // authenticate resolves HTTP Basic credentials (a password, or an API token
-// as the password) or a Bearer token to an actor of tenant: nil for wrong
-// credentials, an error when the store could not check them.
-func (h *Handler) authenticate(ctx context.Context, r *http.Request, tenant string) (*appliance.Actor, error) {
+// as the password) or a Bearer token to an actor of tenant. Without one,
+// it returns the status to answer (401, 429 with the wait, 503).
+func (h *Handler) authenticate(ctx context.Context, r *http.Request, tenant string) (*appliance.Actor, int, time.Duration) {
 	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		return h.byToken(ctx, tenant, "", tok)
+		return h.orUnauthorized(h.byToken(ctx, tenant, "", tok))
 	}
 	login, password, ok := r.BasicAuth()
 	if !ok || password == "" {
-		return nil, nil
+		return nil, http.StatusUnauthorized, 0
 	}
 	key := sha256.Sum256([]byte(tenant + "\x00" + login + "\x00" + password))
 	h.authMu.Lock()
@@ -293,39 +389,52 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, tenant stri
 	if hit && time.Now().Before(e.expires) {
 		a, err := h.svc.ActorFor(ctx, tenant, e.userID)
 		if appliance.IsUnavailable(err) {
-			return nil, err
+			h.log.Error("webdav: login not checked: store unavailable", "tenant", tenant, "login", login, "err", err)
+			return nil, http.StatusServiceUnavailable, 0
 		}
 		if err == nil && a.User.PasswordHash == e.pwHash {
-			return a, nil
+			return a, 0, 0
 		}
 	}
-	if a, err := h.byToken(ctx, tenant, login, password); a != nil || err != nil {
-		return a, err
+	if a, code, wait := h.orUnauthorized(h.byToken(ctx, tenant, login, password)); code != http.StatusUnauthorized {
+		return a, code, wait
 	}
-	// The same brakes as the web login: a WebDAV client retries on its
-	// own, a guesser gets no more tries here than there.
-	loginKey, addrKey := "login:"+tenant+"/"+strings.ToLower(login), "addr:"+clientAddr(r)
-	if h.limiter.Wait(loginKey, addrKey) > 0 {
-		h.log.Info("webdav login slowed down", "tenant", tenant, "login", login, "addr", clientAddr(r))
-		return nil, nil
-	}
-	a, err := h.svc.Authenticate(ctx, tenant, login, password)
-	if err != nil && !errors.Is(err, appliance.ErrForbidden) {
-		return nil, err
-	}
+	// The Service's limiter, shared with the web login and SMTP AUTH,
+	// counts the attempt before the password is checked.
+	a, err := h.svc.Authenticate(ctx, tenant, login, password, clientAddr(r))
 	if err != nil {
-		h.limiter.Fail(loginKey, addrKey)
-		h.log.Info("webdav login refused", "tenant", tenant, "login", login, "addr", clientAddr(r))
-		return nil, nil
+		var throttled *appliance.ThrottledError
+		switch {
+		case errors.As(err, &throttled):
+			h.log.Info("webdav login slowed down", "tenant", tenant, "login", login, "addr", clientAddr(r), "wait", throttled.Wait)
+			return nil, http.StatusTooManyRequests, throttled.Wait
+		case errors.Is(err, appliance.ErrForbidden):
+			h.log.Info("webdav login refused", "tenant", tenant, "login", login, "addr", clientAddr(r))
+			return nil, http.StatusUnauthorized, 0
+		}
+		h.log.Error("webdav: login not checked: store unavailable", "tenant", tenant, "login", login, "err", err)
+		return nil, http.StatusServiceUnavailable, 0
 	}
-	h.limiter.Success(loginKey)
 	h.authMu.Lock()
 	if len(h.auth) > 10000 {
 		clear(h.auth)
 	}
 	h.auth[key] = authEntry{userID: a.ID(), pwHash: a.User.PasswordHash, expires: time.Now().Add(authTTL)}
 	h.authMu.Unlock()
-	return a, nil
+	return a, 0, 0
+}
+
+// orUnauthorized turns byToken's answer into authenticate's: no actor is
+// 401, a token the store could not check is 503.
+func (h *Handler) orUnauthorized(a *appliance.Actor, err error) (*appliance.Actor, int, time.Duration) {
+	if err != nil {
+		h.log.Error("webdav: token not checked: store unavailable", "err", err)
+		return nil, http.StatusServiceUnavailable, 0
+	}
+	if a == nil {
+		return nil, http.StatusUnauthorized, 0
+	}
+	return a, 0, 0
 }
 
 func (h *Handler) byToken(ctx context.Context, tenant, login, token string) (*appliance.Actor, error) {

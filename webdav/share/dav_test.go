@@ -61,7 +61,7 @@ func newFixtureOn(t testing.TB, dsn string) *fixture {
 			t.Fatalf("create %s: %v", u.Login, err)
 		}
 	}
-	if f.alice, err = env.Svc.Authenticate(ctx, "default", "alice", userPassword); err != nil {
+	if f.alice, err = env.Svc.Authenticate(ctx, "default", "alice", userPassword, "test"); err != nil {
 		t.Fatal(err)
 	}
 	reg := func(ent string) *domain.Letter {

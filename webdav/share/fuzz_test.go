@@ -73,7 +73,7 @@ func FuzzPath(f *testing.F) {
 	var h http.Handler = mux
 	// Bob's folder gets one file, so that a change would show.
 	status(f, fx.do(f, "bob", "PUT", "/dav/default/~bob/bob.odt", "à bob"), http.StatusCreated)
-	bob, err := fx.env.Svc.Authenticate(context.Background(), "default", "bob", userPassword)
+	bob, err := fx.env.Svc.Authenticate(context.Background(), "default", "bob", userPassword, "test")
 	if err != nil {
 		f.Fatal(err)
 	}

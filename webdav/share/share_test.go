@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -362,5 +364,81 @@ func TestPasswordChangeAndGuessing(t *testing.T) {
 		status(t, f.do(t, "bob", "PROPFIND", "/dav/default/~bob/", "", "Depth", "0"), http.StatusUnauthorized)
 	}
 	f.password = userPassword
-	status(t, f.do(t, "bob", "PROPFIND", "/dav/default/~bob/", "", "Depth", "0"), http.StatusUnauthorized)
+	status(t, f.do(t, "bob", "PROPFIND", "/dav/default/~bob/", "", "Depth", "0"), http.StatusTooManyRequests)
+}
+
+// Thirty wrong passwords at once: the attempts are counted as they arrive,
+// so at most five reach a password check, the others wait (429), and so
+// does the right password sent right after.
+func TestBasicAuthBurst(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	// A still clock: no wait lapses during the burst, whatever the load.
+	now := time.Now()
+	f.env.Svc.Now = func() time.Time { return now }
+	var mu sync.Mutex
+	got := map[int]int{}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := 0; i < 30; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest("PROPFIND", f.srv.URL+"/dav/default/~bob/", nil)
+			req.Header.Set("Depth", "0")
+			req.SetBasicAuth("bob", fmt.Sprintf("devine-%d", i))
+			<-start
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			mu.Lock()
+			got[resp.StatusCode]++
+			mu.Unlock()
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if got[http.StatusUnauthorized] > 5 || got[http.StatusTooManyRequests] != 30-got[http.StatusUnauthorized] {
+		t.Fatalf("a burst of 30 wrong passwords: %v; want at most 5 checked, the rest 429", got)
+	}
+	status(t, f.do(t, "bob", "PROPFIND", "/dav/default/~bob/", "", "Depth", "0"), http.StatusTooManyRequests)
+}
+
+// A lock token in the wrong hands: someone who cannot see the folder can
+// neither refresh nor release the lock, and learns nothing of it (its
+// path, its owner).
+func TestForeignLockTokenOutsideThePerimeter(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	draft := f.folderA + "reponse.odt"
+	status(t, f.do(t, "alice", "PUT", draft, "v1"), http.StatusCreated)
+	tok := lock(t, f, "alice", draft, "Timeout", "Second-600")
+	// Bob, of service B, holds alice's token.
+	resp := f.do(t, "bob", "LOCK", "/dav/default/~bob/", "", "If", "(<"+tok+">)", "Timeout", "Second-3600")
+	status(t, resp, http.StatusPreconditionFailed)
+	if b := body(resp); strings.Contains(b, strings.TrimPrefix(draft, "/dav/default")) || strings.Contains(b, "alice") {
+		t.Fatalf("the refresh reveals the lock: %s", b)
+	}
+	status(t, f.do(t, "bob", "UNLOCK", "/dav/default/~bob/", "", "Lock-Token", "<"+tok+">"), http.StatusConflict)
+	bob, err := f.env.Svc.Authenticate(ctx, "default", "bob", userPassword, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.env.Svc.DavRefresh(ctx, bob, tok, time.Hour); !errors.Is(err, appliance.ErrNotFound) {
+		t.Fatalf("refresh through the Service: %v", err)
+	}
+	if err := f.env.Svc.DavUnlock(ctx, bob, tok); !errors.Is(err, appliance.ErrNotFound) {
+		t.Fatalf("unlock through the Service: %v", err)
+	}
+	locks, err := f.env.Svc.DavLocks(ctx, "default")
+	if err != nil || len(locks) != 1 || locks[0].TimeoutS != 600 {
+		t.Fatalf("alice's lock after bob's tries: %+v %v", locks, err)
+	}
+	// Alice still refreshes and releases it.
+	status(t, f.do(t, "alice", "LOCK", draft, "", "If", "(<"+tok+">)", "Timeout", "Second-900"), http.StatusOK)
+	status(t, f.do(t, "alice", "UNLOCK", draft, "", "Lock-Token", "<"+tok+">"), http.StatusNoContent)
 }

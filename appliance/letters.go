@@ -58,6 +58,9 @@ func validDate(s string) bool {
 
 const minYear, maxYear = 1900, 2999
 
+// maxYearsAhead bounds how far ahead of today a letter may be said to arrive.
+const maxYearsAhead = 5
+
 func (s *Service) calendar(t *domain.Tenant) workdays.Calendar {
 	return workdays.Calendar{AlsaceMoselle: t.AlsaceMoselle}
 }
@@ -170,9 +173,11 @@ func (s *Service) RegisterLetter(ctx context.Context, a *Actor, in RegisterInput
 		in.ArrivalDate = today
 	case !validDate(in.ArrivalDate):
 		errs["arrival_date"] = "date invalide (AAAA-MM-JJ)"
-	case in.ArrivalDate > today:
-		// A letter cannot have arrived yet; its due date would run from then.
-		errs["arrival_date"] = "date d'arrivée dans le futur"
+	case in.ArrivalDate > now.In(domain.Paris).AddDate(maxYearsAhead, 0, 0).Format(domain.DateLayout):
+		// A date years ahead is a typing slip whose due date would run from
+		// then. A nearer one is left to the agent: a counter receipt stamped
+		// for the next opening day, a deadline worked out in advance.
+		errs["arrival_date"] = fmt.Sprintf("date d'arrivée invraisemblable: plus de %d ans après aujourd'hui", maxYearsAhead)
 	}
 	if in.Priority == "" {
 		in.Priority = domain.PriorityNormal

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"missive/appliance/domain"
+	"missive/appliance/drafts"
 	"missive/appliance/store/pgtest"
 )
 
@@ -113,7 +115,7 @@ func TestAcknowledgementQuotesNothingAndIsCapped(t *testing.T) {
 			t.Fatalf("an acknowledgement quotes the sender:\n%s", m)
 		}
 		ack := Parse(m)
-		if !numberRe.MatchString(ack.Subject) || !strings.Contains(ack.Text, time.Now().Format("/01/2006")) {
+		if !numberRe.MatchString(ack.Subject) || !strings.Contains(ack.Text, drafts.FrenchDate(time.Now().In(domain.Paris))) {
 			t.Errorf("acknowledgement without its number and date:\n%s", ack.Text)
 		}
 	}

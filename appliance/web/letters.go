@@ -11,8 +11,8 @@ import (
 	"missive/appliance"
 	"missive/appliance/api"
 	"missive/appliance/domain"
-	"missive/appliance/workdays"
 	"missive/appliance/download"
+	"missive/appliance/workdays"
 )
 
 type letterData struct {

@@ -131,6 +131,10 @@ var rules = map[string]rule{
 	"GET /api/v1/mail/templates": r(admin), "PUT /api/v1/mail/templates/{mode}": r(admin, "mode", "mode"),
 	"PUT /api/v1/mail/ack-policy": r(admin),
 	"GET /api/v1/dav/locks":       r(admin), "DELETE /api/v1/dav/locks/{token}": r(admin, "token", "lock"),
+	"GET /api/v1/tenant": r(anyUser), "PUT /api/v1/tenant": r(admin),
+	"PUT /api/v1/entities/{id}":                         r(admin, "id", "entity"),
+	"POST /api/v1/letters/{id}/actions/incomplete":      r(actL, letterID...).with(`{"missing":"Plan de situation","deadline":"{deadline}"}`),
+	"POST /api/v1/letters/{id}/actions/pieces-received": r(actL, letterID...),
 
 	// Web UI.
 	"GET /static/": r(public), "GET /favicon.ico": r(public), "GET /login": r(public), "POST /login": r(loginForm),
@@ -172,6 +176,9 @@ var rules = map[string]rule{
 	"GET /admin/templates/{id}/file":    r(admin, "id", "template"),
 	"GET /admin/locks":                  r(admin), "POST /admin/locks/{token}/break": r(admin, "token", "lock"),
 	"GET /tokens": r(anyUser), "POST /tokens": r(anyUser),
+	"GET /admin/commune": r(admin), "POST /admin/commune": r(admin),
+	"GET /admin/entities/{id}": r(admin, "id", "entity"), "POST /admin/entities/{id}": r(admin, "id", "entity"),
+	"GET /admin/backups": r(admin), "POST /admin/backups": r(admin),
 	"POST /tokens/{id}/revoke": r(ownToken, "id", "apitoken"),
 
 	// OnlyOffice's Document Server, with signed grants only.
@@ -326,6 +333,8 @@ func newMatrix(t *testing.T) *matrix {
 	dts, err := svc.Doctypes(ctx, a)
 	must(err)
 	m.fx["doctype"] = dts[0].ID
+	m.fx["entity"] = urba.ID
+	m.fx["deadline"] = time.Now().AddDate(0, 1, 0).Format("2006-01-02")
 	_, err = svc.AddMailAddress(ctx, a, appliance.MailAddressInput{Address: "mairie@ville.test"})
 	must(err)
 	m.fx["address"] = "mairie@ville.test"

@@ -28,8 +28,8 @@ import (
 	"time"
 
 	"missive/appliance"
-	"missive/appliance/store/pgtest"
 	"missive/appliance/domain"
+	"missive/appliance/store/pgtest"
 
 	_ "modernc.org/sqlite"
 )

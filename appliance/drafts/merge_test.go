@@ -152,17 +152,19 @@ func odt(t *testing.T, body, styles string) []byte {
 	if err := writeMimetype(zw, mimeOTT); err != nil {
 		t.Fatal(err)
 	}
-	for name, c := range map[string]string{
-		"META-INF/manifest.xml": `<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="` + mimeOTT + `"/></manifest:manifest>`,
-		"content.xml":           `<?xml version="1.0" encoding="UTF-8"?><office:document-content ` + odfNS + `><office:body><office:text>` + body + `</office:text></office:body></office:document-content>`,
-		"styles.xml":            `<?xml version="1.0" encoding="UTF-8"?><office:document-styles ` + odfNS + `><office:master-styles><style:master-page style:name="Standard"><style:header>` + styles + `</style:header></style:master-page></office:master-styles></office:document-styles>`,
-		"Pictures/logo.png":     "\x89PNG not really",
+	// In the order LibreOffice writes them (a slice: a map's order would
+	// change the order Placeholders finds the fields in from run to run).
+	for _, p := range []struct{ name, content string }{
+		{"META-INF/manifest.xml", `<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="` + mimeOTT + `"/></manifest:manifest>`},
+		{"content.xml", `<?xml version="1.0" encoding="UTF-8"?><office:document-content ` + odfNS + `><office:body><office:text>` + body + `</office:text></office:body></office:document-content>`},
+		{"styles.xml", `<?xml version="1.0" encoding="UTF-8"?><office:document-styles ` + odfNS + `><office:master-styles><style:master-page style:name="Standard"><style:header>` + styles + `</style:header></style:master-page></office:master-styles></office:document-styles>`},
+		{"Pictures/logo.png", "\x89PNG not really"},
 	} {
-		w, err := zw.Create(name)
+		w, err := zw.Create(p.name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		io.WriteString(w, c)
+		io.WriteString(w, p.content)
 	}
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)

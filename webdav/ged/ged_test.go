@@ -53,7 +53,7 @@ func freePort(t testing.TB) int {
 func newRclone(t testing.TB) *rclone {
 	t.Helper()
 	if _, err := exec.LookPath("rclone"); err != nil {
-		t.Fatalf("rclone introuvable: installez le paquet Debian rclone (voir .ci/run)")
+		t.Fatalf("rclone introuvable: installez le paquet Debian rclone (voir scripts/deps, lancé par make test)")
 	}
 	root := t.TempDir()
 	if err := os.Mkdir(filepath.Join(root, "Courrier"), 0o755); err != nil {

@@ -30,7 +30,7 @@ func need(t testing.TB, path, pkg string) string {
 	t.Helper()
 	p, err := exec.LookPath(path)
 	if err != nil {
-		t.Fatalf("%s introuvable: installez le paquet Debian %s (voir .ci/run)", path, pkg)
+		t.Fatalf("%s introuvable: installez le paquet Debian %s (voir scripts/deps, lancé par make test)", path, pkg)
 	}
 	return p
 }
@@ -229,7 +229,7 @@ service imap {
 }
 
 // CyrusBin is where Debian's cyrus-imapd puts imapd. cyrus-imapd conflicts
-// with dovecot-imapd in apt; CI unpacks it with dpkg-deb -x (see .ci/run).
+// with dovecot-imapd in apt; CI unpacks it with dpkg-deb -x (see scripts/deps).
 const CyrusBin = "/usr/lib/cyrus/bin"
 
 // Cyrus starts Cyrus IMAP 3.6 (the base of BlueMind up to v4). Any password
@@ -239,7 +239,7 @@ func Cyrus(t testing.TB) *IMAP {
 	t.Helper()
 	for _, b := range []string{"master", "imapd", "ctl_cyrusdb"} {
 		if _, err := os.Stat(filepath.Join(CyrusBin, b)); err != nil {
-			t.Fatalf("%s/%s introuvable: installez cyrus-common et cyrus-imapd (voir .ci/run)", CyrusBin, b)
+			t.Fatalf("%s/%s introuvable: installez cyrus-common et cyrus-imapd (voir scripts/deps, lancé par make test)", CyrusBin, b)
 		}
 	}
 	d := sharedDir(t, "cyrus-")

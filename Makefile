@@ -50,7 +50,7 @@ fuzz:
 	$(FUZZ) -fuzz='^FuzzPath$$' ./webdav/share/
 	$(FUZZ) -fuzz='^FuzzXML$$' ./webdav/share/
 	$(FUZZ) -fuzz='^FuzzMergeXML$$' ./appliance/drafts/
-	$(FUZZ) -fuzz='^FuzzVerify$$' ./appliance/onlyoffice/
+	$(FUZZ) -fuzz='^FuzzVerify$$' ./appliance/docserver/
 	$(FUZZ) -fuzz='^FuzzCallbackBody$$' ./webdav/onlyoffice/
 	$(FUZZ) -fuzz='^FuzzParse$$' ./mailbridge/
 	$(FUZZ) -fuzz='^FuzzParsePack$$' ./backup/

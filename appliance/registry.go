@@ -51,7 +51,7 @@ var kinds = newRegistry(
 	registerMail,
 	registerMailAdmin,
 	registerDav,
-	registerDrafts,
+	registerReplies,
 	registerGED,
 	registerCluster,
 	registerBackupRuns,

@@ -9,8 +9,8 @@ import (
 	"missive/appliance/store"
 )
 
-// registerDrafts registers the apply function of each kind below with r.
-func registerDrafts(r *Registry) {
+// registerReplies registers the apply function of each kind below with r.
+func registerReplies(r *Registry) {
 	Handle(r, KindDraftTemplateAdd, applyDraftTemplateAdd)
 	Handle(r, KindDraftTemplateDelete, applyDraftTemplateDelete)
 	Handle(r, KindLetterDraft, applyLetterDraft)

@@ -143,6 +143,9 @@ type Node struct {
 	sweep      blobSignal
 	blobProg   blobProgress
 	attachOnce sync.Once
+	// leaders wakes the effects' loops at a change of leadership
+	// (leadership.go).
+	leaders leaderWatch
 }
 
 // Open starts the node. On a data dir without raft state it bootstraps a
@@ -229,6 +232,8 @@ func Open(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
+	n.wg.Add(1)
+	go n.watchLeadership()
 	if n.removed.Load() {
 		cfg.Log.Warn("this node was removed from the cluster: it serves what it has and refuses writes", "removed", n.state.Removed)
 		n.raft.Shutdown().Error()

@@ -79,7 +79,7 @@ func runServe(c *cli) error {
 	// The leader signs the head of the history into the raft log every
 	// hour (and on demand: missive history checkpoint); the history is
 	// verified in the background.
-	go n.svc.RunCheckpoints(ctx, checkpointEvery, n.cluster.Leader)
+	go n.svc.RunCheckpoints(ctx, checkpointEvery, n.cluster.Leader, n.cluster.LeaderChanged)
 	go verifyAtStart(ctx, n, cfg.Data, log)
 
 	ctl, err := control.Listen(cfg.Data, n.svc, log)

@@ -53,7 +53,7 @@ const (
 
 // ErrBlobNotSpread: a document could not reach a majority of the voters,
 // so the write that needs it was not made.
-var ErrBlobNotSpread = fmt.Errorf("%w: le document n'a pas pu être copié sur une majorité des nœuds votants", appliance.ErrUnavailable)
+var ErrBlobNotSpread = &appliance.UnavailableError{Reason: "le document n'a pas pu être copié sur une majorité des nœuds votants du cluster ; rien n'a été enregistré, réessayez quand les sites seront de nouveau reliés"}
 
 // blobs is this node's blob store once attached, nil before.
 func (n *Node) blobs() *blob.Store {
@@ -77,6 +77,11 @@ func (n *Node) blobHost() BlobHost {
 func (n *Node) Spread(ctx context.Context, sum string) error {
 	if n.pool == nil || n.removed.Load() {
 		return n.writable()
+	}
+	// No leader for longer than an election takes: too few voters answer
+	// to hold a majority of copies either; say so now.
+	if !n.HasLeader() && !n.awaitLeader(time.Now()) {
+		return ErrNoQuorum
 	}
 	f := n.raft.GetConfiguration()
 	if err := f.Error(); err != nil {

@@ -61,6 +61,9 @@ func (n *Node) watchLeadership() {
 			n.leaders.fire()
 			return
 		case ob := <-obs:
+			if lo, ok := ob.Data.(raft.LeaderObservation); ok {
+				n.noteLeader(lo)
+			}
 			if st, ok := ob.Data.(raft.RaftState); ok && st == raft.Leader {
 				n.cfg.Log.Info("this node leads the cluster: effects on the outside world run here", "node", n.id)
 			}

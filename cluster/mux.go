@@ -124,6 +124,9 @@ func (m *mux) accept(raw net.Conn) {
 		m.log.Warn("cluster connection refused: no cluster certificate", "remote", raw.RemoteAddr(), "service", s)
 	case peer != "" && revoked != nil && revoked(peer):
 		m.log.Warn("cluster connection refused: node removed from the cluster", "remote", raw.RemoteAddr(), "node", peer)
+		if s == serviceRPC {
+			refuseRemoved(newRPCConn(c))
+		}
 	default:
 		h(c, peer)
 		return

@@ -33,14 +33,16 @@ import (
 // appliance's ErrUnavailable, so errors.Is works in the API layer, which
 // does not know this package.
 var (
-	ErrNotLeader = fmt.Errorf("%w: ce nœud n'est pas le leader", appliance.ErrUnavailable)
-	ErrShutdown  = fmt.Errorf("%w: nœud arrêté", appliance.ErrUnavailable)
+	ErrNotLeader = &appliance.UnavailableError{Reason: "le leader du cluster vient de changer pendant la demande ; réessayez dans un instant"}
+	ErrShutdown  = &appliance.UnavailableError{Reason: "ce nœud du cluster s'arrête ; réessayez dans un instant ou sur un autre site"}
 	// ErrNoQuorum: no leader could be found or reached in time, or the
 	// leader could not commit: too few voters answer.
-	ErrNoQuorum = fmt.Errorf("%w: aucun leader joignable: le quorum des nœuds votants est peut-être perdu", appliance.ErrUnavailable)
+	ErrNoQuorum = &appliance.UnavailableError{Reason: "pas de quorum : ce site ne joint pas la majorité des nœuds votants du cluster (aucun leader), " +
+		"les modifications sont refusées et rien n'a été enregistré ; les données affichées peuvent ne pas être à jour. " +
+		"Réessayez quand les sites seront de nouveau reliés (si un site est perdu pour de bon : missive cluster recover)"}
 	// ErrRemoved: the node was removed from the cluster; it serves what
 	// it has but takes no write. Another node may.
-	ErrRemoved = fmt.Errorf("%w: ce nœud a été retiré du cluster et n'accepte plus d'écritures; écrivez sur un autre site, ou videz son dossier de données et faites-le rejoindre avec un nouveau jeton (missive cluster token)", appliance.ErrUnavailable)
+	ErrRemoved = &appliance.UnavailableError{Reason: "ce nœud a été retiré du cluster et n'accepte plus d'écritures ; écrivez sur un autre site, ou videz son dossier de données et faites-le rejoindre avec un nouveau jeton (missive cluster token)"}
 	ErrLocked  = errors.New("dossier de données déjà utilisé par un autre processus missive")
 )
 
@@ -146,6 +148,9 @@ type Node struct {
 	// leaders wakes the effects' loops at a change of leadership
 	// (leadership.go).
 	leaders leaderWatch
+	// leaderGone is when this node last lost sight of a leader (unix
+	// nanoseconds, 0 while it knows one; quorum.go).
+	leaderGone atomic.Int64
 }
 
 // Open starts the node. On a data dir without raft state it bootstraps a
@@ -221,6 +226,10 @@ func Open(cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("bootstrap single-node cluster: %w", err)
 		}
 		cfg.Log.Info("raft cluster of one bootstrapped", "node", id, "address", addr)
+	case has && hasPeersFile(cfg.DataDir):
+		if err := n.recoverFromPeers(rc, snaps, trans); err != nil {
+			return nil, err
+		}
 	case has && n.addr != "":
 		if err := n.moveOwnAddress(rc, snaps, trans); err != nil {
 			return nil, err
@@ -332,9 +341,16 @@ func (n *Node) WaitLeader(ctx context.Context) error {
 	if n.removed.Load() {
 		return nil
 	}
+	probe := time.Now().Add(2 * time.Second)
 	for {
 		if _, id := n.raft.LeaderWithID(); id != "" {
 			break
+		}
+		if n.addr != "" && time.Now().After(probe) {
+			if n.probeRemoved(ctx) {
+				return nil
+			}
+			probe = time.Now().Add(2 * time.Second)
 		}
 		select {
 		case <-ctx.Done():
@@ -344,6 +360,9 @@ func (n *Node) WaitLeader(ctx context.Context) error {
 	}
 	if n.addr != "" {
 		if err := n.ReadIndex(ctx); err != nil {
+			if n.removed.Load() {
+				return nil // told so by a peer: it serves what it has
+			}
 			return err
 		}
 		// Caught up: the store may reference documents sent while this

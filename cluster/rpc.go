@@ -67,6 +67,8 @@ const (
 	codeNotFound    = "not_found"
 	codeConflict    = "conflict"
 	codeOther       = "error"
+	// codeRevoked: the asking node itself was removed (quorum.go).
+	codeRevoked = "revoked"
 )
 
 func toWire(err error) *wireError {
@@ -116,6 +118,8 @@ func (w *wireError) err() error {
 		base = ErrNoQuorum
 	case codeRemoved:
 		base = ErrRemoved
+	case codeRevoked:
+		base = errRevoked
 	case codeUnavailable:
 		base = appliance.ErrUnavailable
 	case codeInvalid:

@@ -215,10 +215,22 @@ func (ss *session) Data(r io.Reader) (err error) {
 		}
 		if err != nil {
 			b.log.Error("smtp: message not taken in; client will retry", "tenant", t, "from", ss.env.From, "err", err)
-			return errTemporary
+			return temporary(err)
 		}
 	}
 	return nil
+}
+
+// temporary is 451 4.3.0 for err, with its reason when it is not the
+// database's (no quorum in the cluster, a removed node): the sender keeps
+// the message and retries, and its log says why.
+func temporary(err error) *smtp.SMTPError {
+	var ue *appliance.UnavailableError
+	if !errors.As(err, &ue) {
+		return errTemporary
+	}
+	return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
+		Message: "Erreur temporaire, réessayez plus tard: " + strings.ReplaceAll(ue.Reason, "\n", " ")}
 }
 
 // errBusySMTP: the intake's memory budget stayed full (RFC 3463: 4.3.1,

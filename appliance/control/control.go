@@ -104,7 +104,7 @@ func Respond(out string, err error) Response {
 		case errors.Is(err, appliance.ErrConflict):
 			code = 4
 		case !errors.Is(err, appliance.ErrPending) && appliance.IsUnavailable(err):
-			return Response{Error: "service momentanément indisponible : la base de données ne répond pas, rien n'a été fait ; réessayez dans un instant (" + err.Error() + ")", Code: code}
+			return Response{Error: "service momentanément indisponible : " + appliance.UnavailableReason(err) + " ; rien n'a été fait, réessayez dans un instant (" + err.Error() + ")", Code: code}
 		}
 		return Response{Error: err.Error(), Code: code}
 	}

@@ -43,6 +43,10 @@ type Options struct {
 	// Backup is the backup manager, for Administration › Sauvegardes;
 	// nil where none runs.
 	Backup Backups
+	// Quorum says whether this node's cluster has a leader it can reach
+	// (writes go through); when false, every page says that what it shows
+	// may be out of date. nil: always (tests).
+	Quorum func() bool
 }
 
 // Server serves the pages.
@@ -388,6 +392,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, q *request, err er
 	case code == http.StatusServiceUnavailable:
 		s.log.Error("web request failed: unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 		msg = tr(l, "error.unavailable")
+		if reason := appliance.UnavailableReason(err); reason != appliance.UnavailableReason(appliance.ErrUnavailable) {
+			// Not the database: say what it is (no quorum, a removed node).
+			msg = tr(l, "error.unavailable.cluster") + " " + reason + "."
+		}
 		w.Header().Set("Retry-After", "5")
 	case code >= 500:
 		s.log.Error("web request failed", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -164,7 +164,7 @@ func newMux(svc *appliance.Service, cfg config.Config, bridge appliance.MailBrid
 	sv.api.BaseURL = cfg.BaseURL
 	sv.api.Mail = bridge
 	sv.api.Register(mux)
-	sv.web = web.New(svc, log, web.Options{BaseURL: cfg.BaseURL, Mail: bridge, Backup: backups})
+	sv.web = web.New(svc, log, web.Options{BaseURL: cfg.BaseURL, Mail: bridge, Backup: backups, Quorum: ready})
 	sv.web.Register(mux)
 	sv.dav = share.New(svc, log)
 	sv.dav.Templates = share.DraftTemplates{Svc: svc}

@@ -315,6 +315,11 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request) (*request, erro
 		return nil, errExpired
 	}
 	epoch, err := s.svc.SessionEpoch(ctx, ss.User)
+	if err == nil && epoch < ss.Epoch && s.svc.ReadConsistent(ctx) == nil {
+		// Signed by a node that had applied more than this one (the
+		// password changed there a moment ago): look again once caught up.
+		epoch, err = s.svc.SessionEpoch(ctx, ss.User)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -322,6 +327,10 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request) (*request, erro
 		return nil, errExpired
 	}
 	a, err := s.svc.ActorFor(ctx, ss.Tenant, ss.User)
+	if errors.Is(err, appliance.ErrNotFound) && s.svc.ReadConsistent(ctx) == nil {
+		// A user created on another node a moment ago.
+		a, err = s.svc.ActorFor(ctx, ss.Tenant, ss.User)
+	}
 	if err != nil {
 		return nil, err
 	}

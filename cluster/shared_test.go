@@ -18,23 +18,29 @@ import (
 	"missive/appliance/web"
 )
 
+// laggingFollower starts three nodes and holds the second one's Apply
+// back until release: it receives the log and applies nothing. It does
+// not vote: a node that applies nothing must not become the leader.
+func laggingFollower(t *testing.T) (n1, n2 *tnode, release func()) {
+	h := newHarness(t, 3)
+	n1 = h.start(0, nil, true)
+	n2 = h.start(1, n1, false)
+	h.start(2, n1, true)
+	h.converge()
+	n2.gate.gate.Lock()
+	release = sync.OnceFunc(n2.gate.gate.Unlock)
+	t.Cleanup(release)
+	return n1, n2, release
+}
+
 // An API token is valid on every node at once: a node that does not know
 // it yet (it lags behind the leader) catches up with the leader's read
 // index before it refuses, instead of answering 401 to a token made a
 // moment ago on another node.
 func TestTokenMadeOnOneNodeIsValidOnAnotherAtOnce(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, 3)
-	n1 := h.start(0, nil, true)
-	// n2, gated below, does not vote: a node that applies nothing must
-	// not become the leader.
-	n2 := h.start(1, n1, false)
-	h.start(2, n1, true)
-	h.converge()
+	n1, n2, release := laggingFollower(t)
 	admin := n1.admin(t)
-	n2.gate.gate.Lock()
-	release := sync.OnceFunc(n2.gate.gate.Unlock)
-	t.Cleanup(release)
 	var tok string
 	retry(t, "token on n1", func() (err error) {
 		tok, err = n1.svc.CreateToken(context.Background(), admin, admin.ID(), "script")
@@ -63,11 +69,7 @@ func TestTokenMadeOnOneNodeIsValidOnAnotherAtOnce(t *testing.T) {
 // not applied that user yet, once it caught up (not a bounce to /login).
 func TestSessionMadeOnOneNodeIsValidOnAnotherAtOnce(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, 3)
-	n1 := h.start(0, nil, true)
-	n2 := h.start(1, n1, false)
-	h.start(2, n1, true)
-	h.converge()
+	n1, n2, release := laggingFollower(t)
 	site := func(tn *tnode) *httptest.Server {
 		mux := http.NewServeMux()
 		web.New(tn.svc, apptest.Logger(), web.Options{}).Register(mux)
@@ -76,9 +78,6 @@ func TestSessionMadeOnOneNodeIsValidOnAnotherAtOnce(t *testing.T) {
 		return s
 	}
 	w1, w2 := site(n1), site(n2)
-	n2.gate.gate.Lock()
-	release := sync.OnceFunc(n2.gate.gate.Unlock)
-	t.Cleanup(release)
 	retry(t, "user on n1", func() error {
 		_, err := n1.svc.CreateUser(context.Background(), n1.admin(t), appliance.UserInput{Login: "camille", Name: "Camille", Role: domain.RoleAdmin,
 			Password: "motdepasse-camille-1", Entities: []domain.Membership{}})

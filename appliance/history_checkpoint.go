@@ -138,16 +138,30 @@ func EnsureSigningAnchor(ctx context.Context, dataDir string, r store.Reader) (i
 
 // RunCheckpoints proposes a checkpoint every interval while leader says this
 // node leads, until ctx ends.
-func (s *Service) RunCheckpoints(ctx context.Context, every time.Duration, leader func() bool) {
+// A node that becomes leader signs at once what the previous leader left
+// unsigned (changed, when set, is closed at a change of leadership).
+func (s *Service) RunCheckpoints(ctx context.Context, every time.Duration, leader func() bool, changed func() <-chan struct{}) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	was := leader()
 	for {
+		var ch <-chan struct{}
+		if changed != nil {
+			ch = changed()
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-ch:
+			// Only a gain of leadership checkpoints early.
+			if now := leader(); !now || was {
+				was = now
+				continue
+			}
 		}
-		if !leader() {
+		was = leader()
+		if !was {
 			continue
 		}
 		if _, _, err := s.Checkpoint(ctx); err != nil && ctx.Err() == nil {

@@ -244,7 +244,16 @@ var dummyHash = sync.OnceValue(func() string { return HashPassword("missive-dumm
 
 // AuthenticateToken resolves a Bearer token.
 func (s *Service) AuthenticateToken(ctx context.Context, token string) (*Actor, error) {
-	tenant, userID, err := s.reader().TokenOwner(ctx, TokenHash(token), s.Now().UTC().Format(domain.TimeLayout))
+	owner := func() (string, string, error) {
+		return s.reader().TokenOwner(ctx, TokenHash(token), s.Now().UTC().Format(domain.TimeLayout))
+	}
+	tenant, userID, err := owner()
+	if errors.Is(err, store.ErrNotFound) && s.ReadConsistent(ctx) == nil {
+		// Tokens are valid on every node at once: one made on another
+		// node a moment ago may not be applied here yet. Catch up with
+		// the leader's read index and look again before refusing.
+		tenant, userID, err = owner()
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrForbidden
 	}

@@ -33,7 +33,10 @@ type Manager struct {
 	// Leader says whether this node runs the schedule (the raft leader;
 	// a single node always is).
 	Leader func() bool
-	Now    func() time.Time
+	// LeaderChanged, when set, is closed at the next change of
+	// leadership: the schedule is looked at again on a new leader at once.
+	LeaderChanged func() <-chan struct{}
+	Now           func() time.Time
 	// TempDir holds verifications' throw-away stores ("": the data dir).
 	TempDir string
 	// Ctx bounds the runs Start begins (the server's life).

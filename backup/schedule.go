@@ -25,6 +25,10 @@ func (m *Manager) Schedule(ctx context.Context) {
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	for {
+		var changed <-chan struct{}
+		if m.LeaderChanged != nil {
+			changed = m.LeaderChanged()
+		}
 		if m.Leader == nil || m.Leader() {
 			m.scheduleOnce(ctx, h, min)
 		}
@@ -32,6 +36,7 @@ func (m *Manager) Schedule(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		case <-changed:
 		}
 	}
 }

@@ -38,7 +38,7 @@ var ErrResultLost = errors.New("écriture enregistrée par le cluster, mais son 
 // errUnknownOutcome wraps ErrUnavailable: the connection to the leader
 // broke after the command was sent, so it may or may not be in the log.
 func errUnknownOutcome(addr string, err error) error {
-	return fmt.Errorf("%w: liaison avec le leader %s coupée pendant l'écriture (%v)", appliance.ErrUnavailable, addr, err)
+	return &appliance.UnavailableError{Reason: fmt.Sprintf("liaison avec le leader du cluster (%s) coupée pendant l'écriture (%v) : elle a peut-être été enregistrée, vérifiez avant de recommencer", addr, err)}
 }
 
 // serveProposal is the leader's side: admit and queue the command, say so
@@ -80,6 +80,7 @@ func (n *Node) serveProposal(ctx context.Context, cmd []byte, send func(*reply) 
 // leader queued the command (or refused it); wait gives the result of this
 // node's own Apply of it.
 func (n *Node) forward(ctx context.Context, cmd []byte) func() (any, error) {
+	start := time.Now()
 	ctx, cancel := n.applyContext(ctx)
 	result, unexpect := (<-chan any)(nil), func() {}
 	if e, ok := n.cfg.Applier.(Expecter); ok {
@@ -102,8 +103,9 @@ func (n *Node) forward(ctx context.Context, cmd []byte) func() (any, error) {
 		}
 		rc, err := n.pool.get(ctx, addr)
 		if err != nil {
-			// Nothing was sent: try again, the leader may be changing.
-			if !n.pause(ctx) {
+			// Nothing was sent: try again, the leader may be changing
+			// (for as long as an election may take).
+			if !n.awaitLeader(start) || !n.pause(ctx) {
 				return fail(fmt.Errorf("%w: leader %s: %v", ErrNoQuorum, addr, err))
 			}
 			continue
@@ -115,7 +117,7 @@ func (n *Node) forward(ctx context.Context, cmd []byte) func() (any, error) {
 		}
 		if r.Err != nil {
 			n.pool.put(addr, rc)
-			err := r.Err.err()
+			err := n.revoked(r.Err.err(), addr)
 			// Refused before it was queued: safe to send again.
 			if errors.Is(err, ErrNotLeader) && n.pause(ctx) {
 				continue
@@ -189,6 +191,7 @@ var errSelfLeader = errors.New("ce nœud est le leader")
 
 // leaderAddr waits for a leader and returns its cluster address.
 func (n *Node) leaderAddr(ctx context.Context) (string, error) {
+	start := time.Now()
 	for {
 		if err := n.writable(); err != nil {
 			return "", err
@@ -200,7 +203,9 @@ func (n *Node) leaderAddr(ctx context.Context) (string, error) {
 		if addr != "" {
 			return string(addr), nil
 		}
-		if !n.pause(ctx) {
+		// No leader: wait only while an election may be under way
+		// (quorum.go).
+		if !n.awaitLeader(start) || !n.pause(ctx) {
 			return "", ErrNoQuorum
 		}
 	}
@@ -233,6 +238,7 @@ func (n *Node) applyContext(ctx context.Context) (context.Context, context.Cance
 func (n *Node) ReadIndex(ctx context.Context) error {
 	ctx, cancel := n.applyContext(ctx)
 	defer cancel()
+	start := time.Now()
 	for {
 		if n.raft.State() == raft.Leader {
 			idx, err := n.leaderReadIndex(ctx)
@@ -262,8 +268,11 @@ func (n *Node) ReadIndex(ctx context.Context) error {
 		if err == nil {
 			return n.waitApplied(ctx, r.Index)
 		}
-		if !n.pause(ctx) {
-			return fmt.Errorf("%w: lecture cohérente impossible: %v", appliance.ErrUnavailable, err)
+		if errors.Is(n.revoked(err, addr), ErrRemoved) {
+			return ErrRemoved
+		}
+		if !n.awaitLeader(start) || !n.pause(ctx) {
+			return &appliance.UnavailableError{Reason: fmt.Sprintf("lecture à jour impossible, le leader du cluster n'a pas répondu (%v)", err)}
 		}
 	}
 }
@@ -295,7 +304,7 @@ func (n *Node) waitApplied(ctx context.Context, index uint64) error {
 	for n.applied.Load() < index {
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%w: ce nœud n'a pas rattrapé le leader (entrée %d, appliquée %d)", appliance.ErrUnavailable, index, n.applied.Load())
+			return &appliance.UnavailableError{Reason: fmt.Sprintf("ce nœud du cluster n'a pas encore rattrapé le leader (entrée %d, appliquée %d) ; réessayez dans un instant", index, n.applied.Load())}
 		case <-n.closed:
 			return ErrShutdown
 		case <-time.After(5 * time.Millisecond):

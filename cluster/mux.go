@@ -28,7 +28,7 @@ const (
 	// serviceJoin admits a new node with a join token (join.go). It is the
 	// only service open to a client without a certificate.
 	serviceJoin service = 3
-	// serviceBlob is reserved for blob transfer between nodes.
+	// serviceBlob carries documents between members (blobs.go).
 	serviceBlob service = 4
 )
 
@@ -124,6 +124,9 @@ func (m *mux) accept(raw net.Conn) {
 		m.log.Warn("cluster connection refused: no cluster certificate", "remote", raw.RemoteAddr(), "service", s)
 	case peer != "" && revoked != nil && revoked(peer):
 		m.log.Warn("cluster connection refused: node removed from the cluster", "remote", raw.RemoteAddr(), "node", peer)
+		if s == serviceRPC {
+			refuseRemoved(newRPCConn(c))
+		}
 	default:
 		h(c, peer)
 		return

@@ -33,14 +33,16 @@ import (
 // appliance's ErrUnavailable, so errors.Is works in the API layer, which
 // does not know this package.
 var (
-	ErrNotLeader = fmt.Errorf("%w: ce nœud n'est pas le leader", appliance.ErrUnavailable)
-	ErrShutdown  = fmt.Errorf("%w: nœud arrêté", appliance.ErrUnavailable)
+	ErrNotLeader = &appliance.UnavailableError{Reason: "le leader du cluster vient de changer pendant la demande ; réessayez dans un instant"}
+	ErrShutdown  = &appliance.UnavailableError{Reason: "ce nœud du cluster s'arrête ; réessayez dans un instant ou sur un autre site"}
 	// ErrNoQuorum: no leader could be found or reached in time, or the
 	// leader could not commit: too few voters answer.
-	ErrNoQuorum = fmt.Errorf("%w: aucun leader joignable: le quorum des nœuds votants est peut-être perdu", appliance.ErrUnavailable)
+	ErrNoQuorum = &appliance.UnavailableError{Reason: "pas de quorum : ce site ne joint pas la majorité des nœuds votants du cluster (aucun leader), " +
+		"les modifications sont refusées et rien n'a été enregistré ; les données affichées peuvent ne pas être à jour. " +
+		"Réessayez quand les sites seront de nouveau reliés (si un site est perdu pour de bon : missive cluster recover)"}
 	// ErrRemoved: the node was removed from the cluster; it serves what
 	// it has but takes no write. Another node may.
-	ErrRemoved = fmt.Errorf("%w: ce nœud a été retiré du cluster et n'accepte plus d'écritures; écrivez sur un autre site, ou videz son dossier de données et faites-le rejoindre avec un nouveau jeton (missive cluster token)", appliance.ErrUnavailable)
+	ErrRemoved = &appliance.UnavailableError{Reason: "ce nœud a été retiré du cluster et n'accepte plus d'écritures ; écrivez sur un autre site, ou videz son dossier de données et faites-le rejoindre avec un nouveau jeton (missive cluster token)"}
 	ErrLocked  = errors.New("dossier de données déjà utilisé par un autre processus missive")
 )
 
@@ -107,6 +109,10 @@ type Config struct {
 	Join, Token string
 	// Dial opens a TCP connection to another node; nil dials directly.
 	Dial func(ctx context.Context, addr string) (net.Conn, error)
+	// TrailingLogs is how many entries a snapshot leaves in the log
+	// (raft's default when 0): a node further behind catches up from a
+	// snapshot. Tests set it low.
+	TrailingLogs uint64
 }
 
 // Node is one raft member with its log in DataDir/raft.
@@ -134,6 +140,17 @@ type Node struct {
 	// applied is the index of the last entry applied here (fsm).
 	applied atomic.Uint64
 	wg      sync.WaitGroup
+	// sweep wakes the background pass over referenced blobs, blobProg is
+	// its progress, attachOnce starts it (blobs.go, blobsweep.go).
+	sweep      blobSignal
+	blobProg   blobProgress
+	attachOnce sync.Once
+	// leaders wakes the effects' loops at a change of leadership
+	// (leadership.go).
+	leaders leaderWatch
+	// leaderGone is when this node last lost sight of a leader (unix
+	// nanoseconds, 0 while it knows one; quorum.go).
+	leaderGone atomic.Int64
 }
 
 // Open starts the node. On a data dir without raft state it bootstraps a
@@ -209,6 +226,10 @@ func Open(cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("bootstrap single-node cluster: %w", err)
 		}
 		cfg.Log.Info("raft cluster of one bootstrapped", "node", id, "address", addr)
+	case has && hasPeersFile(cfg.DataDir):
+		if err := n.recoverFromPeers(rc, snaps, trans); err != nil {
+			return nil, err
+		}
 	case has && n.addr != "":
 		if err := n.moveOwnAddress(rc, snaps, trans); err != nil {
 			return nil, err
@@ -216,10 +237,12 @@ func Open(cfg Config) (*Node, error) {
 	}
 	// Raft replays the log from its latest snapshot, which the store has.
 	n.applied.Store(latestSnapshot(snaps))
-	n.raft, err = raft.NewRaft(rc, &fsm{a: cfg.Applier, applied: &n.applied, snaps: snaps}, n.logs, n.logs, snaps, trans)
+	n.raft, err = raft.NewRaft(rc, &fsm{a: cfg.Applier, applied: &n.applied, snaps: snaps, restored: n.sweep.kick}, n.logs, n.logs, snaps, trans)
 	if err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
+	n.wg.Add(1)
+	go n.watchLeadership()
 	if n.removed.Load() {
 		cfg.Log.Warn("this node was removed from the cluster: it serves what it has and refuses writes", "removed", n.state.Removed)
 		n.raft.Shutdown().Error()
@@ -255,6 +278,9 @@ func (n *Node) raftConfig(hlog hclog.Logger) *raft.Config {
 	// also watches Close.
 	rc.BatchApplyCh = true
 	rc.TrailingLogs = 10240
+	if n.cfg.TrailingLogs > 0 {
+		rc.TrailingLogs = n.cfg.TrailingLogs
+	}
 	if n.addr == "" {
 		// A cluster of one elects itself at once instead of waiting a second.
 		rc.HeartbeatTimeout = 500 * time.Millisecond
@@ -315,9 +341,16 @@ func (n *Node) WaitLeader(ctx context.Context) error {
 	if n.removed.Load() {
 		return nil
 	}
+	probe := time.Now().Add(2 * time.Second)
 	for {
 		if _, id := n.raft.LeaderWithID(); id != "" {
 			break
+		}
+		if n.addr != "" && time.Now().After(probe) {
+			if n.probeRemoved(ctx) {
+				return nil
+			}
+			probe = time.Now().Add(2 * time.Second)
 		}
 		select {
 		case <-ctx.Done():
@@ -326,7 +359,16 @@ func (n *Node) WaitLeader(ctx context.Context) error {
 		}
 	}
 	if n.addr != "" {
-		return n.ReadIndex(ctx)
+		if err := n.ReadIndex(ctx); err != nil {
+			if n.removed.Load() {
+				return nil // told so by a peer: it serves what it has
+			}
+			return err
+		}
+		// Caught up: the store may reference documents sent while this
+		// node was away.
+		n.sweep.kick()
+		return nil
 	}
 	if n.raft.State() == raft.Leader {
 		if err := n.raft.Barrier(n.cfg.ApplyTimeout).Error(); err != nil {
@@ -509,6 +551,9 @@ type fsm struct {
 	a       Applier
 	applied *atomic.Uint64
 	snaps   raft.SnapshotStore
+	// restored is called after a snapshot was installed: the store now
+	// references blobs this node may lack.
+	restored func()
 }
 
 func (f *fsm) Apply(l *raft.Log) any {
@@ -533,6 +578,9 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 		return err
 	}
 	f.applied.Store(latestSnapshot(f.snaps))
+	if f.restored != nil {
+		f.restored()
+	}
 	return nil
 }
 

@@ -64,6 +64,19 @@ type Options struct {
 	// Leader says whether this node runs the effects (sending, polling);
 	// nil means always.
 	Leader func() bool
+	// LeaderChanged, when set, returns a channel closed at the next change
+	// of leadership (cluster.Node.LeaderChanged): the sender and the
+	// pollers start on a new leader at once, not at their next tick.
+	LeaderChanged func() <-chan struct{}
+}
+
+// leaderChanged is the channel to wait on besides a loop's ticker; nil
+// (never ready) without a cluster.
+func (o *Options) leaderChanged() <-chan struct{} {
+	if o.LeaderChanged == nil {
+		return nil
+	}
+	return o.LeaderChanged()
 }
 
 func (o *Options) defaults() {

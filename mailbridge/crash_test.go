@@ -74,6 +74,13 @@ var (
 
 func startServer(t testing.TB, bin, data string) *server {
 	t.Helper()
+	return startServerArgs(t, bin, data)
+}
+
+// startServerArgs is startServer with more flags for missive serve (a
+// cluster port, a join).
+func startServerArgs(t testing.TB, bin, data string, extra ...string) *server {
+	t.Helper()
 	// The load is of 2 × mailload distinct senders within minutes: above
 	// the hourly cap of acknowledgements a town needs, which this test is
 	// not about.
@@ -81,7 +88,7 @@ func startServer(t testing.TB, bin, data string) *server {
 	if err := os.WriteFile(conf, []byte("mail_acks_per_hour = 100000\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "serve", "--config", conf, "--data", data, "--listen", "127.0.0.1:0", "--smtp", "127.0.0.1:0")
+	cmd := exec.Command(bin, append([]string{"serve", "--config", conf, "--data", data, "--listen", "127.0.0.1:0", "--smtp", "127.0.0.1:0"}, extra...)...)
 	cmd.Env = append(os.Environ(), "MISSIVE_ADMIN_PASSWORD=motdepasse-admin-1")
 	errf, err := os.CreateTemp("", "missive-stderr-")
 	if err != nil {

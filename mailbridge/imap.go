@@ -36,6 +36,7 @@ func (b *Bridge) superviseMailboxes(ctx context.Context) {
 	defer t.Stop()
 	defer b.stopPollers(nil)
 	for {
+		changed := b.opt.leaderChanged()
 		want := map[string]store.Mailbox{}
 		if b.opt.Leader() {
 			mbs, err := b.svc.Store.Reader().Mailboxes(ctx, "")
@@ -63,6 +64,7 @@ func (b *Bridge) superviseMailboxes(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-changed:
 		}
 	}
 }

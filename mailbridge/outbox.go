@@ -25,6 +25,7 @@ func (b *Bridge) sendLoop(ctx context.Context) {
 	t := time.NewTicker(b.opt.SendInterval)
 	defer t.Stop()
 	for {
+		changed := b.opt.leaderChanged()
 		if b.opt.Leader() {
 			if err := b.releaseHeld(ctx); err != nil && ctx.Err() == nil {
 				b.log.Warn("outbox: release acknowledgements", "err", err)
@@ -39,6 +40,7 @@ func (b *Bridge) sendLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		case <-b.kick:
+		case <-changed:
 		}
 	}
 }

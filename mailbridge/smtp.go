@@ -204,10 +204,22 @@ func (ss *session) data(r io.Reader) (err error) {
 			// retry will then be a duplicate, answered 250.
 			return errPending.because(fmt.Errorf("tenant %s: %w", t, err))
 		case err != nil:
-			return errTemporary.because(fmt.Errorf("tenant %s: %w", t, err))
+			return temporary(fmt.Errorf("tenant %s: %w", t, err))
 		}
 	}
 	return nil
+}
+
+// temporary is 451 4.3.0 for err, with its reason when it is not the
+// database's (no quorum in the cluster, a removed node): the sender keeps
+// the message and retries, and its log says why.
+func temporary(err error) *SMTPError {
+	e := errTemporary.because(err)
+	var ue *appliance.UnavailableError
+	if errors.As(err, &ue) {
+		e.Message = "Erreur temporaire, réessayez plus tard: " + strings.ReplaceAll(ue.Reason, "\n", " ")
+	}
+	return e
 }
 
 // spool writes the message, after our Received line, to a file of the

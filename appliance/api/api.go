@@ -319,7 +319,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		body.Error = "erreur interne; le détail est dans le journal du serveur"
 		if code == 503 {
-			body.Error = "service momentanément indisponible, réessayez"
+			// Say what it is: no quorum, a removed node, the database…
+			body.Error = "service momentanément indisponible : " + appliance.UnavailableReason(err) + " ; réessayez"
 			w.Header().Set("Retry-After", retryAfter)
 		}
 	}

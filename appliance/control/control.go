@@ -66,6 +66,8 @@ type ClusterRequest struct {
 	TTL string `json:"ttl,omitempty"`
 	// JSON asks for the status as JSON.
 	JSON bool `json:"json,omitempty"`
+	// Repair makes a check fetch missing or altered documents again.
+	Repair bool `json:"repair,omitempty"`
 }
 
 // Response carries the text to print, or an error.
@@ -102,7 +104,7 @@ func Respond(out string, err error) Response {
 		case errors.Is(err, appliance.ErrConflict):
 			code = 4
 		case !errors.Is(err, appliance.ErrPending) && appliance.IsUnavailable(err):
-			return Response{Error: "service momentanément indisponible : la base de données ne répond pas, rien n'a été fait ; réessayez dans un instant (" + err.Error() + ")", Code: code}
+			return Response{Error: "service momentanément indisponible : " + appliance.UnavailableReason(err) + " ; rien n'a été fait, réessayez dans un instant (" + err.Error() + ")", Code: code}
 		}
 		return Response{Error: err.Error(), Code: code}
 	}

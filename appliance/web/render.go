@@ -171,6 +171,9 @@ type view struct {
 	// Backup is the backups' health when it needs an administrator's
 	// attention (admin pages only).
 	Backup *appliance.BackupHealth
+	// Stale says this node has no quorum: every page says its data may be
+	// out of date.
+	Stale bool
 }
 
 type navItem struct {
@@ -279,6 +282,7 @@ func (s *Server) render(w http.ResponseWriter, q *request, code int, name string
 		lang = q.lang
 	}
 	v.Lang = lang
+	v.Stale = s.opts.Quorum != nil && !s.opts.Quorum()
 	t := s.pages[lang][name]
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {

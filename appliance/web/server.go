@@ -43,6 +43,10 @@ type Options struct {
 	// Backup is the backup manager, for Administration › Sauvegardes;
 	// nil where none runs.
 	Backup Backups
+	// Quorum says whether this node's cluster has a leader it can reach
+	// (writes go through); when false, every page says that what it shows
+	// may be out of date. nil: always (tests).
+	Quorum func() bool
 }
 
 // Server serves the pages.
@@ -311,6 +315,11 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request) (*request, erro
 		return nil, errExpired
 	}
 	epoch, err := s.svc.SessionEpoch(ctx, ss.User)
+	if err == nil && epoch < ss.Epoch && s.svc.ReadConsistent(ctx) == nil {
+		// Signed by a node that had applied more than this one (the
+		// password changed there a moment ago): look again once caught up.
+		epoch, err = s.svc.SessionEpoch(ctx, ss.User)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -318,6 +327,10 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request) (*request, erro
 		return nil, errExpired
 	}
 	a, err := s.svc.ActorFor(ctx, ss.Tenant, ss.User)
+	if errors.Is(err, appliance.ErrNotFound) && s.svc.ReadConsistent(ctx) == nil {
+		// A user created on another node a moment ago.
+		a, err = s.svc.ActorFor(ctx, ss.Tenant, ss.User)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -388,6 +401,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, q *request, err er
 	case code == http.StatusServiceUnavailable:
 		s.log.Error("web request failed: unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 		msg = tr(l, "error.unavailable")
+		if reason := appliance.UnavailableReason(err); reason != appliance.UnavailableReason(appliance.ErrUnavailable) {
+			// Not the database: say what it is (no quorum, a removed node).
+			msg = tr(l, "error.unavailable.cluster") + " " + reason + "."
+		}
 		w.Header().Set("Retry-After", "5")
 	case code >= 500:
 		s.log.Error("web request failed", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -347,7 +347,10 @@ func newBackupManager(cfg config.Config, n *node, log *slog.Logger) *backup.Mana
 		Rec:    n.svc,
 		Config: cfg.Backup,
 		Log:    log,
-		Leader: n.cluster.Ready,
+		// The raft leader only: Ready is true on every node that
+		// knows a leader, and two nodes would both back up.
+		Leader:        n.cluster.Leader,
+		LeaderChanged: n.cluster.LeaderChanged,
 	}
 }
 

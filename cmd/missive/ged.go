@@ -103,7 +103,7 @@ func runOnlyOfficeSet(c *cli) error {
 // startGED runs the GED exporter (on the leader only). The returned
 // function stops it.
 func startGED(ctx context.Context, n *node, log *slog.Logger) func() {
-	e := ged.New(n.svc, log, ged.Options{Leader: n.cluster.Leader})
+	e := ged.New(n.svc, log, ged.Options{Leader: n.cluster.Leader, LeaderChanged: n.cluster.LeaderChanged})
 	gctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); e.Run(gctx) }()

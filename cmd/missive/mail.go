@@ -161,7 +161,7 @@ func startMail(ctx context.Context, c *cli, cfg config.Config, n *node, fe *fron
 	if err != nil {
 		return nil, nil, err
 	}
-	opt := mailbridge.Options{Leader: n.cluster.Leader, Hostname: host,
+	opt := mailbridge.Options{Leader: n.cluster.Leader, LeaderChanged: n.cluster.LeaderChanged, Hostname: host,
 		MaxConns: cfg.SMTPMaxConnections, MaxConnsPerAddr: cfg.SMTPMaxConnectionsPerAddr, IntakeMemory: int64(cfg.MailIntakeMB) << 20,
 		Limits: mailbridge.ParseLimits{MaxParts: cfg.MailMaxParts, MaxDepth: cfg.MailMaxDepth}, SpoolDir: spool,
 		AckPerHour: cfg.MailAcksPerSenderPerHour, AckPerHourTotal: cfg.MailAcksPerHour}

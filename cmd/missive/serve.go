@@ -79,7 +79,7 @@ func runServe(c *cli) error {
 	// The leader signs the head of the history into the raft log every
 	// hour (and on demand: missive history checkpoint); the history is
 	// verified in the background.
-	go n.svc.RunCheckpoints(ctx, checkpointEvery, n.cluster.Leader)
+	go n.svc.RunCheckpoints(ctx, checkpointEvery, n.cluster.Leader, n.cluster.LeaderChanged)
 	go verifyAtStart(ctx, n, cfg.Data, log)
 
 	ctl, err := control.Listen(cfg.Data, n.svc, log)
@@ -164,7 +164,7 @@ func newMux(svc *appliance.Service, cfg config.Config, bridge appliance.MailBrid
 	sv.api.BaseURL = cfg.BaseURL
 	sv.api.Mail = bridge
 	sv.api.Register(mux)
-	sv.web = web.New(svc, log, web.Options{BaseURL: cfg.BaseURL, Mail: bridge, Backup: backups})
+	sv.web = web.New(svc, log, web.Options{BaseURL: cfg.BaseURL, Mail: bridge, Backup: backups, Quorum: ready})
 	sv.web.Register(mux)
 	sv.dav = share.New(svc, log)
 	sv.dav.Templates = share.DraftTemplates{Svc: svc}

@@ -61,6 +61,9 @@ type Options struct {
 	Transport http.RoundTripper
 	// Leader says whether this node runs the effects; nil means always.
 	Leader func() bool
+	// LeaderChanged, when set, returns a channel closed at the next change
+	// of leadership: exports resume on a new leader at once.
+	LeaderChanged func() <-chan struct{}
 }
 
 func (o *Options) defaults() {
@@ -111,6 +114,10 @@ func (e *Exporter) Run(ctx context.Context) {
 	t := time.NewTicker(e.opt.Interval)
 	defer t.Stop()
 	for {
+		var changed <-chan struct{}
+		if e.opt.LeaderChanged != nil {
+			changed = e.opt.LeaderChanged()
+		}
 		if e.opt.Leader() {
 			if err := e.ExportDue(ctx); err != nil && ctx.Err() == nil {
 				e.log.Warn("ged export", "err", err)
@@ -121,6 +128,7 @@ func (e *Exporter) Run(ctx context.Context) {
 			return
 		case <-t.C:
 		case <-e.kick:
+		case <-changed:
 		}
 	}
 }

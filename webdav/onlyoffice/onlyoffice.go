@@ -20,6 +20,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -251,7 +252,19 @@ func (h *Handler) save(ctx context.Context, g *oo.Grant, cb *callbackBody) error
 		// the same content is not a new version.
 		return nil
 	}
-	nd, err := h.svc.Attach(ctx, a, d.LetterID, d.ID, appliance.Upload{Name: d.Name, Body: bytes.NewReader(content)})
+	// Two callbacks with this content (a retry after a lost answer, or two
+	// nodes called back for one editing session) read the same latest
+	// version before either commits: the key decides in log order that
+	// one version is recorded, cluster-wide.
+	base := d.Versions[len(d.Versions)-1].SHA256
+	key := "onlyoffice:" + d.ID + ":" + base + ":" + hex.EncodeToString(sum[:])
+	kctx, _ := appliance.WithIdempotency(ctx, key, nil)
+	nd, err := h.svc.Attach(kctx, a, d.LetterID, d.ID, appliance.Upload{Name: d.Name, Body: bytes.NewReader(content)})
+	var dup *appliance.DuplicateError
+	if errors.As(err, &dup) {
+		h.log.Info("onlyoffice: this save was already recorded", "tenant", g.Tenant, "document", d.ID, "user", a.User.Login)
+		return nil
+	}
 	if err != nil {
 		return err
 	}

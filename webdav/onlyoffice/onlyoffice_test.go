@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,11 +31,13 @@ type fixture struct {
 	missive *httptest.Server
 	ds      *httptest.Server
 	edited  map[string][]byte // path → content served by the Document Server
-	agent   *appliance.Actor
-	voirie  *domain.Entity
-	urba    *domain.Entity
-	letter  *domain.Letter
-	doc     *domain.Document
+	// hold, when set, runs before the Document Server answers a fetch.
+	hold   func()
+	agent  *appliance.Actor
+	voirie *domain.Entity
+	urba   *domain.Entity
+	letter *domain.Letter
+	doc    *domain.Document
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -42,6 +45,9 @@ func newFixture(t *testing.T) *fixture {
 	env := apptest.New(t, "")
 	f := &fixture{env: env, ctx: context.Background(), edited: map[string][]byte{}}
 	f.ds = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f.hold != nil {
+			f.hold()
+		}
 		b, ok := f.edited[r.URL.Path]
 		if !ok {
 			http.NotFound(w, r)
@@ -289,6 +295,32 @@ func TestCallbackSavesNewVersion(t *testing.T) {
 	}
 	if n := len(f.versions(t)); n != 4 {
 		t.Fatalf("%d versions, want 4", n)
+	}
+}
+
+// Two callbacks with the same content, both past the "same as the latest
+// version?" check before either records anything (a retry reaching another
+// node, or two nodes called back for one session): one version only.
+func TestSimultaneousCallbacksRecordOneVersion(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ed := f.editor(t, f.agent)
+	f.edited["/cache/files/1/output.docx"] = []byte("version 2")
+	var arrived sync.WaitGroup
+	arrived.Add(2)
+	f.hold = func() { arrived.Done(); arrived.Wait() }
+	cb := map[string]any{"key": ed.Config.Document.Key, "status": 2, "url": f.ds.URL + "/cache/files/1/output.docx", "users": []string{f.agent.ID()}}
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			if code, r := f.post(t, ed.Config.EditorConfig.CallbackURL, cb, secret, ""); code != 200 || r.Error != 0 {
+				t.Errorf("callback: %d %+v", code, r)
+			}
+		})
+	}
+	wg.Wait()
+	if vs := f.versions(t); len(vs) != 2 || f.content(t, 2) != "version 2" {
+		t.Fatalf("%d versions after two identical saves at once, want 2", len(vs))
 	}
 }
 

@@ -106,7 +106,7 @@ func (st *reqState) check(seg string, write bool) (int, string) {
 	case t.err != nil && errors.Is(t.err, appliance.ErrNotFound):
 		return http.StatusNotFound, "dossier introuvable"
 	case t.err != nil && appliance.IsUnavailable(t.err):
-		return http.StatusServiceUnavailable, "service momentanément indisponible, réessayez"
+		return http.StatusServiceUnavailable, "service momentanément indisponible : " + appliance.UnavailableReason(t.err) + " ; réessayez"
 	case t.err != nil:
 		return statusOf(t.err), "accès refusé"
 	case t.kind == kindTemplates && write:

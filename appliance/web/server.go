@@ -43,6 +43,9 @@ type Options struct {
 	// Backup is the backup manager, for Administration › Sauvegardes;
 	// nil where none runs.
 	Backup Backups
+	// Cluster is the status of the cluster, for Administration › Cluster;
+	// nil: the page says the node runs alone.
+	Cluster ClusterFunc
 }
 
 // Server serves the pages.
@@ -175,7 +178,7 @@ func (s *Server) pageRoutes() []pageRoute {
 	for _, more := range [][]struct {
 		pattern string
 		h       handler
-	}{s.gedRoutes(), s.draftRoutes(), s.davAdminRoutes(), s.tokenRoutes(), s.backupRoutes()} {
+	}{s.gedRoutes(), s.draftRoutes(), s.davAdminRoutes(), s.tokenRoutes(), s.backupRoutes(), s.clusterRoutes()} {
 		for _, rt := range more {
 			rts = append(rts, pageRoute{rt.pattern, rt.h})
 		}

@@ -29,6 +29,9 @@ type ClusterNode struct {
 	LastContact string
 	State       string
 	Error       string
+	// CatchUp says how it catches up with the leader (entries behind,
+	// snapshot received, time left), "-" when it does not.
+	CatchUp string
 }
 
 func init() {
@@ -49,6 +52,7 @@ func init() {
 		"cluster.applied":     {"Index appliqué", "Applied index"},
 		"cluster.lag":         {"Retard", "Lag"},
 		"cluster.contact":     {"Dernier contact", "Last contact"},
+		"cluster.catchup":     {"Rattrapage", "Catch-up"},
 		"cluster.self":        {"ce nœud", "this node"},
 		"cluster.unavailable": {"État du cluster indisponible :", "Cluster status unavailable:"},
 	} {

@@ -21,7 +21,7 @@ func clusterPage(n *cluster.Node) web.ClusterFunc {
 		for _, s := range st.Nodes {
 			out.Nodes = append(out.Nodes, web.ClusterNode{
 				ID: s.ID, Address: s.Address, Voter: s.Voter, Leader: s.Leader,
-				AppliedIndex: s.AppliedIndex, Lag: s.Lag, LastContact: s.LastContact, State: s.State, Error: s.Error,
+				AppliedIndex: s.AppliedIndex, Lag: s.Lag, LastContact: s.LastContact, State: s.State, Error: s.Error, CatchUp: s.CatchUp.String(),
 			})
 		}
 		return out, nil

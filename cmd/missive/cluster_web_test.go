@@ -98,6 +98,7 @@ func TestClusterAdminPageBrowser(t *testing.T) {
 		chromedp.WaitVisible(`#cluster-nodes`, chromedp.ByQuery)); err != nil {
 		t.Fatalf("the admin menu does not lead to the cluster page: %v", err)
 	}
+	pageText(t, ctx, s2.url, pw, "/admin/cluster", "#cluster-nodes thead", "Rattrapage")
 	for _, n := range st.Nodes {
 		row := pageText(t, ctx, s2.url, pw, "/admin/cluster", fmt.Sprintf(`tr[data-node=%q]`, n.ID), n.Address)
 		vote, state := "non votant", "suiveur"

@@ -157,7 +157,7 @@ func eta(behind uint64, rate float64) string {
 	if rate <= 0 {
 		return ""
 	}
-	return (time.Duration(float64(behind)/rate*float64(time.Second)) + time.Second/2).Round(time.Second).String()
+	return time.Duration(float64(behind) / rate * float64(time.Second)).Round(time.Second).String()
 }
 
 // tick measures the rate and logs a progress line while behind.
@@ -167,7 +167,11 @@ func (c *catchUp) tick(now time.Time) {
 	if !c.lastTick.IsZero() && a >= c.lastApplied {
 		r := float64(a-c.lastApplied) / now.Sub(c.lastTick).Seconds()
 		// Smoothed, so that one slow batch does not swing the ETA.
-		c.rate = 0.5*c.rate + 0.5*r
+		if c.rate == 0 {
+			c.rate = r
+		} else {
+			c.rate = 0.5*c.rate + 0.5*r
+		}
 	}
 	c.lastApplied, c.lastTick = a, now
 	catching := c.catching

@@ -142,12 +142,18 @@ func prepareDir(dir string) (created bool, err error) {
 	return false, nil
 }
 
-// restoreKeys writes secrets.key and the cluster's and TLS's files.
+// restoreKeys writes secrets.key and TLS's files. The cluster's are left
+// out: the restored node is the first of a new cluster, with a CA and a
+// node certificate of its own (see DESIGN.md), so that the nodes of the old
+// cluster that survive neither take it for one of theirs nor let it in.
 func restoreKeys(ctx context.Context, fe *fetcher, m *Manifest, dir string) error {
 	for _, k := range m.Keys {
 		rel := path.Clean(k.Path)
 		if path.IsAbs(rel) || rel == "." || strings.HasPrefix(rel, "..") {
 			return fmt.Errorf("sauvegarde %s: chemin de clé refusé %q", m.ID, k.Path)
+		}
+		if rel == clusterKeys || strings.HasPrefix(rel, clusterKeys+"/") {
+			continue
 		}
 		b, err := readSmall(ctx, fe, k.File)
 		if err != nil {

@@ -61,7 +61,11 @@ func (o *Options) log() *slog.Logger {
 // certificate authority, the TLS certificates and the local CA.
 // The history's signing anchor (the entry from which it is signed) lives
 // beside secrets.key, outside the database, for the same reason.
-var keyPaths = []string{appliance.SecretKeyFile, appliance.SigningAnchorFile, "cluster", "tls"}
+var keyPaths = []string{appliance.SecretKeyFile, appliance.SigningAnchorFile, clusterKeys, "tls"}
+
+// clusterKeys is the folder of the cluster's CA and node certificate: saved
+// with the others, never restored (restoreKeys).
+const clusterKeys = "cluster"
 
 // Run makes one backup of src into r and verifies it; the manifest is
 // written only once the backup is verified.

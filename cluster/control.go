@@ -89,7 +89,7 @@ func (n *Node) Control(ctx context.Context, req control.Request) (string, error)
 func formatStatus(st *Status) string {
 	var b strings.Builder
 	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "NŒUD\tADRESSE\tVOTE\tÉTAT\tAPPLIQUÉ\tRETARD\tDERNIER CONTACT")
+	fmt.Fprintln(w, "NŒUD\tADRESSE\tVOTE\tÉTAT\tAPPLIQUÉ\tRETARD\tDERNIER CONTACT\tRATTRAPAGE")
 	for _, s := range st.Nodes {
 		vote := "non votant"
 		if s.Voter {
@@ -107,7 +107,7 @@ func formatStatus(st *Status) string {
 		if s.Error != "" {
 			state += " (" + s.Error + ")"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%d\t%s\n", name, s.Address, vote, state, s.AppliedIndex, s.Lag, contact)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", name, s.Address, vote, state, s.AppliedIndex, s.Lag, contact, s.CatchUp)
 	}
 	w.Flush()
 	if st.Leader == "" {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -45,6 +46,10 @@ type tnode struct {
 	st     *store.Store
 	svc    *appliance.Service
 	gate   *gatedApplier
+	// hold, when set before open, holds the node's restore of a snapshot
+	// until it is closed; log, when set, is the node's logger.
+	hold chan struct{}
+	log  *slog.Logger
 	// ln is the cluster port bound at :0 for the first start; a restart
 	// binds the same address again.
 	ln net.Listener
@@ -57,6 +62,14 @@ type tnode struct {
 type gatedApplier struct {
 	*appliance.Applier
 	gate sync.RWMutex
+	hold chan struct{}
+}
+
+func (g *gatedApplier) Restore(r io.Reader) error {
+	if g.hold != nil {
+		<-g.hold
+	}
+	return g.Applier.Restore(r)
 }
 
 func (g *gatedApplier) Apply(index uint64, data []byte) any {
@@ -168,6 +181,9 @@ func (tn *tnode) open(t *testing.T, join, token string) {
 
 func (tn *tnode) tryOpen(join, token string) error {
 	log := apptest.Logger().With("node", tn.name)
+	if tn.log != nil {
+		log = tn.log
+	}
 	cfg := cluster.Config{
 		DataDir: tn.dir, Log: log, ApplyTimeout: 10 * time.Second, Listen: tn.listen,
 		Join: join, Token: token, Dial: tn.h.dialFrom(tn.i),
@@ -190,7 +206,7 @@ func (tn *tnode) tryOpen(join, token string) error {
 			return nil, err
 		}
 		tn.st = st
-		tn.gate = &gatedApplier{Applier: appliance.NewApplier(st, log)}
+		tn.gate = &gatedApplier{Applier: appliance.NewApplier(st, log), hold: tn.hold}
 		return tn.gate, nil
 	}
 	n, err := cluster.Open(cfg)

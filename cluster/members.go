@@ -78,6 +78,8 @@ type NodeStatus struct {
 	LastContact string `json:"last_contact,omitempty"`
 	State       string `json:"state"`
 	Error       string `json:"error,omitempty"`
+	// CatchUp is set while the node catches up with the leader.
+	CatchUp *CatchUp `json:"catch_up,omitempty"`
 }
 
 // Status is the whole cluster seen from one node.
@@ -91,6 +93,9 @@ func (n *Node) localStatus() NodeStatus {
 	st := NodeStatus{ID: string(n.id), Address: n.addr, AppliedIndex: n.applied.Load(), State: stateName(n.raft.State())}
 	if n.removed.Load() {
 		st.State = "retiré"
+	}
+	if n.catchUp != nil {
+		st.CatchUp = n.catchUp.status()
 	}
 	if n.raft.State() == raft.Follower {
 		if lc := n.raft.LastContact(); !lc.IsZero() {
@@ -115,7 +120,9 @@ func stateName(s raft.RaftState) string {
 // Status asks every node of the configuration for its own status.
 func (n *Node) Status(ctx context.Context) (*Status, error) {
 	out := &Status{Self: string(n.id)}
-	if n.removed.Load() {
+	// Raft answers nothing else while it installs a snapshot: this
+	// node's own status says how far it got.
+	if n.removed.Load() || n.catchUp.installing() {
 		out.Nodes = []NodeStatus{n.localStatus()}
 		return out, nil
 	}
@@ -165,6 +172,7 @@ func (n *Node) Status(ctx context.Context) (*Status, error) {
 		if top > out.Nodes[i].AppliedIndex {
 			out.Nodes[i].Lag = top - out.Nodes[i].AppliedIndex
 		}
+		out.Nodes[i].CatchUp.againstLeader(out.Nodes[i].Lag, top > 0)
 	}
 	return out, nil
 }

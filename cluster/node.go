@@ -139,6 +139,9 @@ type Node struct {
 	removed atomic.Bool
 	// applied is the index of the last entry applied here (fsm).
 	applied atomic.Uint64
+	// catchUp follows how far behind the leader this node is (cluster
+	// port only).
+	catchUp *catchUp
 	wg      sync.WaitGroup
 	// sweep wakes the background pass over referenced blobs, blobProg is
 	// its progress, attachOnce starts it (blobs.go, blobsweep.go).

@@ -101,9 +101,10 @@ func (n *Node) transport(hasState bool, hlog hclog.Logger) (raft.Transport, erro
 	n.mux.handle(serviceRPC, false, n.serveRPC)
 	n.mux.handle(serviceJoin, true, n.serveJoin)
 	n.mux.handle(serviceBlob, false, n.serveBlob)
-	return raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+	n.catchUp = newCatchUp(cfg.Log, &n.applied)
+	return watchTransport(raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream: layer, MaxPool: 3, Timeout: 10 * time.Second, Logger: hlog,
-	}), nil
+	}), n.catchUp), nil
 }
 
 // moveOwnAddress gives this node's new cluster address to its raft

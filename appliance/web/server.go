@@ -47,6 +47,9 @@ type Options struct {
 	// (writes go through); when false, every page says that what it shows
 	// may be out of date. nil: always (tests).
 	Quorum func() bool
+	// Cluster is the status of the cluster, for Administration › Cluster;
+	// nil: the page says the node runs alone.
+	Cluster ClusterFunc
 }
 
 // Server serves the pages.
@@ -179,7 +182,7 @@ func (s *Server) pageRoutes() []pageRoute {
 	for _, more := range [][]struct {
 		pattern string
 		h       handler
-	}{s.gedRoutes(), s.draftRoutes(), s.davAdminRoutes(), s.tokenRoutes(), s.backupRoutes()} {
+	}{s.gedRoutes(), s.draftRoutes(), s.davAdminRoutes(), s.tokenRoutes(), s.backupRoutes(), s.clusterRoutes()} {
 		for _, rt := range more {
 			rts = append(rts, pageRoute{rt.pattern, rt.h})
 		}

@@ -60,9 +60,12 @@ Nomme chaque fichier manquant ou altéré; code de sortie 1 s'il y en a un.`
 const backupRestoreHelp = `Restaure une sauvegarde (la dernière, ou --id) dans un dossier de données neuf
 (--to, absent ou vide): documents, clés, base (SQLite dans --to, ou la base
 PostgreSQL vide de --db), puis vérifie l'historique. Le dossier devient le
-premier nœud d'un nouveau cluster: « missive serve --data DOSSIER » le démarre,
-d'autres nœuds peuvent ensuite le rejoindre. Passer de SQLite à PostgreSQL, c'est
-restaurer avec --db.`
+premier nœud d'un nouveau cluster, avec un nouvel identifiant de nœud et, au
+premier démarrage avec --cluster-listen, sa propre autorité (celle de l'ancien
+cluster n'est pas restaurée: ses nœuds restants ne le prennent pas pour l'un des
+leurs). « missive serve --data DOSSIER [--cluster-listen ADRESSE:PORT] » le
+démarre; d'autres nœuds, à dossier vide, le rejoignent ensuite avec un jeton
+(missive cluster token). Passer de SQLite à PostgreSQL, c'est restaurer avec --db.`
 
 const backupPruneHelp = `Oublie les sauvegardes que la règle de conservation ne garde pas (la dernière de
 chacun des --keep-daily derniers jours, --keep-weekly dernières semaines,

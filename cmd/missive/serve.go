@@ -101,7 +101,7 @@ func runServe(c *cli) error {
 	defer stopMail()
 	defer startGED(ctx, n, log)()
 
-	mux, _ := newMux(n.svc, cfg, bridge, backups, n.cluster.Ready, log)
+	mux, _ := newMux(n.svc, cfg, bridge, backups, clusterPage(n.cluster), n.cluster.Ready, log)
 	// A body must keep coming: a client trickling bytes is cut (httplimit).
 	paced := httplimit.Pace(securityHeaders(mux), time.Duration(cfg.HTTPBodyTimeout)*time.Second, int64(cfg.HTTPBodyMinRateKB)<<10)
 	srv := &http.Server{
@@ -156,7 +156,7 @@ type servers struct {
 // newMux mounts everything the HTTP listener serves: the JSON API, the web
 // UI, the WebDAV share and the OnlyOffice endpoints. The authorization
 // tests build the same, and take every route from the servers' tables.
-func newMux(svc *appliance.Service, cfg config.Config, bridge appliance.MailBridge, backups web.Backups, ready func() bool, log *slog.Logger) (*http.ServeMux, servers) {
+func newMux(svc *appliance.Service, cfg config.Config, bridge appliance.MailBridge, backups web.Backups, cl web.ClusterFunc, ready func() bool, log *slog.Logger) (*http.ServeMux, servers) {
 	mux := http.NewServeMux()
 	var sv servers
 	sv.api = api.New(svc, log)
@@ -164,7 +164,7 @@ func newMux(svc *appliance.Service, cfg config.Config, bridge appliance.MailBrid
 	sv.api.BaseURL = cfg.BaseURL
 	sv.api.Mail = bridge
 	sv.api.Register(mux)
-	sv.web = web.New(svc, log, web.Options{BaseURL: cfg.BaseURL, Mail: bridge, Backup: backups, Quorum: ready})
+	sv.web = web.New(svc, log, web.Options{BaseURL: cfg.BaseURL, Mail: bridge, Backup: backups, Quorum: ready, Cluster: cl})
 	sv.web.Register(mux)
 	sv.dav = share.New(svc, log)
 	sv.dav.Templates = share.DraftTemplates{Svc: svc}

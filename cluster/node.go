@@ -197,6 +197,9 @@ func Open(cfg Config) (*Node, error) {
 		}
 		n.cfg.Applier = cfg.Applier
 	}
+	if err := n.checkAgreement(has, snaps); err != nil {
+		return nil, err
+	}
 	if err := restoreIfBehind(snaps, cfg.Applier, cfg.Log); err != nil {
 		return nil, err
 	}

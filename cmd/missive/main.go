@@ -113,6 +113,7 @@ par défaut.`, runConfigDescribe},
 		{"cluster remove", "NŒUD", "retirer un nœud du cluster", clusterRemoveHelp, runClusterMember("cluster.remove")},
 		{"cluster promote", "NŒUD", "faire voter un nœud", clusterPromoteHelp, runClusterMember("cluster.promote")},
 		{"cluster demote", "NŒUD", "retirer le vote à un nœud", clusterDemoteHelp, runClusterMember("cluster.demote")},
+		{"cluster rejoin", "", "reconstruire l'état raft de ce nœud depuis le leader", clusterRejoinHelp, runClusterRejoin},
 		{"dev seed", "", "remplir un dossier de courriers réalistes (développement)", devSeedHelp, runDevSeed},
 		{"dev bench", "", "mesurer un serveur en marche (développement)", devBenchHelp, runDevBench},
 	}

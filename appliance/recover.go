@@ -38,3 +38,11 @@ func (a *Applier) Behind(snapshot io.Reader) (bool, error) {
 func (a *Applier) AppliedIndex() (uint64, error) {
 	return a.store.AppliedIndex(context.Background())
 }
+
+// CheckEntry says why Apply would refuse to decode a raft entry, nil if
+// it would not: the cluster refuses to start on a log holding such an
+// entry, rather than stop when raft hands it over.
+func (a *Applier) CheckEntry(data []byte) error {
+	_, err := DecodeCommand(data)
+	return err
+}

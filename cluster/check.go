@@ -3,10 +3,17 @@ package cluster
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"go.etcd.io/bbolt"
 )
 
 // Before raft starts, Open checks that the raft state of the data dir can
@@ -41,6 +48,9 @@ func (e *StateError) Error() string {
 	return b.String()
 }
 
+// WayOut is what to do, step by step, with the data dir of e.
+func (e *StateError) WayOut() string { return wayOut(e.DataDir, e.Clustered) }
+
 // wayOut is what to do, step by step, for a node whose raft state cannot
 // be used: a node of a cluster receives it again from the leader; any
 // node can start again from its last backup.
@@ -62,11 +72,6 @@ func wayOut(data string, clustered bool) string {
 	return b.String()
 }
 
-// stateError makes a StateError for this node's data dir.
-func (n *Node) stateError(file, problem string) *StateError {
-	return newStateError(n.cfg.DataDir, file, problem)
-}
-
 func newStateError(dataDir, file, problem string) *StateError {
 	return &StateError{DataDir: absDir(dataDir), File: file, Problem: problem, Clustered: hasPKI(filepath.Join(dataDir, "cluster"))}
 }
@@ -80,9 +85,11 @@ func absDir(dir string) string {
 }
 
 // indexed is an Applier whose state records the last entry it applied
-// (appliance.Applier: the store's applied_index).
+// (appliance.Applier: the store's applied_index), and that can tell an
+// entry it would refuse to decode.
 type indexed interface {
 	AppliedIndex() (uint64, error)
+	CheckEntry(data []byte) error
 }
 
 // checkAgreement refuses a raft state that is missing or older than the
@@ -118,14 +125,126 @@ func (n *Node) checkAgreement(has bool, snaps raft.SnapshotStore) error {
 		n.cfg.Log.Info("raft state set aside: waiting for the leader's log or snapshot", "node", n.id, "store_index", applied, "raft_index", last)
 		return nil
 	}
-	raftDB := filepath.Join(absDir(n.cfg.DataDir), "raft", "raft.db")
+	if err := agreement(n.cfg.DataDir, has, last, applied).orNil(); err != nil {
+		return err
+	}
+	return commandsError(n.cfg.DataDir, n.logs, latestSnapshot(snaps), a.CheckEntry)
+}
+
+// commandsError refuses a log whose entries after the latest snapshot
+// (those raft hands to the Applier again at start) do not decode as
+// commands: the Applier stops the node on such an entry, since the log
+// is the truth and it cannot go on without it. checkFiles has checked
+// that each decodes as a raft entry; a byte changed inside a command
+// still does.
+func commandsError(dataDir string, logs raft.LogStore, snapshot uint64, check func([]byte) error) error {
+	if p := checkCommands(logs, snapshot, check); p != "" {
+		db := filepath.Join(absDir(dataDir), "raft", "raft.db")
+		return newStateError(dataDir, db, fmt.Sprintf("Le journal raft %s est endommagé: %s.", db, p))
+	}
+	return nil
+}
+
+// agreement is checkAgreement's verdict on a raft state that holds
+// entries up to last (has: any state at all) and a store that applied up
+// to applied.
+func agreement(dataDir string, has bool, last, applied uint64) *StateError {
+	raftDB := filepath.Join(absDir(dataDir), "raft", "raft.db")
 	switch {
 	case applied == 0:
 		return nil
 	case !has:
-		return n.stateError("", fmt.Sprintf("La base de ce nœud a appliqué le journal jusqu'à l'entrée %d, mais son état raft a disparu (%s absent ou vide, aucun instantané): démarrer créerait un nouveau journal, dont chaque entrée serait prise pour une entrée déjà appliquée.", applied, raftDB))
+		return newStateError(dataDir, "", fmt.Sprintf("La base de ce nœud a appliqué le journal jusqu'à l'entrée %d, mais son état raft a disparu (%s absent ou vide, aucun instantané): démarrer créerait un nouveau journal, dont chaque entrée serait prise pour une entrée déjà appliquée.", applied, raftDB))
 	case last < applied:
-		return n.stateError("", fmt.Sprintf("L'état raft de ce nœud (%s) s'arrête à l'entrée %d, avant la dernière entrée appliquée à sa base (%d): il vient d'une copie plus ancienne que la base, et les entrées suivantes seraient prises pour des entrées déjà appliquées.", raftDB, last, applied))
+		return newStateError(dataDir, "", fmt.Sprintf("L'état raft de ce nœud (%s) s'arrête à l'entrée %d, avant la dernière entrée appliquée à sa base (%d): il vient d'une copie plus ancienne que la base, et les entrées suivantes seraient prises pour des entrées déjà appliquées.", raftDB, last, applied))
 	}
 	return nil
+}
+
+// checkFiles refuses a raft log or a latest snapshot that is damaged,
+// before raft or bbolt read them (checkfiles.go).
+func checkFiles(dataDir string, log *slog.Logger) error {
+	dir := filepath.Join(dataDir, "raft")
+	db := filepath.Join(absDir(dir), "raft.db")
+	if p := checkRaftLog(db); p != "" {
+		return newStateError(dataDir, db, fmt.Sprintf("Le journal raft %s est endommagé: %s.", db, p))
+	}
+	// Raft's own snapshot store logs a CRC mismatch as an error line: the
+	// refusal says it better.
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, 2, hclog.NewNullLogger())
+	if err != nil {
+		return fmt.Errorf("open raft snapshots: %w", err)
+	}
+	warn := func(file, problem string) {
+		log.Warn("an older raft snapshot is damaged; the latest one is whole and is the one used", "file", file, "problem", problem)
+	}
+	if file, p := checkSnapshots(filepath.Join(absDir(dir), "snapshots"), snaps, warn); p != "" {
+		return newStateError(dataDir, file, fmt.Sprintf("Le dernier instantané raft est endommagé: %s: %s.", file, p))
+	}
+	return nil
+}
+
+// Check is missive doctor's diagnosis of a stopped node's raft state:
+// its files whole, its entries commands that checkEntry (when not nil)
+// decodes, and as recent as a store that applied up to applied.
+// It returns a *StateError for a state the node would refuse, a
+// *LockedError while a server runs on the data dir (which checked it when
+// it started), nil when the node would start.
+func Check(dataDir string, applied uint64, checkEntry func([]byte) error) error {
+	dir := filepath.Join(dataDir, "raft")
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return agreement(dataDir, false, 0, applied).orNil()
+	}
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := checkFiles(dataDir, slog.New(slog.DiscardHandler)); err != nil {
+		return err
+	}
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, 2, hclog.NewNullLogger())
+	if err != nil {
+		return fmt.Errorf("open raft snapshots: %w", err)
+	}
+	last := latestSnapshot(snaps)
+	has := last > 0
+	// An empty raft.db is no state (bbolt would write its first pages to
+	// it: it is not opened).
+	if fi, err := os.Stat(filepath.Join(dir, "raft.db")); err == nil && fi.Size() > 0 {
+		logs, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(dir, "raft.db"), BoltOptions: &bbolt.Options{ReadOnly: true, Timeout: time.Second}})
+		if err != nil {
+			return fmt.Errorf("open raft log: %w", err)
+		}
+		defer logs.Close()
+		if has, err = raft.HasExistingState(logs, logs, snaps); err != nil {
+			return fmt.Errorf("read raft state: %w", err)
+		}
+		logLast, err := logs.LastIndex()
+		if err != nil {
+			return fmt.Errorf("read the raft log's last index: %w", err)
+		}
+		last = max(last, logLast)
+		if checkEntry != nil {
+			if err := commandsError(dataDir, logs, latestSnapshot(snaps), checkEntry); err != nil {
+				return err
+			}
+		}
+	}
+	st, err := loadState(filepath.Join(dataDir, "cluster"))
+	if err != nil {
+		return err
+	}
+	if st.Rejoin {
+		return nil
+	}
+	return agreement(dataDir, has, last, applied).orNil()
+}
+
+// orNil keeps a nil *StateError from becoming a non-nil error.
+func (e *StateError) orNil() error {
+	if e == nil {
+		return nil
+	}
+	return e
 }

@@ -169,6 +169,9 @@ func Open(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.id = raft.ServerID(id)
+	if err := checkFiles(cfg.DataDir, cfg.Log); err != nil {
+		return nil, err
+	}
 	n.logs, err = raftboltdb.NewBoltStore(filepath.Join(dir, "raft.db"))
 	if err != nil {
 		return nil, fmt.Errorf("open raft log: %w", err)

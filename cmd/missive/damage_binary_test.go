@@ -3,12 +3,17 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"missive/appliance/config"
+	"missive/cluster/damage"
 )
 
 // registerLetters registers n letters through the API.
@@ -69,6 +74,62 @@ func TestBinaryRefusesAStoreWithoutItsRaftState(t *testing.T) {
 	refusedStart(t, gone, "état raft a disparu")
 
 	// The data dir itself still starts and takes writes.
+	s = startMissive(t, data)
+	s.registerLetters(s.token("admin"), 1, "Après")
+	s.stop()
+}
+
+// snapshotOf makes a raft snapshot of a stopped data dir, as the server
+// does every 16384 entries.
+func snapshotOf(t *testing.T, data string) {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Data = data
+	n, err := openServeNode(context.Background(), cfg, slog.New(slog.DiscardHandler), clusterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.close()
+	if err := n.cluster.Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A damaged raft log used to crash the binary (SIGBUS, index out of range,
+// msgpack panics), or to let it say "Missive est prêt" and die on the
+// first write. Each damage is refused, naming the file, and missive doctor
+// says the same.
+func TestBinaryRefusesDamagedRaftFiles(t *testing.T) {
+	t.Parallel()
+	data := newDataDir(t)
+	s := startMissive(t, data)
+	s.registerLetters(s.token("admin"), 20, "Courrier")
+	s.stop()
+	for i, k := range damage.Kinds {
+		dir := copyDir(t, data)
+		if err := damage.Log(dir, k); err != nil {
+			t.Fatal(err)
+		}
+		db, _ := filepath.Abs(damage.RaftDB(dir))
+		refusedStart(t, dir, "Le journal raft "+db+" est endommagé", "missive backup restore")
+		if i == 0 {
+			r := runMissive(t, "", "doctor", "--data", dir, "--listen", "127.0.0.1:1")
+			if r.code != 1 || !strings.Contains(r.stdout, "À CORRIGER  Le journal raft "+db+" est endommagé") || !strings.Contains(r.stdout, "missive backup restore") {
+				t.Fatalf("doctor on a damaged raft log: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+			}
+		}
+	}
+
+	snapshotOf(t, data)
+	dir := copyDir(t, data)
+	file, err := damage.Snapshot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, _ = filepath.Abs(file)
+	refusedStart(t, dir, "Le dernier instantané raft est endommagé: "+file)
+
+	// The undamaged data dir starts, with its snapshot, and takes writes.
 	s = startMissive(t, data)
 	s.registerLetters(s.token("admin"), 1, "Après")
 	s.stop()

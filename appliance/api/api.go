@@ -320,6 +320,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		body.Error = "erreur interne; le détail est dans le journal du serveur"
 		if code == 503 {
 			body.Error = "service momentanément indisponible, réessayez"
+			var ro *appliance.ReadOnlyError
+			if errors.As(err, &ro) {
+				body.Error = ro.Reason
+			}
 			w.Header().Set("Retry-After", retryAfter)
 		}
 	}

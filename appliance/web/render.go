@@ -171,6 +171,8 @@ type view struct {
 	// Backup is the backups' health when it needs an administrator's
 	// attention (admin pages only).
 	Backup *appliance.BackupHealth
+	// ReadOnly is why this node takes no write, on every page.
+	ReadOnly string
 }
 
 type navItem struct {
@@ -245,6 +247,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, q *request, title,
 	v := &view{Title: title, Lang: q.lang, User: a.User, TenantName: a.Tenant.Name, Admin: a.IsAdmin(),
 		CanRegister: a.Role() != domain.RoleElected, CSRF: q.csrf, Active: active, Data: data, Path: r.URL.RequestURI()}
 	v.Flash = s.takeFlash(w, r, q.key)
+	v.ReadOnly = s.svc.ReadOnly
 	if strings.HasPrefix(active, "admin") {
 		v.Backup = s.backupHealth(r.Context(), a)
 	}

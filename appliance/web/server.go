@@ -388,6 +388,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, q *request, err er
 	case code == http.StatusServiceUnavailable:
 		s.log.Error("web request failed: unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 		msg = tr(l, "error.unavailable")
+		var ro *appliance.ReadOnlyError
+		if errors.As(err, &ro) {
+			msg = ro.Reason
+		}
 		w.Header().Set("Retry-After", "5")
 	case code >= 500:
 		s.log.Error("web request failed", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -54,6 +54,19 @@ func (f FieldErrors) orNil() error {
 // IsUnavailable.
 var ErrUnavailable = store.ErrUnavailable
 
+// ReadOnlyError is every write's error on a node that started read-only
+// (its disk was full): it serves reads and says why it takes no write.
+// It matches ErrUnavailable: the write may succeed later, once the cause
+// is gone.
+type ReadOnlyError struct {
+	// Reason says why and what to do, in French.
+	Reason string
+}
+
+func (e *ReadOnlyError) Error() string { return e.Reason }
+
+func (e *ReadOnlyError) Is(target error) bool { return target == ErrUnavailable }
+
 // IsUnavailable says whether err means "try again later": ErrUnavailable,
 // or a database that cannot be reached or cannot work now. Every outer
 // layer answers it the same way: 503 with Retry-After, SMTP 451, the

@@ -32,3 +32,17 @@ func (a *Applier) Behind(snapshot io.Reader) (bool, error) {
 	a.log.Debug("store compared with the raft snapshot", "store_index", have, "snapshot_index", snap)
 	return have < snap, nil
 }
+
+// AppliedIndex is the raft index of the last entry the store applied: the
+// cluster refuses a raft state that ends before it.
+func (a *Applier) AppliedIndex() (uint64, error) {
+	return a.store.AppliedIndex(context.Background())
+}
+
+// CheckEntry says why Apply would refuse to decode a raft entry, nil if
+// it would not: the cluster refuses to start on a log holding such an
+// entry, rather than stop when raft hands it over.
+func (a *Applier) CheckEntry(data []byte) error {
+	_, err := DecodeCommand(data)
+	return err
+}

@@ -49,6 +49,10 @@ type Service struct {
 	// Logins brakes password guessing on every door that takes a password
 	// (Authenticate, CheckCurrentPassword): one per process, shared.
 	Logins *authlimit.Limiter
+	// ReadOnly says why this node takes no write (it started on a full
+	// disk), for the pages to show; "" when it takes them. The writes
+	// themselves are refused by the Proposer (ReadOnlyError).
+	ReadOnly string
 }
 
 func NewService(st *store.Store, blobs *blob.Store, prop Proposer, log *slog.Logger) *Service {

@@ -16,6 +16,9 @@ import (
 // Control answers the cluster.* operations of the control socket
 // (missive cluster token|status|remove|promote|demote).
 func (n *Node) Control(ctx context.Context, req control.Request) (string, error) {
+	if n.raft == nil {
+		return "", n.writable()
+	}
 	c := req.Cluster
 	if c == nil {
 		c = &control.ClusterRequest{}

@@ -113,6 +113,10 @@ type Config struct {
 	// (raft's default when 0): a node further behind catches up from a
 	// snapshot. Tests set it low.
 	TrailingLogs uint64
+	// ReadOnly, when set, says why the node must not write (a full disk):
+	// it opens its Applier and serves reads, starts no raft, and refuses
+	// every write with this reason (readonly.go).
+	ReadOnly string
 }
 
 // Node is one raft member with its log in DataDir/raft.
@@ -189,6 +193,16 @@ func Open(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.id = raft.ServerID(id)
+	if err := checkFiles(cfg.DataDir, cfg.Log); err != nil {
+		return nil, err
+	}
+	if cfg.ReadOnly != "" {
+		if err := n.openReadOnly(); err != nil {
+			return nil, err
+		}
+		ok = true
+		return n, nil
+	}
 	n.logs, err = raftboltdb.NewBoltStore(filepath.Join(dir, "raft.db"))
 	if err != nil {
 		return nil, fmt.Errorf("open raft log: %w", err)
@@ -216,6 +230,9 @@ func Open(cfg Config) (*Node, error) {
 			return nil, err
 		}
 		n.cfg.Applier = cfg.Applier
+	}
+	if err := n.checkAgreement(has, snaps); err != nil {
+		return nil, err
 	}
 	if err := restoreIfBehind(snaps, cfg.Applier, cfg.Log); err != nil {
 		return nil, err
@@ -341,7 +358,7 @@ func restoreIfBehind(snaps raft.SnapshotStore, a Applier, log *slog.Logger) erro
 // follower), so reads that follow see every earlier write. A node removed
 // from the cluster does not wait: it serves what it has.
 func (n *Node) WaitLeader(ctx context.Context) error {
-	if n.removed.Load() {
+	if n.removed.Load() || n.raft == nil {
 		return nil
 	}
 	probe := time.Now().Add(2 * time.Second)
@@ -451,6 +468,9 @@ func (n *Node) writable() error {
 	if n.removed.Load() {
 		return ErrRemoved
 	}
+	if n.cfg.ReadOnly != "" {
+		return &appliance.ReadOnlyError{Reason: n.cfg.ReadOnly}
+	}
 	return nil
 }
 
@@ -484,7 +504,12 @@ func (n *Node) Address() string { return n.addr }
 func (n *Node) Joined() bool { return n.state != nil && n.state.Joined }
 
 // Snapshot forces a raft snapshot (tests, backups).
-func (n *Node) Snapshot() error { return n.raft.Snapshot().Error() }
+func (n *Node) Snapshot() error {
+	if n.raft == nil {
+		return n.writable()
+	}
+	return n.raft.Snapshot().Error()
+}
 
 // Close stops raft cleanly and releases the data dir.
 func (n *Node) Close() error {

@@ -26,6 +26,10 @@ type state struct {
 	// Removed is when the leader said this node was removed; from then on
 	// it refuses writes and does not start raft.
 	Removed string `json:"removed,omitempty"`
+	// Rejoin: the raft state was set aside (missive cluster rejoin); the
+	// node waits for the leader's log or snapshot, which its store may
+	// be ahead of until they arrive.
+	Rejoin bool `json:"rejoin,omitempty"`
 }
 
 func loadState(dir string) (*state, error) {

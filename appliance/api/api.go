@@ -321,6 +321,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		if code == 503 {
 			// Say what it is: no quorum, a removed node, the database…
 			body.Error = "service momentanément indisponible : " + appliance.UnavailableReason(err) + " ; réessayez"
+			var ro *appliance.ReadOnlyError
+			if errors.As(err, &ro) {
+				body.Error = ro.Reason
+			}
 			w.Header().Set("Retry-After", retryAfter)
 		}
 	}

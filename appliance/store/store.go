@@ -40,6 +40,8 @@ type Store struct {
 	SchemaVersion int
 	// log tells what a migration changed in the data (missive:report).
 	log *slog.Logger
+	// readOnly: opened without writing (readonly.go).
+	readOnly bool
 }
 
 // Option tunes Open.
@@ -70,13 +72,16 @@ func open(ctx context.Context, dsn, dataDir string, upTo int, opts ...Option) (*
 			path = filepath.Join(dataDir, "missive.db")
 		}
 		s.dialect, s.path = sqliteDialect{}, path
-		if err := createPrivate(path); err != nil {
+		if err := createPrivate(path); err != nil && !s.readOnly {
 			return nil, err
 		}
 		// WAL lets readers (the UI, a CLI verify) run beside the one writer;
 		// synchronous=NORMAL is safe because the raft log is the durable
 		// record and replays what a power cut lost (see DESIGN.md).
 		q := "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+		if s.readOnly {
+			q = readOnlyQuery(path)
+		}
 		s.db, err = sql.Open("sqlite", "file:"+path+q)
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -99,7 +104,11 @@ func open(ctx context.Context, dsn, dataDir string, upTo int, opts ...Option) (*
 		s.db.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	if err := s.migrate(ctx, upTo); err != nil {
+	migrate := s.migrate
+	if s.readOnly {
+		migrate = s.checkMigrated
+	}
+	if err := migrate(ctx, upTo); err != nil {
 		s.db.Close()
 		return nil, err
 	}

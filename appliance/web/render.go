@@ -174,6 +174,8 @@ type view struct {
 	// Stale says this node has no quorum: every page says its data may be
 	// out of date.
 	Stale bool
+	// ReadOnly is why this node takes no write, on every page.
+	ReadOnly string
 }
 
 type navItem struct {
@@ -248,6 +250,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, q *request, title,
 	v := &view{Title: title, Lang: q.lang, User: a.User, TenantName: a.Tenant.Name, Admin: a.IsAdmin(),
 		CanRegister: a.Role() != domain.RoleElected, CSRF: q.csrf, Active: active, Data: data, Path: r.URL.RequestURI()}
 	v.Flash = s.takeFlash(w, r, q.key)
+	v.ReadOnly = s.svc.ReadOnly
 	if strings.HasPrefix(active, "admin") {
 		v.Backup = s.backupHealth(r.Context(), a)
 	}

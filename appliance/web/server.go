@@ -404,7 +404,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, q *request, err er
 	case code == http.StatusServiceUnavailable:
 		s.log.Error("web request failed: unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 		msg = tr(l, "error.unavailable")
-		if reason := appliance.UnavailableReason(err); reason != appliance.UnavailableReason(appliance.ErrUnavailable) {
+		var ro *appliance.ReadOnlyError
+		if errors.As(err, &ro) {
+			msg = ro.Reason
+		} else if reason := appliance.UnavailableReason(err); reason != appliance.UnavailableReason(appliance.ErrUnavailable) {
 			// Not the database: say what it is (no quorum, a removed node).
 			msg = tr(l, "error.unavailable.cluster") + " " + reason + "."
 		}

@@ -228,7 +228,7 @@ type missiveServer struct {
 }
 
 var (
-	serveReadyRe    = regexp.MustCompile(`^Missive est prêt: (http://127\.0\.0\.1:[0-9]+/)$`)
+	serveReadyRe    = regexp.MustCompile(`^Missive est prêt(?:, en lecture seule)?: (http://127\.0\.0\.1:[0-9]+/)$`)
 	firstPasswordRe = regexp.MustCompile(`^Premier démarrage: utilisateur admin, mot de passe (\S+)$`)
 )
 

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"missive/appliance/control"
+	"missive/cluster"
 )
 
 // The cluster's commands go through the running server's control socket:
@@ -38,6 +40,37 @@ const clusterPromoteHelp = `Fait voter un nœud non votant (un site de secours d
 
 const clusterDemoteHelp = `Retire le droit de vote à un nœud: il réplique toujours, mais ne compte plus dans le
 quorum (site de secours passif).`
+
+const clusterRejoinHelp = `Sur un nœud de cluster arrêté dont l'état raft est perdu ou endommagé (Missive refuse
+alors de démarrer et le dit): met cet état de côté (DATA/raft-ecarte-DATE) et prépare le
+nœud à tout recevoir du leader. Au démarrage suivant (systemctl start missive), le leader lui
+envoie son instantané et la suite du journal; le nœud garde son identifiant, son
+certificat, sa base et ses documents. Il faut qu'un leader soit en marche: sans autre nœud,
+repartez de la dernière sauvegarde (missive backup restore).`
+
+// runClusterRejoin works on a stopped node's data dir: the server is not
+// there to ask.
+func runClusterRejoin(c *cli) error {
+	c.dataFlags()
+	if err := c.parse(false); err != nil {
+		return err
+	}
+	cfg, err := c.loadConfig()
+	if err != nil {
+		return err
+	}
+	aside, err := cluster.PrepareRejoin(cfg.Data)
+	if err != nil {
+		var locked *cluster.LockedError
+		if errors.As(err, &locked) {
+			return &exitError{1, lockedMessage(cfg.Data, locked.PID)}
+		}
+		return &exitError{1, err.Error()}
+	}
+	fmt.Fprintf(c.stdout, "État raft mis de côté dans %s.\n", aside)
+	fmt.Fprintf(c.stdout, "Démarrez ce nœud (systemctl start missive, ou missive serve --data %s): il attend le leader, qui lui envoie son instantané et la suite du journal.\n", cfg.Data)
+	return nil
+}
 
 func runClusterToken(c *cli) error {
 	c.dataFlags()

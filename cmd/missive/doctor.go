@@ -27,7 +27,8 @@ import (
 )
 
 const doctorHelp = `Vérifie une installation et dit, en clair, quoi corriger: la configuration,
-le dossier de données, le service, les ports (Missive y répond-il?), le
+le dossier de données, le journal raft (fichiers intègres, en accord avec la
+base: ce que serve vérifie avant de démarrer), le service, les ports (Missive y répond-il?), le
 certificat TLS et sa date d'expiration, le DNS du nom du serveur, les
 connexions IMAP et SMTP configurées, les sauvegardes (faites, vérifiées, à
 l'heure), l'espace disque et l'horloge.
@@ -90,6 +91,7 @@ func runDoctor(c *cli) error {
 	}
 	ctx := context.Background()
 	d.checkDataDir(cfg)
+	d.checkRaftState(ctx, cfg)
 	d.checkService()
 	leaf := d.checkListeners(cfg)
 	d.checkCertificate(ctx, cfg, leaf)

@@ -17,14 +17,21 @@ func fileOwner(fi os.FileInfo) (int, bool) {
 	return int(st.Uid), true
 }
 
-func (d *doctor) checkDisk(dir string) {
+// diskSpace is the room left to this process on dir's disk, and its size.
+func diskSpace(dir string) (free, total uint64, err error) {
 	var st unix.Statfs_t
 	if err := unix.Statfs(dir, &st); err != nil {
+		return 0, 0, err
+	}
+	return st.Bavail * uint64(st.Bsize), st.Blocks * uint64(st.Bsize), nil
+}
+
+func (d *doctor) checkDisk(dir string) {
+	free, total, err := diskSpace(dir)
+	if err != nil {
 		d.warn("", "Espace disque de %s non vérifié: %v.", dir, err)
 		return
 	}
-	free := st.Bavail * uint64(st.Bsize)
-	total := st.Blocks * uint64(st.Bsize)
 	pct := 100.0
 	if total > 0 {
 		pct = 100 * float64(free) / float64(total)

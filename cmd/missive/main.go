@@ -116,6 +116,7 @@ par défaut.`, runConfigDescribe},
 		{"cluster promote", "NŒUD", "faire voter un nœud", clusterPromoteHelp, runClusterMember("cluster.promote")},
 		{"cluster demote", "NŒUD", "retirer le vote à un nœud", clusterDemoteHelp, runClusterMember("cluster.demote")},
 		{"cluster recover", "", "refaire un cluster avec les nœuds survivants (quorum perdu pour de bon)", clusterRecoverHelp, runClusterRecover},
+		{"cluster rejoin", "", "reconstruire l'état raft de ce nœud depuis le leader", clusterRejoinHelp, runClusterRejoin},
 		{"dev seed", "", "remplir un dossier de courriers réalistes (développement)", devSeedHelp, runDevSeed},
 		{"dev bench", "", "mesurer un serveur en marche (développement)", devBenchHelp, runDevBench},
 	}

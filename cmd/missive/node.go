@@ -98,13 +98,22 @@ func openServeNode(ctx context.Context, cfg config.Config, log *slog.Logger, co 
 	// before raft starts, so that a store that fails to open fails the
 	// start instead of leaving raft waiting on it.
 	ccfg := cluster.Config{DataDir: cfg.Data, Log: log, Listen: cfg.ClusterListen, Join: co.join, Token: co.token}
+	// On a full disk: a read-only start that serves reads and says why
+	// writes are refused, rather than none.
+	ccfg.ReadOnly = diskFullReason(cfg.Data)
+	readOnly := ccfg.ReadOnly != ""
 	ccfg.OpenApplier = func(nodeID string) (cluster.Applier, error) {
 		// Opening migrates the store: a build other than the last one to
-		// open this data dir first copies it to DATA/snapshots.
-		if _, err := installer.PreUpgrade(ctx, cfg.Data, cfg.DB, version, log); err != nil {
+		// open this data dir first copies it to DATA/snapshots. A
+		// read-only start writes nothing: no copy, no migration, no claim,
+		// no version.
+		opts := []store.Option{store.WithLog(log)}
+		if readOnly {
+			opts = append(opts, store.ReadOnly())
+		} else if _, err := installer.PreUpgrade(ctx, cfg.Data, cfg.DB, version, log); err != nil {
 			return nil, err
 		}
-		if n.store, err = store.Open(ctx, cfg.DB, cfg.Data, store.WithLog(log)); err != nil {
+		if n.store, err = store.Open(ctx, cfg.DB, cfg.Data, opts...); err != nil {
 			if errors.Is(err, store.ErrTooNew) {
 				return nil, &exitError{1, err.Error()}
 			}
@@ -113,13 +122,13 @@ func openServeNode(ctx context.Context, cfg config.Config, log *slog.Logger, co 
 		// Each node keeps its own database: one that another node of a
 		// cluster opened already is refused (two nodes on one database
 		// would each skip the entries the other applied).
-		if err := n.store.Claim(ctx, nodeID); err != nil {
+		if err := n.store.Claim(ctx, nodeID); err != nil && !readOnly {
 			if errors.Is(err, store.ErrOtherNode) {
 				return nil, &exitError{1, err.Error()}
 			}
 			return nil, err
 		}
-		if err := installer.MarkVersion(cfg.Data, version); err != nil {
+		if err := installer.MarkVersion(cfg.Data, version); err != nil && !readOnly {
 			return nil, fmt.Errorf("record the version in the data dir: %w", err)
 		}
 		if n.blobs, err = blob.Open(cfg.Data); err != nil {
@@ -162,6 +171,7 @@ func openServeNode(ctx context.Context, cfg config.Config, log *slog.Logger, co 
 	n.svc.MaxUpload = int64(cfg.MaxUploadMB) << 20
 	n.svc.Logins = authlimit.New(n.svc.Now, authlimit.Limits{PerLogin: cfg.LoginMaxFailures, PerAddress: cfg.LoginMaxFailuresPerAddr})
 	n.svc.Secrets = secrets
+	n.svc.ReadOnly = ccfg.ReadOnly
 	if _, err := appliance.EnsureSigningAnchor(ctx, cfg.Data, n.store.Reader()); err != nil {
 		return nil, err
 	}

@@ -117,7 +117,11 @@ func runServe(c *cli) error {
 	if n.cluster.Clustered() {
 		fmt.Fprintf(c.stdout, "Nœud %s du cluster, port de cluster %s\n", n.cluster.ID(), n.cluster.Address())
 	}
-	fmt.Fprintf(c.stdout, "Missive est prêt: %s\n", url)
+	if n.svc.ReadOnly != "" {
+		fmt.Fprintf(c.stdout, "Missive est prêt, en lecture seule: %s\n%s\n", url, n.svc.ReadOnly)
+	} else {
+		fmt.Fprintf(c.stdout, "Missive est prêt: %s\n", url)
+	}
 	if password != "" {
 		if c.getenv("MISSIVE_ADMIN_PASSWORD") != "" {
 			fmt.Fprintln(c.stdout, "Premier démarrage: utilisateur admin, mot de passe pris dans MISSIVE_ADMIN_PASSWORD.")

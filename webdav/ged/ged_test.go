@@ -14,6 +14,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -430,5 +432,41 @@ func TestPickAndNames(t *testing.T) {
 	}
 	if _, err := http.NewRequest("GET", location("http://h/a b/", Folder("2026/A/1")), nil); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Exports run on the leader only, and start on a node the moment it
+// becomes leader (a failover), not at its next tick (an hour here): the
+// exporter waits on the change of leadership.
+func TestExportStartsWhenThisNodeBecomesLeader(t *testing.T) {
+	t.Parallel()
+	var leader atomic.Bool
+	var mu sync.Mutex
+	changed := make(chan struct{})
+	wait := func() <-chan struct{} { mu.Lock(); defer mu.Unlock(); return changed }
+	f := newFixture(t, "", Options{Interval: time.Hour, Leader: leader.Load, LeaderChanged: wait})
+	f.ged.start()
+	f.setTarget(t, f.ged.pass)
+	l := f.closedLetter(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); f.ex.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	f.ex.Kick()
+	time.Sleep(200 * time.Millisecond)
+	if xs := f.exports(t, l); xs[0].Status != appliance.GEDQueued {
+		t.Fatalf("a node that does not lead exported: %+v", xs)
+	}
+	leader.Store(true)
+	mu.Lock() // raft elected this node
+	close(changed)
+	changed = make(chan struct{})
+	mu.Unlock()
+	deadline := time.Now().Add(30 * time.Second)
+	for f.exports(t, l)[0].Status != appliance.GEDDone {
+		if time.Now().After(deadline) {
+			t.Fatalf("the new leader did not export: %+v", f.exports(t, l))
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

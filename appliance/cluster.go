@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"missive/appliance/blob"
 	"missive/appliance/domain"
 	"missive/appliance/store"
 )
@@ -150,4 +151,14 @@ func registration(cmd *Command) (*LetterRegister, error) {
 
 func decodePayload[T any](cmd *Command) (*T, error) {
 	return decode[T](&applyCtx{cmd: cmd})
+}
+
+// BlobStore is this node's document store: the cluster spreads what it
+// puts and fetches what it lacks.
+func (s *Service) BlobStore() *blob.Store { return s.Blobs }
+
+// BlobRefs calls fn for every document the store references (the
+// cluster's background pass and check).
+func (s *Service) BlobRefs(ctx context.Context, fn func(sum string) error) error {
+	return s.Store.BlobRefs(ctx, fn)
 }

@@ -54,6 +54,20 @@ func (n *Node) Control(ctx context.Context, req control.Request) (string, error)
 			return string(b) + "\n", err
 		}
 		return formatStatus(st), nil
+	case "cluster.check":
+		reps, err := n.CheckCluster(ctx, c.Repair)
+		if err != nil {
+			return "", err
+		}
+		if c.JSON {
+			b, err := json.MarshalIndent(reps, "", "  ")
+			return string(b) + "\n", err
+		}
+		text, clean := formatCheck(reps)
+		if !clean {
+			return "", &CheckError{Text: text}
+		}
+		return text, nil
 	case "cluster.remove", "cluster.promote", "cluster.demote":
 		if c.Node == "" {
 			return "", fmt.Errorf("%w: nommez le nœud (son identifiant ou son adresse, voir missive cluster status)", appliance.ErrInvalid)
@@ -101,3 +115,9 @@ func formatStatus(st *Status) string {
 	}
 	return b.String()
 }
+
+// CheckError is a check that found missing or altered documents: its
+// text is the report, and the command exits non-zero.
+type CheckError struct{ Text string }
+
+func (e *CheckError) Error() string { return strings.TrimRight(e.Text, "\n") }

@@ -48,6 +48,8 @@ type tnode struct {
 	// ln is the cluster port bound at :0 for the first start; a restart
 	// binds the same address again.
 	ln net.Listener
+	// tune, when set, changes the node's configuration before it opens.
+	tune func(*cluster.Config)
 }
 
 // gatedApplier lets a test hold a node's Apply back: the node logs what the
@@ -178,6 +180,9 @@ func (tn *tnode) tryOpen(join, token string) error {
 				return err
 			}
 		}
+	}
+	if tn.tune != nil {
+		tn.tune(&cfg)
 	}
 	cfg.OpenApplier = func(id string) (cluster.Applier, error) {
 		st, err := store.Open(context.Background(), "", tn.dir)

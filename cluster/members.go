@@ -30,6 +30,7 @@ type Services interface {
 // joins and admits forwarded commands without the numbering check.
 func (n *Node) Attach(s Services) {
 	n.svc.Store(&s)
+	n.attachBlobs()
 	if n.mux != nil {
 		n.mux.mu.Lock()
 		n.mux.revoked = func(id string) bool {

@@ -28,7 +28,7 @@ const (
 	// serviceJoin admits a new node with a join token (join.go). It is the
 	// only service open to a client without a certificate.
 	serviceJoin service = 3
-	// serviceBlob is reserved for blob transfer between nodes.
+	// serviceBlob carries documents between members (blobs.go).
 	serviceBlob service = 4
 )
 

@@ -107,6 +107,10 @@ type Config struct {
 	Join, Token string
 	// Dial opens a TCP connection to another node; nil dials directly.
 	Dial func(ctx context.Context, addr string) (net.Conn, error)
+	// TrailingLogs is how many entries a snapshot leaves in the log
+	// (raft's default when 0): a node further behind catches up from a
+	// snapshot. Tests set it low.
+	TrailingLogs uint64
 }
 
 // Node is one raft member with its log in DataDir/raft.
@@ -134,6 +138,11 @@ type Node struct {
 	// applied is the index of the last entry applied here (fsm).
 	applied atomic.Uint64
 	wg      sync.WaitGroup
+	// sweep wakes the background pass over referenced blobs, blobProg is
+	// its progress, attachOnce starts it (blobs.go, blobsweep.go).
+	sweep      blobSignal
+	blobProg   blobProgress
+	attachOnce sync.Once
 }
 
 // Open starts the node. On a data dir without raft state it bootstraps a
@@ -216,7 +225,7 @@ func Open(cfg Config) (*Node, error) {
 	}
 	// Raft replays the log from its latest snapshot, which the store has.
 	n.applied.Store(latestSnapshot(snaps))
-	n.raft, err = raft.NewRaft(rc, &fsm{a: cfg.Applier, applied: &n.applied, snaps: snaps}, n.logs, n.logs, snaps, trans)
+	n.raft, err = raft.NewRaft(rc, &fsm{a: cfg.Applier, applied: &n.applied, snaps: snaps, restored: n.sweep.kick}, n.logs, n.logs, snaps, trans)
 	if err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
@@ -255,6 +264,9 @@ func (n *Node) raftConfig(hlog hclog.Logger) *raft.Config {
 	// also watches Close.
 	rc.BatchApplyCh = true
 	rc.TrailingLogs = 10240
+	if n.cfg.TrailingLogs > 0 {
+		rc.TrailingLogs = n.cfg.TrailingLogs
+	}
 	if n.addr == "" {
 		// A cluster of one elects itself at once instead of waiting a second.
 		rc.HeartbeatTimeout = 500 * time.Millisecond
@@ -326,7 +338,13 @@ func (n *Node) WaitLeader(ctx context.Context) error {
 		}
 	}
 	if n.addr != "" {
-		return n.ReadIndex(ctx)
+		if err := n.ReadIndex(ctx); err != nil {
+			return err
+		}
+		// Caught up: the store may reference documents sent while this
+		// node was away.
+		n.sweep.kick()
+		return nil
 	}
 	if n.raft.State() == raft.Leader {
 		if err := n.raft.Barrier(n.cfg.ApplyTimeout).Error(); err != nil {
@@ -509,6 +527,9 @@ type fsm struct {
 	a       Applier
 	applied *atomic.Uint64
 	snaps   raft.SnapshotStore
+	// restored is called after a snapshot was installed: the store now
+	// references blobs this node may lack.
+	restored func()
 }
 
 func (f *fsm) Apply(l *raft.Log) any {
@@ -533,6 +554,9 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 		return err
 	}
 	f.applied.Store(latestSnapshot(f.snaps))
+	if f.restored != nil {
+		f.restored()
+	}
 	return nil
 }
 

@@ -100,6 +100,7 @@ func (n *Node) transport(hasState bool, hlog hclog.Logger) (raft.Transport, erro
 	n.mux.handle(serviceRaft, false, layer.deliver)
 	n.mux.handle(serviceRPC, false, n.serveRPC)
 	n.mux.handle(serviceJoin, true, n.serveJoin)
+	n.mux.handle(serviceBlob, false, n.serveBlob)
 	return raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream: layer, MaxPool: 3, Timeout: 10 * time.Second, Logger: hlog,
 	}), nil

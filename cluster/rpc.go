@@ -34,6 +34,7 @@ const (
 	opPromote   = "promote"    // a joined node, caught up, asks to vote
 	opMember    = "member"     // promote, demote or remove a node (leader)
 	opRemoved   = "removed"    // the leader tells a node it was removed
+	opCheck     = "check"      // a node checks its documents (Action "repair": and fetches)
 )
 
 type reply struct {
@@ -41,6 +42,7 @@ type reply struct {
 	Queued bool        `json:"queued,omitempty"`
 	Index  uint64      `json:"index,omitempty"`
 	Status *NodeStatus `json:"status,omitempty"`
+	Blobs  *BlobReport `json:"blobs,omitempty"`
 }
 
 // wireError carries an error between nodes with what the other side needs
@@ -318,6 +320,11 @@ func (n *Node) answer(rc *rpcConn, peer string, req *request) error {
 	case opRemoved:
 		n.markRemoved(peer)
 		return send(&reply{})
+	case opCheck:
+		cctx, ccancel := context.WithTimeout(context.Background(), checkTimeout)
+		defer ccancel()
+		r := n.CheckBlobs(cctx, req.Action == "repair")
+		return send(&reply{Blobs: &r})
 	}
 	return send(&reply{Err: &wireError{Code: codeInvalid, Msg: "opération inconnue " + req.Op}})
 }

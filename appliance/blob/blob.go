@@ -4,6 +4,7 @@
 package blob
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -11,6 +12,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
+	"time"
 )
 
 // ErrTooLarge is returned when content exceeds the limit; nothing is kept.
@@ -19,7 +22,39 @@ var ErrTooLarge = errors.New("document trop volumineux")
 // ErrNotFound means no blob has this hash on this node.
 var ErrNotFound = errors.New("document introuvable")
 
-type Store struct{ dir string }
+// ErrCorrupt means a blob's content no longer matches its name.
+var ErrCorrupt = errors.New("document altéré: son contenu ne correspond plus à son empreinte")
+
+// Replica is the rest of the cluster, seen from one node's blob store
+// (cluster.Node implements it). Nil on a node without a cluster port.
+type Replica interface {
+	// Spread returns once the blob is on a majority of the voters, so
+	// that a command referencing it may be proposed: whichever node
+	// leads later has it, or can fetch it.
+	Spread(ctx context.Context, sum string) error
+	// Fetch gets a blob this node lacks from a peer, checks its hash and
+	// stores it.
+	Fetch(ctx context.Context, sum string) error
+}
+
+// SpreadTimeout bounds how long Put waits for the cluster.
+const SpreadTimeout = 2 * time.Minute
+
+type Store struct {
+	dir     string
+	replica atomic.Pointer[Replica]
+}
+
+// SetReplica makes Put spread every blob before it returns and Open fetch
+// a missing one (cluster.Node, once it runs).
+func (s *Store) SetReplica(r Replica) { s.replica.Store(&r) }
+
+func (s *Store) peers() Replica {
+	if p := s.replica.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
 
 // Open prepares DIR/blobs.
 func Open(dataDir string) (*Store, error) {
@@ -55,19 +90,44 @@ func (s *Store) path(sum string) string {
 
 // Put stores r, refusing it once more than limit bytes have been read
 // (limit <= 0: no limit). The content is written to a temporary file, synced,
-// then renamed to its hash: a crash leaves a complete blob or none.
+// then renamed to its hash: a crash leaves a complete blob or none. In a
+// cluster Put returns once the blob is on a majority of the voters (every
+// command referencing a blob is proposed after the Put that made it), and
+// fails if it cannot be: the caller proposes nothing.
 func (s *Store) Put(r io.Reader, limit int64) (sum string, size int64, err error) {
-	return s.put(r, limit, true)
+	sum, size, err = s.put(r, limit, true, "")
+	if err != nil {
+		return "", 0, err
+	}
+	if p := s.peers(); p != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), SpreadTimeout)
+		defer cancel()
+		if err := p.Spread(ctx, sum); err != nil {
+			return "", 0, fmt.Errorf("store document %s on the other nodes: %w", sum[:12], err)
+		}
+	}
+	return sum, size, nil
+}
+
+// Receive stores a blob another node sent, refusing it unless its content
+// hashes to want. It is not spread again.
+func (s *Store) Receive(r io.Reader, want string) error {
+	if !ValidHash(want) {
+		return fmt.Errorf("%w: empreinte %q invalide", ErrNotFound, want)
+	}
+	_, _, err := s.put(r, 0, true, want)
+	return err
 }
 
 // Import is Put for many blobs in a row (a restore): the files are not
 // synced one by one, which would be most of a restore's time; call Sync
 // once they are all in.
 func (s *Store) Import(r io.Reader) (sum string, size int64, err error) {
-	return s.put(r, 0, false)
+	return s.put(r, 0, false, "")
 }
 
-func (s *Store) put(r io.Reader, limit int64, sync bool) (sum string, size int64, err error) {
+// put writes r under its hash; with want, only if the hash is want.
+func (s *Store) put(r io.Reader, limit int64, sync bool, want string) (sum string, size int64, err error) {
 	f, err := os.CreateTemp(filepath.Join(s.dir, "tmp"), "put-*")
 	if err != nil {
 		return "", 0, fmt.Errorf("store document: %w", err)
@@ -91,6 +151,10 @@ func (s *Store) put(r io.Reader, limit int64, sync bool) (sum string, size int64
 	if limit > 0 && size > limit {
 		return "", 0, fmt.Errorf("%w: plus de %d octets", ErrTooLarge, limit)
 	}
+	sum = hex.EncodeToString(h.Sum(nil))
+	if want != "" && sum != want {
+		return "", 0, fmt.Errorf("%w: reçu %s au lieu de %s", ErrCorrupt, sum, want)
+	}
 	if sync {
 		if err = f.Sync(); err != nil {
 			return "", 0, fmt.Errorf("store document: %w", err)
@@ -99,7 +163,6 @@ func (s *Store) put(r io.Reader, limit int64, sync bool) (sum string, size int64
 	if err = f.Close(); err != nil {
 		return "", 0, fmt.Errorf("store document: %w", err)
 	}
-	sum = hex.EncodeToString(h.Sum(nil))
 	final := s.path(sum)
 	if _, statErr := os.Stat(final); statErr == nil {
 		os.Remove(tmp)
@@ -117,8 +180,31 @@ func (s *Store) put(r io.Reader, limit int64, sync bool) (sum string, size int64
 	return sum, size, nil
 }
 
-// Open opens a blob for reading.
+// Open opens a blob for reading. In a cluster, a blob this node lacks (it
+// was down or cut off when the blob was spread) is fetched from a peer
+// first, its hash checked.
 func (s *Store) Open(sum string) (*os.File, error) {
+	if !ValidHash(sum) {
+		return nil, fmt.Errorf("%w: empreinte %q invalide", ErrNotFound, sum)
+	}
+	f, err := os.Open(s.path(sum))
+	if errors.Is(err, os.ErrNotExist) {
+		if p := s.peers(); p != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), SpreadTimeout)
+			defer cancel()
+			if ferr := p.Fetch(ctx, sum); ferr != nil {
+				return nil, fmt.Errorf("%w: %s (%v)", ErrNotFound, sum, ferr)
+			}
+			return os.Open(s.path(sum))
+		}
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, sum)
+	}
+	return f, err
+}
+
+// OpenLocal opens a blob of this node, never fetching it: what a peer
+// asks for, and what a check reads.
+func (s *Store) OpenLocal(sum string) (*os.File, error) {
 	if !ValidHash(sum) {
 		return nil, fmt.Errorf("%w: empreinte %q invalide", ErrNotFound, sum)
 	}
@@ -127,6 +213,40 @@ func (s *Store) Open(sum string) (*os.File, error) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, sum)
 	}
 	return f, err
+}
+
+// Verify reads a blob of this node and checks that it hashes to its
+// name: ErrNotFound if absent, ErrCorrupt if altered.
+func (s *Store) Verify(sum string) error {
+	f, err := s.OpenLocal(sum)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return fmt.Errorf("read document %s: %w", sum, err)
+	}
+	if hex.EncodeToString(h.Sum(nil)) != sum {
+		return fmt.Errorf("%w: %s", ErrCorrupt, sum)
+	}
+	return nil
+}
+
+// Quarantine moves an altered blob aside (DATA/blobs/corrupt), so that
+// the good copy can be fetched again under its name.
+func (s *Store) Quarantine(sum string) error {
+	if !ValidHash(sum) {
+		return fmt.Errorf("%w: empreinte %q invalide", ErrNotFound, sum)
+	}
+	dir := filepath.Join(s.dir, "corrupt")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("quarantine document %s: %w", sum, err)
+	}
+	if err := os.Rename(s.path(sum), filepath.Join(dir, sum+"."+time.Now().UTC().Format("20060102T150405"))); err != nil {
+		return fmt.Errorf("quarantine document %s: %w", sum, err)
+	}
+	return nil
 }
 
 // Has says whether the blob is present on this node.

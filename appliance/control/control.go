@@ -66,6 +66,8 @@ type ClusterRequest struct {
 	TTL string `json:"ttl,omitempty"`
 	// JSON asks for the status as JSON.
 	JSON bool `json:"json,omitempty"`
+	// Repair makes a check fetch missing or altered documents again.
+	Repair bool `json:"repair,omitempty"`
 }
 
 // Response carries the text to print, or an error.

@@ -22,6 +22,13 @@ const clusterStatusHelp = `Affiche chaque nœud du cluster: identifiant, adresse
 entrée appliquée, retard sur le leader, dernier contact. --json pour un script:
 {"self", "leader", "nodes": [{"id", "address", "voter", "leader", "applied_index", …}]}.`
 
+const clusterCheckHelp = `Vérifie sur chaque nœud du cluster que tous les documents référencés (scans, courriels,
+pièces jointes, versions de brouillons) sont présents et intègres: chacun est relu et son
+empreinte SHA-256 recalculée. Liste les documents manquants ou altérés par nœud et se
+termine en erreur s'il y en a. --repair met de côté les documents altérés (DATA/blobs/corrupt)
+et récupère les bons auprès d'un autre nœud. Un nœud récupère aussi de lui-même, en
+arrière-plan, les documents qui lui manquent.`
+
 const clusterRemoveHelp = `Retire un nœud du cluster (par son identifiant ou son adresse, voir missive cluster
 status). Son certificat est refusé dès lors par tous les nœuds; s'il est joignable, il est
 prévenu et refuse toute écriture. Pour le faire revenir: videz son dossier de données et
@@ -47,6 +54,17 @@ func runClusterStatus(c *cli) error {
 	c.dataFlags()
 	req := control.Request{Op: "cluster.status", Cluster: &control.ClusterRequest{}}
 	c.fs.BoolVar(&req.Cluster.JSON, "json", false, "sortie JSON")
+	if err := c.parse(false); err != nil {
+		return err
+	}
+	return c.control(req)
+}
+
+func runClusterCheck(c *cli) error {
+	c.dataFlags()
+	req := control.Request{Op: "cluster.check", Cluster: &control.ClusterRequest{}}
+	c.fs.BoolVar(&req.Cluster.JSON, "json", false, "sortie JSON")
+	c.fs.BoolVar(&req.Cluster.Repair, "repair", false, "récupérer auprès d'un autre nœud les documents manquants ou altérés")
 	if err := c.parse(false); err != nil {
 		return err
 	}

@@ -244,7 +244,7 @@ func davRequest(t *testing.T, s *missiveServer, method, path, pw, ifHeader, body
 		req.Header.Set("Content-Type", "application/xml")
 		req.Header.Set("Timeout", "Second-600")
 	}
-	resp, err := apiClient.Do(req)
+	resp, err := s.http().Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}

@@ -10,9 +10,8 @@ package main
 // joining a cluster that holds many letters. Environment:
 //
 //	MISSIVE_BENCH_CLUSTER_RUNS     leader kills (default 20)
-//	MISSIVE_BENCH_CLUSTER_LETTERS  letters of the catch-up (default 20000,
-//	                               the data dir cached by TestBenchBackup
-//	                               when it exists, else seeded)
+//	MISSIVE_BENCH_CLUSTER_LETTERS  letters of the catch-up (default 100000,
+//	                               seeded once, then cached)
 
 import (
 	"bufio"
@@ -77,7 +76,7 @@ func TestBenchCluster(t *testing.T) {
 // TestBenchClusterCatchUp times a node joining a cluster that holds many
 // letters.
 func TestBenchClusterCatchUp(t *testing.T) {
-	letters := envInt(t, "MISSIVE_BENCH_CLUSTER_LETTERS", 20000)
+	letters := envInt(t, "MISSIVE_BENCH_CLUSTER_LETTERS", 100000)
 	bin := buildBinary(t)
 	ready, caught, n := catchUp(t, bin, letters)
 	printRows([][2]string{
@@ -485,23 +484,28 @@ func (c *benchCluster) waitCaughtUp(i int) {
 	})
 }
 
-// catchUp starts a node on a data dir holding letters (cached by
-// TestBenchBackup when there is one of that size, else seeded), makes it
+// catchUp starts a node on a data dir holding letters (missive dev seed,
+// cached under /tmp/missive-bench-cache), makes it
 // a cluster, and times a new node's join: until it is ready to serve, and
 // until it applied the leader's index at the time of the join.
 func catchUp(t *testing.T, bin string, letters int) (ready, caught time.Duration, n int) {
 	t.Helper()
 	root := t.TempDir()
 	data := filepath.Join(root, "data")
-	cache := filepath.Join(os.TempDir(), "missive-bench-cache", fmt.Sprintf("backup-v1-%d", letters))
-	if _, err := os.Stat(filepath.Join(cache, "complete")); err == nil {
-		if out, err := exec.Command("cp", "-a", filepath.Join(cache, "data"), data).CombinedOutput(); err != nil {
-			t.Fatalf("copy the cached data dir: %v\n%s", err, out)
+	cache := filepath.Join(os.TempDir(), "missive-bench-cache", fmt.Sprintf("cluster-%s-%d", benchCacheVersion, letters))
+	if _, err := os.Stat(filepath.Join(cache, "complete")); err != nil {
+		os.RemoveAll(cache)
+		if err := os.MkdirAll(cache, 0o755); err != nil {
+			t.Fatal(err)
 		}
-		t.Logf("rattrapage: %d courriers (avec leurs scans) repris du cache de TestBenchBackup", letters)
-	} else {
-		took := seed(t, bin, data, "", letters)
-		t.Logf("rattrapage: %d courriers remplis en %v", letters, took.Round(time.Second))
+		took := seed(t, bin, filepath.Join(cache, "data"), "", letters)
+		t.Logf("rattrapage: %d courriers remplis en %v (mis en cache)", letters, took.Round(time.Second))
+		if err := os.WriteFile(filepath.Join(cache, "complete"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := exec.Command("cp", "-a", filepath.Join(cache, "data"), data).CombinedOutput(); err != nil {
+		t.Fatalf("copy the cached data dir: %v\n%s", err, out)
 	}
 	addr := benchFreeAddr(t)
 	startBenchNode(t, bin, data, "--cluster-listen", addr)

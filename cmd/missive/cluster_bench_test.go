@@ -20,8 +20,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -192,10 +190,10 @@ func newBenchCluster(t *testing.T, bin string, n int) *benchCluster {
 	c := &benchCluster{t: t, bin: bin}
 	for i := range n {
 		c.data = append(c.data, filepath.Join(t.TempDir(), "data"))
-		c.addr = append(c.addr, benchFreeAddr(t))
+		c.addr = append(c.addr, freeAddr(t))
 		var more []string
 		if i > 0 {
-			tok := lastOutputLine(mustRun(t, bin, "cluster", "token", "--data", c.data[0]))
+			tok := lastLine(mustRun(t, bin, "cluster", "token", "--data", c.data[0]))
 			more = []string{"--join", c.addr[0], "--token", tok}
 		}
 		c.nodes = append(c.nodes, startBenchNode(t, bin, c.data[i], append([]string{"--cluster-listen", c.addr[i]}, more...)...))
@@ -340,8 +338,8 @@ func etcdPutRate(t *testing.T, clients int) float64 {
 	t.Helper()
 	var peers, urls []string
 	for i := range 3 {
-		peers = append(peers, fmt.Sprintf("e%d=http://%s", i, benchFreeAddr(t)))
-		urls = append(urls, "http://"+benchFreeAddr(t))
+		peers = append(peers, fmt.Sprintf("e%d=http://%s", i, freeAddr(t)))
+		urls = append(urls, "http://"+freeAddr(t))
 	}
 	for i := range 3 {
 		dir := t.TempDir()
@@ -507,7 +505,7 @@ func catchUp(t *testing.T, bin string, letters int) (ready, caught time.Duration
 	if out, err := exec.Command("cp", "-a", filepath.Join(cache, "data"), data).CombinedOutput(); err != nil {
 		t.Fatalf("copy the cached data dir: %v\n%s", err, out)
 	}
-	addr := benchFreeAddr(t)
+	addr := freeAddr(t)
 	startBenchNode(t, bin, data, "--cluster-listen", addr)
 	st, err := statusAt(bin, data)
 	if err != nil {
@@ -517,10 +515,10 @@ func catchUp(t *testing.T, bin string, letters int) (ready, caught time.Duration
 	for _, nd := range st.Nodes {
 		top = max(top, nd.AppliedIndex)
 	}
-	tok := lastOutputLine(mustRun(t, bin, "cluster", "token", "--data", data))
+	tok := lastLine(mustRun(t, bin, "cluster", "token", "--data", data))
 	joiner := filepath.Join(t.TempDir(), "data")
 	start := time.Now()
-	startBenchNode(t, bin, joiner, "--cluster-listen", benchFreeAddr(t), "--join", addr, "--token", tok)
+	startBenchNode(t, bin, joiner, "--cluster-listen", freeAddr(t), "--join", addr, "--token", tok)
 	ready = time.Since(start)
 	deadline := time.Now().Add(30 * time.Minute)
 	for {
@@ -537,24 +535,4 @@ func catchUp(t *testing.T, bin string, letters int) (ready, caught time.Duration
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-// benchFreeAddr is a free loopback port below the ephemeral range, so
-// that it stays free while a node restarts on it.
-func benchFreeAddr(t *testing.T) string {
-	t.Helper()
-	for range 100 {
-		addr := fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000))
-		if ln, err := net.Listen("tcp", addr); err == nil {
-			ln.Close()
-			return addr
-		}
-	}
-	t.Fatal("no free port")
-	return ""
-}
-
-func lastOutputLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return strings.TrimSpace(lines[len(lines)-1])
 }

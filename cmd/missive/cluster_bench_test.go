@@ -24,7 +24,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -110,8 +109,6 @@ type benchNode struct {
 	url    string
 	exited chan struct{}
 }
-
-var firstPwRe = regexp.MustCompile(`^Premier démarrage: utilisateur admin, mot de passe (\S+)$`)
 
 // startBenchNode starts missive serve and waits until it says it is ready.
 func startBenchNode(t *testing.T, bin, data string, args ...string) *benchNode {

@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -225,6 +226,17 @@ type missiveServer struct {
 	stdout *outputLines
 	stderr *outputLines
 	done   chan struct{} // closed when the process has exited
+	// client reaches the server; nil: apiClient (a server in a network
+	// namespace of the test is reached through one of its own).
+	client *http.Client
+}
+
+// http is the client that reaches this server.
+func (s *missiveServer) http() *http.Client {
+	if s.client != nil {
+		return s.client
+	}
+	return apiClient
 }
 
 var (
@@ -241,8 +253,17 @@ func startMissive(t *testing.T, data string, env ...string) *missiveServer {
 // startMissiveWith is startMissive with more arguments to serve.
 func startMissiveWith(t *testing.T, data string, args []string, env ...string) *missiveServer {
 	t.Helper()
+	return startMissiveVia(t, nil, data, args, env...)
+}
+
+// startMissiveVia is startMissiveWith run through a command prefix (ip
+// netns exec NS), which must exec the binary in its own process so that a
+// signal reaches missive itself.
+func startMissiveVia(t *testing.T, prefix []string, data string, args []string, env ...string) *missiveServer {
+	t.Helper()
 	s := &missiveServer{t: t, data: data, stdout: newOutputLines(), stderr: newOutputLines(), done: make(chan struct{})}
-	s.cmd = exec.Command(missiveBin, append([]string{"serve", "--data", data, "--listen", "127.0.0.1:0"}, args...)...)
+	argv := append(slices.Concat(prefix, []string{missiveBin, "serve", "--data", data, "--listen", "127.0.0.1:0"}), args...)
+	s.cmd = exec.Command(argv[0], argv[1:]...)
 	s.cmd.Env = missiveEnv(env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
 	if err := s.cmd.Start(); err != nil {
@@ -341,7 +362,7 @@ func (s *missiveServer) call(method, path, token string, body any) (int, []byte,
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := apiClient.Do(req)
+	resp, err := s.http().Do(req)
 	if err != nil {
 		return 0, nil, err
 	}

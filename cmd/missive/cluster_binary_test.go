@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -56,29 +54,6 @@ func waitStatus(t *testing.T, data, what string, ok func(clusterStatus) bool) cl
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-}
-
-// freeAddr is a free port for a cluster port given on the command line.
-// It is drawn below Linux's ephemeral range (32768 and up, where :0 and
-// outgoing connections take theirs), so that nothing takes it between
-// this check and the node's bind, nor while a node restarts.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	for range 100 {
-		addr := fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000))
-		if ln, err := net.Listen("tcp", addr); err == nil {
-			ln.Close()
-			return addr
-		}
-	}
-	t.Fatal("no free port below the ephemeral range")
-	return ""
-}
-
-// lastLine is the last non-empty line of a command's output.
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return strings.TrimSpace(lines[len(lines)-1])
 }
 
 // Three nodes started by the commands of the contract, on 127.0.0.1: a
@@ -236,7 +211,7 @@ func davRequest(t *testing.T, s *missiveServer, method, path, pw, ifHeader, body
 		req.Header.Set("Content-Type", "application/xml")
 		req.Header.Set("Timeout", "Second-600")
 	}
-	resp, err := apiClient.Do(req)
+	resp, err := s.http().Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +32,7 @@ func runHistoryCheckpoint(c *cli) error {
 
 func runHistoryVerify(c *cli) error {
 	c.dataFlags()
+	asJSON := c.fs.Bool("json", false, "sortie JSON, avec l'index raft appliqué et l'empreinte SHA-256 de l'état (applied_index, state_sha256): deux nœuds au même index ont la même empreinte")
 	if err := c.parse(false); err != nil {
 		return err
 	}
@@ -51,7 +55,11 @@ func runHistoryVerify(c *cli) error {
 	if err != nil {
 		return err
 	}
-	res, err := verifyStore(ctx, st, opt)
+	var state *stateDigest
+	if *asJSON {
+		state = &stateDigest{}
+	}
+	res, err := verifyStore(ctx, st, opt, state)
 	if err != nil {
 		return err
 	}
@@ -60,6 +68,9 @@ func runHistoryVerify(c *cli) error {
 			return &exitError{1, fmt.Sprintf("historique altéré: entrée n° %d: %s (%d entrées lues)", res.BadSeq, res.Reason, res.Entries)}
 		}
 		return &exitError{1, fmt.Sprintf("historique altéré: %s (%d entrées lues)", res.Reason, res.Entries)}
+	}
+	if *asJSON {
+		return printVerifiedJSON(c.stdout, res, state)
 	}
 	printVerified(c.stdout, res, cfg.Data)
 	return nil
@@ -84,15 +95,61 @@ func verifyOptions(data string) (appliance.VerifyOptions, error) {
 	return opt, err
 }
 
+// stateDigest names the replicated state of a node at one point of the
+// log: the SHA-256 of its logical snapshot stream (the one raft snapshots
+// and backups carry, without the node's own tables) and the raft index
+// it was taken at. Nodes that applied the same entries have the same
+// digest at the same index, whatever their history of restarts and
+// snapshot installs.
+type stateDigest struct {
+	AppliedIndex uint64
+	SHA256       string
+}
+
 // verifyStore verifies one consistent view of the store: the server may be
-// applying commands meanwhile.
-func verifyStore(ctx context.Context, st *store.Store, opt appliance.VerifyOptions) (appliance.VerifyResult, error) {
+// applying commands meanwhile. With state non-nil, it also fills in the
+// digest of that same view.
+func verifyStore(ctx context.Context, st *store.Store, opt appliance.VerifyOptions, state *stateDigest) (appliance.VerifyResult, error) {
 	sn, err := st.BeginSnapshot(ctx)
 	if err != nil {
 		return appliance.VerifyResult{}, err
 	}
 	defer sn.Release()
-	return appliance.VerifyHistory(ctx, sn.Reader(), opt)
+	res, err := appliance.VerifyHistory(ctx, sn.Reader(), opt)
+	if err != nil || state == nil {
+		return res, err
+	}
+	if state.AppliedIndex, err = sn.AppliedIndex(); err != nil {
+		return res, fmt.Errorf("read applied index: %w", err)
+	}
+	h := sha256.New()
+	if err := sn.Stream(h); err != nil {
+		return res, fmt.Errorf("digest the state: %w", err)
+	}
+	state.SHA256 = hex.EncodeToString(h.Sum(nil))
+	return res, nil
+}
+
+// printVerifiedJSON is history verify --json, for scripts and for
+// comparing the nodes of a cluster.
+func printVerifiedJSON(w io.Writer, res appliance.VerifyResult, state *stateDigest) error {
+	out := struct {
+		Entries        int64  `json:"entries"`
+		FirstSigned    int64  `json:"first_signed"`
+		SigsChecked    bool   `json:"signatures_checked"`
+		Checkpoints    int    `json:"checkpoints"`
+		LastCheckpoint int64  `json:"last_checkpoint"`
+		Letters        int64  `json:"letters"`
+		Uncovered      int64  `json:"letters_unverifiable"`
+		AppliedIndex   uint64 `json:"applied_index"`
+		StateSHA256    string `json:"state_sha256"`
+	}{res.Entries, res.FirstSigned, res.SigsChecked, res.Checkpoints, res.LastCheckpoint, res.Letters, res.Uncovered, state.AppliedIndex, state.SHA256}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
 }
 
 func printVerified(w io.Writer, res appliance.VerifyResult, data string) {
@@ -128,7 +185,7 @@ func verifyAtStart(ctx context.Context, n *node, data string, log *slog.Logger) 
 	opt, err := verifyOptions(data)
 	if err == nil {
 		var res appliance.VerifyResult
-		if res, err = verifyStore(ctx, n.store, opt); err == nil {
+		if res, err = verifyStore(ctx, n.store, opt, nil); err == nil {
 			if !res.OK() {
 				log.Warn("history verification failed: the database was changed outside Missive; run missive history verify",
 					"seq", res.BadSeq, "letter", res.BadLetter, "reason", res.Reason)

@@ -36,7 +36,7 @@ func (s *missiveServer) callHeader(method, path, token, key string, body any) (i
 	if key != "" {
 		req.Header.Set("Idempotency-Key", key)
 	}
-	resp, err := apiClient.Do(req)
+	resp, err := s.http().Do(req)
 	if err != nil {
 		return 0, nil, nil, err
 	}

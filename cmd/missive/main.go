@@ -70,7 +70,9 @@ d'historique l'a laissé. Dit à partir de quelle entrée l'historique est sign�
 (les entrées écrites avant la signature ne sont protégées que par la chaîne).
 Sort avec le code 1 et nomme la première entrée ou le courrier altéré si une
 ligne a été modifiée, insérée ou supprimée, même en recalculant la chaîne.
-Peut tourner pendant que le serveur est en marche.`, runHistoryVerify},
+Peut tourner pendant que le serveur est en marche. --json ajoute l'index raft
+appliqué et l'empreinte SHA-256 de tout l'état répliqué à cet index (applied_index,
+state_sha256): dans un cluster, deux nœuds au même index doivent avoir la même.`, runHistoryVerify},
 		{"history checkpoint", "", "signer maintenant la tête de l'historique",
 			`Inscrit au journal raft un point de contrôle signé de l'historique: son
 numéro et son empreinte, signés avec la clé tirée de secrets.key. Il est alors

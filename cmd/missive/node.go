@@ -158,9 +158,7 @@ func openServeNode(ctx context.Context, cfg config.Config, log *slog.Logger, co 
 		}
 		return nil, err
 	}
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := n.cluster.WaitLeader(wctx); err != nil {
+	if err := waitCaughtUp(ctx, n.cluster, log); err != nil {
 		if n.cluster.Clustered() {
 			return nil, &exitError{1, fmt.Sprintf("aucun leader du cluster joignable depuis 30 s (%v): les autres nœuds votants sont-ils en marche, et leur port de cluster ouvert depuis ce nœud? Un nœud retiré du cluster n'en trouve plus", err)}
 		}
@@ -178,6 +176,29 @@ func openServeNode(ctx context.Context, cfg config.Config, log *slog.Logger, co 
 	n.cluster.Attach(n.svc)
 	ok = true
 	return n, nil
+}
+
+// catchUpTimeout bounds how long a node that knows a leader may take to
+// catch up with it before it serves: a node joining a cluster that holds
+// years of mail installs a snapshot of all of it first.
+const catchUpTimeout = 30 * time.Minute
+
+// waitCaughtUp waits for a leader, 30 s at most, and until this node
+// applied what the leader had committed. Only the leader is bounded by
+// 30 s: a node that knows one and is still catching up (a snapshot being
+// installed, entries being replayed) waits as long as catchUpTimeout
+// rather than give up and exit in the middle of it.
+func waitCaughtUp(ctx context.Context, c *cluster.Node, log *slog.Logger) error {
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	err := c.WaitLeader(wctx)
+	cancel()
+	if err == nil || !c.Clustered() || !c.Ready() || ctx.Err() != nil {
+		return err
+	}
+	log.Info("catching up with the leader before serving", "err", err)
+	cctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
+	defer cancel()
+	return c.WaitLeader(cctx)
 }
 
 // lockedMessage is what a second Missive on a data dir in use says.

@@ -127,7 +127,7 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		return ss.answer(errUnknownRecipient(to), "to", to)
 	}
 	if err != nil {
-		return ss.answer(errTemporary.because(fmt.Errorf("look up recipient %s: %w", to, err)), "to", to)
+		return ss.answer(errTemporary.saying("look up recipient").because(err), "to", to)
 	}
 	ss.rcpts[ma.TenantID] = append(ss.rcpts[ma.TenantID], ma.Address)
 	ss.n++

@@ -42,6 +42,13 @@ func (e *SMTPError) because(err error) *SMTPError {
 	return &c
 }
 
+// saying returns a copy of e whose log line says reason.
+func (e *SMTPError) saying(reason string) *SMTPError {
+	c := *e
+	c.Reason = reason
+	return &c
+}
+
 // reply is what go-smtp writes on the wire.
 func (e *SMTPError) reply() *smtp.SMTPError {
 	return &smtp.SMTPError{Code: e.Code, EnhancedCode: e.Enhanced, Message: e.Message}

@@ -6,7 +6,7 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME ?= 20s
 DIST    ?= dist
 
-.PHONY: build run test test-race check fuzz bench clean deb rpm
+.PHONY: build run deps test test-race check fuzz bench clean deb rpm
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/missive ./cmd/missive
@@ -16,12 +16,19 @@ build:
 run: build
 	./bin/missive serve --data ./data
 
+# The peers the tests start themselves (PostgreSQL, Chromium, Dovecot,
+# Cyrus, Postfix's tools, rclone, litmus, LibreOffice, OpenSSH…) and the Go
+# modules: installed with apt-get when run as root on Debian/Ubuntu,
+# otherwise named in one line.
+deps:
+	./scripts/deps
+
 # Every test, on SQLite and PostgreSQL (a throw-away PostgreSQL server is
 # started by the tests themselves).
-test:
+test: deps
 	$(GO) test -shuffle=on -count=1 -timeout 25m ./...
 
-test-race:
+test-race: deps
 	$(GO) test -race -shuffle=on -count=1 -timeout 40m ./...
 
 check:
@@ -43,7 +50,7 @@ fuzz:
 	$(FUZZ) -fuzz='^FuzzPath$$' ./webdav/share/
 	$(FUZZ) -fuzz='^FuzzXML$$' ./webdav/share/
 	$(FUZZ) -fuzz='^FuzzMergeXML$$' ./appliance/drafts/
-	$(FUZZ) -fuzz='^FuzzVerify$$' ./appliance/onlyoffice/
+	$(FUZZ) -fuzz='^FuzzVerify$$' ./appliance/docserver/
 	$(FUZZ) -fuzz='^FuzzCallbackBody$$' ./webdav/onlyoffice/
 	$(FUZZ) -fuzz='^FuzzParse$$' ./mailbridge/
 	$(FUZZ) -fuzz='^FuzzParsePack$$' ./backup/

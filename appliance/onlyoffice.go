@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"missive/appliance/onlyoffice"
+	"missive/appliance/docserver"
 	"missive/appliance/store"
 )
 
@@ -28,8 +28,8 @@ const (
 // OnlyOfficeEditor is what a page needs to open the editor: the Document
 // Server's api.js and the signed configuration for DocsAPI.DocEditor.
 type OnlyOfficeEditor struct {
-	APIURL string            `json:"api_url" doc:"Script à charger: web-apps/apps/api/documents/api.js du Document Server"`
-	Config onlyoffice.Config `json:"config" doc:"Configuration signée (JWT HS256) à passer à new DocsAPI.DocEditor(id, config)"`
+	APIURL string           `json:"api_url" doc:"Script à charger: web-apps/apps/api/documents/api.js du Document Server"`
+	Config docserver.Config `json:"config" doc:"Configuration signée (JWT HS256) à passer à new DocsAPI.DocEditor(id, config)"`
 }
 
 // OnlyOfficeServer returns the tenant's Document Server URL and its opened
@@ -61,7 +61,7 @@ func (s *Service) OnlyOfficeEditor(ctx context.Context, a *Actor, documentID, ba
 	} else if err != nil {
 		return nil, err
 	}
-	ext, docType, editable := onlyoffice.FileType(d.Name)
+	ext, docType, editable := docserver.FileType(d.Name)
 	if docType == "" {
 		return nil, fmt.Errorf("%w: OnlyOffice n'ouvre pas les fichiers « %s »", ErrInvalid, d.Name)
 	}
@@ -70,30 +70,30 @@ func (s *Service) OnlyOfficeEditor(ctx context.Context, a *Actor, documentID, ba
 	v := d.Versions[len(d.Versions)-1]
 	now := s.Now()
 	base := strings.TrimSuffix(baseURL, "/")
-	grant := func(g onlyoffice.Grant, ttl time.Duration) (string, error) {
+	grant := func(g docserver.Grant, ttl time.Duration) (string, error) {
 		g.Tenant, g.Document, g.Exp = a.TenantID(), d.ID, now.Add(ttl).Unix()
-		return onlyoffice.Sign(secret, g)
+		return docserver.Sign(secret, g)
 	}
-	dl, err := grant(onlyoffice.Grant{Purpose: onlyoffice.Download, Version: v.Version}, onlyOfficeDownloadTTL)
+	dl, err := grant(docserver.Grant{Purpose: docserver.Download, Version: v.Version}, onlyOfficeDownloadTTL)
 	if err != nil {
 		return nil, err
 	}
-	c := onlyoffice.Config{
-		Document: onlyoffice.Document{FileType: ext, Key: onlyoffice.Key(d.ID, v.SHA256), Title: d.Name,
+	c := docserver.Config{
+		Document: docserver.Document{FileType: ext, Key: docserver.Key(d.ID, v.SHA256), Title: d.Name,
 			URL:         base + "/onlyoffice/download?" + url.Values{"tenant": {a.TenantID()}, "token": {dl}}.Encode(),
-			Permissions: onlyoffice.Permissions{Edit: edit, Download: true, Print: true}},
+			Permissions: docserver.Permissions{Edit: edit, Download: true, Print: true}},
 		DocumentType: docType,
-		EditorConfig: onlyoffice.EditorConfig{Lang: "fr", Mode: "view", User: onlyoffice.User{ID: a.ID(), Name: a.User.Name}},
+		EditorConfig: docserver.EditorConfig{Lang: "fr", Mode: "view", User: docserver.User{ID: a.ID(), Name: a.User.Name}},
 	}
 	if edit {
-		cb, err := grant(onlyoffice.Grant{Purpose: onlyoffice.Callback, User: a.ID()}, onlyOfficeCallbackTTL)
+		cb, err := grant(docserver.Grant{Purpose: docserver.Callback, User: a.ID()}, onlyOfficeCallbackTTL)
 		if err != nil {
 			return nil, err
 		}
 		c.EditorConfig.Mode = "edit"
 		c.EditorConfig.CallbackURL = base + "/onlyoffice/callback?" + url.Values{"tenant": {a.TenantID()}, "token": {cb}}.Encode()
 	}
-	if err := onlyoffice.SignConfig(secret, &c); err != nil {
+	if err := docserver.SignConfig(secret, &c); err != nil {
 		return nil, err
 	}
 	return &OnlyOfficeEditor{APIURL: strings.TrimSuffix(o.URL, "/") + "/web-apps/apps/api/documents/api.js", Config: c}, nil

@@ -166,8 +166,8 @@ func (b *Bridge) ackText(ctx context.Context, tenant string, l *domain.Letter, k
 	case "rejet":
 		mode = string(domain.ModeSVR)
 	}
-	d := AckData{Commune: f.Tenant, Number: l.Number, ReceivedOn: frenchDate(l.ArrivalDate), Service: f.Entity, ServiceMail: f.ServiceEmail,
-		Doctype: f.Doctype, DueDate: frenchDate(l.DueDate), Mode: mode, Postal: postal}
+	d := AckData{Commune: f.Tenant, Number: l.Number, ReceivedOn: numericDate(l.ArrivalDate), Service: f.Entity, ServiceMail: f.ServiceEmail,
+		Doctype: f.Doctype, DueDate: numericDate(l.DueDate), Mode: mode, Postal: postal}
 	if kind == "incomplete" {
 		mode = "incomplete"
 	} else if l.ID != "" {
@@ -262,7 +262,9 @@ func compose(o outgoing) (string, error) {
 	return b.String(), nil
 }
 
-func frenchDate(d string) string {
+// numericDate writes a civil date AAAA-MM-JJ as JJ/MM/AAAA (the long
+// form, "1er mars 2026", is drafts.FrenchDate).
+func numericDate(d string) string {
 	t, err := time.Parse(domain.DateLayout, d)
 	if err != nil {
 		return d

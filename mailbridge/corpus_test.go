@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -56,7 +57,14 @@ func TestCorpusPostgres(t *testing.T) {
 	runCorpus(t, pgtest.DSN(t))
 }
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func TestMain(m *testing.M) {
+	code := pgtest.Main(m)
+	// The missive binary the crash tests built (37 MB) goes with the run.
+	if buildPath != "" {
+		os.RemoveAll(filepath.Dir(buildPath))
+	}
+	os.Exit(code)
+}
 
 func runCorpus(t *testing.T, dsn string) {
 	h := newHarness(t, dsn, fastOptions())

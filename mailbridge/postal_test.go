@@ -94,7 +94,7 @@ func readPDF(t *testing.T, doc []byte) string {
 	t.Helper()
 	bin, err := exec.LookPath("pdftotext")
 	if err != nil {
-		t.Fatal("pdftotext introuvable: installez le paquet Debian poppler-utils (voir .ci/run)")
+		t.Fatal("pdftotext introuvable: installez le paquet Debian poppler-utils (voir scripts/deps, lancé par make test)")
 	}
 	f := filepath.Join(t.TempDir(), "ar.pdf")
 	os.WriteFile(f, doc, 0o644)

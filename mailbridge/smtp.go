@@ -118,32 +118,16 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 	return nil
 }
 
-var (
-	errTemporary = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Erreur temporaire, réessayez plus tard"}
-	errTooMany   = &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 5, 3}, Message: "Trop de destinataires"}
-	errPending   = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Message reçu, enregistrement différé: réessayez plus tard (il ne sera pas compté deux fois)"}
-)
-
-// errLineTooLong is permanent: RFC 5321 bounds a line to 1000 octets and a
-// client that sends longer ones must encode the message (quoted-printable,
-// base64) rather than send it again as it is.
-func errLineTooLong(limit int) *smtp.SMTPError {
-	return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0},
-		Message: fmt.Sprintf("Message refusé: une ligne dépasse %d caractères (RFC 5321: 1000 au plus); encodez le message (quoted-printable ou base64)", limit)}
-}
-
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if ss.n >= maxRcpts {
-		return errTooMany
+		return ss.answer(errTooMany)
 	}
 	ma, err := ss.s.b.svc.Store.Reader().MailAddress(context.Background(), to)
 	if errors.Is(err, store.ErrNotFound) {
-		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1},
-			Message: "Destinataire inconnu <" + to + ">: ce serveur ne relaie pas le courrier"}
+		return ss.answer(errUnknownRecipient(to), "to", to)
 	}
 	if err != nil {
-		ss.s.b.log.Error("smtp: look up recipient", "to", to, "err", err)
-		return errTemporary
+		return ss.answer(errTemporary.because(fmt.Errorf("look up recipient %s: %w", to, err)), "to", to)
 	}
 	ss.rcpts[ma.TenantID] = append(ss.rcpts[ma.TenantID], ma.Address)
 	ss.n++
@@ -155,29 +139,39 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 // message and tries again, and the tenants already served see the retry
 // as a duplicate. The message is spooled to disk while it arrives, and
 // read into memory only when the intake's memory budget has room for it.
-func (ss *session) Data(r io.Reader) (err error) {
+func (ss *session) Data(r io.Reader) error {
+	err := ss.data(r)
+	if err == nil {
+		return nil
+	}
+	e, ok := asSMTPError(err)
+	if !ok {
+		e = errTemporary.because(err)
+	}
+	return ss.answer(e)
+}
+
+// data takes the message in; every refusal is an *SMTPError.
+func (ss *session) data(r io.Reader) (err error) {
 	b := ss.s.b
 	defer func() {
 		if p := recover(); p != nil {
-			b.log.Error("smtp: panic while taking a message in", "panic", p)
-			err = errTemporary
+			err = errTemporary.because(fmt.Errorf("panic while taking a message in: %v", p))
 		}
 	}()
 	spool, size, err := ss.spool(r)
 	if err != nil {
 		var se *smtp.SMTPError
 		if errors.As(err, &se) {
-			b.log.Warn("smtp: message refused", "from", ss.env.From, "code", se.Code, "reason", se.Message)
-			return se
+			// go-smtp's own refusals (552 message too big, …).
+			return &SMTPError{Code: se.Code, Enhanced: se.EnhancedCode, Message: se.Message, Reason: "message refused", Err: err}
 		}
 		if errors.Is(err, smtp.ErrTooLongLine) {
 			// Sending the same message again would meet the same line: a
 			// temporary answer would have the client retry for days.
-			b.log.Warn("smtp: message refused: line too long", "from", ss.env.From, "limit", ss.s.srv.MaxLineLength)
 			return errLineTooLong(ss.s.srv.MaxLineLength)
 		}
-		b.log.Error("smtp: spool message; client will retry", "from", ss.env.From, "err", err)
-		return errTemporary
+		return errTemporary.because(fmt.Errorf("spool message: %w", err))
 	}
 	defer os.Remove(spool.Name())
 	defer spool.Close()
@@ -185,14 +179,13 @@ func (ss *session) Data(r io.Reader) (err error) {
 	release, err := b.mem.acquire(wctx, size)
 	cancel()
 	if err != nil {
-		b.log.Warn("smtp: busy, message deferred", "from", ss.env.From, "bytes", size)
-		return errBusySMTP
+		return &SMTPError{Code: errBusySMTP.Code, Enhanced: errBusySMTP.Enhanced, Message: errBusySMTP.Message,
+			Reason: fmt.Sprintf("busy, message of %d bytes deferred", size)}
 	}
 	defer release()
 	raw := make([]byte, size)
 	if _, err := spool.ReadAt(raw, 0); err != nil {
-		b.log.Error("smtp: read spooled message", "from", ss.env.From, "err", err)
-		return errTemporary
+		return errTemporary.because(fmt.Errorf("read spooled message: %w", err))
 	}
 	tenants := make([]string, 0, len(ss.rcpts))
 	for t := range ss.rcpts {
@@ -203,27 +196,19 @@ func (ss *session) Data(r io.Reader) (err error) {
 	defer cancel()
 	for _, t := range tenants {
 		_, err := b.deliverHeld(ctx, t, raw, ss.env, ss.rcpts[t])
-		if permanent(err) {
-			b.log.Warn("smtp: message refused", "tenant", t, "from", ss.env.From, "err", err)
-			return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Message refusé: contenu illisible ou trop volumineux"}
-		}
-		if errors.Is(err, appliance.ErrPending) {
+		switch {
+		case permanent(err):
+			return errUnreadable.because(fmt.Errorf("tenant %s: %w", t, err))
+		case errors.Is(err, appliance.ErrPending):
 			// In the log, applied once the store answers: the client's
 			// retry will then be a duplicate, answered 250.
-			b.log.Warn("smtp: message in the log, waiting for the store; client told to retry", "tenant", t, "from", ss.env.From, "err", err)
-			return errPending
-		}
-		if err != nil {
-			b.log.Error("smtp: message not taken in; client will retry", "tenant", t, "from", ss.env.From, "err", err)
-			return errTemporary
+			return errPending.because(fmt.Errorf("tenant %s: %w", t, err))
+		case err != nil:
+			return errTemporary.because(fmt.Errorf("tenant %s: %w", t, err))
 		}
 	}
 	return nil
 }
-
-// errBusySMTP: the intake's memory budget stayed full (RFC 3463: 4.3.1,
-// mail system full); the client keeps the message and tries later.
-var errBusySMTP = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 1}, Message: "Serveur occupé, réessayez plus tard"}
 
 // spool writes the message, after our Received line, to a file of the
 // spool directory (0600) as it arrives: a slow or large message holds a

@@ -3,6 +3,7 @@ package mailbridge
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"time"
@@ -26,12 +27,6 @@ var _ smtp.AuthSession = (*session)(nil)
 // a password hash, so the bound also protects the CPU.
 const maxAuthFailures = 3
 
-var (
-	errAuthTooMany = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Trop d'échecs d'authentification"}
-	// errAuthUnavailable is RFC 4954's temporary authentication failure.
-	errAuthUnavailable = &smtp.SMTPError{Code: 454, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Authentification momentanément impossible, réessayez plus tard"}
-)
-
 func (ss *session) AuthMechanisms() []string { return []string{sasl.Plain, sasl.Login} }
 
 func (ss *session) Auth(mech string) (sasl.Server, error) {
@@ -53,7 +48,7 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 // "tenant/login".
 func (ss *session) authenticate(user, pass string) error {
 	if ss.authFailures >= maxAuthFailures {
-		return errAuthTooMany
+		return ss.answer(errAuthTooMany, "user", user)
 	}
 	tenant, login, ok := strings.Cut(user, "/")
 	if !ok {
@@ -68,18 +63,17 @@ func (ss *session) authenticate(user, pass string) error {
 		// Slowed down by the limiter every password door shares: no
 		// password was checked; the client may retry later.
 		ss.authFailures++
-		b.log.Warn("smtp: authentication slowed down", "user", user, "remote", ss.remote(), "err", err)
-		return errAuthUnavailable
+		return ss.answer(&SMTPError{Code: errAuthUnavailable.Code, Enhanced: errAuthUnavailable.Enhanced,
+			Message: errAuthUnavailable.Message, Reason: "authentication slowed down by the login limiter"}, "user", user, "limiter", err.Error())
 	case err != nil && !errors.Is(err, appliance.ErrForbidden):
 		// The store could not check the password: not a failed attempt.
-		b.log.Error("smtp: authentication not checked: store unavailable", "user", user, "remote", ss.remote(), "err", err)
-		return errAuthUnavailable
+		return ss.answer(errAuthUnavailable.because(fmt.Errorf("check password of %s: %w", user, err)), "user", user)
 	}
 	if err != nil {
 		ss.authFailures++
 		b.log.Warn("smtp: authentication failed", "user", user, "remote", ss.remote(), "failures", ss.authFailures)
 		if ss.authFailures >= maxAuthFailures {
-			return errAuthTooMany
+			return errAuthTooMany.reply()
 		}
 		return smtp.ErrAuthFailed
 	}

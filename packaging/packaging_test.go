@@ -26,7 +26,7 @@ func need(t *testing.T, tool, pkg string) string {
 	t.Helper()
 	p, err := exec.LookPath(tool)
 	if err != nil {
-		t.Fatalf("%s introuvable: installez le paquet Debian %q (voir .ci/run)", tool, pkg)
+		t.Fatalf("%s introuvable: installez le paquet Debian %q (voir scripts/deps, lancé par make test)", tool, pkg)
 	}
 	return p
 }

@@ -17,7 +17,7 @@ func analyzer(t *testing.T) string {
 	t.Helper()
 	p, err := exec.LookPath("systemd-analyze")
 	if err != nil {
-		t.Fatal("systemd-analyze introuvable: installez le paquet Debian « systemd » (voir .ci/run)")
+		t.Fatal("systemd-analyze introuvable: installez le paquet Debian « systemd » (voir scripts/deps, lancé par make test)")
 	}
 	return p
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"missive/appliance/domain"
+	"missive/appliance/drafts"
 	"missive/appliance/store"
 )
 
@@ -360,7 +361,7 @@ func (x *expander) value(key string) string {
 	case "enfant":
 		v = pick(r, firstNames)
 	case "date":
-		v = frenchDate(x.at.AddDate(0, 0, r.IntN(90)-45))
+		v = drafts.FrenchDate(x.at.AddDate(0, 0, r.IntN(90)-45))
 	case "mois":
 		v = months[x.at.AddDate(0, -1, 0).Month()-1]
 	case "annee":
@@ -438,13 +439,4 @@ func (x *expander) outgoingBody(th *theme) string {
 		"Le service reste à votre disposition pour tout renseignement complémentaire.",
 		"Je vous prie d'agréer, " + strings.TrimSuffix(greet, ",") + ", l'expression de mes salutations distinguées.\n\nLe Maire",
 	}, "\n\n")
-}
-
-// frenchDate writes "1er mars 2025", "12 avril 2025".
-func frenchDate(t time.Time) string {
-	d := strconv.Itoa(t.Day())
-	if t.Day() == 1 {
-		d = "1er"
-	}
-	return d + " " + months[t.Month()-1] + " " + strconv.Itoa(t.Year())
 }

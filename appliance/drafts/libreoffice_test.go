@@ -27,7 +27,7 @@ import (
 // testdata/lo_edit.py, opens a reply draft on the WebDAV share with an
 // agent's password (answered by the script's interaction handler), edits,
 // saves and closes it. Missing LibreOffice or python3-uno fails the test:
-// .ci/run installs them.
+// make deps (scripts/deps) installs them.
 
 // python is Debian's interpreter, the one python3-uno installs into (a
 // pyenv or venv python3 earlier in PATH cannot import uno).

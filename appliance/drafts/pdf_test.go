@@ -10,7 +10,7 @@ import (
 )
 
 // requireSoffice fails, never skips, when LibreOffice is missing: it is a
-// peer of `make test` (.ci/run installs it).
+// peer of `make test` (make deps installs it).
 func requireSoffice(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("soffice"); err != nil {

@@ -20,7 +20,7 @@ import (
 	"missive/appliance/devseed"
 )
 
-// chromiumPath is Debian's chromium; CI installs it (.ci/run).
+// chromiumPath is Debian's chromium; make deps installs it (scripts/deps).
 const chromiumPath = "/usr/bin/chromium"
 
 // chrome is one headless Chromium for a test, with a fresh profile; each

@@ -23,7 +23,7 @@ import (
 func TestGEDExportThroughControlSocket(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("rclone"); err != nil {
-		t.Fatal("rclone introuvable: installez le paquet Debian rclone (voir .ci/run)")
+		t.Fatal("rclone introuvable: installez le paquet Debian rclone (voir scripts/deps, lancé par make test)")
 	}
 	root := t.TempDir()
 	if err := os.Mkdir(filepath.Join(root, "Courrier"), 0o755); err != nil {

@@ -28,8 +28,9 @@ var commands []command
 func init() {
 	commands = []command{
 		{"serve", "", "lancer le serveur Missive",
-			`Lance Missive: interface web, API JSON et (plus tard) partage WebDAV sur --listen,
-en HTTP simple sur une adresse locale quand aucun TLS n'est configuré.
+			`Lance Missive: interface web, API JSON, partage WebDAV (/dav/) et, s'ils sont
+configurés, l'entrée SMTP/IMAP du courrier et l'export GED, sur --listen, en HTTP
+simple sur une adresse locale quand aucun TLS n'est configuré.
 Au premier démarrage d'un dossier de données vide, crée la commune "default",
 l'entité racine, quelques types de courrier et l'utilisateur "admin", et affiche
 une seule fois son mot de passe (ou prend MISSIVE_ADMIN_PASSWORD s'il est défini).

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"missive/appliance/apptest"
-	oo "missive/appliance/onlyoffice"
+	oo "missive/appliance/docserver"
 )
 
 // FuzzCallbackBody: a callback's body and Authorization header come from

@@ -30,7 +30,7 @@ import (
 
 	"missive/appliance"
 	"missive/appliance/download"
-	oo "missive/appliance/onlyoffice"
+	oo "missive/appliance/docserver"
 )
 
 // Options tunes the endpoints; the zero value of a field means its default.

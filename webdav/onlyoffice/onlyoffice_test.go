@@ -15,7 +15,7 @@ import (
 	"missive/appliance"
 	"missive/appliance/apptest"
 	"missive/appliance/domain"
-	oo "missive/appliance/onlyoffice"
+	oo "missive/appliance/docserver"
 )
 
 // No Document Server runs here: an httptest server plays its part as its

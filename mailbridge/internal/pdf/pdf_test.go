@@ -16,7 +16,7 @@ func pdftotext(t *testing.T, doc []byte) string {
 	t.Helper()
 	bin, err := exec.LookPath("pdftotext")
 	if err != nil {
-		t.Fatal("pdftotext introuvable: installez le paquet Debian poppler-utils (voir .ci/run)")
+		t.Fatal("pdftotext introuvable: installez le paquet Debian poppler-utils (voir scripts/deps, lancé par make test)")
 	}
 	f := filepath.Join(t.TempDir(), "doc.pdf")
 	if err := os.WriteFile(f, doc, 0o644); err != nil {

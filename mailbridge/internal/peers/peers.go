@@ -30,7 +30,7 @@ func need(t testing.TB, path, pkg string) string {
 	t.Helper()
 	p, err := exec.LookPath(path)
 	if err != nil {
-		t.Fatalf("%s introuvable: installez le paquet Debian %s (voir .ci/run)", path, pkg)
+		t.Fatalf("%s introuvable: installez le paquet Debian %s (voir scripts/deps, lancé par make test)", path, pkg)
 	}
 	return p
 }
@@ -86,9 +86,9 @@ func chown(t testing.TB, owner, group string, paths ...string) {
 	}
 }
 
-// waitGreeting waits until addr answers with a line starting with prefix.
-func waitGreeting(t testing.TB, addr, prefix string, logf func() string) {
-	t.Helper()
+// waitGreeting waits until addr answers with a line starting with prefix,
+// or the server's process ends (a port taken meanwhile, a bad config).
+func waitGreeting(addr, prefix string, exited <-chan struct{}) error {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
@@ -97,20 +97,64 @@ func waitGreeting(t testing.TB, addr, prefix string, logf func() string) {
 			line, _ := bufio.NewReader(c).ReadString('\n')
 			c.Close()
 			if strings.HasPrefix(line, prefix) {
-				return
+				return nil
 			}
 		}
+		select {
+		case <-exited:
+			return fmt.Errorf("%s: le serveur s'est arrêté avant de répondre", addr)
+		default:
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s ne répond pas (%v); journal:\n%s", addr, err, logf())
+			return fmt.Errorf("%s ne répond pas (%v)", addr, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 }
 
+// portAttempts bounds the tries of onFreePort: a port is free when it is
+// chosen and may be taken by another test before the peer binds it.
+const portAttempts = 5
+
+// onFreePort starts a peer with start on a free loopback port, and again on
+// another one when it did not come up (the port was taken meanwhile). start
+// returns the peer's log, for the failure message.
+func onFreePort(t testing.TB, name string, start func(port int) (log func() string, err error)) int {
+	t.Helper()
+	var errs []string
+	for range portAttempts {
+		port := FreePort(t)
+		logf, err := start(port)
+		if err == nil {
+			return port
+		}
+		errs = append(errs, fmt.Sprintf("port %d: %v\n%s", port, err, logf()))
+	}
+	t.Fatalf("%s n'a pas démarré en %d essais:\n%s", name, portAttempts, strings.Join(errs, "\n"))
+	return 0
+}
+
+// peer is a server process started by process.
+type peer struct {
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when the process ended
+	out    *os.File
+	stop   func()
+}
+
 // process runs a server in the foreground, in its own process group, and
 // kills the whole group at cleanup: servers fork workers that would
-// otherwise outlive the test.
-func process(t testing.TB, name string, args ...string) *exec.Cmd {
+// otherwise outlive the test. A watchdog kills the group too when the
+// test binary dies without cleaning up (a panic, go test's timeout, ^C):
+// otherwise every crashed mail test left Dovecot or smtp-sink running.
+// onExit, when set, is a shell command the watchdog runs first (for a
+// master that leaves the group, as Postfix's does).
+func process(t testing.TB, name string, args ...string) *peer {
+	t.Helper()
+	return processWith(t, "", name, args...)
+}
+
+func processWith(t testing.TB, onExit, name string, args ...string) *peer {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -123,13 +167,55 @@ func process(t testing.TB, name string, args ...string) *exec.Cmd {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
-	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		cmd.Wait()
-		out.Close()
-		os.Remove(out.Name())
-	})
-	return cmd
+	p := &peer{cmd: cmd, exited: make(chan struct{}), out: out}
+	go func() { cmd.Wait(); close(p.exited) }()
+	lifeline := watchdog(t, cmd.Process.Pid, onExit)
+	var once sync.Once
+	p.stop = func() {
+		once.Do(func() {
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-p.exited
+			if lifeline != nil {
+				lifeline.Close()
+			}
+			out.Close()
+			os.Remove(out.Name())
+		})
+	}
+	t.Cleanup(p.stop)
+	return p
+}
+
+// log is what the process wrote to stdout and stderr so far.
+func (p *peer) log() string {
+	b, _ := os.ReadFile(p.out.Name())
+	return string(b)
+}
+
+// watchdog starts a shell in its own session that blocks reading a pipe
+// whose only writer is this process; when the test binary dies, the pipe
+// closes and the shell kills the peer's process group. A clean stop
+// closes the pipe after the kill, so the shell finds nothing left to do.
+func watchdog(t testing.TB, pgid int, onExit string) *os.File {
+	t.Helper()
+	r, w, err := os.Pipe() // close-on-exec: no other child inherits w
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	script := `read _; ` + onExit + `; kill -9 -"$0" 2>/dev/null`
+	if onExit == "" {
+		script = `read _; kill -9 -"$0" 2>/dev/null`
+	}
+	cmd := exec.Command("/bin/sh", "-c", script, strconv.Itoa(pgid))
+	cmd.Stdin = r
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		t.Fatalf("peer watchdog: %v", err)
+	}
+	go cmd.Wait()
+	return w
 }
 
 // IMAP is a running IMAP server with test accounts.
@@ -168,8 +254,9 @@ func Dovecot(t testing.TB) *IMAP {
 	chown(t, "dovenull", "dovenull", filepath.Join(d, "home"))
 	users := filepath.Join(d, "users")
 	os.WriteFile(users, nil, 0o644)
-	port := FreePort(t)
-	conf := fmt.Sprintf(`base_dir = %[1]s/run
+	s := &IMAP{Name: "dovecot", Host: "127.0.0.1", dir: d, log: filepath.Join(d, "dovecot.log")}
+	s.Port = onFreePort(t, "dovecot", func(port int) (func() string, error) {
+		conf := fmt.Sprintf(`base_dir = %[1]s/run
 state_dir = %[1]s/state
 log_path = %[1]s/dovecot.log
 listen = 127.0.0.1
@@ -207,11 +294,17 @@ service imap {
   process_min_avail = 2
 }
 `, d, port)
-	cf := filepath.Join(d, "dovecot.conf")
-	if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s := &IMAP{Name: "dovecot", Host: "127.0.0.1", Port: port, dir: d, log: filepath.Join(d, "dovecot.log")}
+		cf := filepath.Join(d, "dovecot.conf")
+		if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		p := process(t, bin, "-F", "-c", cf)
+		err := waitGreeting(net.JoinHostPort(s.Host, strconv.Itoa(port)), "* OK", p.exited)
+		if err != nil {
+			p.stop()
+		}
+		return func() string { return s.logText() + p.log() }, err
+	})
 	var mu sync.Mutex
 	s.addUser = func(t testing.TB, name, password string) {
 		mu.Lock()
@@ -223,13 +316,11 @@ service imap {
 		fmt.Fprintf(f, "%s:{PLAIN}%s\n", name, password)
 		f.Close()
 	}
-	process(t, bin, "-F", "-c", cf)
-	waitGreeting(t, s.Addr(), "* OK", s.logText)
 	return s
 }
 
 // CyrusBin is where Debian's cyrus-imapd puts imapd. cyrus-imapd conflicts
-// with dovecot-imapd in apt; CI unpacks it with dpkg-deb -x (see .ci/run).
+// with dovecot-imapd in apt; CI unpacks it with dpkg-deb -x (see scripts/deps).
 const CyrusBin = "/usr/lib/cyrus/bin"
 
 // Cyrus starts Cyrus IMAP 3.6 (the base of BlueMind up to v4). Any password
@@ -239,14 +330,13 @@ func Cyrus(t testing.TB) *IMAP {
 	t.Helper()
 	for _, b := range []string{"master", "imapd", "ctl_cyrusdb"} {
 		if _, err := os.Stat(filepath.Join(CyrusBin, b)); err != nil {
-			t.Fatalf("%s/%s introuvable: installez cyrus-common et cyrus-imapd (voir .ci/run)", CyrusBin, b)
+			t.Fatalf("%s/%s introuvable: installez cyrus-common et cyrus-imapd (voir scripts/deps, lancé par make test)", CyrusBin, b)
 		}
 	}
 	d := sharedDir(t, "cyrus-")
 	for _, sub := range []string{"conf", "part", "sieve", "socket", "log"} {
 		os.MkdirAll(filepath.Join(d, sub), 0o755)
 	}
-	port := FreePort(t)
 	imapd := fmt.Sprintf(`configdirectory: %[1]s/conf
 partition-default: %[1]s/part
 sievedir: %[1]s/sieve
@@ -261,7 +351,10 @@ unixhierarchysep: yes
 altnamespace: yes
 syslog_prefix: cyrus-test
 `, d)
-	conf := fmt.Sprintf(`START {
+	os.WriteFile(filepath.Join(d, "imapd.conf"), []byte(imapd), 0o644)
+	s := &IMAP{Name: "cyrus", Host: "127.0.0.1", dir: d, log: filepath.Join(d, "master.log")}
+	s.Port = onFreePort(t, "cyrus", func(port int) (func() string, error) {
+		conf := fmt.Sprintf(`START {
   recover cmd="%[2]s/ctl_cyrusdb -r -C %[1]s/imapd.conf"
 }
 SERVICES {
@@ -270,13 +363,16 @@ SERVICES {
 EVENTS {
 }
 `, d, CyrusBin, port)
-	os.WriteFile(filepath.Join(d, "imapd.conf"), []byte(imapd), 0o644)
-	os.WriteFile(filepath.Join(d, "cyrus.conf"), []byte(conf), 0o644)
-	chown(t, "cyrus", "mail", d)
-	s := &IMAP{Name: "cyrus", Host: "127.0.0.1", Port: port, dir: d, log: filepath.Join(d, "master.log")}
-	process(t, filepath.Join(CyrusBin, "master"), "-C", filepath.Join(d, "imapd.conf"), "-M", filepath.Join(d, "cyrus.conf"),
-		"-p", filepath.Join(d, "master.pid"), "-L", s.log)
-	waitGreeting(t, s.Addr(), "* OK", s.logText)
+		os.WriteFile(filepath.Join(d, "cyrus.conf"), []byte(conf), 0o644)
+		chown(t, "cyrus", "mail", d)
+		p := process(t, filepath.Join(CyrusBin, "master"), "-C", filepath.Join(d, "imapd.conf"), "-M", filepath.Join(d, "cyrus.conf"),
+			"-p", filepath.Join(d, "master.pid"), "-L", s.log)
+		err := waitGreeting(net.JoinHostPort(s.Host, strconv.Itoa(port)), "* OK", p.exited)
+		if err != nil {
+			p.stop()
+		}
+		return func() string { return s.logText() + p.log() }, err
+	})
 	s.addUser = func(t testing.TB, name, _ string) {
 		c := s.Dial(t, "cyrus", "x")
 		defer c.Close()
@@ -366,6 +462,7 @@ func crlf(b []byte) []byte {
 type Sink struct {
 	Addr string
 	Dir  string
+	pid  int
 }
 
 // SMTPSink starts smtp-sink on a loopback port. extra are smtp-sink
@@ -376,13 +473,20 @@ func SMTPSink(t testing.TB, extra ...string) *Sink {
 	bin := need(t, "smtp-sink", "postfix")
 	d := sharedDir(t, "sink-")
 	chown(t, "postfix", "postfix", d)
-	port := FreePort(t)
-	s := &Sink{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Dir: d}
+	s := &Sink{Dir: d}
 	// -u drops privileges; -d keeps each message as DIR/<queue id>; -c
 	// counts; 100 is the listen backlog.
 	args := append([]string{"-u", "postfix", "-d", filepath.Join(d, "%M.")}, extra...)
-	process(t, bin, append(args, s.Addr, "100")...)
-	waitGreeting(t, s.Addr, "220", func() string { return "" })
+	onFreePort(t, "smtp-sink", func(port int) (func() string, error) {
+		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		p := process(t, bin, append(args, s.Addr, "100")...)
+		s.pid = p.cmd.Process.Pid
+		err := waitGreeting(s.Addr, "220", p.exited)
+		if err != nil {
+			p.stop()
+		}
+		return p.log, err
+	})
 	return s
 }
 
@@ -442,7 +546,6 @@ func StartPostfix(t testing.TB) *Postfix {
 		}
 	}
 	chown(t, "postfix", "postfix", data)
-	port := FreePort(t)
 	mainCf := fmt.Sprintf(`compatibility_level = 3.6
 queue_directory = %[1]s
 data_directory = %[2]s
@@ -465,8 +568,13 @@ smtpd_client_connection_count_limit = 0
 smtpd_client_connection_rate_limit = 0
 maillog_file = /dev/stdout
 `, queue, data)
-	// No chroot: the queue is a temp dir without the files a chroot needs.
-	masterCf := fmt.Sprintf(`127.0.0.1:%d inet n - n - - smtpd
+	if err := os.WriteFile(filepath.Join(conf, "main.cf"), []byte(mainCf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := &Postfix{queue: queue}
+	onFreePort(t, "postfix", func(port int) (func() string, error) {
+		// No chroot: the queue is a temp dir without the files a chroot needs.
+		masterCf := fmt.Sprintf(`127.0.0.1:%d inet n - n - - smtpd
 pickup    unix  n - n 60 1 pickup
 cleanup   unix  n - n -  0 cleanup
 qmgr      unix  n - n 300 1 qmgr
@@ -488,23 +596,28 @@ anvil     unix  - - n -  1 anvil
 scache    unix  - - n -  1 scache
 postlog   unix-dgram n - n - 1 postlogd
 `, port)
-	if err := os.WriteFile(filepath.Join(conf, "main.cf"), []byte(mainCf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(conf, "master.cf"), []byte(masterCf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	// check makes the queue's subdirectories with their owners.
-	if out, err := exec.Command(bin, "-c", conf, "check").CombinedOutput(); err != nil {
-		t.Fatalf("postfix check: %v\n%s", err, out)
-	}
-	p := &Postfix{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), queue: queue}
-	process(t, bin, "-c", conf, "start-fg")
-	// The master makes itself a session leader, out of the process group
-	// that process kills: stop it by its pid file first (cleanups run last
-	// registered first).
-	t.Cleanup(func() { exec.Command(bin, "-c", conf, "abort").Run() })
-	waitGreeting(t, p.Addr, "220", func() string { return "" })
+		if err := os.WriteFile(filepath.Join(conf, "master.cf"), []byte(masterCf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// check makes the queue's subdirectories with their owners.
+		if out, err := exec.Command(bin, "-c", conf, "check").CombinedOutput(); err != nil {
+			t.Fatalf("postfix check: %v\n%s", err, out)
+		}
+		p.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		// The master makes itself a session leader, out of the process
+		// group that process kills: abort stops it by its pid file, at
+		// cleanup (cleanups run last registered first) and from the
+		// watchdog if the test binary dies.
+		abort := bin + " -c " + conf + " abort >/dev/null 2>&1"
+		pr := processWith(t, abort, bin, "-c", conf, "start-fg")
+		t.Cleanup(func() { exec.Command(bin, "-c", conf, "abort").Run() })
+		err := waitGreeting(p.Addr, "220", pr.exited)
+		if err != nil {
+			exec.Command(bin, "-c", conf, "abort").Run()
+			pr.stop()
+		}
+		return pr.log, err
+	})
 	return p
 }
 

@@ -1,51 +1,70 @@
 package peers
 
 import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
-// TestPeersStart checks that every peer starts and answers here.
-func TestPeersStart(t *testing.T) {
-	t.Parallel()
-	msg := []byte("From: a@exemple.test\nTo: b@ville.test\nSubject: essai\nMessage-ID: <p1@exemple.test>\n\ncorps\n")
-	for _, start := range []func(testing.TB) *IMAP{Dovecot, Cyrus} {
-		s := start(t)
-		s.AddUser(t, "mairie", "secret")
-		s.Append(t, "mairie", "secret", "INBOX", msg)
-		if n := s.Count(t, "mairie", "secret", "INBOX"); n != 1 {
-			t.Fatalf("%s: INBOX has %d messages, want 1", s.Name, n)
+// A peer whose port was taken between the choice and the bind comes up
+// on another port instead of failing the test.
+func TestOnFreePortRetries(t *testing.T) {
+	tries := 0
+	port := onFreePort(t, "fake", func(port int) (func() string, error) {
+		tries++
+		if tries < 3 {
+			return func() string { return "bind: address already in use" }, errors.New("exited")
 		}
-		c := s.Dial(t, "mairie", "secret")
-		caps := c.Caps()
-		c.Close()
-		for _, cp := range []string{"IDLE", "MOVE", "UIDPLUS"} {
-			if !caps.Has(imapCap(cp)) {
-				t.Errorf("%s does not advertise %s", s.Name, cp)
-			}
-		}
-	}
-	sink := SMTPSink(t)
-	out, code := Swaks(t, sink.Addr, "--from", "a@exemple.test", "--to", "b@exemple.test", "--header", "Subject: essai-sink")
-	if code != 0 {
-		t.Fatalf("swaks to smtp-sink: exit %d\n%s", code, out)
-	}
-	ms := sink.Messages(t)
-	if len(ms) != 1 || !strings.Contains(string(ms[0]), "essai-sink") {
-		t.Fatalf("smtp-sink kept %d messages: %q", len(ms), ms)
+		return func() string { return "" }, nil
+	})
+	if tries != 3 || port == 0 {
+		t.Fatalf("tries=%d port=%d", tries, port)
 	}
 }
 
-// TestPostfixQueues: the benchmark's Postfix takes a message for
-// ville.test into its queue, and is gone after the test.
-func TestPostfixQueues(t *testing.T) {
-	t.Parallel()
-	p := StartPostfix(t)
-	out, code := Swaks(t, p.Addr, "--from", "a@exemple.test", "--to", "mairie@ville.test", "--header", "Subject: essai-postfix")
-	if code != 0 {
-		t.Fatalf("swaks to Postfix: exit %d\n%s", code, out)
+// When the test binary dies without its cleanups (a panic, a timeout),
+// the watchdog kills the peer: no smtp-sink is left running.
+func TestWatchdogKillsOrphanedPeer(t *testing.T) {
+	if os.Getenv("PEERS_ORPHAN") == "1" {
+		s := SMTPSink(t)
+		fmt.Printf("sink %d\n", s.pid)
+		// Die like a crashed test: no cleanup runs.
+		os.Exit(3)
 	}
-	if n := p.Queued(t); n < 1 {
-		t.Fatalf("Postfix queued %d messages", n)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestWatchdogKillsOrphanedPeer$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "PEERS_ORPHAN=1")
+	out, _ := cmd.CombinedOutput()
+	var pid int
+	for _, l := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(l, "sink "); ok {
+			pid, _ = strconv.Atoi(v)
+		}
 	}
+	if pid == 0 {
+		t.Fatalf("the child did not start the sink:\n%s", out)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for alive(pid) {
+		if time.Now().After(deadline) {
+			syscall.Kill(-pid, syscall.SIGKILL)
+			t.Fatalf("smtp-sink %d still runs after its test binary died", pid)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// alive says whether pid runs (a zombie does not).
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	_, rest, _ := strings.Cut(string(b), ") ")
+	return !strings.HasPrefix(rest, "Z")
 }

@@ -23,7 +23,7 @@ func Run(t *testing.T, url, login, password string) {
 	t.Helper()
 	bin, err := exec.LookPath("litmus")
 	if err != nil {
-		t.Fatalf("litmus is not installed (apt-get install litmus; .ci/run installs it): %v", err)
+		t.Fatalf("litmus is not installed (apt-get install litmus; make deps installs it): %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

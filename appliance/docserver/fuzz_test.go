@@ -1,4 +1,4 @@
-package onlyoffice
+package docserver
 
 import (
 	"encoding/json"

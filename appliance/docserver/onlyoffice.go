@@ -1,11 +1,11 @@
-// Package onlyoffice owns what Missive says to an OnlyOffice Document Server
+// Package docserver owns what Missive says to an OnlyOffice Document Server
 // and how it checks what the server says back: HS256 JSON Web Tokens (the
 // server's documented signature), the editor configuration's types, the
 // document types and keys, and the short-lived grants Missive puts in the
 // download and callback URLs it gives the server. It does no I/O; the
 // Service builds configurations with it (appliance/onlyoffice.go) and the
 // HTTP endpoints live in package webdav/onlyoffice.
-package onlyoffice
+package docserver
 
 import (
 	"crypto/hmac"

@@ -134,7 +134,8 @@ func assemble(ctx context.Context, fe *fetcher, f File, path string) error {
 	if n != f.Size || hex.EncodeToString(h.Sum(nil)) != f.SHA256 {
 		return errors.New("contenu reconstitué différent de l'original")
 	}
-	return out.Sync()
+	// No fsync: the file is read back at once and thrown away.
+	return nil
 }
 
 // checkManifest checks, without reading the documents, that everything a
@@ -213,7 +214,7 @@ func checkDB(ctx context.Context, fe *fetcher, m *Manifest, tempDir string) erro
 	if err := assemble(ctx, fe, m.DB, stream); err != nil {
 		return fmt.Errorf("base de la sauvegarde %s: %w", m.ID, err)
 	}
-	st, err := store.Open(ctx, "", dir)
+	st, err := store.Open(ctx, "", dir, store.Scratch())
 	if err != nil {
 		return err
 	}

@@ -171,7 +171,7 @@ func (w *writer) flush(kind string) error {
 	delete(w.building, kind)
 	w.mu.Unlock()
 	if p != nil {
-		if err := w.send(p); err != nil {
+		if err := w.sendPack(p, false); err != nil {
 			return err
 		}
 	}
@@ -189,7 +189,13 @@ func (w *writer) flush(kind string) error {
 }
 
 // send seals a pack, stores it and queues it for the next index file.
-func (w *writer) send(p *packBuilder) error {
+func (w *writer) send(p *packBuilder) error { return w.sendPack(p, true) }
+
+// sendPack is send; mayIndex false leaves the index file to the next
+// pack: the database's early pack (flush) never makes an index file of its
+// own, so the first one still names documents, as a run killed after it
+// expects.
+func (w *writer) sendPack(p *packBuilder, mayIndex bool) error {
 	out := getBuf()
 	err := w.r.sealTo(out, p.buf.Bytes())
 	p.release()
@@ -211,7 +217,7 @@ func (w *writer) send(p *packBuilder) error {
 	w.mu.Lock()
 	w.unindexed = append(w.unindexed, sentPack{info, p.records})
 	w.written = append(w.written, name)
-	due := len(w.unindexed) >= 4 || time.Since(w.lastFlush) >= w.indexEach
+	due := mayIndex && (len(w.unindexed) >= 4 || time.Since(w.lastFlush) >= w.indexEach)
 	w.mu.Unlock()
 	if due {
 		return w.flushIndex()

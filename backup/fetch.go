@@ -142,13 +142,24 @@ func (f *fetcher) readPack(ctx context.Context, name string, got func(id ID, dat
 	if hex.EncodeToString(sum[:]) != name {
 		return &DamageError{File: file, Reason: "contenu altéré (son empreinte SHA-256 ne correspond plus à son nom)"}
 	}
-	plain, err := f.r.unseal(file, b)
+	return openPack(f.r, name, b, func(rec record) bool {
+		loc, p, ok := f.idx.lookup(rec.ID)
+		return !ok || p.name != name || loc.rec == rec
+	}, got)
+}
+
+// openPack decrypts a pack whose bytes were checked and checks every
+// chunk's SHA-256 against its id; placed says whether a record is where
+// the index (or the writer) put it.
+func openPack(r *Repo, name string, b []byte, placed func(record) bool, got func(id ID, data []byte) error) error {
+	file := dataDir + "/" + name
+	plain, err := r.unseal(file, b)
 	if err != nil {
 		return err
 	}
 	var gotErr error
 	err = parsePack(plain, func(rec record, data []byte) error {
-		if loc, p, ok := f.idx.lookup(rec.ID); ok && p.name == name && loc.rec != rec {
+		if !placed(rec) {
 			return fmt.Errorf("morceau %s: place différente de celle de l'index", shortID(rec.ID.String()))
 		}
 		if err := got(rec.ID, data); err != nil {

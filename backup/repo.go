@@ -8,8 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"filippo.io/age"
@@ -110,6 +110,7 @@ func Open(ctx context.Context, t Target, key Key) (*Repo, error) {
 			return nil, fmt.Errorf("%s: %w", t, err)
 		}
 		pr, err := age.Decrypt(bytes.NewReader(b), sid)
+		freeScrypt()
 		if err != nil {
 			// Another passphrase's key, or a wrong passphrase; anything
 			// else is a key file that was altered.
@@ -210,6 +211,7 @@ func Init(ctx context.Context, t Target, key Key) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
+	freeScrypt()
 	w.Write(kb)
 	if err := w.Close(); err != nil {
 		return nil, err
@@ -276,11 +278,12 @@ func (r *Repo) unseal(name string, b []byte) ([]byte, error) {
 	if err != nil {
 		return nil, &DamageError{File: name, Reason: "illisible (en-tête altéré): " + err.Error()}
 	}
-	out, err := io.ReadAll(pr)
-	if err != nil {
+	// The plain text is shorter than the sealed file: one allocation.
+	out := bytes.NewBuffer(make([]byte, 0, len(b)+bytes.MinRead))
+	if _, err := out.ReadFrom(pr); err != nil {
 		return nil, &DamageError{File: name, Reason: "altéré ou tronqué (déchiffrement refusé)"}
 	}
-	return out, nil
+	return out.Bytes(), nil
 }
 
 func (r *Repo) put(ctx context.Context, name string, plain []byte) error {
@@ -328,3 +331,8 @@ func shortID(s string) string {
 	}
 	return s
 }
+
+// freeScrypt gives back the 256 MB that age's scrypt (work factor 18)
+// just used: left to the garbage collector, the heap's next target would
+// stay twice that, and a run would hold half a gigabyte for nothing.
+func freeScrypt() { debug.FreeOSMemory() }

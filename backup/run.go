@@ -87,22 +87,48 @@ func Run(ctx context.Context, r *Repo, src Source, opts Options) (*Manifest, err
 	pm := newMeter(opts.Progress)
 	pm.start("base de données", 0)
 	w := newWriter(ctx, r, idx, pm.add)
-	if err := writeBackup(ctx, w, src, m, pm); err != nil {
+	// The database's check (a load into a throw-away store, the history
+	// chain) runs beside the documents' upload, as soon as the database
+	// and the keys are on the target.
+	checkCtx, stopCheck := context.WithCancel(ctx)
+	defer stopCheck()
+	var dbCheck chan dbResult
+	startCheck := func() {
+		dbCheck = make(chan dbResult, 1)
+		go func() {
+			t := time.Now()
+			err := checkDB(checkCtx, &fetcher{r: r, idx: idx}, m, tempDir(src, opts))
+			dbCheck <- dbResult{err, time.Since(t)}
+		}()
+	}
+	if err := writeBackup(ctx, w, src, m, pm, startCheck); err != nil {
 		w.abort()
+		stopCheck()
+		if dbCheck != nil {
+			<-dbCheck
+		}
 		return nil, err
 	}
 	if err := w.finish(); err != nil {
+		stopCheck()
+		<-dbCheck
 		return nil, err
 	}
 	m.Index = append([]string(nil), idx.files...)
 	m.Sent, m.Added = w.sent.Load(), w.added.Load()
 	log.Info("backup written", "backup", m.ID, "applied_index", m.AppliedIndex, "size", m.Size, "sent", m.Sent, "packs", len(w.written))
 	verifyStart := time.Now()
-	if err := verifyWritten(ctx, r, idx, m, w.written, src, opts); err != nil {
+	err = verifyWritten(ctx, r, idx, m, opts)
+	res := <-dbCheck
+	if err == nil {
+		err = res.err
+	}
+	if err != nil {
 		return nil, fmt.Errorf("vérification de la sauvegarde %s: %w", m.ID, err)
 	}
 	m.Verified, m.VerifiedAt = true, time.Now().UTC()
-	m.VerifySeconds = time.Since(verifyStart).Seconds()
+	// The checks' own time: the database's ran beside the upload.
+	m.VerifySeconds = (time.Since(verifyStart) + res.took).Seconds()
 	m.Duration = time.Since(start).Seconds()
 	if err := r.saveManifest(ctx, m); err != nil {
 		return nil, err
@@ -111,7 +137,23 @@ func Run(ctx context.Context, r *Repo, src Source, opts Options) (*Manifest, err
 	return m, nil
 }
 
-func writeBackup(ctx context.Context, w *writer, src Source, m *Manifest, pm *meter) error {
+type dbResult struct {
+	err  error
+	took time.Duration
+}
+
+// tempDir holds a verification's throw-away store: the data dir's disk is
+// sized for the database.
+func tempDir(src Source, opts Options) string {
+	if opts.TempDir != "" {
+		return opts.TempDir
+	}
+	return src.DataDir
+}
+
+// writeBackup stores the database stream and the keys, calls dbStored once
+// they are on the target, then stores the documents and their list.
+func writeBackup(ctx context.Context, w *writer, src Source, m *Manifest, pm *meter, dbStored func()) error {
 	sn, err := src.Store.BeginSnapshot(ctx)
 	if err != nil {
 		return err
@@ -130,6 +172,13 @@ func writeBackup(ctx context.Context, w *writer, src Source, m *Manifest, pm *me
 		return err
 	}
 	sn.Release()
+	if m.Keys, err = storeKeys(w, src.DataDir); err != nil {
+		return err
+	}
+	if err := w.flush("meta"); err != nil {
+		return err
+	}
+	dbStored()
 	var list bytes.Buffer
 	var toRead int64
 	type pending struct {
@@ -173,9 +222,6 @@ func writeBackup(ctx context.Context, w *writer, src Source, m *Manifest, pm *me
 	pm.end()
 	pm.start("liste et clés", 0)
 	if m.Blobs, _, err = w.store("meta", &list); err != nil {
-		return err
-	}
-	if m.Keys, err = storeKeys(w, src.DataDir); err != nil {
 		return err
 	}
 	m.Size = m.DB.Size + m.BlobBytes + m.Blobs.Size

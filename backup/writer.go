@@ -27,6 +27,8 @@ type writer struct {
 
 	jobs chan job
 	wg   sync.WaitGroup
+	// inflight counts the chunks queued and not yet in a pack (flush).
+	inflight sync.WaitGroup
 
 	mu       sync.Mutex
 	building map[string]*packBuilder
@@ -105,10 +107,12 @@ func (w *writer) add(kind string, id ID, data []byte) error {
 		return nil
 	}
 	w.added.Add(int64(len(data)))
+	w.inflight.Add(1)
 	select {
 	case w.jobs <- job{kind, id, bytes.Clone(data)}:
 		return nil
 	case <-w.ctx.Done():
+		w.inflight.Done()
 		return w.ctx.Err()
 	}
 }
@@ -122,33 +126,76 @@ func (w *writer) stored(n int64) {
 func (w *writer) work() {
 	defer w.wg.Done()
 	for j := range w.jobs {
-		if w.failed() != nil {
-			continue // drain
-		}
-		z := compress(j.data)
-		w.mu.Lock()
-		p := w.building[j.kind]
-		if p == nil {
-			p = newPackBuilder(j.kind, w.r.cfg.PackSize)
-			w.building[j.kind] = p
-		}
-		p.add(j.id, j.data, z)
-		full := p.len() >= w.r.cfg.PackSize
-		if full {
-			delete(w.building, j.kind)
-		}
-		w.mu.Unlock()
-		w.stored(int64(len(j.data)))
-		if full {
-			if err := w.send(p); err != nil {
-				w.fail(err)
-			}
+		w.pack(j)
+		w.inflight.Done()
+	}
+}
+
+// pack compresses a chunk into the pack of its kind, sending it when full.
+func (w *writer) pack(j job) {
+	if w.failed() != nil {
+		return // drain
+	}
+	z := compress(j.data)
+	w.mu.Lock()
+	p := w.building[j.kind]
+	if p == nil {
+		p = newPackBuilder(j.kind, w.r.cfg.PackSize)
+		w.building[j.kind] = p
+	}
+	p.add(j.id, j.data, z)
+	full := p.len() >= w.r.cfg.PackSize
+	if full {
+		delete(w.building, j.kind)
+	}
+	w.mu.Unlock()
+	w.stored(int64(len(j.data)))
+	if full {
+		if err := w.send(p); err != nil {
+			w.fail(err)
 		}
 	}
 }
 
+// flush stores everything of kind queued so far, in a pack of its own if
+// need be, and puts it in the index in memory: a check running beside the
+// rest of the run can then read it back from the target. Called by the
+// producer, between streams.
+func (w *writer) flush(kind string) error {
+	w.inflight.Wait()
+	if err := w.failed(); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	p := w.building[kind]
+	delete(w.building, kind)
+	w.mu.Unlock()
+	if p != nil {
+		if err := w.sendPack(p, false); err != nil {
+			return err
+		}
+	}
+	// Into the index in memory, which the check reads: the index file
+	// that names these packs is written with the next ones, as usual.
+	w.mu.Lock()
+	sent := append([]sentPack(nil), w.unindexed...)
+	w.mu.Unlock()
+	w.idx.mu.Lock()
+	for _, p := range sent {
+		w.idx.addPackLocked(p.info, p.recs)
+	}
+	w.idx.mu.Unlock()
+	return nil
+}
+
 // send seals a pack, stores it and queues it for the next index file.
-func (w *writer) send(p *packBuilder) error {
+func (w *writer) send(p *packBuilder) error { return w.sendPack(p, true) }
+
+// sendPack is send; mayIndex false leaves the index file to the next
+// pack: the database's early pack (flush) never makes an index file of its
+// own, so the first one still names documents, as a run killed after it
+// expects.
+func (w *writer) sendPack(p *packBuilder, mayIndex bool) error {
 	out := getBuf()
 	err := w.r.sealTo(out, p.buf.Bytes())
 	p.release()
@@ -163,14 +210,49 @@ func (w *writer) send(p *packBuilder) error {
 		return fmt.Errorf("%s: %w", w.r.t, err)
 	}
 	w.sent.Add(int64(len(sealed)))
+	if err := w.readBack(name, sealed, p.records); err != nil {
+		return err
+	}
 	info := packInfo{name: name, size: int64(len(sealed)), kind: p.kind}
 	w.mu.Lock()
 	w.unindexed = append(w.unindexed, sentPack{info, p.records})
 	w.written = append(w.written, name)
-	due := len(w.unindexed) >= 4 || time.Since(w.lastFlush) >= w.indexEach
+	due := mayIndex && (len(w.unindexed) >= 4 || time.Since(w.lastFlush) >= w.indexEach)
 	w.mu.Unlock()
 	if due {
 		return w.flushIndex()
+	}
+	return nil
+}
+
+// readBack reads a pack back from the target as soon as it is stored,
+// while the next ones are cut and sealed: decrypted, every chunk's hash
+// checked, each record where it was put (the after-write verification of
+// the pack, done here instead of in a second pass over everything sent).
+func (w *writer) readBack(name string, sealed []byte, recs []record) error {
+	file := dataDir + "/" + name
+	b, err := w.r.t.Get(w.ctx, file)
+	if err != nil {
+		return fmt.Errorf("relecture de %s sur %s: %w", file, w.r.t, err)
+	}
+	// The very bytes sent (cheaper than their SHA-256, and as strict).
+	if !bytes.Equal(b, sealed) {
+		return fmt.Errorf("vérification après écriture: %w", &DamageError{File: file, Reason: fmt.Sprintf("relu différent de ce qui a été envoyé (%d octets relus, %d envoyés)", len(b), len(sealed))})
+	}
+	placed := make(map[ID]record, len(recs))
+	for _, r := range recs {
+		placed[r.ID] = r
+	}
+	seen := 0
+	err = openPack(w.r, name, b, func(rec record) bool { return placed[rec.ID] == rec }, func(ID, []byte) error {
+		seen++
+		return nil
+	})
+	if err == nil && seen != len(recs) {
+		err = &DamageError{File: file, Reason: fmt.Sprintf("%d morceaux relus au lieu de %d", seen, len(recs))}
+	}
+	if err != nil {
+		return fmt.Errorf("vérification après écriture: %w", err)
 	}
 	return nil
 }

@@ -42,6 +42,8 @@ type Store struct {
 	log *slog.Logger
 	// readOnly: opened without writing (readonly.go).
 	readOnly bool
+	// scratch: a throw-away SQLite store (Scratch).
+	scratch bool
 }
 
 // Option tunes Open.
@@ -50,6 +52,12 @@ type Option func(*Store)
 // WithLog gives the store the logger that says what migrations changed in
 // the data; without it they change it silently.
 func WithLog(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
+
+// Scratch opens an SQLite store that is thrown away after use (a backup's
+// verification loads its database into one): no journal (the rows are not
+// written twice, to the WAL then to the file) and no fsync. A crash leaves
+// a file nobody opens again.
+func Scratch() Option { return func(s *Store) { s.scratch = true } }
 
 // Open opens (and migrates) the store. An empty dsn means the embedded SQLite
 // database in dataDir; a postgres:// dsn means PostgreSQL.
@@ -79,8 +87,11 @@ func open(ctx context.Context, dsn, dataDir string, upTo int, opts ...Option) (*
 		// synchronous=NORMAL is safe because the raft log is the durable
 		// record and replays what a power cut lost (see DESIGN.md).
 		q := "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
-		if s.readOnly {
+		switch {
+		case s.readOnly:
 			q = readOnlyQuery(path)
+		case s.scratch:
+			q = "?_pragma=journal_mode(OFF)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(OFF)"
 		}
 		s.db, err = sql.Open("sqlite", "file:"+path+q)
 		if err != nil {

@@ -38,7 +38,7 @@ func (b *Bridge) superviseMailboxes(ctx context.Context) {
 	for {
 		want := map[string]store.Mailbox{}
 		if b.opt.Leader() {
-			mbs, err := b.svc.Store.Reader().Mailboxes(ctx, "")
+			mbs, err := b.svc.System().Mailboxes(ctx, "")
 			if err != nil && ctx.Err() == nil {
 				b.log.Warn("imap: list mailboxes", "err", err)
 			}

@@ -5,13 +5,13 @@
 // edited file, which becomes the document's new version through a command.
 //
 // Neither endpoint has a session: each URL carries a short-lived grant
-// signed with the tenant's JWT secret (appliance/onlyoffice), naming the
-// tenant, the document and, for the callback, the user who opened the
-// editor. The callback must also carry the Document Server's own JWT (in
-// the body's "token" or the Authorization header), signed with the same
-// secret. The edited file is fetched only from the tenant's Document Server
-// (same scheme, host and port), and saved as the user of the grant, so
-// that the user's perimeter is checked again at save time.
+// signed with the tenant's JWT secret (appliance/docserver), naming the
+// tenant, the document and the user who opened the editor: the document is
+// read, and saved, as that user, so that their perimeter is checked again
+// at each fetch and at save time. The callback must also carry the
+// Document Server's own JWT (in the body's "token" or the Authorization
+// header), signed with the same secret. The edited file is fetched only
+// from the tenant's Document Server (same scheme, host and port).
 package onlyoffice
 
 import (

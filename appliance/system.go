@@ -25,7 +25,7 @@ func (s *Service) System() SystemReader { return SystemReader{s} }
 
 func (y SystemReader) r() store.Reader { return y.s.reader() }
 
-func all(tenant string) store.Perimeter { return store.Perimeter{TenantID: tenant, All: true} }
+func wholeTenant(tenant string) store.Perimeter { return store.Perimeter{TenantID: tenant, All: true} }
 
 // Tenant, Entity, User, Contact and Doctype read one row of a tenant.
 func (y SystemReader) Tenant(ctx context.Context, tenant string) (*domain.Tenant, error) {
@@ -50,12 +50,12 @@ func (y SystemReader) Doctype(ctx context.Context, tenant, id string) (*domain.D
 
 // Letter reads any letter of the tenant, confidential or not.
 func (y SystemReader) Letter(ctx context.Context, tenant, id string) (*domain.Letter, error) {
-	return y.r().Letter(ctx, all(tenant), id)
+	return y.r().Letter(ctx, wholeTenant(tenant), id)
 }
 
 // LetterByNumber reads any letter of the tenant by its registration number.
 func (y SystemReader) LetterByNumber(ctx context.Context, tenant, number string) (*domain.Letter, error) {
-	return y.r().LetterByNumber(ctx, all(tenant), number)
+	return y.r().LetterByNumber(ctx, wholeTenant(tenant), number)
 }
 
 // Documents lists a letter's documents with their versions.

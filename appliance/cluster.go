@@ -155,10 +155,10 @@ func decodePayload[T any](cmd *Command) (*T, error) {
 
 // BlobStore is this node's document store: the cluster spreads what it
 // puts and fetches what it lacks.
-func (s *Service) BlobStore() *blob.Store { return s.Blobs }
+func (s *Service) BlobStore() *blob.Store { return s.blobs }
 
 // BlobRefs calls fn for every document the store references (the
 // cluster's background pass and check).
 func (s *Service) BlobRefs(ctx context.Context, fn func(sum string) error) error {
-	return s.Store.BlobRefs(ctx, fn)
+	return s.store.BlobRefs(ctx, fn)
 }

@@ -189,7 +189,7 @@ func (s *Service) DavProps(ctx context.Context, t *DavTarget, p string) ([]store
 
 // DavOpen opens the content of a blob.
 func (s *Service) DavOpen(sum string) (io.ReadSeekCloser, error) {
-	f, err := s.Blobs.Open(sum)
+	f, err := s.blobs.Open(sum)
 	if err != nil {
 		return nil, fmt.Errorf("open dav content: %w", err)
 	}
@@ -208,7 +208,7 @@ type DavBlob struct {
 func (s *Service) DavStore(name string, body io.Reader) (*DavBlob, error) {
 	br := bufio.NewReaderSize(body, 512)
 	head, _ := br.Peek(512)
-	sum, size, err := s.Blobs.Put(br, s.MaxUpload)
+	sum, size, err := s.blobs.Put(br, s.MaxUpload)
 	if errors.Is(err, blob.ErrTooLarge) {
 		return nil, fmt.Errorf("%w: %s dépasse la taille maximale de %d Mo", ErrTooLarge, name, s.MaxUpload>>20)
 	}

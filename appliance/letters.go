@@ -283,7 +283,7 @@ func (s *Service) storeUpload(u Upload, letterID string) (*LetterAttach, error) 
 	}
 	br := bufio.NewReaderSize(u.Body, 512)
 	head, _ := br.Peek(512)
-	sum, size, err := s.Blobs.Put(br, s.MaxUpload)
+	sum, size, err := s.blobs.Put(br, s.MaxUpload)
 	if errors.Is(err, blob.ErrTooLarge) {
 		return nil, fmt.Errorf("%w: %s dépasse la taille maximale de %d Mo", ErrTooLarge, name, s.MaxUpload>>20)
 	}
@@ -577,7 +577,7 @@ func (s *Service) OpenDocument(ctx context.Context, a *Actor, documentID string,
 		}
 		v = &d.Versions[version-1]
 	}
-	f, err := s.Blobs.Open(v.SHA256)
+	f, err := s.blobs.Open(v.SHA256)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("open document %s v%d: %w", d.ID, v.Version, err)
 	}

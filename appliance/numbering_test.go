@@ -342,7 +342,7 @@ func TestRegistrationNumbersPipelined(t *testing.T) {
 		const n = 60
 		lost := []int{5, 23, 24, 41}
 		pp := newPipeProposer(t, appliance.NewApplier(env.Store, apptest.Logger()).WithHistoryKey(env.HistoryKey), lost...)
-		svc := appliance.NewService(env.Store, env.Svc.Blobs, pp, apptest.Logger())
+		svc := appliance.NewService(env.Store, env.Blobs, pp, apptest.Logger())
 		svc.Now = env.Clock.Now
 		numbers := make([]string, n)
 		errs := make([]error, n)

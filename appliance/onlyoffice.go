@@ -74,7 +74,9 @@ func (s *Service) OnlyOfficeEditor(ctx context.Context, a *Actor, documentID, ba
 		g.Tenant, g.Document, g.Exp = a.TenantID(), d.ID, now.Add(ttl).Unix()
 		return docserver.Sign(secret, g)
 	}
-	dl, err := grant(docserver.Grant{Purpose: docserver.Download, Version: v.Version}, onlyOfficeDownloadTTL)
+	// The download is made for this user: the endpoint opens the document
+	// as them, so that their perimeter is checked when it is fetched.
+	dl, err := grant(docserver.Grant{Purpose: docserver.Download, Version: v.Version, User: a.ID()}, onlyOfficeDownloadTTL)
 	if err != nil {
 		return nil, err
 	}

@@ -94,7 +94,7 @@ func (s *Service) AddDraftTemplate(ctx context.Context, a *Actor, in TemplateInp
 	if err := errs.orNil(); err != nil {
 		return nil, err
 	}
-	sum, size, err := s.Blobs.Put(bytes.NewReader(b), 0)
+	sum, size, err := s.blobs.Put(bytes.NewReader(b), 0)
 	if err != nil {
 		return nil, fmt.Errorf("store template %s: %w", fileName, err)
 	}
@@ -151,7 +151,7 @@ func (s *Service) DraftTemplateFile(ctx context.Context, a *Actor, id string) (*
 }
 
 func (s *Service) readBlob(sum string, limit int64) ([]byte, error) {
-	f, err := s.Blobs.Open(sum)
+	f, err := s.blobs.Open(sum)
 	if err != nil {
 		return nil, err
 	}
@@ -282,7 +282,7 @@ func (s *Service) CreateDraft(ctx context.Context, a *Actor, letterID, templateI
 	if err != nil {
 		return nil, fmt.Errorf("merge template %s for %s: %w", name, l.Number, err)
 	}
-	sum, size, err := s.Blobs.Put(bytes.NewReader(out), s.MaxUpload)
+	sum, size, err := s.blobs.Put(bytes.NewReader(out), s.MaxUpload)
 	if errors.Is(err, blob.ErrTooLarge) {
 		return nil, fmt.Errorf("%w: le projet dépasse la taille maximale de %d Mo", ErrTooLarge, s.MaxUpload>>20)
 	}
@@ -446,7 +446,7 @@ func (s *Service) FinalPDF(ctx context.Context, a *Actor, letterID string) (*dom
 	if err != nil {
 		return nil, err
 	}
-	sum, size, err := s.Blobs.Put(bytes.NewReader(pdf), s.MaxUpload)
+	sum, size, err := s.blobs.Put(bytes.NewReader(pdf), s.MaxUpload)
 	if err != nil {
 		return nil, fmt.Errorf("store final answer of %s: %w", l.Number, err)
 	}

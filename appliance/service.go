@@ -26,8 +26,11 @@ type Proposer interface {
 // of a user: the API, the web UI, the mail bridge, the WebDAV share and the
 // CLI all go through it.
 type Service struct {
-	Store *store.Store
-	Blobs *blob.Store
+	// store and blobs are read only through the Service's methods: the
+	// perimeter-aware ones for users, System() for the appliance's own
+	// jobs (system.go). Outer layers never reach them.
+	store *store.Store
+	blobs *blob.Store
 	prop  Proposer
 	log   *slog.Logger
 	// MaxUpload bounds one document, in bytes.
@@ -56,7 +59,7 @@ type Service struct {
 }
 
 func NewService(st *store.Store, blobs *blob.Store, prop Proposer, log *slog.Logger) *Service {
-	s := &Service{Store: st, Blobs: blobs, prop: prop, log: log, MaxUpload: 50 << 20, Now: time.Now, Office: drafts.NewConverter(log, 1)}
+	s := &Service{store: st, blobs: blobs, prop: prop, log: log, MaxUpload: 50 << 20, Now: time.Now, Office: drafts.NewConverter(log, 1)}
 	// The limiter reads the Service's clock, which tests replace.
 	s.Logins = authlimit.New(func() time.Time { return s.Now() }, authlimit.Limits{})
 	return s
@@ -80,7 +83,7 @@ func (s *Service) propose(ctx context.Context, kind Kind, tenant, actor string, 
 	return applyResult(ctx, kind, resp, err)
 }
 
-func (s *Service) reader() store.Reader { return s.Store.Reader() }
+func (s *Service) reader() store.Reader { return s.store.Reader() }
 
 // writable refuses a write while committed entries wait for the store: it
 // would only wait behind them, and was validated against a store that
@@ -100,7 +103,7 @@ func (s *Service) Ready(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	if err := s.Store.Check(ctx); err != nil {
+	if err := s.store.Check(ctx); err != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return nil

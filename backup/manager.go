@@ -16,9 +16,12 @@ import (
 	"missive/appliance/store"
 )
 
-// Recorder records a run's outcome through a command (appliance.Service).
+// Recorder records a run's outcome through a command, and gives the
+// schedule the runs recorded so far through the system reads (no user asks
+// for a scheduled backup). *appliance.Service implements it.
 type Recorder interface {
 	RecordBackupRun(ctx context.Context, run store.BackupRun) error
+	System() appliance.SystemReader
 }
 
 // Manager runs backups for the server (schedule, control socket, admin

@@ -43,7 +43,10 @@ func (m *Manager) Schedule(ctx context.Context) {
 
 // scheduleOnce decides and, when due, starts a run.
 func (m *Manager) scheduleOnce(ctx context.Context, hour, minute int) {
-	runs, err := m.Src.Store.Reader().BackupRuns(ctx, 200)
+	if m.Rec == nil {
+		return // nowhere to read what was done, nor to record it
+	}
+	runs, err := m.Rec.System().BackupRuns(ctx, 200)
 	if err != nil {
 		m.log().Error("backup schedule: read runs", "err", err)
 		return

@@ -171,7 +171,7 @@ func (b *Bridge) ackText(ctx context.Context, tenant string, l *domain.Letter, k
 	if kind == "incomplete" {
 		mode = "incomplete"
 	} else if l.ID != "" {
-		p, err := b.svc.Store.Reader().LetterPieces(ctx, l.ID)
+		p, err := b.svc.System().LetterPieces(ctx, l.ID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return "", AckData{}, nil, err
 		}
@@ -330,7 +330,7 @@ func (b *Bridge) composeAnswer(o *store.OutboxEntry) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		f, err := b.svc.Blobs.Open(a.SHA256)
+		f, err := b.svc.System().OpenBlob(a.SHA256)
 		if err != nil {
 			return "", fmt.Errorf("answer %s: document %s: %w", o.MessageID, a.Name, err)
 		}

@@ -115,11 +115,7 @@ func (b *Bridge) TestRelay(ctx context.Context, a *appliance.Actor) (appliance.M
 	if settings.Relay == nil {
 		return appliance.MailTestResult{Message: "Aucun relais SMTP sortant n'est configuré : renseignez-le d'abord."}, nil
 	}
-	relay, err := b.svc.Store.Reader().MailRelay(ctx, a.TenantID())
-	if err != nil {
-		return appliance.MailTestResult{}, err
-	}
-	return b.testRelay(ctx, relay, "saved")
+	return b.testRelay(ctx, settings.Relay, "saved")
 }
 
 // TryRelay tests relay settings typed in a form, saving nothing.

@@ -171,7 +171,7 @@ func TestAdminMailPagesAgainstDovecot(t *testing.T) {
 	addMailbox := func(password, folder string) string {
 		page := c.post("/admin/mail/mailboxes", url.Values{"host": {"127.0.0.1"}, "port": {strconv.Itoa(dov.Port)}, "security": {"plain"}, "auth": {"password"},
 			"username": {"courrier"}, "password": {password}, "folder": {folder}, "done_folder": {"Traités"}})
-		ms, err := h.svc.Store.Reader().Mailboxes(h.ctx, "default")
+		ms, err := h.env.Store.Reader().Mailboxes(h.ctx, "default")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -195,11 +195,11 @@ func TestAdminMailPagesAgainstDovecot(t *testing.T) {
 	}
 
 	// The password is sealed: not in the row, not in the history.
-	ms, _ := h.svc.Store.Reader().Mailboxes(h.ctx, "default")
+	ms, _ := h.env.Store.Reader().Mailboxes(h.ctx, "default")
 	if len(ms) != 1 || !appliance.IsSealed(ms[0].Secret) || strings.Contains(ms[0].Secret, "mdp-imap") {
 		t.Fatalf("mailbox secret stored as %q", ms[0].Secret)
 	}
-	h.svc.Store.Reader().EachHistory(h.ctx, func(e *domain.HistoryEntry) bool {
+	h.env.Store.Reader().EachHistory(h.ctx, func(e *domain.HistoryEntry) bool {
 		if strings.Contains(string(e.Payload), "mdp-imap") || strings.Contains(string(e.Payload), "sealed:") {
 			t.Errorf("history %s holds the password: %s", e.Kind, e.Payload)
 		}
@@ -220,7 +220,7 @@ func TestAdminMailPagesAgainstDovecot(t *testing.T) {
 	page := c.post("/admin/mail/mailboxes", url.Values{"host": {"127.0.0.1"}, "port": {strconv.Itoa(peers.FreePort(t))}, "security": {"tls"},
 		"username": {"courrier"}, "password": {"x"}, "folder": {"INBOX"}, "done_folder": {"Fait"}})
 	_ = page
-	ms, _ = h.svc.Store.Reader().Mailboxes(h.ctx, "default")
+	ms, _ = h.env.Store.Reader().Mailboxes(h.ctx, "default")
 	dead := ms[len(ms)-1].ID
 	if kind, text := flash(t, c.post("/admin/mail/mailboxes/"+dead+"/test", url.Values{})); kind != "error" || !strings.Contains(text, "Impossible de joindre") {
 		t.Fatalf("test of a closed port: %s %q", kind, text)
@@ -243,7 +243,7 @@ func TestAdminMailPagesAgainstDovecot(t *testing.T) {
 	if kind, text := flash(t, c.post("/admin/mail/relay/test", url.Values{})); kind != "ok" {
 		t.Fatalf("relay test after saving without a password: %s %q", kind, text)
 	}
-	rl, _ := h.svc.Store.Reader().MailRelay(h.ctx, "default")
+	rl, _ := h.env.Store.Reader().MailRelay(h.ctx, "default")
 	if !appliance.IsSealed(rl.Secret) {
 		t.Fatalf("relay secret stored as %q", rl.Secret)
 	}

@@ -97,7 +97,7 @@ func TestAdminMailTryTypedSettingsAgainstDovecot(t *testing.T) {
 	}
 	c.post("/admin/mail/mailboxes", mbox("courrier", port, "mdp-imap-1"))
 	saved := func() []store.Mailbox {
-		ms, err := h.svc.Store.Reader().Mailboxes(h.ctx, "default")
+		ms, err := h.env.Store.Reader().Mailboxes(h.ctx, "default")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -180,7 +180,7 @@ func TestAdminMailTryTypedSettingsAgainstDovecot(t *testing.T) {
 			"password": {password}, "from_address": {"mairie@ville.test"}, "from_name": {"Mairie"}}
 	}
 	c.post("/admin/mail/relay", relay(strconv.Itoa(sport), apptest.AdminPassword))
-	savedRelay, err := h.svc.Store.Reader().MailRelay(h.ctx, "default")
+	savedRelay, err := h.env.Store.Reader().MailRelay(h.ctx, "default")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func TestAdminMailTryTypedSettingsAgainstDovecot(t *testing.T) {
 	if kind, text := tried(t, "relay", page); kind != "ok" || !strings.Contains(text, "authentification acceptée pour admin") {
 		t.Fatalf("relay, typed good values: %s %q", kind, text)
 	}
-	if rl, err := h.svc.Store.Reader().MailRelay(h.ctx, "default"); err != nil || *rl != *savedRelay {
+	if rl, err := h.env.Store.Reader().MailRelay(h.ctx, "default"); err != nil || *rl != *savedRelay {
 		t.Fatalf("relay changed by tests: %+v, was %+v (%v)", rl, savedRelay, err)
 	}
 	if kind, text := flash(t, c.post("/admin/mail/relay/test", url.Values{})); kind != "ok" {
@@ -264,7 +264,7 @@ func TestAdminMailTryTypedSettingsAgainstDovecot(t *testing.T) {
 	if after := saved(); len(after) != 1 || after[0] != good {
 		t.Fatalf("saved mailboxes changed by API tests: %+v", after)
 	}
-	if rl, _ := h.svc.Store.Reader().MailRelay(h.ctx, "default"); *rl != *savedRelay {
+	if rl, _ := h.env.Store.Reader().MailRelay(h.ctx, "default"); *rl != *savedRelay {
 		t.Fatalf("relay changed by API tests: %+v", rl)
 	}
 	for _, pw := range []string{"mauvais-mdp", "mdp-accueil-2", "pas-le-bon"} {

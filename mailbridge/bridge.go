@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"missive/appliance"
+	"missive/appliance/domain"
+	"missive/appliance/drafts"
+	"missive/appliance/store"
 )
 
 // Options tunes the bridge; the zero value of a field means its default.
@@ -122,9 +125,41 @@ func (o *Options) defaults() {
 	}
 }
 
+// service is what the bridge needs of the appliance. A request made by a
+// user (an administrator's test, a postal acknowledgement, SMTP AUTH) goes
+// through the methods that take the *appliance.Actor and check it; the
+// bridge's own jobs (intake, outbox, pollers) act as the system actor and
+// read through System(), which says so at each call. *appliance.Service
+// implements it.
+type service interface {
+	// For a user.
+	Authenticate(ctx context.Context, tenant, login, password, addr string) (*appliance.Actor, error)
+	Letter(ctx context.Context, a *appliance.Actor, id string) (*domain.Letter, error)
+	Contact(ctx context.Context, a *appliance.Actor, id string) (*domain.Contact, error)
+	Attach(ctx context.Context, a *appliance.Actor, id, documentID string, u appliance.Upload) (*domain.Document, error)
+	MailSettings(ctx context.Context, a *appliance.Actor) (*appliance.MailSettings, error)
+	Mailbox(ctx context.Context, a *appliance.Actor, id string) (*store.Mailbox, error)
+	MailboxToTry(ctx context.Context, a *appliance.Actor, id string, in appliance.MailboxInput) (*store.Mailbox, error)
+	MailRelayToTry(ctx context.Context, a *appliance.Actor, in appliance.MailRelayInput) (*store.MailRelay, error)
+
+	// For the bridge's own jobs.
+	System() appliance.SystemReader
+	SystemActor(ctx context.Context, tenant string) (*appliance.Actor, error)
+	IntakeMail(ctx context.Context, a *appliance.Actor, in appliance.MailIntakeInput, uploads ...appliance.Upload) (*appliance.MailIntakeResult, error)
+	LetterFields(ctx context.Context, tenant string, l *domain.Letter) (drafts.Fields, error)
+	ReleaseMailAck(ctx context.Context, tenant string, r appliance.MailAckRelease) error
+	RecordOutboxResult(ctx context.Context, tenant string, r appliance.MailOutboxResult) error
+	AddMailNotice(ctx context.Context, tenant, key, text string) error
+	OpenSecret(purpose, stored string) (string, error)
+}
+
+var _ service = (*appliance.Service)(nil)
+
 // Bridge is the mail bridge of one node.
 type Bridge struct {
-	svc  *appliance.Service
+	svc service
+	// now is the Service's clock, which tests replace.
+	now  func() time.Time
 	log  *slog.Logger
 	opt  Options
 	kick chan struct{}
@@ -154,7 +189,7 @@ func New(svc *appliance.Service, log *slog.Logger, opt Options) *Bridge {
 		opt.MaxMessageBytes = svc.MaxUpload
 	}
 	opt.defaults()
-	return &Bridge{svc: svc, log: log, opt: opt, kick: make(chan struct{}, 1), pollers: map[string]*poller{},
+	return &Bridge{svc: svc, now: func() time.Time { return svc.Now() }, log: log, opt: opt, kick: make(chan struct{}, 1), pollers: map[string]*poller{},
 		conns: newConnLimits(opt.MaxConns, opt.MaxConnsPerAddr), mem: newMemBudget(opt.IntakeMemory)}
 }
 
@@ -175,8 +210,6 @@ func (b *Bridge) Run(ctx context.Context) {
 	go func() { defer wg.Done(); b.superviseMailboxes(ctx) }()
 	wg.Wait()
 }
-
-func (b *Bridge) now() time.Time { return b.svc.Now() }
 
 // sleep waits d or until ctx ends; false means ctx ended.
 func sleep(ctx context.Context, d time.Duration) bool {

@@ -39,7 +39,7 @@ func (b *Bridge) superviseMailboxes(ctx context.Context) {
 		changed := b.opt.leaderChanged()
 		want := map[string]store.Mailbox{}
 		if b.opt.Leader() {
-			mbs, err := b.svc.Store.Reader().Mailboxes(ctx, "")
+			mbs, err := b.svc.System().Mailboxes(ctx, "")
 			if err != nil && ctx.Err() == nil {
 				b.log.Warn("imap: list mailboxes", "err", err)
 			}

@@ -56,7 +56,7 @@ func (b *Bridge) deliverHeld(ctx context.Context, tenant string, raw []byte, env
 func (b *Bridge) deliver(ctx context.Context, tenant string, raw []byte, env Envelope, rcpts []string) (*appliance.MailIntakeResult, error) {
 	m := ParseWith(raw, b.opt.Limits)
 	key := Key(m, raw)
-	r := b.svc.Store.Reader()
+	r := b.svc.System()
 	if seen, err := r.MailSeen(ctx, tenant, key); err == nil {
 		return &appliance.MailIntakeResult{Duplicate: true, LetterID: seen.LetterID}, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
@@ -93,7 +93,7 @@ func (b *Bridge) deliver(ctx context.Context, tenant string, raw []byte, env Env
 
 func (b *Bridge) intakeLetter(ctx context.Context, sys *appliance.Actor, in appliance.MailIntakeInput, m *Message, raw []byte, env Envelope, rcpts []string) (*appliance.MailIntakeResult, error) {
 	tenant := sys.TenantID()
-	r := b.svc.Store.Reader()
+	r := b.svc.System()
 	in.Kind = "letter"
 	in.NoAck = noAckReason(m, env, b.ours(ctx, tenant))
 	if in.NoAck == "" {
@@ -170,7 +170,7 @@ func (b *Bridge) intakeLetter(ctx context.Context, sys *appliance.Actor, in appl
 // sender: the caps bound what the town sends to addresses it never heard
 // from.
 func (b *Bridge) ackCap(ctx context.Context, tenant, to string) (string, error) {
-	r := b.svc.Store.Reader()
+	r := b.svc.System()
 	since := b.now().Add(-time.Hour).UTC().Format(domain.TimeLayout)
 	n, err := r.CountOutboxTo(ctx, tenant, to, "ack", since)
 	if err != nil {
@@ -259,8 +259,7 @@ var numberRe = regexp.MustCompile(`\b(\d{4}/[ADI]/\d{6})\b`)
 // the registration number in the subject when the sender is the letter's.
 // bounceOf is the Message-ID of ours a delivery report is about.
 func (b *Bridge) thread(ctx context.Context, tenant string, m *Message, env Envelope) (l *domain.Letter, bounceOf string) {
-	r := b.svc.Store.Reader()
-	all := store.Perimeter{TenantID: tenant, All: true}
+	r := b.svc.System()
 	var ids []string
 	if m.Report != nil {
 		ids = append(ids, m.Report.Original...)
@@ -279,7 +278,7 @@ func (b *Bridge) thread(ctx context.Context, tenant string, m *Message, env Enve
 		if letterID == "" {
 			continue
 		}
-		if l, err := r.Letter(ctx, all, letterID); err == nil {
+		if l, err := r.Letter(ctx, tenant, letterID); err == nil {
 			return l, bounceOf
 		}
 	}
@@ -289,7 +288,7 @@ func (b *Bridge) thread(ctx context.Context, tenant string, m *Message, env Enve
 	// A number in the subject is public (it is on paper letters too): it
 	// threads only a message from the letter's own sender.
 	for _, num := range numberRe.FindAllString(m.Subject, 3) {
-		l, err := r.LetterByNumber(ctx, all, num)
+		l, err := r.LetterByNumber(ctx, tenant, num)
 		if err != nil || l.SenderID == "" {
 			continue
 		}
@@ -303,7 +302,7 @@ func (b *Bridge) thread(ctx context.Context, tenant string, m *Message, env Enve
 // ours reports whether an address is one of Missive's: a receiving address
 // of any tenant, or the tenant's relay sender.
 func (b *Bridge) ours(ctx context.Context, tenant string) func(string) bool {
-	r := b.svc.Store.Reader()
+	r := b.svc.System()
 	relay, _ := r.MailRelay(ctx, tenant)
 	return func(a string) bool {
 		a = store.MailKey(a)
@@ -318,7 +317,7 @@ func (b *Bridge) ours(ctx context.Context, tenant string) func(string) bool {
 // ourRecipients lists the tenant's addresses the message was for: the SMTP
 // recipients, or for a mailbox the To and Cc that are the tenant's.
 func (b *Bridge) ourRecipients(ctx context.Context, tenant string, m *Message, rcpts []string) []string {
-	r := b.svc.Store.Reader()
+	r := b.svc.System()
 	var out []string
 	seen := map[string]bool{}
 	for _, a := range append(append(append([]string{}, rcpts...), m.To...), m.Cc...) {
@@ -456,13 +455,13 @@ func (b *Bridge) ackFor(ctx context.Context, tenant string, m *Message, ourRcpts
 // due date, pieces asked), and the letters asking the pieces of an
 // incomplete request.
 func (b *Bridge) releaseHeld(ctx context.Context) error {
-	r := b.svc.Store.Reader()
+	r := b.svc.System()
 	held, err := r.OutboxHeld(ctx, 50)
 	if err != nil {
 		return err
 	}
 	for _, h := range held {
-		l, err := r.Letter(ctx, store.Perimeter{TenantID: h.TenantID, All: true}, h.LetterID)
+		l, err := r.Letter(ctx, h.TenantID, h.LetterID)
 		if err != nil {
 			return err
 		}
@@ -493,7 +492,7 @@ func (b *Bridge) releaseHeld(ctx context.Context) error {
 // answered.
 func (b *Bridge) noticeFor(ctx context.Context, tenant string, m *Message, l *domain.Letter) func(*appliance.LetterRegister) ([]appliance.OutboxPayload, error) {
 	return func(*appliance.LetterRegister) ([]appliance.OutboxPayload, error) {
-		r := b.svc.Store.Reader()
+		r := b.svc.System()
 		to := ""
 		if l.AssigneeID != "" {
 			if u, err := r.User(ctx, tenant, l.AssigneeID); err == nil {
@@ -525,7 +524,7 @@ func (b *Bridge) noticeFor(ctx context.Context, tenant string, m *Message, l *do
 // outgoing renders a template of the tenant (or the default) and fills the
 // sender from the relay settings.
 func (b *Bridge) outgoing(ctx context.Context, tenant, mode string, d AckData, v drafts.Values, ourRcpts []string) (outgoing, error) {
-	r := b.svc.Store.Reader()
+	r := b.svc.System()
 	subject, body := defaultTemplates[mode][0], defaultTemplates[mode][1]
 	if subject == "" {
 		subject, body = defaultTemplates["normal"][0], defaultTemplates["normal"][1]

@@ -199,7 +199,7 @@ func postalText(t *testing.T, h *harness, letterID, prefix string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := h.svc.Blobs.Open(d.Versions[len(d.Versions)-1].SHA256)
+	f, err := h.env.Blobs.Open(d.Versions[len(d.Versions)-1].SHA256)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +312,7 @@ func TestIncompleteOnPaperFromTheLetterPage(t *testing.T) {
 	}
 	for _, d := range lv.Documents {
 		if d.Name == name {
-			f, err := h.svc.Blobs.Open(d.Versions[0].SHA256)
+			f, err := h.env.Blobs.Open(d.Versions[0].SHA256)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -47,7 +47,7 @@ func (b *Bridge) sendLoop(ctx context.Context) {
 
 // SendDue sends every queued message whose time has come.
 func (b *Bridge) SendDue(ctx context.Context) error {
-	r := b.svc.Store.Reader()
+	r := b.svc.System()
 	for ctx.Err() == nil {
 		now := b.now().UTC().Format(domain.TimeLayout)
 		due, err := r.OutboxDue(ctx, now, 50)

@@ -26,10 +26,10 @@ func (b *Bridge) PostalAck(ctx context.Context, a *appliance.Actor, letterID str
 	if l.Category != domain.Incoming {
 		return nil, fmt.Errorf("%w: seul un courrier arrivée reçoit un accusé de réception", appliance.ErrInvalid)
 	}
-	r, tenant := b.svc.Store.Reader(), a.TenantID()
+	tenant := a.TenantID()
 	var sender *domain.Contact
 	if l.SenderID != "" {
-		if sender, err = r.Contact(ctx, tenant, l.SenderID); err != nil {
+		if sender, err = b.svc.Contact(ctx, a, l.SenderID); err != nil {
 			return nil, fmt.Errorf("postal ack %s: sender: %w", l.Number, err)
 		}
 	}
@@ -42,7 +42,9 @@ func (b *Bridge) PostalAck(ctx context.Context, a *appliance.Actor, letterID str
 		d.SenderName = sender.DisplayName()
 	}
 	subject, body := defaultTemplates[mode][0], defaultTemplates[mode][1]
-	if tpl, err := r.MailTemplate(ctx, tenant, mode); err == nil {
+	// The wording is the commune's, read for Missive's own letter: the
+	// user's right was checked on the letter above.
+	if tpl, err := b.svc.System().MailTemplate(ctx, tenant, mode); err == nil {
 		subject, body = tpl.Subject, tpl.Body
 	}
 	subj, text, err := render(subject, body, d, v)
@@ -72,15 +74,14 @@ func (b *Bridge) AutoPostalAck(ctx context.Context, a *appliance.Actor, letterID
 	if err != nil || l.Category != domain.Incoming || l.SenderID == "" {
 		return nil, err
 	}
-	r := b.svc.Store.Reader()
-	c, err := r.Contact(ctx, a.TenantID(), l.SenderID)
+	c, err := b.svc.Contact(ctx, a, l.SenderID)
 	if err != nil {
 		return nil, err
 	}
 	if c.Email != "" || strings.TrimSpace(c.Address+c.Postcode+c.City) == "" {
 		return nil, nil
 	}
-	policy, err := r.MailAckPolicy(ctx, a.TenantID(), l.DoctypeID)
+	policy, err := b.svc.System().MailAckPolicy(ctx, a.TenantID(), l.DoctypeID)
 	if err != nil || policy != appliance.AckAuto {
 		return nil, err
 	}

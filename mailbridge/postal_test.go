@@ -65,7 +65,7 @@ func TestPostalAckForASenderWithoutEmail(t *testing.T) {
 			if v.MIME != "application/pdf" || d.Role != domain.DocAttachment {
 				t.Fatalf("document %+v", d)
 			}
-			f, err := h.svc.Blobs.Open(v.SHA256)
+			f, err := h.env.Blobs.Open(v.SHA256)
 			if err != nil {
 				t.Fatal(err)
 			}

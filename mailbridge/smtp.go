@@ -122,7 +122,7 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if ss.n >= maxRcpts {
 		return ss.answer(errTooMany)
 	}
-	ma, err := ss.s.b.svc.Store.Reader().MailAddress(context.Background(), to)
+	ma, err := ss.s.b.svc.System().MailAddress(context.Background(), to)
 	if errors.Is(err, store.ErrNotFound) {
 		return ss.answer(errUnknownRecipient(to), "to", to)
 	}

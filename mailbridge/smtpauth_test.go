@@ -80,7 +80,7 @@ func TestSMTPStartTLSAndAuthWithSwaks(t *testing.T) {
 		var eml []byte
 		for _, d := range lv.Documents {
 			if strings.HasSuffix(d.Name, ".eml") {
-				f, err := h.svc.Blobs.Open(d.Versions[len(d.Versions)-1].SHA256)
+				f, err := h.env.Blobs.Open(d.Versions[len(d.Versions)-1].SHA256)
 				if err != nil {
 					t.Fatal(err)
 				}

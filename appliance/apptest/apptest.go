@@ -36,8 +36,11 @@ func (p *Proposer) Propose(_ context.Context, cmd []byte) (any, error) {
 
 // Env is a bootstrapped appliance.
 type Env struct {
-	Svc   *appliance.Service
+	Svc *appliance.Service
+	// Store and Blobs are the Service's own, for tests that look at or
+	// tamper with the database and the files directly.
 	Store *store.Store
+	Blobs *blob.Store
 	Admin *appliance.Actor
 	Dir   string
 	// Secrets is the data dir's key (a fixed one), left out of Svc so that
@@ -96,7 +99,7 @@ func New(t testing.TB, dsn string) *Env {
 	if err != nil {
 		t.Fatalf("admin login: %v", err)
 	}
-	return &Env{Svc: svc, Store: st, Admin: admin, Dir: dir, Secrets: box, HistoryKey: hkey}
+	return &Env{Svc: svc, Store: st, Blobs: blobs, Admin: admin, Dir: dir, Secrets: box, HistoryKey: hkey}
 }
 
 // WriteSecretKey writes the env's fixed key as the data dir's secrets.key,

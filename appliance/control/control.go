@@ -123,7 +123,7 @@ func run(ctx context.Context, svc *appliance.Service, req Request) (string, erro
 	case "user.add":
 		var ms []domain.Membership
 		for _, code := range req.Entities {
-			e, err := svc.Store.Reader().EntityByCode(ctx, req.Tenant, code)
+			e, err := svc.EntityByCode(ctx, sys, code)
 			if err != nil {
 				return "", fmt.Errorf("entité %q: %w", code, err)
 			}

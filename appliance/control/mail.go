@@ -29,9 +29,9 @@ type MailRequest struct {
 }
 
 // routing resolves entity and doctype codes.
-func routing(ctx context.Context, svc *appliance.Service, sys *appliance.Actor, tenant, entity, doctype string) (entityID, doctypeID string, err error) {
+func routing(ctx context.Context, svc *appliance.Service, sys *appliance.Actor, entity, doctype string) (entityID, doctypeID string, err error) {
 	if entity != "" {
-		e, err := svc.Store.Reader().EntityByCode(ctx, tenant, entity)
+		e, err := svc.EntityByCode(ctx, sys, entity)
 		if err != nil {
 			return "", "", fmt.Errorf("entité %q: %w", entity, err)
 		}
@@ -64,7 +64,7 @@ func runMail(ctx context.Context, svc *appliance.Service, sys *appliance.Actor, 
 	case "mail.address.add":
 		in := appliance.MailAddressInput{Address: m.Address}
 		var err error
-		if in.EntityID, in.DoctypeID, err = routing(ctx, svc, sys, req.Tenant, m.Entity, m.Doctype); err != nil {
+		if in.EntityID, in.DoctypeID, err = routing(ctx, svc, sys, m.Entity, m.Doctype); err != nil {
 			return "", err
 		}
 		a, err := svc.AddMailAddress(ctx, sys, in)
@@ -90,7 +90,7 @@ func runMail(ctx context.Context, svc *appliance.Service, sys *appliance.Actor, 
 	case "mail.rule.add":
 		in := appliance.MailRuleInput{Position: m.Position, Recipient: m.Address, Keywords: m.Keywords}
 		var err error
-		if in.EntityID, in.DoctypeID, err = routing(ctx, svc, sys, req.Tenant, m.Entity, m.Doctype); err != nil {
+		if in.EntityID, in.DoctypeID, err = routing(ctx, svc, sys, m.Entity, m.Doctype); err != nil {
 			return "", err
 		}
 		if _, err := svc.AddMailRule(ctx, sys, in); err != nil {
@@ -98,7 +98,7 @@ func runMail(ctx context.Context, svc *appliance.Service, sys *appliance.Actor, 
 		}
 		return "Règle de routage ajoutée.\n", nil
 	case "mail.ack.set":
-		_, doctypeID, err := routing(ctx, svc, sys, req.Tenant, "", m.Doctype)
+		_, doctypeID, err := routing(ctx, svc, sys, "", m.Doctype)
 		if err != nil {
 			return "", err
 		}

@@ -99,13 +99,12 @@ func (s *Seeder) Setup(ctx context.Context) (string, error) {
 	if s.Tenant == "" {
 		s.Tenant = "default"
 	}
-	r := s.Svc.Store.Reader()
 	sys, err := s.Svc.SystemActor(ctx, s.Tenant)
 	if err != nil {
 		return "", fmt.Errorf("commune %s: %w", s.Tenant, err)
 	}
 	s.entities = map[string]string{}
-	ents, err := r.Entities(ctx, s.Tenant)
+	ents, err := s.Svc.Entities(ctx, sys)
 	if err != nil {
 		return "", err
 	}
@@ -131,7 +130,7 @@ func (s *Seeder) Setup(ctx context.Context) (string, error) {
 		s.entities[e.code] = created.ID
 	}
 	s.doctypes = map[string]string{}
-	dts, err := r.Doctypes(ctx, s.Tenant)
+	dts, err := s.Svc.Doctypes(ctx, sys)
 	if err != nil {
 		return "", err
 	}
@@ -151,7 +150,7 @@ func (s *Seeder) Setup(ctx context.Context) (string, error) {
 	password := ""
 	s.agents = map[string][]*appliance.Actor{}
 	for _, u := range orgUsers {
-		existing, err := r.UserByLogin(ctx, s.Tenant, u.login)
+		existing, err := s.Svc.UserByLogin(ctx, sys, u.login)
 		if err != nil {
 			if password == "" {
 				password = appliance.GeneratePassword()
@@ -174,7 +173,7 @@ func (s *Seeder) Setup(ctx context.Context) (string, error) {
 		}
 	}
 	s.admin = sys
-	if u, err := r.UserByLogin(ctx, s.Tenant, "admin"); err == nil {
+	if u, err := s.Svc.UserByLogin(ctx, sys, "admin"); err == nil {
 		if a, err := s.Svc.ActorFor(ctx, s.Tenant, u.ID); err == nil {
 			s.admin = a
 		}
@@ -329,7 +328,7 @@ func (s *Seeder) contact(ctx context.Context, c *Contact) (string, error) {
 		return id.(string), nil
 	}
 	if c.Email != "" {
-		if found, err := s.Svc.Store.Reader().ContactByEmail(ctx, s.admin.TenantID(), c.Email); err == nil {
+		if found, err := s.Svc.ContactByEmail(ctx, s.admin, c.Email); err == nil {
 			s.contacts.LoadOrStore(c.Key, found.ID)
 			return found.ID, nil
 		}
@@ -337,7 +336,7 @@ func (s *Seeder) contact(ctx context.Context, c *Contact) (string, error) {
 	created, err := s.Svc.CreateContact(ctx, s.mailroomOrAdmin(), *contactInput(c))
 	if err != nil {
 		// Another worker created it between the lookup and now.
-		if found, ferr := s.Svc.Store.Reader().ContactByEmail(ctx, s.admin.TenantID(), c.Email); c.Email != "" && ferr == nil {
+		if found, ferr := s.Svc.ContactByEmail(ctx, s.admin, c.Email); c.Email != "" && ferr == nil {
 			s.contacts.LoadOrStore(c.Key, found.ID)
 			return found.ID, nil
 		}

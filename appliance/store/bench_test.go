@@ -99,8 +99,12 @@ func buildBenchStore() error {
 func benchPerimeters(b *testing.B, svc *appliance.Service) map[string]store.Perimeter {
 	ctx := context.Background()
 	out := map[string]store.Perimeter{}
+	sys, err := svc.SystemActor(ctx, "default")
+	if err != nil {
+		b.Fatal(err)
+	}
 	for name, login := range map[string]string{"admin": "admin", "courrier": "courrier", "agent": "voirie", "responsable": "dgs"} {
-		u, err := svc.Store.Reader().UserByLogin(ctx, "default", login)
+		u, err := svc.UserByLogin(ctx, sys, login)
 		if err != nil {
 			b.Fatalf("user %s: %v", login, err)
 		}

@@ -92,7 +92,7 @@ func TestAdminCommune(t *testing.T) {
 	must(t, a.get("/admin/entities/inconnue"), http.StatusNotFound)
 	// A new entity is created with its details.
 	must(t, a.post("/admin/entities", url.Values{"code": {"CCAS"}, "name": {"CCAS"}, "phone": {"03 88 00 00 30"}, "address": {"3 rue Haute"}}), http.StatusSeeOther)
-	if e, err := s.Svc.Store.Reader().EntityByCode(ctx, "default", "CCAS"); err != nil || e.Phone != "03 88 00 00 30" || e.Address != "3 rue Haute" {
+	if e, err := s.Store.Reader().EntityByCode(ctx, "default", "CCAS"); err != nil || e.Phone != "03 88 00 00 30" || e.Address != "3 rue Haute" {
 		t.Errorf("created entity: %+v, %v", e, err)
 	}
 

@@ -87,9 +87,23 @@ func (o *Options) defaults() {
 	}
 }
 
+// service is what the exporter needs of the appliance: it works for no
+// user, so it reads through System() (the export queue, the letters and
+// their files) and records each outcome with a command. *appliance.Service
+// implements it.
+type service interface {
+	System() appliance.SystemReader
+	OpenSecret(purpose, stored string) (string, error)
+	RecordGEDExportResult(ctx context.Context, tenant string, res appliance.GEDExportResult) error
+}
+
+var _ service = (*appliance.Service)(nil)
+
 // Exporter is the GED exporter of one node.
 type Exporter struct {
-	svc  *appliance.Service
+	svc service
+	// now is the Service's clock, which tests replace.
+	now  func() time.Time
 	log  *slog.Logger
 	opt  Options
 	kick chan struct{}
@@ -98,7 +112,7 @@ type Exporter struct {
 // New builds an exporter; Run starts it.
 func New(svc *appliance.Service, log *slog.Logger, opt Options) *Exporter {
 	opt.defaults()
-	return &Exporter{svc: svc, log: log, opt: opt, kick: make(chan struct{}, 1)}
+	return &Exporter{svc: svc, now: func() time.Time { return svc.Now() }, log: log, opt: opt, kick: make(chan struct{}, 1)}
 }
 
 // Kick wakes the exporter: something was queued.
@@ -135,9 +149,9 @@ func (e *Exporter) Run(ctx context.Context) {
 
 // ExportDue runs every queued export whose time has come.
 func (e *Exporter) ExportDue(ctx context.Context) error {
-	r := e.svc.Store.Reader()
+	r := e.svc.System()
 	for ctx.Err() == nil {
-		now := e.svc.Now().UTC().Format(domain.TimeLayout)
+		now := e.now().UTC().Format(domain.TimeLayout)
 		due, err := r.GEDExportsDue(ctx, now, 20)
 		if err != nil {
 			return fmt.Errorf("read export queue: %w", err)
@@ -187,7 +201,7 @@ func (e *Exporter) exportOne(ctx context.Context, target *store.GEDTarget, x *st
 		delay = e.opt.RetryMax
 	}
 	res.Status = appliance.GEDQueued
-	res.NextTry = e.svc.Now().Add(delay).UTC().Format(domain.TimeLayout)
+	res.NextTry = e.now().Add(delay).UTC().Format(domain.TimeLayout)
 	e.log.Warn("GED export deferred", "tenant", x.TenantID, "letter", x.LetterID, "export", x.ID, "attempts", res.Attempts, "retry_in", delay, "err", err)
 	return res
 }
@@ -208,8 +222,8 @@ func Folder(number string) string {
 // Upload puts a letter's files into its folder of the target and returns
 // the folder's URL and what was uploaded. It changes nothing in Missive.
 func (e *Exporter) Upload(ctx context.Context, target *store.GEDTarget, letterID string) (string, []File, error) {
-	r := e.svc.Store.Reader()
-	l, err := r.Letter(ctx, store.Perimeter{TenantID: target.TenantID, All: true}, letterID)
+	r := e.svc.System()
+	l, err := r.Letter(ctx, target.TenantID, letterID)
 	if err != nil {
 		return "", nil, err
 	}
@@ -244,7 +258,7 @@ func (e *Exporter) Upload(ctx context.Context, target *store.GEDTarget, letterID
 		meta.Fichiers = append(meta.Fichiers, FileMeta{Nom: name, Role: p.role, Version: v.Version, Taille: v.Size, TypeMIME: v.MIME,
 			Empreinte: Empreinte{Algorithme: "SHA-256", Valeur: v.SHA256}})
 	}
-	meta.DateExport = e.svc.Now().UTC().Format(time.RFC3339)
+	meta.DateExport = e.now().UTC().Format(time.RFC3339)
 	for _, m := range []struct {
 		name string
 		body []byte
@@ -261,7 +275,7 @@ func (e *Exporter) Upload(ctx context.Context, target *store.GEDTarget, letterID
 // put uploads one version from the blob store, checking on the way that the
 // blob still has the content its name promises.
 func (e *Exporter) put(c *gowebdav.Client, p string, v domain.Version) error {
-	f, err := e.svc.Blobs.Open(v.SHA256)
+	f, err := e.svc.System().OpenBlob(v.SHA256)
 	if err != nil {
 		return fmt.Errorf("open blob %s: %w", v.SHA256, err)
 	}
@@ -339,7 +353,7 @@ func uniqueName(used map[string]bool, name, role string) string {
 }
 
 func (e *Exporter) metadata(ctx context.Context, tenant string, l *domain.Letter) (*Metadata, error) {
-	r := e.svc.Store.Reader()
+	r := e.svc.System()
 	m := &Metadata{Identifiant: l.ID, NumeroChrono: l.Number, Objet: l.Subject, Categorie: categories[l.Category], Canal: channels[l.Channel],
 		ServiceProducteur: l.EntityName, Expediteur: l.SenderName, Destinataire: l.RecipientName, TypeDeCourrier: l.DoctypeLabel,
 		DateCourrier: l.LetterDate, DateArrivee: l.ArrivalDate, DateEnregistrement: l.CreatedAt, DateLimite: l.DueDate, DateCloture: l.ClosedAt,

@@ -5,13 +5,13 @@
 // edited file, which becomes the document's new version through a command.
 //
 // Neither endpoint has a session: each URL carries a short-lived grant
-// signed with the tenant's JWT secret (appliance/onlyoffice), naming the
-// tenant, the document and, for the callback, the user who opened the
-// editor. The callback must also carry the Document Server's own JWT (in
-// the body's "token" or the Authorization header), signed with the same
-// secret. The edited file is fetched only from the tenant's Document Server
-// (same scheme, host and port), and saved as the user of the grant, so
-// that the user's perimeter is checked again at save time.
+// signed with the tenant's JWT secret (appliance/docserver), naming the
+// tenant, the document and the user who opened the editor: the document is
+// read, and saved, as that user, so that their perimeter is checked again
+// at each fetch and at save time. The callback must also carry the
+// Document Server's own JWT (in the body's "token" or the Authorization
+// header), signed with the same secret. The edited file is fetched only
+// from the tenant's Document Server (same scheme, host and port).
 package onlyoffice
 
 import (
@@ -31,7 +31,9 @@ import (
 
 	"missive/appliance"
 	oo "missive/appliance/docserver"
+	"missive/appliance/domain"
 	"missive/appliance/download"
+	"missive/appliance/store"
 )
 
 // Options tunes the endpoints; the zero value of a field means its default.
@@ -40,18 +42,36 @@ type Options struct {
 	Client *http.Client
 }
 
+// service is what the endpoints need of the appliance. Both act for the
+// user named in the grant, through the methods that check that user's
+// perimeter; only the tenant's Document Server settings are read without
+// one, to check the grant itself. *appliance.Service implements it.
+type service interface {
+	OnlyOfficeServer(ctx context.Context, tenant string) (*store.OnlyOfficeServer, string, error)
+	ActorFor(ctx context.Context, tenant, userID string) (*appliance.Actor, error)
+	Document(ctx context.Context, a *appliance.Actor, id string) (*domain.Document, error)
+	OpenDocument(ctx context.Context, a *appliance.Actor, documentID string, version int) (*domain.Document, *domain.Version, io.ReadSeekCloser, error)
+	Attach(ctx context.Context, a *appliance.Actor, id, documentID string, u appliance.Upload) (*domain.Document, error)
+}
+
+var _ service = (*appliance.Service)(nil)
+
 // Handler serves the Document Server's endpoints.
 type Handler struct {
-	svc    *appliance.Service
-	log    *slog.Logger
-	client *http.Client
+	svc service
+	// now is the Service's clock, which tests replace; maxUpload bounds
+	// an edited file as any document.
+	now       func() time.Time
+	maxUpload int64
+	log       *slog.Logger
+	client    *http.Client
 }
 
 func New(svc *appliance.Service, log *slog.Logger, opt Options) *Handler {
 	if opt.Client == nil {
 		opt.Client = &http.Client{Timeout: 5 * time.Minute}
 	}
-	return &Handler{svc: svc, log: log, client: opt.Client}
+	return &Handler{svc: svc, now: func() time.Time { return svc.Now() }, maxUpload: svc.MaxUpload, log: log, client: opt.Client}
 }
 
 // Register mounts the endpoints.
@@ -85,7 +105,7 @@ func (h *Handler) grant(ctx context.Context, r *http.Request, purpose string) (*
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: commune sans OnlyOffice", oo.ErrToken)
 	}
-	g, err := oo.CheckGrant(secret, r.URL.Query().Get("token"), purpose, h.svc.Now())
+	g, err := oo.CheckGrant(secret, r.URL.Query().Get("token"), purpose, h.now())
 	if err != nil {
 		return nil, "", err
 	}
@@ -104,15 +124,26 @@ func (h *Handler) download(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "accès refusé", http.StatusForbidden)
 		return
 	}
-	d, err := h.svc.Store.Reader().Document(ctx, g.Tenant, g.Document)
-	if err != nil || g.Version < 1 || g.Version > len(d.Versions) {
+	// The document is read as the user who opened the editor: one who
+	// lost the letter since (redirected, disabled) gets nothing more.
+	a, err := h.svc.ActorFor(ctx, g.Tenant, g.User)
+	if err != nil {
+		h.log.Warn("onlyoffice: download refused", "tenant", g.Tenant, "user", g.User, "err", err)
+		http.Error(w, "accès refusé", http.StatusForbidden)
+		return
+	}
+	if g.Version < 1 {
 		http.Error(w, "document introuvable", http.StatusNotFound)
 		return
 	}
-	v := d.Versions[g.Version-1]
-	f, err := h.svc.Blobs.Open(v.SHA256)
+	d, v, f, err := h.svc.OpenDocument(ctx, a, g.Document, g.Version)
+	if errors.Is(err, appliance.ErrNotFound) {
+		h.log.Warn("onlyoffice: download refused", "tenant", g.Tenant, "user", a.User.Login, "document", g.Document, "err", err)
+		http.Error(w, "document introuvable", http.StatusNotFound)
+		return
+	}
 	if err != nil {
-		h.log.Error("onlyoffice: open document", "tenant", g.Tenant, "document", d.ID, "err", err)
+		h.log.Error("onlyoffice: open document", "tenant", g.Tenant, "document", g.Document, "err", err)
 		http.Error(w, "erreur interne", http.StatusInternalServerError)
 		return
 	}
@@ -195,7 +226,7 @@ func (h *Handler) verifyBody(secret string, raw []byte, authz string) (*callback
 	if err := json.Unmarshal(raw, &body); err != nil {
 		return nil, fmt.Errorf("callback body: %w", err)
 	}
-	now := h.svc.Now()
+	now := h.now()
 	var signed callbackBody
 	switch tok, isBearer := strings.CutPrefix(authz, "Bearer "); {
 	case body.Token != "":
@@ -313,11 +344,11 @@ func (h *Handler) fetch(ctx context.Context, server, u string) ([]byte, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("fetch edited file: %s", resp.Status)
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, h.svc.MaxUpload+1))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, h.maxUpload+1))
 	if err != nil {
 		return nil, fmt.Errorf("fetch edited file: %w", err)
 	}
-	if int64(len(b)) > h.svc.MaxUpload {
+	if int64(len(b)) > h.maxUpload {
 		return nil, fmt.Errorf("edited file: %w", appliance.ErrTooLarge)
 	}
 	return b, nil

@@ -401,6 +401,61 @@ func TestCallbackPerimeter(t *testing.T) {
 	}
 }
 
+// The download is made for the user who opened the editor and reads the
+// document as them: a grant for someone outside the letter's perimeter, a
+// grant naming no one, and a grant whose user has since left the letter's
+// service fetch nothing.
+func TestDownloadPerimeter(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	svc, admin := f.env.Svc, f.env.Admin
+	get := func(u string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	grantURL := func(g oo.Grant) string {
+		g.Purpose, g.Tenant, g.Document, g.Version, g.Exp = oo.Download, "default", f.doc.ID, 1, time.Now().Add(time.Hour).Unix()
+		tok, err := oo.Sign(secret, g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f.missive.URL + "/onlyoffice/download?tenant=default&token=" + tok
+	}
+	u, err := svc.CreateUser(f.ctx, admin, appliance.UserInput{Login: "celine", Name: "Céline", Role: domain.RoleAgent, Password: "motdepasse-agent-1",
+		Entities: []domain.Membership{{EntityID: f.urba.ID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get(grantURL(oo.Grant{User: u.ID})); code != http.StatusNotFound || body == "version 1" {
+		t.Errorf("download for a user outside the perimeter: %d %q, want 404", code, body)
+	}
+	if code, body := get(grantURL(oo.Grant{})); code != http.StatusForbidden || body == "version 1" {
+		t.Errorf("download for no user: %d %q, want 403", code, body)
+	}
+	if code, body := get(grantURL(oo.Grant{User: "inconnu"})); code != http.StatusForbidden || body == "version 1" {
+		t.Errorf("download for an unknown user: %d %q, want 403", code, body)
+	}
+	// Julien opens the editor, then moves to Urbanisme: the document server
+	// gets nothing more with his grant.
+	ed := f.editor(t, f.agent)
+	if code, body := get(ed.Config.Document.URL); code != http.StatusOK || body != "version 1" {
+		t.Fatalf("download by the editor's user: %d %q", code, body)
+	}
+	if _, err := svc.UpdateUser(f.ctx, admin, f.agent.ID(), appliance.UserInput{Name: "Julien Morel", Role: domain.RoleAgent,
+		Entities: []domain.Membership{{EntityID: f.urba.ID}}}); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get(ed.Config.Document.URL); code != http.StatusNotFound || body == "version 1" {
+		t.Errorf("download after leaving the letter's service: %d %q, want 404", code, body)
+	}
+}
+
 func TestVerifyRefusesOtherAlgorithms(t *testing.T) {
 	t.Parallel()
 	good, _ := oo.Sign(secret, map[string]any{"a": 1})

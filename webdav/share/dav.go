@@ -61,7 +61,9 @@ type Templates interface {
 
 // Handler serves the share.
 type Handler struct {
-	svc       *appliance.Service
+	svc service
+	// maxUpload is the Service's bound on one document, which tests change.
+	maxUpload func() int64
 	log       *slog.Logger
 	Templates Templates
 
@@ -84,7 +86,7 @@ const authTTL = 2 * time.Minute
 
 // New returns the share's handler.
 func New(svc *appliance.Service, log *slog.Logger) *Handler {
-	return &Handler{svc: svc, log: log, auth: map[[32]byte]authEntry{}}
+	return &Handler{svc: svc, maxUpload: func() int64 { return svc.MaxUpload }, log: log, auth: map[[32]byte]authEntry{}}
 }
 
 // Register mounts the share on mux.
@@ -291,8 +293,8 @@ func (h *Handler) gate(st *reqState, r *http.Request) (int, string) {
 	}
 	switch r.Method {
 	case "PUT":
-		if r.ContentLength > h.svc.MaxUpload {
-			return http.StatusRequestEntityTooLarge, fmt.Sprintf("document trop volumineux: la limite est de %d Mo", h.svc.MaxUpload>>20)
+		if r.ContentLength > h.maxUpload() {
+			return http.StatusRequestEntityTooLarge, fmt.Sprintf("document trop volumineux: la limite est de %d Mo", h.maxUpload()>>20)
 		}
 	case "PROPFIND":
 		if seg == "" && !(r.Header.Get("Depth") == "0" || r.Header.Get("Depth") == "1") {

@@ -57,7 +57,7 @@ func TestShareRefusesFolderWithForeignLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	prop := &countingProposer{index: idx, a: appliance.NewApplier(f.env.Store, apptest.Logger()), kinds: map[appliance.Kind]int{}}
-	svc := appliance.NewService(f.env.Store, f.env.Svc.Blobs, prop, apptest.Logger())
+	svc := appliance.NewService(f.env.Store, f.env.Blobs, prop, apptest.Logger())
 	svc.Secrets = f.env.Svc.Secrets
 	mux := http.NewServeMux()
 	share.New(svc, apptest.Logger()).Register(mux)

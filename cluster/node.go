@@ -220,6 +220,7 @@ func Open(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
+	n.electAloneAtOnce(rc)
 	if n.removed.Load() {
 		cfg.Log.Warn("this node was removed from the cluster: it serves what it has and refuses writes", "removed", n.state.Removed)
 		n.raft.Shutdown().Error()
@@ -255,12 +256,6 @@ func (n *Node) raftConfig(hlog hclog.Logger) *raft.Config {
 	// also watches Close.
 	rc.BatchApplyCh = true
 	rc.TrailingLogs = 10240
-	if n.addr == "" {
-		// A cluster of one elects itself at once instead of waiting a second.
-		rc.HeartbeatTimeout = 500 * time.Millisecond
-		rc.ElectionTimeout = 500 * time.Millisecond
-		rc.LeaderLeaseTimeout = 250 * time.Millisecond
-	}
 	return rc
 }
 

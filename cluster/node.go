@@ -107,6 +107,9 @@ type Config struct {
 	Join, Token string
 	// Dial opens a TCP connection to another node; nil dials directly.
 	Dial func(ctx context.Context, addr string) (net.Conn, error)
+	// tune changes raft's configuration before it starts (tests only,
+	// export_test.go).
+	tune func(*raft.Config)
 }
 
 // Node is one raft member with its log in DataDir/raft.
@@ -220,7 +223,9 @@ func Open(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
-	n.electAloneAtOnce(rc)
+	if !n.removed.Load() {
+		n.electAloneAtOnce(rc)
+	}
 	if n.removed.Load() {
 		cfg.Log.Warn("this node was removed from the cluster: it serves what it has and refuses writes", "removed", n.state.Removed)
 		n.raft.Shutdown().Error()
@@ -256,6 +261,9 @@ func (n *Node) raftConfig(hlog hclog.Logger) *raft.Config {
 	// also watches Close.
 	rc.BatchApplyCh = true
 	rc.TrailingLogs = 10240
+	if n.cfg.tune != nil {
+		n.cfg.tune(rc)
+	}
 	return rc
 }
 

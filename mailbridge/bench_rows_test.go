@@ -33,12 +33,16 @@ import (
 // the unit (a rate is missive/peer, a time or a size peer/missive).
 // Environment: MISSIVE_BENCH_SMTP_MESSAGES (default 2000 per run),
 // MISSIVE_BENCH_ROUNDS (default 3; medians are printed),
-// MISSIVE_BENCH_PERF=FILE (perf record of Missive during its SMTP runs;
+// MISSIVE_BENCH_BINARY (another build of missive to measure, e.g. the
+// previous version, for a before/after), MISSIVE_BENCH_PERF=FILE (perf record of Missive during its SMTP runs;
 // read it with `perf report -i FILE`).
 func TestBenchPeers(t *testing.T) {
 	messages := envInt(t, "MISSIVE_BENCH_SMTP_MESSAGES", 2000)
 	rounds := envInt(t, "MISSIVE_BENCH_ROUNDS", 3)
-	bin := missiveBinary(t)
+	bin := os.Getenv("MISSIVE_BENCH_BINARY")
+	if bin == "" {
+		bin = missiveBinary(t)
+	}
 
 	var starts []time.Duration
 	var rss []int64

@@ -11,7 +11,6 @@ import (
 	"missive/appliance"
 	"missive/appliance/apptest"
 	"missive/appliance/store"
-	"missive/appliance/store/pgtest"
 )
 
 // registrationWith is registration with the letter id and a new sender set.
@@ -168,21 +167,8 @@ func TestApplyBatchRefusalInTheMiddle(t *testing.T) {
 // one (TestCommittedEntryWaitsForTheStore).
 func TestApplyBatchWaitsForTheStore(t *testing.T) {
 	t.Parallel()
-	srv, err := pgtest.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Stop() })
-	dsn, err := srv.NewDatabase("batch")
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := apptest.New(t, dsn)
+	srv, env, idx := haltablePG(t, "batch")
 	ctx := t.Context()
-	idx, err := env.Store.AppliedIndex(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	a := appliance.NewApplier(env.Store, apptest.Logger()).WithHistoryKey(env.HistoryKey)
 	defer a.Close()
 	admin := env.Admin.ID()

@@ -115,25 +115,25 @@ type applyCtx struct {
 
 type handler func(a *applyCtx) (any, error)
 
-// handlers maps each kind to its apply function.
-var handlers = map[Kind]handler{
-	KindTenantCreate:   applyTenantCreate,
-	KindEntityCreate:   applyEntityCreate,
-	KindUserCreate:     applyUserCreate,
-	KindUserUpdate:     applyUserUpdate,
-	KindUserPassword:   applyUserPassword,
-	KindTokenCreate:    applyTokenCreate,
-	KindTokenRevoke:    applyTokenRevoke,
-	KindContactCreate:  applyContactCreate,
-	KindDoctypeCreate:  applyDoctypeCreate,
-	KindLetterRegister: applyLetterRegister,
-	KindLetterQualify:  applyLetterQualify,
-	KindLetterRedirect: applyLetterRedirect,
-	KindLetterNote:     applyLetterNote,
-	KindLetterAttach:   applyLetterAttach,
-	KindLetterLink:     applyLetterLink,
-	KindLetterClose:    applyLetterClose,
-	KindLetterReopen:   applyLetterReopen,
+// registerCore registers the organisation's and the letters' kinds.
+func registerCore(r *Registry) {
+	Handle(r, KindTenantCreate, applyTenantCreate)
+	Handle(r, KindEntityCreate, applyEntityCreate)
+	Handle(r, KindUserCreate, applyUserCreate)
+	Handle(r, KindUserUpdate, applyUserUpdate)
+	Handle(r, KindUserPassword, applyUserPassword)
+	Handle(r, KindTokenCreate, applyTokenCreate)
+	Handle(r, KindTokenRevoke, applyTokenRevoke)
+	Handle(r, KindContactCreate, applyContactCreate)
+	Handle(r, KindDoctypeCreate, applyDoctypeCreate)
+	Handle(r, KindLetterRegister, applyLetterRegister)
+	Handle(r, KindLetterQualify, applyLetterQualify)
+	Handle(r, KindLetterRedirect, applyLetterRedirect)
+	Handle(r, KindLetterNote, applyLetterNote)
+	Handle(r, KindLetterAttach, applyLetterAttach)
+	Handle(r, KindLetterLink, applyLetterLink)
+	Handle(r, KindLetterClose, applyLetterClose)
+	Handle(r, KindLetterReopen, applyLetterReopen)
 }
 
 // Apply applies the raft entry at index. A corrupt entry panics: the log is
@@ -183,7 +183,7 @@ func (a *Applier) apply(index uint64, cmd *Command) (*Result, error) {
 // result goes in res.
 func (a *Applier) run(ctx context.Context, tx *store.Tx, cmd *Command, res *Result) error {
 	ac := &applyCtx{ctx: ctx, tx: tx, cmd: cmd, at: cmd.At.UTC().Format(domain.TimeLayout), payload: cmd.Payload, key: a.key}
-	h := handlers[cmd.Kind]
+	h := kinds.handler(cmd.Kind)
 	var v any
 	var err error
 	if cmd.Idem != nil {
@@ -264,11 +264,7 @@ func conflict(err error, msg string) error {
 	return err
 }
 
-func applyTenantCreate(a *applyCtx) (any, error) {
-	p, err := decode[TenantCreate](a)
-	if err != nil {
-		return nil, err
-	}
+func applyTenantCreate(a *applyCtx, p *TenantCreate) (any, error) {
 	t := &domain.Tenant{ID: p.ID, Name: p.Name, AlsaceMoselle: p.AlsaceMoselle, CreatedAt: a.at}
 	if err := conflict(a.tx.InsertTenant(t), "la commune "+p.ID+" existe déjà"); err != nil {
 		return nil, err
@@ -277,11 +273,7 @@ func applyTenantCreate(a *applyCtx) (any, error) {
 	return t, nil
 }
 
-func applyEntityCreate(a *applyCtx) (any, error) {
-	p, err := decode[EntityCreate](a)
-	if err != nil {
-		return nil, err
-	}
+func applyEntityCreate(a *applyCtx, p *EntityCreate) (any, error) {
 	if p.ParentID != "" {
 		if _, err := a.tx.Entity(a.ctx, a.cmd.Tenant, p.ParentID); err != nil {
 			return nil, err
@@ -312,11 +304,7 @@ func redact(p any) []byte {
 	return b
 }
 
-func applyUserCreate(a *applyCtx) (any, error) {
-	p, err := decode[UserCreate](a)
-	if err != nil {
-		return nil, err
-	}
+func applyUserCreate(a *applyCtx, p *UserCreate) (any, error) {
 	if !domain.Role(p.Role).Valid() {
 		return nil, fmt.Errorf("%w: rôle %q inconnu", ErrInvalid, p.Role)
 	}
@@ -334,11 +322,7 @@ func applyUserCreate(a *applyCtx) (any, error) {
 	return u, nil
 }
 
-func applyUserUpdate(a *applyCtx) (any, error) {
-	p, err := decode[UserUpdate](a)
-	if err != nil {
-		return nil, err
-	}
+func applyUserUpdate(a *applyCtx, p *UserUpdate) (any, error) {
 	u, err := a.tx.User(a.ctx, a.cmd.Tenant, p.UserID)
 	if err != nil {
 		return nil, err
@@ -381,11 +365,7 @@ func endSessions(a *applyCtx, userID string) (int64, error) {
 	return epoch, nil
 }
 
-func applyUserPassword(a *applyCtx) (any, error) {
-	p, err := decode[UserPassword](a)
-	if err != nil {
-		return nil, err
-	}
+func applyUserPassword(a *applyCtx, p *UserPassword) (any, error) {
 	u, err := a.tx.User(a.ctx, a.cmd.Tenant, p.UserID)
 	if err != nil {
 		return nil, err
@@ -404,11 +384,7 @@ func applyUserPassword(a *applyCtx) (any, error) {
 	return nil, nil
 }
 
-func applyTokenCreate(a *applyCtx) (any, error) {
-	p, err := decode[TokenCreate](a)
-	if err != nil {
-		return nil, err
-	}
+func applyTokenCreate(a *applyCtx, p *TokenCreate) (any, error) {
 	u, err := a.tx.User(a.ctx, a.cmd.Tenant, p.UserID)
 	if err != nil {
 		return nil, err
@@ -422,11 +398,7 @@ func applyTokenCreate(a *applyCtx) (any, error) {
 	return &domain.Token{ID: p.ID, UserID: u.ID, UserLogin: u.Login, Name: p.Name, CreatedAt: a.at, ExpiresAt: p.ExpiresAt}, nil
 }
 
-func applyTokenRevoke(a *applyCtx) (any, error) {
-	p, err := decode[TokenRevoke](a)
-	if err != nil {
-		return nil, err
-	}
+func applyTokenRevoke(a *applyCtx, p *TokenRevoke) (any, error) {
 	t, err := a.tx.Token(a.ctx, a.cmd.Tenant, p.TokenID)
 	if err != nil {
 		return nil, err
@@ -448,11 +420,7 @@ func contactFrom(p *ContactCreate, at string) *domain.Contact {
 		Country: p.Country, CreatedAt: at}
 }
 
-func applyContactCreate(a *applyCtx) (any, error) {
-	p, err := decode[ContactCreate](a)
-	if err != nil {
-		return nil, err
-	}
+func applyContactCreate(a *applyCtx, p *ContactCreate) (any, error) {
 	c := contactFrom(p, a.at)
 	if err := conflict(a.tx.InsertContact(a.cmd.Tenant, c), "un contact a déjà l'adresse "+p.Email); err != nil {
 		return nil, err
@@ -461,11 +429,7 @@ func applyContactCreate(a *applyCtx) (any, error) {
 	return c, nil
 }
 
-func applyDoctypeCreate(a *applyCtx) (any, error) {
-	p, err := decode[DoctypeCreate](a)
-	if err != nil {
-		return nil, err
-	}
+func applyDoctypeCreate(a *applyCtx, p *DoctypeCreate) (any, error) {
 	if !domain.Mode(p.Mode).Valid() {
 		return nil, fmt.Errorf("%w: mode %q inconnu", ErrInvalid, p.Mode)
 	}
@@ -493,11 +457,7 @@ func copiesOf(ps []CopyPayload) []domain.Copy {
 	return out
 }
 
-func applyLetterRegister(a *applyCtx) (any, error) {
-	p, err := decode[LetterRegister](a)
-	if err != nil {
-		return nil, err
-	}
+func applyLetterRegister(a *applyCtx, p *LetterRegister) (any, error) {
 	last, err := a.tx.LastNum(a.ctx, a.cmd.Tenant, domain.Category(p.Category), p.Year)
 	if err != nil {
 		return nil, err
@@ -569,11 +529,7 @@ func open(l *domain.Letter) error {
 	return nil
 }
 
-func applyLetterQualify(a *applyCtx) (any, error) {
-	p, err := decode[LetterQualify](a)
-	if err != nil {
-		return nil, err
-	}
+func applyLetterQualify(a *applyCtx, p *LetterQualify) (any, error) {
 	l, err := letterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
@@ -605,11 +561,7 @@ func addNote(a *applyCtx, letterID, noteID, text string, entities []string) erro
 	return a.tx.InsertNote(a.cmd.Tenant, &domain.Note{ID: noteID, LetterID: letterID, AuthorID: a.cmd.Actor, Text: text, Entities: entities, CreatedAt: a.at})
 }
 
-func applyLetterRedirect(a *applyCtx) (any, error) {
-	p, err := decode[LetterRedirect](a)
-	if err != nil {
-		return nil, err
-	}
+func applyLetterRedirect(a *applyCtx, p *LetterRedirect) (any, error) {
 	l, err := letterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
@@ -649,11 +601,7 @@ func applyLetterRedirect(a *applyCtx) (any, error) {
 	return l, nil
 }
 
-func applyLetterNote(a *applyCtx) (any, error) {
-	p, err := decode[LetterNote](a)
-	if err != nil {
-		return nil, err
-	}
+func applyLetterNote(a *applyCtx, p *LetterNote) (any, error) {
 	l, err := letterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
@@ -707,11 +655,7 @@ func attach(a *applyCtx, p *LetterAttach) (*domain.Document, error) {
 	return d, nil
 }
 
-func applyLetterAttach(a *applyCtx) (any, error) {
-	p, err := decode[LetterAttach](a)
-	if err != nil {
-		return nil, err
-	}
+func applyLetterAttach(a *applyCtx, p *LetterAttach) (any, error) {
 	if _, err := letterForUpdate(a, p.LetterID); err != nil {
 		return nil, err
 	}
@@ -723,11 +667,7 @@ func applyLetterAttach(a *applyCtx) (any, error) {
 	return d, nil
 }
 
-func applyLetterLink(a *applyCtx) (any, error) {
-	p, err := decode[LetterLink](a)
-	if err != nil {
-		return nil, err
-	}
+func applyLetterLink(a *applyCtx, p *LetterLink) (any, error) {
 	other, err := letterForUpdate(a, p.OtherID)
 	if err != nil {
 		return nil, err
@@ -755,11 +695,7 @@ func applyLetterLink(a *applyCtx) (any, error) {
 	return nil, nil
 }
 
-func applyLetterClose(a *applyCtx) (any, error) {
-	p, err := decode[LetterClose](a)
-	if err != nil {
-		return nil, err
-	}
+func applyLetterClose(a *applyCtx, p *LetterClose) (any, error) {
 	l, err := letterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
@@ -784,11 +720,7 @@ func applyLetterClose(a *applyCtx) (any, error) {
 	return l, nil
 }
 
-func applyLetterReopen(a *applyCtx) (any, error) {
-	p, err := decode[LetterReopen](a)
-	if err != nil {
-		return nil, err
-	}
+func applyLetterReopen(a *applyCtx, p *LetterReopen) (any, error) {
 	l, err := letterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err

@@ -29,8 +29,8 @@ import (
 	"time"
 
 	"missive/appliance"
-	"missive/appliance/download"
 	oo "missive/appliance/docserver"
+	"missive/appliance/download"
 )
 
 // Options tunes the endpoints; the zero value of a field means its default.

@@ -14,8 +14,8 @@ import (
 
 	"missive/appliance"
 	"missive/appliance/apptest"
-	"missive/appliance/domain"
 	oo "missive/appliance/docserver"
+	"missive/appliance/domain"
 )
 
 // No Document Server runs here: an httptest server plays its part as its

@@ -30,15 +30,6 @@ func registrationWith(t *testing.T, actor string, at time.Time, id string, num i
 	return b
 }
 
-func commandID(t *testing.T, data []byte) string {
-	t.Helper()
-	cmd, err := appliance.DecodeCommand(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cmd.ID
-}
-
 // TestApplyBatchRefusalInTheMiddle: the entries of one raft batch are
 // applied in one transaction, and one refused in the middle — after it
 // wrote something, which on PostgreSQL aborts the transaction — changes

@@ -523,8 +523,6 @@ func Swaks(t testing.TB, server string, args ...string) (string, int) {
 	return string(out), code
 }
 
-func imapCap(s string) imap.Cap { return imap.Cap(s) }
-
 // Postfix is a real Postfix accepting mail for ville.test into its queue,
 // where it stays (local delivery deferred): the yardstick of the intake
 // benchmark, a server that answers 250 once the message is safe on disk.

@@ -6,7 +6,7 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME ?= 20s
 DIST    ?= dist
 
-.PHONY: build run deps test test-race check fuzz bench clean deb rpm
+.PHONY: build run deps test test-race check fuzz bench bench-peers clean deb rpm
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/missive ./cmd/missive
@@ -68,6 +68,23 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./appliance/drafts/
 	$(GO) test -tags bench -run TestBench -v -timeout 120m ./cmd/missive/
 	$(GO) test -tags bench -run TestBench -v -timeout 30m ./mailbridge/
+
+# Missive against its peers on this machine, side by side and interleaved
+# in the same run, as one table of ratios (≥ 1: as good as the peer or
+# better), written to docs/bench-peers.md with the date and the machine.
+# Each benchmark prints its rows as "| row | missive | peer | ratio |"; to
+# add rows, add PACKAGE=TEST to BENCH_PEERS.
+BENCH_PEERS ?= ./mailbridge/=TestBenchPeers
+bench-peers:
+	@log=$$(mktemp); trap 'rm -f $$log' EXIT; \
+	for r in $(BENCH_PEERS); do \
+		$(GO) test -tags bench -count=1 -run "^$${r#*=}\$$" -v -timeout 60m "$${r%%=*}" >>$$log 2>&1; st=$$?; \
+		grep -v '^| ' $$log | tail -n 5; [ $$st -eq 0 ] || { cat $$log; exit 1; }; \
+	done; \
+	{ echo "# Missive et ses pairs ($$(date -u '+%Y-%m-%d %H:%M UTC'))"; echo; \
+	  echo "Machine: $$(uname -srm), $$(nproc) cœurs, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), charge $$(cut -d' ' -f1-3 /proc/loadavg)."; \
+	  echo "ratio ≥ 1: Missive fait au moins aussi bien que le pair (débit: Missive/pair; temps, CPU, mémoire: pair/Missive)."; echo; \
+	  echo "| mesure | Missive | pair | ratio |"; echo "| --- | ---: | ---: | ---: |"; grep '^| ' $$log; } | tee docs/bench-peers.md
 
 # Packages of bin/missive for Debian/Ubuntu and RHEL (packaging/nfpm.yaml):
 # $(DIST)/missive_<version>_<arch>.deb and $(DIST)/missive-<version>-1.<arch>.rpm.

@@ -149,6 +149,11 @@ func (a *Applier) Apply(index uint64, data []byte) any {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	return a.applyLocked(index, cmd)
+}
+
+// applyLocked is Apply once the entry is decoded and a.mu held.
+func (a *Applier) applyLocked(index uint64, cmd *Command) any {
 	if a.drainLocked() {
 		res, err := a.apply(index, cmd)
 		if err == nil {
@@ -167,34 +172,46 @@ func (a *Applier) Apply(index uint64, data []byte) any {
 func (a *Applier) apply(index uint64, cmd *Command) (*Result, error) {
 	res := &Result{}
 	ctx := context.Background()
-	err := a.store.Update(ctx, index, func(tx *store.Tx) error {
-		ac := &applyCtx{ctx: ctx, tx: tx, cmd: cmd, at: cmd.At.UTC().Format(domain.TimeLayout), payload: cmd.Payload, key: a.key}
-		h := kinds.handler(cmd.Kind)
-		var v any
-		var err error
-		if cmd.Idem != nil {
-			v, res.Idem, err = applyKeyed(ac, cmd.Idem, h)
-		} else {
-			v, err = h(ac)
-		}
-		if err != nil {
-			res.Idem = nil
-			return err
-		}
-		res.Value = v
-		return appendHistory(ac)
-	})
+	err := a.store.Update(ctx, index, func(tx *store.Tx) error { return a.run(ctx, tx, cmd, res) })
+	if IsUnavailable(err) {
+		return nil, err
+	}
+	return a.settle(index, cmd, res, err), nil
+}
+
+// run runs a command's handler in tx and appends its history entry; its
+// result goes in res.
+func (a *Applier) run(ctx context.Context, tx *store.Tx, cmd *Command, res *Result) error {
+	ac := &applyCtx{ctx: ctx, tx: tx, cmd: cmd, at: cmd.At.UTC().Format(domain.TimeLayout), payload: cmd.Payload, key: a.key}
+	h := kinds.handler(cmd.Kind)
+	var v any
+	var err error
+	if cmd.Idem != nil {
+		v, res.Idem, err = applyKeyed(ac, cmd.Idem, h)
+	} else {
+		v, err = h(ac)
+	}
+	if err != nil {
+		res.Idem = nil
+		return err
+	}
+	res.Value = v
+	return appendHistory(ac)
+}
+
+// settle turns the outcome of a committed entry into its Result and hands
+// it to whoever waits for it here. err is the entry's own error: a
+// refusal, or ErrApplied for an entry applied before a restart.
+func (a *Applier) settle(index uint64, cmd *Command, res *Result, err error) *Result {
 	switch {
 	case errors.Is(err, store.ErrApplied):
-		return &Result{}, nil
-	case IsUnavailable(err):
-		return nil, err
+		return &Result{}
 	case err != nil:
 		res.Err = err
 		a.log.Debug("command refused", "kind", cmd.Kind, "tenant", cmd.Tenant, "index", index, "err", err)
 	}
 	a.deliver(cmd.ID, res)
-	return res, nil
+	return res
 }
 
 // SnapshotTo starts a consistent snapshot of the store now and returns the

@@ -30,6 +30,27 @@ func registration(t *testing.T, actor string, at time.Time, num int, subject str
 	return b
 }
 
+// haltablePG is an appliance on a PostgreSQL server of its own, which the
+// test may halt and resume, and the store's applied index.
+func haltablePG(t *testing.T, name string) (*pgtest.Server, *apptest.Env, uint64) {
+	t.Helper()
+	srv, err := pgtest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Stop() })
+	dsn, err := srv.NewDatabase(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := apptest.New(t, dsn)
+	idx, err := env.Store.AppliedIndex(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, env, idx
+}
+
 // TestCommittedEntryWaitsForTheStore: entries committed while PostgreSQL
 // is down are neither skipped nor refused: their proposers are told they
 // are pending, no snapshot is taken over them, and they are applied in
@@ -37,21 +58,8 @@ func registration(t *testing.T, actor string, at time.Time, num int, subject str
 // from the log, once.
 func TestCommittedEntryWaitsForTheStore(t *testing.T) {
 	t.Parallel()
-	srv, err := pgtest.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Stop() })
-	dsn, err := srv.NewDatabase("pending")
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := apptest.New(t, dsn)
+	srv, env, idx := haltablePG(t, "pending")
 	ctx := t.Context()
-	idx, err := env.Store.AppliedIndex(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	a := appliance.NewApplier(env.Store, apptest.Logger()).WithHistoryKey(env.HistoryKey)
 	defer a.Close()
 	env.Svc.Applier = a

@@ -78,6 +78,12 @@ func (g *gatedApplier) Apply(index uint64, data []byte) any {
 	return g.Applier.Apply(index, data)
 }
 
+func (g *gatedApplier) ApplyBatch(indexes []uint64, data [][]byte) []any {
+	g.gate.RLock()
+	defer g.gate.RUnlock()
+	return g.Applier.ApplyBatch(indexes, data)
+}
+
 func newHarness(t *testing.T, n int) *harness {
 	h := &harness{t: t, links: map[[2]int]*proxy{}}
 	for i := range n {

@@ -117,6 +117,9 @@ type Config struct {
 	// it opens its Applier and serves reads, starts no raft, and refuses
 	// every write with this reason (readonly.go).
 	ReadOnly string
+	// tune changes raft's configuration before it starts (tests only,
+	// export_test.go).
+	tune func(*raft.Config)
 }
 
 // Node is one raft member with its log in DataDir/raft.
@@ -263,6 +266,9 @@ func Open(cfg Config) (*Node, error) {
 	}
 	n.wg.Add(1)
 	go n.watchLeadership()
+	if !n.removed.Load() {
+		n.electAloneAtOnce(rc)
+	}
 	if n.removed.Load() {
 		cfg.Log.Warn("this node was removed from the cluster: it serves what it has and refuses writes", "removed", n.state.Removed)
 		n.raft.Shutdown().Error()
@@ -301,11 +307,8 @@ func (n *Node) raftConfig(hlog hclog.Logger) *raft.Config {
 	if n.cfg.TrailingLogs > 0 {
 		rc.TrailingLogs = n.cfg.TrailingLogs
 	}
-	if n.addr == "" {
-		// A cluster of one elects itself at once instead of waiting a second.
-		rc.HeartbeatTimeout = 500 * time.Millisecond
-		rc.ElectionTimeout = 500 * time.Millisecond
-		rc.LeaderLeaseTimeout = 250 * time.Millisecond
+	if n.cfg.tune != nil {
+		n.cfg.tune(rc)
 	}
 	return rc
 }

@@ -72,23 +72,30 @@ var (
 	smtpRe  = regexp.MustCompile(`courrier SMTP sur (\S+)`)
 )
 
-func startServer(t testing.TB, bin, data string) *server {
+// startServer starts `missive serve` on data; conf are extra lines of its
+// configuration file.
+func startServer(t testing.TB, bin, data string, conf ...string) *server {
 	t.Helper()
-	return startServerArgs(t, bin, data)
+	return startServerWith(t, bin, data, conf, nil)
 }
 
 // startServerArgs is startServer with more flags for missive serve (a
 // cluster port, a join).
 func startServerArgs(t testing.TB, bin, data string, extra ...string) *server {
 	t.Helper()
+	return startServerWith(t, bin, data, nil, extra)
+}
+
+func startServerWith(t testing.TB, bin, data string, conf, extra []string) *server {
+	t.Helper()
 	// The load is of 2 × mailload distinct senders within minutes: above
 	// the hourly cap of acknowledgements a town needs, which this test is
 	// not about.
-	conf := filepath.Join(filepath.Dir(data), "missive.toml")
-	if err := os.WriteFile(conf, []byte("mail_acks_per_hour = 100000\n"), 0o644); err != nil {
+	confPath := filepath.Join(filepath.Dir(data), "missive.toml")
+	if err := os.WriteFile(confPath, []byte(strings.Join(append([]string{"mail_acks_per_hour = 100000"}, conf...), "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, append([]string{"serve", "--config", conf, "--data", data, "--listen", "127.0.0.1:0", "--smtp", "127.0.0.1:0"}, extra...)...)
+	cmd := exec.Command(bin, append([]string{"serve", "--config", confPath, "--data", data, "--listen", "127.0.0.1:0", "--smtp", "127.0.0.1:0"}, extra...)...)
 	cmd.Env = append(os.Environ(), "MISSIVE_ADMIN_PASSWORD=motdepasse-admin-1")
 	errf, err := os.CreateTemp("", "missive-stderr-")
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"missive/appliance"
@@ -21,30 +22,46 @@ import (
 type pageTemplate = template.Template
 
 // parsePages parses every page once per language: the layout and the
-// partials, then the page that fills them.
+// partials, then the page that fills them. The languages are parsed at
+// the same time: parsing is a good part of a cold start's CPU.
 func parsePages() (map[string]map[string]*pageTemplate, error) {
 	files, err := fs.Glob(assets, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
+	pages := make([]map[string]*pageTemplate, len(languages))
+	errs := make([]error, len(languages))
+	var wg sync.WaitGroup
+	for i, lang := range languages {
+		wg.Go(func() { pages[i], errs[i] = parseLanguage(lang, files) })
+	}
+	wg.Wait()
 	out := map[string]map[string]*pageTemplate{}
-	for _, lang := range languages {
-		base, err := template.New("").Funcs(funcs(lang)).ParseFS(assets, "templates/layout.html", "templates/partials.html")
+	for i, lang := range languages {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		out[lang] = pages[i]
+	}
+	return out, nil
+}
+
+func parseLanguage(lang string, files []string) (map[string]*pageTemplate, error) {
+	base, err := template.New("").Funcs(funcs(lang)).ParseFS(assets, "templates/layout.html", "templates/partials.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse layout: %w", err)
+	}
+	out := map[string]*pageTemplate{}
+	for _, f := range files {
+		name := strings.TrimSuffix(path.Base(f), ".html")
+		if name == "layout" || name == "partials" {
+			continue
+		}
+		t, err := template.Must(base.Clone()).ParseFS(assets, f)
 		if err != nil {
-			return nil, fmt.Errorf("parse layout: %w", err)
+			return nil, fmt.Errorf("parse %s: %w", f, err)
 		}
-		out[lang] = map[string]*pageTemplate{}
-		for _, f := range files {
-			name := strings.TrimSuffix(path.Base(f), ".html")
-			if name == "layout" || name == "partials" {
-				continue
-			}
-			t, err := template.Must(base.Clone()).ParseFS(assets, f)
-			if err != nil {
-				return nil, fmt.Errorf("parse %s: %w", f, err)
-			}
-			out[lang][name] = t
-		}
+		out[name] = t
 	}
 	return out, nil
 }

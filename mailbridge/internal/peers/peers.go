@@ -633,3 +633,21 @@ func (p *Postfix) Queued(t testing.TB) int {
 	}
 	return n
 }
+
+// PID is smtp-sink's process id, for benchmarks that read its CPU time.
+func (s *Sink) PID() int { return s.pid }
+
+// MasterPID is the pid of Postfix's master process, read from its pid
+// file: every Postfix process of this instance is in its session.
+func (p *Postfix) MasterPID(t testing.TB) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(p.queue, "pid", "master.pid"))
+	if err != nil {
+		t.Fatalf("Postfix master pid: %v", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatalf("Postfix master pid %q: %v", b, err)
+	}
+	return pid
+}

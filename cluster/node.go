@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"missive/appliance"
+	"missive/appliance/blob"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
@@ -158,6 +159,8 @@ type Node struct {
 	// leaders wakes the effects' loops at a change of leadership
 	// (leadership.go).
 	leaders leaderWatch
+	// blobStore is this node's document store, given to Attach.
+	blobStore atomic.Pointer[blob.Store]
 	// leaderGone is when this node last lost sight of a leader (unix
 	// nanoseconds, 0 while it knows one; quorum.go).
 	leaderGone atomic.Int64

@@ -173,7 +173,7 @@ func openServeNode(ctx context.Context, cfg config.Config, log *slog.Logger, co 
 	if _, err := appliance.EnsureSigningAnchor(ctx, cfg.Data, n.store.Reader()); err != nil {
 		return nil, err
 	}
-	n.cluster.Attach(n.svc)
+	n.cluster.Attach(n.svc, n.blobs)
 	ok = true
 	return n, nil
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"missive/appliance/domain"
@@ -144,6 +145,17 @@ type LetterFilter struct {
 	Desc       bool
 	Limit      int
 	Offset     int
+	// After pages by key: the letters that sort after this one (its id),
+	// in place of Offset, so that a deep page costs what the first does
+	// and a letter registered meanwhile shifts nothing. A letter the
+	// perimeter does not show gives an empty page.
+	After string
+	// Body reads each letter's body; a list without it reads the summary
+	// columns only.
+	Body bool
+	// NoTotal skips the count, for a list that does not show it: Letters
+	// then returns -1 as the total.
+	NoTotal bool
 }
 
 // sortColumns lists each sort's keys; the direction applies to every one.
@@ -162,7 +174,8 @@ var sortColumns = map[string][]string{
 func ValidSort(s string) bool { _, ok := sortColumns[s]; return ok }
 
 // Letters lists the letters of the perimeter that match f, with the total
-// count of matches for pagination. There is no cap on results: Limit pages.
+// count of matches for pagination (-1 with f.NoTotal). There is no cap on
+// results: Limit pages, by Offset or by key (After).
 func (r Reader) Letters(ctx context.Context, p Perimeter, f LetterFilter) ([]domain.Letter, int, error) {
 	where, args := p.clause()
 	if strings.TrimSpace(f.Query) != "" {
@@ -176,11 +189,13 @@ func (r Reader) Letters(ctx context.Context, p Perimeter, f LetterFilter) ([]dom
 	for _, c := range conds {
 		where += " AND " + c
 	}
-	var total int
+	total := -1
 	// Filters and the perimeter use letter columns only: count without the
 	// display joins, which cost as much as the count itself on a big table.
-	if err := r.queryRow(ctx, `SELECT COUNT(*) FROM letters l WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count letters: %w", err)
+	if !f.NoTotal {
+		if err := r.queryRow(ctx, `SELECT COUNT(*) FROM letters l WHERE `+where, args...).Scan(&total); err != nil {
+			return nil, 0, fmt.Errorf("count letters: %w", err)
+		}
 	}
 	keys, ok := sortColumns[f.Sort]
 	if !ok {
@@ -195,8 +210,22 @@ func (r Reader) Letters(ctx context.Context, p Perimeter, f LetterFilter) ([]dom
 	if limit <= 0 {
 		limit = 50
 	}
-	args = append(args, limit, f.Offset)
-	rows, err := r.query(ctx, `SELECT `+letterCols+letterJoins+` WHERE `+where+` ORDER BY `+order+dir+`, l.seq`+dir+` LIMIT ? OFFSET ?`, args...)
+	if f.After != "" {
+		w, a := afterCond(p, keys, f.Desc, f.After)
+		where += " AND " + w
+		args = append(args, a...)
+	}
+	args = append(args, limit)
+	page := ` LIMIT ?`
+	if f.After == "" {
+		args = append(args, f.Offset)
+		page = ` LIMIT ? OFFSET ?`
+	}
+	cols := letterCols
+	if !f.Body {
+		cols = letterColsNoBody
+	}
+	rows, err := r.query(ctx, `SELECT `+cols+letterJoins+` WHERE `+where+` ORDER BY `+order+dir+`, l.seq`+dir+page, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list letters: %w", err)
 	}
@@ -210,6 +239,25 @@ func (r Reader) Letters(ctx context.Context, p Perimeter, f LetterFilter) ([]dom
 		out = append(out, l)
 	}
 	return out, total, rows.Err()
+}
+
+// letterColsNoBody is letterCols with an empty body: a page of fifty
+// letters then reads no long text, and the body's overflow pages stay on
+// disk.
+var letterColsNoBody = strings.Replace(letterCols, "l.body,", "'',", 1)
+
+// afterCond is the keyset condition of a page that starts after the letter
+// with id after: its sort keys, then l.seq, compared as one row value with
+// those of that letter, read under the same perimeter so that a letter the
+// reader may not see cannot be used to probe the order of the others.
+func afterCond(p Perimeter, keys []string, desc bool, after string) (string, []any) {
+	op := " > "
+	if desc {
+		op = " < "
+	}
+	row := strings.Join(append(slices.Clone(keys), "l.seq"), ", ")
+	where, args := p.clause()
+	return "(" + row + ")" + op + "(SELECT " + row + letterJoins + " WHERE " + where + " AND l.id = ?)", append(args, after)
 }
 
 // LastNum is the highest registration sequence for tenant, category and year.

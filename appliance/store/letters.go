@@ -178,12 +178,16 @@ func ValidSort(s string) bool { _, ok := sortColumns[s]; return ok }
 // results: Limit pages, by Offset or by key (After).
 func (r Reader) Letters(ctx context.Context, p Perimeter, f LetterFilter) ([]domain.Letter, int, error) {
 	where, args := p.clause()
+	from := "letters l"
 	if strings.TrimSpace(f.Query) != "" {
 		where, args = p.clauseOn(r.d.(searcher).searchTenantCol())
 	}
 	conds, fargs, empty := r.filterConds(f)
 	if empty {
 		return []domain.Letter{}, 0, nil
+	}
+	if len(conds) == 1 && strings.TrimSpace(f.Query) != "" {
+		from = r.d.(searcher).countFrom()
 	}
 	args = append(args, fargs...)
 	for _, c := range conds {
@@ -193,7 +197,7 @@ func (r Reader) Letters(ctx context.Context, p Perimeter, f LetterFilter) ([]dom
 	// Filters and the perimeter use letter columns only: count without the
 	// display joins, which cost as much as the count itself on a big table.
 	if !f.NoTotal {
-		if err := r.queryRow(ctx, `SELECT COUNT(*) FROM letters l WHERE `+where, args...).Scan(&total); err != nil {
+		if err := r.queryRow(ctx, `SELECT COUNT(*) FROM `+from+` WHERE `+where, args...).Scan(&total); err != nil {
 			return nil, 0, fmt.Errorf("count letters: %w", err)
 		}
 	}

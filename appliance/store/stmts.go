@@ -17,6 +17,8 @@ type stmtCache struct {
 	d  dialect
 	mu sync.RWMutex
 	m  map[string]*sql.Stmt
+	// texts are the query texts built from a query's shape (memo).
+	texts map[any]any
 }
 
 // maxStmts bounds the cache: the texts of the hot queries are a few
@@ -25,7 +27,7 @@ type stmtCache struct {
 const maxStmts = 512
 
 func newStmtCache(db *sql.DB, d dialect) *stmtCache {
-	return &stmtCache{db: db, d: d, m: map[string]*sql.Stmt{}}
+	return &stmtCache{db: db, d: d, m: map[string]*sql.Stmt{}, texts: map[any]any{}}
 }
 
 // get returns the statement for q (written with ?), preparing it on first
@@ -60,6 +62,31 @@ func (c *stmtCache) close() {
 		st.Close()
 		delete(c.m, q)
 	}
+}
+
+// memo returns the query text(s) of a query whose text depends only on
+// key (a comparable struct: the perimeter's and the filter's shape), built
+// by build the first time: a hot read then builds no text, and finds its
+// statement by it.
+func memo[T any](r Reader, key any, build func() T) T {
+	c := r.stmts
+	if c == nil {
+		return build()
+	}
+	c.mu.RLock()
+	v, ok := c.texts[key]
+	full := len(c.texts) >= maxStmts
+	c.mu.RUnlock()
+	if ok {
+		return v.(T)
+	}
+	q := build()
+	if !full {
+		c.mu.Lock()
+		c.texts[key] = q
+		c.mu.Unlock()
+	}
+	return q
 }
 
 // prepared is the statement to run q with: the pool's, bound to the

@@ -39,7 +39,7 @@ func (p Perimeter) clauseOn(tenantCol string) (string, []any) {
 }
 
 // clauseText is the text of clauseOn: it depends only on the perimeter's
-// shape, so that hot reads build it once per shape (Reader.memo).
+// shape, so that hot reads build it once per shape (memo).
 func (p Perimeter) clauseText(tenantCol string) string {
 	if p.All {
 		return tenantCol + " = ?"

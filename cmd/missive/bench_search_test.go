@@ -38,6 +38,7 @@ import (
 const benchSearchTime = 8 * time.Second
 
 func TestBenchSearch(t *testing.T) {
+	bin := buildBinary(t)
 	src := os.Getenv("MISSIVE_BENCH_DATA")
 	if src == "" {
 		n := 100_000
@@ -45,7 +46,7 @@ func TestBenchSearch(t *testing.T) {
 			n, _ = strconv.Atoi(v)
 		}
 		src = filepath.Join(t.TempDir(), "cached")
-		cachedSQLite(t, buildBinary(t), src, n)
+		cachedSQLite(t, bin, src, n)
 	}
 	rounds := 2
 	if v := os.Getenv("MISSIVE_BENCH_ROUNDS"); v != "" {
@@ -58,7 +59,7 @@ func TestBenchSearch(t *testing.T) {
 		run  func(c int) (devseed.Result, time.Duration)
 	}
 	var targets []target
-	bins := [][2]string{{"missive", buildBinary(t)}}
+	bins := [][2]string{{"missive", bin}}
 	for _, b := range strings.Split(os.Getenv("MISSIVE_BENCH_BINS"), ",") {
 		if name, path, ok := strings.Cut(b, "="); ok {
 			bins = append(bins, [2]string{name, path})

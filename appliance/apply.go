@@ -115,25 +115,25 @@ type applyCtx struct {
 
 type handler func(a *applyCtx) (any, error)
 
-// handlers maps each kind to its apply function.
-var handlers = map[Kind]handler{
-	KindTenantCreate:   applyTenantCreate,
-	KindEntityCreate:   applyEntityCreate,
-	KindUserCreate:     applyUserCreate,
-	KindUserUpdate:     applyUserUpdate,
-	KindUserPassword:   applyUserPassword,
-	KindTokenCreate:    applyTokenCreate,
-	KindTokenRevoke:    applyTokenRevoke,
-	KindContactCreate:  applyContactCreate,
-	KindDoctypeCreate:  applyDoctypeCreate,
-	KindLetterRegister: applyLetterRegister,
-	KindLetterQualify:  applyLetterQualify,
-	KindLetterRedirect: applyLetterRedirect,
-	KindLetterNote:     applyLetterNote,
-	KindLetterAttach:   applyLetterAttach,
-	KindLetterLink:     applyLetterLink,
-	KindLetterClose:    applyLetterClose,
-	KindLetterReopen:   applyLetterReopen,
+// registerCore registers the organisation's and the letters' kinds.
+func registerCore(r *Registry) {
+	Handle(r, KindTenantCreate, applyTenantCreate)
+	Handle(r, KindEntityCreate, applyEntityCreate)
+	Handle(r, KindUserCreate, applyUserCreate)
+	Handle(r, KindUserUpdate, applyUserUpdate)
+	Handle(r, KindUserPassword, applyUserPassword)
+	Handle(r, KindTokenCreate, applyTokenCreate)
+	Handle(r, KindTokenRevoke, applyTokenRevoke)
+	Handle(r, KindContactCreate, applyContactCreate)
+	Handle(r, KindDoctypeCreate, applyDoctypeCreate)
+	Handle(r, KindLetterRegister, applyLetterRegister)
+	Handle(r, KindLetterQualify, applyLetterQualify)
+	Handle(r, KindLetterRedirect, applyLetterRedirect)
+	Handle(r, KindLetterNote, applyLetterNote)
+	Handle(r, KindLetterAttach, applyLetterAttach)
+	Handle(r, KindLetterLink, applyLetterLink)
+	Handle(r, KindLetterClose, applyLetterClose)
+	Handle(r, KindLetterReopen, applyLetterReopen)
 }
 
 // Apply applies the raft entry at index. A corrupt entry panics: the log is
@@ -169,7 +169,7 @@ func (a *Applier) apply(index uint64, cmd *Command) (*Result, error) {
 	ctx := context.Background()
 	err := a.store.Update(ctx, index, func(tx *store.Tx) error {
 		ac := &applyCtx{ctx: ctx, tx: tx, cmd: cmd, at: cmd.At.UTC().Format(domain.TimeLayout), payload: cmd.Payload, key: a.key}
-		h := handlers[cmd.Kind]
+		h := kinds.handler(cmd.Kind)
 		var v any
 		var err error
 		if cmd.Idem != nil {
@@ -247,11 +247,7 @@ func conflict(err error, msg string) error {
 	return err
 }
 
-func applyTenantCreate(a *applyCtx) (any, error) {
-	p, err := decode[TenantCreate](a)
-	if err != nil {
-		return nil, err
-	}
+func applyTenantCreate(a *applyCtx, p *TenantCreate) (any, error) {
 	t := &domain.Tenant{ID: p.ID, Name: p.Name, AlsaceMoselle: p.AlsaceMoselle, CreatedAt: a.at}
 	if err := conflict(a.tx.InsertTenant(t), "la commune "+p.ID+" existe déjà"); err != nil {
 		return nil, err
@@ -260,11 +256,7 @@ func applyTenantCreate(a *applyCtx) (any, error) {
 	return t, nil
 }
 
-func applyEntityCreate(a *applyCtx) (any, error) {
-	p, err := decode[EntityCreate](a)
-	if err != nil {
-		return nil, err
-	}
+func applyEntityCreate(a *applyCtx, p *EntityCreate) (any, error) {
 	if p.ParentID != "" {
 		if _, err := a.tx.Entity(a.ctx, a.cmd.Tenant, p.ParentID); err != nil {
 			return nil, err
@@ -295,11 +287,7 @@ func redact(p any) []byte {
 	return b
 }
 
-func applyUserCreate(a *applyCtx) (any, error) {
-	p, err := decode[UserCreate](a)
-	if err != nil {
-		return nil, err
-	}
+func applyUserCreate(a *applyCtx, p *UserCreate) (any, error) {
 	if !domain.Role(p.Role).Valid() {
 		return nil, fmt.Errorf("%w: rôle %q inconnu", ErrInvalid, p.Role)
 	}
@@ -317,11 +305,7 @@ func applyUserCreate(a *applyCtx) (any, error) {
 	return u, nil
 }
 
-func applyUserUpdate(a *applyCtx) (any, error) {
-	p, err := decode[UserUpdate](a)
-	if err != nil {
-		return nil, err
-	}
+func applyUserUpdate(a *applyCtx, p *UserUpdate) (any, error) {
 	u, err := a.tx.User(a.ctx, a.cmd.Tenant, p.UserID)
 	if err != nil {
 		return nil, err
@@ -364,11 +348,7 @@ func endSessions(a *applyCtx, userID string) (int64, error) {
 	return epoch, nil
 }
 
-func applyUserPassword(a *applyCtx) (any, error) {
-	p, err := decode[UserPassword](a)
-	if err != nil {
-		return nil, err
-	}
+func applyUserPassword(a *applyCtx, p *UserPassword) (any, error) {
 	u, err := a.tx.User(a.ctx, a.cmd.Tenant, p.UserID)
 	if err != nil {
 		return nil, err
@@ -387,11 +367,7 @@ func applyUserPassword(a *applyCtx) (any, error) {
 	return nil, nil
 }
 
-func applyTokenCreate(a *applyCtx) (any, error) {
-	p, err := decode[TokenCreate](a)
-	if err != nil {
-		return nil, err
-	}
+func applyTokenCreate(a *applyCtx, p *TokenCreate) (any, error) {
 	u, err := a.tx.User(a.ctx, a.cmd.Tenant, p.UserID)
 	if err != nil {
 		return nil, err
@@ -405,11 +381,7 @@ func applyTokenCreate(a *applyCtx) (any, error) {
 	return &domain.Token{ID: p.ID, UserID: u.ID, UserLogin: u.Login, Name: p.Name, CreatedAt: a.at, ExpiresAt: p.ExpiresAt}, nil
 }
 
-func applyTokenRevoke(a *applyCtx) (any, error) {
-	p, err := decode[TokenRevoke](a)
-	if err != nil {
-		return nil, err
-	}
+func applyTokenRevoke(a *applyCtx, p *TokenRevoke) (any, error) {
 	t, err := a.tx.Token(a.ctx, a.cmd.Tenant, p.TokenID)
 	if err != nil {
 		return nil, err
@@ -431,11 +403,7 @@ func contactFrom(p *ContactCreate, at string) *domain.Contact {
 		Country: p.Country, CreatedAt: at}
 }
 
-func applyContactCreate(a *applyCtx) (any, error) {
-	p, err := decode[ContactCreate](a)
-	if err != nil {
-		return nil, err
-	}
+func applyContactCreate(a *applyCtx, p *ContactCreate) (any, error) {
 	c := contactFrom(p, a.at)
 	if err := conflict(a.tx.InsertContact(a.cmd.Tenant, c), "un contact a déjà l'adresse "+p.Email); err != nil {
 		return nil, err
@@ -444,11 +412,7 @@ func applyContactCreate(a *applyCtx) (any, error) {
 	return c, nil
 }
 
-func applyDoctypeCreate(a *applyCtx) (any, error) {
-	p, err := decode[DoctypeCreate](a)
-	if err != nil {
-		return nil, err
-	}
+func applyDoctypeCreate(a *applyCtx, p *DoctypeCreate) (any, error) {
 	if !domain.Mode(p.Mode).Valid() {
 		return nil, fmt.Errorf("%w: mode %q inconnu", ErrInvalid, p.Mode)
 	}
@@ -476,11 +440,7 @@ func copiesOf(ps []CopyPayload) []domain.Copy {
 	return out
 }
 
-func applyLetterRegister(a *applyCtx) (any, error) {
-	p, err := decode[LetterRegister](a)
-	if err != nil {
-		return nil, err
-	}
+func applyLetterRegister(a *applyCtx, p *LetterRegister) (any, error) {
 	last, err := a.tx.LastNum(a.ctx, a.cmd.Tenant, domain.Category(p.Category), p.Year)
 	if err != nil {
 		return nil, err
@@ -552,11 +512,7 @@ func open(l *domain.Letter) error {
 	return nil
 }
 
-func applyLetterQualify(a *applyCtx) (any, error) {
-	p, err := decode[LetterQualify](a)
-	if err != nil {
-		return nil, err
-	}
+func applyLetterQualify(a *applyCtx, p *LetterQualify) (any, error) {
 	l, err := letterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
@@ -588,11 +544,7 @@ func addNote(a *applyCtx, letterID, noteID, text string, entities []string) erro
 	return a.tx.InsertNote(a.cmd.Tenant, &domain.Note{ID: noteID, LetterID: letterID, AuthorID: a.cmd.Actor, Text: text, Entities: entities, CreatedAt: a.at})
 }
 
-func applyLetterRedirect(a *applyCtx) (any, error) {
-	p, err := decode[LetterRedirect](a)
-	if err != nil {
-		return nil, err
-	}
+func applyLetterRedirect(a *applyCtx, p *LetterRedirect) (any, error) {
 	l, err := letterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
@@ -632,11 +584,7 @@ func applyLetterRedirect(a *applyCtx) (any, error) {
 	return l, nil
 }
 
-func applyLetterNote(a *applyCtx) (any, error) {
-	p, err := decode[LetterNote](a)
-	if err != nil {
-		return nil, err
-	}
+func applyLetterNote(a *applyCtx, p *LetterNote) (any, error) {
 	l, err := letterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
@@ -690,11 +638,7 @@ func attach(a *applyCtx, p *LetterAttach) (*domain.Document, error) {
 	return d, nil
 }
 
-func applyLetterAttach(a *applyCtx) (any, error) {
-	p, err := decode[LetterAttach](a)
-	if err != nil {
-		return nil, err
-	}
+func applyLetterAttach(a *applyCtx, p *LetterAttach) (any, error) {
 	if _, err := letterForUpdate(a, p.LetterID); err != nil {
 		return nil, err
 	}
@@ -706,11 +650,7 @@ func applyLetterAttach(a *applyCtx) (any, error) {
 	return d, nil
 }
 
-func applyLetterLink(a *applyCtx) (any, error) {
-	p, err := decode[LetterLink](a)
-	if err != nil {
-		return nil, err
-	}
+func applyLetterLink(a *applyCtx, p *LetterLink) (any, error) {
 	other, err := letterForUpdate(a, p.OtherID)
 	if err != nil {
 		return nil, err
@@ -738,11 +678,7 @@ func applyLetterLink(a *applyCtx) (any, error) {
 	return nil, nil
 }
 
-func applyLetterClose(a *applyCtx) (any, error) {
-	p, err := decode[LetterClose](a)
-	if err != nil {
-		return nil, err
-	}
+func applyLetterClose(a *applyCtx, p *LetterClose) (any, error) {
 	l, err := letterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
@@ -767,11 +703,7 @@ func applyLetterClose(a *applyCtx) (any, error) {
 	return l, nil
 }
 
-func applyLetterReopen(a *applyCtx) (any, error) {
-	p, err := decode[LetterReopen](a)
-	if err != nil {
-		return nil, err
-	}
+func applyLetterReopen(a *applyCtx, p *LetterReopen) (any, error) {
 	l, err := letterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err

@@ -9,17 +9,14 @@ import (
 	"missive/appliance/store"
 )
 
-func init() {
-	handlers[KindClusterToken] = applyClusterToken
-	handlers[KindClusterJoin] = applyClusterJoin
-	handlers[KindClusterMember] = applyClusterMember
+// registerCluster registers the apply function of each kind below with r.
+func registerCluster(r *Registry) {
+	Handle(r, KindClusterToken, applyClusterToken)
+	Handle(r, KindClusterJoin, applyClusterJoin)
+	Handle(r, KindClusterMember, applyClusterMember)
 }
 
-func applyClusterToken(a *applyCtx) (any, error) {
-	p, err := decode[ClusterToken](a)
-	if err != nil {
-		return nil, err
-	}
+func applyClusterToken(a *applyCtx, p *ClusterToken) (any, error) {
 	if len(p.Hash) != 64 {
 		return nil, fmt.Errorf("%w: empreinte de jeton invalide", ErrInvalid)
 	}
@@ -37,11 +34,7 @@ func applyClusterToken(a *applyCtx) (any, error) {
 // applyClusterJoin admits a node with a token: the token must exist, be
 // unused and unexpired at the command's time (stamped by the leader), so
 // that whichever node leads, a token admits one node only.
-func applyClusterJoin(a *applyCtx) (any, error) {
-	p, err := decode[ClusterJoin](a)
-	if err != nil {
-		return nil, err
-	}
+func applyClusterJoin(a *applyCtx, p *ClusterJoin) (any, error) {
 	tok, err := a.tx.JoinToken(a.ctx, p.Hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("%w: jeton d'adhésion inconnu", ErrForbidden)
@@ -69,11 +62,7 @@ func applyClusterJoin(a *applyCtx) (any, error) {
 	return m, nil
 }
 
-func applyClusterMember(a *applyCtx) (any, error) {
-	p, err := decode[ClusterMember](a)
-	if err != nil {
-		return nil, err
-	}
+func applyClusterMember(a *applyCtx, p *ClusterMember) (any, error) {
 	if p.NodeID == "" {
 		return nil, fmt.Errorf("%w: nœud manquant", ErrInvalid)
 	}

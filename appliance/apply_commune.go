@@ -5,19 +5,16 @@ import (
 	"strings"
 )
 
-func init() {
-	handlers[KindTenantUpdate] = applyTenantUpdate
-	handlers[KindEntityUpdate] = applyEntityUpdate
+// registerCommune registers the apply function of each kind below with r.
+func registerCommune(r *Registry) {
+	Handle(r, KindTenantUpdate, applyTenantUpdate)
+	Handle(r, KindEntityUpdate, applyEntityUpdate)
 }
 
 // applyTenantUpdate changes the commune. Switching the Alsace-Moselle
 // holidays changes the calendar of the due dates computed from then on:
 // those of letters already registered were stamped and stay.
-func applyTenantUpdate(a *applyCtx) (any, error) {
-	p, err := decode[TenantUpdate](a)
-	if err != nil {
-		return nil, err
-	}
+func applyTenantUpdate(a *applyCtx, p *TenantUpdate) (any, error) {
 	if strings.TrimSpace(p.Name) == "" {
 		return nil, fmt.Errorf("%w: une commune a un nom", ErrInvalid)
 	}
@@ -40,11 +37,7 @@ func applyTenantUpdate(a *applyCtx) (any, error) {
 	return t, nil
 }
 
-func applyEntityUpdate(a *applyCtx) (any, error) {
-	p, err := decode[EntityUpdate](a)
-	if err != nil {
-		return nil, err
-	}
+func applyEntityUpdate(a *applyCtx, p *EntityUpdate) (any, error) {
 	if strings.TrimSpace(p.Name) == "" {
 		return nil, fmt.Errorf("%w: une entité a un nom", ErrInvalid)
 	}

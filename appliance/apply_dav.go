@@ -11,16 +11,17 @@ import (
 	"missive/appliance/store"
 )
 
-func init() {
-	handlers[KindDavPut] = applyDavPut
-	handlers[KindDavMkcol] = applyDavMkcol
-	handlers[KindDavDelete] = applyDavDelete
-	handlers[KindDavMove] = applyDavMove
-	handlers[KindDavPropPatch] = applyDavPropPatch
-	handlers[KindDavLock] = applyDavLock
-	handlers[KindDavRefresh] = applyDavRefresh
-	handlers[KindDavUnlock] = applyDavUnlock
-	handlers[KindDocumentRestore] = applyDocumentRestore
+// registerDav registers the apply function of each kind below with r.
+func registerDav(r *Registry) {
+	Handle(r, KindDavPut, applyDavPut)
+	Handle(r, KindDavMkcol, applyDavMkcol)
+	Handle(r, KindDavDelete, applyDavDelete)
+	Handle(r, KindDavMove, applyDavMove)
+	Handle(r, KindDavPropPatch, applyDavPropPatch)
+	Handle(r, KindDavLock, applyDavLock)
+	Handle(r, KindDavRefresh, applyDavRefresh)
+	Handle(r, KindDavUnlock, applyDavUnlock)
+	Handle(r, KindDocumentRestore, applyDocumentRestore)
 }
 
 // validDavPath accepts the clean absolute paths the share produces.
@@ -165,11 +166,7 @@ func letterDocument(a *applyCtx, letterID, id string) (*domain.Document, error) 
 // folder they are reply drafts, anything else an attachment.
 var draftExt = map[string]bool{".odt": true, ".ott": true, ".docx": true, ".doc": true, ".rtf": true, ".fodt": true}
 
-func applyDavPut(a *applyCtx) (any, error) {
-	p, err := decode[DavPut](a)
-	if err != nil {
-		return nil, err
-	}
+func applyDavPut(a *applyCtx, p *DavPut) (any, error) {
 	if err := davSpace(a, p.Space, p.LetterID, p.Path); err != nil {
 		return nil, err
 	}
@@ -242,11 +239,7 @@ func applyDavPut(a *applyCtx) (any, error) {
 	return n, nil
 }
 
-func applyDavMkcol(a *applyCtx) (any, error) {
-	p, err := decode[DavMkcol](a)
-	if err != nil {
-		return nil, err
-	}
+func applyDavMkcol(a *applyCtx, p *DavMkcol) (any, error) {
 	if err := davSpace(a, p.Space, p.LetterID, p.Path); err != nil {
 		return nil, err
 	}
@@ -269,11 +262,7 @@ func applyDavMkcol(a *applyCtx) (any, error) {
 	return n, nil
 }
 
-func applyDavDelete(a *applyCtx) (any, error) {
-	p, err := decode[DavDelete](a)
-	if err != nil {
-		return nil, err
-	}
+func applyDavDelete(a *applyCtx, p *DavDelete) (any, error) {
 	if err := davSpace(a, p.Space, p.LetterID, p.Path); err != nil {
 		return nil, err
 	}
@@ -316,11 +305,7 @@ func applyDavDelete(a *applyCtx) (any, error) {
 	return nil, nil
 }
 
-func applyDavMove(a *applyCtx) (any, error) {
-	p, err := decode[DavMove](a)
-	if err != nil {
-		return nil, err
-	}
+func applyDavMove(a *applyCtx, p *DavMove) (any, error) {
 	if err := davSpace(a, p.Space, p.LetterID, p.From); err != nil {
 		return nil, err
 	}
@@ -361,11 +346,7 @@ func applyDavMove(a *applyCtx) (any, error) {
 	return nil, nil
 }
 
-func applyDavPropPatch(a *applyCtx) (any, error) {
-	p, err := decode[DavPropPatch](a)
-	if err != nil {
-		return nil, err
-	}
+func applyDavPropPatch(a *applyCtx, p *DavPropPatch) (any, error) {
 	if err := davSpace(a, p.Space, p.LetterID, p.Path); err != nil {
 		return nil, err
 	}
@@ -408,11 +389,7 @@ func davExpiry(a *applyCtx, timeoutS int64) string {
 	return a.cmd.At.Add(time.Duration(timeoutS) * time.Second).UTC().Format(domain.TimeLayout)
 }
 
-func applyDavLock(a *applyCtx) (any, error) {
-	p, err := decode[DavLock](a)
-	if err != nil {
-		return nil, err
-	}
+func applyDavLock(a *applyCtx, p *DavLock) (any, error) {
 	if p.Token == "" || !validDavPath(p.Root) {
 		return nil, fmt.Errorf("%w: verrou", ErrInvalid)
 	}
@@ -458,11 +435,7 @@ func liveDavLock(a *applyCtx, token string) (*store.DavLock, error) {
 	return l, nil
 }
 
-func applyDavRefresh(a *applyCtx) (any, error) {
-	p, err := decode[DavRefresh](a)
-	if err != nil {
-		return nil, err
-	}
+func applyDavRefresh(a *applyCtx, p *DavRefresh) (any, error) {
 	l, err := liveDavLock(a, p.Token)
 	if err != nil {
 		return nil, err
@@ -475,11 +448,7 @@ func applyDavRefresh(a *applyCtx) (any, error) {
 	return l, nil
 }
 
-func applyDavUnlock(a *applyCtx) (any, error) {
-	p, err := decode[DavUnlock](a)
-	if err != nil {
-		return nil, err
-	}
+func applyDavUnlock(a *applyCtx, p *DavUnlock) (any, error) {
 	l, err := liveDavLock(a, p.Token)
 	if err != nil {
 		return nil, err
@@ -494,11 +463,7 @@ func applyDavUnlock(a *applyCtx) (any, error) {
 	return l, nil
 }
 
-func applyDocumentRestore(a *applyCtx) (any, error) {
-	p, err := decode[DocumentRestore](a)
-	if err != nil {
-		return nil, err
-	}
+func applyDocumentRestore(a *applyCtx, p *DocumentRestore) (any, error) {
 	if _, err := letterForUpdate(a, p.LetterID); err != nil {
 		return nil, err
 	}

@@ -6,8 +6,9 @@ import (
 	"missive/appliance/domain"
 )
 
-func init() {
-	handlers[KindDoctypeUpdate] = applyDoctypeUpdate
+// registerDoctypeUpdate registers the apply function of each kind below with r.
+func registerDoctypeUpdate(r *Registry) {
+	Handle(r, KindDoctypeUpdate, applyDoctypeUpdate)
 }
 
 // checkRetention is Apply's own check of a doctype's archival fields: the
@@ -47,11 +48,7 @@ func legacyDelay(mode string, days int, unit string) (int, domain.DelayUnit, err
 // SVA and SVR doctypes before delays had a unit.
 const seededSilenceDays = 40
 
-func applyDoctypeUpdate(a *applyCtx) (any, error) {
-	p, err := decode[DoctypeUpdate](a)
-	if err != nil {
-		return nil, err
-	}
+func applyDoctypeUpdate(a *applyCtx, p *DoctypeUpdate) (any, error) {
 	d, err := a.tx.Doctype(a.ctx, a.cmd.Tenant, p.DoctypeID)
 	if err != nil {
 		return nil, err

@@ -8,11 +8,12 @@ import (
 	"missive/appliance/store"
 )
 
-func init() {
-	handlers[KindGEDTargetSet] = applyGEDTargetSet
-	handlers[KindGEDExportQueue] = applyGEDExportQueue
-	handlers[KindGEDExportResult] = applyGEDExportResult
-	handlers[KindOnlyOfficeSet] = applyOnlyOfficeSet
+// registerGED registers the apply function of each kind below with r.
+func registerGED(r *Registry) {
+	Handle(r, KindGEDTargetSet, applyGEDTargetSet)
+	Handle(r, KindGEDExportQueue, applyGEDExportQueue)
+	Handle(r, KindGEDExportResult, applyGEDExportResult)
+	Handle(r, KindOnlyOfficeSet, applyOnlyOfficeSet)
 }
 
 // Export statuses.
@@ -28,11 +29,7 @@ const (
 	GEDReasonManual = "manual"
 )
 
-func applyGEDTargetSet(a *applyCtx) (any, error) {
-	p, err := decode[GEDTargetSet](a)
-	if err != nil {
-		return nil, err
-	}
+func applyGEDTargetSet(a *applyCtx, p *GEDTargetSet) (any, error) {
 	g := &store.GEDTarget{TenantID: a.cmd.Tenant, URL: p.URL, Username: p.Username, Secret: p.Secret, OnClose: p.OnClose, UpdatedAt: a.at}
 	if err := a.tx.SetGEDTarget(g); err != nil {
 		return nil, err
@@ -70,11 +67,7 @@ func queueExportOnClose(a *applyCtx, l *domain.Letter) error {
 		Status: GEDQueued, NextTry: a.at, CreatedAt: a.at})
 }
 
-func applyGEDExportQueue(a *applyCtx) (any, error) {
-	p, err := decode[GEDExportQueue](a)
-	if err != nil {
-		return nil, err
-	}
+func applyGEDExportQueue(a *applyCtx, p *GEDExportQueue) (any, error) {
 	l, err := letterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
@@ -90,11 +83,7 @@ func applyGEDExportQueue(a *applyCtx) (any, error) {
 	return e, nil
 }
 
-func applyGEDExportResult(a *applyCtx) (any, error) {
-	p, err := decode[GEDExportResult](a)
-	if err != nil {
-		return nil, err
-	}
+func applyGEDExportResult(a *applyCtx, p *GEDExportResult) (any, error) {
 	e, err := a.tx.GEDExport(a.ctx, p.ID)
 	if err != nil {
 		return nil, err
@@ -126,11 +115,7 @@ func applyGEDExportResult(a *applyCtx) (any, error) {
 	return e, nil
 }
 
-func applyOnlyOfficeSet(a *applyCtx) (any, error) {
-	p, err := decode[OnlyOfficeSet](a)
-	if err != nil {
-		return nil, err
-	}
+func applyOnlyOfficeSet(a *applyCtx, p *OnlyOfficeSet) (any, error) {
 	o := &store.OnlyOfficeServer{TenantID: a.cmd.Tenant, URL: p.URL, Secret: p.Secret, UpdatedAt: a.at}
 	if err := a.tx.SetOnlyOfficeServer(o); err != nil {
 		return nil, err

@@ -9,18 +9,19 @@ import (
 	"missive/appliance/store"
 )
 
-func init() {
-	handlers[KindMailAddressAdd] = applyMailAddressAdd
-	handlers[KindMailRelaySet] = applyMailRelaySet
-	handlers[KindMailboxAdd] = applyMailboxAdd
-	handlers[KindMailRuleAdd] = applyMailRuleAdd
-	handlers[KindMailTemplateSet] = applyMailTemplateSet
-	handlers[KindMailIntake] = applyMailIntake
-	handlers[KindMailOutboxDone] = applyMailOutboxResult
-	handlers[KindMailNotice] = applyMailNotice
-	handlers[KindMailAnswer] = applyMailAnswer
-	handlers[KindMailAckPolicySet] = applyMailAckPolicySet
-	handlers[KindMailAckRelease] = applyMailAckRelease
+// registerMail registers the apply function of each kind below with r.
+func registerMail(r *Registry) {
+	Handle(r, KindMailAddressAdd, applyMailAddressAdd)
+	Handle(r, KindMailRelaySet, applyMailRelaySet)
+	Handle(r, KindMailboxAdd, applyMailboxAdd)
+	Handle(r, KindMailRuleAdd, applyMailRuleAdd)
+	Handle(r, KindMailTemplateSet, applyMailTemplateSet)
+	Handle(r, KindMailIntake, applyMailIntake)
+	Handle(r, KindMailOutboxDone, applyMailOutboxResult)
+	Handle(r, KindMailNotice, applyMailNotice)
+	Handle(r, KindMailAnswer, applyMailAnswer)
+	Handle(r, KindMailAckPolicySet, applyMailAckPolicySet)
+	Handle(r, KindMailAckRelease, applyMailAckRelease)
 }
 
 // MailSeenError means the message was taken in before: LetterID is what it
@@ -39,11 +40,7 @@ const (
 	OutboxHeld    = "held"
 )
 
-func applyMailAddressAdd(a *applyCtx) (any, error) {
-	p, err := decode[MailAddressAdd](a)
-	if err != nil {
-		return nil, err
-	}
+func applyMailAddressAdd(a *applyCtx, p *MailAddressAdd) (any, error) {
 	m := &store.MailAddress{Address: store.MailKey(p.Address), TenantID: a.cmd.Tenant, EntityID: p.EntityID, DoctypeID: p.DoctypeID, CreatedAt: a.at}
 	if err := conflict(a.tx.InsertMailAddress(m), "l'adresse "+m.Address+" est déjà utilisée"); err != nil {
 		return nil, err
@@ -52,11 +49,7 @@ func applyMailAddressAdd(a *applyCtx) (any, error) {
 	return m, nil
 }
 
-func applyMailRelaySet(a *applyCtx) (any, error) {
-	p, err := decode[MailRelaySet](a)
-	if err != nil {
-		return nil, err
-	}
+func applyMailRelaySet(a *applyCtx, p *MailRelaySet) (any, error) {
 	m := &store.MailRelay{TenantID: a.cmd.Tenant, Host: p.Host, Port: p.Port, Security: p.Security, Username: p.Username, Secret: p.Secret,
 		FromAddress: p.FromAddress, FromName: p.FromName, UpdatedAt: a.at}
 	if err := a.tx.SetMailRelay(m); err != nil {
@@ -70,11 +63,7 @@ func applyMailRelaySet(a *applyCtx) (any, error) {
 	return m, nil
 }
 
-func applyMailboxAdd(a *applyCtx) (any, error) {
-	p, err := decode[MailboxAdd](a)
-	if err != nil {
-		return nil, err
-	}
+func applyMailboxAdd(a *applyCtx, p *MailboxAdd) (any, error) {
 	m := &store.Mailbox{ID: p.ID, TenantID: a.cmd.Tenant, Host: p.Host, Port: p.Port, Security: p.Security, Auth: p.Auth, Username: p.Username,
 		Secret: p.Secret, Folder: p.Folder, DoneFolder: p.DoneFolder, CreatedAt: a.at, UpdatedAt: a.at}
 	if err := conflict(a.tx.InsertMailbox(m), "cette boîte aux lettres est déjà relevée"); err != nil {
@@ -88,11 +77,7 @@ func applyMailboxAdd(a *applyCtx) (any, error) {
 	return m, nil
 }
 
-func applyMailRuleAdd(a *applyCtx) (any, error) {
-	p, err := decode[MailRuleAdd](a)
-	if err != nil {
-		return nil, err
-	}
+func applyMailRuleAdd(a *applyCtx, p *MailRuleAdd) (any, error) {
 	m := &store.MailRule{ID: p.ID, TenantID: a.cmd.Tenant, Position: p.Position, Recipient: p.Recipient, Keywords: p.Keywords,
 		EntityID: p.EntityID, DoctypeID: p.DoctypeID, CreatedAt: a.at}
 	if err := a.tx.InsertMailRule(m); err != nil {
@@ -102,11 +87,7 @@ func applyMailRuleAdd(a *applyCtx) (any, error) {
 	return m, nil
 }
 
-func applyMailTemplateSet(a *applyCtx) (any, error) {
-	p, err := decode[MailTemplateSet](a)
-	if err != nil {
-		return nil, err
-	}
+func applyMailTemplateSet(a *applyCtx, p *MailTemplateSet) (any, error) {
 	m := &store.MailTemplate{TenantID: a.cmd.Tenant, Mode: p.Mode, Subject: p.Subject, Body: p.Body, UpdatedAt: a.at}
 	if err := a.tx.SetMailTemplate(m); err != nil {
 		return nil, err
@@ -115,11 +96,7 @@ func applyMailTemplateSet(a *applyCtx) (any, error) {
 	return m, nil
 }
 
-func applyMailIntake(a *applyCtx) (any, error) {
-	p, err := decode[MailIntake](a)
-	if err != nil {
-		return nil, err
-	}
+func applyMailIntake(a *applyCtx, p *MailIntake) (any, error) {
 	// Checked here, in the log's order, and not only before proposing: two
 	// copies of a message (SMTP and IMAP, or a retry after a crash) may be
 	// proposed at once, and only the first one applied may count.
@@ -129,15 +106,18 @@ func applyMailIntake(a *applyCtx) (any, error) {
 		return nil, err
 	}
 	var l *domain.Letter
+	var err error
 	switch {
 	case p.Letter != nil:
+		// The letter is applied as a registration of its own payload,
+		// as when mail commands carried it that way.
 		sub := *a
 		cmd := *a.cmd
 		if cmd.Payload, err = json.Marshal(p.Letter); err != nil {
 			return nil, err
 		}
 		sub.cmd = &cmd
-		v, err := applyLetterRegister(&sub)
+		v, err := applyLetterRegister(&sub, p.Letter)
 		if err != nil {
 			return nil, err
 		}
@@ -215,11 +195,7 @@ func insertOutbox(a *applyCtx, o OutboxPayload) error {
 	return nil
 }
 
-func applyMailOutboxResult(a *applyCtx) (any, error) {
-	p, err := decode[MailOutboxResult](a)
-	if err != nil {
-		return nil, err
-	}
+func applyMailOutboxResult(a *applyCtx, p *MailOutboxResult) (any, error) {
 	o, err := a.tx.OutboxEntry(a.ctx, p.ID)
 	if err != nil {
 		return nil, err
@@ -252,11 +228,7 @@ func applyMailOutboxResult(a *applyCtx) (any, error) {
 	return o, nil
 }
 
-func applyMailNotice(a *applyCtx) (any, error) {
-	p, err := decode[MailNoticeAdd](a)
-	if err != nil {
-		return nil, err
-	}
+func applyMailNotice(a *applyCtx, p *MailNoticeAdd) (any, error) {
 	if ok, err := a.tx.MailNoticeExists(a.ctx, a.cmd.Tenant, p.Key); err != nil || ok {
 		if err == nil {
 			err = fmt.Errorf("%w: avis déjà enregistré", ErrConflict)
@@ -271,11 +243,7 @@ func applyMailNotice(a *applyCtx) (any, error) {
 	return n, nil
 }
 
-func applyMailAnswer(a *applyCtx) (any, error) {
-	p, err := decode[MailAnswer](a)
-	if err != nil {
-		return nil, err
-	}
+func applyMailAnswer(a *applyCtx, p *MailAnswer) (any, error) {
 	l, err := letterForUpdate(a, p.Outbox.LetterID)
 	if err != nil {
 		return nil, err
@@ -290,11 +258,7 @@ func applyMailAnswer(a *applyCtx) (any, error) {
 	return e, nil
 }
 
-func applyMailAckPolicySet(a *applyCtx) (any, error) {
-	p, err := decode[MailAckPolicySet](a)
-	if err != nil {
-		return nil, err
-	}
+func applyMailAckPolicySet(a *applyCtx, p *MailAckPolicySet) (any, error) {
 	what := "par défaut"
 	if p.DoctypeID != "" {
 		d, err := a.tx.Doctype(a.ctx, a.cmd.Tenant, p.DoctypeID)
@@ -310,11 +274,7 @@ func applyMailAckPolicySet(a *applyCtx) (any, error) {
 	return nil, nil
 }
 
-func applyMailAckRelease(a *applyCtx) (any, error) {
-	p, err := decode[MailAckRelease](a)
-	if err != nil {
-		return nil, err
-	}
+func applyMailAckRelease(a *applyCtx, p *MailAckRelease) (any, error) {
 	o, err := a.tx.OutboxEntry(a.ctx, p.ID)
 	if err != nil {
 		return nil, err

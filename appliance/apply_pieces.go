@@ -9,9 +9,10 @@ import (
 	"missive/appliance/store"
 )
 
-func init() {
-	handlers[KindLetterIncomplete] = applyLetterIncomplete
-	handlers[KindLetterPieces] = applyLetterPieces
+// registerPieces registers the apply function of each kind below with r.
+func registerPieces(r *Registry) {
+	Handle(r, KindLetterIncomplete, applyLetterIncomplete)
+	Handle(r, KindLetterPieces, applyLetterPieces)
 }
 
 // checkDates is Apply's own check of the dates a command carries: the
@@ -25,11 +26,7 @@ func checkDates(dates ...string) error {
 	return nil
 }
 
-func applyLetterIncomplete(a *applyCtx) (any, error) {
-	p, err := decode[LetterIncomplete](a)
-	if err != nil {
-		return nil, err
-	}
+func applyLetterIncomplete(a *applyCtx, p *LetterIncomplete) (any, error) {
 	if p.Missing == "" || p.Deadline == "" || p.AskedOn == "" {
 		return nil, fmt.Errorf("%w: pièces, date limite et date de la demande sont obligatoires", ErrInvalid)
 	}
@@ -74,11 +71,7 @@ func applyLetterIncomplete(a *applyCtx) (any, error) {
 	return &IncompleteResult{Letter: l, Pieces: pr, Notice: p.Told}, nil
 }
 
-func applyLetterPieces(a *applyCtx) (any, error) {
-	p, err := decode[LetterPiecesReceived](a)
-	if err != nil {
-		return nil, err
-	}
+func applyLetterPieces(a *applyCtx, p *LetterPiecesReceived) (any, error) {
 	if err := checkDates(p.ReceivedOn, p.DueDate); err != nil {
 		return nil, err
 	}

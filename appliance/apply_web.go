@@ -10,22 +10,19 @@ import (
 	"missive/appliance/store"
 )
 
-func init() {
-	handlers[KindWebKeyCreate] = applyWebKeyCreate
-	handlers[KindSessionsRevoke] = applySessionsRevoke
-	handlers[KindBasketsSet] = applyBasketsSet
-	handlers[KindSearchSave] = applySearchSave
-	handlers[KindSearchDelete] = applySearchDelete
-	handlers[KindLetterFollow] = applyLetterFollow
-	handlers[KindLetterUnfollow] = applyLetterUnfollow
-	handlers[KindLetterRegisterForm] = applyLetterRegisterForm
+// registerWeb registers the apply function of each kind below with r.
+func registerWeb(r *Registry) {
+	Handle(r, KindWebKeyCreate, applyWebKeyCreate)
+	Handle(r, KindSessionsRevoke, applySessionsRevoke)
+	Handle(r, KindBasketsSet, applyBasketsSet)
+	Handle(r, KindSearchSave, applySearchSave)
+	Handle(r, KindSearchDelete, applySearchDelete)
+	Handle(r, KindLetterFollow, applyLetterFollow)
+	Handle(r, KindLetterUnfollow, applyLetterUnfollow)
+	Handle(r, KindLetterRegisterForm, applyLetterRegisterForm)
 }
 
-func applyWebKeyCreate(a *applyCtx) (any, error) {
-	p, err := decode[WebKeyCreate](a)
-	if err != nil {
-		return nil, err
-	}
+func applyWebKeyCreate(a *applyCtx, p *WebKeyCreate) (any, error) {
 	// Two nodes may propose a key at once: the first applied wins, the
 	// other proposer reads it back.
 	if _, err := a.tx.WebKey(a.ctx, a.cmd.Tenant); err == nil {
@@ -47,11 +44,7 @@ func applyWebKeyCreate(a *applyCtx) (any, error) {
 	return nil, nil
 }
 
-func applySessionsRevoke(a *applyCtx) (any, error) {
-	p, err := decode[SessionsRevoke](a)
-	if err != nil {
-		return nil, err
-	}
+func applySessionsRevoke(a *applyCtx, p *SessionsRevoke) (any, error) {
 	u, err := a.tx.User(a.ctx, a.cmd.Tenant, p.UserID)
 	if err != nil {
 		return nil, err
@@ -68,11 +61,7 @@ func applySessionsRevoke(a *applyCtx) (any, error) {
 	return epoch, nil
 }
 
-func applyBasketsSet(a *applyCtx) (any, error) {
-	p, err := decode[BasketsSet](a)
-	if err != nil {
-		return nil, err
-	}
+func applyBasketsSet(a *applyCtx, p *BasketsSet) (any, error) {
 	if !domain.Role(p.Role).Valid() {
 		return nil, fmt.Errorf("%w: rôle %q inconnu", ErrInvalid, p.Role)
 	}
@@ -97,11 +86,7 @@ func applyBasketsSet(a *applyCtx) (any, error) {
 	return nil, nil
 }
 
-func applySearchSave(a *applyCtx) (any, error) {
-	p, err := decode[SearchSave](a)
-	if err != nil {
-		return nil, err
-	}
+func applySearchSave(a *applyCtx, p *SearchSave) (any, error) {
 	s := &store.SavedSearch{ID: p.ID, TenantID: a.cmd.Tenant, UserID: a.cmd.Actor, Name: p.Name, Query: p.Query, CreatedAt: a.at}
 	if err := a.tx.SaveSearch(s); err != nil {
 		return nil, err
@@ -110,11 +95,7 @@ func applySearchSave(a *applyCtx) (any, error) {
 	return s, nil
 }
 
-func applySearchDelete(a *applyCtx) (any, error) {
-	p, err := decode[SearchDelete](a)
-	if err != nil {
-		return nil, err
-	}
+func applySearchDelete(a *applyCtx, p *SearchDelete) (any, error) {
 	ss, err := a.tx.SavedSearches(a.ctx, a.cmd.Tenant, a.cmd.Actor)
 	if err != nil {
 		return nil, err
@@ -135,11 +116,7 @@ func applySearchDelete(a *applyCtx) (any, error) {
 	return nil, nil
 }
 
-func applyLetterFollow(a *applyCtx) (any, error) {
-	p, err := decode[LetterFollow](a)
-	if err != nil {
-		return nil, err
-	}
+func applyLetterFollow(a *applyCtx, p *LetterFollow) (any, error) {
 	l, err := a.tx.Letter(a.ctx, store.Perimeter{TenantID: a.cmd.Tenant, All: true}, p.LetterID)
 	if err != nil {
 		return nil, err
@@ -159,11 +136,7 @@ func applyLetterFollow(a *applyCtx) (any, error) {
 	return nil, nil
 }
 
-func applyLetterUnfollow(a *applyCtx) (any, error) {
-	p, err := decode[LetterFollow](a)
-	if err != nil {
-		return nil, err
-	}
+func applyLetterUnfollow(a *applyCtx, p *LetterFollow) (any, error) {
 	l, err := a.tx.Letter(a.ctx, store.Perimeter{TenantID: a.cmd.Tenant, All: true}, p.LetterID)
 	if err != nil {
 		return nil, err
@@ -185,18 +158,16 @@ func applyLetterUnfollow(a *applyCtx) (any, error) {
 // earlier versions, which carried the form's key in their payload; a form
 // now proposes letter.register with the key in the envelope (Idem). Both
 // record the key in the same table, so they are the one mechanism.
-func applyLetterRegisterForm(a *applyCtx) (any, error) {
-	p, err := decode[LetterRegisterForm](a)
-	if err != nil {
-		return nil, err
-	}
+func applyLetterRegisterForm(a *applyCtx, p *LetterRegisterForm) (any, error) {
 	sub := *a
 	cmd := *a.cmd
+	var err error
 	if cmd.Payload, err = json.Marshal(p.Letter); err != nil {
 		return nil, err
 	}
 	sub.cmd = &cmd
-	v, _, err := applyKeyed(&sub, &Idem{Key: p.Key}, applyLetterRegister)
+	register := func(a *applyCtx) (any, error) { return applyLetterRegister(a, &p.Letter) }
+	v, _, err := applyKeyed(&sub, &Idem{Key: p.Key}, register)
 	if err != nil {
 		return nil, err
 	}

@@ -45,13 +45,12 @@ type BackupAlert struct {
 	Outbox OutboxPayload `json:"outbox"`
 }
 
-func init() { handlers[KindBackupRun] = applyBackupRun }
+// registerBackupRuns registers the apply function of each kind below with r.
+func registerBackupRuns(r *Registry) {
+	Handle(r, KindBackupRun, applyBackupRun)
+}
 
-func applyBackupRun(a *applyCtx) (any, error) {
-	p, err := decode[BackupRunRecord](a)
-	if err != nil {
-		return nil, err
-	}
+func applyBackupRun(a *applyCtx, p *BackupRunRecord) (any, error) {
 	run := p.Run
 	switch run.Status {
 	case BackupOK, BackupFailed, BackupLate:

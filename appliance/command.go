@@ -272,7 +272,7 @@ func DecodeCommand(b []byte) (*Command, error) {
 	if c.V < 1 || c.V > CommandVersion {
 		return nil, fmt.Errorf("decode command: version %d unknown (this binary knows 1 to %d)", c.V, CommandVersion)
 	}
-	if _, ok := handlers[c.Kind]; !ok {
+	if !kinds.known(c.Kind) {
 		return nil, fmt.Errorf("decode command: unknown kind %q", c.Kind)
 	}
 	if c.Tenant == "" || c.Actor == "" || c.At.IsZero() {

@@ -36,13 +36,12 @@ func checkpointText(seq int64, head string) string {
 	return "checkpoint " + strconv.FormatInt(seq, 10) + " " + head
 }
 
-func init() { handlers[KindHistoryCheckpoint] = applyHistoryCheckpoint }
+// registerHistoryCheckpoint registers the apply function of each kind below with r.
+func registerHistoryCheckpoint(r *Registry) {
+	Handle(r, KindHistoryCheckpoint, applyHistoryCheckpoint)
+}
 
-func applyHistoryCheckpoint(a *applyCtx) (any, error) {
-	p, err := decode[HistoryCheckpoint](a)
-	if err != nil {
-		return nil, err
-	}
+func applyHistoryCheckpoint(a *applyCtx, p *HistoryCheckpoint) (any, error) {
 	if a.key != nil && !validSig(a.key, checkpointText(p.Seq, p.Head), p.Sig) {
 		return nil, fmt.Errorf("%w: point de contrôle de l'historique mal signé (clé de secrets.key différente ?)", ErrInvalid)
 	}

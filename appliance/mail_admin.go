@@ -31,17 +31,14 @@ type MailRuleRemove struct {
 	ID string `json:"id"`
 }
 
-func init() {
-	handlers[KindMailAddressRemove] = applyMailAddressRemove
-	handlers[KindMailboxRemove] = applyMailboxRemove
-	handlers[KindMailRuleRemove] = applyMailRuleRemove
+// registerMailAdmin registers the apply function of each kind below with r.
+func registerMailAdmin(r *Registry) {
+	Handle(r, KindMailAddressRemove, applyMailAddressRemove)
+	Handle(r, KindMailboxRemove, applyMailboxRemove)
+	Handle(r, KindMailRuleRemove, applyMailRuleRemove)
 }
 
-func applyMailAddressRemove(a *applyCtx) (any, error) {
-	p, err := decode[MailAddressRemove](a)
-	if err != nil {
-		return nil, err
-	}
+func applyMailAddressRemove(a *applyCtx, p *MailAddressRemove) (any, error) {
 	if err := a.tx.DeleteMailAddress(a.cmd.Tenant, p.Address); err != nil {
 		return nil, err
 	}
@@ -49,11 +46,7 @@ func applyMailAddressRemove(a *applyCtx) (any, error) {
 	return nil, nil
 }
 
-func applyMailboxRemove(a *applyCtx) (any, error) {
-	p, err := decode[MailboxRemove](a)
-	if err != nil {
-		return nil, err
-	}
+func applyMailboxRemove(a *applyCtx, p *MailboxRemove) (any, error) {
 	if err := a.tx.DeleteMailbox(a.cmd.Tenant, p.ID); err != nil {
 		return nil, err
 	}
@@ -61,11 +54,7 @@ func applyMailboxRemove(a *applyCtx) (any, error) {
 	return nil, nil
 }
 
-func applyMailRuleRemove(a *applyCtx) (any, error) {
-	p, err := decode[MailRuleRemove](a)
-	if err != nil {
-		return nil, err
-	}
+func applyMailRuleRemove(a *applyCtx, p *MailRuleRemove) (any, error) {
 	if err := a.tx.DeleteMailRule(a.cmd.Tenant, p.ID); err != nil {
 		return nil, err
 	}

@@ -28,7 +28,7 @@ const (
 // OnlyOfficeEditor is what a page needs to open the editor: the Document
 // Server's api.js and the signed configuration for DocsAPI.DocEditor.
 type OnlyOfficeEditor struct {
-	APIURL string            `json:"api_url" doc:"Script à charger: web-apps/apps/api/documents/api.js du Document Server"`
+	APIURL string           `json:"api_url" doc:"Script à charger: web-apps/apps/api/documents/api.js du Document Server"`
 	Config docserver.Config `json:"config" doc:"Configuration signée (JWT HS256) à passer à new DocsAPI.DocEditor(id, config)"`
 }
 

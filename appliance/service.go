@@ -40,7 +40,7 @@ type Service struct {
 	// reg stamps registration numbers on this node so that they are
 	// gap-free without a retry storm (numbering.go).
 	reg numbering
-	// Office converts final answers to PDF with LibreOffice (drafts.go).
+	// Office converts final answers to PDF with LibreOffice (replies.go).
 	Office *drafts.Converter
 	// Applier is this node's, when the Service knows it: while committed
 	// entries wait for the store, writes are refused as unavailable

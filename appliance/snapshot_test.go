@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"missive/appliance"
 	"missive/appliance/apptest"
@@ -205,7 +206,7 @@ func TestSnapshotRefusedLeavesStoreUnchanged(t *testing.T) {
 // letter, different from populate's.
 func apptestSnapshot(t *testing.T) ([]byte, error) {
 	t.Helper()
-	env := &suiteEnv{Env: apptest.New(t, ""), Clock: &clock{}}
+	env := &suiteEnv{Env: apptest.New(t, ""), Clock: apptest.NewClock(time.Time{})}
 	env.Clock.Set(t, "2025-01-15T10:00")
 	env.Svc.Now = env.Clock.Now
 	env.register(t, env.Admin, appliance.RegisterInput{Subject: "Contenu existant"})

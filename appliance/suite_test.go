@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,7 +25,7 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 type suiteEnv struct {
 	*apptest.Env
 	DSN   string // "" for SQLite
-	Clock *clock
+	Clock *apptest.Clock
 }
 
 // forEachStore runs fn against SQLite and against PostgreSQL, in parallel
@@ -41,7 +40,7 @@ func forEachStore(t *testing.T, fn func(t *testing.T, env *suiteEnv)) {
 			if dialect == "postgres" {
 				dsn = pgtest.DSN(t)
 			}
-			env := &suiteEnv{Env: apptest.New(t, dsn), DSN: dsn, Clock: &clock{}}
+			env := &suiteEnv{Env: apptest.New(t, dsn), DSN: dsn, Clock: apptest.NewClock(time.Time{})}
 			if got := env.Store.Dialect(); got != dialect {
 				t.Fatalf("store dialect %q, want %q", got, dialect)
 			}
@@ -50,30 +49,6 @@ func forEachStore(t *testing.T, fn func(t *testing.T, env *suiteEnv)) {
 			fn(t, env)
 		})
 	}
-}
-
-// clock is a settable Service.Now, safe for the concurrent registrations.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Set takes a Paris wall-clock time, "2006-01-02T15:04".
-func (c *clock) Set(t *testing.T, paris string) {
-	t.Helper()
-	v, err := time.ParseInLocation("2006-01-02T15:04", paris, domain.Paris)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.mu.Lock()
-	c.t = v
-	c.mu.Unlock()
 }
 
 // rawDB opens a second connection pool on the store's database, as an

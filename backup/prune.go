@@ -88,15 +88,44 @@ func Prune(ctx context.Context, r *Repo, p Retention, dryRun bool, opts Options)
 			res.Removed = append(res.Removed, m.ID)
 		}
 	}
-	// Chunks the kept backups need, and so their packs.
+	usedPacks, err := packsNeeded(ctx, r, idx, kept)
+	if err != nil {
+		return nil, err
+	}
+	onTarget, err := packSizes(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	var unused []string
+	for name, size := range onTarget {
+		if !usedPacks[name] {
+			unused = append(unused, name)
+			res.BytesFreed += size
+		}
+	}
+	res.PacksRemoved = len(unused)
+	if dryRun || (len(res.Removed) == 0 && len(unused) == 0) {
+		return res, nil
+	}
+	if err := rewriteAndDelete(ctx, r, idx, usedPacks, kept, res.Removed, unused); err != nil {
+		return nil, err
+	}
+	opts.log().Info("backup pruned", "target", r.t.String(), "kept", len(res.Kept), "removed", len(res.Removed), "packs", len(unused), "freed", res.BytesFreed)
+	return res, nil
+}
+
+// packsNeeded lists the packs holding a chunk that a kept backup needs:
+// its database stream, its blob list, its keys and every document it
+// references.
+func packsNeeded(ctx context.Context, r *Repo, idx *Index, kept []*Manifest) (map[string]bool, error) {
 	fe := &fetcher{r: r, idx: idx}
-	usedPacks := map[string]bool{}
+	used := map[string]bool{}
 	use := func(id ID) error {
 		_, pk, ok := idx.lookup(id)
 		if !ok {
 			return fmt.Errorf("morceau %s introuvable: lancez missive backup verify", shortID(id.String()))
 		}
-		usedPacks[pk.name] = true
+		used[pk.name] = true
 		return nil
 	}
 	for _, m := range kept {
@@ -131,29 +160,21 @@ func Prune(ctx context.Context, r *Repo, p Retention, dryRun bool, opts Options)
 			}
 		}
 	}
-	onTarget, err := packSizes(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	var unused []string
-	for name, size := range onTarget {
-		if !usedPacks[name] {
-			unused = append(unused, name)
-			res.BytesFreed += size
-		}
-	}
-	res.PacksRemoved = len(unused)
-	if dryRun || (len(res.Removed) == 0 && len(unused) == 0) {
-		return res, nil
-	}
+	return used, nil
+}
+
+// rewriteAndDelete writes the new index first, then deletes the removed
+// manifests, the old index files and the unused packs: a prune cut short
+// leaves packs nobody needs, never a kept backup without its chunks.
+func rewriteAndDelete(ctx context.Context, r *Repo, idx *Index, used map[string]bool, kept []*Manifest, removed, unused []string) error {
 	old := append([]string(nil), idx.files...)
-	name, err := rewriteIndex(ctx, r, idx, usedPacks, kept)
+	name, err := rewriteIndex(ctx, r, idx, used, kept)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	for _, id := range res.Removed {
+	for _, id := range removed {
 		if err := r.t.Delete(ctx, snapshotsDir+"/"+id); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for _, f := range old {
@@ -161,17 +182,16 @@ func Prune(ctx context.Context, r *Repo, p Retention, dryRun bool, opts Options)
 			continue
 		}
 		if err := r.t.Delete(ctx, indexDir+"/"+f); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	sort.Strings(unused)
 	for _, name := range unused {
 		if err := r.t.Delete(ctx, dataDir+"/"+name); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	opts.log().Info("backup pruned", "target", r.t.String(), "kept", len(res.Kept), "removed", len(res.Removed), "packs", len(unused), "freed", res.BytesFreed)
-	return res, nil
+	return nil
 }
 
 // rewriteIndex writes one index file listing the used packs and the

@@ -4,31 +4,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"missive/appliance"
+	"missive/appliance/apptest"
 	"missive/appliance/config"
-	"missive/appliance/domain"
 )
-
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *fakeClock) set(t *testing.T, paris string) {
-	v, err := time.ParseInLocation("2006-01-02T15:04", paris, domain.Paris)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.mu.Lock()
-	c.t = v
-	c.mu.Unlock()
-}
 
 // tick runs one decision of the schedule and waits for the run it started.
 func tick(t *testing.T, m *Manager) {
@@ -51,7 +33,7 @@ func TestScheduleRunsDailyAndRetries(t *testing.T) {
 	os.WriteFile(pass, []byte(testKey.Passphrase+"\n"), 0o600)
 	nas := filepath.Join(dir, "nas")
 	os.MkdirAll(nas, 0o700)
-	clock := &fakeClock{}
+	clock := apptest.NewClock(time.Time{})
 	m := &Manager{Src: f.src, Rec: f.env.Svc, Now: clock.Now, workFactor: 10, Config: config.Backup{
 		Schedule: "02:30", PassphraseFile: pass, KeepDaily: 7, Targets: []config.BackupTarget{{URL: "file://" + nas + "/missive"}}}}
 	count := func(status string) int {
@@ -68,22 +50,22 @@ func TestScheduleRunsDailyAndRetries(t *testing.T) {
 		return n
 	}
 	// First start at 01:00: yesterday's 02:30 was missed, so it runs now.
-	clock.set(t, "2026-03-10T01:00")
+	clock.Set(t, "2026-03-10T01:00")
 	tick(t, m)
 	if count(appliance.BackupOK) != 1 {
 		t.Fatal("the missed backup did not run at start")
 	}
-	clock.set(t, "2026-03-10T02:00")
+	clock.Set(t, "2026-03-10T02:00")
 	tick(t, m)
 	if count(appliance.BackupOK) != 1 {
 		t.Fatal("a backup ran again before its time")
 	}
-	clock.set(t, "2026-03-10T02:31")
+	clock.Set(t, "2026-03-10T02:31")
 	tick(t, m)
 	if count(appliance.BackupOK) != 2 {
 		t.Fatal("today's backup did not run at 02:30")
 	}
-	clock.set(t, "2026-03-10T08:00")
+	clock.Set(t, "2026-03-10T08:00")
 	tick(t, m)
 	if count(appliance.BackupOK) != 2 {
 		t.Fatal("today's backup ran twice")
@@ -92,7 +74,7 @@ func TestScheduleRunsDailyAndRetries(t *testing.T) {
 	// three times in all.
 	os.RemoveAll(nas)
 	for i, at := range []string{"2026-03-11T02:31", "2026-03-11T02:50", "2026-03-11T03:40", "2026-03-11T04:50", "2026-03-11T06:00"} {
-		clock.set(t, at)
+		clock.Set(t, at)
 		tick(t, m)
 		want := []int{1, 1, 2, 3, 3}[i]
 		if n := count(appliance.BackupFailed); n != want {
@@ -101,7 +83,7 @@ func TestScheduleRunsDailyAndRetries(t *testing.T) {
 	}
 	// The NAS is back: the next day's run succeeds.
 	os.MkdirAll(nas, 0o700)
-	clock.set(t, "2026-03-12T02:31")
+	clock.Set(t, "2026-03-12T02:31")
 	tick(t, m)
 	if count(appliance.BackupOK) != 3 {
 		t.Fatal("the run after the failures did not succeed")
@@ -109,7 +91,7 @@ func TestScheduleRunsDailyAndRetries(t *testing.T) {
 	// Not the leader: nothing runs.
 	m.Leader = func() bool { return false }
 	ctx, cancel := context.WithCancel(context.Background())
-	clock.set(t, "2026-03-13T02:31")
+	clock.Set(t, "2026-03-13T02:31")
 	done := make(chan struct{})
 	go func() { m.Schedule(ctx); close(done) }()
 	time.Sleep(200 * time.Millisecond)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 // delayUnitSchema is the migration that gave doctypes' delays a unit.
@@ -166,5 +167,34 @@ func TestMigrationSections(t *testing.T) {
 	}
 	if m := parseMigration(8, "0008_y.sql", "CREATE INDEX i ON a (b);\n"); m.data != "" || m.report != "" || m.sql != "CREATE INDEX i ON a (b);\n" {
 		t.Fatalf("plain migration parsed %+v", m)
+	}
+}
+
+// The one migration tree: a common file, or one file per dialect, never
+// both, never one dialect alone, versions following each other.
+func TestReadMigrationsTree(t *testing.T) {
+	for _, d := range dialects {
+		ms, err := readMigrations(migrations, "migrations", d)
+		if err != nil || len(ms) < 16 {
+			t.Fatalf("%s: %d migrations, %v", d, len(ms), err)
+		}
+		if ms[0].name != "0001_baseline.sql" {
+			t.Fatalf("%s: recorded name %q", d, ms[0].name)
+		}
+	}
+	bad := map[string]fstest.MapFS{
+		"one dialect alone":   {"m/0001_a.sql": {}, "m/0002_b.sqlite.sql": {}},
+		"common and dialect":  {"m/0001_a.sql": {}, "m/0001_a.sqlite.sql": {}, "m/0001_a.postgres.sql": {}},
+		"a gap":               {"m/0001_a.sql": {}, "m/0003_c.sql": {}},
+		"two names, one slot": {"m/0001_a.sql": {}, "m/0001_b.sql": {}},
+	}
+	for why, fsys := range bad {
+		if _, err := readMigrations(fsys, "m", "sqlite"); err == nil {
+			t.Errorf("%s: accepted", why)
+		}
+	}
+	ms, err := readMigrations(fstest.MapFS{"m/0001_a.sqlite.sql": {Data: []byte("S")}, "m/0001_a.postgres.sql": {Data: []byte("P")}}, "m", "postgres")
+	if err != nil || len(ms) != 1 || ms[0].sql != "P" || ms[0].name != "0001_a.sql" {
+		t.Fatalf("postgres picks %+v, %v", ms, err)
 	}
 }

@@ -271,26 +271,78 @@ func parseMigration(version int, name, src string) migration {
 	return m
 }
 
+// migrations reads the one migration tree: NNNN_name.sql serves both
+// dialects; where SQLite and PostgreSQL differ, NNNN_name.sqlite.sql and
+// NNNN_name.postgres.sql stand in its place, both present. The name
+// recorded in schema_migrations is NNNN_name.sql either way.
 func (s *Store) migrations() ([]migration, error) {
-	dir := "migrations/" + s.dialect.name()
-	entries, err := fs.ReadDir(migrations, dir)
+	return readMigrations(migrations, "migrations", s.dialect.name())
+}
+
+var dialects = []string{"sqlite", "postgres"}
+
+func readMigrations(fsys fs.FS, dir, dialect string) ([]migration, error) {
+	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, err
 	}
-	var out []migration
+	type files struct{ common, mine, other string }
+	byVersion := map[int]*files{}
+	names := map[int]string{}
 	for _, e := range entries {
 		n, _, ok := strings.Cut(e.Name(), "_")
 		v, err := strconv.Atoi(n)
 		if !ok || err != nil || !strings.HasSuffix(e.Name(), ".sql") {
-			return nil, fmt.Errorf("migration file %s: name must be NNNN_name.sql", e.Name())
+			return nil, fmt.Errorf("migration file %s: name must be NNNN_name.sql (or NNNN_name.sqlite.sql and NNNN_name.postgres.sql)", e.Name())
 		}
-		b, err := fs.ReadFile(migrations, dir+"/"+e.Name())
+		base, d := strings.TrimSuffix(e.Name(), ".sql"), ""
+		for _, x := range dialects {
+			if b, ok := strings.CutSuffix(base, "."+x); ok {
+				base, d = b, x
+			}
+		}
+		if prev, ok := names[v]; ok && prev != base+".sql" {
+			return nil, fmt.Errorf("migrations %s and %s share version %d", prev, base+".sql", v)
+		}
+		names[v] = base + ".sql"
+		f := byVersion[v]
+		if f == nil {
+			f = &files{}
+			byVersion[v] = f
+		}
+		switch d {
+		case "":
+			f.common = e.Name()
+		case dialect:
+			f.mine = e.Name()
+		default:
+			f.other = e.Name()
+		}
+	}
+	var out []migration
+	for v, f := range byVersion {
+		if f.common != "" && (f.mine != "" || f.other != "") {
+			return nil, fmt.Errorf("migration %s: both a common file and a per-dialect one", names[v])
+		}
+		if f.common == "" && (f.mine == "" || f.other == "") {
+			return nil, fmt.Errorf("migration %s: a per-dialect migration needs a file for each of %s", names[v], strings.Join(dialects, " and "))
+		}
+		file := f.common
+		if file == "" {
+			file = f.mine
+		}
+		b, err := fs.ReadFile(fsys, dir+"/"+file)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, parseMigration(v, e.Name(), string(b)))
+		out = append(out, parseMigration(v, names[v], string(b)))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	for i, m := range out {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migration %s: versions must follow each other from 0001 (%04d expected)", m.name, i+1)
+		}
+	}
 	return out, nil
 }
 

@@ -28,7 +28,7 @@ func backupSite(t *testing.T) (*site, *backup.Manager) {
 	if err := env.WriteSecretKey(); err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Date(2026, 3, 10, 9, 0, 0, 0, domain.Paris)}
+	clk := apptest.NewClock(time.Date(2026, 3, 10, 9, 0, 0, 0, domain.Paris))
 	blobs, err := blob.Open(env.Dir)
 	if err != nil {
 		t.Fatal(err)

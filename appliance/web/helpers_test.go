@@ -13,7 +13,6 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,30 +26,12 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
-// clock is a settable test clock shared by the Service and the web UI.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // site is a running web UI over a bootstrapped appliance with a small
 // town's organisation: two services, an agent in each, a mail room clerk.
 type site struct {
 	*apptest.Env
 	URL     string
-	Clock   *clock
+	Clock   *apptest.Clock
 	Voirie  *domain.Entity
 	Urba    *domain.Entity
 	Doctype *domain.Doctype
@@ -63,7 +44,7 @@ const agentPassword = "motdepasse-agent-1"
 func newSite(t testing.TB, dsn string) *site {
 	t.Helper()
 	env := apptest.New(t, dsn)
-	clk := &clock{t: time.Date(2026, 3, 10, 9, 0, 0, 0, domain.Paris)}
+	clk := apptest.NewClock(time.Date(2026, 3, 10, 9, 0, 0, 0, domain.Paris))
 	env.Svc.Now = clk.Now
 	mux := http.NewServeMux()
 	api.New(env.Svc, apptest.Logger()).Register(mux)

@@ -39,7 +39,7 @@ type letterData struct {
 	Mail *letterMail
 	// GED is where the letter was exported, or why not (ged.go).
 	GED *letterGED
-	// Reply is the reply draft and its final PDF (drafts.go).
+	// Reply is the reply draft and its final PDF (appliance/replies.go).
 	Reply *letterDrafts
 	// DAV is the letter's folder in the WebDAV share (dav.go).
 	DAV *letterDAV

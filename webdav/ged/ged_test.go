@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -38,16 +37,6 @@ type rclone struct {
 	cmd  *exec.Cmd
 }
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // newRclone prepares a WebDAV server over a temp dir with a "Courrier"
 // folder, on a port of its own; start runs it.
 func newRclone(t testing.TB) *rclone {
@@ -59,7 +48,7 @@ func newRclone(t testing.TB) *rclone {
 	if err := os.Mkdir(filepath.Join(root, "Courrier"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r := &rclone{t: t, root: root, port: freePort(t), user: "ged", pass: "secret-ged-1"}
+	r := &rclone{t: t, root: root, port: apptest.FreePort(t), user: "ged", pass: "secret-ged-1"}
 	t.Cleanup(r.stop)
 	return r
 }
@@ -96,22 +85,9 @@ func (r *rclone) stop() {
 	}
 }
 
-// clock is the service's clock, moved by the tests past a retry's time.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 type fixture struct {
 	env   *apptest.Env
-	clk   *clock
+	clk   *apptest.Clock
 	ex    *Exporter
 	ged   *rclone
 	ctx   context.Context
@@ -122,17 +98,10 @@ type fixture struct {
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
-// dialects runs a test on SQLite and on PostgreSQL: the queue's queries
-// must behave the same on both.
-func dialects(t *testing.T, f func(t *testing.T, dsn string)) {
-	t.Run("sqlite", func(t *testing.T) { t.Parallel(); f(t, "") })
-	t.Run("postgres", func(t *testing.T) { t.Parallel(); f(t, pgtest.DSN(t)) })
-}
-
 func newFixture(t *testing.T, dsn string, opt Options) *fixture {
 	t.Helper()
 	env := apptest.New(t, dsn)
-	clk := &clock{t: time.Date(2026, 3, 16, 9, 30, 0, 0, time.UTC)}
+	clk := apptest.NewClock(time.Date(2026, 3, 16, 9, 30, 0, 0, time.UTC))
 	env.Svc.Now = clk.Now
 	box, err := appliance.NewSecretBox(bytes.Repeat([]byte{7}, 32))
 	if err != nil {
@@ -257,7 +226,7 @@ func (f *fixture) checkArrived(t *testing.T, l *domain.Letter) {
 
 func TestExportOnCloseToRcloneWebDAV(t *testing.T) {
 	t.Parallel()
-	dialects(t, func(t *testing.T, dsn string) {
+	apptest.ForEachDialect(t, func(t *testing.T, dsn string) {
 		f := newFixture(t, dsn, Options{})
 		f.ged.start()
 		f.setTarget(t, f.ged.pass)
@@ -320,7 +289,7 @@ func TestExportRetriesUntilGEDIsBack(t *testing.T) {
 		if x2 := f.exports(t, l)[0]; x2.Attempts != i {
 			t.Fatalf("tried before its time: %+v", x2)
 		}
-		f.clk.add(time.Hour)
+		f.clk.Add(time.Hour)
 	}
 	f.ged.start()
 	if err := f.ex.ExportDue(f.ctx); err != nil {
@@ -334,7 +303,7 @@ func TestExportRetriesUntilGEDIsBack(t *testing.T) {
 
 func TestExportWrongPasswordShownThenFixed(t *testing.T) {
 	t.Parallel()
-	dialects(t, func(t *testing.T, dsn string) {
+	apptest.ForEachDialect(t, func(t *testing.T, dsn string) {
 		f := newFixture(t, dsn, Options{MaxAttempts: 2})
 		f.ged.start()
 		f.setTarget(t, "mauvais-mot-de-passe")
@@ -343,7 +312,7 @@ func TestExportWrongPasswordShownThenFixed(t *testing.T) {
 			if err := f.ex.ExportDue(f.ctx); err != nil {
 				t.Fatal(err)
 			}
-			f.clk.add(time.Hour)
+			f.clk.Add(time.Hour)
 		}
 		x := f.exports(t, l)[0]
 		if x.Status != appliance.GEDFailed || !strings.Contains(x.LastError, "accès refusé") || strings.Contains(x.LastError, "mauvais-mot-de-passe") {

@@ -9,10 +9,11 @@ import (
 	"missive/appliance/store"
 )
 
-func init() {
-	handlers[KindDraftTemplateAdd] = applyDraftTemplateAdd
-	handlers[KindDraftTemplateDelete] = applyDraftTemplateDelete
-	handlers[KindLetterDraft] = applyLetterDraft
+// registerReplies registers the apply function of each kind below with r.
+func registerReplies(r *Registry) {
+	Handle(r, KindDraftTemplateAdd, applyDraftTemplateAdd)
+	Handle(r, KindDraftTemplateDelete, applyDraftTemplateDelete)
+	Handle(r, KindLetterDraft, applyLetterDraft)
 }
 
 // DraftExistsError means the letter has its reply draft already:
@@ -24,11 +25,7 @@ func (e *DraftExistsError) Error() string {
 }
 func (e *DraftExistsError) Is(target error) bool { return target == ErrConflict }
 
-func applyLetterDraft(a *applyCtx) (any, error) {
-	p, err := decode[LetterDraft](a)
-	if err != nil {
-		return nil, err
-	}
+func applyLetterDraft(a *applyCtx, p *LetterDraft) (any, error) {
 	l, err := letterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
@@ -58,11 +55,7 @@ func applyLetterDraft(a *applyCtx) (any, error) {
 	return &Draft{Document: d, Created: true, Template: p.Template, Path: drafts.DAVPath(a.cmd.Tenant, l.Number, d.Name)}, nil
 }
 
-func applyDraftTemplateAdd(a *applyCtx) (any, error) {
-	p, err := decode[DraftTemplateAdd](a)
-	if err != nil {
-		return nil, err
-	}
+func applyDraftTemplateAdd(a *applyCtx, p *DraftTemplateAdd) (any, error) {
 	if p.Format != "odt" && p.Format != "docx" {
 		return nil, fmt.Errorf("%w: format de modèle %q inconnu (odt ou docx)", ErrInvalid, p.Format)
 	}
@@ -88,11 +81,7 @@ func applyDraftTemplateAdd(a *applyCtx) (any, error) {
 	return t, nil
 }
 
-func applyDraftTemplateDelete(a *applyCtx) (any, error) {
-	p, err := decode[DraftTemplateDelete](a)
-	if err != nil {
-		return nil, err
-	}
+func applyDraftTemplateDelete(a *applyCtx, p *DraftTemplateDelete) (any, error) {
 	t, err := a.tx.DraftTemplate(a.ctx, a.cmd.Tenant, p.ID)
 	if err != nil {
 		return nil, err

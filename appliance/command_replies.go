@@ -1,7 +1,7 @@
 package appliance
 
 // Commands of reply drafts and their templates. They are registered in
-// apply_drafts.go. A draft made from a template is an ordinary document of
+// apply_replies.go. A draft made from a template is an ordinary document of
 // its letter (role "draft"): the share, versions and locks treat it like any
 // other; its own command lets Apply refuse a second draft for the letter,
 // whichever node stamped it.

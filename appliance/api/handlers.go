@@ -94,6 +94,9 @@ func (s *Server) listLetters(w http.ResponseWriter, r *http.Request, a *applianc
 	}
 	f.Limit, f.Offset = perPage, (page-1)*perPage
 	if f.After = r.URL.Query().Get("after"); f.After != "" {
+		if len(f.After) > 64 {
+			return appliance.FieldErrors{"after": "identifiant de courrier invalide (le champ next de la page précédente)"}
+		}
 		f.Offset = 0
 	}
 	if f.Body, err = listFields(r.URL.Query().Get("fields")); err != nil {

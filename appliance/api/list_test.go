@@ -48,6 +48,13 @@ func TestListFieldsAndKeyPaging(t *testing.T) {
 			t.Errorf("?%s: %d %s, want 422", q, r.code, r.body)
 		}
 	}
+	if r := h.send(t, "GET", "/api/v1/letters?after="+strings.Repeat("x", 65), h.admin, nil); r.code != 422 || apiError(t, r).Fields["after"] == "" {
+		t.Errorf("a 65-character after: %d %s, want 422", r.code, r.body)
+	}
+	var none api.Page[domain.Letter]
+	if r := h.send(t, "GET", "/api/v1/letters?after=inconnu", h.admin, nil); r.code != 200 || json.Unmarshal(r.body, &none) != nil || len(none.Items) != 0 || none.Next != "" {
+		t.Errorf("after an unknown letter: %d %s, want an empty page", r.code, r.body)
+	}
 	seen := map[string]int{}
 	next, pages := "", 0
 	for {

@@ -9,7 +9,7 @@ import (
 
 // queryDocs describe the query parameters whose name does not say it all.
 var queryDocs = map[string]string{
-	"after":  "pagination par clé: l'identifiant du dernier courrier de la page précédente (le champ next de la réponse); remplace page, et une page profonde coûte alors ce que coûte la première",
+	"after":  "pagination par clé: l'identifiant du dernier courrier de la page précédente (le champ next de la réponse); remplace page, et une page profonde coûte alors ce que coûte la première; un courrier inconnu ou hors de votre périmètre donne une page vide",
 	"fields": "champs facultatifs à ajouter aux courriers de la liste, séparés par des virgules: body (le texte du courrier). Sans lui, la liste donne les champs de résumé; tout autre nom de champ d'un courrier est accepté et déjà présent",
 }
 

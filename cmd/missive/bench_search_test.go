@@ -91,7 +91,7 @@ func TestBenchSearch(t *testing.T) {
 	// migration 0017, added to the copy), and the SQL it ran before
 	// (the count from the letters' rows, the page with bodies).
 	plain := filepath.Join(t.TempDir(), "plain.db")
-	if err := copyFile(filepath.Join(src, "missive.db"), plain); err != nil {
+	if err := copyFile(filepath.Join(src, "missive.db"), plain, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	db, err := sql.Open("sqlite", "file:"+plain+"?_pragma=busy_timeout(10000)")
@@ -251,23 +251,6 @@ func ftsMatch(terms []store.Term) string {
 		}
 	}
 	return strings.Join(parts, " AND ")
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // printSearch prints the medians of the rounds: throughput, p50, p95 at

@@ -81,7 +81,7 @@ func (s *Store) BeginSnapshot(ctx context.Context) (*Snapshot, error) {
 		// read at a different point of the log.
 		opts.Isolation = sql.LevelRepeatableRead
 	}
-	tx, err := s.db.BeginTx(ctx, &opts)
+	tx, err := s.rdb.BeginTx(ctx, &opts)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: begin: %w", err)
 	}

@@ -81,16 +81,17 @@ func runQuickstart(c *cli) error {
 // quickstartInitData creates the tenant and its administrator, as the
 // first serve would (opening the data dir records this build in it).
 func quickstartInitData(ctx context.Context, cfg config.Config, log *slog.Logger) (string, error) {
-	n, err := openNode(ctx, cfg, log)
-	if err != nil {
-		return "", fmt.Errorf("ouvrir le dossier de données: %w", err)
-	}
-	defer n.close()
-	c := &cli{getenv: os.Getenv}
-	password, err := firstStart(ctx, c, cfg, n, log)
+	n, password, err := startNode(ctx, &cli{getenv: os.Getenv}, cfg, log, func() (*node, error) {
+		n, err := openNode(ctx, cfg, log)
+		if err != nil {
+			return nil, fmt.Errorf("ouvrir le dossier de données: %w", err)
+		}
+		return n, nil
+	})
 	if err != nil {
 		return "", err
 	}
+	n.close()
 	if password == "" {
 		return "", errors.New("le dossier de données contenait déjà une commune")
 	}

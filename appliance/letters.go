@@ -158,6 +158,45 @@ func (s *Service) RegisterLetter(ctx context.Context, a *Actor, in RegisterInput
 	}
 	now := s.Now()
 	errs := FieldErrors{}
+	checkRegisterFields(&in, now, errs)
+	dt := s.checkRouting(ctx, a, errs, in.EntityID, in.AssigneeID, in.DoctypeID, in.RecipientID, in.Copies)
+	p := LetterRegister{
+		ID: NewID(), Category: string(in.Category), Subject: in.Subject, Body: in.Body, LetterDate: in.LetterDate,
+		ArrivalDate: in.ArrivalDate, Priority: string(in.Priority), RecipientID: in.RecipientID, EntityID: in.EntityID,
+		AssigneeID: in.AssigneeID, DoctypeID: in.DoctypeID, Confidential: in.Confidential, Channel: string(in.Channel),
+		Status: string(domain.StatusNew), Copies: []CopyPayload{},
+	}
+	for _, c := range in.Copies {
+		p.Copies = append(p.Copies, CopyPayload{Kind: c.Kind, Ref: c.Ref})
+	}
+	if in.EntityID != "" || in.AssigneeID != "" {
+		p.Status = string(domain.StatusInProgress)
+	}
+	if in.Sender != nil {
+		if err := s.resolveSender(ctx, a, in.Sender, &p, errs); err != nil {
+			return nil, err
+		}
+	}
+	if err := errs.orNil(); err != nil {
+		return nil, err
+	}
+	p.DueDate = s.DueDate(a.Tenant, dt, in.ArrivalDate)
+	for _, u := range uploads {
+		d, err := s.storeUpload(u, "")
+		if err != nil {
+			return nil, err
+		}
+		p.Documents = append(p.Documents, *d)
+	}
+	// Numbers are per registration year, in Paris time.
+	p.Year = now.In(domain.Paris).Year()
+	return s.numberAndCommit(ctx, a, &in, &p)
+}
+
+// checkRegisterFields checks the letter's own fields (category, subject,
+// dates, priority, channel) into errs and fills the defaults the form may
+// leave empty; routing and sender are checked against the store apart.
+func checkRegisterFields(in *RegisterInput, now time.Time, errs FieldErrors) {
 	if !in.Category.Valid() {
 		errs["category"] = "incoming, outgoing ou internal"
 	}
@@ -191,41 +230,15 @@ func (s *Service) RegisterLetter(ctx context.Context, a *Actor, in RegisterInput
 	if !in.Channel.Valid() {
 		errs["channel"] = "paper, email ou web"
 	}
-	dt := s.checkRouting(ctx, a, errs, in.EntityID, in.AssigneeID, in.DoctypeID, in.RecipientID, in.Copies)
-	p := LetterRegister{
-		ID: NewID(), Category: string(in.Category), Subject: in.Subject, Body: in.Body, LetterDate: in.LetterDate,
-		ArrivalDate: in.ArrivalDate, Priority: string(in.Priority), RecipientID: in.RecipientID, EntityID: in.EntityID,
-		AssigneeID: in.AssigneeID, DoctypeID: in.DoctypeID, Confidential: in.Confidential, Channel: string(in.Channel),
-		Status: string(domain.StatusNew), Copies: []CopyPayload{},
-	}
-	for _, c := range in.Copies {
-		p.Copies = append(p.Copies, CopyPayload{Kind: c.Kind, Ref: c.Ref})
-	}
-	if in.EntityID != "" || in.AssigneeID != "" {
-		p.Status = string(domain.StatusInProgress)
-	}
-	if in.Sender != nil {
-		if err := s.resolveSender(ctx, a, in.Sender, &p, errs); err != nil {
-			return nil, err
-		}
-	}
-	if err := errs.orNil(); err != nil {
-		return nil, err
-	}
-	p.DueDate = s.DueDate(a.Tenant, dt, in.ArrivalDate)
-	for _, u := range uploads {
-		d, err := s.storeUpload(u, "")
-		if err != nil {
-			return nil, err
-		}
-		p.Documents = append(p.Documents, *d)
-	}
-	// Numbers are per registration year, in Paris time.
-	p.Year = now.In(domain.Paris).Year()
+}
+
+// numberAndCommit stamps the registration number and commits the letter,
+// retrying when another site took the number first.
+func (s *Service) numberAndCommit(ctx context.Context, a *Actor, in *RegisterInput, p *LetterRegister) (*domain.Letter, error) {
 	for attempt := 0; ; attempt++ {
 		// Stamped and queued under the numbering lock, committed outside
 		// it: registrations in flight overlap (numbering.go).
-		wait, err := s.stampAndQueue(ctx, a, &in, &p)
+		wait, err := s.stampAndQueue(ctx, a, in, p)
 		if err != nil {
 			return nil, err
 		}
@@ -379,38 +392,9 @@ func (s *Service) Qualify(ctx context.Context, a *Actor, id string, in QualifyIn
 	if err != nil {
 		return nil, err
 	}
-	p := LetterQualify{LetterID: l.ID, Subject: l.Subject, Body: l.Body, LetterDate: l.LetterDate, Priority: string(l.Priority),
-		SenderID: l.SenderID, RecipientID: l.RecipientID, EntityID: l.EntityID, AssigneeID: l.AssigneeID, DoctypeID: l.DoctypeID,
-		DueDate: l.DueDate, Confidential: l.Confidential, Copies: []CopyPayload{}}
-	for _, c := range l.Copies {
-		p.Copies = append(p.Copies, CopyPayload{Kind: c.Kind, Ref: c.Ref})
-	}
+	p := qualifyPayload(l)
 	errs := FieldErrors{}
-	set := func(dst *string, v *string) {
-		if v != nil {
-			*dst = strings.TrimSpace(*v)
-		}
-	}
-	set(&p.Subject, in.Subject)
-	checkLen(errs, "subject", p.Subject, 500, true)
-	if in.Body != nil {
-		p.Body = *in.Body
-		checkLen(errs, "body", p.Body, 1<<20, false)
-	}
-	set(&p.LetterDate, in.LetterDate)
-	if in.LetterDate != nil && p.LetterDate != "" && !validDate(p.LetterDate) {
-		errs["letter_date"] = "date invalide (AAAA-MM-JJ)"
-	}
-	if in.Priority != nil {
-		if !in.Priority.Valid() {
-			errs["priority"] = "low, normal, high ou urgent"
-		}
-		p.Priority = string(*in.Priority)
-	}
-	set(&p.RecipientID, in.RecipientID)
-	set(&p.EntityID, in.EntityID)
-	set(&p.AssigneeID, in.AssigneeID)
-	set(&p.DoctypeID, in.DoctypeID)
+	qualifyFields(&p, in, errs)
 	var copies []domain.Copy
 	if in.Copies != nil {
 		copies = *in.Copies
@@ -462,6 +446,49 @@ func (s *Service) Qualify(ctx context.Context, a *Actor, id string, in QualifyIn
 		return nil, err
 	}
 	return v.(*domain.Letter), nil
+}
+
+// qualifyPayload is the letter's current metadata: the fields in leaves
+// absent are committed as they stand.
+func qualifyPayload(l *domain.Letter) LetterQualify {
+	p := LetterQualify{LetterID: l.ID, Subject: l.Subject, Body: l.Body, LetterDate: l.LetterDate, Priority: string(l.Priority),
+		SenderID: l.SenderID, RecipientID: l.RecipientID, EntityID: l.EntityID, AssigneeID: l.AssigneeID, DoctypeID: l.DoctypeID,
+		DueDate: l.DueDate, Confidential: l.Confidential, Copies: []CopyPayload{}}
+	for _, c := range l.Copies {
+		p.Copies = append(p.Copies, CopyPayload{Kind: c.Kind, Ref: c.Ref})
+	}
+	return p
+}
+
+// qualifyFields overwrites the plain fields in states (text, dates,
+// priority, routing ids) and checks their form into errs; what needs the
+// store (routing, sender) is checked by Qualify.
+func qualifyFields(p *LetterQualify, in QualifyInput, errs FieldErrors) {
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = strings.TrimSpace(*v)
+		}
+	}
+	set(&p.Subject, in.Subject)
+	checkLen(errs, "subject", p.Subject, 500, true)
+	if in.Body != nil {
+		p.Body = *in.Body
+		checkLen(errs, "body", p.Body, 1<<20, false)
+	}
+	set(&p.LetterDate, in.LetterDate)
+	if in.LetterDate != nil && p.LetterDate != "" && !validDate(p.LetterDate) {
+		errs["letter_date"] = "date invalide (AAAA-MM-JJ)"
+	}
+	if in.Priority != nil {
+		if !in.Priority.Valid() {
+			errs["priority"] = "low, normal, high ou urgent"
+		}
+		p.Priority = string(*in.Priority)
+	}
+	set(&p.RecipientID, in.RecipientID)
+	set(&p.EntityID, in.EntityID)
+	set(&p.AssigneeID, in.AssigneeID)
+	set(&p.DoctypeID, in.DoctypeID)
 }
 
 // RedirectInput sends a letter to another entity and/or user.

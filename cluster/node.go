@@ -206,39 +206,54 @@ func Open(cfg Config) (*Node, error) {
 		ok = true
 		return n, nil
 	}
+	if err := n.openRaft(dir); err != nil {
+		return nil, err
+	}
+	if n.mux != nil {
+		go n.mux.serve()
+	}
+	ok = true
+	return n, nil
+}
+
+// openRaft opens the raft log and snapshots in dir, the cluster port,
+// and the Applier; sets up the raft state a first start, a recovery from
+// peers.json or a moved address needs; then starts raft.
+func (n *Node) openRaft(dir string) error {
+	cfg, id := &n.cfg, string(n.id)
+	var err error
 	n.logs, err = raftboltdb.NewBoltStore(filepath.Join(dir, "raft.db"))
 	if err != nil {
-		return nil, fmt.Errorf("open raft log: %w", err)
+		return fmt.Errorf("open raft log: %w", err)
 	}
 	hlog := newHclog(cfg.Log)
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, 2, hlog)
 	if err != nil {
-		return nil, fmt.Errorf("open raft snapshots: %w", err)
+		return fmt.Errorf("open raft snapshots: %w", err)
 	}
 	has, err := raft.HasExistingState(n.logs, n.logs, snaps)
 	if err != nil {
-		return nil, fmt.Errorf("read raft state: %w", err)
+		return fmt.Errorf("read raft state: %w", err)
 	}
 	// The cluster port first: a node that joins receives secrets.key, which
 	// the Applier derives its history key from.
 	trans, err := n.transport(has, hlog)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if c, ok := trans.(interface{ Close() error }); ok {
 		n.trans = c
 	}
 	if cfg.OpenApplier != nil {
 		if cfg.Applier, err = cfg.OpenApplier(id); err != nil {
-			return nil, err
+			return err
 		}
-		n.cfg.Applier = cfg.Applier
 	}
 	if err := n.checkAgreement(has, snaps); err != nil {
-		return nil, err
+		return err
 	}
 	if err := restoreIfBehind(snaps, cfg.Applier, cfg.Log); err != nil {
-		return nil, err
+		return err
 	}
 	rc := n.raftConfig(hlog)
 	switch {
@@ -246,23 +261,23 @@ func Open(cfg Config) (*Node, error) {
 		addr := trans.LocalAddr()
 		conf := raft.Configuration{Servers: []raft.Server{{ID: n.id, Address: addr, Suffrage: raft.Voter}}}
 		if err := raft.BootstrapCluster(rc, n.logs, n.logs, snaps, trans, conf); err != nil {
-			return nil, fmt.Errorf("bootstrap single-node cluster: %w", err)
+			return fmt.Errorf("bootstrap single-node cluster: %w", err)
 		}
 		cfg.Log.Info("raft cluster of one bootstrapped", "node", id, "address", addr)
 	case has && hasPeersFile(cfg.DataDir):
 		if err := n.recoverFromPeers(rc, snaps, trans); err != nil {
-			return nil, err
+			return err
 		}
 	case has && n.addr != "":
 		if err := n.moveOwnAddress(rc, snaps, trans); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	// Raft replays the log from its latest snapshot, which the store has.
 	n.applied.Store(latestSnapshot(snaps))
 	n.raft, err = raft.NewRaft(rc, &fsm{a: cfg.Applier, applied: &n.applied, snaps: snaps, restored: n.sweep.kick}, n.logs, n.logs, snaps, trans)
 	if err != nil {
-		return nil, fmt.Errorf("start raft: %w", err)
+		return fmt.Errorf("start raft: %w", err)
 	}
 	n.wg.Add(1)
 	go n.watchLeadership()
@@ -279,11 +294,7 @@ func Open(cfg Config) (*Node, error) {
 		n.wg.Add(1)
 		go n.promoteWhenCaughtUp()
 	}
-	if n.mux != nil {
-		go n.mux.serve()
-	}
-	ok = true
-	return n, nil
+	return nil
 }
 
 func (n *Node) clusterDir() string { return filepath.Join(n.cfg.DataDir, "cluster") }

@@ -304,38 +304,50 @@ func (w *walker) entity(h textproto.Header, body []byte, depth int) {
 		readDeliveryStatus(w.m.Report, data)
 		w.attach(nameOr(name, "rapport-de-remise.txt"), "text/plain", data, false)
 	case (mt == "text/plain" || mt == "text/html") && !attachment && name == "":
-		data, ok := w.decode(h, body)
-		text := w.charset(params["charset"], data, ok)
-		if mt == "text/html" {
-			if w.m.HTML == "" {
-				w.m.HTML = text
-			} else {
-				w.attach(fmt.Sprintf("partie-%d.html", w.nparts+1), "text/html", data, true)
-			}
-			return
-		}
-		if w.m.Text == "" {
-			w.m.Text = text
-		} else {
-			// A second text part (a signature block, a forwarded text)
-			// belongs to the body too.
-			w.m.Text += "\n\n" + text
-		}
+		w.text(h, body, mt, params["charset"])
 	default:
-		data, ok := w.decode(h, body)
-		if !ok {
-			name = nameOr(name, fmt.Sprintf("partie-%d", w.nparts+1)) + ".raw"
-			mt = "application/octet-stream"
-		}
-		if ok && isTNEF(name, mt, data) && w.unpackTNEF(data) {
-			return
-		}
-		if name == "" {
-			name = fmt.Sprintf("partie-%d%s", w.nparts+1, extension(mt))
-		}
-		inline := strings.EqualFold(disp, "inline") || (disp == "" && h.Get("Content-Id") != "")
-		w.attach(name, mt, data, inline)
+		w.part(h, body, mt, name, disp)
 	}
+}
+
+// text reads a body part, plain or HTML. The first HTML part is the
+// body's HTML, a later one an inline document; plain parts add up.
+func (w *walker) text(h textproto.Header, body []byte, mt, charset string) {
+	data, ok := w.decode(h, body)
+	text := w.charset(charset, data, ok)
+	if mt == "text/html" {
+		if w.m.HTML == "" {
+			w.m.HTML = text
+		} else {
+			w.attach(fmt.Sprintf("partie-%d.html", w.nparts+1), "text/html", data, true)
+		}
+		return
+	}
+	if w.m.Text == "" {
+		w.m.Text = text
+	} else {
+		// A second text part (a signature block, a forwarded text)
+		// belongs to the body too.
+		w.m.Text += "\n\n" + text
+	}
+}
+
+// part reads any other part as a document: an attachment, an inline image,
+// or a winmail.dat whose files are unpacked.
+func (w *walker) part(h textproto.Header, body []byte, mt, name, disp string) {
+	data, ok := w.decode(h, body)
+	if !ok {
+		name = nameOr(name, fmt.Sprintf("partie-%d", w.nparts+1)) + ".raw"
+		mt = "application/octet-stream"
+	}
+	if ok && isTNEF(name, mt, data) && w.unpackTNEF(data) {
+		return
+	}
+	if name == "" {
+		name = fmt.Sprintf("partie-%d%s", w.nparts+1, extension(mt))
+	}
+	inline := strings.EqualFold(disp, "inline") || (disp == "" && h.Get("Content-Id") != "")
+	w.attach(name, mt, data, inline)
 }
 
 func (w *walker) multipart(body []byte, boundary, mt string, depth int) {

@@ -531,20 +531,10 @@ type Postfix struct {
 	queue string
 }
 
-// StartPostfix runs Postfix 3 in the foreground (postfix start-fg) from its
-// own configuration directory, queue and loopback port.
-func StartPostfix(t testing.TB) *Postfix {
-	t.Helper()
-	bin := need(t, "postfix", "postfix")
-	d := sharedDir(t, "postfix-")
-	conf, queue, data := filepath.Join(d, "conf"), filepath.Join(d, "queue"), filepath.Join(d, "data")
-	for _, p := range []string{conf, queue, data} {
-		if err := os.MkdirAll(p, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	chown(t, "postfix", "postfix", data)
-	mainCf := fmt.Sprintf(`compatibility_level = 3.6
+// postfixMainCf is StartPostfix's main.cf (queue and data directories):
+// mail for ville.test is accepted and stays in the queue, local delivery
+// deferred, with no limit on a benchmark's connections.
+const postfixMainCf = `compatibility_level = 3.6
 queue_directory = %[1]s
 data_directory = %[2]s
 command_directory = /usr/sbin
@@ -565,14 +555,11 @@ mynetworks = 127.0.0.0/8
 smtpd_client_connection_count_limit = 0
 smtpd_client_connection_rate_limit = 0
 maillog_file = /dev/stdout
-`, queue, data)
-	if err := os.WriteFile(filepath.Join(conf, "main.cf"), []byte(mainCf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p := &Postfix{queue: queue}
-	onFreePort(t, "postfix", func(port int) (func() string, error) {
-		// No chroot: the queue is a temp dir without the files a chroot needs.
-		masterCf := fmt.Sprintf(`127.0.0.1:%d inet n - n - - smtpd
+`
+
+// postfixMasterCf is StartPostfix's master.cf (smtpd's port), with no
+// chroot: the queue is a temp dir without the files a chroot needs.
+const postfixMasterCf = `127.0.0.1:%d inet n - n - - smtpd
 pickup    unix  n - n 60 1 pickup
 cleanup   unix  n - n -  0 cleanup
 qmgr      unix  n - n 300 1 qmgr
@@ -593,7 +580,28 @@ local     unix  - n n -  - local
 anvil     unix  - - n -  1 anvil
 scache    unix  - - n -  1 scache
 postlog   unix-dgram n - n - 1 postlogd
-`, port)
+`
+
+// StartPostfix runs Postfix 3 in the foreground (postfix start-fg) from its
+// own configuration directory, queue and loopback port.
+func StartPostfix(t testing.TB) *Postfix {
+	t.Helper()
+	bin := need(t, "postfix", "postfix")
+	d := sharedDir(t, "postfix-")
+	conf, queue, data := filepath.Join(d, "conf"), filepath.Join(d, "queue"), filepath.Join(d, "data")
+	for _, p := range []string{conf, queue, data} {
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	chown(t, "postfix", "postfix", data)
+	mainCf := fmt.Sprintf(postfixMainCf, queue, data)
+	if err := os.WriteFile(filepath.Join(conf, "main.cf"), []byte(mainCf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := &Postfix{queue: queue}
+	onFreePort(t, "postfix", func(port int) (func() string, error) {
+		masterCf := fmt.Sprintf(postfixMasterCf, port)
 		if err := os.WriteFile(filepath.Join(conf, "master.cf"), []byte(masterCf), 0o644); err != nil {
 			t.Fatal(err)
 		}

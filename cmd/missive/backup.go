@@ -318,21 +318,28 @@ func runBackupRun(c *cli) error {
 		}
 	}
 	ui.close()
+	return printRunReply(c.stdout, reply)
+}
+
+// printRunReply says, per target, what the run did (created the
+// repository, the backup's sizes and times) or why it failed; an error
+// with exit code 1 if any target failed.
+func printRunReply(w io.Writer, reply runReply) error {
 	failed := 0
 	for _, r := range reply.Results {
 		if r.Error != "" {
 			failed++
-			fmt.Fprintf(c.stdout, "ÉCHEC %s: %s\n", r.Target, r.Error)
+			fmt.Fprintf(w, "ÉCHEC %s: %s\n", r.Target, r.Error)
 			continue
 		}
 		if r.Created {
-			fmt.Fprintf(c.stdout, "Nouvelle sauvegarde chiffrée créée sur %s: sans la phrase de passe, rien ne s'y restaure; imprimez-la et rangez-la hors du serveur.\n", r.Target)
+			fmt.Fprintf(w, "Nouvelle sauvegarde chiffrée créée sur %s: sans la phrase de passe, rien ne s'y restaure; imprimez-la et rangez-la hors du serveur.\n", r.Target)
 		}
 		m := r.Manifest
 		secs := func(s float64) time.Duration {
 			return (time.Duration(s*1000) * time.Millisecond).Round(100 * time.Millisecond)
 		}
-		fmt.Fprintf(c.stdout, "Sauvegarde %s vérifiée sur %s: %s sauvegardés (%d documents), dont %s nouveaux; %s envoyés, en %s (dont %s de vérification).\n",
+		fmt.Fprintf(w, "Sauvegarde %s vérifiée sur %s: %s sauvegardés (%d documents), dont %s nouveaux; %s envoyés, en %s (dont %s de vérification).\n",
 			m.ID, r.Target, backup.FormatBytes(m.Size), m.BlobCount, backup.FormatBytes(m.Added), backup.FormatBytes(m.Sent),
 			secs(m.Duration), secs(m.VerifySeconds))
 	}

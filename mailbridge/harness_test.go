@@ -163,7 +163,7 @@ func (h *harness) mustSend(from string, raw []byte) {
 // letters lists every letter of the default tenant.
 func (h *harness) letters() []domain.Letter {
 	h.t.Helper()
-	ls, _, err := h.svc.Letters(h.ctx, h.env.Admin, store.LetterFilter{Limit: 500})
+	ls, _, err := h.svc.Letters(h.ctx, h.env.Admin, store.LetterFilter{Limit: 500, Body: true})
 	if err != nil {
 		h.t.Fatal(err)
 	}

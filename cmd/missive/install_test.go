@@ -424,6 +424,10 @@ func TestQuickstartACMEPebble(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	s.stop(t)
+	// A single node keeps it in its data dir.
+	if _, err := os.Stat(filepath.Join(dir, "data", "tls", "certificates")); err != nil {
+		t.Fatalf("the certificate is not in DATA/tls: %v", err)
+	}
 }
 
 // TestServeNotifiesSystemd gives serve a notification socket as systemd

@@ -67,6 +67,12 @@ func runServe(c *cli) error {
 		return err
 	}
 	defer n.close()
+	if err := fe.prepareTLS(ctx, serveTLSStorage(cfg, n, log)); err != nil {
+		return err
+	}
+	// Renewals stop before the node closes: a cluster's TLS storage is
+	// the node's store (closing twice is harmless).
+	defer fe.close()
 
 	// A node that joined a cluster receives its data from the others.
 	var password string

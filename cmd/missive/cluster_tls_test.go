@@ -73,4 +73,3 @@ func TestBinaryClusterKeepsACMECertificateInTheStore(t *testing.T) {
 		t.Fatalf("the certificate and its key are not in the replicated store: %v", keys)
 	}
 }
-

@@ -6,9 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"missive/appliance/tlsconf/pebbletest"
 )
 
 // TestBinaryClusterKeepsACMECertificateInTheStore: a node run as a cluster
@@ -18,27 +15,7 @@ import (
 func TestBinaryClusterKeepsACMECertificateInTheStore(t *testing.T) {
 	t.Parallel()
 	dir := instDir(t)
-	pebble := pebbletest.Start(t, pebbletest.Options{Hostname: testHost, AlwaysValid: true})
-	root := filepath.Join(dir, "acme-root.pem")
-	if err := os.WriteFile(root, pebble.DirectoryRootsPEM, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfgPath, _ := runQuickstartT(t, dir, "--tls", "acme", "--acme-directory", pebble.Directory, "--acme-root", root, "--acme-email", "dsi@ville.test")
-	s := instServe(t, nil, "--config", cfgPath, "--cluster-listen", freeAddr(t))
-	client := httpsClient(pebble.Roots(), s.addr(t))
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		resp, err := client.Get(s.url + "healthz")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no certificate from Pebble verified: %v\n%s", err, s.stderr)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	s.stop(t)
+	serveACMEPebble(t, dir, "--cluster-listen", freeAddr(t)).stop(t)
 	data := filepath.Join(dir, "data")
 	if _, err := os.Stat(filepath.Join(data, "tls", "certificates")); err == nil || !os.IsNotExist(err) {
 		t.Fatalf("a cluster node wrote its certificate to DATA/tls: %v", err)

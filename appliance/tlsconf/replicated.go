@@ -37,13 +37,12 @@ type ReplicatedStore interface {
 }
 
 // Lock timing. A lock lives lockTTL from the command that took it and is
-// extended every lockRefresh while held, so that a long ACME order keeps
+// extended every third of it while held, so that a long ACME order keeps
 // it and a node that dies holding it blocks the others for lockTTL at
 // most. A node waiting for a held lock asks again after lockRetryMin,
 // doubling up to lockRetryMax.
 const (
 	lockTTL      = 2 * time.Minute
-	lockRefresh  = lockTTL / 3
 	lockRetryMin = 250 * time.Millisecond
 	lockRetryMax = 5 * time.Second
 )
@@ -54,13 +53,15 @@ func Replicated(svc ReplicatedStore, owner string, log *slog.Logger) Storage {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &replicated{svc: svc, owner: owner, log: log, held: map[string]*heldLock{}}
+	return &replicated{svc: svc, owner: owner, log: log, ttl: lockTTL, held: map[string]*heldLock{}}
 }
 
 type replicated struct {
 	svc   ReplicatedStore
 	owner string
 	log   *slog.Logger
+	// ttl is lockTTL (shorter in tests); locks are extended every ttl/3.
+	ttl time.Duration
 
 	mu sync.Mutex
 	// held are the locks this process holds or is taking, one per name:

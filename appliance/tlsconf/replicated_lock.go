@@ -20,7 +20,7 @@ func (r *replicated) Lock(ctx context.Context, name string) error {
 	}
 	delay := lockRetryMin
 	for {
-		err := r.svc.TLSLock(ctx, name, r.owner, lockTTL)
+		err := r.svc.TLSLock(ctx, name, r.owner, r.ttl)
 		if err == nil {
 			break
 		}
@@ -45,27 +45,30 @@ func (r *replicated) Lock(ctx context.Context, name string) error {
 }
 
 // refresh extends the lock until ctx ends, so that an ACME order longer
-// than lockTTL keeps it.
+// than its life keeps it.
 func (r *replicated) refresh(ctx context.Context, name string, done chan struct{}) {
 	defer close(done)
-	t := time.NewTicker(lockRefresh)
+	t := time.NewTicker(r.ttl / 3)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := r.svc.TLSLock(ctx, name, r.owner, lockTTL); err != nil && ctx.Err() == nil {
+			if err := r.svc.TLSLock(ctx, name, r.owner, r.ttl); err != nil && ctx.Err() == nil {
 				r.log.Warn("TLS lock not extended", "lock", name, "err", err)
 			}
 		}
 	}
 }
 
-// RenewLockLease extends a held lock for at least lease (certmagic asks
-// before it retries an order).
-func (r *replicated) RenewLockLease(ctx context.Context, name string, lease time.Duration) error {
-	return r.svc.TLSLock(ctx, name, r.owner, max(lease, lockTTL))
+// RenewLockLease extends a held lock (certmagic asks before each attempt
+// of an order, and holds the lock while it waits between attempts). The
+// lease asked for (up to days) is not taken: the refresher keeps the lock
+// while this node lives, and a longer lease would only make a node that
+// died holding it block the others longer.
+func (r *replicated) RenewLockLease(ctx context.Context, name string, _ time.Duration) error {
+	return r.svc.TLSLock(ctx, name, r.owner, r.ttl)
 }
 
 // Unlock frees name cluster-wide and in this process.

@@ -112,3 +112,25 @@ func TestReplicatedLockWaits(t *testing.T) {
 		t.Fatal("Unlock of a lock this node does not hold")
 	}
 }
+
+// TestReplicatedLockIsExtendedWhileHeld: a lock held longer than its life
+// is extended in the background, so another node does not take it while
+// the holder works (an ACME order longer than the lock's life).
+func TestReplicatedLockIsExtendedWhileHeld(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t, "")
+	ctx := t.Context()
+	a, b := tlsconf.ReplicatedTTL(env.Svc, "n1", 3*time.Second), tlsconf.Replicated(env.Svc, "n2", nil)
+	if err := a.Lock(ctx, "issue_cert_site.test"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(4 * time.Second) // past the life the lock was granted with
+	short, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if err := b.Lock(short, "issue_cert_site.test"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a held lock was taken once its first life was over: %v", err)
+	}
+	if err := a.Unlock(ctx, "issue_cert_site.test"); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -125,27 +125,8 @@ func applyMailIntake(a *applyCtx, p *MailIntake) (any, error) {
 		a.letterID = l.ID
 		a.summary = sub.summary + " (reçu par e-mail de " + p.FromAddress + ")"
 	case p.LetterID != "":
-		if l, err = letterForUpdate(a, p.LetterID); err != nil {
+		if l, err = joinMailToLetter(a, p); err != nil {
 			return nil, err
-		}
-		for i := range p.Documents {
-			d := p.Documents[i]
-			d.LetterID = l.ID
-			if _, err := attach(a, &d); err != nil {
-				return nil, err
-			}
-		}
-		if err := addNote(a, l.ID, p.NoteID, p.Note, nil); err != nil {
-			return nil, err
-		}
-		if err := a.tx.IndexLetter(l.ID); err != nil {
-			return nil, err
-		}
-		switch p.Kind {
-		case "bounce":
-			a.summary = "Avis de non-distribution reçu de " + p.FromAddress
-		default:
-			a.summary = "Réponse reçue par e-mail de " + p.FromAddress + " : « " + p.Subject + " »"
 		}
 	default:
 		a.summary = "Message de " + p.FromAddress + " reçu sans créer de courrier (" + p.Kind + ")"
@@ -178,6 +159,36 @@ func applyMailIntake(a *applyCtx, p *MailIntake) (any, error) {
 		if err := insertOutbox(a, o); err != nil {
 			return nil, err
 		}
+	}
+	return l, nil
+}
+
+// joinMailToLetter adds a reply or bounce to the letter it threads to:
+// its documents, its text as a note, and the letter indexed again so a
+// search finds the reply's words.
+func joinMailToLetter(a *applyCtx, p *MailIntake) (*domain.Letter, error) {
+	l, err := letterForUpdate(a, p.LetterID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range p.Documents {
+		d := p.Documents[i]
+		d.LetterID = l.ID
+		if _, err := attach(a, &d); err != nil {
+			return nil, err
+		}
+	}
+	if err := addNote(a, l.ID, p.NoteID, p.Note, nil); err != nil {
+		return nil, err
+	}
+	if err := a.tx.IndexLetter(l.ID); err != nil {
+		return nil, err
+	}
+	switch p.Kind {
+	case "bounce":
+		a.summary = "Avis de non-distribution reçu de " + p.FromAddress
+	default:
+		a.summary = "Réponse reçue par e-mail de " + p.FromAddress + " : « " + p.Subject + " »"
 	}
 	return l, nil
 }

@@ -10,6 +10,7 @@ import (
 	"missive/appliance/apptest"
 	"missive/appliance/devseed"
 	"missive/appliance/domain"
+	"missive/appliance/store/pgtest"
 )
 
 // benchRegisterInput turns a generated incoming letter into what the mail room
@@ -29,10 +30,18 @@ func benchIncoming(g *devseed.Generator) devseed.Letter {
 	}
 }
 
+// benchDialects runs a benchmark on SQLite and on a throw-away PostgreSQL.
+func benchDialects(b *testing.B, fn func(b *testing.B, dsn string)) {
+	b.Run("sqlite", func(b *testing.B) { fn(b, "") })
+	b.Run("postgres", func(b *testing.B) { fn(b, pgtest.DSN(b)) })
+}
+
 // BenchmarkRegisterLetter is the Service's share of a registration
 // (validation, sender lookup, stamping, Apply) without raft.
-func BenchmarkRegisterLetter(b *testing.B) {
-	env := apptest.New(b, "")
+func BenchmarkRegisterLetter(b *testing.B) { benchDialects(b, benchRegisterLetter) }
+
+func benchRegisterLetter(b *testing.B, dsn string) {
+	env := apptest.New(b, dsn)
 	g := devseed.New(devseed.Options{Seed: 1, Today: time.Now()})
 	ins := make([]appliance.RegisterInput, b.N)
 	for i := range ins {
@@ -51,8 +60,10 @@ func BenchmarkRegisterLetter(b *testing.B) {
 // BenchmarkApply is what every node does for each committed registration:
 // decode the raft entry and apply it to the store (letter, sender, full-text
 // index, history chain) in one transaction.
-func BenchmarkApply(b *testing.B) {
-	env := apptest.New(b, "")
+func BenchmarkApply(b *testing.B) { benchDialects(b, benchApply) }
+
+func benchApply(b *testing.B, dsn string) {
+	env := apptest.New(b, dsn)
 	g := devseed.New(devseed.Options{Seed: 2, Today: time.Now()})
 	year := time.Now().In(domain.Paris).Year()
 	log := apptest.Logger()

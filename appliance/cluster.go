@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"missive/appliance/blob"
 	"missive/appliance/domain"
 	"missive/appliance/store"
 )
@@ -152,10 +151,6 @@ func registration(cmd *Command) (*LetterRegister, error) {
 func decodePayload[T any](cmd *Command) (*T, error) {
 	return decode[T](&applyCtx{cmd: cmd})
 }
-
-// BlobStore is this node's document store: the cluster spreads what it
-// puts and fetches what it lacks.
-func (s *Service) BlobStore() *blob.Store { return s.blobs }
 
 // BlobRefs calls fn for every document the store references (the
 // cluster's background pass and check).

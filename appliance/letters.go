@@ -158,6 +158,45 @@ func (s *Service) RegisterLetter(ctx context.Context, a *Actor, in RegisterInput
 	}
 	now := s.Now()
 	errs := FieldErrors{}
+	checkRegisterFields(&in, now, errs)
+	dt := s.checkRouting(ctx, a, errs, in.EntityID, in.AssigneeID, in.DoctypeID, in.RecipientID, in.Copies)
+	p := LetterRegister{
+		ID: NewID(), Category: string(in.Category), Subject: in.Subject, Body: in.Body, LetterDate: in.LetterDate,
+		ArrivalDate: in.ArrivalDate, Priority: string(in.Priority), RecipientID: in.RecipientID, EntityID: in.EntityID,
+		AssigneeID: in.AssigneeID, DoctypeID: in.DoctypeID, Confidential: in.Confidential, Channel: string(in.Channel),
+		Status: string(domain.StatusNew), Copies: []CopyPayload{},
+	}
+	for _, c := range in.Copies {
+		p.Copies = append(p.Copies, CopyPayload{Kind: c.Kind, Ref: c.Ref})
+	}
+	if in.EntityID != "" || in.AssigneeID != "" {
+		p.Status = string(domain.StatusInProgress)
+	}
+	if in.Sender != nil {
+		if err := s.resolveSender(ctx, a, in.Sender, &p, errs); err != nil {
+			return nil, err
+		}
+	}
+	if err := errs.orNil(); err != nil {
+		return nil, err
+	}
+	p.DueDate = s.DueDate(a.Tenant, dt, in.ArrivalDate)
+	for _, u := range uploads {
+		d, err := s.storeUpload(u, "")
+		if err != nil {
+			return nil, err
+		}
+		p.Documents = append(p.Documents, *d)
+	}
+	// Numbers are per registration year, in Paris time.
+	p.Year = now.In(domain.Paris).Year()
+	return s.numberAndCommit(ctx, a, &in, &p)
+}
+
+// checkRegisterFields checks the letter's own fields (category, subject,
+// dates, priority, channel) into errs and fills the defaults the form may
+// leave empty; routing and sender are checked against the store apart.
+func checkRegisterFields(in *RegisterInput, now time.Time, errs FieldErrors) {
 	if !in.Category.Valid() {
 		errs["category"] = "incoming, outgoing ou internal"
 	}
@@ -191,41 +230,15 @@ func (s *Service) RegisterLetter(ctx context.Context, a *Actor, in RegisterInput
 	if !in.Channel.Valid() {
 		errs["channel"] = "paper, email ou web"
 	}
-	dt := s.checkRouting(ctx, a, errs, in.EntityID, in.AssigneeID, in.DoctypeID, in.RecipientID, in.Copies)
-	p := LetterRegister{
-		ID: NewID(), Category: string(in.Category), Subject: in.Subject, Body: in.Body, LetterDate: in.LetterDate,
-		ArrivalDate: in.ArrivalDate, Priority: string(in.Priority), RecipientID: in.RecipientID, EntityID: in.EntityID,
-		AssigneeID: in.AssigneeID, DoctypeID: in.DoctypeID, Confidential: in.Confidential, Channel: string(in.Channel),
-		Status: string(domain.StatusNew), Copies: []CopyPayload{},
-	}
-	for _, c := range in.Copies {
-		p.Copies = append(p.Copies, CopyPayload{Kind: c.Kind, Ref: c.Ref})
-	}
-	if in.EntityID != "" || in.AssigneeID != "" {
-		p.Status = string(domain.StatusInProgress)
-	}
-	if in.Sender != nil {
-		if err := s.resolveSender(ctx, a, in.Sender, &p, errs); err != nil {
-			return nil, err
-		}
-	}
-	if err := errs.orNil(); err != nil {
-		return nil, err
-	}
-	p.DueDate = s.DueDate(a.Tenant, dt, in.ArrivalDate)
-	for _, u := range uploads {
-		d, err := s.storeUpload(u, "")
-		if err != nil {
-			return nil, err
-		}
-		p.Documents = append(p.Documents, *d)
-	}
-	// Numbers are per registration year, in Paris time.
-	p.Year = now.In(domain.Paris).Year()
+}
+
+// numberAndCommit stamps the registration number and commits the letter,
+// retrying when another site took the number first.
+func (s *Service) numberAndCommit(ctx context.Context, a *Actor, in *RegisterInput, p *LetterRegister) (*domain.Letter, error) {
 	for attempt := 0; ; attempt++ {
 		// Stamped and queued under the numbering lock, committed outside
 		// it: registrations in flight overlap (numbering.go).
-		wait, err := s.stampAndQueue(ctx, a, &in, &p)
+		wait, err := s.stampAndQueue(ctx, a, in, p)
 		if err != nil {
 			return nil, err
 		}
@@ -379,38 +392,9 @@ func (s *Service) Qualify(ctx context.Context, a *Actor, id string, in QualifyIn
 	if err != nil {
 		return nil, err
 	}
-	p := LetterQualify{LetterID: l.ID, Subject: l.Subject, Body: l.Body, LetterDate: l.LetterDate, Priority: string(l.Priority),
-		SenderID: l.SenderID, RecipientID: l.RecipientID, EntityID: l.EntityID, AssigneeID: l.AssigneeID, DoctypeID: l.DoctypeID,
-		DueDate: l.DueDate, Confidential: l.Confidential, Copies: []CopyPayload{}}
-	for _, c := range l.Copies {
-		p.Copies = append(p.Copies, CopyPayload{Kind: c.Kind, Ref: c.Ref})
-	}
+	p := qualifyPayload(l)
 	errs := FieldErrors{}
-	set := func(dst *string, v *string) {
-		if v != nil {
-			*dst = strings.TrimSpace(*v)
-		}
-	}
-	set(&p.Subject, in.Subject)
-	checkLen(errs, "subject", p.Subject, 500, true)
-	if in.Body != nil {
-		p.Body = *in.Body
-		checkLen(errs, "body", p.Body, 1<<20, false)
-	}
-	set(&p.LetterDate, in.LetterDate)
-	if in.LetterDate != nil && p.LetterDate != "" && !validDate(p.LetterDate) {
-		errs["letter_date"] = "date invalide (AAAA-MM-JJ)"
-	}
-	if in.Priority != nil {
-		if !in.Priority.Valid() {
-			errs["priority"] = "low, normal, high ou urgent"
-		}
-		p.Priority = string(*in.Priority)
-	}
-	set(&p.RecipientID, in.RecipientID)
-	set(&p.EntityID, in.EntityID)
-	set(&p.AssigneeID, in.AssigneeID)
-	set(&p.DoctypeID, in.DoctypeID)
+	qualifyFields(&p, in, errs)
 	var copies []domain.Copy
 	if in.Copies != nil {
 		copies = *in.Copies
@@ -464,179 +448,47 @@ func (s *Service) Qualify(ctx context.Context, a *Actor, id string, in QualifyIn
 	return v.(*domain.Letter), nil
 }
 
-// RedirectInput sends a letter to another entity and/or user.
-type RedirectInput struct {
-	EntityID   string `json:"entity_id,omitempty"`
-	AssigneeID string `json:"assignee_id,omitempty"`
-	Note       string `json:"note,omitempty"`
+// qualifyPayload is the letter's current metadata: the fields in leaves
+// absent are committed as they stand.
+func qualifyPayload(l *domain.Letter) LetterQualify {
+	p := LetterQualify{LetterID: l.ID, Subject: l.Subject, Body: l.Body, LetterDate: l.LetterDate, Priority: string(l.Priority),
+		SenderID: l.SenderID, RecipientID: l.RecipientID, EntityID: l.EntityID, AssigneeID: l.AssigneeID, DoctypeID: l.DoctypeID,
+		DueDate: l.DueDate, Confidential: l.Confidential, Copies: []CopyPayload{}}
+	for _, c := range l.Copies {
+		p.Copies = append(p.Copies, CopyPayload{Kind: c.Kind, Ref: c.Ref})
+	}
+	return p
 }
 
-func (s *Service) Redirect(ctx context.Context, a *Actor, id string, in RedirectInput) (*domain.Letter, error) {
-	l, err := s.letterToAct(ctx, a, id)
-	if err != nil {
-		return nil, err
-	}
-	if l.Status == domain.StatusClosed {
-		return nil, fmt.Errorf("%w: le courrier %s est clos", ErrConflict, l.Number)
-	}
-	errs := FieldErrors{}
-	if in.EntityID == "" && in.AssigneeID == "" {
-		errs["entity_id"] = "choisissez une entité ou un destinataire"
-	}
-	checkLen(errs, "note", in.Note, 10000, false)
-	s.checkRouting(ctx, a, errs, in.EntityID, in.AssigneeID, "", "", nil)
-	if err := errs.orNil(); err != nil {
-		return nil, err
-	}
-	v, err := s.propose(ctx, KindLetterRedirect, a.TenantID(), a.ID(), LetterRedirect{LetterID: l.ID, EntityID: in.EntityID, AssigneeID: in.AssigneeID, NoteID: NewID(), Note: strings.TrimSpace(in.Note)})
-	if err != nil {
-		return nil, err
-	}
-	return v.(*domain.Letter), nil
-}
-
-// NoteInput annotates a letter; Entities restricts who may read the note.
-type NoteInput struct {
-	Text     string   `json:"text"`
-	Entities []string `json:"entities,omitempty"`
-}
-
-// AddNote is allowed to anyone who sees the letter and may write: copies too.
-func (s *Service) AddNote(ctx context.Context, a *Actor, id string, in NoteInput) (*domain.Note, error) {
-	l, err := s.reader().Letter(ctx, a.Perimeter, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := canWrite(a); err != nil {
-		return nil, err
-	}
-	errs := FieldErrors{}
-	in.Text = strings.TrimSpace(in.Text)
-	checkLen(errs, "text", in.Text, 10000, true)
-	for _, e := range in.Entities {
-		if _, err := s.reader().Entity(ctx, a.TenantID(), e); err != nil {
-			errs["entities"] = "entité inconnue"
+// qualifyFields overwrites the plain fields in states (text, dates,
+// priority, routing ids) and checks their form into errs; what needs the
+// store (routing, sender) is checked by Qualify.
+func qualifyFields(p *LetterQualify, in QualifyInput, errs FieldErrors) {
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = strings.TrimSpace(*v)
 		}
 	}
-	if err := errs.orNil(); err != nil {
-		return nil, err
+	set(&p.Subject, in.Subject)
+	checkLen(errs, "subject", p.Subject, 500, true)
+	if in.Body != nil {
+		p.Body = *in.Body
+		checkLen(errs, "body", p.Body, 1<<20, false)
 	}
-	v, err := s.propose(ctx, KindLetterNote, a.TenantID(), a.ID(), LetterNote{LetterID: l.ID, NoteID: NewID(), Text: in.Text, Entities: in.Entities})
-	if err != nil {
-		return nil, err
+	set(&p.LetterDate, in.LetterDate)
+	if in.LetterDate != nil && p.LetterDate != "" && !validDate(p.LetterDate) {
+		errs["letter_date"] = "date invalide (AAAA-MM-JJ)"
 	}
-	return v.(*domain.Note), nil
-}
-
-// Attach adds a document to a letter, or a new version of one of its
-// documents when documentID is set.
-func (s *Service) Attach(ctx context.Context, a *Actor, id, documentID string, u Upload) (*domain.Document, error) {
-	l, err := s.letterToAct(ctx, a, id)
-	if err != nil {
-		return nil, err
-	}
-	var existing *domain.Document
-	if documentID != "" {
-		existing, err = s.reader().Document(ctx, a.TenantID(), documentID)
-		if err != nil || existing.LetterID != l.ID {
-			return nil, fmt.Errorf("document %s: %w", documentID, ErrNotFound)
+	if in.Priority != nil {
+		if !in.Priority.Valid() {
+			errs["priority"] = "low, normal, high ou urgent"
 		}
-		u.Name, u.Role = existing.Name, existing.Role
-		if err := s.davDocumentLocked(ctx, a.TenantID(), l, existing.ID); err != nil {
-			return nil, err
-		}
+		p.Priority = string(*in.Priority)
 	}
-	p, err := s.storeUpload(u, l.ID)
-	if err != nil {
-		return nil, err
-	}
-	if existing != nil {
-		p.DocumentID, p.NewDoc = existing.ID, false
-	}
-	v, err := s.propose(ctx, KindLetterAttach, a.TenantID(), a.ID(), p)
-	if err != nil {
-		return nil, err
-	}
-	return v.(*domain.Document), nil
-}
-
-// OpenDocument returns a document's version content for a reader who sees
-// its letter (version 0: the latest).
-func (s *Service) OpenDocument(ctx context.Context, a *Actor, documentID string, version int) (*domain.Document, *domain.Version, io.ReadSeekCloser, error) {
-	d, err := s.reader().Document(ctx, a.TenantID(), documentID)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if _, err := s.reader().Letter(ctx, a.Perimeter, d.LetterID); err != nil {
-		return nil, nil, nil, fmt.Errorf("document %s: %w", documentID, ErrNotFound)
-	}
-	v := &d.Versions[len(d.Versions)-1]
-	if version > 0 {
-		if version > len(d.Versions) {
-			return nil, nil, nil, fmt.Errorf("version %d: %w", version, ErrNotFound)
-		}
-		v = &d.Versions[version-1]
-	}
-	f, err := s.blobs.Open(v.SHA256)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("open document %s v%d: %w", d.ID, v.Version, err)
-	}
-	return d, v, f, nil
-}
-
-// Link links two letters the actor sees.
-func (s *Service) Link(ctx context.Context, a *Actor, id, otherID string) error {
-	l, err := s.letterToAct(ctx, a, id)
-	if err != nil {
-		return err
-	}
-	other, err := s.reader().Letter(ctx, a.Perimeter, otherID)
-	if err != nil {
-		return err
-	}
-	if l.ID == other.ID {
-		return FieldErrors{"other_id": "un courrier ne peut pas être lié à lui-même"}
-	}
-	_, err = s.propose(ctx, KindLetterLink, a.TenantID(), a.ID(), LetterLink{LetterID: l.ID, OtherID: other.ID})
-	return err
-}
-
-// Close closes a letter, with an optional closing note.
-func (s *Service) Close(ctx context.Context, a *Actor, id, note string) (*domain.Letter, error) {
-	l, err := s.letterToAct(ctx, a, id)
-	if err != nil {
-		return nil, err
-	}
-	if l.Status == domain.StatusClosed {
-		return nil, fmt.Errorf("%w: le courrier %s est déjà clos", ErrConflict, l.Number)
-	}
-	if utf8.RuneCountInString(note) > 10000 {
-		return nil, FieldErrors{"note": "10000 caractères au plus"}
-	}
-	v, err := s.propose(ctx, KindLetterClose, a.TenantID(), a.ID(), LetterClose{LetterID: l.ID, NoteID: NewID(), Note: strings.TrimSpace(note)})
-	if err != nil {
-		return nil, err
-	}
-	return v.(*domain.Letter), nil
-}
-
-// Reopen reopens a closed letter (admin, mail room, assignee, entity).
-func (s *Service) Reopen(ctx context.Context, a *Actor, id, note string) (*domain.Letter, error) {
-	l, err := s.letterToAct(ctx, a, id)
-	if err != nil {
-		return nil, err
-	}
-	if l.Status != domain.StatusClosed {
-		return nil, fmt.Errorf("%w: le courrier %s n'est pas clos", ErrConflict, l.Number)
-	}
-	if utf8.RuneCountInString(note) > 10000 {
-		return nil, FieldErrors{"note": "10000 caractères au plus"}
-	}
-	v, err := s.propose(ctx, KindLetterReopen, a.TenantID(), a.ID(), LetterReopen{LetterID: l.ID, NoteID: NewID(), Note: strings.TrimSpace(note)})
-	if err != nil {
-		return nil, err
-	}
-	return v.(*domain.Letter), nil
+	set(&p.RecipientID, in.RecipientID)
+	set(&p.EntityID, in.EntityID)
+	set(&p.AssigneeID, in.AssigneeID)
+	set(&p.DoctypeID, in.DoctypeID)
 }
 
 // LetterView is everything the letter page shows.

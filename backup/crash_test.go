@@ -14,10 +14,14 @@ func TestStoppedRunIsReused(t *testing.T) {
 	f := newFixture(t, 60) // 20 scans of 700 kB and small letters: ~14 MB
 	r, dir := fileRepo(t)
 	r.cfg.PackSize = 1 << 20
+	// Index files every 4 packs only, never by time: a slow machine
+	// would otherwise index a pack or two before the run is stopped.
+	r.indexEach = time.Hour
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		for ctx.Err() == nil {
-			if idx, _ := filepath.Glob(filepath.Join(dir, "index", "[0-9a-f]*")); len(idx) > 0 {
+			// Stopped once two index files (8 packs, about half) landed.
+			if idx, _ := filepath.Glob(filepath.Join(dir, "index", "[0-9a-f]*")); len(idx) >= 2 {
 				cancel()
 				return
 			}

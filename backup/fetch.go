@@ -29,45 +29,10 @@ type fetcher struct {
 // fetch calls got with the plain bytes of every wanted chunk (nil: every
 // chunk of the packs read). got is never called concurrently.
 func (f *fetcher) fetch(ctx context.Context, want []ID, packs []string, got func(id ID, data []byte) error) error {
-	byPack := map[string]map[ID]bool{}
-	for _, id := range want {
-		_, p, ok := f.idx.lookup(id)
-		if !ok {
-			err := &DamageError{File: indexDir + "/", Reason: "le morceau " + shortID(id.String()) + " n'est dans aucun index (fichier d'index supprimé?)"}
-			if !f.keepGoing {
-				return err
-			}
-			f.damage(err)
-			continue
-		}
-		if byPack[p.name] == nil {
-			byPack[p.name] = map[ID]bool{}
-		}
-		byPack[p.name][id] = true
+	byPack, names, err := f.plan(want, packs)
+	if err != nil {
+		return err
 	}
-	for _, p := range packs {
-		if byPack[p] == nil {
-			byPack[p] = map[ID]bool{}
-		}
-	}
-	// Packs in the order their chunks are wanted: a stream or a document
-	// is then assembled from front to back, with few in progress at once.
-	names := make([]string, 0, len(byPack))
-	listed := map[string]bool{}
-	for _, id := range want {
-		if _, p, ok := f.idx.lookup(id); ok && !listed[p.name] {
-			listed[p.name] = true
-			names = append(names, p.name)
-		}
-	}
-	var rest []string
-	for n := range byPack {
-		if !listed[n] {
-			rest = append(rest, n)
-		}
-	}
-	sort.Strings(rest)
-	names = append(names, rest...)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	jobs := make(chan string)
@@ -110,6 +75,51 @@ func (f *fetcher) fetch(ctx context.Context, want []ID, packs []string, got func
 		return err
 	}
 	return ctx.Err()
+}
+
+// plan sorts the wanted chunks by pack, with the packs read whole, and
+// gives the order the packs are read in.
+func (f *fetcher) plan(want []ID, packs []string) (map[string]map[ID]bool, []string, error) {
+	byPack := map[string]map[ID]bool{}
+	for _, id := range want {
+		_, p, ok := f.idx.lookup(id)
+		if !ok {
+			err := &DamageError{File: indexDir + "/", Reason: "le morceau " + shortID(id.String()) + " n'est dans aucun index (fichier d'index supprimé?)"}
+			if !f.keepGoing {
+				return nil, nil, err
+			}
+			f.damage(err)
+			continue
+		}
+		if byPack[p.name] == nil {
+			byPack[p.name] = map[ID]bool{}
+		}
+		byPack[p.name][id] = true
+	}
+	for _, p := range packs {
+		if byPack[p] == nil {
+			byPack[p] = map[ID]bool{}
+		}
+	}
+	// Packs in the order their chunks are wanted: a stream or a document
+	// is then assembled from front to back, with few in progress at once.
+	names := make([]string, 0, len(byPack))
+	listed := map[string]bool{}
+	for _, id := range want {
+		if _, p, ok := f.idx.lookup(id); ok && !listed[p.name] {
+			listed[p.name] = true
+			names = append(names, p.name)
+		}
+	}
+	var rest []string
+	for n := range byPack {
+		if !listed[n] {
+			rest = append(rest, n)
+		}
+	}
+	sort.Strings(rest)
+	names = append(names, rest...)
+	return byPack, names, nil
 }
 
 func (f *fetcher) damage(err error) {

@@ -77,6 +77,9 @@ type Repo struct {
 	ident *age.X25519Identity
 	rcpt  *age.X25519Recipient
 	cfg   repoConfig
+	// indexEach is how long sent packs may wait for an index file (0:
+	// indexEvery); tests that stop a run at an index file set it long.
+	indexEach time.Duration
 }
 
 // Target is where the repository lives.

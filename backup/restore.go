@@ -59,20 +59,30 @@ func Restore(ctx context.Context, r *Repo, m *Manifest, ro RestoreOptions, opts 
 	}
 	defer os.RemoveAll(tmp)
 
-	pm.start("base de données", m.DB.Size)
 	stream := filepath.Join(tmp, "snapshot.jsonl")
+	if err := restoreFiles(ctx, fe, pm, m, ro.To, tmp, stream); err != nil {
+		return err
+	}
+	return loadRestored(ctx, fe, pm, m, ro, stream)
+}
+
+// restoreFiles is the first phase: everything the backup holds is fetched
+// and written out, the database as a snapshot stream in tmp, the keys and
+// documents in their places under dir.
+func restoreFiles(ctx context.Context, fe *fetcher, pm *meter, m *Manifest, dir, tmp, stream string) error {
+	pm.start("base de données", m.DB.Size)
 	if err := assemble(ctx, fe, m.DB, stream); err != nil {
 		return fmt.Errorf("base de la sauvegarde %s: %w", m.ID, err)
 	}
 	pm.end()
-	if err := restoreKeys(ctx, fe, m, ro.To); err != nil {
+	if err := restoreKeys(ctx, fe, m, dir); err != nil {
 		return err
 	}
 	refs, err := readBlobList(ctx, fe, m)
 	if err != nil {
 		return err
 	}
-	bs, err := blob.Open(ro.To)
+	bs, err := blob.Open(dir)
 	if err != nil {
 		return err
 	}
@@ -88,7 +98,13 @@ func Restore(ctx context.Context, r *Repo, m *Manifest, ro RestoreOptions, opts 
 		return err
 	}
 	pm.end()
+	return nil
+}
 
+// loadRestored is the second phase: the stream is loaded into an empty
+// store, checked against the manifest and its signed history, and the
+// raft state of the new node is seeded after it.
+func loadRestored(ctx context.Context, fe *fetcher, pm *meter, m *Manifest, ro RestoreOptions, stream string) error {
 	pm.start("chargement de la base", 0)
 	st, err := store.Open(ctx, ro.DB, ro.To)
 	if err != nil {
@@ -179,33 +195,14 @@ func restoreKeys(ctx context.Context, fe *fetcher, m *Manifest, dir string) erro
 // temporary file first. blob.Put names each by the hash of what it wrote,
 // which must be the document's name.
 func restoreBlobs(ctx context.Context, fe *fetcher, bs *blob.Store, refs []blobRef, tmp string) error {
-	type part struct {
-		blob int
-		off  int64
+	uses, left, want, err := planChunks(fe, refs)
+	if err != nil {
+		return err
 	}
-	uses := map[ID][]part{}
-	left := make([]int, len(refs))
 	// Documents being assembled: their temporary files, opened for each
 	// write, so that the number of documents in progress never runs into
 	// the limit of open files.
 	files := map[int]string{}
-	var want []ID
-	for i, b := range refs {
-		chunks, _, ok := fe.idx.blob(b.sum)
-		if !ok {
-			return &DamageError{File: indexDir + "/", Reason: "le document " + b.sum.String() + " n'est dans aucun index"}
-		}
-		var off int64
-		for _, c := range chunks {
-			if len(uses[c]) == 0 {
-				want = append(want, c)
-			}
-			uses[c] = append(uses[c], part{i, off})
-			loc, _, _ := fe.idx.lookup(c)
-			off += int64(loc.rec.Raw)
-		}
-		left[i] = len(chunks)
-	}
 	put := func(i int, r io.Reader) error {
 		sum, _, err := bs.Import(r)
 		if err != nil {
@@ -222,15 +219,7 @@ func restoreBlobs(ctx context.Context, fe *fetcher, bs *blob.Store, refs []blobR
 			p = filepath.Join(tmp, fmt.Sprintf("blob-%d", i))
 			files[i] = p
 		}
-		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY, 0o600)
-		if err != nil {
-			return err
-		}
-		_, err = f.WriteAt(data, off)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		return err
+		return writeAt(p, off, data)
 	}
 	return fe.fetch(ctx, want, nil, func(id ID, data []byte) error {
 		for _, p := range uses[id] {
@@ -261,6 +250,52 @@ func restoreBlobs(ctx context.Context, fe *fetcher, bs *blob.Store, refs []blobR
 		}
 		return nil
 	})
+}
+
+// chunkUse is one place a chunk goes: the document (its index in refs)
+// and the offset in it.
+type chunkUse struct {
+	blob int
+	off  int64
+}
+
+// planChunks finds every document's chunks in the index: where each chunk
+// goes, how many chunks each document waits for, and the chunks to fetch,
+// each once however many documents share it.
+func planChunks(fe *fetcher, refs []blobRef) (map[ID][]chunkUse, []int, []ID, error) {
+	uses := map[ID][]chunkUse{}
+	left := make([]int, len(refs))
+	var want []ID
+	for i, b := range refs {
+		chunks, _, ok := fe.idx.blob(b.sum)
+		if !ok {
+			return nil, nil, nil, &DamageError{File: indexDir + "/", Reason: "le document " + b.sum.String() + " n'est dans aucun index"}
+		}
+		var off int64
+		for _, c := range chunks {
+			if len(uses[c]) == 0 {
+				want = append(want, c)
+			}
+			uses[c] = append(uses[c], chunkUse{i, off})
+			loc, _, _ := fe.idx.lookup(c)
+			off += int64(loc.rec.Raw)
+		}
+		left[i] = len(chunks)
+	}
+	return uses, left, want, nil
+}
+
+// writeAt writes data at off in the file p, opened for this write only.
+func writeAt(p string, off int64, data []byte) error {
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteAt(data, off)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func redactDSN(dsn string) string {

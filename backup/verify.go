@@ -380,42 +380,53 @@ func Verify(ctx context.Context, r *Repo, vo VerifyOptions, opts Options) (*Repo
 		rep.Damaged = append(rep.Damaged, checkManifest(ctx, fe, m, onTarget)...)
 	}
 	if vo.ReadData {
-		pm := newMeter(opts.Progress)
-		var names []string
-		var total int64
-		for _, p := range idx.packs {
-			if _, ok := onTarget[p.name]; ok {
-				names = append(names, p.name)
-				total += p.size
-			}
-		}
-		pm.start("lecture des données", total)
-		var read atomic.Int64
-		fe.onPack = func(n int64) { pm.add(n); read.Add(n) }
-		if err := fe.fetch(ctx, []ID{}, names, func(ID, []byte) error { return nil }); err != nil {
+		if err := readData(ctx, fe, onTarget, ms, vo, opts, rep); err != nil {
 			return nil, err
-		}
-		pm.end()
-		rep.Packs, rep.Bytes = len(names), read.Load()
-		if len(ms) > 0 {
-			m := ms[len(ms)-1]
-			if vo.ID != "" {
-				if m, err = r.Find(ctx, vo.ID); err != nil {
-					return nil, err
-				}
-			}
-			pm.start("restauration d'essai de la base", 0)
-			fe.keepGoing = false
-			if err := checkDB(ctx, fe, m, opts.TempDir); err != nil {
-				rep.Damaged = append(rep.Damaged, err)
-			}
-			pm.end()
 		}
 	}
 	rep.Damaged = append(rep.Damaged, fe.damaged...)
 	sort.SliceStable(rep.Damaged, func(i, j int) bool { return rep.Damaged[i].Error() < rep.Damaged[j].Error() })
 	rep.Damaged = dedupErrors(rep.Damaged)
 	return rep, nil
+}
+
+// readData is Verify's ReadData part: every pack on the target is read
+// through (the fetcher checks each one's content), then the database of
+// the newest backup, or of vo.ID, is restored for a trial.
+func readData(ctx context.Context, fe *fetcher, onTarget map[string]int64, ms []*Manifest, vo VerifyOptions, opts Options, rep *Report) error {
+	pm := newMeter(opts.Progress)
+	var names []string
+	var total int64
+	for _, p := range fe.idx.packs {
+		if _, ok := onTarget[p.name]; ok {
+			names = append(names, p.name)
+			total += p.size
+		}
+	}
+	pm.start("lecture des données", total)
+	var read atomic.Int64
+	fe.onPack = func(n int64) { pm.add(n); read.Add(n) }
+	if err := fe.fetch(ctx, []ID{}, names, func(ID, []byte) error { return nil }); err != nil {
+		return err
+	}
+	pm.end()
+	rep.Packs, rep.Bytes = len(names), read.Load()
+	if len(ms) > 0 {
+		m := ms[len(ms)-1]
+		if vo.ID != "" {
+			var err error
+			if m, err = fe.r.Find(ctx, vo.ID); err != nil {
+				return err
+			}
+		}
+		pm.start("restauration d'essai de la base", 0)
+		fe.keepGoing = false
+		if err := checkDB(ctx, fe, m, opts.TempDir); err != nil {
+			rep.Damaged = append(rep.Damaged, err)
+		}
+		pm.end()
+	}
+	return nil
 }
 
 func dedupErrors(errs []error) []error {

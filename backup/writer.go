@@ -61,9 +61,16 @@ type job struct {
 	data []byte
 }
 
+// indexEvery bounds how long sent packs wait for an index file: a run
+// killed meanwhile sends them again.
+const indexEvery = 10 * time.Second
+
 func newWriter(ctx context.Context, r *Repo, idx *Index, onStored func(int64)) *writer {
 	w := &writer{r: r, idx: idx, ctx: ctx, jobs: make(chan job, 8), building: map[string]*packBuilder{},
-		queued: map[ID]bool{}, lastFlush: time.Now(), onStored: onStored, indexEach: 10 * time.Second}
+		queued: map[ID]bool{}, lastFlush: time.Now(), onStored: onStored, indexEach: indexEvery}
+	if r.indexEach > 0 {
+		w.indexEach = r.indexEach
+	}
 	n := max(2, runtime.GOMAXPROCS(0))
 	for range n {
 		w.wg.Add(1)

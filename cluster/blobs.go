@@ -25,9 +25,9 @@ import (
 // "Documents".
 
 // BlobHost is what the blob service needs of the appliance:
-// appliance.Service implements it.
+// appliance.Service implements it. The blob store itself is given to
+// Attach by whoever opened it: the Service does not hand it out.
 type BlobHost interface {
-	BlobStore() *blob.Store
 	// BlobRefs calls fn for every blob the store references.
 	BlobRefs(ctx context.Context, fn func(sum string) error) error
 }
@@ -56,12 +56,7 @@ const (
 var ErrBlobNotSpread = &appliance.UnavailableError{Reason: "le document n'a pas pu être copié sur une majorité des nœuds votants du cluster ; rien n'a été enregistré, réessayez quand les sites seront de nouveau reliés"}
 
 // blobs is this node's blob store once attached, nil before.
-func (n *Node) blobs() *blob.Store {
-	if h := n.blobHost(); h != nil {
-		return h.BlobStore()
-	}
-	return nil
-}
+func (n *Node) blobs() *blob.Store { return n.blobStore.Load() }
 
 func (n *Node) blobHost() BlobHost {
 	if h, ok := n.services().(BlobHost); ok {
@@ -355,12 +350,12 @@ func (s *blobSignal) kick() {
 // attachBlobs makes the blob store spread and fetch through this node and
 // starts the background pass, once the appliance is attached.
 func (n *Node) attachBlobs() {
-	h := n.blobHost()
-	if h == nil || n.pool == nil || h.BlobStore() == nil {
+	bs := n.blobs()
+	if n.blobHost() == nil || n.pool == nil || bs == nil {
 		return
 	}
 	n.attachOnce.Do(func() {
-		h.BlobStore().SetReplica(n)
+		bs.SetReplica(n)
 		n.wg.Add(1)
 		go n.sweepBlobs()
 	})

@@ -47,11 +47,10 @@ func (n *Node) sweepBlobs() {
 
 // sweepOnce fetches every referenced blob this node lacks.
 func (n *Node) sweepOnce() {
-	h := n.blobHost()
-	if h == nil || n.pool == nil || n.removed.Load() {
+	h, bs := n.blobHost(), n.blobs()
+	if h == nil || bs == nil || n.pool == nil || n.removed.Load() {
 		return
 	}
-	bs := h.BlobStore()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
@@ -157,12 +156,11 @@ type BlobReport struct {
 // altered one fetched again from a peer.
 func (n *Node) CheckBlobs(ctx context.Context, repair bool) BlobReport {
 	rep := BlobReport{Node: string(n.id), Missing: []string{}, Corrupt: []string{}}
-	h := n.blobHost()
-	if h == nil {
+	h, bs := n.blobHost(), n.blobs()
+	if h == nil || bs == nil {
 		rep.Error = "magasin de documents pas encore ouvert"
 		return rep
 	}
-	bs := h.BlobStore()
 	err := h.BlobRefs(ctx, func(sum string) error {
 		rep.Referenced++
 		err := bs.Verify(sum)

@@ -232,7 +232,7 @@ func (tn *tnode) tryOpen(join, token string) error {
 	if tn.svc.Secrets, err = appliance.OpenSecretBox(tn.dir); err != nil {
 		return err
 	}
-	n.Attach(tn.svc)
+	n.Attach(tn.svc, blobs)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return n.WaitLeader(ctx)

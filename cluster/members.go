@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"missive/appliance"
+	"missive/appliance/blob"
 	"missive/appliance/store"
 
 	"github.com/hashicorp/raft"
@@ -26,9 +27,11 @@ type Services interface {
 	ClusterMember(ctx context.Context, nodeID string) (*store.ClusterMember, error)
 }
 
-// Attach gives the node the appliance's services: until then it refuses
-// joins and admits forwarded commands without the numbering check.
-func (n *Node) Attach(s Services) {
+// Attach gives the node the appliance's services and this node's blob
+// store (nil: documents are not spread): until then it refuses joins and
+// admits forwarded commands without the numbering check.
+func (n *Node) Attach(s Services, blobs *blob.Store) {
+	n.blobStore.Store(blobs)
 	n.svc.Store(&s)
 	n.attachBlobs()
 	if n.mux != nil {

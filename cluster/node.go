@@ -8,7 +8,6 @@
 package cluster
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -23,6 +22,7 @@ import (
 	"time"
 
 	"missive/appliance"
+	"missive/appliance/blob"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
@@ -158,6 +158,8 @@ type Node struct {
 	// leaders wakes the effects' loops at a change of leadership
 	// (leadership.go).
 	leaders leaderWatch
+	// blobStore is this node's document store, given to Attach.
+	blobStore atomic.Pointer[blob.Store]
 	// leaderGone is when this node last lost sight of a leader (unix
 	// nanoseconds, 0 while it knows one; quorum.go).
 	leaderGone atomic.Int64
@@ -206,39 +208,54 @@ func Open(cfg Config) (*Node, error) {
 		ok = true
 		return n, nil
 	}
+	if err := n.openRaft(dir); err != nil {
+		return nil, err
+	}
+	if n.mux != nil {
+		go n.mux.serve()
+	}
+	ok = true
+	return n, nil
+}
+
+// openRaft opens the raft log and snapshots in dir, the cluster port,
+// and the Applier; sets up the raft state a first start, a recovery from
+// peers.json or a moved address needs; then starts raft.
+func (n *Node) openRaft(dir string) error {
+	cfg, id := &n.cfg, string(n.id)
+	var err error
 	n.logs, err = raftboltdb.NewBoltStore(filepath.Join(dir, "raft.db"))
 	if err != nil {
-		return nil, fmt.Errorf("open raft log: %w", err)
+		return fmt.Errorf("open raft log: %w", err)
 	}
 	hlog := newHclog(cfg.Log)
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, 2, hlog)
 	if err != nil {
-		return nil, fmt.Errorf("open raft snapshots: %w", err)
+		return fmt.Errorf("open raft snapshots: %w", err)
 	}
 	has, err := raft.HasExistingState(n.logs, n.logs, snaps)
 	if err != nil {
-		return nil, fmt.Errorf("read raft state: %w", err)
+		return fmt.Errorf("read raft state: %w", err)
 	}
 	// The cluster port first: a node that joins receives secrets.key, which
 	// the Applier derives its history key from.
 	trans, err := n.transport(has, hlog)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if c, ok := trans.(interface{ Close() error }); ok {
 		n.trans = c
 	}
 	if cfg.OpenApplier != nil {
 		if cfg.Applier, err = cfg.OpenApplier(id); err != nil {
-			return nil, err
+			return err
 		}
-		n.cfg.Applier = cfg.Applier
 	}
 	if err := n.checkAgreement(has, snaps); err != nil {
-		return nil, err
+		return err
 	}
 	if err := restoreIfBehind(snaps, cfg.Applier, cfg.Log); err != nil {
-		return nil, err
+		return err
 	}
 	rc := n.raftConfig(hlog)
 	switch {
@@ -246,23 +263,23 @@ func Open(cfg Config) (*Node, error) {
 		addr := trans.LocalAddr()
 		conf := raft.Configuration{Servers: []raft.Server{{ID: n.id, Address: addr, Suffrage: raft.Voter}}}
 		if err := raft.BootstrapCluster(rc, n.logs, n.logs, snaps, trans, conf); err != nil {
-			return nil, fmt.Errorf("bootstrap single-node cluster: %w", err)
+			return fmt.Errorf("bootstrap single-node cluster: %w", err)
 		}
 		cfg.Log.Info("raft cluster of one bootstrapped", "node", id, "address", addr)
 	case has && hasPeersFile(cfg.DataDir):
 		if err := n.recoverFromPeers(rc, snaps, trans); err != nil {
-			return nil, err
+			return err
 		}
 	case has && n.addr != "":
 		if err := n.moveOwnAddress(rc, snaps, trans); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	// Raft replays the log from its latest snapshot, which the store has.
 	n.applied.Store(latestSnapshot(snaps))
 	n.raft, err = raft.NewRaft(rc, &fsm{a: cfg.Applier, applied: &n.applied, snaps: snaps, restored: n.sweep.kick}, n.logs, n.logs, snaps, trans)
 	if err != nil {
-		return nil, fmt.Errorf("start raft: %w", err)
+		return fmt.Errorf("start raft: %w", err)
 	}
 	n.wg.Add(1)
 	go n.watchLeadership()
@@ -279,11 +296,7 @@ func Open(cfg Config) (*Node, error) {
 		n.wg.Add(1)
 		go n.promoteWhenCaughtUp()
 	}
-	if n.mux != nil {
-		go n.mux.serve()
-	}
-	ok = true
-	return n, nil
+	return nil
 }
 
 func (n *Node) clusterDir() string { return filepath.Join(n.cfg.DataDir, "cluster") }
@@ -572,106 +585,4 @@ func sanitize(s string) string {
 		return "node"
 	}
 	return s
-}
-
-// fsm hands committed entries to the Applier, and counts how far this node
-// applied them: raft's own AppliedIndex moves when entries are handed to
-// its FSM goroutine, before they are applied, so a read that waited on it
-// could miss a write.
-type fsm struct {
-	a       Applier
-	applied *atomic.Uint64
-	snaps   raft.SnapshotStore
-	// restored is called after a snapshot was installed: the store now
-	// references blobs this node may lack.
-	restored func()
-}
-
-func (f *fsm) Apply(l *raft.Log) any {
-	defer f.applied.Store(l.Index)
-	return f.a.Apply(l.Index, l.Data)
-}
-
-// StoreConfiguration counts configuration entries as applied: a read
-// index may be one.
-func (f *fsm) StoreConfiguration(index uint64, _ raft.Configuration) { f.applied.Store(index) }
-
-func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
-	stream, release, err := f.a.SnapshotTo()
-	return &snapshot{stream, release}, err
-}
-
-// Restore installs a snapshot a leader sent; raft has stored it first, so
-// the latest snapshot is the one restored.
-func (f *fsm) Restore(rc io.ReadCloser) error {
-	defer rc.Close()
-	if err := f.a.Restore(rc); err != nil {
-		return err
-	}
-	f.applied.Store(latestSnapshot(f.snaps))
-	if f.restored != nil {
-		f.restored()
-	}
-	return nil
-}
-
-// latestSnapshot is the index of the latest raft snapshot, 0 for none.
-func latestSnapshot(snaps raft.SnapshotStore) uint64 {
-	if metas, err := snaps.List(); err == nil && len(metas) > 0 {
-		return metas[0].Index
-	}
-	return 0
-}
-
-type snapshot struct {
-	stream  func(io.Writer) error
-	release func()
-}
-
-func (s *snapshot) Persist(sink raft.SnapshotSink) error {
-	if err := s.stream(sink); err != nil {
-		sink.Cancel()
-		return fmt.Errorf("persist snapshot: %w", err)
-	}
-	return sink.Close()
-}
-
-func (s *snapshot) Release() { s.release() }
-
-// newHclog sends raft's own logs to slog, one line per event.
-func newHclog(l *slog.Logger) hclog.Logger {
-	return hclog.New(&hclog.LoggerOptions{
-		Name:   "raft",
-		Level:  hclog.Warn,
-		Output: &slogWriter{l},
-	})
-}
-
-type slogWriter struct{ l *slog.Logger }
-
-func (w *slogWriter) Write(p []byte) (int, error) {
-	sc := bufio.NewScanner(strings.NewReader(string(p)))
-	for sc.Scan() {
-		line := sc.Text()
-		level := slog.LevelWarn
-		if strings.Contains(line, "[ERROR]") {
-			level = slog.LevelError
-		}
-		// hclog lines read "TIME [LEVEL]  raft: message: k=v"; keep the message.
-		if _, msg, ok := strings.Cut(line, "raft: "); ok {
-			line = msg
-		}
-		// Every start elects a leader, with no previous one to have lost,
-		// and a node that joins starts with an empty log that the leader
-		// fills: that is routine, not a warning a town's IT person should
-		// chase.
-		switch {
-		case strings.HasPrefix(line, "heartbeat timeout reached, starting election") && strings.Contains(line, "last-leader-addr= "),
-			strings.HasPrefix(line, "failed to get previous log") && strings.Contains(line, "last-index=0 "),
-			strings.HasPrefix(line, "appendEntries rejected, sending older logs"):
-			level = slog.LevelInfo
-		}
-		w.l.Log(context.Background(), level, line, "component", "raft")
-	}
-	return len(p), nil
 }

@@ -54,31 +54,8 @@ func (n *Node) transport(hasState bool, hlog hclog.Logger) (raft.Transport, erro
 	}
 	n.mux = newMux(ln, nil, cfg.Log)
 	cdir := n.clusterDir()
-	switch {
-	case hasPKI(cdir):
-		if cfg.Join != "" && st.Joined {
-			cfg.Log.Info("already a member of the cluster: --join ignored", "node", n.id)
-		}
-	case cfg.Join != "":
-		if hasState {
-			return nil, fmt.Errorf("ce dossier de données a déjà un journal raft: un nœud rejoint un cluster avec un dossier vide (--data)")
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		n.state, err = enroll(ctx, cfg, cdir, string(n.id), advertise)
-		cancel()
-		if err != nil {
-			return nil, err
-		}
-		cfg.Log.Info("joined the cluster", "node", n.id, "via", cfg.Join, "voter", n.state.PendingVoter)
-	default:
-		box, err := appliance.OpenSecretBox(cfg.DataDir)
-		if err != nil {
-			return nil, err
-		}
-		if err := createPKI(cdir, string(n.id), box); err != nil {
-			return nil, err
-		}
-		cfg.Log.Info("cluster CA created: this node can admit others (missive cluster token)", "node", n.id)
+	if err := n.ensurePKI(hasState, cdir, advertise); err != nil {
+		return nil, err
 	}
 	if n.state.Address != advertise {
 		n.state.Address = advertise
@@ -105,6 +82,41 @@ func (n *Node) transport(hasState bool, hlog hclog.Logger) (raft.Transport, erro
 	return watchTransport(raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream: layer, MaxPool: 3, Timeout: 10 * time.Second, Logger: hlog,
 	}), n.catchUp), nil
+}
+
+// ensurePKI gives the node its certificates: those it has, those a
+// join brings (cfg.Join on an empty data dir), or a new cluster CA of its
+// own on a first start.
+func (n *Node) ensurePKI(hasState bool, cdir, advertise string) error {
+	cfg := n.cfg
+	var err error
+	switch {
+	case hasPKI(cdir):
+		if cfg.Join != "" && n.state.Joined {
+			cfg.Log.Info("already a member of the cluster: --join ignored", "node", n.id)
+		}
+	case cfg.Join != "":
+		if hasState {
+			return fmt.Errorf("ce dossier de données a déjà un journal raft: un nœud rejoint un cluster avec un dossier vide (--data)")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		n.state, err = enroll(ctx, cfg, cdir, string(n.id), advertise)
+		cancel()
+		if err != nil {
+			return err
+		}
+		cfg.Log.Info("joined the cluster", "node", n.id, "via", cfg.Join, "voter", n.state.PendingVoter)
+	default:
+		box, err := appliance.OpenSecretBox(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		if err := createPKI(cdir, string(n.id), box); err != nil {
+			return err
+		}
+		cfg.Log.Info("cluster CA created: this node can admit others (missive cluster token)", "node", n.id)
+	}
+	return nil
 }
 
 // moveOwnAddress gives this node's new cluster address to its raft

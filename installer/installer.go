@@ -1,9 +1,12 @@
 // Package installer puts Missive on a server: the self-documented
 // configuration file, the system account, the systemd service (installed
 // and driven through github.com/kardianos/service), and the snapshot taken
-// before an upgrade migrates the store. `missive quickstart` (cmd/missive)
-// chains these steps through a Journal, which logs each one to
-// quickstart.log and undoes them in reverse order if a later one fails.
+// before an upgrade migrates the store. Quickstart chains these steps
+// through a Journal, which logs each one to quickstart.log and undoes them
+// in reverse order if a later one fails; Doctor checks an installation.
+// cmd/missive keeps the flags, the printing and the exit code, and hands in
+// the steps that need packages installer may not import (the node's first
+// start, the raft and backup checks).
 package installer
 
 import (

@@ -65,6 +65,9 @@ type Page[T any] struct {
 	Total   int `json:"total"`
 	Page    int `json:"page"`
 	PerPage int `json:"per_page"`
+	// Next continues a list of letters by key: pass it as after= for the
+	// following page; absent when this page is not full.
+	Next string `json:"next,omitempty" doc:"Page suivante par clé: à passer en after=; absent quand la page n'est pas pleine"`
 }
 
 type NoteBody struct {
@@ -110,7 +113,7 @@ const retryAfter = "5"
 // New builds the API server.
 func New(svc *appliance.Service, log *slog.Logger) *Server {
 	s := &Server{svc: svc, log: log, Ready: func() bool { return true }}
-	listQuery := []string{"q", "category", "status", "entity", "doctype", "assignee", "from", "to", "overdue", "sort", "desc", "page", "per_page"}
+	listQuery := []string{"q", "category", "status", "entity", "doctype", "assignee", "from", "to", "overdue", "sort", "desc", "page", "per_page", "after", "fields"}
 	s.routes = []route{
 		{method: "GET", path: "/api/v1/me", summary: "L'utilisateur du jeton", out: domain.User{}, h: s.me},
 		{method: "POST", path: "/api/v1/letters", summary: "Enregistrer un courrier", in: appliance.RegisterInput{}, out: domain.Letter{}, status: 201, h: s.createLetter, replay: s.replayLetter},

@@ -7,7 +7,9 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"missive/appliance"
@@ -91,13 +93,57 @@ func (s *Server) listLetters(w http.ResponseWriter, r *http.Request, a *applianc
 		return err
 	}
 	f.Limit, f.Offset = perPage, (page-1)*perPage
+	if f.After = r.URL.Query().Get("after"); f.After != "" {
+		if len(f.After) > 64 {
+			return appliance.FieldErrors{"after": "identifiant de courrier invalide (le champ next de la page précédente)"}
+		}
+		f.Offset = 0
+	}
+	if f.Body, err = listFields(r.URL.Query().Get("fields")); err != nil {
+		return err
+	}
 	items, total, err := s.svc.Letters(r.Context(), a, f)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, 200, Page[domain.Letter]{Items: items, Total: total, Page: page, PerPage: perPage})
+	out := Page[domain.Letter]{Items: items, Total: total, Page: page, PerPage: perPage}
+	if len(items) == perPage {
+		out.Next = items[len(items)-1].ID
+	}
+	writeJSON(w, 200, out)
 	return nil
 }
+
+// listFields reads ?fields=: the optional fields a list of letters adds to
+// its summaries. Only the body is optional: a page of fifty letters is then
+// a few kilobytes unless a client asks for their texts. Naming a field the
+// summary has is allowed; an unknown name is an error, not silently nothing.
+func listFields(v string) (body bool, err error) {
+	if v == "" {
+		return false, nil
+	}
+	for _, f := range strings.Split(v, ",") {
+		f = strings.TrimSpace(f)
+		switch {
+		case f == "body":
+			body = true
+		case !letterFields[f]:
+			return false, appliance.FieldErrors{"fields": fmt.Sprintf("champ %q inconnu: body, ou un champ de courrier", f)}
+		}
+	}
+	return body, nil
+}
+
+// letterFields are the JSON names of a letter's fields.
+var letterFields = func() map[string]bool {
+	m := map[string]bool{}
+	t := reflect.TypeOf(domain.Letter{})
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		m[name] = true
+	}
+	return m
+}()
 
 func (s *Server) getLetter(w http.ResponseWriter, r *http.Request, a *appliance.Actor) error {
 	v, err := s.svc.View(r.Context(), a, r.PathValue("id"))

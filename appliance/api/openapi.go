@@ -7,6 +7,12 @@ import (
 	"strings"
 )
 
+// queryDocs describe the query parameters whose name does not say it all.
+var queryDocs = map[string]string{
+	"after":  "pagination par clé: l'identifiant du dernier courrier de la page précédente (le champ next de la réponse); remplace page, et une page profonde coûte alors ce que coûte la première; un courrier inconnu ou hors de votre périmètre donne une page vide",
+	"fields": "champs facultatifs à ajouter aux courriers de la liste, séparés par des virgules: body (le texte du courrier). Sans lui, la liste donne les champs de résumé; tout autre nom de champ d'un courrier est accepté et déjà présent",
+}
+
 // OpenAPI builds the OpenAPI 3.1 document from the route table and the Go
 // types of request and response bodies: the document cannot drift from the
 // code that serves it.
@@ -25,7 +31,11 @@ func (s *Server) OpenAPI() map[string]any {
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
 		}
 		for _, q := range rt.query {
-			params = append(params, map[string]any{"name": q, "in": "query", "schema": map[string]any{"type": "string"}})
+			p := map[string]any{"name": q, "in": "query", "schema": map[string]any{"type": "string"}}
+			if d := queryDocs[q]; d != "" {
+				p["description"] = d
+			}
+			params = append(params, p)
 		}
 		if rt.method == "GET" {
 			params = append(params, map[string]any{"name": "consistency", "in": "query",

@@ -121,45 +121,9 @@ func run(ctx context.Context, svc *appliance.Service, req Request) (string, erro
 	}
 	switch req.Op {
 	case "user.add":
-		var ms []domain.Membership
-		for _, code := range req.Entities {
-			e, err := svc.EntityByCode(ctx, sys, code)
-			if err != nil {
-				return "", fmt.Errorf("entité %q: %w", code, err)
-			}
-			ms = append(ms, domain.Membership{EntityID: e.ID, Manager: req.Manager})
-		}
-		generated := req.Password == ""
-		if generated {
-			req.Password = appliance.GeneratePassword()
-		}
-		if req.Name == "" {
-			req.Name = req.Login
-		}
-		u, err := svc.CreateUser(ctx, sys, appliance.UserInput{Login: req.Login, Name: req.Name, Email: req.Email, Role: domain.Role(req.Role), Password: req.Password, Entities: ms})
-		if err != nil {
-			return "", err
-		}
-		out := fmt.Sprintf("Utilisateur %s créé (rôle %s).\n", u.Login, u.Role)
-		if generated {
-			out += "Mot de passe: " + req.Password + "\n"
-		}
-		return out, nil
+		return userAdd(ctx, svc, sys, req)
 	case "user.list":
-		us, err := svc.Users(ctx, sys)
-		if err != nil {
-			return "", err
-		}
-		var b strings.Builder
-		fmt.Fprintf(&b, "%-20s %-10s %-8s %s\n", "IDENTIFIANT", "RÔLE", "ÉTAT", "NOM")
-		for _, u := range us {
-			state := "actif"
-			if u.Disabled {
-				state = "désactivé"
-			}
-			fmt.Fprintf(&b, "%-20s %-10s %-8s %s\n", u.Login, u.Role, state, u.Name)
-		}
-		return b.String(), nil
+		return userList(ctx, svc, sys)
 	case "user.passwd":
 		u, err := svc.UserByLogin(ctx, sys, req.Login)
 		if err != nil {
@@ -210,6 +174,53 @@ func run(ctx context.Context, svc *appliance.Service, req Request) (string, erro
 		return runTenant(ctx, svc, sys, req)
 	}
 	return "", fmt.Errorf("%w: opération %q inconnue", appliance.ErrInvalid, req.Op)
+}
+
+// userAdd creates a user with the entities named by code, generating a
+// password (printed once) when none is given.
+func userAdd(ctx context.Context, svc *appliance.Service, sys *appliance.Actor, req Request) (string, error) {
+	var ms []domain.Membership
+	for _, code := range req.Entities {
+		e, err := svc.EntityByCode(ctx, sys, code)
+		if err != nil {
+			return "", fmt.Errorf("entité %q: %w", code, err)
+		}
+		ms = append(ms, domain.Membership{EntityID: e.ID, Manager: req.Manager})
+	}
+	generated := req.Password == ""
+	if generated {
+		req.Password = appliance.GeneratePassword()
+	}
+	if req.Name == "" {
+		req.Name = req.Login
+	}
+	u, err := svc.CreateUser(ctx, sys, appliance.UserInput{Login: req.Login, Name: req.Name, Email: req.Email, Role: domain.Role(req.Role), Password: req.Password, Entities: ms})
+	if err != nil {
+		return "", err
+	}
+	out := fmt.Sprintf("Utilisateur %s créé (rôle %s).\n", u.Login, u.Role)
+	if generated {
+		out += "Mot de passe: " + req.Password + "\n"
+	}
+	return out, nil
+}
+
+// userList prints the tenant's users, one a line.
+func userList(ctx context.Context, svc *appliance.Service, sys *appliance.Actor) (string, error) {
+	us, err := svc.Users(ctx, sys)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-20s %-10s %-8s %s\n", "IDENTIFIANT", "RÔLE", "ÉTAT", "NOM")
+	for _, u := range us {
+		state := "actif"
+		if u.Disabled {
+			state = "désactivé"
+		}
+		fmt.Fprintf(&b, "%-20s %-10s %-8s %s\n", u.Login, u.Role, state, u.Name)
+	}
+	return b.String(), nil
 }
 
 // tokenList prints the API tokens of a user, or of every user.

@@ -134,24 +134,9 @@ func (g *Generator) Next() Letter {
 	l := Letter{Index: g.n}
 	th := g.theme()
 	l.Theme = th.name
-	switch x := r.Float64(); {
-	case x < 0.85:
-		l.Category = domain.Incoming
-	case x < 0.95:
-		l.Category = domain.Outgoing
-	default:
-		l.Category = domain.Internal
-	}
-	switch x := r.Float64(); {
-	case x < 0.12:
-		l.Priority = domain.PriorityLow
-	case x < 0.85:
-		l.Priority = domain.PriorityNormal
-	case x < 0.97:
-		l.Priority = domain.PriorityHigh
-	default:
-		l.Priority = domain.PriorityUrgent
-	}
+	// Drawn in this order: the same seed gives the same letters.
+	l.Category = drawCategory(r)
+	l.Priority = drawPriority(r)
 	if l.Category != domain.Internal {
 		l.Correspondent = g.correspondent(th)
 	}
@@ -208,6 +193,32 @@ func (g *Generator) Next() Letter {
 	l.Confidential = (th.name == "CCAS" || th.name == "ressources humaines") && l.Entity != "" && r.Float64() < 0.3
 	g.followUps(&l, th, x, arrival)
 	return l
+}
+
+// drawCategory draws a letter's category: most mail comes in.
+func drawCategory(r *rand.Rand) domain.Category {
+	switch x := r.Float64(); {
+	case x < 0.85:
+		return domain.Incoming
+	case x < 0.95:
+		return domain.Outgoing
+	default:
+		return domain.Internal
+	}
+}
+
+// drawPriority draws a letter's priority: mostly normal, rarely urgent.
+func drawPriority(r *rand.Rand) domain.Priority {
+	switch x := r.Float64(); {
+	case x < 0.12:
+		return domain.PriorityLow
+	case x < 0.85:
+		return domain.PriorityNormal
+	case x < 0.97:
+		return domain.PriorityHigh
+	default:
+		return domain.PriorityUrgent
+	}
 }
 
 // followUps decides what happened to the letter since it arrived: old

@@ -103,49 +103,11 @@ func (s *Seeder) Setup(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("commune %s: %w", s.Tenant, err)
 	}
-	s.entities = map[string]string{}
-	ents, err := s.Svc.Entities(ctx, sys)
-	if err != nil {
+	if err := s.setupEntities(ctx, sys); err != nil {
 		return "", err
 	}
-	root := ""
-	for _, e := range ents {
-		s.entities[e.Code] = e.ID
-		if e.ParentID == "" && root == "" {
-			root = e.ID
-		}
-	}
-	for _, e := range orgEntities {
-		if _, ok := s.entities[e.code]; ok {
-			continue
-		}
-		parent := root
-		if e.parent != "" {
-			parent = s.entities[e.parent]
-		}
-		created, err := s.Svc.CreateEntity(ctx, sys, appliance.EntityInput{ParentID: parent, Code: e.code, Name: e.name})
-		if err != nil {
-			return "", fmt.Errorf("entité %s: %w", e.code, err)
-		}
-		s.entities[e.code] = created.ID
-	}
-	s.doctypes = map[string]string{}
-	dts, err := s.Svc.Doctypes(ctx, sys)
-	if err != nil {
+	if err := s.setupDoctypes(ctx, sys); err != nil {
 		return "", err
-	}
-	for _, d := range dts {
-		s.doctypes[d.Code] = d.ID
-	}
-	for _, d := range orgDoctypes {
-		if _, ok := s.doctypes[d.Code]; ok {
-			continue
-		}
-		created, err := s.Svc.CreateDoctype(ctx, sys, d)
-		if err != nil {
-			return "", fmt.Errorf("type de courrier %s: %w", d.Code, err)
-		}
-		s.doctypes[d.Code] = created.ID
 	}
 	password := ""
 	s.agents = map[string][]*appliance.Actor{}
@@ -179,6 +141,62 @@ func (s *Seeder) Setup(ctx context.Context) (string, error) {
 		}
 	}
 	return password, nil
+}
+
+// setupEntities creates the organisation's entities that are missing,
+// under the tenant's root, and remembers every entity's id by code.
+func (s *Seeder) setupEntities(ctx context.Context, sys *appliance.Actor) error {
+	s.entities = map[string]string{}
+	ents, err := s.Svc.Entities(ctx, sys)
+	if err != nil {
+		return err
+	}
+	root := ""
+	for _, e := range ents {
+		s.entities[e.Code] = e.ID
+		if e.ParentID == "" && root == "" {
+			root = e.ID
+		}
+	}
+	for _, e := range orgEntities {
+		if _, ok := s.entities[e.code]; ok {
+			continue
+		}
+		parent := root
+		if e.parent != "" {
+			parent = s.entities[e.parent]
+		}
+		created, err := s.Svc.CreateEntity(ctx, sys, appliance.EntityInput{ParentID: parent, Code: e.code, Name: e.name})
+		if err != nil {
+			return fmt.Errorf("entité %s: %w", e.code, err)
+		}
+		s.entities[e.code] = created.ID
+	}
+	return nil
+}
+
+// setupDoctypes creates the doctypes that are missing and remembers every
+// doctype's id by code.
+func (s *Seeder) setupDoctypes(ctx context.Context, sys *appliance.Actor) error {
+	s.doctypes = map[string]string{}
+	dts, err := s.Svc.Doctypes(ctx, sys)
+	if err != nil {
+		return err
+	}
+	for _, d := range dts {
+		s.doctypes[d.Code] = d.ID
+	}
+	for _, d := range orgDoctypes {
+		if _, ok := s.doctypes[d.Code]; ok {
+			continue
+		}
+		created, err := s.Svc.CreateDoctype(ctx, sys, d)
+		if err != nil {
+			return fmt.Errorf("type de courrier %s: %w", d.Code, err)
+		}
+		s.doctypes[d.Code] = created.ID
+	}
+	return nil
 }
 
 // Run registers n letters with their follow-ups. Letters are generated in

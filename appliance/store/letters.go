@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"missive/appliance/domain"
@@ -34,9 +35,14 @@ func (p Perimeter) clause() (string, []any) { return p.clauseOn("l.tenant_id") }
 // the OR, the EXISTS ran for every letter the other branches did not admit,
 // which made an agent's count an index probe per letter of the tenant.
 func (p Perimeter) clauseOn(tenantCol string) (string, []any) {
-	args := []any{p.TenantID}
+	return p.clauseText(tenantCol), p.clauseArgs()
+}
+
+// clauseText is the text of clauseOn: it depends only on the perimeter's
+// shape, so that hot reads build it once per shape (memo).
+func (p Perimeter) clauseText(tenantCol string) string {
 	if p.All {
-		return tenantCol + " = ?", args
+		return tenantCol + " = ?"
 	}
 	var or []string
 	switch {
@@ -44,21 +50,45 @@ func (p Perimeter) clauseOn(tenantCol string) (string, []any) {
 		or = append(or, "l.confidential = 0")
 	case len(p.Entities) > 0:
 		or = append(or, "(l.confidential = 0 AND l.entity_id IN ("+placeholders(len(p.Entities))+"))")
-		for _, e := range p.Entities {
-			args = append(args, e)
-		}
 	}
 	or = append(or, "l.assignee_id = ?", "l.id IN (SELECT letter_id FROM letter_copies WHERE kind = 'user' AND ref = ?)")
-	args = append(args, p.UserID, p.UserID)
 	// A copy to one of the user's entities opens a non-confidential letter;
 	// the mail room already sees all of those.
 	if len(p.Entities) > 0 && !p.AllOpen {
 		or = append(or, "(l.confidential = 0 AND l.id IN (SELECT letter_id FROM letter_copies WHERE kind = 'entity' AND ref IN ("+placeholders(len(p.Entities))+")))")
+	}
+	return tenantCol + " = ? AND (" + strings.Join(or, " OR ") + ")"
+}
+
+// clauseArgs are the arguments of clauseText, in its order.
+func (p Perimeter) clauseArgs() []any {
+	args := make([]any, 0, 3+2*len(p.Entities))
+	args = append(args, p.TenantID)
+	if p.All {
+		return args
+	}
+	if !p.AllOpen {
 		for _, e := range p.Entities {
 			args = append(args, e)
 		}
 	}
-	return tenantCol + " = ? AND (" + strings.Join(or, " OR ") + ")", args
+	args = append(args, p.UserID, p.UserID)
+	if len(p.Entities) > 0 && !p.AllOpen {
+		for _, e := range p.Entities {
+			args = append(args, e)
+		}
+	}
+	return args
+}
+
+// perimShape is what the text of a perimeter's clause depends on.
+type perimShape struct {
+	all, allOpen bool
+	entities     int
+}
+
+func (p Perimeter) shape() perimShape {
+	return perimShape{all: p.All, allOpen: p.AllOpen, entities: len(p.Entities)}
 }
 
 func placeholders(n int) string {
@@ -106,12 +136,19 @@ func (r Reader) copies(ctx context.Context, l *domain.Letter) error {
 	return rows.Err()
 }
 
+// letterKey names the text of a one-letter read: by id or by number.
+type letterKey struct {
+	perim perimShape
+	by    string
+}
+
 // Letter reads one letter within the perimeter. A letter outside it is
 // ErrNotFound, like one that does not exist, so that its existence leaks not.
 func (r Reader) Letter(ctx context.Context, p Perimeter, id string) (*domain.Letter, error) {
-	where, args := p.clause()
-	args = append(args, id)
-	l, err := scanLetter(r.queryRow(ctx, `SELECT `+letterCols+letterJoins+` WHERE `+where+` AND l.id = ?`, args...))
+	q := memo(r, letterKey{p.shape(), "id"}, func() string {
+		return `SELECT ` + letterCols + letterJoins + ` WHERE ` + p.clauseText("l.tenant_id") + ` AND l.id = ?`
+	})
+	l, err := scanLetter(r.queryRow(ctx, q, append(p.clauseArgs(), id)...))
 	if err := notFound(err, "courrier "+id); err != nil {
 		return nil, err
 	}
@@ -120,9 +157,10 @@ func (r Reader) Letter(ctx context.Context, p Perimeter, id string) (*domain.Let
 
 // LetterByNumber reads a letter by its registration number, within the perimeter.
 func (r Reader) LetterByNumber(ctx context.Context, p Perimeter, number string) (*domain.Letter, error) {
-	where, args := p.clause()
-	args = append(args, number)
-	l, err := scanLetter(r.queryRow(ctx, `SELECT `+letterCols+letterJoins+` WHERE `+where+` AND l.number = ?`, args...))
+	q := memo(r, letterKey{p.shape(), "number"}, func() string {
+		return `SELECT ` + letterCols + letterJoins + ` WHERE ` + p.clauseText("l.tenant_id") + ` AND l.number = ?`
+	})
+	l, err := scanLetter(r.queryRow(ctx, q, append(p.clauseArgs(), number)...))
 	if err := notFound(err, "courrier "+number); err != nil {
 		return nil, err
 	}
@@ -144,6 +182,17 @@ type LetterFilter struct {
 	Desc       bool
 	Limit      int
 	Offset     int
+	// After pages by key: the letters that sort after this one (its id),
+	// in place of Offset, so that a deep page costs what the first does
+	// and a letter registered meanwhile shifts nothing. A letter the
+	// perimeter does not show gives an empty page.
+	After string
+	// Body reads each letter's body; a list without it reads the summary
+	// columns only.
+	Body bool
+	// NoTotal skips the count, for a list that does not show it: Letters
+	// then returns -1 as the total.
+	NoTotal bool
 }
 
 // sortColumns lists each sort's keys; the direction applies to every one.
@@ -162,41 +211,35 @@ var sortColumns = map[string][]string{
 func ValidSort(s string) bool { _, ok := sortColumns[s]; return ok }
 
 // Letters lists the letters of the perimeter that match f, with the total
-// count of matches for pagination. There is no cap on results: Limit pages.
+// count of matches for pagination (-1 with f.NoTotal). There is no cap on
+// results: Limit pages, by Offset or by key (After).
 func (r Reader) Letters(ctx context.Context, p Perimeter, f LetterFilter) ([]domain.Letter, int, error) {
-	where, args := p.clause()
-	if strings.TrimSpace(f.Query) != "" {
-		where, args = p.clauseOn(r.d.(searcher).searchTenantCol())
-	}
 	conds, fargs, empty := r.filterConds(f)
 	if empty {
 		return []domain.Letter{}, 0, nil
 	}
-	args = append(args, fargs...)
-	for _, c := range conds {
-		where += " AND " + c
-	}
-	var total int
-	// Filters and the perimeter use letter columns only: count without the
-	// display joins, which cost as much as the count itself on a big table.
-	if err := r.queryRow(ctx, `SELECT COUNT(*) FROM letters l WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count letters: %w", err)
-	}
-	keys, ok := sortColumns[f.Sort]
-	if !ok {
+	if _, ok := sortColumns[f.Sort]; !ok {
 		return nil, 0, fmt.Errorf("tri %q inconnu", f.Sort)
 	}
-	dir := " ASC"
-	if f.Desc {
-		dir = " DESC"
+	q := memo(r, listKey{perim: p.shape(), conds: f.condMask(), sort: f.Sort, desc: f.Desc, after: f.After != "", body: f.Body},
+		func() listQueries { return r.listQueries(p, f, conds) })
+	args := append(p.clauseArgs(), fargs...)
+	total := -1
+	if !f.NoTotal {
+		if err := r.queryRow(ctx, q.count, args...).Scan(&total); err != nil {
+			return nil, 0, fmt.Errorf("count letters: %w", err)
+		}
 	}
-	order := strings.Join(keys, dir+", ")
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 50
 	}
-	args = append(args, limit, f.Offset)
-	rows, err := r.query(ctx, `SELECT `+letterCols+letterJoins+` WHERE `+where+` ORDER BY `+order+dir+`, l.seq`+dir+` LIMIT ? OFFSET ?`, args...)
+	if f.After != "" {
+		args = append(append(append(args, p.clauseArgs()...), f.After), limit)
+	} else {
+		args = append(args, limit, f.Offset)
+	}
+	rows, err := r.query(ctx, q.page, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list letters: %w", err)
 	}
@@ -210,6 +253,87 @@ func (r Reader) Letters(ctx context.Context, p Perimeter, f LetterFilter) ([]dom
 		out = append(out, l)
 	}
 	return out, total, rows.Err()
+}
+
+// listKey is what the texts of a list depend on: the perimeter's shape,
+// the filter's conditions (constant texts), the order and the paging.
+type listKey struct {
+	perim             perimShape
+	conds             uint16
+	sort              string
+	desc, after, body bool
+}
+
+// condMask says which conditions filterConds writes, one bit each: their
+// texts are constant, so the mask names the WHERE.
+func (f LetterFilter) condMask() uint16 {
+	var m uint16
+	for i, set := range []bool{f.Category != "", f.Status != "", f.EntityID != "", f.DoctypeID != "", f.AssigneeID != "",
+		f.From != "", f.To != "", f.Overdue, strings.TrimSpace(f.Query) != ""} {
+		if set {
+			m |= 1 << i
+		}
+	}
+	return m
+}
+
+// listQueries are the two statements of a list: the count, then the page
+// (LIMIT ? OFFSET ?, or after a letter: its perimeter and id, then LIMIT ?).
+type listQueries struct{ count, page string }
+
+func (r Reader) listQueries(p Perimeter, f LetterFilter, conds []string) listQueries {
+	search := strings.TrimSpace(f.Query) != ""
+	tenantCol, from := "l.tenant_id", "letters l"
+	if search {
+		tenantCol = r.d.(searcher).searchTenantCol()
+		if len(conds) == 1 {
+			from = r.d.(searcher).countFrom()
+		}
+	}
+	where := p.clauseText(tenantCol)
+	for _, c := range conds {
+		where += " AND " + c
+	}
+	keys := sortColumns[f.Sort]
+	dir := " ASC"
+	if f.Desc {
+		dir = " DESC"
+	}
+	cols := letterCols
+	if !f.Body {
+		cols = letterColsNoBody
+	}
+	page := ` LIMIT ? OFFSET ?`
+	if f.After != "" {
+		where += " AND " + afterCond(p, keys, f.Desc)
+		page = ` LIMIT ?`
+	}
+	// Filters and the perimeter use letter columns only: count without the
+	// display joins, which cost as much as the count itself on a big table.
+	return listQueries{
+		count: `SELECT COUNT(*) FROM ` + from + ` WHERE ` + p.clauseText(tenantCol) + strings.Join(append([]string{""}, conds...), " AND "),
+		page:  `SELECT ` + cols + letterJoins + ` WHERE ` + where + ` ORDER BY ` + strings.Join(keys, dir+", ") + dir + `, l.seq` + dir + page,
+	}
+}
+
+// letterColsNoBody is letterCols with an empty body: a page of fifty
+// letters then reads no long text, and the body's overflow pages stay on
+// disk.
+var letterColsNoBody = strings.Replace(letterCols, "l.body,", "'',", 1)
+
+// afterCond is the keyset condition of a page that starts after the letter
+// with id after: its sort keys, then l.seq, compared as one row value with
+// those of that letter, read under the same perimeter so that a letter the
+// reader may not see cannot be used to probe the order of the others.
+//
+// Its arguments are the perimeter's, then the id.
+func afterCond(p Perimeter, keys []string, desc bool) string {
+	op := " > "
+	if desc {
+		op = " < "
+	}
+	row := strings.Join(append(slices.Clone(keys), "l.seq"), ", ")
+	return "(" + row + ")" + op + "(SELECT " + row + letterJoins + " WHERE " + p.clauseText("l.tenant_id") + " AND l.id = ?)"
 }
 
 // LastNum is the highest registration sequence for tenant, category and year.

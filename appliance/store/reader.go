@@ -16,18 +16,29 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// Reader holds the reads. The Store reads from the pool, a Tx from inside the
-// transaction, so that Apply sees its own writes.
+// Reader holds the reads. The Store reads from its read pool, a Tx from
+// inside the transaction, so that Apply sees its own writes.
 type Reader struct {
 	q querier
 	d dialect
+	// stmts are the statements prepared on the pool q is (or that tx
+	// belongs to); nil for one-off readers (a snapshot's transaction),
+	// which run their text.
+	stmts *stmtCache
+	tx    *sql.Tx
 }
 
 func (r Reader) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := r.prepared(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return r.q.QueryRowContext(ctx, r.d.rebind(q), args...)
 }
 
 func (r Reader) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := r.prepared(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return r.q.QueryContext(ctx, r.d.rebind(q), args...)
 }
 

@@ -108,7 +108,18 @@ type searcher interface {
 	match(terms []Term) (string, []any)
 	// searchTenantCol is how a search writes the perimeter's tenant column.
 	searchTenantCol() string
+	// countFrom is the FROM of a search's count, when the search is the
+	// only filter.
+	countFrom() string
 }
+
+// countFrom reads the matches' perimeter columns from the narrow index of
+// migration 0017 rather than from the letters' rows: SQLite's planner
+// prefers the rowid, which reads a whole letter per match (a common word's
+// count over 100,000 letters: 80 ms → 20 ms).
+func (sqliteDialect) countFrom() string { return "letters l INDEXED BY letters_seq_perimeter" }
+
+func (postgresDialect) countFrom() string { return "letters l" }
 
 // searchTenantCol hides the tenant column from SQLite's planner ("+"):
 // given an index on it, the planner walks every letter of the tenant and

@@ -82,7 +82,7 @@ func (s *Store) BeginSnapshot(ctx context.Context) (*Snapshot, error) {
 		// read at a different point of the log.
 		opts.Isolation = sql.LevelRepeatableRead
 	}
-	tx, err := s.db.BeginTx(ctx, &opts)
+	tx, err := s.rdb.BeginTx(ctx, &opts)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: begin: %w", err)
 	}
@@ -194,117 +194,20 @@ func (s *Store) LoadCheck(ctx context.Context, r io.Reader) error { return s.loa
 func (s *Store) load(ctx context.Context, r io.Reader, index bool) error {
 	dec := json.NewDecoder(bufio.NewReaderSize(r, 256<<10))
 	dec.UseNumber()
-	var h snapHeader
-	if err := dec.Decode(&h); err != nil {
-		return fmt.Errorf("snapshot: header: %w", err)
-	}
-	if h.Format != snapshotFormat {
-		return fmt.Errorf("snapshot: not a Missive snapshot (format %q)", h.Format)
-	}
-	if h.Version != snapshotVersion {
-		return fmt.Errorf("snapshot: format version %d unknown to this binary (knows %d)", h.Version, snapshotVersion)
-	}
-	if h.Schema > s.LatestSchema() {
-		return fmt.Errorf("snapshot: %w: schema %d", ErrTooNew, h.Schema)
-	}
-	known := map[string]bool{}
-	for _, t := range tables {
-		known[t] = true
+	h, err := s.readSnapHeader(dec)
+	if err != nil {
+		return err
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	exec := func(q string, args ...any) error {
-		_, err := tx.ExecContext(ctx, s.dialect.rebind(q), args...)
+	if err := s.clearTables(ctx, tx); err != nil {
 		return err
 	}
-	// One prepared insert per table: preparing the statement again for
-	// every row was a sixth of a load's time.
-	var stmt *sql.Stmt
-	defer func() {
-		if stmt != nil {
-			stmt.Close()
-		}
-	}()
-	for i := len(tables) - 1; i >= 0; i-- {
-		if err := exec(`DELETE FROM ` + tables[i]); err != nil {
-			return fmt.Errorf("snapshot: clear %s: %w", tables[i], err)
-		}
-	}
-	if s.dialect.name() == "sqlite" {
-		if err := exec(`DELETE FROM letters_fts`); err != nil {
-			return err
-		}
-	}
-	var table string
-	var insert string
-	var ncols int
-	var rows int64
-	var vals []any
-	ended := false
-	for !ended {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			if errors.Is(err, io.EOF) {
-				return errors.New("snapshot: truncated (no end marker)")
-			}
-			return fmt.Errorf("snapshot: %w", err)
-		}
-		switch {
-		case len(raw) > 0 && raw[0] == '[':
-			if insert == "" {
-				return errors.New("snapshot: row before any table")
-			}
-			var err error
-			if vals, err = rowValues(raw, vals[:0]); err != nil {
-				return fmt.Errorf("snapshot: %s: %w", table, err)
-			}
-			if len(vals) != ncols {
-				return fmt.Errorf("snapshot: %s row has %d values, want %d", table, len(vals), ncols)
-			}
-			if _, err := stmt.ExecContext(ctx, vals...); err != nil {
-				return fmt.Errorf("snapshot: insert into %s: %w", table, err)
-			}
-			rows++
-		default:
-			var m map[string]json.RawMessage
-			if err := json.Unmarshal(raw, &m); err != nil {
-				return fmt.Errorf("snapshot: %w", err)
-			}
-			if _, ok := m["end"]; ok {
-				var e snapEnd
-				if err := json.Unmarshal(raw, &e); err != nil {
-					return err
-				}
-				if e.Rows != rows {
-					return fmt.Errorf("snapshot: %d rows read, end marker says %d", rows, e.Rows)
-				}
-				ended = true
-				continue
-			}
-			var t snapTable
-			if err := json.Unmarshal(raw, &t); err != nil {
-				return fmt.Errorf("snapshot: %w", err)
-			}
-			if !known[t.Table] {
-				return fmt.Errorf("snapshot: unknown table %q", t.Table)
-			}
-			for _, c := range t.Columns {
-				if !isIdent(c) {
-					return fmt.Errorf("snapshot: bad column name %q", c)
-				}
-			}
-			table, ncols = t.Table, len(t.Columns)
-			insert = `INSERT INTO ` + t.Table + ` (` + strings.Join(t.Columns, ", ") + `) VALUES (` + placeholders(ncols) + `)`
-			if stmt != nil {
-				stmt.Close()
-			}
-			if stmt, err = tx.PrepareContext(ctx, s.dialect.rebind(insert)); err != nil {
-				return fmt.Errorf("snapshot: insert into %s: %w", t.Table, err)
-			}
-		}
+	if err := s.loadRows(ctx, tx, dec); err != nil {
+		return err
 	}
 	changed, err := s.upgradeData(ctx, tx, h.Schema)
 	if err != nil {
@@ -330,6 +233,141 @@ func (s *Store) load(ctx context.Context, r io.Reader, index bool) error {
 		s.logChanges(c.m, "snapshot", c.rows)
 	}
 	return nil
+}
+
+// readSnapHeader reads and checks the first line: a Missive snapshot, of
+// a format version and a schema this binary knows.
+func (s *Store) readSnapHeader(dec *json.Decoder) (*snapHeader, error) {
+	var h snapHeader
+	if err := dec.Decode(&h); err != nil {
+		return nil, fmt.Errorf("snapshot: header: %w", err)
+	}
+	if h.Format != snapshotFormat {
+		return nil, fmt.Errorf("snapshot: not a Missive snapshot (format %q)", h.Format)
+	}
+	if h.Version != snapshotVersion {
+		return nil, fmt.Errorf("snapshot: format version %d unknown to this binary (knows %d)", h.Version, snapshotVersion)
+	}
+	if h.Schema > s.LatestSchema() {
+		return nil, fmt.Errorf("snapshot: %w: schema %d", ErrTooNew, h.Schema)
+	}
+	return &h, nil
+}
+
+// clearTables empties every table, children first, and the full-text
+// index: a snapshot replaces the whole store.
+func (s *Store) clearTables(ctx context.Context, tx *sql.Tx) error {
+	exec := func(q string) error {
+		_, err := tx.ExecContext(ctx, q)
+		return err
+	}
+	for i := len(tables) - 1; i >= 0; i-- {
+		if err := exec(`DELETE FROM ` + tables[i]); err != nil {
+			return fmt.Errorf("snapshot: clear %s: %w", tables[i], err)
+		}
+	}
+	if s.dialect.name() == "sqlite" {
+		return exec(`DELETE FROM letters_fts`)
+	}
+	return nil
+}
+
+// loadRows inserts the rows of each table line after line, up to the end
+// marker, whose row count must match.
+func (s *Store) loadRows(ctx context.Context, tx *sql.Tx, dec *json.Decoder) error {
+	// One prepared insert per table: preparing the statement again for
+	// every row was a sixth of a load's time.
+	var stmt *sql.Stmt
+	defer func() {
+		if stmt != nil {
+			stmt.Close()
+		}
+	}()
+	var table string
+	var ncols int
+	var rows int64
+	var vals []any
+	for {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			if errors.Is(err, io.EOF) {
+				return errors.New("snapshot: truncated (no end marker)")
+			}
+			return fmt.Errorf("snapshot: %w", err)
+		}
+		if len(raw) > 0 && raw[0] == '[' {
+			if stmt == nil {
+				return errors.New("snapshot: row before any table")
+			}
+			var err error
+			if vals, err = rowValues(raw, vals[:0]); err != nil {
+				return fmt.Errorf("snapshot: %s: %w", table, err)
+			}
+			if len(vals) != ncols {
+				return fmt.Errorf("snapshot: %s row has %d values, want %d", table, len(vals), ncols)
+			}
+			if _, err := stmt.ExecContext(ctx, vals...); err != nil {
+				return fmt.Errorf("snapshot: insert into %s: %w", table, err)
+			}
+			rows++
+			continue
+		}
+		t, end, err := snapLine(raw, rows)
+		if err != nil || end {
+			return err
+		}
+		if stmt != nil {
+			stmt.Close()
+			stmt = nil
+		}
+		table, ncols = t.Table, len(t.Columns)
+		insert := `INSERT INTO ` + t.Table + ` (` + strings.Join(t.Columns, ", ") + `) VALUES (` + placeholders(ncols) + `)`
+		if stmt, err = tx.PrepareContext(ctx, s.dialect.rebind(insert)); err != nil {
+			return fmt.Errorf("snapshot: insert into %s: %w", t.Table, err)
+		}
+	}
+}
+
+// snapLine reads a line that is not a row: the end marker (end, after
+// checking it counts rows) or the start of a table, whose name and
+// columns must be known identifiers.
+func snapLine(raw json.RawMessage, rows int64) (t *snapTable, end bool, err error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, false, fmt.Errorf("snapshot: %w", err)
+	}
+	if _, ok := m["end"]; ok {
+		var e snapEnd
+		if err := json.Unmarshal(raw, &e); err != nil {
+			return nil, false, err
+		}
+		if e.Rows != rows {
+			return nil, false, fmt.Errorf("snapshot: %d rows read, end marker says %d", rows, e.Rows)
+		}
+		return nil, true, nil
+	}
+	t = &snapTable{}
+	if err := json.Unmarshal(raw, t); err != nil {
+		return nil, false, fmt.Errorf("snapshot: %w", err)
+	}
+	if !knownTable(t.Table) {
+		return nil, false, fmt.Errorf("snapshot: unknown table %q", t.Table)
+	}
+	for _, c := range t.Columns {
+		if !isIdent(c) {
+			return nil, false, fmt.Errorf("snapshot: bad column name %q", c)
+		}
+	}
+	return t, false, nil
+}
+
+func knownTable(name string) bool {
+	for _, t := range tables {
+		if t == name {
+			return true
+		}
+	}
+	return false
 }
 
 // upgradeData runs the data sections of the migrations a snapshot of an

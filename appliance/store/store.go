@@ -14,6 +14,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,9 +34,13 @@ var ErrTooNew = errors.New("base de données plus récente que ce binaire")
 
 // Store is the database of one node.
 type Store struct {
-	db      *sql.DB
-	dialect dialect
-	path    string // the SQLite file; "" on PostgreSQL
+	// db writes: migrations, Update, Load, Claim. rdb reads: on SQLite a
+	// pool of query-only connections to the same WAL file; on PostgreSQL
+	// db itself.
+	db, rdb        *sql.DB
+	wstmts, rstmts *stmtCache
+	dialect        dialect
+	path           string // the SQLite file; "" on PostgreSQL
 	// SchemaVersion is the highest migration applied.
 	SchemaVersion int
 	// log tells what a migration changed in the data (missive:report).
@@ -86,7 +91,7 @@ func open(ctx context.Context, dsn, dataDir string, upTo int, opts ...Option) (*
 		// WAL lets readers (the UI, a CLI verify) run beside the one writer;
 		// synchronous=NORMAL is safe because the raft log is the durable
 		// record and replays what a power cut lost (see DESIGN.md).
-		q := "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+		q := "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)" + sqliteCache(writerCacheKB)
 		switch {
 		case s.readOnly:
 			q = readOnlyQuery(path)
@@ -123,14 +128,78 @@ func open(ctx context.Context, dsn, dataDir string, upTo int, opts ...Option) (*
 		s.db.Close()
 		return nil, err
 	}
+	s.rdb = s.db
 	if s.dialect.name() == "sqlite" {
 		if err := privateFiles(s.path); err != nil {
 			s.db.Close()
 			return nil, err
 		}
+		// A read-only start (full disk) and a throw-away store read
+		// through their one pool: the read pool would need the WAL's
+		// shared memory, and a scratch store is read once.
+		if !s.readOnly && !s.scratch {
+			if s.rdb, err = openReadPool(ctx, s.path); err != nil {
+				s.db.Close()
+				return nil, err
+			}
+		}
+	}
+	s.wstmts, s.rstmts = newStmtCache(s.db, s.dialect), newStmtCache(s.rdb, s.dialect)
+	if s.rdb == s.db {
+		s.rstmts = s.wstmts
 	}
 	return &s, nil
 }
+
+// Page cache of each SQLite connection, in kB (SQLite's default is 2 MB),
+// and the length of the file read through mmap instead of read() into
+// that cache (SQLite's default is none). Without them, sixteen agents
+// searching at once spent their time copying pages from the kernel into
+// caches too small to keep them, and the same search answered at a
+// tenth of its single-client rate. Mapped pages are the kernel's page
+// cache, shared by every connection; they count in the resident memory
+// but the kernel reclaims them like any cached file. The map is as long
+// as SQLite allows (SQLITE_MAX_MMAP_SIZE, 2 GB); the rest of a larger
+// file is read as before.
+const (
+	writerCacheKB = 32 << 10
+	readerCacheKB = 16 << 10
+	mmapBytes     = 0x7fff0000 // SQLITE_MAX_MMAP_SIZE
+)
+
+func sqliteCache(kb int) string {
+	return fmt.Sprintf("&_pragma=cache_size(-%d)&_pragma=mmap_size(%d)", kb, mmapBytes)
+}
+
+// openReadPool opens the connections every read goes through, beside the
+// writer: WAL lets them read while Apply writes, each sees the last
+// commit at its first read, and query_only makes a write through them an
+// error instead of a second writer. They stay open (as many idle as
+// open), so their page caches and prepared statements outlive a request:
+// database/sql keeps two idle connections by default and closed the
+// others after each burst.
+func openReadPool(ctx context.Context, path string) (*sql.DB, error) {
+	q := "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=query_only(1)" + sqliteCache(readerCacheKB)
+	db, err := sql.Open("sqlite", "file:"+path+q)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite read pool %s: %w", path, err)
+	}
+	n := readConns()
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite read pool %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// readConns sizes the read pool to the cores: SQLite reads are CPU work
+// once the file is in memory, and more connections than cores only
+// share them, each with its own cache. Twice the cores, at least four,
+// so that a read waiting on the disk, or a snapshot streaming for
+// minutes, does not hold up the others.
+func readConns() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
 
 // createPrivate creates an SQLite database file readable by its owner
 // only, before SQLite does with the process's umask: the database holds
@@ -158,13 +227,20 @@ func privateFiles(path string) error {
 	return nil
 }
 
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.rstmts.close()
+	s.wstmts.close()
+	if s.rdb != s.db {
+		s.rdb.Close()
+	}
+	return s.db.Close()
+}
 
 // Check makes a cheap query, for readiness probes: a database that does
 // not answer it cannot serve anything else either.
 func (s *Store) Check(ctx context.Context) error {
 	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil {
+	if err := s.rdb.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil {
 		return fmt.Errorf("database check: %w", err)
 	}
 	return nil

@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 )
 
-// TLS assets and locks (migration 0017): certmagic's storage, shared by
+// TLS assets and locks (migration 0018): certmagic's storage, shared by
 // the nodes of a cluster. Keys are certmagic's: slash-separated, no
 // leading or trailing slash. Values are sealed by the Service.
 

@@ -31,8 +31,8 @@ func (s *Store) AppliedIndex(ctx context.Context) (uint64, error) {
 	return strconv.ParseUint(v, 10, 64)
 }
 
-// Reader reads from the pool.
-func (s *Store) Reader() Reader { return Reader{q: s.db, d: s.dialect} }
+// Reader reads from the read pool (DESIGN.md, "Reads").
+func (s *Store) Reader() Reader { return Reader{q: s.rdb, d: s.dialect, stmts: s.rstmts} }
 
 // Update runs fn in one transaction for the raft entry at index and records
 // the index with it, so that an entry replayed after a restart is skipped
@@ -42,7 +42,7 @@ func (s *Store) Update(ctx context.Context, index uint64, fn func(*Tx) error) er
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	tx := &Tx{Reader: Reader{q: sqlTx, d: s.dialect}, ctx: ctx, tx: sqlTx}
+	tx := &Tx{Reader: Reader{q: sqlTx, d: s.dialect, stmts: s.wstmts, tx: sqlTx}, ctx: ctx, tx: sqlTx}
 	if index > 0 {
 		v, err := tx.Meta(ctx, "applied_index")
 		if err != nil {
@@ -71,6 +71,10 @@ func (s *Store) Update(ctx context.Context, index uint64, fn func(*Tx) error) er
 }
 
 func (t *Tx) exec(q string, args ...any) error {
+	if st := t.prepared(t.ctx, q); st != nil {
+		_, err := st.ExecContext(t.ctx, args...)
+		return err
+	}
 	_, err := t.tx.ExecContext(t.ctx, t.d.rebind(q), args...)
 	return err
 }

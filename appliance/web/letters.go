@@ -148,25 +148,7 @@ func (s *Server) letterAction(w http.ResponseWriter, r *http.Request, q *request
 	var err error
 	switch action {
 	case "qualify":
-		in, ferr := registerInput(f)
-		if ferr != nil {
-			err = ferr
-			break
-		}
-		if in.Sender != nil && in.Sender.ID == "" {
-			// A sender typed but not picked is created first: Qualify
-			// takes an existing contact.
-			c, cerr := s.svc.CreateContact(ctx, a, *in.Sender)
-			if cerr != nil {
-				err = senderErrors(cerr, "")
-				break
-			}
-			in.Sender = &appliance.ContactInput{ID: c.ID}
-		}
-		// The form shows every field: what it leaves empty is cleared.
-		if _, err = s.svc.Qualify(ctx, a, id, appliance.FullQualify(in)); err == nil {
-			msg = tr(q.lang, "letter.qualified")
-		}
+		msg, err = s.qualify(r, q, id)
 	case "redirect":
 		in := appliance.RedirectInput{EntityID: f.Get("entity_id"), AssigneeID: f.Get("assignee_id"), Note: f.Get("note")}
 		if _, err = s.svc.Redirect(ctx, a, id, in); err == nil {
@@ -225,6 +207,29 @@ func (s *Server) letterAction(w http.ResponseWriter, r *http.Request, q *request
 		back = "/"
 	}
 	return s.done(w, r, q, back, msg)
+}
+
+// qualify saves the letter page's edit form.
+func (s *Server) qualify(r *http.Request, q *request, id string) (string, error) {
+	ctx, a := r.Context(), q.actor
+	in, err := registerInput(r.PostForm)
+	if err != nil {
+		return "", err
+	}
+	if in.Sender != nil && in.Sender.ID == "" {
+		// A sender typed but not picked is created first: Qualify
+		// takes an existing contact.
+		c, err := s.svc.CreateContact(ctx, a, *in.Sender)
+		if err != nil {
+			return "", senderErrors(err, "")
+		}
+		in.Sender = &appliance.ContactInput{ID: c.ID}
+	}
+	// The form shows every field: what it leaves empty is cleared.
+	if _, err := s.svc.Qualify(ctx, a, id, appliance.FullQualify(in)); err != nil {
+		return "", err
+	}
+	return tr(q.lang, "letter.qualified"), nil
 }
 
 func (s *Server) attach(r *http.Request, q *request, id string) error {

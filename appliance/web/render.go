@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/url"
 	"path"
@@ -66,7 +67,16 @@ func parseLanguage(lang string, files []string) (map[string]*pageTemplate, error
 	return out, nil
 }
 
+// funcs is what templates may call: words and dates in the page's
+// language, and helpers that shape data and do not depend on it.
 func funcs(lang string) template.FuncMap {
+	m := localFuncs(lang)
+	maps.Copy(m, dataFuncs())
+	return m
+}
+
+// localFuncs translate and format for the page's language.
+func localFuncs(lang string) template.FuncMap {
 	cat := catalogue[lang]
 	t := func(key string) string {
 		if v, ok := cat[key]; ok {
@@ -98,6 +108,23 @@ func funcs(lang string) template.FuncMap {
 			}
 			return x.Format("2 Jan 2006 15:04")
 		},
+		// label names a form field in the error summary: "qualify.subject"
+		// is the subject field of the edit form.
+		"label": func(field string) string {
+			if i := strings.LastIndexByte(field, '.'); i >= 0 {
+				field = field[i+1:]
+			}
+			if v, ok := cat["field."+field]; ok {
+				return v
+			}
+			return field
+		},
+	}
+}
+
+// dataFuncs shape data for templates, in any language.
+func dataFuncs() template.FuncMap {
+	return template.FuncMap{
 		"size": func(n int64) string {
 			switch {
 			case n >= 1<<20:
@@ -149,18 +176,7 @@ func funcs(lang string) template.FuncMap {
 			}
 			return out
 		},
-		"neg": func(a int) int { return -a },
-		// label names a form field in the error summary: "qualify.subject"
-		// is the subject field of the edit form.
-		"label": func(field string) string {
-			if i := strings.LastIndexByte(field, '.'); i >= 0 {
-				field = field[i+1:]
-			}
-			if v, ok := cat["field."+field]; ok {
-				return v
-			}
-			return field
-		},
+		"neg":    func(a int) int { return -a },
 		"etree":  func(es []domain.Entity) []*entityNode { return flatten(tree(es), 0, nil) },
 		"indent": func(n int) string { return strings.Repeat("\u00a0\u00a0\u00a0", n) },
 		"str":    func(v any) string { return fmt.Sprint(v) },

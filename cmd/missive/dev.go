@@ -65,15 +65,11 @@ func runDevSeed(c *cli) error {
 	log := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	n, err := openNode(ctx, cfg, log)
+	n, password, err := startNode(ctx, c, cfg, log, func() (*node, error) { return openNode(ctx, cfg, log) })
 	if err != nil {
 		return err
 	}
 	defer n.close()
-	password, err := firstStart(ctx, c, cfg, n, log)
-	if err != nil {
-		return err
-	}
 	if password != "" && c.getenv("MISSIVE_ADMIN_PASSWORD") == "" {
 		fmt.Fprintf(c.stdout, "Premier démarrage: utilisateur admin, mot de passe %s\n", password)
 	}

@@ -1,6 +1,10 @@
 package main
 
-import "fmt"
+import (
+	"fmt"
+
+	"missive/installer"
+)
 
 // startRoom is the free space a start needs to take writes: raft writes
 // its term at each election and SQLite its WAL and shared memory at the
@@ -13,7 +17,7 @@ const startRoom = 16 << 20
 // the data dir's disk has room (or its room cannot be measured: the start
 // then tries, and says what fails).
 func diskFullReason(data string) string {
-	free, _, err := diskSpace(data)
+	free, _, err := installer.DiskSpace(data)
 	if err != nil || free >= startRoom {
 		return ""
 	}

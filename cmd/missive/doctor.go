@@ -1,28 +1,16 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"net/smtp"
 	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
-	"syscall"
 	"time"
 
 	"missive/appliance"
-	"missive/appliance/config"
-	"missive/appliance/store"
-	"missive/appliance/tlsconf"
 	"missive/backup"
+	"missive/cluster"
 	"missive/installer"
 )
 
@@ -35,33 +23,8 @@ l'heure), l'espace disque et l'horloge.
 Code de sortie 1 s'il y a au moins un point « À CORRIGER ».
 Lancez-le en root (ou sous le compte missive) pour qu'il lise les données.`
 
-// doctor collects findings, one line each, with what to do.
-type doctor struct {
-	w              io.Writer
-	errors, warned int
-	timeout        time.Duration
-}
-
-func (d *doctor) ok(format string, args ...any) {
-	fmt.Fprintf(d.w, "OK          %s\n", fmt.Sprintf(format, args...))
-}
-
-func (d *doctor) warn(fix, format string, args ...any) {
-	d.warned++
-	fmt.Fprintf(d.w, "ATTENTION   %s\n", fmt.Sprintf(format, args...))
-	if fix != "" {
-		fmt.Fprintf(d.w, "            → %s\n", fix)
-	}
-}
-
-func (d *doctor) fail(fix, format string, args ...any) {
-	d.errors++
-	fmt.Fprintf(d.w, "À CORRIGER  %s\n", fmt.Sprintf(format, args...))
-	if fix != "" {
-		fmt.Fprintf(d.w, "            → %s\n", fix)
-	}
-}
-
+// runDoctor reads the flags and the configuration, lets installer.Doctor
+// check, and prints each finding as it comes.
 func runDoctor(c *cli) error {
 	c.dataFlags()
 	c.fs.StringVar(&c.common.listen, "listen", "", "adresse où joindre Missive (défaut: la clé listen)")
@@ -74,385 +37,73 @@ func runDoctor(c *cli) error {
 			c.common.config = "/etc/missive/missive.toml"
 		}
 	}
-	d := &doctor{w: c.stdout, timeout: 5 * time.Second}
 	fmt.Fprintf(c.stdout, "Missive %s — vérification de l'installation\n\n", version)
 	cfg, err := c.loadConfig()
 	if err != nil {
-		d.fail("corrigez le fichier puis « missive config test --config FICHIER »", "Configuration invalide: %v", err)
-		return d.result(c)
+		bad := installer.Check{Level: installer.Fail, Text: fmt.Sprintf("Configuration invalide: %v", err),
+			Fix: "corrigez le fichier puis « missive config test --config FICHIER »"}
+		printCheck(c.stdout, bad)
+		return doctorResult(c.stdout, []installer.Check{bad})
 	}
 	if *httpListen != "" {
 		cfg.HTTPListen = *httpListen
 	}
-	if c.common.config != "" {
-		d.ok("Configuration %s valide.", c.common.config)
-	} else {
-		d.warn("indiquez --config /etc/missive/missive.toml", "Aucun fichier de configuration: valeurs par défaut vérifiées.")
-	}
-	ctx := context.Background()
-	d.checkDataDir(cfg)
-	d.checkRaftState(ctx, cfg)
-	d.checkService()
-	leaf := d.checkListeners(cfg)
-	d.checkCertificate(ctx, cfg, leaf)
-	d.checkDNS(cfg)
-	d.checkMail(ctx, cfg)
-	d.checkBackups(ctx, cfg)
-	d.checkDisk(cfg.Data)
-	d.checkClock()
-	return d.result(c)
+	checks := installer.Doctor(context.Background(), installer.DoctorOptions{
+		Config:           cfg,
+		ConfigPath:       c.common.config,
+		Version:          version,
+		Timeout:          5 * time.Second,
+		Raft:             raftCheck(cfg.Data),
+		BackupPassphrase: func() error { _, err := (&backup.Manager{Config: cfg.Backup}).Passphrase(""); return err },
+		BackupPolicy:     backupPolicy(cfg),
+		Report:           func(ch installer.Check) { printCheck(c.stdout, ch) },
+	})
+	return doctorResult(c.stdout, checks)
 }
 
-func (d *doctor) result(c *cli) error {
-	fmt.Fprintf(c.stdout, "\n%d point(s) à corriger, %d à surveiller.\n", d.errors, d.warned)
-	if d.errors > 0 {
+// printCheck writes one finding and, below it, what to do.
+func printCheck(w io.Writer, ch installer.Check) {
+	label := map[installer.Level]string{installer.OK: "OK          ", installer.Warn: "ATTENTION   ", installer.Fail: "À CORRIGER  "}[ch.Level]
+	fmt.Fprintf(w, "%s%s\n", label, ch.Text)
+	if ch.Fix != "" && ch.Level != installer.OK {
+		fmt.Fprintf(w, "            → %s\n", ch.Fix)
+	}
+}
+
+// doctorResult counts the findings; any to fix makes the exit code 1.
+func doctorResult(w io.Writer, checks []installer.Check) error {
+	var errs, warned int
+	for _, ch := range checks {
+		switch ch.Level {
+		case installer.Fail:
+			errs++
+		case installer.Warn:
+			warned++
+		}
+	}
+	fmt.Fprintf(w, "\n%d point(s) à corriger, %d à surveiller.\n", errs, warned)
+	if errs > 0 {
 		return &exitError{1, ""}
 	}
 	return nil
 }
 
-func (d *doctor) checkDataDir(cfg config.Config) {
-	fi, err := os.Stat(cfg.Data)
-	if err != nil {
-		d.fail("lancez « missive quickstart » ou corrigez la clé data", "Dossier de données %s introuvable.", cfg.Data)
-		return
-	}
-	if !fi.IsDir() {
-		d.fail("la clé data doit désigner un dossier", "%s n'est pas un dossier.", cfg.Data)
-		return
-	}
-	if fi.Mode().Perm()&0o007 != 0 {
-		d.warn("chmod 750 "+cfg.Data, "Le dossier de données %s est lisible par tous (%v).", cfg.Data, fi.Mode().Perm())
-	}
-	if cfg.User != "" {
-		a, err := installer.LookupAccount(cfg.User)
-		if err != nil {
-			d.fail("créez-le: useradd --system --user-group "+cfg.User, "Le compte %s (clé user) n'existe pas.", cfg.User)
-			return
-		}
-		if uid, ok := fileOwner(fi); ok && uid != a.UID {
-			d.fail(fmt.Sprintf("chown -R %s: %s", cfg.User, cfg.Data), "Le dossier %s n'appartient pas à %s.", cfg.Data, cfg.User)
-			return
-		}
-	}
-	d.ok("Dossier de données %s présent.", cfg.Data)
-}
-
-func (d *doctor) checkService() {
-	if !installer.SystemdRunning() {
-		d.ok("Pas de systemd sur cette machine: service non vérifié (conteneur?).")
-		return
-	}
-	s, err := installer.OpenService("", nil)
-	if err != nil {
-		d.warn("", "Service: %v", err)
-		return
-	}
-	st, err := s.Status()
-	switch {
-	case err != nil:
-		d.fail("journalctl -u missive -n 50 dit pourquoi; puis systemctl restart missive", "Service missive: %v.", err)
-	case st == "en marche":
-		d.ok("Service missive en marche.")
-	case st == "non installé":
-		d.warn("missive service install --config FICHIER (ou missive quickstart)", "Service missive non installé.")
-	default:
-		d.fail("systemctl start missive; journalctl -u missive -n 50 si cela échoue", "Service missive %s.", st)
-	}
-}
-
-// localAddr is where to reach a listen address from this machine.
-func localAddr(addr string) string {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return addr
-	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "127.0.0.1"
-	}
-	return net.JoinHostPort(host, port)
-}
-
-// checkListeners asks the running server on each port; it returns the
-// certificate the HTTPS port presented, if any.
-func (d *doctor) checkListeners(cfg config.Config) *x509.Certificate {
-	addr := localAddr(cfg.Listen)
-	client := &http.Client{Timeout: d.timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	var leaf *x509.Certificate
-	scheme := "http"
-	if cfg.TLS != config.TLSNone {
-		scheme = "https"
-		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: d.timeout}, "tcp", addr, &tls.Config{ServerName: cfg.Hostname, InsecureSkipVerify: true})
-		if err != nil {
-			d.notListening(cfg.Listen, err)
-			return nil
-		}
-		if pc := conn.ConnectionState().PeerCertificates; len(pc) > 0 {
-			leaf = pc[0]
-		}
-		conn.Close()
-		client.Transport = &http.Transport{TLSClientConfig: &tls.Config{ServerName: cfg.Hostname, InsecureSkipVerify: true}}
-	}
-	resp, err := client.Get(scheme + "://" + addr + "/healthz")
-	if err != nil {
-		d.notListening(cfg.Listen, err)
-		return leaf
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		d.fail("un autre programme occupe-t-il ce port? ss -ltnp", "Port %s: réponse HTTP %d au lieu de Missive.", cfg.Listen, resp.StatusCode)
-	} else {
-		d.ok("Missive répond en %s sur %s.", strings.ToUpper(scheme), cfg.Listen)
-	}
-	if cfg.TLS != config.TLSNone && cfg.HTTPListen != "" {
-		resp, err := client.Get("http://" + localAddr(cfg.HTTPListen) + "/")
-		if err != nil {
-			d.notListening(cfg.HTTPListen, err)
-			return leaf
-		}
-		resp.Body.Close()
-		if loc := resp.Header.Get("Location"); resp.StatusCode/100 == 3 && strings.HasPrefix(loc, "https://"+cfg.Hostname) {
-			d.ok("Le port %s renvoie vers HTTPS.", cfg.HTTPListen)
-		} else {
-			d.fail("un autre serveur web (apache, nginx) occupe-t-il ce port? ss -ltnp", "Le port %s ne renvoie pas vers https://%s (HTTP %d).", cfg.HTTPListen, cfg.Hostname, resp.StatusCode)
-		}
-	}
-	return leaf
-}
-
-func (d *doctor) notListening(addr string, err error) {
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		d.fail("démarrez-le: systemctl start missive (journalctl -u missive -n 50 si cela échoue)", "Personne n'écoute sur %s: Missive est arrêté.", addr)
-		return
-	}
-	d.fail("vérifiez le pare-feu local et « ss -ltnp »", "Port %s: %v.", addr, err)
-}
-
-func (d *doctor) checkCertificate(ctx context.Context, cfg config.Config, leaf *x509.Certificate) {
-	if cfg.TLS == config.TLSNone {
-		d.ok("TLS non configuré: HTTP simple (adresse locale ou mandataire devant).")
-		return
-	}
-	source := "servi par Missive"
-	if leaf == nil && cfg.TLS == config.TLSFiles {
-		c, err := tlsconf.LoadFiles(cfg.CertFile, cfg.KeyFile)
-		if err != nil {
-			d.fail("corrigez cert_file et key_file", "Certificat: %v.", err)
-			return
-		}
-		leaf, source = c.Leaf, "dans "+cfg.CertFile
-	}
-	if leaf == nil {
-		if cfg.TLS == config.TLSACME {
-			d.warn("journalctl -u missive | grep -i certificate dit pourquoi; le DNS et les ports 80/443 doivent être joignables depuis l'autorité", "Certificat ACME: aucun obtenu pour l'instant.")
-		}
-		return
-	}
-	roots, err := x509.SystemCertPool()
-	if err != nil {
-		roots = x509.NewCertPool()
-	}
-	if cfg.TLS == config.TLSInternal {
-		roots = x509.NewCertPool()
-		if pem, err := tlsconf.CARoot(ctx, tlsStorage(cfg)); err == nil {
-			roots.AppendCertsFromPEM(pem)
-		}
-	}
-	left := time.Until(leaf.NotAfter)
-	days := int(left.Hours() / 24)
-	switch {
-	case left <= 0:
-		d.fail(renewHint(cfg), "Certificat %s expiré depuis le %s.", source, leaf.NotAfter.Format("02/01/2006"))
-		return
-	case left < 14*24*time.Hour:
-		d.warn(renewHint(cfg), "Certificat %s: expire dans %d jours (le %s).", source, days, leaf.NotAfter.Format("02/01/2006"))
-	}
-	if err := leaf.VerifyHostname(cfg.Hostname); err != nil {
-		d.fail(renewHint(cfg), "Certificat %s: ne couvre pas %s.", source, cfg.Hostname)
-		return
-	}
-	if _, err := leaf.Verify(x509.VerifyOptions{DNSName: cfg.Hostname, Roots: roots, Intermediates: x509.NewCertPool()}); err != nil && cfg.TLS != config.TLSFiles {
-		d.warn("normal avec une autorité interne que ce serveur ne connaît pas; sinon vérifiez l'autorité", "Certificat %s: chaîne non vérifiée depuis ce serveur (%v).", source, err)
-	}
-	if left >= 14*24*time.Hour {
-		d.ok("Certificat %s pour %s, valable jusqu'au %s (%d jours).", source, cfg.Hostname, leaf.NotAfter.Format("02/01/2006"), days)
-	}
-}
-
-func renewHint(cfg config.Config) string {
-	if cfg.TLS == config.TLSFiles {
-		return "remplacez " + cfg.CertFile + " et " + cfg.KeyFile + " (relus tout seuls)"
-	}
-	return "le renouvellement automatique échoue: journalctl -u missive | grep -i certificate"
-}
-
-func (d *doctor) checkDNS(cfg config.Config) {
-	if cfg.Hostname == "" {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), d.timeout)
-	defer cancel()
-	addrs, err := net.DefaultResolver.LookupHost(ctx, cfg.Hostname)
-	if err != nil || len(addrs) == 0 {
-		d.fail("créez l'enregistrement A (ou AAAA) de "+cfg.Hostname+" vers l'adresse de ce serveur", "DNS: %s ne se résout pas.", cfg.Hostname)
-		return
-	}
-	mine := map[string]bool{}
-	if ifs, err := net.InterfaceAddrs(); err == nil {
-		for _, a := range ifs {
-			if ipn, ok := a.(*net.IPNet); ok {
-				mine[ipn.IP.String()] = true
-			}
-		}
-	}
-	for _, a := range addrs {
-		if mine[a] {
-			d.ok("DNS: %s désigne ce serveur (%s).", cfg.Hostname, a)
-			return
-		}
-	}
-	d.warn("normal derrière une translation d'adresse (NAT); sinon corrigez l'enregistrement DNS", "DNS: %s désigne %s, qui n'est pas une adresse de ce serveur.", cfg.Hostname, strings.Join(addrs, ", "))
-}
-
-// openStore opens the store for the checks that read it, or says why not.
-func (d *doctor) openStore(ctx context.Context, cfg config.Config, what string) *store.Store {
-	// Opening the store migrates it: that is the server's to do, after its
-	// pre-upgrade snapshot.
-	b, err := os.ReadFile(filepath.Join(cfg.Data, installer.VersionFile))
-	_, dbErr := os.Stat(filepath.Join(cfg.Data, "missive.db"))
-	if err == nil && strings.TrimSpace(string(b)) != version || err != nil && dbErr == nil {
-		d.warn("démarrez le service (il sauvegarde puis migre la base), puis relancez doctor", "Données écrites par une autre version de Missive: %s non vérifiées avant leur mise à jour.", what)
-		return nil
-	}
-	st, err := store.Open(ctx, cfg.DB, cfg.Data)
-	if err != nil {
-		d.warn("lancez doctor en root ou sous le compte du service", "%s non vérifiées: base illisible (%v).", what, err)
-		return nil
-	}
-	return st
-}
-
-// checkBackups says whether the backups run, are verified and on time.
-func (d *doctor) checkBackups(ctx context.Context, cfg config.Config) {
-	if len(cfg.Backup.Targets) > 0 {
-		if _, err := (&backup.Manager{Config: cfg.Backup}).Passphrase(""); err != nil {
-			d.fail("créez le fichier passphrase_file (lisible du compte du service) avec la phrase de passe imprimée", "Sauvegardes: %v.", err)
-		}
-	}
-	st := d.openStore(ctx, cfg, "Sauvegardes")
-	if st == nil {
-		return
-	}
-	defer st.Close()
-	runs, err := st.Reader().BackupRuns(ctx, 200)
-	if err != nil {
-		d.warn("", "Sauvegardes non vérifiées: %v.", err)
-		return
-	}
-	h := appliance.CheckBackups(runs, backupPolicy(cfg), time.Now())
-	if len(h.Targets) == 0 {
-		d.warn("ajoutez une section [[backup.target]] (NAS, Nextcloud, SFTP) à la configuration: missive config describe", "%s", h.Message)
-		return
-	}
-	for _, t := range h.Targets {
-		switch t.State {
-		case appliance.BackupStateOK:
-			d.ok("%s", t.Message)
-		case appliance.BackupStateNever:
-			d.warn("missive backup run --config FICHIER (ou attendez la nuit), puis missive backup status", "%s", t.Message)
+// raftCheck says what missive serve would say of the raft state in data,
+// against the store's applied index.
+func raftCheck(data string) func(applied uint64) installer.Check {
+	return func(applied uint64) installer.Check {
+		decode := func(b []byte) error { _, err := appliance.DecodeCommand(b); return err }
+		err := cluster.Check(data, applied, decode)
+		var se *cluster.StateError
+		switch {
+		case err == nil:
+			return installer.Check{Level: installer.OK, Text: "Journal raft et instantanés intègres, en accord avec la base."}
+		case errors.Is(err, cluster.ErrLocked):
+			return installer.Check{Level: installer.OK, Text: "Journal raft en service (vérifié par le serveur à son démarrage)."}
+		case errors.As(err, &se):
+			return installer.Check{Level: installer.Fail, Text: se.Problem, Fix: se.WayOut()}
 		default:
-			d.fail("missive backup status dit ce qui a échoué; missive backup run relance", "%s", t.Message)
+			return installer.Check{Level: installer.Fail, Text: fmt.Sprintf("Journal raft non vérifié: %v.", err)}
 		}
 	}
-}
-
-func (d *doctor) checkMail(ctx context.Context, cfg config.Config) {
-	st := d.openStore(ctx, cfg, "Connexions IMAP/SMTP")
-	if st == nil {
-		return
-	}
-	defer st.Close()
-	r := st.Reader()
-	tenants, err := r.Tenants(ctx)
-	if err != nil {
-		d.warn("", "Connexions IMAP/SMTP non vérifiées: %v.", err)
-		return
-	}
-	n := 0
-	for _, t := range tenants {
-		if relay, err := r.MailRelay(ctx, t.ID); err == nil {
-			n++
-			if err := d.dialMail("smtp", relay.Host, relay.Port, relay.Security); err != nil {
-				d.fail("vérifiez l'hôte, le port, le mode (starttls, tls) et le pare-feu: missive mail relay set -h", "Relais SMTP de %s (%s:%d): %v.", t.ID, relay.Host, relay.Port, err)
-			} else {
-				d.ok("Relais SMTP de %s joignable (%s:%d, %s).", t.ID, relay.Host, relay.Port, relay.Security)
-			}
-		}
-		boxes, _ := r.Mailboxes(ctx, t.ID)
-		for _, b := range boxes {
-			if b.Disabled {
-				continue
-			}
-			n++
-			if err := d.dialMail("imap", b.Host, b.Port, b.Security); err != nil {
-				d.fail("vérifiez l'hôte, le port, le mode (tls, starttls) et le pare-feu: missive mail mailbox add -h", "Boîte IMAP %s de %s (%s:%d): %v.", b.Username, t.ID, b.Host, b.Port, err)
-			} else {
-				d.ok("Boîte IMAP %s de %s joignable (%s:%d, %s).", b.Username, t.ID, b.Host, b.Port, b.Security)
-			}
-		}
-	}
-	if n == 0 {
-		d.ok("Aucune connexion IMAP ni SMTP sortante configurée (missive mail status).")
-	}
-}
-
-// dialMail connects to a mail server as Missive will, TLS included, and
-// checks its certificate against the system's roots.
-func (d *doctor) dialMail(proto, host string, port int, security string) error {
-	addr := net.JoinHostPort(host, strconv.Itoa(port))
-	tc := &tls.Config{ServerName: host}
-	dialer := &net.Dialer{Timeout: d.timeout}
-	if security == "tls" {
-		conn, err := tls.DialWithDialer(dialer, "tcp", addr, tc)
-		if err != nil {
-			return err
-		}
-		return conn.Close()
-	}
-	conn, err := dialer.Dial("tcp", addr)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(2 * d.timeout))
-	if security != "starttls" {
-		return nil
-	}
-	if proto == "smtp" {
-		c, err := smtp.NewClient(conn, host)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		return c.StartTLS(tc)
-	}
-	br := bufio.NewReader(conn)
-	if line, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(line, "* OK") {
-		return fmt.Errorf("accueil IMAP inattendu %q (%v)", strings.TrimSpace(line), err)
-	}
-	fmt.Fprint(conn, "a1 STARTTLS\r\n")
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			return err
-		}
-		if strings.HasPrefix(line, "a1 ") {
-			if !strings.HasPrefix(line, "a1 OK") {
-				return fmt.Errorf("STARTTLS refusé: %s", strings.TrimSpace(line))
-			}
-			break
-		}
-	}
-	tconn := tls.Client(conn, tc)
-	return tconn.Handshake()
 }

@@ -535,7 +535,7 @@ func TestServeDropsPrivileges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if owner, _ := fileOwner(fi); owner != nobody.UID {
+	if owner, _ := installer.FileOwner(fi); owner != nobody.UID {
 		t.Fatalf("missive.db owned by %d, want %d", owner, nobody.UID)
 	}
 	s.stop(t)

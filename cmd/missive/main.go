@@ -1,5 +1,5 @@
 // Command missive is the one binary of Missive: the server and the
-// administration commands. Each subcommand lives in the table below with its
+// administration commands. Each subcommand lives in the tables below with its
 // flags and help text side by side; the help text is the reference.
 package main
 
@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -25,8 +26,25 @@ type command struct {
 
 var commands []command
 
+// init lists the commands by topic, in the order help shows them: a
+// function per topic keeps each list short. In init, as before, so that
+// run functions may read the list (usage, find) without an
+// initialisation cycle.
 func init() {
-	commands = []command{
+	commands = slices.Concat(
+		serverCommands(),
+		accountCommands(),
+		dataCommands(),
+		installCommands(),
+		mailCommands(),
+		clusterCommands(),
+		devCommands(),
+	)
+}
+
+// serverCommands are the commands for the server itself.
+func serverCommands() []command {
+	return []command{
 		{"serve", "", "lancer le serveur Missive",
 			`Lance Missive: interface web, API JSON, partage WebDAV (/dav/) et, s'ils sont
 configurés, l'entrée SMTP/IMAP du courrier et l'export GED, sur --listen, en HTTP
@@ -38,6 +56,12 @@ Avec --cluster-listen, ouvre le port de cluster (TLS mutuel): le premier nœud c
 l'autorité du cluster et admet les suivants (missive cluster token); un nouveau nœud
 rejoint avec --join et --token au premier démarrage, puis redémarre sans eux. Chaque
 nœud accepte les écritures et les transmet au leader.`, runServe},
+	}
+}
+
+// accountCommands are the commands for users, API tokens and the tenant's own details.
+func accountCommands() []command {
+	return []command{
 		{"user add", "", "créer un utilisateur",
 			`Crée un utilisateur dans la commune. Sans --password-stdin, un mot de passe est
 généré et affiché. Passe par le serveur en marche (socket de contrôle) ou, s'il
@@ -62,6 +86,12 @@ list »): il cesse aussitôt de fonctionner, pour l'API comme pour WebDAV.`, run
 		{"tenant show", "", "afficher le nom et les coordonnées de la commune",
 			`Affiche le nom, l'adresse, le téléphone, l'adresse électronique et le site de la commune,
 et si les jours fériés d'Alsace-Moselle comptent dans ses dates limites.`, runTenantShow},
+	}
+}
+
+// dataCommands are the commands for the history's integrity and backups.
+func dataCommands() []command {
+	return []command{
 		{"history verify", "", "vérifier l'intégrité de l'historique et des courriers",
 			`Relit tout l'historique et vérifie la chaîne SHA-256 de ses entrées, leurs
 signatures (HMAC, clé tirée de secrets.key, qui n'est pas dans la base), les points
@@ -85,6 +115,12 @@ l'historique a avancé; utile avant une sauvegarde.`, runHistoryCheckpoint},
 		{"backup restore", "", "restaurer une sauvegarde dans un dossier neuf", backupRestoreHelp, runBackupRestore},
 		{"backup prune", "", "supprimer les sauvegardes trop anciennes", backupPruneHelp, runBackupPrune},
 		{"backup status", "", "état des sauvegardes (code 1 si à corriger)", backupStatusHelp, runBackupStatus},
+	}
+}
+
+// installCommands are the commands for configuration, installation and the service.
+func installCommands() []command {
+	return []command{
 		{"config describe", "", "afficher un fichier de configuration commenté",
 			`Affiche un missive.toml d'exemple: chaque clé, sa documentation et sa valeur
 par défaut.`, runConfigDescribe},
@@ -99,6 +135,12 @@ par défaut.`, runConfigDescribe},
 		{"service stop", "", "arrêter le service", serviceHelp, runService("stop")},
 		{"service status", "", "état du service", serviceHelp, runService("status")},
 		{"tls export-ca", "", "exporter la racine de l'autorité locale", tlsExportCAHelp, runTLSExportCA},
+	}
+}
+
+// mailCommands are the commands for e-mail, the GED export, OnlyOffice and WebDAV locks.
+func mailCommands() []command {
+	return []command{
 		{"mail address add", "ADRESSE", "recevoir le courrier d'une adresse", mailAddressHelp, runMailAddressAdd},
 		{"mail relay set", "", "régler le relais SMTP sortant", mailRelayHelp, runMailRelaySet},
 		{"mail mailbox add", "", "relever une boîte IMAP", mailMailboxHelp, runMailMailboxAdd},
@@ -111,6 +153,12 @@ par défaut.`, runConfigDescribe},
 		{"onlyoffice set", "", "régler le Document Server OnlyOffice", onlyofficeSetHelp, runOnlyOfficeSet},
 		{"dav locks", "", "lister les verrous WebDAV", davLocksHelp, runDavLocks},
 		{"dav unlock", "", "lever un verrou WebDAV", davUnlockHelp, runDavUnlock},
+	}
+}
+
+// clusterCommands are the commands for the cluster's nodes.
+func clusterCommands() []command {
+	return []command{
 		{"cluster token", "", "créer un jeton d'adhésion au cluster", clusterTokenHelp, runClusterToken},
 		{"cluster status", "", "état des nœuds du cluster", clusterStatusHelp, runClusterStatus},
 		{"cluster check", "", "documents manquants ou altérés sur chaque nœud", clusterCheckHelp, runClusterCheck},
@@ -119,6 +167,12 @@ par défaut.`, runConfigDescribe},
 		{"cluster demote", "NŒUD", "retirer le vote à un nœud", clusterDemoteHelp, runClusterMember("cluster.demote")},
 		{"cluster recover", "", "refaire un cluster avec les nœuds survivants (quorum perdu pour de bon)", clusterRecoverHelp, runClusterRecover},
 		{"cluster rejoin", "", "reconstruire l'état raft de ce nœud depuis le leader", clusterRejoinHelp, runClusterRejoin},
+	}
+}
+
+// devCommands are the commands for development: sample data and load.
+func devCommands() []command {
+	return []command{
 		{"dev seed", "", "remplir un dossier de courriers réalistes (développement)", devSeedHelp, runDevSeed},
 		{"dev bench", "", "mesurer un serveur en marche (développement)", devBenchHelp, runDevBench},
 	}

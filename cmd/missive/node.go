@@ -63,6 +63,8 @@ type node struct {
 	applier *appliance.Applier
 	cluster *cluster.Node
 	svc     *appliance.Service
+	// secrets seals passwords and derives the history key (openStore).
+	secrets *appliance.SecretBox
 }
 
 // clusterOptions are serve's: the node to join on a first start.
@@ -92,7 +94,6 @@ func openServeNode(ctx context.Context, cfg config.Config, log *slog.Logger, co 
 		}
 	}()
 	var err error
-	var secrets *appliance.SecretBox
 	// The raft lock comes first: a second process on this data dir must
 	// stop before touching the database. The store opens under the lock,
 	// before raft starts, so that a store that fails to open fails the
@@ -103,52 +104,7 @@ func openServeNode(ctx context.Context, cfg config.Config, log *slog.Logger, co 
 	ccfg.ReadOnly = diskFullReason(cfg.Data)
 	readOnly := ccfg.ReadOnly != ""
 	ccfg.OpenApplier = func(nodeID string) (cluster.Applier, error) {
-		// Opening migrates the store: a build other than the last one to
-		// open this data dir first copies it to DATA/snapshots. A
-		// read-only start writes nothing: no copy, no migration, no claim,
-		// no version.
-		opts := []store.Option{store.WithLog(log)}
-		if readOnly {
-			opts = append(opts, store.ReadOnly())
-		} else if _, err := installer.PreUpgrade(ctx, cfg.Data, cfg.DB, version, log); err != nil {
-			return nil, err
-		}
-		if n.store, err = store.Open(ctx, cfg.DB, cfg.Data, opts...); err != nil {
-			if errors.Is(err, store.ErrTooNew) {
-				return nil, &exitError{1, err.Error()}
-			}
-			return nil, err
-		}
-		// Each node keeps its own database: one that another node of a
-		// cluster opened already is refused (two nodes on one database
-		// would each skip the entries the other applied).
-		if err := n.store.Claim(ctx, nodeID); err != nil && !readOnly {
-			if errors.Is(err, store.ErrOtherNode) {
-				return nil, &exitError{1, err.Error()}
-			}
-			return nil, err
-		}
-		if err := installer.MarkVersion(cfg.Data, version); err != nil && !readOnly {
-			return nil, fmt.Errorf("record the version in the data dir: %w", err)
-		}
-		if n.blobs, err = blob.Open(cfg.Data); err != nil {
-			return nil, err
-		}
-		// Relay and mailbox passwords are sealed with a key of the data
-		// dir, so that a dump of the database alone does not give them
-		// away; the history is signed with a key derived from it, so that
-		// a database writer cannot rewrite it unnoticed. Opened before
-		// raft replays anything: replayed entries are signed too. A node
-		// that joins a cluster has received the cluster's by now.
-		if secrets, err = appliance.OpenSecretBox(cfg.Data); err != nil {
-			return nil, err
-		}
-		key, err := secrets.Derive(appliance.HistoryKeyLabel)
-		if err != nil {
-			return nil, err
-		}
-		n.applier = appliance.NewApplier(n.store, log).WithHistoryKey(key)
-		return n.applier, nil
+		return n.openStore(ctx, cfg, log, nodeID, readOnly)
 	}
 	n.cluster, err = cluster.Open(ccfg)
 	if err != nil {
@@ -168,14 +124,68 @@ func openServeNode(ctx context.Context, cfg config.Config, log *slog.Logger, co 
 	n.svc.Applier = n.applier
 	n.svc.MaxUpload = int64(cfg.MaxUploadMB) << 20
 	n.svc.Logins = authlimit.New(n.svc.Now, authlimit.Limits{PerLogin: cfg.LoginMaxFailures, PerAddress: cfg.LoginMaxFailuresPerAddr})
-	n.svc.Secrets = secrets
+	n.svc.Secrets = n.secrets
 	n.svc.ReadOnly = ccfg.ReadOnly
 	if _, err := appliance.EnsureSigningAnchor(ctx, cfg.Data, n.store.Reader()); err != nil {
 		return nil, err
 	}
-	n.cluster.Attach(n.svc)
+	n.cluster.Attach(n.svc, n.blobs)
 	ok = true
 	return n, nil
+}
+
+// openStore opens this node's store, documents, secrets and Applier, under
+// the raft lock and before raft starts (cluster.Config.OpenApplier), so
+// that a store that fails to open fails the start instead of leaving raft
+// waiting on it.
+func (n *node) openStore(ctx context.Context, cfg config.Config, log *slog.Logger, nodeID string, readOnly bool) (cluster.Applier, error) {
+	var err error
+	// Opening migrates the store: a build other than the last one to
+	// open this data dir first copies it to DATA/snapshots. A
+	// read-only start writes nothing: no copy, no migration, no claim,
+	// no version.
+	opts := []store.Option{store.WithLog(log)}
+	if readOnly {
+		opts = append(opts, store.ReadOnly())
+	} else if _, err := installer.PreUpgrade(ctx, cfg.Data, cfg.DB, version, log); err != nil {
+		return nil, err
+	}
+	if n.store, err = store.Open(ctx, cfg.DB, cfg.Data, opts...); err != nil {
+		if errors.Is(err, store.ErrTooNew) {
+			return nil, &exitError{1, err.Error()}
+		}
+		return nil, err
+	}
+	// Each node keeps its own database: one that another node of a
+	// cluster opened already is refused (two nodes on one database
+	// would each skip the entries the other applied).
+	if err := n.store.Claim(ctx, nodeID); err != nil && !readOnly {
+		if errors.Is(err, store.ErrOtherNode) {
+			return nil, &exitError{1, err.Error()}
+		}
+		return nil, err
+	}
+	if err := installer.MarkVersion(cfg.Data, version); err != nil && !readOnly {
+		return nil, fmt.Errorf("record the version in the data dir: %w", err)
+	}
+	if n.blobs, err = blob.Open(cfg.Data); err != nil {
+		return nil, err
+	}
+	// Relay and mailbox passwords are sealed with a key of the data
+	// dir, so that a dump of the database alone does not give them
+	// away; the history is signed with a key derived from it, so that
+	// a database writer cannot rewrite it unnoticed. Opened before
+	// raft replays anything: replayed entries are signed too. A node
+	// that joins a cluster has received the cluster's by now.
+	if n.secrets, err = appliance.OpenSecretBox(cfg.Data); err != nil {
+		return nil, err
+	}
+	key, err := n.secrets.Derive(appliance.HistoryKeyLabel)
+	if err != nil {
+		return nil, err
+	}
+	n.applier = appliance.NewApplier(n.store, log).WithHistoryKey(key)
+	return n.applier, nil
 }
 
 // catchUpTimeout bounds how long a node that knows a leader may take to

@@ -13,7 +13,6 @@ import (
 	"missive/appliance"
 	"missive/appliance/api"
 	"missive/appliance/config"
-	"missive/appliance/control"
 	"missive/appliance/httplimit"
 	"missive/appliance/web"
 	"missive/installer"
@@ -55,14 +54,20 @@ func runServe(c *cli) error {
 	log := newLogger(cfg, c)
 	ctx, stop := installer.ServiceContext(log)
 	defer stop()
+	return serve(ctx, c, cfg, co, log)
+}
 
+// serve runs the server until ctx ends or a listener fails: the
+// listeners first (an ACME challenge may come as soon as they are up),
+// then the node, the services around it, the HTTP handler, the ready line.
+func serve(ctx context.Context, c *cli, cfg config.Config, co clusterOptions, log *slog.Logger) error {
 	fe, err := startFrontend(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer fe.close()
 
-	n, err := openServeNode(ctx, cfg, log, co)
+	n, password, err := startNode(ctx, c, cfg, log, func() (*node, error) { return openServeNode(ctx, cfg, log, co) })
 	if err != nil {
 		return err
 	}
@@ -74,67 +79,24 @@ func runServe(c *cli) error {
 	// the node's store (closing twice is harmless).
 	defer fe.close()
 
-	// A node that joined a cluster receives its data from the others.
-	var password string
-	if !n.cluster.Joined() {
-		if password, err = firstStart(ctx, c, cfg, n, log); err != nil {
-			return err
-		}
-	}
-
 	// The leader signs the head of the history into the raft log every
 	// hour (and on demand: missive history checkpoint); the history is
 	// verified in the background.
 	go n.svc.RunCheckpoints(ctx, checkpointEvery, n.cluster.Leader, n.cluster.LeaderChanged)
 	go verifyAtStart(ctx, n, cfg.Data, log)
 
-	ctl, err := control.Listen(cfg.Data, n.svc, log)
+	sv, err := startServices(ctx, c, cfg, n, fe, log)
+	defer sv.stop()
 	if err != nil {
 		return err
 	}
-	backups, stopBackups := startBackup(ctx, cfg, n, ctl, log)
-	defer stopBackups()
-	ctl.Handle("cluster.", func(ctx context.Context, req control.Request, _ func(any)) control.Response {
-		return control.Respond(n.cluster.Control(ctx, req))
-	})
-	go ctl.Serve()
-	defer ctl.Close()
-
-	bridge, stopMail, err := startMail(ctx, c, cfg, n, fe, log)
-	if err != nil {
-		return err
-	}
-	defer stopMail()
-	defer startGED(ctx, n, log)()
-
-	mux, _ := newMux(n.svc, cfg, bridge, backups, clusterPage(n.cluster), n.cluster.Ready, log)
-	// A body must keep coming: a client trickling bytes is cut (httplimit).
-	paced := httplimit.Pace(securityHeaders(mux), time.Duration(cfg.HTTPBodyTimeout)*time.Second, int64(cfg.HTTPBodyMinRateKB)<<10)
-	srv := &http.Server{
-		Handler:           fe.handler(paced),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	mux, _ := newMux(n.svc, cfg, sv.bridge, sv.backups, clusterPage(n.cluster), n.cluster.Ready, log)
+	srv := newHTTPServer(cfg, fe, mux, log)
 	url := fe.url()
 	if cfg.BaseURL != "" {
 		url = strings.TrimSuffix(cfg.BaseURL, "/") + "/"
 	}
-	if n.cluster.Clustered() {
-		fmt.Fprintf(c.stdout, "Nœud %s du cluster, port de cluster %s\n", n.cluster.ID(), n.cluster.Address())
-	}
-	if n.svc.ReadOnly != "" {
-		fmt.Fprintf(c.stdout, "Missive est prêt, en lecture seule: %s\n%s\n", url, n.svc.ReadOnly)
-	} else {
-		fmt.Fprintf(c.stdout, "Missive est prêt: %s\n", url)
-	}
-	if password != "" {
-		if c.getenv("MISSIVE_ADMIN_PASSWORD") != "" {
-			fmt.Fprintln(c.stdout, "Premier démarrage: utilisateur admin, mot de passe pris dans MISSIVE_ADMIN_PASSWORD.")
-		} else {
-			fmt.Fprintf(c.stdout, "Premier démarrage: utilisateur admin, mot de passe %s\n(affiché une seule fois: notez-le, ou changez-le avec « missive user passwd --login admin »)\n", password)
-		}
-	}
+	printReady(c, n, url, password)
 	log.Info("serving", "url", url, "data", cfg.Data, "db", n.store.Dialect(), "version", version)
 
 	errc := make(chan error, 3)
@@ -153,6 +115,39 @@ func runServe(c *cli) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	return fe.shutdown(sctx, srv)
+}
+
+// newHTTPServer wraps mux with the security headers, the body pacing and
+// the frontend (redirects, HSTS).
+func newHTTPServer(cfg config.Config, fe *frontend, mux http.Handler, log *slog.Logger) *http.Server {
+	// A body must keep coming: a client trickling bytes is cut (httplimit).
+	paced := httplimit.Pace(securityHeaders(mux), time.Duration(cfg.HTTPBodyTimeout)*time.Second, int64(cfg.HTTPBodyMinRateKB)<<10)
+	return &http.Server{
+		Handler:           fe.handler(paced),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// printReady writes the lines outside checks read: the cluster node, the
+// address ("Missive est prêt: URL"), and on a first start the password.
+func printReady(c *cli, n *node, url, password string) {
+	if n.cluster.Clustered() {
+		fmt.Fprintf(c.stdout, "Nœud %s du cluster, port de cluster %s\n", n.cluster.ID(), n.cluster.Address())
+	}
+	if n.svc.ReadOnly != "" {
+		fmt.Fprintf(c.stdout, "Missive est prêt, en lecture seule: %s\n%s\n", url, n.svc.ReadOnly)
+	} else {
+		fmt.Fprintf(c.stdout, "Missive est prêt: %s\n", url)
+	}
+	if password != "" {
+		if c.getenv("MISSIVE_ADMIN_PASSWORD") != "" {
+			fmt.Fprintln(c.stdout, "Premier démarrage: utilisateur admin, mot de passe pris dans MISSIVE_ADMIN_PASSWORD.")
+		} else {
+			fmt.Fprintf(c.stdout, "Premier démarrage: utilisateur admin, mot de passe %s\n(affiché une seule fois: notez-le, ou changez-le avec « missive user passwd --login admin »)\n", password)
+		}
+	}
 }
 
 // servers are what newMux mounts, each with its route table.

@@ -9,12 +9,12 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"missive/appliance/config"
 	"missive/appliance/tlsconf"
+	"missive/installer"
 )
 
 const tlsExportCAHelp = `Affiche (ou écrit dans --out) le certificat racine de l'autorité locale créée par
@@ -52,9 +52,7 @@ func runTLSExportCA(c *cli) error {
 }
 
 // tlsStorage is where certificates, the ACME account and the local CA live.
-func tlsStorage(cfg config.Config) tlsconf.Storage {
-	return tlsconf.FileStorage(filepath.Join(cfg.Data, "tls"))
-}
+func tlsStorage(cfg config.Config) tlsconf.Storage { return installer.TLSStorage(cfg) }
 
 // serveTLSStorage is where a running node keeps what certmagic keeps. A
 // node of a cluster with an ACME certificate keeps it in the replicated
@@ -197,13 +195,7 @@ func (f *frontend) url() string {
 
 // hostPort is host with addr's port, the port left out when it is the
 // scheme's default.
-func hostPort(host, addr, def string) string {
-	_, port, _ := net.SplitHostPort(addr)
-	if port == def || port == "" {
-		return host
-	}
-	return net.JoinHostPort(host, port)
-}
+func hostPort(host, addr, def string) string { return installer.HostPort(host, addr, def) }
 
 // serve runs srv on the main listener (over TLS when set) and the redirect
 // server, sending the first failure to errc; then starts obtaining an ACME

@@ -1,5 +1,5 @@
-// Package arch holds no code: its test checks that imports between
+// Package arch holds no code: its tests check that imports between
 // Missive's packages point one way (see ../../README.md, "Organisation du
 // code"): cmd → mailbridge, webdav, backup, cluster → appliance → store →
-// domain.
+// domain; and that no function or file outgrows a screen (size_test.go).
 package arch

@@ -177,21 +177,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	actor, code, wait := h.authenticate(ctx, r, tenant)
-	switch code {
-	case http.StatusUnauthorized:
-		w.Header().Set("WWW-Authenticate", `Basic realm="Missive", charset="UTF-8"`)
-		http.Error(w, "identifiants requis", code)
-		return
-	case http.StatusTooManyRequests:
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
-		http.Error(w, "trop de tentatives: réessayez plus tard", code)
-		return
-	case http.StatusServiceUnavailable:
-		// The credentials could not be checked: the client is not to ask
-		// its user for them again.
-		w.Header().Set("Retry-After", retryAfter)
-		http.Error(w, "service momentanément indisponible, réessayez", code)
+	actor, ok := h.admit(w, r, tenant)
+	if !ok {
 		return
 	}
 	st := &reqState{h: h, ctx: ctx, method: r.Method, actor: actor, tenant: tenant,
@@ -214,15 +201,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.Method {
 	case "PROPFIND", "PROPPATCH", "LOCK", "UNLOCK":
-		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxXMLBody))
-		if err != nil {
-			http.Error(w, fmt.Sprintf("corps XML de plus de %d octets", MaxXMLBody), http.StatusRequestEntityTooLarge)
-			h.logRequest(r, st, http.StatusRequestEntityTooLarge, start, err)
-			return
-		}
-		if err := checkXML(b); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			h.logRequest(r, st, http.StatusBadRequest, start, err)
+		b, ok := h.readXML(w, r, st, start)
+		if !ok {
 			return
 		}
 		if r.Method == "LOCK" {
@@ -251,6 +231,48 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	wd.ServeHTTP(sw, r)
 	h.logRequest(r, st, sw.status, start, davErr)
+}
+
+// admit authenticates the request for tenant. A refusal is answered
+// here, with the header that tells the client what to do next (ask its
+// user, wait, or retry without asking), and admit returns false.
+func (h *Handler) admit(w http.ResponseWriter, r *http.Request, tenant string) (*appliance.Actor, bool) {
+	actor, code, wait := h.authenticate(r.Context(), r, tenant)
+	switch code {
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Basic realm="Missive", charset="UTF-8"`)
+		http.Error(w, "identifiants requis", code)
+		return nil, false
+	case http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+		http.Error(w, "trop de tentatives: réessayez plus tard", code)
+		return nil, false
+	case http.StatusServiceUnavailable:
+		// The credentials could not be checked: the client is not to ask
+		// its user for them again.
+		w.Header().Set("Retry-After", retryAfter)
+		http.Error(w, "service momentanément indisponible, réessayez", code)
+		return nil, false
+	}
+	return actor, true
+}
+
+// readXML reads the XML body of a PROPFIND, PROPPATCH, LOCK or UNLOCK,
+// bounded and checked before x/net/webdav parses it; a body refused is
+// answered and logged here, and readXML returns false.
+func (h *Handler) readXML(w http.ResponseWriter, r *http.Request, st *reqState, start time.Time) ([]byte, bool) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxXMLBody))
+	if err != nil {
+		http.Error(w, fmt.Sprintf("corps XML de plus de %d octets", MaxXMLBody), http.StatusRequestEntityTooLarge)
+		h.logRequest(r, st, http.StatusRequestEntityTooLarge, start, err)
+		return nil, false
+	}
+	if err := checkXML(b); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		h.logRequest(r, st, http.StatusBadRequest, start, err)
+		return nil, false
+	}
+	return b, true
 }
 
 // contentHeaders sets the type, disposition and sandbox of a file about to

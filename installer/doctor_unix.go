@@ -1,6 +1,6 @@
 //go:build unix
 
-package main
+package installer
 
 import (
 	"os"
@@ -9,7 +9,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func fileOwner(fi os.FileInfo) (int, bool) {
+// FileOwner is the uid owning a file, when the system says.
+func FileOwner(fi os.FileInfo) (int, bool) {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return 0, false
@@ -17,8 +18,8 @@ func fileOwner(fi os.FileInfo) (int, bool) {
 	return int(st.Uid), true
 }
 
-// diskSpace is the room left to this process on dir's disk, and its size.
-func diskSpace(dir string) (free, total uint64, err error) {
+// DiskSpace is the room left to this process on dir's disk, and its size.
+func DiskSpace(dir string) (free, total uint64, err error) {
 	var st unix.Statfs_t
 	if err := unix.Statfs(dir, &st); err != nil {
 		return 0, 0, err
@@ -27,7 +28,7 @@ func diskSpace(dir string) (free, total uint64, err error) {
 }
 
 func (d *doctor) checkDisk(dir string) {
-	free, total, err := diskSpace(dir)
+	free, total, err := DiskSpace(dir)
 	if err != nil {
 		d.warn("", "Espace disque de %s non vérifié: %v.", dir, err)
 		return

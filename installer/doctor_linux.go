@@ -1,4 +1,4 @@
-package main
+package installer
 
 import "golang.org/x/sys/unix"
 

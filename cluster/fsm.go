@@ -1,0 +1,116 @@
+package cluster
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+)
+
+// fsm hands committed entries to the Applier, and counts how far this node
+// applied them: raft's own AppliedIndex moves when entries are handed to
+// its FSM goroutine, before they are applied, so a read that waited on it
+// could miss a write.
+type fsm struct {
+	a       Applier
+	applied *atomic.Uint64
+	snaps   raft.SnapshotStore
+	// restored is called after a snapshot was installed: the store now
+	// references blobs this node may lack.
+	restored func()
+}
+
+func (f *fsm) Apply(l *raft.Log) any {
+	defer f.applied.Store(l.Index)
+	return f.a.Apply(l.Index, l.Data)
+}
+
+// StoreConfiguration counts configuration entries as applied: a read
+// index may be one.
+func (f *fsm) StoreConfiguration(index uint64, _ raft.Configuration) { f.applied.Store(index) }
+
+func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
+	stream, release, err := f.a.SnapshotTo()
+	return &snapshot{stream, release}, err
+}
+
+// Restore installs a snapshot a leader sent; raft has stored it first, so
+// the latest snapshot is the one restored.
+func (f *fsm) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	if err := f.a.Restore(rc); err != nil {
+		return err
+	}
+	f.applied.Store(latestSnapshot(f.snaps))
+	if f.restored != nil {
+		f.restored()
+	}
+	return nil
+}
+
+// latestSnapshot is the index of the latest raft snapshot, 0 for none.
+func latestSnapshot(snaps raft.SnapshotStore) uint64 {
+	if metas, err := snaps.List(); err == nil && len(metas) > 0 {
+		return metas[0].Index
+	}
+	return 0
+}
+
+type snapshot struct {
+	stream  func(io.Writer) error
+	release func()
+}
+
+func (s *snapshot) Persist(sink raft.SnapshotSink) error {
+	if err := s.stream(sink); err != nil {
+		sink.Cancel()
+		return fmt.Errorf("persist snapshot: %w", err)
+	}
+	return sink.Close()
+}
+
+func (s *snapshot) Release() { s.release() }
+
+// newHclog sends raft's own logs to slog, one line per event.
+func newHclog(l *slog.Logger) hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{
+		Name:   "raft",
+		Level:  hclog.Warn,
+		Output: &slogWriter{l},
+	})
+}
+
+type slogWriter struct{ l *slog.Logger }
+
+func (w *slogWriter) Write(p []byte) (int, error) {
+	sc := bufio.NewScanner(strings.NewReader(string(p)))
+	for sc.Scan() {
+		line := sc.Text()
+		level := slog.LevelWarn
+		if strings.Contains(line, "[ERROR]") {
+			level = slog.LevelError
+		}
+		// hclog lines read "TIME [LEVEL]  raft: message: k=v"; keep the message.
+		if _, msg, ok := strings.Cut(line, "raft: "); ok {
+			line = msg
+		}
+		// Every start elects a leader, with no previous one to have lost,
+		// and a node that joins starts with an empty log that the leader
+		// fills: that is routine, not a warning a town's IT person should
+		// chase.
+		switch {
+		case strings.HasPrefix(line, "heartbeat timeout reached, starting election") && strings.Contains(line, "last-leader-addr= "),
+			strings.HasPrefix(line, "failed to get previous log") && strings.Contains(line, "last-index=0 "),
+			strings.HasPrefix(line, "appendEntries rejected, sending older logs"):
+			level = slog.LevelInfo
+		}
+		w.l.Log(context.Background(), level, line, "component", "raft")
+	}
+	return len(p), nil
+}

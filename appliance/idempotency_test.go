@@ -91,6 +91,7 @@ func TestFormKeysCarriedOverByMigration(t *testing.T) {
 		// migration dropped with it).
 		for _, q := range []string{`DROP TABLE idempotency_keys`, `ALTER TABLE history DROP COLUMN digest`, `ALTER TABLE history DROP COLUMN sig`,
 			`DROP TABLE backup_runs`, `DROP TABLE cluster_tokens`, `DROP TABLE cluster_members`, `DROP TABLE node_owner`,
+			`DROP TABLE tls_assets`, `DROP TABLE tls_locks`,
 			`DELETE FROM schema_migrations WHERE version >= 12`} {
 			if _, err := db.Exec(q); err != nil {
 				t.Fatalf("%s: %v", q, err)

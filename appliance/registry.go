@@ -56,4 +56,5 @@ var kinds = newRegistry(
 	registerCluster,
 	registerBackupRuns,
 	registerHistoryCheckpoint,
+	registerTLS,
 )

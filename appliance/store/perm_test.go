@@ -58,6 +58,7 @@ func TestUpgradeDropsStoredSessionKey(t *testing.T) {
 		for _, q := range []string{
 			`INSERT INTO tenants (id, name, alsace_moselle, created_at) VALUES ('t9', 'T', 0, 'x')`,
 			`INSERT INTO web_keys (tenant_id, secret, created_at) VALUES ('t9', 'c2VjcmV0LWRlLWwtYW5jaWVubmUtdmVyc2lvbi0xMjM0NTY', 'x')`,
+			`DROP TABLE tls_assets`, `DROP TABLE tls_locks`,
 			`DELETE FROM schema_migrations WHERE version >= 16`,
 		} {
 			if _, err := s.db.ExecContext(ctx, q); err != nil {

@@ -40,6 +40,7 @@ var tables = []string{
 	"ged_targets", "ged_exports", "onlyoffice_servers",
 	"idempotency_keys",
 	"backup_runs", "cluster_tokens", "cluster_members",
+	"tls_assets", "tls_locks",
 }
 
 // Tables of the node, not of the replicated state: never in a snapshot,

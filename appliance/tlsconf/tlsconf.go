@@ -7,8 +7,9 @@
 // ACME and internal certificates are managed by certmagic with a Cache and
 // Config of our own (no package globals) and the hostname as the only name
 // it will ever obtain. Everything certmagic keeps (certificates, ACME
-// account, locks, the internal CA) goes through Storage, so that a cluster
-// can later share one replicated store.
+// account, locks, the internal CA) goes through Storage: FileStorage on a
+// single node, Replicated (the appliance's replicated store) on the nodes
+// of a cluster, which then share one certificate and make one ACME order.
 package tlsconf
 
 import (
@@ -28,7 +29,7 @@ import (
 )
 
 // Storage holds certificates, keys, ACME accounts and locks. A single node
-// uses FileStorage in its data dir; a cluster will pass its replicated store.
+// uses FileStorage in its data dir; a cluster node uses Replicated.
 type Storage = certmagic.Storage
 
 // FileStorage keeps TLS assets under dir (files 0600, folders 0700).

@@ -397,6 +397,18 @@ func writeCert(t *testing.T, dir, host string) (string, string) {
 func TestQuickstartACMEPebble(t *testing.T) {
 	t.Parallel()
 	dir := instDir(t)
+	serveACMEPebble(t, dir).stop(t)
+	// A single node keeps it in its data dir.
+	if _, err := os.Stat(filepath.Join(dir, "data", "tls", "certificates")); err != nil {
+		t.Fatalf("the certificate is not in DATA/tls: %v", err)
+	}
+}
+
+// serveACMEPebble installs in dir with tls = acme against a Pebble of its
+// own, runs serve (with serveArgs) and waits until it serves a chain that
+// verifies from Pebble's root.
+func serveACMEPebble(t *testing.T, dir string, serveArgs ...string) *instServer {
+	t.Helper()
 	pebble := pebbletest.Start(t, pebbletest.Options{Hostname: testHost, AlwaysValid: true})
 	root := filepath.Join(dir, "acme-root.pem")
 	if err := os.WriteFile(root, pebble.DirectoryRootsPEM, 0o644); err != nil {
@@ -406,7 +418,7 @@ func TestQuickstartACMEPebble(t *testing.T) {
 	if strings.Contains(r.stdout, "injoignable") {
 		t.Fatalf("quickstart did not reach Pebble's directory:\n%s", r.stdout)
 	}
-	s := instServe(t, nil, "--config", cfgPath)
+	s := instServe(t, nil, append([]string{"--config", cfgPath}, serveArgs...)...)
 	client := httpsClient(pebble.Roots(), s.addr(t))
 	deadline := time.Now().Add(90 * time.Second)
 	for {
@@ -416,14 +428,13 @@ func TestQuickstartACMEPebble(t *testing.T) {
 			if resp.StatusCode != 200 {
 				t.Fatalf("healthz: %d", resp.StatusCode)
 			}
-			break
+			return s
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no certificate from Pebble verified: %v\n%s", err, s.stderr)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	s.stop(t)
 }
 
 // TestServeNotifiesSystemd gives serve a notification socket as systemd

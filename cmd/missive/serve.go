@@ -72,6 +72,12 @@ func serve(ctx context.Context, c *cli, cfg config.Config, co clusterOptions, lo
 		return err
 	}
 	defer n.close()
+	if err := fe.prepareTLS(ctx, serveTLSStorage(cfg, n, log)); err != nil {
+		return err
+	}
+	// Renewals stop before the node closes: a cluster's TLS storage is
+	// the node's store (closing twice is harmless).
+	defer fe.close()
 
 	// The leader signs the head of the history into the raft log every
 	// hour (and on demand: missive history checkpoint); the history is

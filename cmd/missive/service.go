@@ -14,18 +14,16 @@ import (
 	"missive/installer"
 )
 
-// startFrontend binds the web listeners, then gives up root (cfg.User),
-// then loads or makes the TLS certificate as the service's own account.
+// startFrontend binds the web listeners, then gives up root (cfg.User).
+// The TLS certificate is loaded or made afterwards, as the service's own
+// account, once the node is open (prepareTLS): a cluster's certificate
+// lives in the replicated store.
 func startFrontend(ctx context.Context, cfg config.Config, log *slog.Logger) (*frontend, error) {
 	fe, err := listenFrontend(cfg, log)
 	if err != nil {
 		return nil, err
 	}
 	if err := dropPrivileges(cfg, log); err != nil {
-		fe.close()
-		return nil, err
-	}
-	if err := fe.prepareTLS(ctx); err != nil {
 		fe.close()
 		return nil, err
 	}

@@ -54,11 +54,25 @@ func runTLSExportCA(c *cli) error {
 // tlsStorage is where certificates, the ACME account and the local CA live.
 func tlsStorage(cfg config.Config) tlsconf.Storage { return installer.TLSStorage(cfg) }
 
+// serveTLSStorage is where a running node keeps what certmagic keeps. A
+// node of a cluster with an ACME certificate keeps it in the replicated
+// store, so that the nodes share one certificate and one ACME account and
+// order it once between them (the lock around an order is one lock
+// cluster-wide); a single node, and the other modes (the local CA made
+// at quickstart lives in the data dir), keep DATA/tls.
+func serveTLSStorage(cfg config.Config, n *node, log *slog.Logger) tlsconf.Storage {
+	if cfg.TLS == config.TLSACME && n.cluster.Clustered() {
+		return tlsconf.Replicated(n.svc, n.cluster.ID(), log.With("component", "tls-storage"))
+	}
+	return tlsStorage(cfg)
+}
+
 // tlsOptions turns the configuration into the certificate manager's options
-// for listeners bound to httpsAddr and httpAddr ("" when there is none).
-func tlsOptions(cfg config.Config, httpsAddr, httpAddr string, log *slog.Logger) (tlsconf.Options, error) {
+// for listeners bound to httpsAddr and httpAddr ("" when there is none),
+// with certmagic's storage st.
+func tlsOptions(cfg config.Config, st tlsconf.Storage, httpsAddr, httpAddr string, log *slog.Logger) (tlsconf.Options, error) {
 	o := tlsconf.Options{
-		Mode: cfg.TLS, Hostname: cfg.Hostname, Storage: tlsStorage(cfg),
+		Mode: cfg.TLS, Hostname: cfg.Hostname, Storage: st,
 		Directory: cfg.ACMEDirectory, Email: cfg.ACMEEmail,
 		CertFile: cfg.CertFile, KeyFile: cfg.KeyFile, Log: log,
 	}
@@ -126,9 +140,9 @@ func listenFrontend(cfg config.Config, log *slog.Logger) (*frontend, error) {
 	return f, nil
 }
 
-// prepareTLS loads or makes the certificate; an ACME one is obtained once
-// the listeners serve (see serve).
-func (f *frontend) prepareTLS(ctx context.Context) error {
+// prepareTLS loads or makes the certificate, kept in st; an ACME one is
+// obtained once the listeners serve (see serve).
+func (f *frontend) prepareTLS(ctx context.Context, st tlsconf.Storage) error {
 	if f.cfg.TLS == config.TLSNone {
 		return nil
 	}
@@ -136,7 +150,7 @@ func (f *frontend) prepareTLS(ctx context.Context) error {
 	if f.httpLn != nil {
 		httpAddr = f.httpLn.Addr().String()
 	}
-	o, err := tlsOptions(f.cfg, f.ln.Addr().String(), httpAddr, f.log)
+	o, err := tlsOptions(f.cfg, st, f.ln.Addr().String(), httpAddr, f.log)
 	if err != nil {
 		return err
 	}

@@ -12,9 +12,12 @@ import (
 	"encoding/pem"
 	"log"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/letsencrypt/pebble/v2/ca"
@@ -47,6 +50,7 @@ type CA struct {
 	// DirectoryRoots is the same as a pool.
 	DirectoryRoots *x509.CertPool
 	ca             *ca.CAImpl
+	orders         *atomic.Int64
 }
 
 // envMu serialises the environment Pebble's VA reads when it is created.
@@ -75,7 +79,8 @@ func Start(t testing.TB, o Options) *CA {
 	envMu.Unlock()
 
 	front := wfe.New(logger, store, validator, authority, []string{"pebble.letsencrypt.org"}, false, false, 3, 5)
-	srv := httptest.NewTLSServer(front.Handler())
+	orders := &atomic.Int64{}
+	srv := httptest.NewTLSServer(countOrders(front.Handler(), orders))
 	t.Cleanup(func() {
 		srv.Close()
 		if t.Failed() {
@@ -85,7 +90,31 @@ func Start(t testing.TB, o Options) *CA {
 	rootPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
 	pool := x509.NewCertPool()
 	pool.AddCert(srv.Certificate())
-	return &CA{Directory: srv.URL + wfe.DirectoryPath, DirectoryRootsPEM: rootPEM, DirectoryRoots: pool, ca: authority}
+	return &CA{Directory: srv.URL + wfe.DirectoryPath, DirectoryRootsPEM: rootPEM, DirectoryRoots: pool, ca: authority, orders: orders}
+}
+
+// Orders is how many ACME orders the CA created.
+func (c *CA) Orders() int64 { return c.orders.Load() }
+
+// countOrders counts the orders created: a new order is answered 201 with
+// its URL under /my-order/ (a request retried after a bad nonce is not
+// counted twice).
+func countOrders(h http.Handler, n *atomic.Int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(&orderWriter{ResponseWriter: w, n: n}, r)
+	})
+}
+
+type orderWriter struct {
+	http.ResponseWriter
+	n *atomic.Int64
+}
+
+func (w *orderWriter) WriteHeader(code int) {
+	if code == http.StatusCreated && strings.Contains(w.Header().Get("Location"), "/my-order/") {
+		w.n.Add(1)
+	}
+	w.ResponseWriter.WriteHeader(code)
 }
 
 // Roots is the pool of Pebble's issuing root, to verify the chains it signs.

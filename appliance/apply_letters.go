@@ -148,13 +148,7 @@ func applyLetterRedirect(a *applyCtx, p *LetterRedirect) (any, error) {
 	}
 	l.Status = domain.StatusInProgress
 	l.UpdatedAt = a.at
-	if err := a.tx.UpdateLetter(l); err != nil {
-		return nil, err
-	}
-	if err := addNote(a, l.ID, p.NoteID, p.Note, nil); err != nil {
-		return nil, err
-	}
-	if err := a.tx.IndexLetter(l.ID); err != nil {
+	if err := saveWithNote(a, l, p.NoteID, p.Note); err != nil {
 		return nil, err
 	}
 	a.summary = "Redirigé vers " + strings.Join(to, ", ")
@@ -264,13 +258,7 @@ func applyLetterClose(a *applyCtx, p *LetterClose) (any, error) {
 		return nil, err
 	}
 	l.Status, l.ClosedAt, l.UpdatedAt = domain.StatusClosed, a.at, a.at
-	if err := a.tx.UpdateLetter(l); err != nil {
-		return nil, err
-	}
-	if err := addNote(a, l.ID, p.NoteID, p.Note, nil); err != nil {
-		return nil, err
-	}
-	if err := a.tx.IndexLetter(l.ID); err != nil {
+	if err := saveWithNote(a, l, p.NoteID, p.Note); err != nil {
 		return nil, err
 	}
 	if err := queueExportOnClose(a, l); err != nil {
@@ -289,15 +277,22 @@ func applyLetterReopen(a *applyCtx, p *LetterReopen) (any, error) {
 		return nil, fmt.Errorf("%w: le courrier %s n'est pas clos", ErrConflict, l.Number)
 	}
 	l.Status, l.ClosedAt, l.UpdatedAt = domain.StatusInProgress, "", a.at
-	if err := a.tx.UpdateLetter(l); err != nil {
-		return nil, err
-	}
-	if err := addNote(a, l.ID, p.NoteID, p.Note, nil); err != nil {
-		return nil, err
-	}
-	if err := a.tx.IndexLetter(l.ID); err != nil {
+	if err := saveWithNote(a, l, p.NoteID, p.Note); err != nil {
 		return nil, err
 	}
 	a.summary = "Courrier rouvert"
 	return l, nil
+}
+
+// saveWithNote writes a letter an action changed, the action's note if it
+// has one, and the letter's search entry: what redirect, close and reopen
+// all end with.
+func saveWithNote(a *applyCtx, l *domain.Letter, noteID, note string) error {
+	if err := a.tx.UpdateLetter(l); err != nil {
+		return err
+	}
+	if err := addNote(a, l.ID, noteID, note, nil); err != nil {
+		return err
+	}
+	return a.tx.IndexLetter(l.ID)
 }

@@ -184,13 +184,7 @@ func TestApplyBatchWaitsForTheStore(t *testing.T) {
 	if err := srv.Resume(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for a.Pending() > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d entries still pending 30 s after the database came back", a.Pending())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	apptest.Eventually(t, 30*time.Second, "no entry pending once the database came back", func() bool { return a.Pending() == 0 })
 	ls, n, err := env.Svc.Letters(ctx, env.Admin, store.LetterFilter{Sort: "number"})
 	if err != nil || n != len(subjects) {
 		t.Fatalf("%d letters (%v), want %d", n, err, len(subjects))

@@ -113,13 +113,7 @@ func TestCommittedEntryWaitsForTheStore(t *testing.T) {
 	if err := srv.Resume(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for b.Pending() > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d entries still pending 30 s after the database came back", b.Pending())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	apptest.Eventually(t, 30*time.Second, "no entry pending once the database came back", func() bool { return b.Pending() == 0 })
 	if err := env.Svc.Ready(ctx); err != nil {
 		t.Fatalf("not ready once the entries applied: %v", err)
 	}

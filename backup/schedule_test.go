@@ -16,13 +16,7 @@ import (
 func tick(t *testing.T, m *Manager) {
 	t.Helper()
 	m.scheduleOnce(context.Background(), 2, 30)
-	deadline := time.Now().Add(time.Minute)
-	for m.isRunning() {
-		if time.Now().After(deadline) {
-			t.Fatal("the scheduled backup did not finish")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	apptest.Eventually(t, time.Minute, "the scheduled backup finished", func() bool { return !m.isRunning() })
 }
 
 func TestScheduleRunsDailyAndRetries(t *testing.T) {
@@ -88,16 +82,29 @@ func TestScheduleRunsDailyAndRetries(t *testing.T) {
 	if count(appliance.BackupOK) != 3 {
 		t.Fatal("the run after the failures did not succeed")
 	}
-	// Not the leader: nothing runs.
-	m.Leader = func() bool { return false }
+	// Not the leader: nothing runs. The schedule asks whether this node
+	// leads before it looks at the time; once it asked, it is stopped: a
+	// run it started anyway would be running or recorded by then.
+	asked := make(chan struct{}, 1)
+	m.Leader = func() bool {
+		select {
+		case asked <- struct{}{}:
+		default:
+		}
+		return false
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	clock.Set(t, "2026-03-13T02:31")
 	done := make(chan struct{})
 	go func() { m.Schedule(ctx); close(done) }()
-	time.Sleep(200 * time.Millisecond)
+	select {
+	case <-asked:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the schedule never asked whether this node leads")
+	}
 	cancel()
 	<-done
-	if count(appliance.BackupOK) != 3 {
+	if m.isRunning() || count(appliance.BackupOK) != 3 {
 		t.Fatal("a follower ran the schedule")
 	}
 }

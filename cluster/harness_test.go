@@ -426,13 +426,7 @@ func dump(t *testing.T, tn *tnode) []byte {
 // waitFor polls cond until it holds, for up to 30 seconds.
 func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			h.t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	apptest.Eventually(h.t, 30*time.Second, what, cond)
 }
 
 // proxy is a TCP proxy that a test can cut (it closes every connection

@@ -74,14 +74,8 @@ func TestOneACMEOrderForTheCluster(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(90 * time.Second)
 	for _, s := range sites {
-		for s.m.Leaf() == nil {
-			if time.Now().After(deadline) {
-				t.Fatalf("no certificate on every node after 90 s (orders: %d)", ca.Orders())
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		apptest.Eventually(t, 90*time.Second, "a certificate on every node", func() bool { return s.m.Leaf() != nil })
 	}
 	if n := ca.Orders(); n != 1 {
 		t.Fatalf("%d ACME orders for one name in one cluster, want 1", n)

@@ -178,8 +178,7 @@ func TestSenderStartsWhenThisNodeBecomesLeader(t *testing.T) {
 	h.mustSend("f@exemple.test", citizenMail("follower@exemple.test", "f@exemple.test", "Reçu par un suiveur", "texte"))
 	lt := h.letterBySubject("Reçu par un suiveur")
 	passes := h.b.sendPasses.Load()
-	h.b.Kick()
-	time.Sleep(200 * time.Millisecond)
+	passAfterKick(t, h.b.kick)
 	if o := h.outbox(lt.ID); len(o) != 1 || o[0].Status != appliance.OutboxQueued || h.b.sendPasses.Load() != passes {
 		t.Fatalf("a node that does not lead sent: %+v", o)
 	}
@@ -187,4 +186,18 @@ func TestSenderStartsWhenThisNodeBecomesLeader(t *testing.T) {
 	waitFor(t, "the acknowledgement sent by the new leader", 20*time.Second, func() bool {
 		return h.outbox(lt.ID)[0].Status == appliance.OutboxSent
 	})
+}
+
+// passAfterKick returns once the loop reading kick (a buffer of one) has
+// run a whole pass after a kick: the second send waits for the loop to take
+// the first, the third for it to come back to its select after that pass.
+func passAfterKick(t *testing.T, kick chan struct{}) {
+	t.Helper()
+	for range 3 {
+		select {
+		case kick <- struct{}{}:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the loop did not come back to take a kick")
+		}
+	}
 }

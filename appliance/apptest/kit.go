@@ -67,3 +67,29 @@ func FreePort(t testing.TB) int {
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
 }
+
+// Eventually waits until cond holds, looking again every 20 ms, and fails
+// the test naming what it waited for once timeout has passed: tests wait
+// on a state, never for a fixed time.
+func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	if cond() {
+		return
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case <-deadline:
+			if cond() {
+				return
+			}
+			t.Fatalf("%s: still not the case after %v", what, timeout)
+		case <-tick.C:
+			if cond() {
+				return
+			}
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"missive/appliance/apptest"
+	"missive/appliance/domain"
 	"missive/appliance/tlsconf"
 )
 
@@ -119,12 +120,21 @@ func TestReplicatedLockWaits(t *testing.T) {
 func TestReplicatedLockIsExtendedWhileHeld(t *testing.T) {
 	t.Parallel()
 	env := apptest.New(t, "")
+	clock := apptest.NewClock(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC))
+	env.Svc.Now = clock.Now
 	ctx := t.Context()
 	a, b := tlsconf.ReplicatedTTL(env.Svc, "n1", 3*time.Second), tlsconf.Replicated(env.Svc, "n2", nil)
 	if err := a.Lock(ctx, "issue_cert_site.test"); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(4 * time.Second) // past the life the lock was granted with
+	// Past the life the lock was granted with (the lock's time is the
+	// commands' clock): the holder's next extension must carry it on.
+	clock.Add(4 * time.Second)
+	now := clock.Now().UTC().Format(domain.TimeLayout)
+	apptest.Eventually(t, 30*time.Second, "the held lock extended past its first life", func() bool {
+		l, err := env.Store.Reader().TLSLock(ctx, "issue_cert_site.test")
+		return err == nil && l != nil && l.ExpiresAt > now
+	})
 	short, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	if err := b.Lock(short, "issue_cert_site.test"); !errors.Is(err, context.DeadlineExceeded) {

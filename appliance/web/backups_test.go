@@ -52,13 +52,7 @@ func backupSite(t *testing.T) (*site, *backup.Manager) {
 
 func waitIdle(t *testing.T, m *backup.Manager) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for m.Running() {
-		if time.Now().After(deadline) {
-			t.Fatal("the backup did not finish")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	apptest.Eventually(t, time.Minute, "the backup finished", func() bool { return !m.Running() })
 }
 
 func TestBackupsPage(t *testing.T) {

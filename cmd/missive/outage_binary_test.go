@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"missive/appliance/apptest"
 	"missive/appliance/store/pgtest"
 )
 
@@ -117,13 +118,7 @@ func (s *missiveServer) readyz() int {
 
 func waitUntil(t *testing.T, what string, d time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
+	apptest.Eventually(t, d, what, cond)
 }
 
 var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)

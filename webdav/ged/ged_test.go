@@ -452,8 +452,7 @@ func TestExportStartsWhenThisNodeBecomesLeader(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); f.ex.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	f.ex.Kick()
-	time.Sleep(200 * time.Millisecond)
+	passAfterKick(t, f.ex.kick)
 	if xs := f.exports(t, l); xs[0].Status != appliance.GEDQueued {
 		t.Fatalf("a node that does not lead exported: %+v", xs)
 	}
@@ -462,11 +461,19 @@ func TestExportStartsWhenThisNodeBecomesLeader(t *testing.T) {
 	close(changed)
 	changed = make(chan struct{})
 	mu.Unlock()
-	deadline := time.Now().Add(30 * time.Second)
-	for f.exports(t, l)[0].Status != appliance.GEDDone {
-		if time.Now().After(deadline) {
-			t.Fatalf("the new leader did not export: %+v", f.exports(t, l))
+	apptest.Eventually(t, 30*time.Second, "the new leader exported", func() bool { return f.exports(t, l)[0].Status == appliance.GEDDone })
+}
+
+// passAfterKick returns once the loop reading kick (a buffer of one) has
+// run a whole pass after a kick: the second send waits for the loop to take
+// the first, the third for it to come back to its select after that pass.
+func passAfterKick(t *testing.T, kick chan struct{}) {
+	t.Helper()
+	for range 3 {
+		select {
+		case kick <- struct{}{}:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the loop did not come back to take a kick")
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }

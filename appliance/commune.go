@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"missive/appliance/domain"
+	"missive/appliance/kernel"
 )
 
 // The commune's and its services' details: what the public is told to
@@ -32,7 +33,7 @@ func (s *Service) Tenant(ctx context.Context, a *Actor) (*domain.Tenant, error) 
 // (admin only). Due dates already stamped are kept: a switch of the
 // Alsace-Moselle holidays counts for the letters registered after it.
 func (s *Service) UpdateTenant(ctx context.Context, a *Actor, in TenantInput) (*domain.Tenant, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	errs := FieldErrors{}
@@ -41,7 +42,7 @@ func (s *Service) UpdateTenant(ctx context.Context, a *Actor, in TenantInput) (*
 	in.Address, in.Phone, in.Email = checkContact(errs, in.Address, in.Phone, in.Email)
 	in.Website = strings.TrimSpace(in.Website)
 	checkWebsite(errs, in.Website)
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	old, err := s.reader().Tenant(ctx, a.TenantID())
@@ -53,7 +54,7 @@ func (s *Service) UpdateTenant(ctx context.Context, a *Actor, in TenantInput) (*
 		return nil, err
 	}
 	t := v.(*domain.Tenant)
-	s.log.Info("commune details changed", "tenant", t.ID, "name", t.Name, "alsace_moselle", t.AlsaceMoselle,
+	s.Log.Info("commune details changed", "tenant", t.ID, "name", t.Name, "alsace_moselle", t.AlsaceMoselle,
 		"alsace_moselle_switched", old.AlsaceMoselle != t.AlsaceMoselle, "actor", a.User.Login)
 	return t, nil
 }
@@ -62,7 +63,7 @@ func (s *Service) UpdateTenant(ctx context.Context, a *Actor, in TenantInput) (*
 // Its code and parent do not change: in.Code and in.ParentID may repeat
 // them or be empty.
 func (s *Service) UpdateEntity(ctx context.Context, a *Actor, id string, in EntityInput) (*domain.Entity, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	e, err := s.reader().Entity(ctx, a.TenantID(), id)
@@ -79,7 +80,7 @@ func (s *Service) UpdateEntity(ctx context.Context, a *Actor, id string, in Enti
 	in.Name = strings.TrimSpace(in.Name)
 	checkLen(errs, "name", in.Name, 200, true)
 	in.Address, in.Phone, in.Email = checkContact(errs, in.Address, in.Phone, in.Email)
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindEntityUpdate, a.TenantID(), a.ID(), EntityUpdate{EntityID: e.ID, Name: in.Name, Email: in.Email,

@@ -15,6 +15,7 @@ import (
 
 	"missive/appliance/blob"
 	"missive/appliance/domain"
+	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
 
@@ -388,7 +389,7 @@ func (s *Service) DavUnlock(ctx context.Context, a *Actor, token string) error {
 
 // DavBreakLock removes someone else's lock (administrators).
 func (s *Service) DavBreakLock(ctx context.Context, a *Actor, token string) error {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return err
 	}
 	_, err := s.propose(ctx, KindDavUnlock, a.TenantID(), a.ID(), DavUnlock{Token: token, Break: true})
@@ -451,7 +452,7 @@ func (s *Service) DavNode(ctx context.Context, t *DavTarget, p string) (*store.D
 
 // DavAdminLocks lists the live locks of the actor's tenant (administrators).
 func (s *Service) DavAdminLocks(ctx context.Context, a *Actor) ([]store.DavLock, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	locks, err := s.DavLocks(ctx, a.TenantID())

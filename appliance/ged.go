@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
 
@@ -68,7 +69,7 @@ func urlPort(u *url.URL) string {
 // SetGEDTarget sets the tenant's GED folder (admin). Failed exports are
 // queued again with the new settings.
 func (s *Service) SetGEDTarget(ctx context.Context, a *Actor, in GEDTargetInput) (*store.GEDTarget, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	errs := FieldErrors{}
@@ -79,7 +80,7 @@ func (s *Service) SetGEDTarget(ctx context.Context, a *Actor, in GEDTargetInput)
 	if in.Password != "" && in.Username == "" {
 		errs["username"] = "obligatoire avec un mot de passe"
 	}
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	// Sealed like the relay's password (secrets.go): the raft log and the
@@ -100,7 +101,7 @@ func (s *Service) SetGEDTarget(ctx context.Context, a *Actor, in GEDTargetInput)
 
 // GEDTarget reads the tenant's target (admin); its secret stays inside.
 func (s *Service) GEDTarget(ctx context.Context, a *Actor) (*store.GEDTarget, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	return s.reader().GEDTarget(ctx, a.TenantID())
@@ -158,7 +159,7 @@ type OnlyOfficeInput struct {
 
 // SetOnlyOffice sets the tenant's Document Server (admin).
 func (s *Service) SetOnlyOffice(ctx context.Context, a *Actor, in OnlyOfficeInput) (*store.OnlyOfficeServer, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	errs := FieldErrors{}
@@ -168,7 +169,7 @@ func (s *Service) SetOnlyOffice(ctx context.Context, a *Actor, in OnlyOfficeInpu
 		errs["secret"] = "16 caractères au moins"
 	}
 	checkLen(errs, "secret", in.Secret, 1000, true)
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindOnlyOfficeSet, a.TenantID(), a.ID(), OnlyOfficeSet{URL: u, Secret: s.Secrets.Seal("onlyoffice", in.Secret)})

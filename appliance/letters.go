@@ -15,6 +15,7 @@ import (
 
 	"missive/appliance/blob"
 	"missive/appliance/domain"
+	"missive/appliance/kernel"
 	"missive/appliance/store"
 	"missive/appliance/workdays"
 )
@@ -153,7 +154,7 @@ func (s *Service) checkRouting(ctx context.Context, a *Actor, errs FieldErrors, 
 // RegisterLetter validates, stamps (id, registration number, due date) and
 // registers a letter with its documents.
 func (s *Service) RegisterLetter(ctx context.Context, a *Actor, in RegisterInput, uploads ...Upload) (*domain.Letter, error) {
-	if err := canWrite(a); err != nil {
+	if err := kernel.CanWrite(a); err != nil {
 		return nil, err
 	}
 	now := s.Now()
@@ -177,7 +178,7 @@ func (s *Service) RegisterLetter(ctx context.Context, a *Actor, in RegisterInput
 			return nil, err
 		}
 	}
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	p.DueDate = s.DueDate(a.Tenant, dt, in.ArrivalDate)
@@ -246,14 +247,14 @@ func (s *Service) numberAndCommit(ctx context.Context, a *Actor, in *RegisterInp
 		// A follower's stamp is refused by the leader when another site
 		// took the number first; the refusal says the next one, so a
 		// retry fails again only if yet another site beat it to that.
-		if errors.Is(err, errNumberTaken) && attempt < 20 {
+		if errors.Is(err, kernel.ErrNumberTaken) && attempt < 20 {
 			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("register letter %s: %w", p.Number, err)
 		}
 		l := v.(*domain.Letter)
-		s.log.Info("letter registered", "tenant", a.TenantID(), "letter", l.Number, "id", l.ID, "actor", a.User.Login)
+		s.Log.Info("letter registered", "tenant", a.TenantID(), "letter", l.Number, "id", l.ID, "actor", a.User.Login)
 		return l, nil
 	}
 }
@@ -345,7 +346,7 @@ func (s *Service) letterToAct(ctx context.Context, a *Actor, id string) (*domain
 	if err != nil {
 		return nil, err
 	}
-	if err := canWrite(a); err != nil {
+	if err := kernel.CanWrite(a); err != nil {
 		return nil, err
 	}
 	switch {
@@ -427,7 +428,7 @@ func (s *Service) Qualify(ctx context.Context, a *Actor, id string, in QualifyIn
 		}
 		p.Confidential = *in.Confidential
 	}
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	if p.DoctypeID != l.DoctypeID {
@@ -564,7 +565,7 @@ func (s *Service) Letters(ctx context.Context, a *Actor, f store.LetterFilter) (
 
 // TenantHistory lists a tenant's history (admin only).
 func (s *Service) TenantHistory(ctx context.Context, a *Actor, limit, offset int) ([]domain.HistoryEntry, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	return s.reader().History(ctx, a.TenantID(), "", limit, offset)

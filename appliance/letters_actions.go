@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"missive/appliance/domain"
+	"missive/appliance/kernel"
 )
 
 // RedirectInput sends a letter to another entity and/or user.
@@ -31,7 +32,7 @@ func (s *Service) Redirect(ctx context.Context, a *Actor, id string, in Redirect
 	}
 	checkLen(errs, "note", in.Note, 10000, false)
 	s.checkRouting(ctx, a, errs, in.EntityID, in.AssigneeID, "", "", nil)
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindLetterRedirect, a.TenantID(), a.ID(), LetterRedirect{LetterID: l.ID, EntityID: in.EntityID, AssigneeID: in.AssigneeID, NoteID: NewID(), Note: strings.TrimSpace(in.Note)})
@@ -53,7 +54,7 @@ func (s *Service) AddNote(ctx context.Context, a *Actor, id string, in NoteInput
 	if err != nil {
 		return nil, err
 	}
-	if err := canWrite(a); err != nil {
+	if err := kernel.CanWrite(a); err != nil {
 		return nil, err
 	}
 	errs := FieldErrors{}
@@ -64,7 +65,7 @@ func (s *Service) AddNote(ctx context.Context, a *Actor, id string, in NoteInput
 			errs["entities"] = "entité inconnue"
 		}
 	}
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindLetterNote, a.TenantID(), a.ID(), LetterNote{LetterID: l.ID, NoteID: NewID(), Text: in.Text, Entities: in.Entities})

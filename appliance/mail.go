@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"missive/appliance/domain"
+	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
 
@@ -25,7 +26,7 @@ type MailAddressInput struct {
 }
 
 func (s *Service) AddMailAddress(ctx context.Context, a *Actor, in MailAddressInput) (*store.MailAddress, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	errs := FieldErrors{}
@@ -35,7 +36,7 @@ func (s *Service) AddMailAddress(ctx context.Context, a *Actor, in MailAddressIn
 	}
 	checkEmail(errs, "address", in.Address)
 	s.checkRouting(ctx, a, errs, in.EntityID, "", in.DoctypeID, "", nil)
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	if m, err := s.reader().MailAddress(ctx, in.Address); err == nil {
@@ -107,10 +108,10 @@ func checkMailRelay(in *MailRelayInput) FieldErrors {
 }
 
 func (s *Service) SetMailRelay(ctx context.Context, a *Actor, in MailRelayInput) (*store.MailRelay, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
-	if err := checkMailRelay(&in).orNil(); err != nil {
+	if err := checkMailRelay(&in).OrNil(); err != nil {
 		return nil, err
 	}
 	secret := s.Secrets.Seal("relay", in.Password)
@@ -173,12 +174,12 @@ func checkMailbox(in *MailboxInput) FieldErrors {
 }
 
 func (s *Service) AddMailbox(ctx context.Context, a *Actor, in MailboxInput) (*store.Mailbox, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	errs := checkMailbox(&in)
 	checkLen(errs, "password", in.Password, 8192, true)
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindMailboxAdd, a.TenantID(), a.ID(), MailboxAdd{ID: NewID(), Host: in.Host, Port: in.Port, Security: in.Security,
@@ -201,7 +202,7 @@ type MailRuleInput struct {
 }
 
 func (s *Service) AddMailRule(ctx context.Context, a *Actor, in MailRuleInput) (*store.MailRule, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	errs := FieldErrors{}
@@ -214,7 +215,7 @@ func (s *Service) AddMailRule(ctx context.Context, a *Actor, in MailRuleInput) (
 	checkEmail(errs, "recipient", store.MailKey(in.Recipient))
 	checkLen(errs, "keywords", in.Keywords, 1000, false)
 	s.checkRouting(ctx, a, errs, in.EntityID, "", in.DoctypeID, "", nil)
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindMailRuleAdd, a.TenantID(), a.ID(), MailRuleAdd{ID: NewID(), Position: in.Position, Recipient: store.MailKey(in.Recipient),
@@ -238,7 +239,7 @@ type MailTemplateInput struct {
 // SetMailTemplate stores a template; check, when given, reports a template
 // that does not render (the bridge owns the template language).
 func (s *Service) SetMailTemplate(ctx context.Context, a *Actor, in MailTemplateInput, check func(subject, body string) error) (*store.MailTemplate, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	errs := FieldErrors{}
@@ -256,7 +257,7 @@ func (s *Service) SetMailTemplate(ctx context.Context, a *Actor, in MailTemplate
 			errs["body"] = "modèle invalide: " + err.Error()
 		}
 	}
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindMailTemplateSet, a.TenantID(), a.ID(), MailTemplateSet(in))
@@ -279,7 +280,7 @@ type MailSettings struct {
 }
 
 func (s *Service) MailSettings(ctx context.Context, a *Actor) (*MailSettings, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	r, t := s.reader(), a.TenantID()
@@ -338,7 +339,7 @@ type MailIntakeResult struct {
 // key is recorded in the same command as the letter, and Apply refuses a
 // key already recorded.
 func (s *Service) IntakeMail(ctx context.Context, a *Actor, in MailIntakeInput, uploads ...Upload) (*MailIntakeResult, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	if in.Key == "" || in.Kind == "" {
@@ -433,7 +434,7 @@ func HostPort(host string, port int) string { return net.JoinHostPort(host, strc
 // SetMailAckPolicy says when letters of a doctype (doctypeID "" for the
 // tenant's default) are acknowledged: auto, qualified or never.
 func (s *Service) SetMailAckPolicy(ctx context.Context, a *Actor, doctypeID, policy string) error {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return err
 	}
 	errs := FieldErrors{}
@@ -447,7 +448,7 @@ func (s *Service) SetMailAckPolicy(ctx context.Context, a *Actor, doctypeID, pol
 			errs["doctype_id"] = "type de courrier inconnu"
 		}
 	}
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return err
 	}
 	_, err := s.propose(ctx, KindMailAckPolicySet, a.TenantID(), a.ID(), MailAckPolicySet{DoctypeID: doctypeID, Policy: policy})

@@ -116,7 +116,7 @@ func (s *Service) AnswerByMail(ctx context.Context, a *Actor, letterID string, i
 			}
 		}
 	}
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	content, err := json.Marshal(recipe)

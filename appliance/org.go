@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"missive/appliance/domain"
+	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
 
@@ -54,7 +55,7 @@ type EntityInput struct {
 }
 
 func (s *Service) CreateEntity(ctx context.Context, a *Actor, in EntityInput) (*domain.Entity, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	errs := FieldErrors{}
@@ -68,7 +69,7 @@ func (s *Service) CreateEntity(ctx context.Context, a *Actor, in EntityInput) (*
 			errs["parent_id"] = "entité parente inconnue"
 		}
 	}
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindEntityCreate, a.TenantID(), a.ID(), EntityCreate{ID: NewID(), ParentID: in.ParentID, Code: in.Code, Name: strings.TrimSpace(in.Name),
@@ -116,7 +117,7 @@ func (s *Service) checkUser(ctx context.Context, a *Actor, in *UserInput, creati
 		}
 		ms = append(ms, MembershipPayload{EntityID: m.EntityID, Manager: m.Manager})
 	}
-	return ms, errs.orNil()
+	return ms, errs.OrNil()
 }
 
 func checkPassword(pw string) error {
@@ -130,7 +131,7 @@ func checkPassword(pw string) error {
 }
 
 func (s *Service) CreateUser(ctx context.Context, a *Actor, in UserInput) (*domain.User, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	ms, err := s.checkUser(ctx, a, &in, true)
@@ -148,7 +149,7 @@ func (s *Service) CreateUser(ctx context.Context, a *Actor, in UserInput) (*doma
 }
 
 func (s *Service) UpdateUser(ctx context.Context, a *Actor, userID string, in UserInput) (*domain.User, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	if _, err := s.reader().User(ctx, a.TenantID(), userID); err != nil {
@@ -175,7 +176,7 @@ func (s *Service) UpdateUser(ctx context.Context, a *Actor, userID string, in Us
 // which asks for the current one. Every web session and API token of the
 // user ends.
 func (s *Service) SetPassword(ctx context.Context, a *Actor, userID, password string) error {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return err
 	}
 	if userID == a.ID() {
@@ -228,7 +229,7 @@ func (s *Service) IssueToken(ctx context.Context, a *Actor, in TokenInput) (stri
 		in.UserID = a.ID()
 	}
 	if in.UserID != a.ID() {
-		if err := requireAdmin(a); err != nil {
+		if err := kernel.RequireAdmin(a); err != nil {
 			return "", nil, err
 		}
 	}
@@ -254,7 +255,7 @@ func (s *Service) IssueToken(ctx context.Context, a *Actor, in TokenInput) (stri
 			expires = day.AddDate(0, 0, 1).UTC().Format(domain.TimeLayout)
 		}
 	}
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return "", nil, err
 	}
 	token, hash := NewToken()
@@ -269,7 +270,7 @@ func (s *Service) IssueToken(ctx context.Context, a *Actor, in TokenInput) (stri
 // administrator ("" lists every user's).
 func (s *Service) Tokens(ctx context.Context, a *Actor, userID string) ([]domain.Token, error) {
 	if userID != a.ID() {
-		if err := requireAdmin(a); err != nil {
+		if err := kernel.RequireAdmin(a); err != nil {
 			return nil, err
 		}
 	}
@@ -340,15 +341,8 @@ func (in *ContactInput) payload(prefix string, errs FieldErrors) *ContactCreate 
 	return p
 }
 
-func canWrite(a *Actor) error {
-	if a.Role() == domain.RoleElected {
-		return fmt.Errorf("%w: accès en lecture seule", ErrForbidden)
-	}
-	return nil
-}
-
 func (s *Service) CreateContact(ctx context.Context, a *Actor, in ContactInput) (*domain.Contact, error) {
-	if err := canWrite(a); err != nil {
+	if err := kernel.CanWrite(a); err != nil {
 		return nil, err
 	}
 	errs := FieldErrors{}
@@ -358,7 +352,7 @@ func (s *Service) CreateContact(ctx context.Context, a *Actor, in ContactInput) 
 			errs["email"] = "un contact a déjà cette adresse"
 		}
 	}
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindContactCreate, a.TenantID(), a.ID(), p)
@@ -445,7 +439,7 @@ const (
 )
 
 func (s *Service) CreateDoctype(ctx context.Context, a *Actor, in DoctypeInput) (*domain.Doctype, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	errs := FieldErrors{}
@@ -453,7 +447,7 @@ func (s *Service) CreateDoctype(ctx context.Context, a *Actor, in DoctypeInput) 
 		errs["code"] = "lettres, chiffres, - et _ (32 au plus)"
 	}
 	checkDoctype(errs, &in, nil)
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindDoctypeCreate, a.TenantID(), a.ID(), DoctypeCreate{ID: NewID(), Code: in.Code, Label: strings.TrimSpace(in.Label),
@@ -468,7 +462,7 @@ func (s *Service) CreateDoctype(ctx context.Context, a *Actor, in DoctypeInput) 
 // UpdateDoctype changes every field of a doctype but its code, which
 // in.Code may repeat or leave empty.
 func (s *Service) UpdateDoctype(ctx context.Context, a *Actor, id string, in DoctypeInput) (*domain.Doctype, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	d, err := s.reader().Doctype(ctx, a.TenantID(), id)
@@ -480,7 +474,7 @@ func (s *Service) UpdateDoctype(ctx context.Context, a *Actor, id string, in Doc
 		errs["code"] = "le code d'un type de courrier ne change pas"
 	}
 	checkDoctype(errs, &in, d)
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindDoctypeUpdate, a.TenantID(), a.ID(), DoctypeUpdate{DoctypeID: d.ID, Label: strings.TrimSpace(in.Label),

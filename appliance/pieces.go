@@ -64,7 +64,7 @@ func (s *Service) MarkIncomplete(ctx context.Context, a *Actor, id string, in In
 	if l.Category != domain.Incoming {
 		errs["missing"] = "seule une demande reçue (courrier arrivée) peut être incomplète"
 	}
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	if l.Status == domain.StatusClosed {
@@ -89,7 +89,7 @@ func (s *Service) MarkIncomplete(ctx context.Context, a *Actor, id string, in In
 	if err != nil {
 		return nil, fmt.Errorf("declare %s incomplete: %w", l.Number, err)
 	}
-	s.log.Info("request declared incomplete", "tenant", a.TenantID(), "letter", l.Number, "deadline", in.Deadline, "notice", p.Told, "actor", a.User.Login)
+	s.Log.Info("request declared incomplete", "tenant", a.TenantID(), "letter", l.Number, "deadline", in.Deadline, "notice", p.Told, "actor", a.User.Login)
 	return v.(*IncompleteResult), nil
 }
 
@@ -190,7 +190,7 @@ func (s *Service) PiecesReceived(ctx context.Context, a *Actor, id string, in Pi
 	if err != nil {
 		return nil, fmt.Errorf("record pieces of %s: %w", l.Number, err)
 	}
-	s.log.Info("pieces received", "tenant", a.TenantID(), "letter", l.Number, "received_on", in.ReceivedOn, "due", p.DueDate, "actor", a.User.Login)
+	s.Log.Info("pieces received", "tenant", a.TenantID(), "letter", l.Number, "received_on", in.ReceivedOn, "due", p.DueDate, "actor", a.User.Login)
 	return v.(*domain.Letter), nil
 }
 

@@ -21,7 +21,7 @@ func (s *Service) SaveSearch(ctx context.Context, a *Actor, name, query string) 
 	name = strings.TrimSpace(name)
 	checkLen(errs, "name", name, 100, true)
 	checkLen(errs, "query", query, 2000, false)
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindSearchSave, a.TenantID(), a.ID(), SearchSave{ID: NewID(), Name: name, Query: query})

@@ -58,7 +58,7 @@ func applyClusterJoin(a *kernel.Ctx, p *ClusterJoin) (any, error) {
 	if err := a.Tx.PutClusterMember(m); err != nil {
 		return nil, err
 	}
-	a.Payload = redact(ClusterJoin{Hash: "***", NodeID: p.NodeID, Address: p.Address})
+	a.Payload = kernel.Redact(ClusterJoin{Hash: "***", NodeID: p.NodeID, Address: p.Address})
 	a.Summary = "Nœud " + p.NodeID + " (" + p.Address + ") admis dans le cluster, " + suffrage(tok.Voter)
 	return m, nil
 }

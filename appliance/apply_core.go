@@ -1,7 +1,6 @@
 package appliance
 
 import (
-	"encoding/json"
 	"fmt"
 	"missive/appliance/domain"
 	"missive/appliance/kernel"
@@ -62,12 +61,6 @@ func memberships(a *kernel.Ctx, ps []MembershipPayload) ([]domain.Membership, er
 	return out, nil
 }
 
-// redact keeps secrets' hashes out of the history payload.
-func redact(p any) []byte {
-	b, _ := json.Marshal(p)
-	return b
-}
-
 func applyUserCreate(a *kernel.Ctx, p *UserCreate) (any, error) {
 	if !domain.Role(p.Role).Valid() {
 		return nil, fmt.Errorf("%w: rôle %q inconnu", ErrInvalid, p.Role)
@@ -81,7 +74,7 @@ func applyUserCreate(a *kernel.Ctx, p *UserCreate) (any, error) {
 		return nil, err
 	}
 	p.PasswordHash = ""
-	a.Payload = redact(p)
+	a.Payload = kernel.Redact(p)
 	a.Summary = "Utilisateur « " + p.Login + " » créé (" + p.Role + ")"
 	return u, nil
 }
@@ -137,7 +130,7 @@ func applyUserPassword(a *kernel.Ctx, p *UserPassword) (any, error) {
 	if err := a.Tx.SetPassword(a.Cmd.Tenant, p.UserID, p.PasswordHash, a.At); err != nil {
 		return nil, err
 	}
-	a.Payload = redact(UserPassword{UserID: p.UserID, EndSessions: p.EndSessions})
+	a.Payload = kernel.Redact(UserPassword{UserID: p.UserID, EndSessions: p.EndSessions})
 	a.Summary = "Mot de passe de « " + u.Login + " » changé"
 	if p.EndSessions {
 		if _, err := endSessions(a, u.ID); err != nil {
@@ -157,7 +150,7 @@ func applyTokenCreate(a *kernel.Ctx, p *TokenCreate) (any, error) {
 		return nil, err
 	}
 	p.Hash = ""
-	a.Payload = redact(p)
+	a.Payload = kernel.Redact(p)
 	a.Summary = "Jeton d'API créé pour « " + u.Login + " »"
 	return &domain.Token{ID: p.ID, UserID: u.ID, UserLogin: u.Login, Name: p.Name, CreatedAt: a.At, ExpiresAt: p.ExpiresAt}, nil
 }

@@ -108,7 +108,7 @@ func davSpace(a *kernel.Ctx, space, letterID, p string) error {
 		}
 		return nil
 	case space == "l:"+letterID && letterID != "":
-		_, err := letterForUpdate(a, letterID)
+		_, err := kernel.LetterForUpdate(a, letterID)
 		return err
 	}
 	return fmt.Errorf("%w: espace %q", ErrInvalid, space)
@@ -395,7 +395,7 @@ func applyDavLock(a *kernel.Ctx, p *DavLock) (any, error) {
 		return nil, fmt.Errorf("%w: verrou", ErrInvalid)
 	}
 	if p.LetterID != "" {
-		if _, err := letterForUpdate(a, p.LetterID); err != nil {
+		if _, err := kernel.LetterForUpdate(a, p.LetterID); err != nil {
 			return nil, err
 		}
 	}
@@ -465,7 +465,7 @@ func applyDavUnlock(a *kernel.Ctx, p *DavUnlock) (any, error) {
 }
 
 func applyDocumentRestore(a *kernel.Ctx, p *DocumentRestore) (any, error) {
-	if _, err := letterForUpdate(a, p.LetterID); err != nil {
+	if _, err := kernel.LetterForUpdate(a, p.LetterID); err != nil {
 		return nil, err
 	}
 	d, err := letterDocument(a, p.LetterID, p.DocumentID)

@@ -46,7 +46,7 @@ func applyGEDTargetSet(a *kernel.Ctx, p *GEDTargetSet) (any, error) {
 	if p.Secret != "" {
 		p.Secret = "***"
 	}
-	a.Payload = redact(p)
+	a.Payload = kernel.Redact(p)
 	a.Summary = "Export vers la GED : " + p.URL
 	return g, nil
 }
@@ -69,7 +69,7 @@ func queueExportOnClose(a *kernel.Ctx, l *domain.Letter) error {
 }
 
 func applyGEDExportQueue(a *kernel.Ctx, p *GEDExportQueue) (any, error) {
-	l, err := letterForUpdate(a, p.LetterID)
+	l, err := kernel.LetterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +121,7 @@ func applyOnlyOfficeSet(a *kernel.Ctx, p *OnlyOfficeSet) (any, error) {
 	if err := a.Tx.SetOnlyOfficeServer(o); err != nil {
 		return nil, err
 	}
-	a.Payload = redact(OnlyOfficeSet{URL: p.URL, Secret: "***"})
+	a.Payload = kernel.Redact(OnlyOfficeSet{URL: p.URL, Secret: "***"})
 	a.Summary = "Serveur OnlyOffice : " + p.URL
 	return o, nil
 }

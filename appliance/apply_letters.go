@@ -69,33 +69,15 @@ func applyLetterRegister(a *kernel.Ctx, p *LetterRegister) (any, error) {
 	a.Summary = "Courrier " + l.Number + " enregistré : « " + l.Subject + " »"
 	// Read back with its display fields (sender, entity…): this is what the
 	// registrant is answered, and what an idempotency key records.
-	return letterForUpdate(a, l.ID)
-}
-
-// letterForUpdate reads a letter of the command's tenant, whatever the
-// perimeter: the service already checked the actor's rights.
-func letterForUpdate(a *kernel.Ctx, id string) (*domain.Letter, error) {
-	l, err := a.Tx.Letter(a.Ctx, store.Perimeter{TenantID: a.Cmd.Tenant, All: true}, id)
-	if err != nil {
-		return nil, err
-	}
-	a.LetterID = l.ID
-	return l, nil
-}
-
-func open(l *domain.Letter) error {
-	if l.Status == domain.StatusClosed {
-		return fmt.Errorf("%w: le courrier %s est clos", ErrConflict, l.Number)
-	}
-	return nil
+	return kernel.LetterForUpdate(a, l.ID)
 }
 
 func applyLetterQualify(a *kernel.Ctx, p *LetterQualify) (any, error) {
-	l, err := letterForUpdate(a, p.LetterID)
+	l, err := kernel.LetterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
 	}
-	if err := open(l); err != nil {
+	if err := kernel.CheckOpen(l); err != nil {
 		return nil, err
 	}
 	l.Subject, l.Body, l.LetterDate, l.Priority = p.Subject, p.Body, p.LetterDate, domain.Priority(p.Priority)
@@ -123,11 +105,11 @@ func addNote(a *kernel.Ctx, letterID, noteID, text string, entities []string) er
 }
 
 func applyLetterRedirect(a *kernel.Ctx, p *LetterRedirect) (any, error) {
-	l, err := letterForUpdate(a, p.LetterID)
+	l, err := kernel.LetterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
 	}
-	if err := open(l); err != nil {
+	if err := kernel.CheckOpen(l); err != nil {
 		return nil, err
 	}
 	var to []string
@@ -157,7 +139,7 @@ func applyLetterRedirect(a *kernel.Ctx, p *LetterRedirect) (any, error) {
 }
 
 func applyLetterNote(a *kernel.Ctx, p *LetterNote) (any, error) {
-	l, err := letterForUpdate(a, p.LetterID)
+	l, err := kernel.LetterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +159,7 @@ func applyLetterNote(a *kernel.Ctx, p *LetterNote) (any, error) {
 	if len(p.Entities) > 0 {
 		a.Summary = "Note restreinte ajoutée"
 		// The text of a restricted note stays out of the shared history.
-		a.Payload = redact(LetterNote{LetterID: p.LetterID, NoteID: p.NoteID, Entities: p.Entities})
+		a.Payload = kernel.Redact(LetterNote{LetterID: p.LetterID, NoteID: p.NoteID, Entities: p.Entities})
 	}
 	return n, nil
 }
@@ -211,7 +193,7 @@ func attach(a *kernel.Ctx, p *LetterAttach) (*domain.Document, error) {
 }
 
 func applyLetterAttach(a *kernel.Ctx, p *LetterAttach) (any, error) {
-	if _, err := letterForUpdate(a, p.LetterID); err != nil {
+	if _, err := kernel.LetterForUpdate(a, p.LetterID); err != nil {
 		return nil, err
 	}
 	d, err := attach(a, p)
@@ -223,11 +205,11 @@ func applyLetterAttach(a *kernel.Ctx, p *LetterAttach) (any, error) {
 }
 
 func applyLetterLink(a *kernel.Ctx, p *LetterLink) (any, error) {
-	other, err := letterForUpdate(a, p.OtherID)
+	other, err := kernel.LetterForUpdate(a, p.OtherID)
 	if err != nil {
 		return nil, err
 	}
-	l, err := letterForUpdate(a, p.LetterID)
+	l, err := kernel.LetterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
 	}
@@ -251,11 +233,11 @@ func applyLetterLink(a *kernel.Ctx, p *LetterLink) (any, error) {
 }
 
 func applyLetterClose(a *kernel.Ctx, p *LetterClose) (any, error) {
-	l, err := letterForUpdate(a, p.LetterID)
+	l, err := kernel.LetterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
 	}
-	if err := open(l); err != nil {
+	if err := kernel.CheckOpen(l); err != nil {
 		return nil, err
 	}
 	l.Status, l.ClosedAt, l.UpdatedAt = domain.StatusClosed, a.At, a.At
@@ -270,7 +252,7 @@ func applyLetterClose(a *kernel.Ctx, p *LetterClose) (any, error) {
 }
 
 func applyLetterReopen(a *kernel.Ctx, p *LetterReopen) (any, error) {
-	l, err := letterForUpdate(a, p.LetterID)
+	l, err := kernel.LetterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
 	}

@@ -59,7 +59,7 @@ func applyMailRelaySet(a *kernel.Ctx, p *MailRelaySet) (any, error) {
 	if p.Secret != "" {
 		p.Secret = "***"
 	}
-	a.Payload = redact(p)
+	a.Payload = kernel.Redact(p)
 	a.Summary = fmt.Sprintf("Relais SMTP sortant : %s:%d", p.Host, p.Port)
 	return m, nil
 }
@@ -73,7 +73,7 @@ func applyMailboxAdd(a *kernel.Ctx, p *MailboxAdd) (any, error) {
 	if p.Secret != "" {
 		p.Secret = "***"
 	}
-	a.Payload = redact(p)
+	a.Payload = kernel.Redact(p)
 	a.Summary = fmt.Sprintf("Boîte aux lettres %s@%s:%d (%s) ajoutée", p.Username, p.Host, p.Port, p.Folder)
 	return m, nil
 }
@@ -168,7 +168,7 @@ func applyMailIntake(a *kernel.Ctx, p *MailIntake) (any, error) {
 // its documents, its text as a note, and the letter indexed again so a
 // search finds the reply's words.
 func joinMailToLetter(a *kernel.Ctx, p *MailIntake) (*domain.Letter, error) {
-	l, err := letterForUpdate(a, p.LetterID)
+	l, err := kernel.LetterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
 	}
@@ -256,7 +256,7 @@ func applyMailNotice(a *kernel.Ctx, p *MailNoticeAdd) (any, error) {
 }
 
 func applyMailAnswer(a *kernel.Ctx, p *MailAnswer) (any, error) {
-	l, err := letterForUpdate(a, p.Outbox.LetterID)
+	l, err := kernel.LetterForUpdate(a, p.Outbox.LetterID)
 	if err != nil {
 		return nil, err
 	}

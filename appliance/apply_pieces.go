@@ -3,7 +3,6 @@ package appliance
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"missive/appliance/domain"
 	"missive/appliance/kernel"
@@ -20,7 +19,7 @@ func registerPieces(r *kernel.Registry) {
 // Service checked them, but the log is replayed everywhere.
 func checkDates(dates ...string) error {
 	for _, d := range dates {
-		if d != "" && !validDate(d) {
+		if d != "" && !kernel.ValidDate(d) {
 			return fmt.Errorf("%w: date %q invalide", ErrInvalid, d)
 		}
 	}
@@ -34,11 +33,11 @@ func applyLetterIncomplete(a *kernel.Ctx, p *LetterIncomplete) (any, error) {
 	if err := checkDates(p.Deadline, p.AskedOn, p.DueBefore, p.DueDate); err != nil {
 		return nil, err
 	}
-	l, err := letterForUpdate(a, p.LetterID)
+	l, err := kernel.LetterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
 	}
-	if err := open(l); err != nil {
+	if err := kernel.CheckOpen(l); err != nil {
 		return nil, err
 	}
 	if l.Category != domain.Incoming {
@@ -65,8 +64,8 @@ func applyLetterIncomplete(a *kernel.Ctx, p *LetterIncomplete) (any, error) {
 			return nil, err
 		}
 	}
-	a.Summary = "Demande incomplète : pièces à produire avant le " + civil(p.Deadline) + " ; délai de traitement suspendu"
-	if l, err = letterForUpdate(a, l.ID); err != nil {
+	a.Summary = "Demande incomplète : pièces à produire avant le " + kernel.Civil(p.Deadline) + " ; délai de traitement suspendu"
+	if l, err = kernel.LetterForUpdate(a, l.ID); err != nil {
 		return nil, err
 	}
 	return &IncompleteResult{Letter: l, Pieces: pr, Notice: p.Told}, nil
@@ -76,7 +75,7 @@ func applyLetterPieces(a *kernel.Ctx, p *LetterPiecesReceived) (any, error) {
 	if err := checkDates(p.ReceivedOn, p.DueDate); err != nil {
 		return nil, err
 	}
-	l, err := letterForUpdate(a, p.LetterID)
+	l, err := kernel.LetterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
 	}
@@ -98,20 +97,11 @@ func applyLetterPieces(a *kernel.Ctx, p *LetterPiecesReceived) (any, error) {
 	if err := a.Tx.UpdateLetter(l); err != nil {
 		return nil, err
 	}
-	a.Summary = "Pièces reçues le " + civil(p.ReceivedOn)
+	a.Summary = "Pièces reçues le " + kernel.Civil(p.ReceivedOn)
 	if p.DueDate != "" {
-		a.Summary += " ; nouvelle date limite : " + civil(p.DueDate)
+		a.Summary += " ; nouvelle date limite : " + kernel.Civil(p.DueDate)
 	}
 	// The letter read back is the request's answer, and what an
 	// idempotency key records.
-	return letterForUpdate(a, l.ID)
-}
-
-// civil writes a civil date as history summaries do: JJ/MM/AAAA.
-func civil(d string) string {
-	t, err := time.Parse(domain.DateLayout, d)
-	if err != nil {
-		return d
-	}
-	return t.Format("02/01/2006")
+	return kernel.LetterForUpdate(a, l.ID)
 }

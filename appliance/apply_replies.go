@@ -27,11 +27,11 @@ func (e *DraftExistsError) Error() string {
 func (e *DraftExistsError) Is(target error) bool { return target == ErrConflict }
 
 func applyLetterDraft(a *kernel.Ctx, p *LetterDraft) (any, error) {
-	l, err := letterForUpdate(a, p.LetterID)
+	l, err := kernel.LetterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
 	}
-	if err := open(l); err != nil {
+	if err := kernel.CheckOpen(l); err != nil {
 		return nil, err
 	}
 	if !p.NewDoc || p.Role != string(domain.DocDraft) || (p.Name != drafts.DraftName(l.Number, drafts.ODT.Ext()) && p.Name != drafts.DraftName(l.Number, drafts.DOCX.Ext())) {

@@ -40,7 +40,7 @@ func applyTLSPut(a *kernel.Ctx, p *TLSPut) (any, error) {
 		return nil, fmt.Errorf("store TLS key %s: %w", p.Key, err)
 	}
 	// The history says which key changed, not its (sealed) content.
-	a.Payload = redact(TLSPut{Key: p.Key, Size: p.Size})
+	a.Payload = kernel.Redact(TLSPut{Key: p.Key, Size: p.Size})
 	a.Summary = "Stockage TLS : " + p.Key + " enregistré"
 	return nil, nil
 }

@@ -40,7 +40,7 @@ func applyWebKeyCreate(a *kernel.Ctx, p *WebKeyCreate) (any, error) {
 	if err := a.Tx.InsertWebKey(a.Cmd.Tenant, "", a.At); err != nil {
 		return nil, err
 	}
-	a.Payload = redact(WebKeyCreate{Secret: "***"})
+	a.Payload = kernel.Redact(WebKeyCreate{Secret: "***"})
 	a.Summary = "Clé de signature des sessions web créée"
 	return nil, nil
 }

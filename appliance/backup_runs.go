@@ -80,7 +80,7 @@ func applyBackupRun(a *kernel.Ctx, p *BackupRunRecord) (any, error) {
 		return nil, kernel.Conflict(err, "exécution de sauvegarde déjà enregistrée")
 	}
 	// The history keeps what happened, not the e-mails' text.
-	a.Payload = redact(run)
+	a.Payload = kernel.Redact(run)
 	switch run.Status {
 	case BackupOK:
 		a.Summary = "Sauvegarde " + run.BackupID + " vérifiée sur " + run.Target

@@ -38,7 +38,7 @@ func (s *Service) UpdateTenant(ctx context.Context, a *Actor, in TenantInput) (*
 	}
 	errs := FieldErrors{}
 	in.Name = strings.TrimSpace(in.Name)
-	checkLen(errs, "name", in.Name, 200, true)
+	kernel.CheckLen(errs, "name", in.Name, 200, true)
 	in.Address, in.Phone, in.Email = checkContact(errs, in.Address, in.Phone, in.Email)
 	in.Website = strings.TrimSpace(in.Website)
 	checkWebsite(errs, in.Website)
@@ -78,7 +78,7 @@ func (s *Service) UpdateEntity(ctx context.Context, a *Actor, id string, in Enti
 		errs["parent_id"] = "l'entité parente ne change pas ici"
 	}
 	in.Name = strings.TrimSpace(in.Name)
-	checkLen(errs, "name", in.Name, 200, true)
+	kernel.CheckLen(errs, "name", in.Name, 200, true)
 	in.Address, in.Phone, in.Email = checkContact(errs, in.Address, in.Phone, in.Email)
 	if err := errs.OrNil(); err != nil {
 		return nil, err
@@ -103,17 +103,17 @@ func checkContact(errs FieldErrors, address, phone, email string) (string, strin
 		}
 	}
 	address = strings.Join(lines, "\n")
-	checkLen(errs, "address", address, 500, false)
+	kernel.CheckLen(errs, "address", address, 500, false)
 	if len(lines) > 6 {
 		errs["address"] = "6 lignes au plus"
 	}
 	phone = strings.TrimSpace(phone)
-	checkLen(errs, "phone", phone, 40, false)
+	kernel.CheckLen(errs, "phone", phone, 40, false)
 	if phone != "" && errs["phone"] == "" && !phoneRe.MatchString(phone) {
 		errs["phone"] = "chiffres, espaces et + . - ( ) seulement, ex. 03 88 00 00 00"
 	}
 	email = strings.TrimSpace(email)
-	checkEmail(errs, "email", email)
+	kernel.CheckEmail(errs, "email", email)
 	return address, phone, email
 }
 
@@ -121,7 +121,7 @@ func checkWebsite(errs FieldErrors, site string) {
 	if site == "" {
 		return
 	}
-	checkLen(errs, "website", site, 200, false)
+	kernel.CheckLen(errs, "website", site, 200, false)
 	full := site
 	if !strings.Contains(site, "://") {
 		full = "https://" + site

@@ -53,6 +53,7 @@ var (
 	ErrKeyReused        = kernel.ErrKeyReused
 	ErrSecretKey        = kernel.ErrSecretKey
 	ErrThrottled        = kernel.ErrThrottled
+	ErrTooLarge         = kernel.ErrTooLarge
 	CheckPassword       = kernel.CheckPassword
 	HashPassword        = kernel.HashPassword
 	GeneratePassword    = kernel.GeneratePassword

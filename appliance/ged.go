@@ -75,8 +75,8 @@ func (s *Service) SetGEDTarget(ctx context.Context, a *Actor, in GEDTargetInput)
 	errs := FieldErrors{}
 	u := checkServiceURL(errs, "url", in.URL)
 	in.Username = strings.TrimSpace(in.Username)
-	checkLen(errs, "username", in.Username, 300, false)
-	checkLen(errs, "password", in.Password, 8192, false)
+	kernel.CheckLen(errs, "username", in.Username, 300, false)
+	kernel.CheckLen(errs, "password", in.Password, 8192, false)
 	if in.Password != "" && in.Username == "" {
 		errs["username"] = "obligatoire avec un mot de passe"
 	}
@@ -110,7 +110,7 @@ func (s *Service) GEDTarget(ctx context.Context, a *Actor) (*store.GEDTarget, er
 // ExportLetter queues a letter's export now, for anyone who may act on it.
 // An export already waiting is returned rather than doubled.
 func (s *Service) ExportLetter(ctx context.Context, a *Actor, id string) (*store.GEDExport, error) {
-	l, err := s.letterToAct(ctx, a, id)
+	l, err := s.k.LetterToAct(ctx, a, id)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +168,7 @@ func (s *Service) SetOnlyOffice(ctx context.Context, a *Actor, in OnlyOfficeInpu
 	if len(in.Secret) < 16 {
 		errs["secret"] = "16 caractères au moins"
 	}
-	checkLen(errs, "secret", in.Secret, 1000, true)
+	kernel.CheckLen(errs, "secret", in.Secret, 1000, true)
 	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}

@@ -34,7 +34,7 @@ func (s *Service) AddMailAddress(ctx context.Context, a *Actor, in MailAddressIn
 	if in.Address == "" {
 		errs["address"] = "obligatoire"
 	}
-	checkEmail(errs, "address", in.Address)
+	kernel.CheckEmail(errs, "address", in.Address)
 	s.checkRouting(ctx, a, errs, in.EntityID, "", in.DoctypeID, "", nil)
 	if err := errs.OrNil(); err != nil {
 		return nil, err
@@ -102,8 +102,8 @@ func checkMailRelay(in *MailRelayInput) FieldErrors {
 		errs["username"] = "obligatoire avec un mot de passe"
 	}
 	in.FromAddress = store.MailKey(in.FromAddress)
-	checkEmail(errs, "from_address", in.FromAddress)
-	checkLen(errs, "from_name", in.FromName, 200, false)
+	kernel.CheckEmail(errs, "from_address", in.FromAddress)
+	kernel.CheckLen(errs, "from_name", in.FromName, 200, false)
 	return errs
 }
 
@@ -161,12 +161,12 @@ func checkMailbox(in *MailboxInput) FieldErrors {
 	if in.Auth != "password" && in.Auth != "xoauth2" {
 		errs["auth"] = "password ou xoauth2"
 	}
-	checkLen(errs, "username", in.Username, 300, true)
+	kernel.CheckLen(errs, "username", in.Username, 300, true)
 	if in.Folder == "" {
 		in.Folder = "INBOX"
 	}
-	checkLen(errs, "folder", in.Folder, 300, true)
-	checkLen(errs, "done_folder", in.DoneFolder, 300, true)
+	kernel.CheckLen(errs, "folder", in.Folder, 300, true)
+	kernel.CheckLen(errs, "done_folder", in.DoneFolder, 300, true)
 	if in.Folder == in.DoneFolder {
 		errs["done_folder"] = "doit différer du dossier relevé"
 	}
@@ -178,7 +178,7 @@ func (s *Service) AddMailbox(ctx context.Context, a *Actor, in MailboxInput) (*s
 		return nil, err
 	}
 	errs := checkMailbox(&in)
-	checkLen(errs, "password", in.Password, 8192, true)
+	kernel.CheckLen(errs, "password", in.Password, 8192, true)
 	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
@@ -212,8 +212,8 @@ func (s *Service) AddMailRule(ctx context.Context, a *Actor, in MailRuleInput) (
 	if in.EntityID == "" && in.DoctypeID == "" {
 		errs["entity_id"] = "une entité ou un type de courrier est obligatoire"
 	}
-	checkEmail(errs, "recipient", store.MailKey(in.Recipient))
-	checkLen(errs, "keywords", in.Keywords, 1000, false)
+	kernel.CheckEmail(errs, "recipient", store.MailKey(in.Recipient))
+	kernel.CheckLen(errs, "keywords", in.Keywords, 1000, false)
 	s.checkRouting(ctx, a, errs, in.EntityID, "", in.DoctypeID, "", nil)
 	if err := errs.OrNil(); err != nil {
 		return nil, err
@@ -250,8 +250,8 @@ func (s *Service) SetMailTemplate(ctx context.Context, a *Actor, in MailTemplate
 	if !known {
 		errs["mode"] = strings.Join(MailTemplateModes, ", ")
 	}
-	checkLen(errs, "subject", in.Subject, 500, true)
-	checkLen(errs, "body", in.Body, 100000, true)
+	kernel.CheckLen(errs, "subject", in.Subject, 500, true)
+	kernel.CheckLen(errs, "body", in.Body, 100000, true)
 	if check != nil && len(errs) == 0 {
 		if err := check(in.Subject, in.Body); err != nil {
 			errs["body"] = "modèle invalide: " + err.Error()

@@ -176,7 +176,7 @@ func (s *Service) MailboxToTry(ctx context.Context, a *Actor, id string, in Mail
 		saved = []store.Mailbox{*m}
 	}
 	errs := checkMailbox(&in)
-	checkLen(errs, "password", in.Password, 8192, false)
+	kernel.CheckLen(errs, "password", in.Password, 8192, false)
 	secret := s.Secrets.Seal("mailbox", in.Password)
 	if in.Password == "" && errs["username"] == "" && errs["host"] == "" {
 		if id == "" {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/mail"
 	"regexp"
 	"strings"
 	"time"
@@ -12,37 +11,12 @@ import (
 
 	"missive/appliance/domain"
 	"missive/appliance/kernel"
-	"missive/appliance/store"
 )
 
 var (
 	loginRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 	codeRe  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$`)
 )
-
-func checkLen(errs FieldErrors, field, v string, max int, required bool) {
-	switch {
-	case required && strings.TrimSpace(v) == "":
-		errs[field] = "obligatoire"
-	case utf8.RuneCountInString(v) > max:
-		errs[field] = fmt.Sprintf("%d caractères au plus", max)
-	case !utf8.ValidString(v):
-		errs[field] = "texte invalide (UTF-8 attendu)"
-	case strings.ContainsRune(v, 0):
-		// PostgreSQL refuses NUL in text: refuse it on every dialect.
-		errs[field] = "texte invalide (caractère nul)"
-	}
-}
-
-func checkEmail(errs FieldErrors, field, v string) {
-	if v == "" {
-		return
-	}
-	a, err := mail.ParseAddress(v)
-	if err != nil || a.Address != v {
-		errs[field] = "adresse e-mail invalide"
-	}
-}
 
 // EntityInput creates an entity.
 type EntityInput struct {
@@ -62,7 +36,7 @@ func (s *Service) CreateEntity(ctx context.Context, a *Actor, in EntityInput) (*
 	if !codeRe.MatchString(in.Code) {
 		errs["code"] = "lettres, chiffres, - et _ (32 au plus)"
 	}
-	checkLen(errs, "name", in.Name, 200, true)
+	kernel.CheckLen(errs, "name", in.Name, 200, true)
 	in.Address, in.Phone, in.Email = checkContact(errs, in.Address, in.Phone, in.Email)
 	if in.ParentID != "" {
 		if _, err := s.reader().Entity(ctx, a.TenantID(), in.ParentID); err != nil {
@@ -100,8 +74,8 @@ func (s *Service) checkUser(ctx context.Context, a *Actor, in *UserInput, creati
 	if creating && !loginRe.MatchString(in.Login) {
 		errs["login"] = "minuscules, chiffres, . _ - (64 au plus)"
 	}
-	checkLen(errs, "name", in.Name, 200, true)
-	checkEmail(errs, "email", in.Email)
+	kernel.CheckLen(errs, "name", in.Name, 200, true)
+	kernel.CheckEmail(errs, "email", in.Email)
 	if !in.Role.Valid() {
 		errs["role"] = "rôle inconnu (admin, mailroom, agent, elected)"
 	}
@@ -238,7 +212,7 @@ func (s *Service) IssueToken(ctx context.Context, a *Actor, in TokenInput) (stri
 	}
 	errs := FieldErrors{}
 	in.Name = strings.TrimSpace(in.Name)
-	checkLen(errs, "name", in.Name, 200, false)
+	kernel.CheckLen(errs, "name", in.Name, 200, false)
 	expires := ""
 	if in.ExpiresOn != "" {
 		day, err := time.ParseInLocation(domain.DateLayout, in.ExpiresOn, domain.Paris)
@@ -332,12 +306,12 @@ func (in *ContactInput) payload(prefix string, errs FieldErrors) *ContactCreate 
 		errs[prefix+"name"] = "un nom, une organisation ou une adresse e-mail est obligatoire"
 	}
 	for f, v := range map[string]string{"name": p.LastName, "first_name": p.FirstName, "organization": p.Organization, "address": p.Address, "city": p.City} {
-		checkLen(errs, prefix+f, v, 300, false)
+		kernel.CheckLen(errs, prefix+f, v, 300, false)
 	}
 	for f, v := range map[string]string{"civility": p.Civility, "phone": p.Phone, "postcode": p.Postcode, "country": p.Country} {
-		checkLen(errs, prefix+f, v, 60, false)
+		kernel.CheckLen(errs, prefix+f, v, 60, false)
 	}
-	checkEmail(errs, prefix+"email", p.Email)
+	kernel.CheckEmail(errs, prefix+"email", p.Email)
 	return p
 }
 
@@ -393,7 +367,7 @@ type DoctypeInput struct {
 // months for an SVA or SVR doctype given no delay, else the unit of the
 // doctype changed (current), else working days.
 func checkDoctype(errs FieldErrors, in *DoctypeInput, current *domain.Doctype) {
-	checkLen(errs, "label", in.Label, 200, true)
+	kernel.CheckLen(errs, "label", in.Label, 200, true)
 	if in.Mode == "" {
 		in.Mode = domain.ModeNormal
 	}
@@ -494,6 +468,3 @@ func (s *Service) Doctype(ctx context.Context, a *Actor, id string) (*domain.Doc
 func (s *Service) Doctypes(ctx context.Context, a *Actor) ([]domain.Doctype, error) {
 	return s.reader().Doctypes(ctx, a.TenantID())
 }
-
-// isNotFound keeps call sites short.
-func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

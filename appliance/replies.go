@@ -49,11 +49,11 @@ func (s *Service) AddDraftTemplate(ctx context.Context, a *Actor, in TemplateInp
 	}
 	errs := FieldErrors{}
 	in.Name = strings.TrimSpace(in.Name)
-	fileName := safeName(in.FileName)
+	fileName := kernel.SafeName(in.FileName)
 	if in.Name == "" {
 		in.Name = strings.TrimSuffix(fileName, "."+extOf(fileName))
 	}
-	checkLen(errs, "name", in.Name, 200, true)
+	kernel.CheckLen(errs, "name", in.Name, 200, true)
 	r := s.reader()
 	if in.EntityID != "" {
 		if _, err := r.Entity(ctx, a.TenantID(), in.EntityID); err != nil {
@@ -162,7 +162,7 @@ func (s *Service) readBlob(sum string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%w: %s dépasse %d octets", ErrTooLarge, sum, limit)
+		return nil, fmt.Errorf("%w: %s dépasse %d octets", kernel.ErrTooLarge, sum, limit)
 	}
 	return b, nil
 }
@@ -241,7 +241,7 @@ func ReplyDocuments(docs []domain.Document, number string) (draft, final *domain
 // document of role "draft". A letter that has its draft already gets it
 // back unchanged (Created false).
 func (s *Service) CreateDraft(ctx context.Context, a *Actor, letterID, templateID string) (*Draft, error) {
-	l, err := s.letterToAct(ctx, a, letterID)
+	l, err := s.k.LetterToAct(ctx, a, letterID)
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +285,7 @@ func (s *Service) CreateDraft(ctx context.Context, a *Actor, letterID, templateI
 	}
 	sum, size, err := s.blobs.Put(bytes.NewReader(out), s.MaxUpload)
 	if errors.Is(err, blob.ErrTooLarge) {
-		return nil, fmt.Errorf("%w: le projet dépasse la taille maximale de %d Mo", ErrTooLarge, s.MaxUpload>>20)
+		return nil, fmt.Errorf("%w: le projet dépasse la taille maximale de %d Mo", kernel.ErrTooLarge, s.MaxUpload>>20)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store draft of %s: %w", l.Number, err)
@@ -420,7 +420,7 @@ func delayWords(d *domain.Doctype) string {
 // LibreOffice and attaches it (reponse-<numéro>.pdf, a new version when it
 // exists). drafts.ErrNoOffice says LibreOffice is not installed.
 func (s *Service) FinalPDF(ctx context.Context, a *Actor, letterID string) (*domain.Document, error) {
-	l, err := s.letterToAct(ctx, a, letterID)
+	l, err := s.k.LetterToAct(ctx, a, letterID)
 	if err != nil {
 		return nil, err
 	}

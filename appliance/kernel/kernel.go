@@ -330,3 +330,12 @@ func (a *Actor) CanAct(l *domain.Letter) bool {
 	}
 	return a.Role() == domain.RoleAdmin || a.Role() == domain.RoleMailroom || l.AssigneeID == a.ID() || a.InEntity(l.EntityID)
 }
+
+// Clock is Now, as a method for the outer layers' interfaces.
+func (s *Settings) Clock() time.Time { return s.Now() }
+
+// UploadLimit is MaxUpload, as a method for the outer layers' interfaces.
+func (s *Settings) UploadLimit() int64 { return s.MaxUpload }
+
+// ReadOnlyReason is ReadOnly, as a method for the outer layers' interfaces.
+func (s *Settings) ReadOnlyReason() string { return s.ReadOnly }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"missive/appliance/blob"
+	"missive/appliance/dav"
 	"missive/appliance/domain"
 	"missive/appliance/kernel"
 	"missive/appliance/store"
@@ -30,6 +31,13 @@ type Service struct {
 	// reg stamps registration numbers on this node so that they are
 	// gap-free without a retry storm (numbering.go).
 	reg numbering
+
+	*dav.Share
+	// documentGuard refuses a new version of a document while it is
+	// locked in an editor through the share (the Share's
+	// DavDocumentLocked, wire_dav.go): letters ask it without knowing
+	// the share.
+	documentGuard func(ctx context.Context, tenant string, l *domain.Letter, documentID string) error
 }
 
 // Deps is what an appliance is built on.
@@ -43,7 +51,9 @@ type Deps struct {
 // New wires the kernel and the features into the Service.
 func New(d Deps) *Service {
 	k := kernel.New(d.Store, d.Blobs, d.Proposer, d.Log)
-	return &Service{Settings: k.Settings, k: k, store: d.Store, blobs: d.Blobs, prop: d.Proposer}
+	s := &Service{Settings: k.Settings, k: k, store: d.Store, blobs: d.Blobs, prop: d.Proposer}
+	s.wireDav()
+	return s
 }
 
 // NewService is New with its dependencies in order.
@@ -61,7 +71,7 @@ var Kinds = kernel.NewRegistry(
 	registerWeb,
 	registerMail,
 	registerMailAdmin,
-	registerDav,
+	dav.Register(dav.ApplyHooks{Attach: davAttach}),
 	registerReplies,
 	registerGED,
 	registerCluster,

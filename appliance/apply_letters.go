@@ -164,6 +164,10 @@ func applyLetterNote(a *kernel.Ctx, p *LetterNote) (any, error) {
 	return n, nil
 }
 
+// LetterAttach adds a document, or a new version of one: the payload
+// lives in the kernel because other features' payloads carry it.
+type LetterAttach = kernel.LetterAttach
+
 func attach(a *kernel.Ctx, p *LetterAttach) (*domain.Document, error) {
 	v := &domain.Version{Version: 1, SHA256: p.SHA256, Size: p.Size, MIME: p.MIME, CreatedAt: a.At, CreatedBy: a.Cmd.Actor}
 	if p.NewDoc {

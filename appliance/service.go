@@ -10,7 +10,9 @@ import (
 	"missive/appliance/blob"
 	"missive/appliance/dav"
 	"missive/appliance/domain"
+	"missive/appliance/ged"
 	"missive/appliance/kernel"
+	"missive/appliance/replies"
 	"missive/appliance/store"
 )
 
@@ -20,6 +22,8 @@ import (
 // Applier…), which its owner sets after New.
 type Service struct {
 	*kernel.Settings
+	*ged.Export
+	*replies.Replies
 	// k holds the store and the blob store: they are read only through
 	// the Service's methods, the perimeter-aware ones for users, System()
 	// for the appliance's own jobs (system.go). Outer layers never reach
@@ -53,6 +57,8 @@ func New(d Deps) *Service {
 	k := kernel.New(d.Store, d.Blobs, d.Proposer, d.Log)
 	s := &Service{Settings: k.Settings, k: k, store: d.Store, blobs: d.Blobs, prop: d.Proposer}
 	s.wireDav()
+	s.Export = ged.New(k)
+	s.Replies = s.newReplies()
 	return s
 }
 
@@ -72,8 +78,11 @@ var Kinds = kernel.NewRegistry(
 	registerMail,
 	registerMailAdmin,
 	dav.Register(dav.ApplyHooks{Attach: davAttach}),
-	registerReplies,
-	registerGED,
+	// A reply draft is attached as every document is, by letters' code.
+	replies.Register(replies.ApplyHooks{Attach: attach}),
+	ged.Register,
+	// Closing a letter queues its GED export: the letters' "on close" hook.
+	registerLetterClose(letterApplyHooks{OnClose: ged.QueueOnClose}),
 	registerCluster,
 	registerBackupRuns,
 	registerTLS,

@@ -10,6 +10,7 @@ import (
 	"missive/appliance/blob"
 	"missive/appliance/domain"
 	"missive/appliance/kernel"
+	"missive/appliance/mail"
 	"missive/appliance/store"
 )
 
@@ -19,6 +20,7 @@ import (
 // Applier…), which its owner sets after New.
 type Service struct {
 	*kernel.Settings
+	*mail.Mail
 	// k holds the store and the blob store: they are read only through
 	// the Service's methods, the perimeter-aware ones for users, System()
 	// for the appliance's own jobs (system.go). Outer layers never reach
@@ -43,7 +45,9 @@ type Deps struct {
 // New wires the kernel and the features into the Service.
 func New(d Deps) *Service {
 	k := kernel.New(d.Store, d.Blobs, d.Proposer, d.Log)
-	return &Service{Settings: k.Settings, k: k, store: d.Store, blobs: d.Blobs, prop: d.Proposer}
+	s := &Service{Settings: k.Settings, k: k, store: d.Store, blobs: d.Blobs, prop: d.Proposer}
+	s.Mail = s.newMail()
+	return s
 }
 
 // NewService is New with its dependencies in order.
@@ -59,8 +63,7 @@ var Kinds = kernel.NewRegistry(
 	registerDoctypeUpdate,
 	registerPieces,
 	registerWeb,
-	registerMail,
-	registerMailAdmin,
+	mail.Register(mailApplyHooks()),
 	registerDav,
 	registerReplies,
 	registerGED,

@@ -12,6 +12,7 @@ import (
 	"missive/appliance/domain"
 	"missive/appliance/ged"
 	"missive/appliance/kernel"
+	"missive/appliance/mail"
 	"missive/appliance/replies"
 	"missive/appliance/store"
 )
@@ -24,6 +25,7 @@ type Service struct {
 	*kernel.Settings
 	*ged.Export
 	*replies.Replies
+	*mail.Mail
 	// k holds the store and the blob store: they are read only through
 	// the Service's methods, the perimeter-aware ones for users, System()
 	// for the appliance's own jobs (system.go). Outer layers never reach
@@ -59,6 +61,7 @@ func New(d Deps) *Service {
 	s.wireDav()
 	s.Export = ged.New(k)
 	s.Replies = s.newReplies()
+	s.Mail = s.newMail()
 	return s
 }
 
@@ -75,8 +78,7 @@ var Kinds = kernel.NewRegistry(
 	registerDoctypeUpdate,
 	registerPieces,
 	registerWeb,
-	registerMail,
-	registerMailAdmin,
+	mail.Register(mailApplyHooks()),
 	dav.Register(dav.ApplyHooks{Attach: davAttach}),
 	// A reply draft is attached as every document is, by letters' code.
 	replies.Register(replies.ApplyHooks{Attach: attach}),

@@ -10,6 +10,7 @@ import (
 	"missive/appliance/blob"
 	"missive/appliance/domain"
 	"missive/appliance/kernel"
+	"missive/appliance/sites"
 	"missive/appliance/store"
 )
 
@@ -30,6 +31,8 @@ type Service struct {
 	// reg stamps registration numbers on this node so that they are
 	// gap-free without a retry storm (numbering.go).
 	reg numbering
+
+	*sites.Sites
 }
 
 // Deps is what an appliance is built on.
@@ -43,7 +46,9 @@ type Deps struct {
 // New wires the kernel and the features into the Service.
 func New(d Deps) *Service {
 	k := kernel.New(d.Store, d.Blobs, d.Proposer, d.Log)
-	return &Service{Settings: k.Settings, k: k, store: d.Store, blobs: d.Blobs, prop: d.Proposer}
+	s := &Service{Settings: k.Settings, k: k, store: d.Store, blobs: d.Blobs, prop: d.Proposer}
+	s.Sites = sites.New(k)
+	return s
 }
 
 // NewService is New with its dependencies in order.
@@ -64,7 +69,7 @@ var Kinds = kernel.NewRegistry(
 	registerDav,
 	registerReplies,
 	registerGED,
-	registerCluster,
+	sites.Register,
 	registerBackupRuns,
 	registerTLS,
 )

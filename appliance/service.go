@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"missive/appliance/backups"
 	"missive/appliance/blob"
 	"missive/appliance/domain"
 	"missive/appliance/kernel"
@@ -33,6 +34,7 @@ type Service struct {
 	reg numbering
 
 	*sites.Sites
+	*backups.Runs
 }
 
 // Deps is what an appliance is built on.
@@ -48,6 +50,7 @@ func New(d Deps) *Service {
 	k := kernel.New(d.Store, d.Blobs, d.Proposer, d.Log)
 	s := &Service{Settings: k.Settings, k: k, store: d.Store, blobs: d.Blobs, prop: d.Proposer}
 	s.Sites = sites.New(k)
+	s.Runs = backups.New(k)
 	return s
 }
 
@@ -70,7 +73,7 @@ var Kinds = kernel.NewRegistry(
 	registerReplies,
 	registerGED,
 	sites.Register,
-	registerBackupRuns,
+	backups.Register,
 	registerTLS,
 )
 

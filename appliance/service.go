@@ -9,6 +9,7 @@ import (
 
 	"missive/appliance/backups"
 	"missive/appliance/blob"
+	"missive/appliance/certs"
 	"missive/appliance/domain"
 	"missive/appliance/kernel"
 	"missive/appliance/sites"
@@ -35,6 +36,7 @@ type Service struct {
 
 	*sites.Sites
 	*backups.Runs
+	*certs.Certs
 }
 
 // Deps is what an appliance is built on.
@@ -51,6 +53,7 @@ func New(d Deps) *Service {
 	s := &Service{Settings: k.Settings, k: k, store: d.Store, blobs: d.Blobs, prop: d.Proposer}
 	s.Sites = sites.New(k)
 	s.Runs = backups.New(k)
+	s.Certs = certs.New(k)
 	return s
 }
 
@@ -74,7 +77,7 @@ var Kinds = kernel.NewRegistry(
 	registerGED,
 	sites.Register,
 	backups.Register,
-	registerTLS,
+	certs.Register,
 )
 
 // NewApplier makes the Applier of this binary's kinds.

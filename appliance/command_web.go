@@ -1,6 +1,8 @@
 package appliance
 
-// Commands of the web UI. They are registered in apply_web.go.
+// Commands of the web UI's sessions, and a registration form of earlier
+// versions. They are registered in apply_web.go; the user preferences'
+// (baskets, saved searches, follow) are appliance/prefs.
 const (
 	// KindWebKeyCreate stored a tenant's session signing key in older
 	// versions; it is applied still, for their log entries, but the key
@@ -9,11 +11,6 @@ const (
 	// KindSessionsRevoke ends every web session of a user (logout,
 	// password change) by moving their session epoch on.
 	KindSessionsRevoke Kind = "user.sessions.revoke"
-	KindBasketsSet     Kind = "baskets.set"
-	KindSearchSave     Kind = "search.save"
-	KindSearchDelete   Kind = "search.delete"
-	KindLetterFollow   Kind = "letter.follow"
-	KindLetterUnfollow Kind = "letter.unfollow"
 	// KindLetterRegisterForm registered a letter from the registration
 	// form with the form's key in its payload. Only earlier versions
 	// propose it; it still applies, for their raft logs (apply_web.go).
@@ -28,25 +25,6 @@ type WebKeyCreate struct {
 
 type SessionsRevoke struct {
 	UserID string `json:"user_id"`
-}
-
-type BasketsSet struct {
-	Role    string      `json:"role"`
-	Baskets []BasketDef `json:"baskets"`
-}
-
-type SearchSave struct {
-	ID    string `json:"id"`
-	Name  string `json:"name"`
-	Query string `json:"query"`
-}
-
-type SearchDelete struct {
-	ID string `json:"id"`
-}
-
-type LetterFollow struct {
-	LetterID string `json:"letter_id"`
 }
 
 type LetterRegisterForm struct {

@@ -12,6 +12,7 @@ import (
 	"missive/appliance/certs"
 	"missive/appliance/domain"
 	"missive/appliance/kernel"
+	"missive/appliance/prefs"
 	"missive/appliance/sites"
 	"missive/appliance/store"
 )
@@ -37,6 +38,7 @@ type Service struct {
 	*sites.Sites
 	*backups.Runs
 	*certs.Certs
+	*prefs.Prefs
 }
 
 // Deps is what an appliance is built on.
@@ -54,6 +56,7 @@ func New(d Deps) *Service {
 	s.Sites = sites.New(k)
 	s.Runs = backups.New(k)
 	s.Certs = certs.New(k)
+	s.Prefs = prefs.New(k)
 	return s
 }
 
@@ -70,6 +73,7 @@ var Kinds = kernel.NewRegistry(
 	registerDoctypeUpdate,
 	registerPieces,
 	registerWeb,
+	prefs.Register,
 	registerMail,
 	registerMailAdmin,
 	registerDav,

@@ -52,44 +52,62 @@ func TestBenchSearch(t *testing.T) {
 	if v := os.Getenv("MISSIVE_BENCH_ROUNDS"); v != "" {
 		rounds, _ = strconv.Atoi(v)
 	}
-	// Each run also gives the CPU time its target spent per request: on a
-	// machine shared with other work, the steadiest of the figures.
-	type target struct {
-		name string
-		run  func(c int) (devseed.Result, time.Duration)
-	}
-	var targets []target
 	bins := [][2]string{{"missive", bin}}
 	for _, b := range strings.Split(os.Getenv("MISSIVE_BENCH_BINS"), ",") {
 		if name, path, ok := strings.Cut(b, "="); ok {
 			bins = append(bins, [2]string{name, path})
 		}
 	}
-	ctx := context.Background()
+	var targets []searchTarget
 	for _, b := range bins {
-		data := filepath.Join(t.TempDir(), "data")
-		if err := copyDir(src, data); err != nil {
-			t.Fatal(err)
-		}
-		srv := startServer(t, b[1], data, "")
-		token := strings.TrimSpace(mustRun(t, b[1], "token", "create", "--data", data, "--user", "admin", "--name", "bench"))
-		targets = append(targets, target{b[0], func(c int) (devseed.Result, time.Duration) {
-			cpu := processCPU(t, srv.pid)
-			rs, err := devseed.RunLoad(ctx, devseed.LoadOptions{URL: srv.url, Token: token, Concurrency: c, Seed: benchSeed,
-				Duration: benchSearchTime, Scenarios: []string{devseed.ScenarioSearch}})
-			if err != nil || rs[0].Errors > 0 {
-				t.Fatalf("%s: %v %+v", b[0], err, rs)
-			}
-			return rs[0], processCPU(t, srv.pid) - cpu
-		}})
+		targets = append(targets, missiveSearch(t, b[0], b[1], src, ""))
 	}
-	// Plain SQLite reads its own copy (the servers' copies are being
-	// read), with default settings but for connections kept open between
-	// queries, as any long-running program would: database/sql closes all
-	// but two after a burst, and a new connection starts with an empty
-	// cache. Two references: the SQL Missive runs now (with the index of
-	// migration 0017, added to the copy), and the SQL it ran before
-	// (the count from the letters' rows, the page with bodies).
+	targets = append(targets, plainSearches(t, src, true)...)
+	results := measureSearch(t, targets, rounds)
+	var names []string
+	for _, tg := range targets {
+		names = append(names, tg.name)
+	}
+	printSearch(os.Stdout, names, results)
+}
+
+// searchTarget is one thing measured: a run with c clients gives the
+// requests' figures and the CPU time its target spent on them, on a
+// machine shared with other work the steadiest of the figures.
+type searchTarget struct {
+	name string
+	run  func(c int) (devseed.Result, time.Duration)
+}
+
+// missiveSearch serves a copy of the data dir src (and dsn, for
+// PostgreSQL) with bin and searches it through the API.
+func missiveSearch(t *testing.T, name, bin, src, dsn string) searchTarget {
+	data := filepath.Join(t.TempDir(), "data")
+	if err := copyDir(src, data); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, bin, data, dsn)
+	token := strings.TrimSpace(mustRun(t, bin, "token", "create", "--data", data, "--db", dsn, "--user", "admin", "--name", "bench"))
+	return searchTarget{name, func(c int) (devseed.Result, time.Duration) {
+		cpu := processCPU(t, srv.pid)
+		rs, err := devseed.RunLoad(context.Background(), devseed.LoadOptions{URL: srv.url, Token: token, Concurrency: c, Seed: benchSeed,
+			Duration: benchSearchTime, Scenarios: []string{devseed.ScenarioSearch}})
+		if err != nil || rs[0].Errors > 0 {
+			t.Fatalf("%s: %v %+v", name, err, rs)
+		}
+		return rs[0], processCPU(t, srv.pid) - cpu
+	}}
+}
+
+// plainSearches are the references: plain SQLite on its own copy of the
+// database (the servers' copies are being read), with default settings
+// but for connections kept open between queries, as any long-running
+// program would: database/sql closes all but two after a burst, and a new
+// connection starts with an empty cache. The SQL Missive runs now (with
+// the index of migration 0017, added to the copy), and with before, the
+// SQL it ran before (the count from the letters' rows, the page with
+// bodies).
+func plainSearches(t *testing.T, src string, before bool) []searchTarget {
 	plain := filepath.Join(t.TempDir(), "plain.db")
 	if err := copyFile(filepath.Join(src, "missive.db"), plain, 0o600); err != nil {
 		t.Fatal(err)
@@ -98,7 +116,7 @@ func TestBenchSearch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	db.SetMaxIdleConns(16)
 	if _, err := db.Exec(`CREATE INDEX IF NOT EXISTS letters_seq_perimeter ON letters (seq, tenant_id, confidential, entity_id, assignee_id, id)`); err != nil {
 		t.Fatal(err)
@@ -107,18 +125,27 @@ func TestBenchSearch(t *testing.T) {
 	if err := db.QueryRow(`SELECT id FROM tenants ORDER BY created_at LIMIT 1`).Scan(&tenant); err != nil {
 		t.Fatal(err)
 	}
+	var out []searchTarget
 	for _, now := range []bool{true, false} {
 		name := "SQLite seul"
 		if !now {
+			if !before {
+				break
+			}
 			name = "SQLite seul, SQL d'avant"
 		}
-		targets = append(targets, target{name, func(c int) (devseed.Result, time.Duration) {
+		out = append(out, searchTarget{name, func(c int) (devseed.Result, time.Duration) {
 			cpu := processCPU(t, os.Getpid())
 			res := plainSearch(t, db, tenant, c, now)
 			return res, processCPU(t, os.Getpid()) - cpu
 		}})
 	}
+	return out
+}
 
+// measureSearch warms every target, then runs them in turn at 1 and 16
+// clients, rounds times, interleaved; the runs are keyed "name c=N".
+func measureSearch(t *testing.T, targets []searchTarget, rounds int) map[string][]searchRun {
 	// Warm every target's page cache before the first measure.
 	for _, tg := range targets {
 		tg.run(4)
@@ -135,11 +162,7 @@ func TestBenchSearch(t *testing.T) {
 			}
 		}
 	}
-	var names []string
-	for _, tg := range targets {
-		names = append(names, tg.name)
-	}
-	printSearch(os.Stdout, names, results)
+	return results
 }
 
 // plainSearch runs what Missive's search asks SQLite for an administrator

@@ -21,7 +21,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -57,29 +56,17 @@ func (r peerRow) String() string {
 
 func TestBenchPeersApp(t *testing.T) {
 	t.Setenv("MISSIVE_ADMIN_PASSWORD", benchPassword)
-	rounds := benchEnvInt(t, "MISSIVE_BENCH_ROUNDS", 3)
+	rounds := envInt(t, "MISSIVE_BENCH_ROUNDS", 3)
 	bin := buildBinary(t)
 	var rows []peerRow
 	for _, db := range []string{"sqlite", "postgres"} {
 		rows = append(rows, benchPeersRegister(t, bin, db, rounds))
 	}
-	rows = append(rows, benchPeersSearch(t, bin, benchEnvInt(t, "MISSIVE_BENCH_PEERS_LETTERS", 20_000), rounds)...)
+	rows = append(rows, benchPeersSearch(t, bin, envInt(t, "MISSIVE_BENCH_PEERS_LETTERS", 20_000), rounds)...)
 	rows = append(rows, benchPeersDAV(t, bin, rounds)...)
 	for _, r := range rows {
 		fmt.Println(r)
 	}
-}
-
-func benchEnvInt(t *testing.T, name string, def int) int {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		t.Fatalf("%s=%q: a positive number expected", name, v)
-	}
-	return n
 }
 
 // benchPeersRegister is POST /api/v1/letters with 4 clients on an empty

@@ -14,6 +14,8 @@ package main
 //	MISSIVE_BENCH_BINS     other binaries to measure beside this tree's, as
 //	                       name=path,… (a build of main: before/after in one run)
 //	MISSIVE_BENCH_ROUNDS   rounds of the interleaved measures (default 2)
+//	MISSIVE_BENCH_PERF     FILE: perf record of each server during its runs
+//	                       at 16 clients, in FILE.N (perf report -i FILE.N)
 
 import (
 	"context"
@@ -22,11 +24,13 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"text/tabwriter"
 	"time"
@@ -90,6 +94,9 @@ func missiveSearch(t *testing.T, name, bin, src, dsn string) searchTarget {
 	token := strings.TrimSpace(mustRun(t, bin, "token", "create", "--data", data, "--db", dsn, "--user", "admin", "--name", "bench"))
 	return searchTarget{name, func(c int) (devseed.Result, time.Duration) {
 		cpu := processCPU(t, srv.pid)
+		if c == 16 {
+			defer perfRecord(t, srv.pid)()
+		}
 		rs, err := devseed.RunLoad(context.Background(), devseed.LoadOptions{URL: srv.url, Token: token, Concurrency: c, Seed: benchSeed,
 			Duration: benchSearchTime, Scenarios: []string{devseed.ScenarioSearch}})
 		if err != nil || rs[0].Errors > 0 {
@@ -315,4 +322,23 @@ func printSearch(w io.Writer, names []string, results map[string][]searchRun) {
 		fmt.Fprintln(tw, line)
 	}
 	tw.Flush()
+}
+
+// perfRecord samples pid's stacks with perf into MISSIVE_BENCH_PERF.N, if
+// set, until the returned function is called.
+func perfRecord(t *testing.T, pid int) func() {
+	out := os.Getenv("MISSIVE_BENCH_PERF")
+	if out == "" {
+		return func() {}
+	}
+	out = fmt.Sprintf("%s.%d", out, time.Now().UnixNano())
+	cmd := exec.Command("perf", "record", "-g", "-F", "499", "-o", out, "-p", strconv.Itoa(pid))
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("perf record: %v", err)
+	}
+	return func() {
+		cmd.Process.Signal(syscall.SIGINT)
+		cmd.Wait()
+		t.Logf("profil perf: %s", out)
+	}
 }

@@ -37,6 +37,7 @@ import (
 
 	"missive/appliance/devseed"
 	"missive/appliance/store"
+	"missive/appliance/store/pgtest"
 )
 
 const benchSearchTime = 8 * time.Second
@@ -73,6 +74,22 @@ func TestBenchSearch(t *testing.T) {
 		names = append(names, tg.name)
 	}
 	printSearch(os.Stdout, names, results)
+}
+
+// TestBenchSearchPostgres is the same search through the API on
+// PostgreSQL (pgtest's server), on MISSIVE_BENCH_LETTERS letters (default
+// 20000) seeded with `dev seed --batch 500`; plain SQLite has no part in
+// it, so its table has Missive's lines only.
+func TestBenchSearchPostgres(t *testing.T) {
+	bin := buildBinary(t)
+	n := envInt(t, "MISSIVE_BENCH_LETTERS", 20_000)
+	dsn := pgtest.DSN(t)
+	data := filepath.Join(t.TempDir(), "seeded")
+	took := seed(t, bin, data, dsn, n, "--batch", "500")
+	t.Logf("PostgreSQL: %d courriers remplis en %s (%.0f/s)", n, took.Round(time.Second), float64(n)/took.Seconds())
+	tg := missiveSearch(t, "missive PostgreSQL", bin, data, dsn)
+	results := measureSearch(t, []searchTarget{tg}, envInt(t, "MISSIVE_BENCH_ROUNDS", 2))
+	printSearch(os.Stdout, []string{tg.name}, results)
 }
 
 // searchTarget is one thing measured: a run with c clients gives the

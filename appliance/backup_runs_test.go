@@ -8,11 +8,10 @@ import (
 	"missive/appliance"
 	"missive/appliance/apptest"
 	"missive/appliance/domain"
-	"missive/appliance/store"
 )
 
-func backupRun(status, target, at string) store.BackupRun {
-	return store.BackupRun{Target: target, Trigger: "schedule", StartedAt: at, FinishedAt: at, Status: status, Error: "cible injoignable"}
+func backupRun(status, target, at string) domain.BackupRun {
+	return domain.BackupRun{Target: target, Trigger: "schedule", StartedAt: at, FinishedAt: at, Status: status, Error: "cible injoignable"}
 }
 
 // A failure alerts the administrators once, however many failures follow,
@@ -29,12 +28,12 @@ func TestBackupFailureAlertsOncePerStreak(t *testing.T) {
 		if _, err := env.Svc.CreateUser(ctx, env.Admin, appliance.UserInput{Login: "agent", Name: "Agent", Email: "agent@ville.test", Role: domain.RoleAgent, Password: "motdepasse-agent-123"}); err != nil {
 			t.Fatal(err)
 		}
-		alerts := func() []store.OutboxEntry {
+		alerts := func() []domain.OutboxEntry {
 			due, err := env.Store.Reader().OutboxDue(ctx, "9999", 100)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var out []store.OutboxEntry
+			var out []domain.OutboxEntry
 			for _, o := range due {
 				if o.Kind == "alert" {
 					out = append(out, o)
@@ -82,7 +81,7 @@ func TestBackupFailureAlertsOncePerStreak(t *testing.T) {
 			applied, _ := env.Store.AppliedIndex(ctx)
 			alert := appliance.BackupAlert{Tenant: "default", Outbox: appliance.BackupAlertMail{ID: "x1", Kind: "alert", MessageID: "backup.x1@ville.test", MailFrom: "mairie@ville.test", RcptTo: "dsi@ville.test", Subject: "s", Content: "c"}}
 			cmd, _ := appliance.NewCommand(appliance.KindBackupRun, "default", appliance.SystemActor, time.Now(),
-				appliance.BackupRunRecord{Run: store.BackupRun{ID: "r-race", Target: "file:///nas", Trigger: "schedule", StartedAt: "2026-03-11T03:30:00.000Z", FinishedAt: "2026-03-11T03:30:00.000Z", Status: appliance.BackupFailed}, Alerts: []appliance.BackupAlert{alert}})
+				appliance.BackupRunRecord{Run: domain.BackupRun{ID: "r-race", Target: "file:///nas", Trigger: "schedule", StartedAt: "2026-03-11T03:30:00.000Z", FinishedAt: "2026-03-11T03:30:00.000Z", Status: appliance.BackupFailed}, Alerts: []appliance.BackupAlert{alert}})
 			b, _ := cmd.Encode()
 			res := appliance.NewApplier(env.Store, apptest.Logger()).Apply(applied+1, b).(*appliance.Result)
 			if res.Err != nil {
@@ -109,28 +108,28 @@ func TestBackupHealth(t *testing.T) {
 		return v
 	}
 	utc := func(s string) string { return at(s).UTC().Format(domain.TimeLayout) }
-	ok := func(target, when string) store.BackupRun {
-		return store.BackupRun{Target: target, Status: appliance.BackupOK, FinishedAt: utc(when), BackupID: "b"}
+	ok := func(target, when string) domain.BackupRun {
+		return domain.BackupRun{Target: target, Status: appliance.BackupOK, FinishedAt: utc(when), BackupID: "b"}
 	}
-	failed := func(target, when string) store.BackupRun {
-		return store.BackupRun{Target: target, Status: appliance.BackupFailed, FinishedAt: utc(when), Error: "disque plein"}
+	failed := func(target, when string) domain.BackupRun {
+		return domain.BackupRun{Target: target, Status: appliance.BackupFailed, FinishedAt: utc(when), Error: "disque plein"}
 	}
 	policy := appliance.BackupPolicy{Schedule: "02:30", Targets: []string{"file:///nas", "sftp://x@h/p"}}
 	for _, c := range []struct {
 		name string
-		runs []store.BackupRun // newest first
+		runs []domain.BackupRun // newest first
 		p    appliance.BackupPolicy
 		now  string
 		want string
 	}{
 		{"nothing configured", nil, appliance.BackupPolicy{}, "2026-03-10T12:00", appliance.BackupStateOff},
 		{"never run", nil, policy, "2026-03-10T12:00", appliance.BackupStateNever},
-		{"both done today", []store.BackupRun{ok("sftp://x@h/p", "2026-03-10T02:40"), ok("file:///nas", "2026-03-10T02:35")}, policy, "2026-03-10T12:00", appliance.BackupStateOK},
-		{"one failed", []store.BackupRun{failed("sftp://x@h/p", "2026-03-10T02:40"), ok("file:///nas", "2026-03-10T02:35"), ok("sftp://x@h/p", "2026-03-09T02:40")}, policy, "2026-03-10T12:00", appliance.BackupStateFailed},
-		{"yesterday's, still running today's", []store.BackupRun{ok("sftp://x@h/p", "2026-03-09T02:40"), ok("file:///nas", "2026-03-09T02:35")}, policy, "2026-03-10T03:30", appliance.BackupStateOK},
-		{"late", []store.BackupRun{ok("sftp://x@h/p", "2026-03-10T02:40"), ok("file:///nas", "2026-03-09T02:35")}, policy, "2026-03-10T12:00", appliance.BackupStateLate},
-		{"a failure for every target", []store.BackupRun{{Target: appliance.BackupAllTargets, Status: appliance.BackupFailed, FinishedAt: utc("2026-03-10T02:30"), Error: "pas de phrase de passe"}, ok("sftp://x@h/p", "2026-03-09T02:40"), ok("file:///nas", "2026-03-09T02:35")}, policy, "2026-03-10T03:00", appliance.BackupStateFailed},
-		{"command-line runs only", []store.BackupRun{ok("file:///cle-usb", "2026-01-01T10:00")}, appliance.BackupPolicy{}, "2026-03-10T12:00", appliance.BackupStateOK},
+		{"both done today", []domain.BackupRun{ok("sftp://x@h/p", "2026-03-10T02:40"), ok("file:///nas", "2026-03-10T02:35")}, policy, "2026-03-10T12:00", appliance.BackupStateOK},
+		{"one failed", []domain.BackupRun{failed("sftp://x@h/p", "2026-03-10T02:40"), ok("file:///nas", "2026-03-10T02:35"), ok("sftp://x@h/p", "2026-03-09T02:40")}, policy, "2026-03-10T12:00", appliance.BackupStateFailed},
+		{"yesterday's, still running today's", []domain.BackupRun{ok("sftp://x@h/p", "2026-03-09T02:40"), ok("file:///nas", "2026-03-09T02:35")}, policy, "2026-03-10T03:30", appliance.BackupStateOK},
+		{"late", []domain.BackupRun{ok("sftp://x@h/p", "2026-03-10T02:40"), ok("file:///nas", "2026-03-09T02:35")}, policy, "2026-03-10T12:00", appliance.BackupStateLate},
+		{"a failure for every target", []domain.BackupRun{{Target: appliance.BackupAllTargets, Status: appliance.BackupFailed, FinishedAt: utc("2026-03-10T02:30"), Error: "pas de phrase de passe"}, ok("sftp://x@h/p", "2026-03-09T02:40"), ok("file:///nas", "2026-03-09T02:35")}, policy, "2026-03-10T03:00", appliance.BackupStateFailed},
+		{"command-line runs only", []domain.BackupRun{ok("file:///cle-usb", "2026-01-01T10:00")}, appliance.BackupPolicy{}, "2026-03-10T12:00", appliance.BackupStateOK},
 	} {
 		h := appliance.CheckBackups(c.runs, c.p, at(c.now))
 		if h.State != c.want || h.Message == "" {

@@ -12,7 +12,7 @@ import (
 
 	"missive/appliance"
 	"missive/appliance/apptest"
-	"missive/appliance/store"
+	"missive/appliance/domain"
 )
 
 // knownKinds is every kind DecodeCommand may accept. A new kind is added
@@ -155,7 +155,7 @@ func seedCommands() []seedCommand {
 		{appliance.KindMailNotice, appliance.MailNoticeAdd{ID: "notice-1", Key: "imap-auth", Text: "Connexion IMAP refusée: mot de passe incorrect."}},
 		{appliance.KindDavMkcol, appliance.DavMkcol{Space: "u:" + fxAgent, Path: "/brouillons", LockRoot: "/~agent/brouillons"}},
 		{appliance.KindDavPut, appliance.DavPut{Space: "u:" + fxAgent, Path: "/notes.txt", Name: "notes.txt", SHA256: strings.Repeat("ab", 32), Size: 12, MIME: "text/plain", LockRoot: "/~agent/notes.txt",
-			Props: []store.DavProp{{NS: "http://example.com/ns", Name: "auteur", XML: "Claire"}}}},
+			Props: []domain.DavProp{{NS: "http://example.com/ns", Name: "auteur", XML: "Claire"}}}},
 		{appliance.KindDavPut, appliance.DavPut{Space: "l:" + fxLetter1, LetterID: fxLetter1, Path: "/reponse.odt", Name: "reponse.odt", DocumentID: "doc-dav", NewDoc: true,
 			SHA256: strings.Repeat("ef", 32), Size: 4096, MIME: "application/vnd.oasis.opendocument.text", LockRoot: "/2026-A-000001/reponse.odt"}},
 		{appliance.KindDavLock, appliance.DavLock{Token: "urn:uuid:6f1d2c9e-0000-4000-8000-000000000001", Root: "/2026-A-000001/reponse.odt", TimeoutS: 600, OwnerXML: "<D:href>Claire</D:href>", LetterID: fxLetter1}},

@@ -76,30 +76,30 @@ func (y SystemReader) OpenBlob(sum string) (io.ReadCloser, error) {
 
 // MailAddress finds the tenant receiving at addr, from every tenant's
 // addresses (store.ErrNotFound: none).
-func (y SystemReader) MailAddress(ctx context.Context, addr string) (*store.MailAddress, error) {
+func (y SystemReader) MailAddress(ctx context.Context, addr string) (*domain.MailAddress, error) {
 	return y.r().MailAddress(ctx, addr)
 }
 
-func (y SystemReader) MailAddresses(ctx context.Context, tenant string) ([]store.MailAddress, error) {
+func (y SystemReader) MailAddresses(ctx context.Context, tenant string) ([]domain.MailAddress, error) {
 	return y.r().MailAddresses(ctx, tenant)
 }
 
 // MailRelay is the tenant's outgoing relay, its password sealed.
-func (y SystemReader) MailRelay(ctx context.Context, tenant string) (*store.MailRelay, error) {
+func (y SystemReader) MailRelay(ctx context.Context, tenant string) (*domain.MailRelay, error) {
 	return y.r().MailRelay(ctx, tenant)
 }
 
 // Mailboxes lists the IMAP mailboxes to poll (tenant "": every tenant's).
-func (y SystemReader) Mailboxes(ctx context.Context, tenant string) ([]store.Mailbox, error) {
+func (y SystemReader) Mailboxes(ctx context.Context, tenant string) ([]domain.Mailbox, error) {
 	return y.r().Mailboxes(ctx, tenant)
 }
 
-func (y SystemReader) MailRules(ctx context.Context, tenant string) ([]store.MailRule, error) {
+func (y SystemReader) MailRules(ctx context.Context, tenant string) ([]domain.MailRule, error) {
 	return y.r().MailRules(ctx, tenant)
 }
 
 // MailTemplate is the tenant's wording of a mode (store.ErrNotFound: the default).
-func (y SystemReader) MailTemplate(ctx context.Context, tenant, mode string) (*store.MailTemplate, error) {
+func (y SystemReader) MailTemplate(ctx context.Context, tenant, mode string) (*domain.MailTemplate, error) {
 	return y.r().MailTemplate(ctx, tenant, mode)
 }
 
@@ -108,25 +108,25 @@ func (y SystemReader) MailAckPolicy(ctx context.Context, tenant, doctypeID strin
 }
 
 // MailSeen is the message already taken in under key, if any.
-func (y SystemReader) MailSeen(ctx context.Context, tenant, key string) (*store.MailSeen, error) {
+func (y SystemReader) MailSeen(ctx context.Context, tenant, key string) (*domain.MailSeen, error) {
 	return y.r().MailSeen(ctx, tenant, key)
 }
 
-func (y SystemReader) MailSeenForLetter(ctx context.Context, letterID string) ([]store.MailSeen, error) {
+func (y SystemReader) MailSeenForLetter(ctx context.Context, letterID string) ([]domain.MailSeen, error) {
 	return y.r().MailSeenForLetter(ctx, letterID)
 }
 
 // OutboxDue lists the messages of every tenant whose sending time has come.
-func (y SystemReader) OutboxDue(ctx context.Context, now string, limit int) ([]store.OutboxEntry, error) {
+func (y SystemReader) OutboxDue(ctx context.Context, now string, limit int) ([]domain.OutboxEntry, error) {
 	return y.r().OutboxDue(ctx, now, limit)
 }
 
 // OutboxHeld lists the acknowledgements waiting for their letter's qualification.
-func (y SystemReader) OutboxHeld(ctx context.Context, limit int) ([]store.OutboxEntry, error) {
+func (y SystemReader) OutboxHeld(ctx context.Context, limit int) ([]domain.OutboxEntry, error) {
 	return y.r().OutboxHeld(ctx, limit)
 }
 
-func (y SystemReader) OutboxByMessageID(ctx context.Context, tenant, messageID string) (*store.OutboxEntry, error) {
+func (y SystemReader) OutboxByMessageID(ctx context.Context, tenant, messageID string) (*domain.OutboxEntry, error) {
 	return y.r().OutboxByMessageID(ctx, tenant, messageID)
 }
 
@@ -141,16 +141,16 @@ func (y SystemReader) CountOutboxSince(ctx context.Context, tenant, kind, since 
 }
 
 // GEDExportsDue lists the exports of every tenant whose time has come.
-func (y SystemReader) GEDExportsDue(ctx context.Context, now string, limit int) ([]store.GEDExport, error) {
+func (y SystemReader) GEDExportsDue(ctx context.Context, now string, limit int) ([]domain.GEDExport, error) {
 	return y.r().GEDExportsDue(ctx, now, limit)
 }
 
 // GEDTarget is the tenant's GED, its password sealed.
-func (y SystemReader) GEDTarget(ctx context.Context, tenant string) (*store.GEDTarget, error) {
+func (y SystemReader) GEDTarget(ctx context.Context, tenant string) (*domain.GEDTarget, error) {
 	return y.r().GEDTarget(ctx, tenant)
 }
 
 // BackupRuns lists the latest backup runs, newest first.
-func (y SystemReader) BackupRuns(ctx context.Context, limit int) ([]store.BackupRun, error) {
+func (y SystemReader) BackupRuns(ctx context.Context, limit int) ([]domain.BackupRun, error) {
 	return y.r().BackupRuns(ctx, limit)
 }

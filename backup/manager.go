@@ -13,14 +13,13 @@ import (
 	"missive/appliance"
 	"missive/appliance/config"
 	"missive/appliance/domain"
-	"missive/appliance/store"
 )
 
 // Recorder records a run's outcome through a command, and gives the
 // schedule the runs recorded so far through the system reads (no user asks
 // for a scheduled backup). *appliance.Service implements it.
 type Recorder interface {
-	RecordBackupRun(ctx context.Context, run store.BackupRun) error
+	RecordBackupRun(ctx context.Context, run domain.BackupRun) error
 	System() appliance.SystemReader
 }
 
@@ -249,7 +248,7 @@ func (m *Manager) runOne(ctx context.Context, spec TargetSpec, pass string, req 
 		}
 		return nil
 	}()
-	run := store.BackupRun{ID: appliance.NewID(), Target: res.Target, Trigger: req.Trigger, Node: m.Src.Node,
+	run := domain.BackupRun{ID: appliance.NewID(), Target: res.Target, Trigger: req.Trigger, Node: m.Src.Node,
 		StartedAt: start.UTC().Format(domain.TimeLayout), FinishedAt: m.now().UTC().Format(domain.TimeLayout),
 		DurationMS: m.now().Sub(start).Milliseconds(), Status: appliance.BackupOK}
 	if res.Err != nil {

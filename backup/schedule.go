@@ -8,7 +8,6 @@ import (
 	"missive/appliance"
 	"missive/appliance/config"
 	"missive/appliance/domain"
-	"missive/appliance/store"
 )
 
 // Schedule runs the daily backup on the leader until ctx ends. It runs a
@@ -108,7 +107,7 @@ func (m *Manager) recordLate(ctx context.Context, due time.Time, why string) {
 		return
 	}
 	now := m.now().UTC().Format(domain.TimeLayout)
-	run := store.BackupRun{ID: appliance.NewID(), Target: appliance.BackupAllTargets, Trigger: "schedule", Node: m.Src.Node, StartedAt: due.UTC().Format(domain.TimeLayout),
+	run := domain.BackupRun{ID: appliance.NewID(), Target: appliance.BackupAllTargets, Trigger: "schedule", Node: m.Src.Node, StartedAt: due.UTC().Format(domain.TimeLayout),
 		FinishedAt: now, Status: appliance.BackupLate, Error: why}
 	if err := m.Rec.RecordBackupRun(ctx, run); err != nil {
 		m.log().Error("record late backup", "err", err)
@@ -120,7 +119,7 @@ func (m *Manager) recordFailure(ctx context.Context, trigger string, cause error
 		return
 	}
 	now := m.now().UTC().Format(domain.TimeLayout)
-	run := store.BackupRun{ID: appliance.NewID(), Target: appliance.BackupAllTargets, Trigger: trigger, Node: m.Src.Node, StartedAt: now, FinishedAt: now,
+	run := domain.BackupRun{ID: appliance.NewID(), Target: appliance.BackupAllTargets, Trigger: trigger, Node: m.Src.Node, StartedAt: now, FinishedAt: now,
 		Status: appliance.BackupFailed, Error: cause.Error()}
 	if err := m.Rec.RecordBackupRun(ctx, run); err != nil {
 		m.log().Error("record backup failure", "err", fmt.Errorf("%w (cause: %v)", err, cause))

@@ -9,7 +9,7 @@ import (
 
 	"missive/appliance"
 	"missive/appliance/blob"
-	"missive/appliance/store"
+	"missive/appliance/domain"
 
 	"github.com/hashicorp/raft"
 )
@@ -22,9 +22,9 @@ import (
 type Services interface {
 	Admitter
 	CreateJoinToken(ctx context.Context, hash string, voter bool, expires time.Time) error
-	UseJoinToken(ctx context.Context, hash, nodeID, address string) (*store.ClusterMember, error)
+	UseJoinToken(ctx context.Context, hash, nodeID, address string) (*domain.ClusterMember, error)
 	SetClusterMember(ctx context.Context, m appliance.ClusterMember) error
-	ClusterMember(ctx context.Context, nodeID string) (*store.ClusterMember, error)
+	ClusterMember(ctx context.Context, nodeID string) (*domain.ClusterMember, error)
 }
 
 // Attach gives the node the appliance's services and this node's blob

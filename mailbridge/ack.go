@@ -286,7 +286,7 @@ func newMessageID(kind, id, from string) string {
 // composeAnswer makes an agent's answer from its recipe and the documents'
 // blobs. Everything comes from the outbox row, so every try sends the same
 // message.
-func (b *Bridge) composeAnswer(o *store.OutboxEntry) (string, error) {
+func (b *Bridge) composeAnswer(o *domain.OutboxEntry) (string, error) {
 	var rcp appliance.AnswerRecipe
 	if err := json.Unmarshal([]byte(o.Content), &rcp); err != nil {
 		return "", fmt.Errorf("answer %s: recipe: %w", o.MessageID, err)

@@ -15,7 +15,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"missive/appliance"
-	"missive/appliance/store"
+	"missive/appliance/domain"
 )
 
 // The bridge's answers to the administrator: "Tester la connexion" for a
@@ -71,7 +71,7 @@ func (b *Bridge) TryMailbox(ctx context.Context, a *appliance.Actor, id string, 
 
 // testMailbox tries mb; settings says whether they are the saved ones or
 // typed ones, for the log (which never holds the password).
-func (b *Bridge) testMailbox(ctx context.Context, mb *store.Mailbox, settings string) (appliance.MailTestResult, error) {
+func (b *Bridge) testMailbox(ctx context.Context, mb *domain.Mailbox, settings string) (appliance.MailTestResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, testTimeout)
 	defer cancel()
 	addr := appliance.HostPort(mb.Host, mb.Port)
@@ -128,7 +128,7 @@ func (b *Bridge) TryRelay(ctx context.Context, a *appliance.Actor, in appliance.
 }
 
 // testRelay tries relay, saved or typed settings (for the log).
-func (b *Bridge) testRelay(ctx context.Context, relay *store.MailRelay, settings string) (appliance.MailTestResult, error) {
+func (b *Bridge) testRelay(ctx context.Context, relay *domain.MailRelay, settings string) (appliance.MailTestResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, testTimeout)
 	defer cancel()
 	addr := appliance.HostPort(relay.Host, relay.Port)

@@ -18,7 +18,7 @@ import (
 	"missive/appliance"
 	"missive/appliance/api"
 	"missive/appliance/apptest"
-	"missive/appliance/store"
+	"missive/appliance/domain"
 	"missive/appliance/web"
 	"missive/mailbridge/internal/peers"
 )
@@ -96,7 +96,7 @@ func TestAdminMailTryTypedSettingsAgainstDovecot(t *testing.T) {
 			"username": {user}, "password": {password}, "folder": {"INBOX"}, "done_folder": {"Traités"}}
 	}
 	c.post("/admin/mail/mailboxes", mbox("courrier", port, "mdp-imap-1"))
-	saved := func() []store.Mailbox {
+	saved := func() []domain.Mailbox {
 		ms, err := h.env.Store.Reader().Mailboxes(h.ctx, "default")
 		if err != nil {
 			t.Fatal(err)

@@ -16,7 +16,6 @@ import (
 	"missive/appliance"
 	"missive/appliance/domain"
 	"missive/appliance/drafts"
-	"missive/appliance/store"
 )
 
 // Options tunes the bridge; the zero value of a field means its default.
@@ -138,9 +137,9 @@ type service interface {
 	Contact(ctx context.Context, a *appliance.Actor, id string) (*domain.Contact, error)
 	Attach(ctx context.Context, a *appliance.Actor, id, documentID string, u appliance.Upload) (*domain.Document, error)
 	MailSettings(ctx context.Context, a *appliance.Actor) (*appliance.MailSettings, error)
-	Mailbox(ctx context.Context, a *appliance.Actor, id string) (*store.Mailbox, error)
-	MailboxToTry(ctx context.Context, a *appliance.Actor, id string, in appliance.MailboxInput) (*store.Mailbox, error)
-	MailRelayToTry(ctx context.Context, a *appliance.Actor, in appliance.MailRelayInput) (*store.MailRelay, error)
+	Mailbox(ctx context.Context, a *appliance.Actor, id string) (*domain.Mailbox, error)
+	MailboxToTry(ctx context.Context, a *appliance.Actor, id string, in appliance.MailboxInput) (*domain.Mailbox, error)
+	MailRelayToTry(ctx context.Context, a *appliance.Actor, in appliance.MailRelayInput) (*domain.MailRelay, error)
 
 	// For the bridge's own jobs.
 	System() appliance.SystemReader

@@ -14,7 +14,7 @@ import (
 	"github.com/emersion/go-sasl"
 
 	"missive/appliance"
-	"missive/appliance/store"
+	"missive/appliance/domain"
 )
 
 // moveBatch is how many messages are taken in before they are moved to the
@@ -24,7 +24,7 @@ import (
 const moveBatch = 25
 
 type poller struct {
-	mb     store.Mailbox
+	mb     domain.Mailbox
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -37,7 +37,7 @@ func (b *Bridge) superviseMailboxes(ctx context.Context) {
 	defer b.stopPollers(nil)
 	for {
 		changed := b.opt.leaderChanged()
-		want := map[string]store.Mailbox{}
+		want := map[string]domain.Mailbox{}
 		if b.opt.Leader() {
 			mbs, err := b.svc.System().Mailboxes(ctx, "")
 			if err != nil && ctx.Err() == nil {
@@ -71,7 +71,7 @@ func (b *Bridge) superviseMailboxes(ctx context.Context) {
 
 // stopPollers stops the pollers not in keep (all when keep is nil), and
 // those whose settings changed.
-func (b *Bridge) stopPollers(keep map[string]store.Mailbox) {
+func (b *Bridge) stopPollers(keep map[string]domain.Mailbox) {
 	b.mu.Lock()
 	var stopped []*poller
 	for id, p := range b.pollers {
@@ -90,7 +90,7 @@ func (b *Bridge) stopPollers(keep map[string]store.Mailbox) {
 
 // pollMailbox connects, takes in what the folder holds, then waits (IDLE
 // when offered, polling otherwise), reconnecting with backoff on failure.
-func (b *Bridge) pollMailbox(ctx context.Context, mb store.Mailbox) {
+func (b *Bridge) pollMailbox(ctx context.Context, mb domain.Mailbox) {
 	log := b.log.With("tenant", mb.TenantID, "mailbox", mb.Username+"@"+mb.Host, "folder", mb.Folder)
 	backoff := time.Second
 	var validity uint32
@@ -123,7 +123,7 @@ func (x xoauth2) Start() (string, []byte, error) {
 func (x xoauth2) Next([]byte) ([]byte, error) { return []byte{}, nil }
 
 // dialIMAP connects and logs in.
-func (b *Bridge) dialIMAP(ctx context.Context, mb store.Mailbox, onExists func()) (*imapclient.Client, error) {
+func (b *Bridge) dialIMAP(ctx context.Context, mb domain.Mailbox, onExists func()) (*imapclient.Client, error) {
 	addr := appliance.HostPort(mb.Host, mb.Port)
 	tc := &tls.Config{ServerName: mb.Host}
 	if b.opt.IMAPTLS != nil {
@@ -183,7 +183,7 @@ func (b *Bridge) dialIMAP(ctx context.Context, mb store.Mailbox, onExists func()
 
 // imapSession runs one connection; connected says whether it got as far as
 // selecting the folder.
-func (b *Bridge) imapSession(ctx context.Context, mb store.Mailbox, validity *uint32) (connected bool, err error) {
+func (b *Bridge) imapSession(ctx context.Context, mb domain.Mailbox, validity *uint32) (connected bool, err error) {
 	log := b.log.With("tenant", mb.TenantID, "mailbox", mb.Username+"@"+mb.Host, "folder", mb.Folder)
 	wake := make(chan struct{}, 1)
 	c, err := b.dialIMAP(ctx, mb, func() {
@@ -294,7 +294,7 @@ func ensureFolder(c *imapclient.Client, name string) error {
 
 // takeFolder takes in every message of the selected folder and moves each
 // to the done folder once committed.
-func (b *Bridge) takeFolder(ctx context.Context, c *imapclient.Client, mb store.Mailbox, validity uint32) error {
+func (b *Bridge) takeFolder(ctx context.Context, c *imapclient.Client, mb domain.Mailbox, validity uint32) error {
 	log := b.log.With("tenant", mb.TenantID, "mailbox", mb.Username+"@"+mb.Host, "folder", mb.Folder)
 	data, err := c.UIDSearch(&imap.SearchCriteria{NotFlag: []imap.Flag{imap.FlagDeleted}}, nil).Wait()
 	if err != nil {
@@ -377,7 +377,7 @@ func permanent(err error) bool {
 
 // leftInPlace leaves a message in the folder and tells the administrator
 // once.
-func (b *Bridge) leftInPlace(ctx context.Context, mb store.Mailbox, validity uint32, uid imap.UID, why string) {
+func (b *Bridge) leftInPlace(ctx context.Context, mb domain.Mailbox, validity uint32, uid imap.UID, why string) {
 	key := fmt.Sprintf("left:%s:%d:%d", mb.ID, validity, uid)
 	text := fmt.Sprintf("Un message (UID %d) est laissé dans le dossier « %s » de %s@%s : message %s. Traitez-le à la main.",
 		uid, mb.Folder, mb.Username, mb.Host, why)

@@ -334,7 +334,7 @@ func (b *Bridge) ourRecipients(ctx context.Context, tenant string, m *Message, r
 }
 
 // route applies the first rule that matches a recipient or a keyword.
-func route(rules []store.MailRule, rcpts []string, text string) (entityID, doctypeID string) {
+func route(rules []domain.MailRule, rcpts []string, text string) (entityID, doctypeID string) {
 	folded := fold(text)
 	for _, r := range rules {
 		match := false

@@ -14,7 +14,6 @@ import (
 
 	"missive/appliance"
 	"missive/appliance/domain"
-	"missive/appliance/store"
 )
 
 // sendLoop sends what the outbox holds, on the leader only. Messages are
@@ -91,7 +90,7 @@ func (b *Bridge) SendDue(ctx context.Context) error {
 	return ctx.Err()
 }
 
-func (b *Bridge) sendOne(ctx context.Context, rc *relayConn, o *store.OutboxEntry) appliance.MailOutboxResult {
+func (b *Bridge) sendOne(ctx context.Context, rc *relayConn, o *domain.OutboxEntry) appliance.MailOutboxResult {
 	res := appliance.MailOutboxResult{ID: o.ID, Attempts: o.Attempts + 1}
 	err := rc.send(ctx, o)
 	if err == nil {
@@ -120,11 +119,11 @@ func (b *Bridge) sendOne(ctx context.Context, rc *relayConn, o *store.OutboxEntr
 // relayConn is one SMTP session to a tenant's relay, reused for a batch.
 type relayConn struct {
 	b     *Bridge
-	relay *store.MailRelay
+	relay *domain.MailRelay
 	c     *smtp.Client
 }
 
-func (rc *relayConn) send(ctx context.Context, o *store.OutboxEntry) error {
+func (rc *relayConn) send(ctx context.Context, o *domain.OutboxEntry) error {
 	if rc.c == nil {
 		c, err := rc.b.dialRelay(ctx, rc.relay)
 		if err != nil {
@@ -164,7 +163,7 @@ func (rc *relayConn) close() {
 
 // DialRelay opens and authenticates a session to a relay; the admin's
 // "Tester la connexion" uses it too.
-func (b *Bridge) dialRelay(ctx context.Context, relay *store.MailRelay) (*smtp.Client, error) {
+func (b *Bridge) dialRelay(ctx context.Context, relay *domain.MailRelay) (*smtp.Client, error) {
 	addr := appliance.HostPort(relay.Host, relay.Port)
 	d := net.Dialer{Timeout: 30 * time.Second}
 	conn, err := d.DialContext(ctx, "tcp", addr)

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"missive/appliance"
-	"missive/appliance/store"
+	"missive/appliance/domain"
 	"missive/mailbridge/internal/peers"
 )
 
@@ -20,7 +20,7 @@ func (h *harness) setRelay(s *peers.Sink) {
 	}
 }
 
-func (h *harness) outbox(letterID string) []store.OutboxEntry {
+func (h *harness) outbox(letterID string) []domain.OutboxEntry {
 	h.t.Helper()
 	os, err := h.env.Store.Reader().OutboxForLetter(h.ctx, letterID)
 	if err != nil {

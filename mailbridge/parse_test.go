@@ -1,13 +1,12 @@
 package mailbridge
 
 import (
+	"missive/appliance/domain"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
-
-	"missive/appliance/store"
 )
 
 func TestHTMLToText(t *testing.T) {
@@ -80,7 +79,7 @@ func TestNoAckReason(t *testing.T) {
 
 func TestRoute(t *testing.T) {
 	t.Parallel()
-	rules := []store.MailRule{
+	rules := []domain.MailRule{
 		{Recipient: "urbanisme@ville.test", EntityID: "urba"},
 		{Keywords: "école, cantine", EntityID: "scol", DoctypeID: "recl"},
 		{Recipient: "mairie@ville.test", Keywords: "voirie", EntityID: "voirie"},

@@ -17,7 +17,6 @@ import (
 
 	"missive/appliance"
 	"missive/appliance/domain"
-	"missive/appliance/store"
 )
 
 // Server serves the API.
@@ -47,7 +46,7 @@ type route struct {
 	// replay answers a request whose Idempotency-Key is already recorded,
 	// for routes whose answer is more than the command's result (nil: the
 	// status above and the result as recorded).
-	replay func(w http.ResponseWriter, r *http.Request, a *appliance.Actor, rec *store.IdemRecord) error
+	replay func(w http.ResponseWriter, r *http.Request, a *appliance.Actor, rec *domain.IdemRecord) error
 	// noWrite marks a POST that changes nothing (a connection test): it
 	// takes no Idempotency-Key, since there is nothing to do twice.
 	noWrite bool
@@ -129,8 +128,8 @@ func New(svc service, log *slog.Logger) *Server {
 		{method: "POST", path: "/api/v1/letters/{id}/actions/reopen", summary: "Rouvrir", in: NoteBody{}, out: domain.Letter{}, h: s.reopen},
 		{method: "POST", path: "/api/v1/letters/{id}/actions/draft", summary: "Créer le projet de réponse depuis le meilleur modèle (entité et type > entité > type > commune > modèle par défaut) et renvoyer son adresse WebDAV (url); 200 et le projet existant s'il y en a déjà un", in: DraftBody{}, out: DraftResponse{}, status: 201, h: s.draft, replay: s.replayDraft},
 		{method: "POST", path: "/api/v1/letters/{id}/actions/final-pdf", summary: "Générer la réponse définitive en PDF depuis le projet de réponse (LibreOffice; 503 s'il n'est pas installé)", out: domain.Document{}, status: 201, h: s.finalPDF},
-		{method: "POST", path: "/api/v1/letters/{id}/actions/export", summary: "Exporter vers la GED de la commune (file d'attente durable; un export en attente n'est pas doublé)", out: store.GEDExport{}, status: 202, h: s.export},
-		{method: "GET", path: "/api/v1/letters/{id}/exports", summary: "Exports d'un courrier vers la GED: où, quand, ou la dernière erreur", out: []store.GEDExport{}, h: s.letterExports},
+		{method: "POST", path: "/api/v1/letters/{id}/actions/export", summary: "Exporter vers la GED de la commune (file d'attente durable; un export en attente n'est pas doublé)", out: domain.GEDExport{}, status: 202, h: s.export},
+		{method: "GET", path: "/api/v1/letters/{id}/exports", summary: "Exports d'un courrier vers la GED: où, quand, ou la dernière erreur", out: []domain.GEDExport{}, h: s.letterExports},
 		{method: "GET", path: "/api/v1/letters/{id}/documents", summary: "Documents d'un courrier", out: []domain.Document{}, h: s.listDocuments},
 		{method: "POST", path: "/api/v1/letters/{id}/documents", summary: "Déposer un document (multipart, champ file; ou corps brut avec ?name=)", out: domain.Document{}, status: 201, query: []string{"name", "role"}, h: s.upload},
 		{method: "GET", path: "/api/v1/documents/{id}", summary: "Un document et ses versions", out: domain.Document{}, h: s.getDocument},

@@ -419,9 +419,9 @@ func TestEveryRouteHappyPath(t *testing.T) {
 	if _, err := h.env.Svc.SetGEDTarget(context.Background(), h.env.Admin, appliance.GEDTargetInput{URL: "http://127.0.0.1:1/Courrier/"}); err != nil {
 		t.Fatal(err)
 	}
-	var export store.GEDExport
+	var export domain.GEDExport
 	h.call(t, 202, "POST /api/v1/letters/{id}/actions/export", admin, nil, &export, l.ID)
-	var exports []store.GEDExport
+	var exports []domain.GEDExport
 	h.call(t, 200, "GET /api/v1/letters/{id}/exports", admin, nil, &exports, l.ID)
 	if export.Status != appliance.GEDQueued || len(exports) != 1 || exports[0].ID != export.ID {
 		t.Fatalf("export %+v, exports %+v", export, exports)

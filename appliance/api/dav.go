@@ -6,14 +6,13 @@ import (
 
 	"missive/appliance"
 	"missive/appliance/domain"
-	"missive/appliance/store"
 )
 
 // davRoutes are the WebDAV share's administration (its locks) and the
 // restoring of a document's version.
 func (s *Server) davRoutes() []route {
 	return []route{
-		{method: "GET", path: "/api/v1/dav/locks", summary: "Verrous WebDAV actifs de la commune (admin)", out: []store.DavLock{}, h: s.davLocks},
+		{method: "GET", path: "/api/v1/dav/locks", summary: "Verrous WebDAV actifs de la commune (admin)", out: []domain.DavLock{}, h: s.davLocks},
 		{method: "DELETE", path: "/api/v1/dav/locks/{token}", summary: "Lever un verrou WebDAV resté en place (admin)", status: 204, h: s.davBreakLock},
 		{method: "POST", path: "/api/v1/documents/{id}/versions/{version}/restore", summary: "Restaurer une version: elle devient la dernière (l'historique garde la restauration)", out: domain.Document{}, status: 201, h: s.restoreVersion},
 	}

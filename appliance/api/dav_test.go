@@ -6,7 +6,6 @@ import (
 
 	"missive/appliance"
 	"missive/appliance/domain"
-	"missive/appliance/store"
 )
 
 // davHappyPath drives the WebDAV share's API routes (the share itself is
@@ -28,7 +27,7 @@ func davHappyPath(t *testing.T, h *harness, doc domain.Document) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var locks []store.DavLock
+	var locks []domain.DavLock
 	h.call(t, 200, "GET /api/v1/dav/locks", h.admin, nil, &locks)
 	if len(locks) != 1 || locks[0].Token != lk.Token || locks[0].Root != "/~admin/projet.odt" {
 		t.Fatalf("locks: %+v", locks)

@@ -15,7 +15,6 @@ import (
 
 	"missive/appliance"
 	"missive/appliance/domain"
-	"missive/appliance/store"
 )
 
 // IdemHeader is the request header that makes a write safe to send again:
@@ -81,7 +80,7 @@ func (s *Server) keyed(w http.ResponseWriter, r *http.Request, rt route, a *appl
 	}
 }
 
-func (s *Server) replayOrRefuse(w http.ResponseWriter, r *http.Request, rt route, a *appliance.Actor, rec *store.IdemRecord, fp *fingerprint) {
+func (s *Server) replayOrRefuse(w http.ResponseWriter, r *http.Request, rt route, a *appliance.Actor, rec *domain.IdemRecord, fp *fingerprint) {
 	if rec.Fingerprint != fp.sum() {
 		s.writeError(w, r, appliance.ErrKeyReused)
 		return
@@ -91,7 +90,7 @@ func (s *Server) replayOrRefuse(w http.ResponseWriter, r *http.Request, rt route
 
 // replay answers with a recorded result: the route's success status and
 // the result as recorded, or what the route makes of it.
-func (s *Server) replay(w http.ResponseWriter, r *http.Request, rt route, a *appliance.Actor, rec *store.IdemRecord) {
+func (s *Server) replay(w http.ResponseWriter, r *http.Request, rt route, a *appliance.Actor, rec *domain.IdemRecord) {
 	w.Header().Set(ReplayedHeader, "true")
 	s.log.Info("api request replayed", "method", r.Method, "path", r.URL.Path, "user", a.User.Login, "command", rec.CommandID)
 	if rt.replay != nil {
@@ -113,7 +112,7 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request, rt route, a *app
 
 // Replays of the routes whose answer is more than the command's result.
 
-func (s *Server) replayLetter(w http.ResponseWriter, r *http.Request, a *appliance.Actor, rec *store.IdemRecord) error {
+func (s *Server) replayLetter(w http.ResponseWriter, r *http.Request, a *appliance.Actor, rec *domain.IdemRecord) error {
 	var l domain.Letter
 	if err := json.Unmarshal([]byte(rec.Result), &l); err != nil {
 		return fmt.Errorf("replay %s: %w", rec.CommandID, err)
@@ -123,7 +122,7 @@ func (s *Server) replayLetter(w http.ResponseWriter, r *http.Request, a *applian
 	return nil
 }
 
-func (s *Server) replayDraft(w http.ResponseWriter, r *http.Request, a *appliance.Actor, rec *store.IdemRecord) error {
+func (s *Server) replayDraft(w http.ResponseWriter, r *http.Request, a *appliance.Actor, rec *domain.IdemRecord) error {
 	var d appliance.Draft
 	if err := json.Unmarshal([]byte(rec.Result), &d); err != nil || d.Document == nil {
 		return fmt.Errorf("replay %s: %v", rec.CommandID, err)
@@ -132,7 +131,7 @@ func (s *Server) replayDraft(w http.ResponseWriter, r *http.Request, a *applianc
 	return nil
 }
 
-func (s *Server) replayPostalAck(w http.ResponseWriter, r *http.Request, a *appliance.Actor, rec *store.IdemRecord) error {
+func (s *Server) replayPostalAck(w http.ResponseWriter, r *http.Request, a *appliance.Actor, rec *domain.IdemRecord) error {
 	var d domain.Document
 	if err := json.Unmarshal([]byte(rec.Result), &d); err != nil {
 		return fmt.Errorf("replay %s: %w", rec.CommandID, err)
@@ -143,7 +142,7 @@ func (s *Server) replayPostalAck(w http.ResponseWriter, r *http.Request, a *appl
 
 // replayToken cannot give the token again: it is shown once and stored
 // only as a hash.
-func (s *Server) replayToken(w http.ResponseWriter, r *http.Request, a *appliance.Actor, rec *store.IdemRecord) error {
+func (s *Server) replayToken(w http.ResponseWriter, r *http.Request, a *appliance.Actor, rec *domain.IdemRecord) error {
 	return fmt.Errorf("%w: le jeton créé par cette requête n'est affiché qu'une fois et ne peut pas être renvoyé; créez-en un autre (avec une autre clé)", appliance.ErrConflict)
 }
 

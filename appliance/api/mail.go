@@ -7,7 +7,7 @@ import (
 	"net/http"
 
 	"missive/appliance"
-	"missive/appliance/store"
+	"missive/appliance/domain"
 )
 
 // letterMessages lists the e-mails of a letter: the message that made it,
@@ -48,20 +48,20 @@ type MailAckBody struct {
 func (s *Server) mailRoutes() []route {
 	return []route{
 		{method: "GET", path: "/api/v1/mail", summary: "Réglages du courrier électronique de la commune (admin); les mots de passe n'y figurent jamais", out: appliance.MailSettings{}, h: s.mailSettings},
-		{method: "POST", path: "/api/v1/mail/addresses", summary: "Ajouter une adresse de réception (admin)", in: appliance.MailAddressInput{}, out: store.MailAddress{}, status: 201, h: s.mailAddAddress},
+		{method: "POST", path: "/api/v1/mail/addresses", summary: "Ajouter une adresse de réception (admin)", in: appliance.MailAddressInput{}, out: domain.MailAddress{}, status: 201, h: s.mailAddAddress},
 		{method: "DELETE", path: "/api/v1/mail/addresses/{address}", summary: "Retirer une adresse de réception (admin)", status: 204, h: s.mailRemoveAddress},
-		{method: "POST", path: "/api/v1/mail/mailboxes", summary: "Ajouter une boîte IMAP à relever (admin)", in: appliance.MailboxInput{}, out: store.Mailbox{}, status: 201, h: s.mailAddMailbox},
+		{method: "POST", path: "/api/v1/mail/mailboxes", summary: "Ajouter une boîte IMAP à relever (admin)", in: appliance.MailboxInput{}, out: domain.Mailbox{}, status: 201, h: s.mailAddMailbox},
 		{method: "DELETE", path: "/api/v1/mail/mailboxes/{id}", summary: "Retirer une boîte relevée (admin)", status: 204, h: s.mailRemoveMailbox},
 		{method: "POST", path: "/api/v1/mail/mailboxes/test", summary: "Tester les réglages d'une boîte sans les enregistrer: identification et ouverture du dossier relevé; un mot de passe vide reprend celui d'une boîte enregistrée du même identifiant sur le même serveur (admin)", in: appliance.MailboxInput{}, out: appliance.MailTestResult{}, h: s.mailTryMailbox, noWrite: true},
 		{method: "POST", path: "/api/v1/mail/mailboxes/{id}/test", summary: "Tester la connexion: identification et ouverture du dossier relevé (admin); avec un corps, ces réglages sont essayés sans être enregistrés, un mot de passe vide reprenant celui de la boîte (même identifiant, même serveur)", in: appliance.MailboxInput{}, out: appliance.MailTestResult{}, h: s.mailTestMailbox, noWrite: true},
-		{method: "PUT", path: "/api/v1/mail/relay", summary: "Régler le relais SMTP sortant (admin)", in: appliance.MailRelayInput{}, out: store.MailRelay{}, h: s.mailSetRelay},
+		{method: "PUT", path: "/api/v1/mail/relay", summary: "Régler le relais SMTP sortant (admin)", in: appliance.MailRelayInput{}, out: domain.MailRelay{}, h: s.mailSetRelay},
 		{method: "POST", path: "/api/v1/mail/relay/test", summary: "Tester la connexion au relais: STARTTLS et AUTH s'ils sont réglés, aucun envoi (admin); avec un corps, ces réglages sont essayés sans être enregistrés, un mot de passe vide reprenant celui enregistré (même identifiant, même serveur)", in: appliance.MailRelayInput{}, out: appliance.MailTestResult{}, h: s.mailTestRelay, noWrite: true},
-		{method: "POST", path: "/api/v1/mail/rules", summary: "Ajouter une règle de routage (admin)", in: appliance.MailRuleInput{}, out: store.MailRule{}, status: 201, h: s.mailAddRule},
+		{method: "POST", path: "/api/v1/mail/rules", summary: "Ajouter une règle de routage (admin)", in: appliance.MailRuleInput{}, out: domain.MailRule{}, status: 201, h: s.mailAddRule},
 		{method: "DELETE", path: "/api/v1/mail/rules/{id}", summary: "Retirer une règle de routage (admin)", status: 204, h: s.mailRemoveRule},
 		{method: "GET", path: "/api/v1/mail/templates", summary: "Modèles des messages: accusés de réception normal, SVA, SVR et avis (admin)", out: []MailTemplateView{}, h: s.mailTemplates},
-		{method: "PUT", path: "/api/v1/mail/templates/{mode}", summary: "Rédiger le modèle d'un mode: normal, sva, svr ou notice (admin)", in: MailTemplateBody{}, out: store.MailTemplate{}, h: s.mailSetTemplate},
+		{method: "PUT", path: "/api/v1/mail/templates/{mode}", summary: "Rédiger le modèle d'un mode: normal, sva, svr ou notice (admin)", in: MailTemplateBody{}, out: domain.MailTemplate{}, h: s.mailSetTemplate},
 		{method: "PUT", path: "/api/v1/mail/ack-policy", summary: "Quand envoyer l'accusé de réception, par type de courrier (admin)", in: MailAckBody{}, status: 204, h: s.mailSetAck},
-		{method: "POST", path: "/api/v1/letters/{id}/answer", summary: "Répondre par courriel à l'expéditeur, avec des documents du courrier", in: appliance.MailAnswerInput{}, out: store.OutboxEntry{}, status: 201, h: s.answerByMail},
+		{method: "POST", path: "/api/v1/letters/{id}/answer", summary: "Répondre par courriel à l'expéditeur, avec des documents du courrier", in: appliance.MailAnswerInput{}, out: domain.OutboxEntry{}, status: 201, h: s.answerByMail},
 		{method: "POST", path: "/api/v1/letters/{id}/postal-ack", summary: "Accusé de réception à imprimer (PDF joint au courrier), pour un expéditeur sans adresse électronique", out: appliance.PostalAckResult{}, status: 201, h: s.postalAck, replay: s.replayPostalAck},
 	}
 }
@@ -246,7 +246,7 @@ func (s *Server) mailTemplates(w http.ResponseWriter, r *http.Request, a *applia
 	if err != nil {
 		return err
 	}
-	custom := map[string]store.MailTemplate{}
+	custom := map[string]domain.MailTemplate{}
 	for _, t := range ts {
 		custom[t.Mode] = t
 	}

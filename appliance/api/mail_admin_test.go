@@ -8,7 +8,6 @@ import (
 	"missive/appliance"
 	"missive/appliance/api"
 	"missive/appliance/domain"
-	"missive/appliance/store"
 )
 
 // stubBridge stands in for the mail bridge at the HTTP layer only: what
@@ -67,12 +66,12 @@ func setStubBridge(s *api.Server, svc *appliance.Service) { s.Mail = &stubBridge
 func mailHappyPath(t *testing.T, h *harness) {
 	t.Helper()
 	admin := h.admin
-	var addr store.MailAddress
+	var addr domain.MailAddress
 	h.call(t, 201, "POST /api/v1/mail/addresses", admin, appliance.MailAddressInput{Address: "Mairie@Ville.test"}, &addr)
 	if addr.Address != "mairie@ville.test" {
 		t.Fatalf("address %+v", addr)
 	}
-	var mb store.Mailbox
+	var mb domain.Mailbox
 	h.call(t, 201, "POST /api/v1/mail/mailboxes", admin, appliance.MailboxInput{Host: "imap.ville.test", Port: 993, Username: "courrier", Password: "secret-imap",
 		Folder: "INBOX", DoneFolder: "Traités"}, &mb)
 	var res appliance.MailTestResult
@@ -88,21 +87,21 @@ func mailHappyPath(t *testing.T, h *harness) {
 	if !res.OK {
 		t.Fatalf("typed mailbox test %+v", res)
 	}
-	var relay store.MailRelay
+	var relay domain.MailRelay
 	h.call(t, 200, "PUT /api/v1/mail/relay", admin, appliance.MailRelayInput{Host: "smtp.ville.test", Port: 587, Security: "starttls", Username: "courrier",
 		Password: "secret-smtp", FromAddress: "mairie@ville.test"}, &relay)
 	h.call(t, 200, "POST /api/v1/mail/relay/test", admin, nil, &res)
 	if res.OK || res.Message == "" {
 		t.Fatalf("relay test %+v", res)
 	}
-	var rule store.MailRule
+	var rule domain.MailRule
 	h.call(t, 201, "POST /api/v1/mail/rules", admin, appliance.MailRuleInput{Position: 1, Keywords: "voirie", EntityID: rootID(t, h)}, &rule)
 	var tpls []api.MailTemplateView
 	h.call(t, 200, "GET /api/v1/mail/templates", admin, nil, &tpls)
 	if len(tpls) != len(appliance.MailTemplateModes) || tpls[0].Custom || tpls[0].Subject == "" {
 		t.Fatalf("templates %+v", tpls)
 	}
-	var tpl store.MailTemplate
+	var tpl domain.MailTemplate
 	h.call(t, 200, "PUT /api/v1/mail/templates/{mode}", admin, api.MailTemplateBody{Subject: "Reçu {{.Number}}", Body: "Bonjour"}, &tpl, "sva")
 	h.call(t, 204, "PUT /api/v1/mail/ack-policy", admin, api.MailAckBody{Policy: "qualified"}, nil)
 	var st appliance.MailSettings
@@ -127,7 +126,7 @@ func mailHappyPath(t *testing.T, h *harness) {
 		t.Fatalf("documents %v", err)
 	}
 	docs := lv.Documents
-	var o store.OutboxEntry
+	var o domain.OutboxEntry
 	h.call(t, 201, "POST /api/v1/letters/{id}/answer", admin, appliance.MailAnswerInput{Text: "Réponse", DocumentIDs: []string{docs[0].ID}}, &o, l.ID)
 	if o.RcptTo != "jeanne@exemple.test" || o.Kind != "answer" || o.Status != "queued" {
 		t.Fatalf("answer %+v", o)

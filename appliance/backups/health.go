@@ -6,7 +6,6 @@ import (
 
 	"missive/appliance/config"
 	"missive/appliance/domain"
-	"missive/appliance/store"
 )
 
 // Backup health states, worst first.
@@ -46,8 +45,8 @@ type BackupHealth struct {
 type BackupTargetHealth struct {
 	Target  string
 	State   string
-	LastOK  *store.BackupRun
-	Last    *store.BackupRun
+	LastOK  *domain.BackupRun
+	Last    *domain.BackupRun
 	Message string
 }
 
@@ -57,7 +56,7 @@ func (h BackupHealth) OK() bool { return h.State == BackupStateOK }
 var backupRank = map[string]int{BackupStateFailed: 0, BackupStateLate: 1, BackupStateNever: 2, BackupStateOff: 3, BackupStateOK: 4}
 
 // CheckBackups computes the health from the latest runs (newest first).
-func CheckBackups(runs []store.BackupRun, p BackupPolicy, now time.Time) BackupHealth {
+func CheckBackups(runs []domain.BackupRun, p BackupPolicy, now time.Time) BackupHealth {
 	targets := p.Targets
 	if len(targets) == 0 {
 		seen := map[string]bool{}

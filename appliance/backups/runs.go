@@ -37,7 +37,7 @@ const (
 
 // BackupRunRecord is the payload of backup.run.
 type BackupRunRecord struct {
-	Run store.BackupRun `json:"run"`
+	Run domain.BackupRun `json:"run"`
 	// Alerts are the e-mails to queue if this failure is the first since
 	// the last success; Apply decides, so that two nodes racing to record
 	// failures still send one.
@@ -97,7 +97,7 @@ func applyBackupRun(a *kernel.Ctx, p *BackupRunRecord) (any, error) {
 		if !alerted {
 			for _, al := range p.Alerts {
 				o := al.Outbox
-				e := &store.OutboxEntry{ID: o.ID, TenantID: al.Tenant, Kind: o.Kind, MessageID: o.MessageID, MailFrom: o.MailFrom,
+				e := &domain.OutboxEntry{ID: o.ID, TenantID: al.Tenant, Kind: o.Kind, MessageID: o.MessageID, MailFrom: o.MailFrom,
 					RcptTo: o.RcptTo, Subject: o.Subject, Content: o.Content, Status: outboxQueued, NextTry: a.At, CreatedAt: a.At}
 				if err := a.Tx.InsertOutbox(e); err != nil {
 					return nil, fmt.Errorf("queue backup alert to %s: %w", o.RcptTo, err)
@@ -125,7 +125,7 @@ func applyBackupRun(a *kernel.Ctx, p *BackupRunRecord) (any, error) {
 // RecordBackupRun records a run's outcome (system only: the backup
 // scheduler or the CLI). A failure carries the alert e-mails, queued if no
 // failure has alerted since the last success.
-func (s *Runs) RecordBackupRun(ctx context.Context, run store.BackupRun) error {
+func (s *Runs) RecordBackupRun(ctx context.Context, run domain.BackupRun) error {
 	if run.ID == "" {
 		run.ID = kernel.NewID()
 	}
@@ -148,7 +148,7 @@ func (s *Runs) RecordBackupRun(ctx context.Context, run store.BackupRun) error {
 // backupAlerts composes the e-mail of a failure for the administrators of
 // every tenant that can send mail (a relay or a receiving address to send
 // from).
-func (s *Runs) backupAlerts(ctx context.Context, run store.BackupRun) ([]BackupAlert, error) {
+func (s *Runs) backupAlerts(ctx context.Context, run domain.BackupRun) ([]BackupAlert, error) {
 	r := s.k.Reader()
 	tenants, err := r.Tenants(ctx)
 	if err != nil {
@@ -188,7 +188,7 @@ func (s *Runs) backupAlerts(ctx context.Context, run store.BackupRun) ([]BackupA
 	return out, nil
 }
 
-func backupAlertMail(commune, from, to, messageID string, run store.BackupRun, now time.Time) (subject, content string) {
+func backupAlertMail(commune, from, to, messageID string, run domain.BackupRun, now time.Time) (subject, content string) {
 	subject = "Missive : la sauvegarde a échoué"
 	what := "La sauvegarde de Missive vers " + run.Target + " a échoué le " + frenchTime(run.FinishedAt) + " :\n\n  " + run.Error
 	if run.Status == BackupLate {
@@ -227,7 +227,7 @@ func frenchTime(s string) string {
 }
 
 // BackupRuns lists the latest runs (administrators).
-func (s *Runs) BackupRuns(ctx context.Context, a *kernel.Actor, limit int) ([]store.BackupRun, error) {
+func (s *Runs) BackupRuns(ctx context.Context, a *kernel.Actor, limit int) ([]domain.BackupRun, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}

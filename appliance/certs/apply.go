@@ -7,7 +7,6 @@ import (
 
 	"missive/appliance/domain"
 	"missive/appliance/kernel"
-	"missive/appliance/store"
 )
 
 // Register registers the apply function of each kind of command.go.
@@ -35,7 +34,7 @@ func applyTLSPut(a *kernel.Ctx, p *TLSPut) (any, error) {
 	if p.Value != "" && !kernel.IsSealed(p.Value) || p.Size < 0 {
 		return nil, fmt.Errorf("%w: valeur TLS %s non chiffrée", kernel.ErrInvalid, p.Key)
 	}
-	if err := a.Tx.PutTLSAsset(&store.TLSAsset{Key: p.Key, Value: p.Value, Size: p.Size, ModifiedAt: a.At}); err != nil {
+	if err := a.Tx.PutTLSAsset(&domain.TLSAsset{Key: p.Key, Value: p.Value, Size: p.Size, ModifiedAt: a.At}); err != nil {
 		return nil, fmt.Errorf("store TLS key %s: %w", p.Key, err)
 	}
 	// The history says which key changed, not its (sealed) content.
@@ -75,7 +74,7 @@ func applyTLSLock(a *kernel.Ctx, p *TLSLock) (any, error) {
 		return nil, fmt.Errorf("%w (%s, par %s jusqu'au %s)", ErrTLSLockHeld, p.Name, held.Owner, held.ExpiresAt)
 	}
 	expires := a.Cmd.At.UTC().Add(time.Duration(p.TTL) * time.Second).Format(domain.TimeLayout)
-	if err := a.Tx.SetTLSLock(&store.TLSLock{Name: p.Name, Owner: p.Owner, ExpiresAt: expires}); err != nil {
+	if err := a.Tx.SetTLSLock(&domain.TLSLock{Name: p.Name, Owner: p.Owner, ExpiresAt: expires}); err != nil {
 		return nil, fmt.Errorf("take TLS lock %s: %w", p.Name, err)
 	}
 	a.Summary = "Verrou TLS " + p.Name + " pris par " + p.Owner + " jusqu'au " + expires

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"missive/appliance/domain"
 	"missive/appliance/kernel"
-	"missive/appliance/store"
 )
 
 // Certs is the appliance's side of the TLS storage. Its methods are
@@ -47,7 +47,7 @@ func (s *Certs) TLSLoad(ctx context.Context, key string) ([]byte, error) {
 
 // TLSStat describes the key (without its value); ErrNotFound when it is
 // not stored.
-func (s *Certs) TLSStat(ctx context.Context, key string) (*store.TLSAsset, error) {
+func (s *Certs) TLSStat(ctx context.Context, key string) (*domain.TLSAsset, error) {
 	a, err := s.k.Reader().TLSAsset(ctx, key)
 	if err != nil {
 		return nil, err
@@ -57,7 +57,7 @@ func (s *Certs) TLSStat(ctx context.Context, key string) (*store.TLSAsset, error
 }
 
 // TLSKeys lists the keys under prefix ("" for all), without values.
-func (s *Certs) TLSKeys(ctx context.Context, prefix string) ([]store.TLSAsset, error) {
+func (s *Certs) TLSKeys(ctx context.Context, prefix string) ([]domain.TLSAsset, error) {
 	return s.k.Reader().TLSAssets(ctx, prefix)
 }
 

@@ -120,7 +120,7 @@ func davSpace(a *kernel.Ctx, space, letterID, p string) error {
 }
 
 // davNode reads a node; nil when absent.
-func davNode(a *kernel.Ctx, space, p string) (*store.DavNode, error) {
+func davNode(a *kernel.Ctx, space, p string) (*domain.DavNode, error) {
 	n, err := a.Tx.DavNode(a.Ctx, space, p)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
@@ -152,7 +152,7 @@ func putDocumentNode(a *kernel.Ctx, space, path, letterID, docID string) error {
 		return err
 	}
 	v := d.Versions[len(d.Versions)-1]
-	return a.Tx.PutDavNode(a.Cmd.Tenant, &store.DavNode{Space: space, Path: path, SHA256: v.SHA256, Size: v.Size, MIME: v.MIME,
+	return a.Tx.PutDavNode(a.Cmd.Tenant, &domain.DavNode{Space: space, Path: path, SHA256: v.SHA256, Size: v.Size, MIME: v.MIME,
 		DocumentID: d.ID, CreatedAt: a.At, ModifiedAt: a.At, ModifiedBy: a.Cmd.Actor})
 }
 
@@ -192,7 +192,7 @@ func applyDavPut(a *kernel.Ctx, p *DavPut, h ApplyHooks) (any, error) {
 	if old != nil && old.Dir {
 		return nil, fmt.Errorf("%w: %s est un dossier", kernel.ErrConflict, p.Path)
 	}
-	n := &store.DavNode{Space: p.Space, Path: p.Path, SHA256: p.SHA256, Size: p.Size, MIME: p.MIME, CreatedAt: a.At, ModifiedAt: a.At, ModifiedBy: a.Cmd.Actor}
+	n := &domain.DavNode{Space: p.Space, Path: p.Path, SHA256: p.SHA256, Size: p.Size, MIME: p.MIME, CreatedAt: a.At, ModifiedAt: a.At, ModifiedBy: a.Cmd.Actor}
 	if old != nil {
 		n.CreatedAt = old.CreatedAt
 	}
@@ -260,7 +260,7 @@ func applyDavMkcol(a *kernel.Ctx, p *DavMkcol) (any, error) {
 	} else if old != nil || p.Path == "/" {
 		return nil, fmt.Errorf("%w: %s existe déjà", kernel.ErrConflict, p.Path)
 	}
-	n := &store.DavNode{Space: p.Space, Path: p.Path, Dir: true, CreatedAt: a.At, ModifiedAt: a.At, ModifiedBy: a.Cmd.Actor}
+	n := &domain.DavNode{Space: p.Space, Path: p.Path, Dir: true, CreatedAt: a.At, ModifiedAt: a.At, ModifiedBy: a.Cmd.Actor}
 	if err := a.Tx.PutDavNode(a.Cmd.Tenant, n); err != nil {
 		return nil, err
 	}
@@ -420,7 +420,7 @@ func applyDavLock(a *kernel.Ctx, p *DavLock) (any, error) {
 			return nil, fmt.Errorf("%w: %s", ErrLocked, l.Root)
 		}
 	}
-	l := &store.DavLock{Token: p.Token, TenantID: a.Cmd.Tenant, Root: p.Root, ZeroDepth: p.ZeroDepth, Shared: p.Shared, OwnerXML: p.OwnerXML,
+	l := &domain.DavLock{Token: p.Token, TenantID: a.Cmd.Tenant, Root: p.Root, ZeroDepth: p.ZeroDepth, Shared: p.Shared, OwnerXML: p.OwnerXML,
 		UserID: a.Cmd.Actor, TimeoutS: p.TimeoutS, CreatedAt: a.At, ExpiresAt: davExpiry(a, p.TimeoutS)}
 	if err := a.Tx.InsertDavLock(l); err != nil {
 		return nil, kernel.Conflict(err, "verrou déjà posé")
@@ -430,7 +430,7 @@ func applyDavLock(a *kernel.Ctx, p *DavLock) (any, error) {
 }
 
 // liveDavLock reads a lock that has not lapsed at the command's instant.
-func liveDavLock(a *kernel.Ctx, token string) (*store.DavLock, error) {
+func liveDavLock(a *kernel.Ctx, token string) (*domain.DavLock, error) {
 	l, err := a.Tx.DavLock(a.Ctx, a.Cmd.Tenant, token)
 	if err != nil {
 		return nil, err

@@ -3,8 +3,8 @@ package dav
 import (
 	"errors"
 
+	"missive/appliance/domain"
 	"missive/appliance/kernel"
-	"missive/appliance/store"
 )
 
 // Commands of the WebDAV share (package webdav/share) and of document
@@ -31,18 +31,18 @@ var ErrLocked = errors.New("ressource verrouillée")
 // DavPut writes a file. In a letter's space the file is a document of the
 // letter: a new one (NewDoc) or a new version of DocumentID.
 type DavPut struct {
-	Space      string          `json:"space"`
-	Path       string          `json:"path"`
-	Name       string          `json:"name"` // the share's name of the file
-	SHA256     string          `json:"sha256"`
-	Size       int64           `json:"size"`
-	MIME       string          `json:"mime"`
-	Tokens     []string        `json:"tokens"`
-	Props      []store.DavProp `json:"props"`
-	LetterID   string          `json:"letter_id"`
-	DocumentID string          `json:"document_id"`
-	NewDoc     bool            `json:"new_doc"`
-	LockRoot   string          `json:"lock_root"` // the file's name in the tenant's share, for lock checks
+	Space      string           `json:"space"`
+	Path       string           `json:"path"`
+	Name       string           `json:"name"` // the share's name of the file
+	SHA256     string           `json:"sha256"`
+	Size       int64            `json:"size"`
+	MIME       string           `json:"mime"`
+	Tokens     []string         `json:"tokens"`
+	Props      []domain.DavProp `json:"props"`
+	LetterID   string           `json:"letter_id"`
+	DocumentID string           `json:"document_id"`
+	NewDoc     bool             `json:"new_doc"`
+	LockRoot   string           `json:"lock_root"` // the file's name in the tenant's share, for lock checks
 }
 
 // DavMkcol makes a collection.
@@ -80,13 +80,13 @@ type DavMove struct {
 
 // DavPropPatch sets and removes dead properties, in order.
 type DavPropPatch struct {
-	Space      string          `json:"space"`
-	Path       string          `json:"path"`
-	Props      []store.DavProp `json:"props"`
-	Tokens     []string        `json:"tokens"`
-	LetterID   string          `json:"letter_id"`
-	DocumentID string          `json:"document_id"`
-	LockRoot   string          `json:"lock_root"`
+	Space      string           `json:"space"`
+	Path       string           `json:"path"`
+	Props      []domain.DavProp `json:"props"`
+	Tokens     []string         `json:"tokens"`
+	LetterID   string           `json:"letter_id"`
+	DocumentID string           `json:"document_id"`
+	LockRoot   string           `json:"lock_root"`
 }
 
 // DavLock takes a write lock, exclusive unless Shared; its expiry is the command's time

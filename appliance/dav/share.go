@@ -85,10 +85,10 @@ func (s *Share) davCheck(ctx context.Context, a *kernel.Actor, t *DavTarget) err
 // letter's documents (by id) and those shown without a node (Loose: not
 // placed by the share and not removed from the folder).
 type DavListing struct {
-	Nodes []store.DavNode
+	Nodes []domain.DavNode
 	Docs  map[string]*domain.Document
 	Loose []*domain.Document
-	Props map[string][]store.DavProp
+	Props map[string][]domain.DavProp
 	// Paths maps a document shown in the folder to its path there.
 	Paths map[string]string
 }
@@ -184,7 +184,7 @@ func (s *Share) DavDocumentURLs(ctx context.Context, a *kernel.Actor, letterID s
 func DavSafeName(n string) string { return kernel.SafeName(n) }
 
 // DavProps reads a node's dead properties.
-func (s *Share) DavProps(ctx context.Context, t *DavTarget, p string) ([]store.DavProp, error) {
+func (s *Share) DavProps(ctx context.Context, t *DavTarget, p string) ([]domain.DavProp, error) {
 	return s.k.Reader().DavProps(ctx, t.Space, p)
 }
 
@@ -224,13 +224,13 @@ type DavPutInput struct {
 	Path   string
 	Blob   *DavBlob // from DavStore
 	Tokens []string
-	Props  []store.DavProp
+	Props  []domain.DavProp
 	// DocumentID is the letter's document shown at Path without a node.
 	DocumentID string
 }
 
 // DavPut proposes writing a stored blob at a path of the space.
-func (s *Share) DavPut(ctx context.Context, a *kernel.Actor, t *DavTarget, in DavPutInput) (*store.DavNode, error) {
+func (s *Share) DavPut(ctx context.Context, a *kernel.Actor, t *DavTarget, in DavPutInput) (*domain.DavNode, error) {
 	if err := s.davCheck(ctx, a, t); err != nil {
 		return nil, err
 	}
@@ -253,7 +253,7 @@ func (s *Share) DavPut(ctx context.Context, a *kernel.Actor, t *DavTarget, in Da
 	if err != nil {
 		return nil, err
 	}
-	return v.(*store.DavNode), nil
+	return v.(*domain.DavNode), nil
 }
 
 // DavMkcol makes a collection.
@@ -285,7 +285,7 @@ func (s *Share) DavMove(ctx context.Context, a *kernel.Actor, t *DavTarget, from
 }
 
 // DavPropPatch sets and removes (Remove) dead properties, in order.
-func (s *Share) DavPropPatch(ctx context.Context, a *kernel.Actor, t *DavTarget, p string, props []store.DavProp, tokens []string, documentID string) error {
+func (s *Share) DavPropPatch(ctx context.Context, a *kernel.Actor, t *DavTarget, p string, props []domain.DavProp, tokens []string, documentID string) error {
 	if err := s.davCheck(ctx, a, t); err != nil {
 		return err
 	}
@@ -308,7 +308,7 @@ type DavLockInput struct {
 }
 
 // DavLock takes a write lock (exclusive unless Shared).
-func (s *Share) DavLock(ctx context.Context, a *kernel.Actor, t *DavTarget, in DavLockInput) (*store.DavLock, error) {
+func (s *Share) DavLock(ctx context.Context, a *kernel.Actor, t *DavTarget, in DavLockInput) (*domain.DavLock, error) {
 	if err := s.davCheck(ctx, a, t); err != nil {
 		return nil, err
 	}
@@ -320,7 +320,7 @@ func (s *Share) DavLock(ctx context.Context, a *kernel.Actor, t *DavTarget, in D
 	if err != nil {
 		return nil, err
 	}
-	return v.(*store.DavLock), nil
+	return v.(*domain.DavLock), nil
 }
 
 func lockSeconds(d time.Duration) int64 {
@@ -348,7 +348,7 @@ func newLockToken() string {
 // letter they may act on. Outside that, the lock does not exist for them:
 // holding a token (copied, guessed from a log) does not reveal the path
 // and owner of a lock in a folder they cannot see, nor release it.
-func (s *Share) davLockInReach(ctx context.Context, a *kernel.Actor, token string) (*store.DavLock, error) {
+func (s *Share) davLockInReach(ctx context.Context, a *kernel.Actor, token string) (*domain.DavLock, error) {
 	l, err := s.k.Reader().DavLock(ctx, a.TenantID(), token)
 	if err != nil {
 		return nil, err
@@ -366,7 +366,7 @@ func (s *Share) davLockInReach(ctx context.Context, a *kernel.Actor, token strin
 }
 
 // DavRefresh extends a lock the actor may write under.
-func (s *Share) DavRefresh(ctx context.Context, a *kernel.Actor, token string, timeout time.Duration) (*store.DavLock, error) {
+func (s *Share) DavRefresh(ctx context.Context, a *kernel.Actor, token string, timeout time.Duration) (*domain.DavLock, error) {
 	if _, err := s.davLockInReach(ctx, a, token); err != nil {
 		return nil, err
 	}
@@ -374,7 +374,7 @@ func (s *Share) DavRefresh(ctx context.Context, a *kernel.Actor, token string, t
 	if err != nil {
 		return nil, err
 	}
-	return v.(*store.DavLock), nil
+	return v.(*domain.DavLock), nil
 }
 
 // DavUnlock removes a lock by its token: presenting the token is the proof
@@ -397,7 +397,7 @@ func (s *Share) DavBreakLock(ctx context.Context, a *kernel.Actor, token string)
 }
 
 // DavLocks lists the live locks of the actor's tenant at this instant.
-func (s *Share) DavLocks(ctx context.Context, tenant string) ([]store.DavLock, error) {
+func (s *Share) DavLocks(ctx context.Context, tenant string) ([]domain.DavLock, error) {
 	all, err := s.k.Reader().DavLocks(ctx, tenant)
 	if err != nil {
 		return nil, err
@@ -431,14 +431,14 @@ func (s *Share) RestoreVersion(ctx context.Context, a *kernel.Actor, letterID, d
 // DavNode reads one node of a working folder and its properties, without
 // reading the whole space: a GET or PUT of one file costs one lookup.
 // (nil, nil, nil) when absent.
-func (s *Share) DavNode(ctx context.Context, t *DavTarget, p string) (*store.DavNode, []store.DavProp, error) {
+func (s *Share) DavNode(ctx context.Context, t *DavTarget, p string) (*domain.DavNode, []domain.DavProp, error) {
 	r := s.k.Reader()
 	props, err := r.DavProps(ctx, t.Space, p)
 	if err != nil {
 		return nil, nil, err
 	}
 	if p == "/" {
-		return &store.DavNode{Space: t.Space, Path: "/", Dir: true}, props, nil
+		return &domain.DavNode{Space: t.Space, Path: "/", Dir: true}, props, nil
 	}
 	n, err := r.DavNode(ctx, t.Space, p)
 	if errors.Is(err, store.ErrNotFound) {
@@ -451,13 +451,13 @@ func (s *Share) DavNode(ctx context.Context, t *DavTarget, p string) (*store.Dav
 }
 
 // DavAdminLocks lists the live locks of the actor's tenant (administrators).
-func (s *Share) DavAdminLocks(ctx context.Context, a *kernel.Actor) ([]store.DavLock, error) {
+func (s *Share) DavAdminLocks(ctx context.Context, a *kernel.Actor) ([]domain.DavLock, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	locks, err := s.DavLocks(ctx, a.TenantID())
 	if locks == nil && err == nil {
-		locks = []store.DavLock{}
+		locks = []domain.DavLock{}
 	}
 	return locks, err
 }

@@ -31,7 +31,7 @@ const (
 )
 
 func applyGEDTargetSet(a *kernel.Ctx, p *GEDTargetSet) (any, error) {
-	g := &store.GEDTarget{TenantID: a.Cmd.Tenant, URL: p.URL, Username: p.Username, Secret: p.Secret, OnClose: p.OnClose, UpdatedAt: a.At}
+	g := &domain.GEDTarget{TenantID: a.Cmd.Tenant, URL: p.URL, Username: p.Username, Secret: p.Secret, OnClose: p.OnClose, UpdatedAt: a.At}
 	if err := a.Tx.SetGEDTarget(g); err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func QueueOnClose(a *kernel.Ctx, l *domain.Letter) error {
 	case !g.OnClose:
 		return nil
 	}
-	return a.Tx.InsertGEDExport(&store.GEDExport{ID: "ged-" + a.Cmd.ID, TenantID: a.Cmd.Tenant, LetterID: l.ID, Reason: GEDReasonClose,
+	return a.Tx.InsertGEDExport(&domain.GEDExport{ID: "ged-" + a.Cmd.ID, TenantID: a.Cmd.Tenant, LetterID: l.ID, Reason: GEDReasonClose,
 		Status: GEDQueued, NextTry: a.At, CreatedAt: a.At})
 }
 
@@ -78,7 +78,7 @@ func applyGEDExportQueue(a *kernel.Ctx, p *GEDExportQueue) (any, error) {
 	if _, err := a.Tx.GEDTarget(a.Ctx, a.Cmd.Tenant); err != nil {
 		return nil, err
 	}
-	e := &store.GEDExport{ID: p.ID, TenantID: a.Cmd.Tenant, LetterID: l.ID, Reason: p.Reason, Status: GEDQueued, NextTry: a.At, CreatedAt: a.At}
+	e := &domain.GEDExport{ID: p.ID, TenantID: a.Cmd.Tenant, LetterID: l.ID, Reason: p.Reason, Status: GEDQueued, NextTry: a.At, CreatedAt: a.At}
 	if err := a.Tx.InsertGEDExport(e); err != nil {
 		return nil, err
 	}
@@ -119,7 +119,7 @@ func applyGEDExportResult(a *kernel.Ctx, p *GEDExportResult) (any, error) {
 }
 
 func applyOnlyOfficeSet(a *kernel.Ctx, p *OnlyOfficeSet) (any, error) {
-	o := &store.OnlyOfficeServer{TenantID: a.Cmd.Tenant, URL: p.URL, Secret: p.Secret, UpdatedAt: a.At}
+	o := &domain.OnlyOfficeServer{TenantID: a.Cmd.Tenant, URL: p.URL, Secret: p.Secret, UpdatedAt: a.At}
 	if err := a.Tx.SetOnlyOfficeServer(o); err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 
+	"missive/appliance/domain"
 	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
@@ -79,7 +80,7 @@ func urlPort(u *url.URL) string {
 
 // SetGEDTarget sets the tenant's GED folder (admin). Failed exports are
 // queued again with the new settings.
-func (e *Export) SetGEDTarget(ctx context.Context, a *kernel.Actor, in GEDTargetInput) (*store.GEDTarget, error) {
+func (e *Export) SetGEDTarget(ctx context.Context, a *kernel.Actor, in GEDTargetInput) (*domain.GEDTarget, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
@@ -107,11 +108,11 @@ func (e *Export) SetGEDTarget(ctx context.Context, a *kernel.Actor, in GEDTarget
 	if err != nil {
 		return nil, err
 	}
-	return v.(*store.GEDTarget), nil
+	return v.(*domain.GEDTarget), nil
 }
 
 // GEDTarget reads the tenant's target (admin); its secret stays inside.
-func (e *Export) GEDTarget(ctx context.Context, a *kernel.Actor) (*store.GEDTarget, error) {
+func (e *Export) GEDTarget(ctx context.Context, a *kernel.Actor) (*domain.GEDTarget, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
@@ -120,7 +121,7 @@ func (e *Export) GEDTarget(ctx context.Context, a *kernel.Actor) (*store.GEDTarg
 
 // ExportLetter queues a letter's export now, for anyone who may act on it.
 // An export already waiting is returned rather than doubled.
-func (e *Export) ExportLetter(ctx context.Context, a *kernel.Actor, id string) (*store.GEDExport, error) {
+func (e *Export) ExportLetter(ctx context.Context, a *kernel.Actor, id string) (*domain.GEDExport, error) {
 	l, err := e.k.LetterToAct(ctx, a, id)
 	if err != nil {
 		return nil, err
@@ -143,11 +144,11 @@ func (e *Export) ExportLetter(ctx context.Context, a *kernel.Actor, id string) (
 	if err != nil {
 		return nil, err
 	}
-	return v.(*store.GEDExport), nil
+	return v.(*domain.GEDExport), nil
 }
 
 // LetterExports lists the exports of a letter the actor sees, newest first.
-func (e *Export) LetterExports(ctx context.Context, a *kernel.Actor, id string) ([]store.GEDExport, error) {
+func (e *Export) LetterExports(ctx context.Context, a *kernel.Actor, id string) ([]domain.GEDExport, error) {
 	l, err := e.k.Reader().Letter(ctx, a.Perimeter, id)
 	if err != nil {
 		return nil, err
@@ -169,7 +170,7 @@ type OnlyOfficeInput struct {
 }
 
 // SetOnlyOffice sets the tenant's Document Server (admin).
-func (e *Export) SetOnlyOffice(ctx context.Context, a *kernel.Actor, in OnlyOfficeInput) (*store.OnlyOfficeServer, error) {
+func (e *Export) SetOnlyOffice(ctx context.Context, a *kernel.Actor, in OnlyOfficeInput) (*domain.OnlyOfficeServer, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
@@ -187,7 +188,7 @@ func (e *Export) SetOnlyOffice(ctx context.Context, a *kernel.Actor, in OnlyOffi
 	if err != nil {
 		return nil, err
 	}
-	return v.(*store.OnlyOfficeServer), nil
+	return v.(*domain.OnlyOfficeServer), nil
 }
 
 // GEDEnabled says whether the actor's tenant exports to a GED, for the

@@ -97,7 +97,7 @@ type Result struct {
 	Value any
 	Err   error
 	// Idem is the key the command recorded, if it carried one.
-	Idem *store.IdemRecord
+	Idem *domain.IdemRecord
 }
 
 // Ctx is what a handler sees of the command being applied.

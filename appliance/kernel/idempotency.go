@@ -38,7 +38,7 @@ type Idem struct {
 // DuplicateError is Apply's answer to a command whose key is already
 // recorded: Record holds the first result. It matches ErrConflict for
 // callers that do not replay.
-type DuplicateError struct{ Record *store.IdemRecord }
+type DuplicateError struct{ Record *domain.IdemRecord }
 
 func (e *DuplicateError) Error() string        { return "requête déjà traitée (même clé d'idempotence)" }
 func (e *DuplicateError) Is(target error) bool { return target == ErrConflict }
@@ -56,7 +56,7 @@ type IdemRequest struct {
 	mu sync.Mutex
 	// record is set once a command of the request recorded the key or
 	// found it recorded; later commands of the request go without it.
-	record *store.IdemRecord
+	record *domain.IdemRecord
 }
 
 // WithIdempotency returns a context whose commands carry key until one of
@@ -68,7 +68,7 @@ func WithIdempotency(ctx context.Context, key string, fingerprint func() string)
 }
 
 // Record is what the request's command recorded, nil if none did.
-func (r *IdemRequest) Record() *store.IdemRecord {
+func (r *IdemRequest) Record() *domain.IdemRecord {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.record
@@ -116,7 +116,7 @@ func noteIdem(ctx context.Context, res *Result) {
 // changes nothing; otherwise the handler runs and the key is recorded with
 // its result in the same transaction. Keys older than the window are
 // pruned here, by the command's time, so that every node prunes the same.
-func ApplyKeyed(a *Ctx, idem *Idem, h handler) (any, *store.IdemRecord, error) {
+func ApplyKeyed(a *Ctx, idem *Idem, h handler) (any, *domain.IdemRecord, error) {
 	if idem.Key == "" {
 		return nil, nil, fmt.Errorf("%w: clé d'idempotence vide", ErrInvalid)
 	}
@@ -141,7 +141,7 @@ func ApplyKeyed(a *Ctx, idem *Idem, h handler) (any, *store.IdemRecord, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("record idempotency key: encode result: %w", err)
 	}
-	rec = &store.IdemRecord{TenantID: a.Cmd.Tenant, UserID: a.Cmd.Actor, Key: idem.Key, Fingerprint: idem.Fingerprint,
+	rec = &domain.IdemRecord{TenantID: a.Cmd.Tenant, UserID: a.Cmd.Actor, Key: idem.Key, Fingerprint: idem.Fingerprint,
 		CommandID: a.Cmd.ID, Kind: string(a.Cmd.Kind), Result: string(result), CreatedAt: a.At}
 	if err := a.Tx.InsertIdem(rec); err != nil {
 		return nil, nil, fmt.Errorf("record idempotency key: %w", err)
@@ -151,7 +151,7 @@ func ApplyKeyed(a *Ctx, idem *Idem, h handler) (any, *store.IdemRecord, error) {
 
 // IdemRecord returns what the actor's key made, or ErrNotFound when the key
 // is new or older than IdemWindow.
-func (s *Kernel) IdemRecord(ctx context.Context, a *Actor, key string) (*store.IdemRecord, error) {
+func (s *Kernel) IdemRecord(ctx context.Context, a *Actor, key string) (*domain.IdemRecord, error) {
 	rec, err := s.Reader().IdemRecord(ctx, a.TenantID(), a.ID(), key)
 	if err != nil {
 		return nil, err

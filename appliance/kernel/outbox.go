@@ -2,8 +2,7 @@ package kernel
 
 import (
 	"fmt"
-
-	"missive/appliance/store"
+	"missive/appliance/domain"
 )
 
 // The outbox is the queue of outgoing mail that the mail bridge sends.
@@ -24,7 +23,7 @@ const (
 
 // InsertOutbox queues a message, or holds it until it is worded.
 func InsertOutbox(a *Ctx, o OutboxPayload) error {
-	e := &store.OutboxEntry{ID: o.ID, TenantID: a.Cmd.Tenant, LetterID: o.LetterID, Kind: o.Kind, MessageID: o.MessageID, MailFrom: o.MailFrom,
+	e := &domain.OutboxEntry{ID: o.ID, TenantID: a.Cmd.Tenant, LetterID: o.LetterID, Kind: o.Kind, MessageID: o.MessageID, MailFrom: o.MailFrom,
 		RcptTo: o.RcptTo, Subject: o.Subject, Content: o.Content, Status: OutboxQueued, NextTry: a.At, CreatedAt: a.At}
 	if o.Held {
 		e.Status, e.NextTry = OutboxHeld, ""

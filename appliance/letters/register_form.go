@@ -42,7 +42,7 @@ func (s *Registrar) RegisterLetterOnce(ctx context.Context, a *kernel.Actor, key
 // submitted reads the letter a form made. Its author may read it back even
 // when they routed it outside their own perimeter (a confidential letter):
 // they typed it.
-func (s *Registrar) submitted(ctx context.Context, a *kernel.Actor, rec *store.IdemRecord) (*domain.Letter, error) {
+func (s *Registrar) submitted(ctx context.Context, a *kernel.Actor, rec *domain.IdemRecord) (*domain.Letter, error) {
 	var made struct {
 		ID string `json:"id"`
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"missive/appliance/domain"
 	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
@@ -79,7 +80,7 @@ func (f *Mail) RemoveMailAddress(ctx context.Context, a *kernel.Actor, addr stri
 }
 
 // Mailbox returns one of the tenant's mailboxes (admin only).
-func (f *Mail) Mailbox(ctx context.Context, a *kernel.Actor, id string) (*store.Mailbox, error) {
+func (f *Mail) Mailbox(ctx context.Context, a *kernel.Actor, id string) (*domain.Mailbox, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
@@ -164,17 +165,17 @@ const errNoStoredPassword = "obligatoire : le mot de passe enregistré ne sert q
 // empty one takes the stored password of the saved mailbox id (or, when
 // id is empty, of a saved mailbox) of the same user on the same host: a
 // stored password is never sent to another server.
-func (f *Mail) MailboxToTry(ctx context.Context, a *kernel.Actor, id string, in MailboxInput) (*store.Mailbox, error) {
+func (f *Mail) MailboxToTry(ctx context.Context, a *kernel.Actor, id string, in MailboxInput) (*domain.Mailbox, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
-	var saved []store.Mailbox
+	var saved []domain.Mailbox
 	if id != "" {
 		m, err := f.Mailbox(ctx, a, id)
 		if err != nil {
 			return nil, err
 		}
-		saved = []store.Mailbox{*m}
+		saved = []domain.Mailbox{*m}
 	}
 	errs := checkMailbox(&in)
 	kernel.CheckLen(errs, "password", in.Password, 8192, false)
@@ -200,14 +201,14 @@ func (f *Mail) MailboxToTry(ctx context.Context, a *kernel.Actor, id string, in 
 	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
-	return &store.Mailbox{ID: id, TenantID: a.TenantID(), Host: in.Host, Port: in.Port, Security: in.Security, Auth: in.Auth,
+	return &domain.Mailbox{ID: id, TenantID: a.TenantID(), Host: in.Host, Port: in.Port, Security: in.Security, Auth: in.Auth,
 		Username: in.Username, Secret: secret, Folder: in.Folder, DoneFolder: in.DoneFolder}, nil
 }
 
 // MailRelayToTry checks relay settings typed in a form and returns the
 // relay a "Tester la connexion" dials, saving nothing; an empty password
 // takes the stored one when the user and the host are the saved ones.
-func (f *Mail) MailRelayToTry(ctx context.Context, a *kernel.Actor, in MailRelayInput) (*store.MailRelay, error) {
+func (f *Mail) MailRelayToTry(ctx context.Context, a *kernel.Actor, in MailRelayInput) (*domain.MailRelay, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
@@ -227,7 +228,7 @@ func (f *Mail) MailRelayToTry(ctx context.Context, a *kernel.Actor, in MailRelay
 	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
-	return &store.MailRelay{TenantID: a.TenantID(), Host: in.Host, Port: in.Port, Security: in.Security, Username: in.Username,
+	return &domain.MailRelay{TenantID: a.TenantID(), Host: in.Host, Port: in.Port, Security: in.Security, Username: in.Username,
 		Secret: secret, FromAddress: in.FromAddress, FromName: in.FromName}, nil
 }
 
@@ -241,7 +242,7 @@ type PostalAckResult struct {
 var ErrNoMailBridge = fmt.Errorf("%w: le module de courrier électronique ne fonctionne pas sur ce serveur", kernel.ErrUnavailable)
 
 // MailTemplates lists the tenant's worded templates.
-func (f *Mail) MailTemplates(ctx context.Context, a *kernel.Actor) ([]store.MailTemplate, error) {
+func (f *Mail) MailTemplates(ctx context.Context, a *kernel.Actor) ([]domain.MailTemplate, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
@@ -249,10 +250,10 @@ func (f *Mail) MailTemplates(ctx context.Context, a *kernel.Actor) ([]store.Mail
 }
 
 // mailAckPolicies is for MailSettings.
-func (f *Mail) mailAckPolicies(ctx context.Context, tenant string) ([]store.MailAckPolicy, error) {
+func (f *Mail) mailAckPolicies(ctx context.Context, tenant string) ([]domain.MailAckPolicy, error) {
 	ps, err := f.k.Reader().MailAckPolicies(ctx, tenant)
 	if errors.Is(err, store.ErrNotFound) {
-		return []store.MailAckPolicy{}, nil
+		return []domain.MailAckPolicy{}, nil
 	}
 	return ps, err
 }

@@ -52,7 +52,7 @@ func (e *MailSeenError) Error() string        { return "message déjà reçu" }
 func (e *MailSeenError) Is(target error) bool { return target == kernel.ErrConflict }
 
 func applyMailAddressAdd(a *kernel.Ctx, p *MailAddressAdd) (any, error) {
-	m := &store.MailAddress{Address: store.MailKey(p.Address), TenantID: a.Cmd.Tenant, EntityID: p.EntityID, DoctypeID: p.DoctypeID, CreatedAt: a.At}
+	m := &domain.MailAddress{Address: store.MailKey(p.Address), TenantID: a.Cmd.Tenant, EntityID: p.EntityID, DoctypeID: p.DoctypeID, CreatedAt: a.At}
 	if err := kernel.Conflict(a.Tx.InsertMailAddress(m), "l'adresse "+m.Address+" est déjà utilisée"); err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func applyMailAddressAdd(a *kernel.Ctx, p *MailAddressAdd) (any, error) {
 }
 
 func applyMailRelaySet(a *kernel.Ctx, p *MailRelaySet) (any, error) {
-	m := &store.MailRelay{TenantID: a.Cmd.Tenant, Host: p.Host, Port: p.Port, Security: p.Security, Username: p.Username, Secret: p.Secret,
+	m := &domain.MailRelay{TenantID: a.Cmd.Tenant, Host: p.Host, Port: p.Port, Security: p.Security, Username: p.Username, Secret: p.Secret,
 		FromAddress: p.FromAddress, FromName: p.FromName, UpdatedAt: a.At}
 	if err := a.Tx.SetMailRelay(m); err != nil {
 		return nil, err
@@ -75,7 +75,7 @@ func applyMailRelaySet(a *kernel.Ctx, p *MailRelaySet) (any, error) {
 }
 
 func applyMailboxAdd(a *kernel.Ctx, p *MailboxAdd) (any, error) {
-	m := &store.Mailbox{ID: p.ID, TenantID: a.Cmd.Tenant, Host: p.Host, Port: p.Port, Security: p.Security, Auth: p.Auth, Username: p.Username,
+	m := &domain.Mailbox{ID: p.ID, TenantID: a.Cmd.Tenant, Host: p.Host, Port: p.Port, Security: p.Security, Auth: p.Auth, Username: p.Username,
 		Secret: p.Secret, Folder: p.Folder, DoneFolder: p.DoneFolder, CreatedAt: a.At, UpdatedAt: a.At}
 	if err := kernel.Conflict(a.Tx.InsertMailbox(m), "cette boîte aux lettres est déjà relevée"); err != nil {
 		return nil, err
@@ -89,7 +89,7 @@ func applyMailboxAdd(a *kernel.Ctx, p *MailboxAdd) (any, error) {
 }
 
 func applyMailRuleAdd(a *kernel.Ctx, p *MailRuleAdd) (any, error) {
-	m := &store.MailRule{ID: p.ID, TenantID: a.Cmd.Tenant, Position: p.Position, Recipient: p.Recipient, Keywords: p.Keywords,
+	m := &domain.MailRule{ID: p.ID, TenantID: a.Cmd.Tenant, Position: p.Position, Recipient: p.Recipient, Keywords: p.Keywords,
 		EntityID: p.EntityID, DoctypeID: p.DoctypeID, CreatedAt: a.At}
 	if err := a.Tx.InsertMailRule(m); err != nil {
 		return nil, err
@@ -99,7 +99,7 @@ func applyMailRuleAdd(a *kernel.Ctx, p *MailRuleAdd) (any, error) {
 }
 
 func applyMailTemplateSet(a *kernel.Ctx, p *MailTemplateSet) (any, error) {
-	m := &store.MailTemplate{TenantID: a.Cmd.Tenant, Mode: p.Mode, Subject: p.Subject, Body: p.Body, UpdatedAt: a.At}
+	m := &domain.MailTemplate{TenantID: a.Cmd.Tenant, Mode: p.Mode, Subject: p.Subject, Body: p.Body, UpdatedAt: a.At}
 	if err := a.Tx.SetMailTemplate(m); err != nil {
 		return nil, err
 	}
@@ -158,7 +158,7 @@ func (h ApplyHooks[L, D]) applyMailIntake(a *kernel.Ctx, p *MailIntake[L, D]) (a
 	if l != nil {
 		letterID = l.ID
 	}
-	seen := &store.MailSeen{TenantID: a.Cmd.Tenant, Key: p.Key, MessageID: p.MessageID, LetterID: letterID, Kind: p.Kind, Source: p.Source,
+	seen := &domain.MailSeen{TenantID: a.Cmd.Tenant, Key: p.Key, MessageID: p.MessageID, LetterID: letterID, Kind: p.Kind, Source: p.Source,
 		FromAddress: p.FromAddress, Subject: p.Subject, NoAck: p.NoAck, ReceivedAt: a.At}
 	if err := a.Tx.InsertMailSeen(seen); err != nil {
 		return nil, fmt.Errorf("record message %s: %w", p.Key, err)
@@ -242,7 +242,7 @@ func applyMailNotice(a *kernel.Ctx, p *MailNoticeAdd) (any, error) {
 		}
 		return nil, err
 	}
-	n := &store.MailNotice{ID: p.ID, TenantID: a.Cmd.Tenant, Key: p.Key, Text: p.Text, CreatedAt: a.At}
+	n := &domain.MailNotice{ID: p.ID, TenantID: a.Cmd.Tenant, Key: p.Key, Text: p.Text, CreatedAt: a.At}
 	if err := a.Tx.InsertMailNotice(n); err != nil {
 		return nil, err
 	}
@@ -256,7 +256,7 @@ func applyMailAnswer(a *kernel.Ctx, p *MailAnswer) (any, error) {
 		return nil, err
 	}
 	o := p.Outbox
-	e := &store.OutboxEntry{ID: o.ID, TenantID: a.Cmd.Tenant, LetterID: l.ID, Kind: o.Kind, MessageID: o.MessageID, MailFrom: o.MailFrom,
+	e := &domain.OutboxEntry{ID: o.ID, TenantID: a.Cmd.Tenant, LetterID: l.ID, Kind: o.Kind, MessageID: o.MessageID, MailFrom: o.MailFrom,
 		RcptTo: o.RcptTo, Subject: o.Subject, Content: o.Content, Status: kernel.OutboxQueued, NextTry: a.At, CreatedAt: a.At}
 	if err := a.Tx.InsertOutbox(e); err != nil {
 		return nil, fmt.Errorf("queue answer to %s: %w", o.RcptTo, err)

@@ -72,7 +72,7 @@ type MailAnswerInput struct {
 // AnswerByMail queues an answer to the letter's sender through the
 // tenant's relay. It threads like an acknowledgement: a reply to it joins
 // the letter.
-func (f *Mail) AnswerByMail(ctx context.Context, a *kernel.Actor, letterID string, in MailAnswerInput) (*store.OutboxEntry, error) {
+func (f *Mail) AnswerByMail(ctx context.Context, a *kernel.Actor, letterID string, in MailAnswerInput) (*domain.OutboxEntry, error) {
 	l, err := f.k.LetterToAct(ctx, a, letterID)
 	if err != nil {
 		return nil, err
@@ -132,7 +132,7 @@ func (f *Mail) AnswerByMail(ctx context.Context, a *kernel.Actor, letterID strin
 	if err != nil {
 		return nil, err
 	}
-	return v.(*store.OutboxEntry), nil
+	return v.(*domain.OutboxEntry), nil
 }
 
 // MailSender is the address and name the tenant's mail goes out from: the

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 
+	"missive/appliance/domain"
 	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
@@ -48,7 +49,7 @@ type MailAddressInput struct {
 	DoctypeID string `json:"doctype_id,omitempty" doc:"Type de courrier par défaut"`
 }
 
-func (f *Mail) AddMailAddress(ctx context.Context, a *kernel.Actor, in MailAddressInput) (*store.MailAddress, error) {
+func (f *Mail) AddMailAddress(ctx context.Context, a *kernel.Actor, in MailAddressInput) (*domain.MailAddress, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
@@ -72,7 +73,7 @@ func (f *Mail) AddMailAddress(ctx context.Context, a *kernel.Actor, in MailAddre
 	if err != nil {
 		return nil, err
 	}
-	return v.(*store.MailAddress), nil
+	return v.(*domain.MailAddress), nil
 }
 
 // MailRelayInput sets the tenant's outgoing relay.
@@ -130,7 +131,7 @@ func checkMailRelay(in *MailRelayInput) kernel.FieldErrors {
 	return errs
 }
 
-func (f *Mail) SetMailRelay(ctx context.Context, a *kernel.Actor, in MailRelayInput) (*store.MailRelay, error) {
+func (f *Mail) SetMailRelay(ctx context.Context, a *kernel.Actor, in MailRelayInput) (*domain.MailRelay, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
@@ -149,7 +150,7 @@ func (f *Mail) SetMailRelay(ctx context.Context, a *kernel.Actor, in MailRelayIn
 	if err != nil {
 		return nil, err
 	}
-	return v.(*store.MailRelay), nil
+	return v.(*domain.MailRelay), nil
 }
 
 // MailboxInput adds an IMAP mailbox to poll.
@@ -196,7 +197,7 @@ func checkMailbox(in *MailboxInput) kernel.FieldErrors {
 	return errs
 }
 
-func (f *Mail) AddMailbox(ctx context.Context, a *kernel.Actor, in MailboxInput) (*store.Mailbox, error) {
+func (f *Mail) AddMailbox(ctx context.Context, a *kernel.Actor, in MailboxInput) (*domain.Mailbox, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
@@ -210,7 +211,7 @@ func (f *Mail) AddMailbox(ctx context.Context, a *kernel.Actor, in MailboxInput)
 	if err != nil {
 		return nil, err
 	}
-	return v.(*store.Mailbox), nil
+	return v.(*domain.Mailbox), nil
 }
 
 // MailRuleInput routes mail: to an address, or containing one of the
@@ -224,7 +225,7 @@ type MailRuleInput struct {
 	DoctypeID string `json:"doctype_id,omitempty"`
 }
 
-func (f *Mail) AddMailRule(ctx context.Context, a *kernel.Actor, in MailRuleInput) (*store.MailRule, error) {
+func (f *Mail) AddMailRule(ctx context.Context, a *kernel.Actor, in MailRuleInput) (*domain.MailRule, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
@@ -246,7 +247,7 @@ func (f *Mail) AddMailRule(ctx context.Context, a *kernel.Actor, in MailRuleInpu
 	if err != nil {
 		return nil, err
 	}
-	return v.(*store.MailRule), nil
+	return v.(*domain.MailRule), nil
 }
 
 // MailTemplateModes are the kinds of outgoing mail a tenant may word.
@@ -261,7 +262,7 @@ type MailTemplateInput struct {
 
 // SetMailTemplate stores a template; check, when given, reports a template
 // that does not render (the bridge owns the template language).
-func (f *Mail) SetMailTemplate(ctx context.Context, a *kernel.Actor, in MailTemplateInput, check func(subject, body string) error) (*store.MailTemplate, error) {
+func (f *Mail) SetMailTemplate(ctx context.Context, a *kernel.Actor, in MailTemplateInput, check func(subject, body string) error) (*domain.MailTemplate, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
@@ -287,19 +288,19 @@ func (f *Mail) SetMailTemplate(ctx context.Context, a *kernel.Actor, in MailTemp
 	if err != nil {
 		return nil, err
 	}
-	return v.(*store.MailTemplate), nil
+	return v.(*domain.MailTemplate), nil
 }
 
 // MailSettings is a tenant's mail configuration, secrets left out.
 type MailSettings struct {
-	Addresses []store.MailAddress `json:"addresses"`
-	Relay     *store.MailRelay    `json:"relay,omitempty"`
-	Mailboxes []store.Mailbox     `json:"mailboxes"`
-	Rules     []store.MailRule    `json:"rules"`
-	Notices   []store.MailNotice  `json:"notices"`
+	Addresses []domain.MailAddress `json:"addresses"`
+	Relay     *domain.MailRelay    `json:"relay,omitempty"`
+	Mailboxes []domain.Mailbox     `json:"mailboxes"`
+	Rules     []domain.MailRule    `json:"rules"`
+	Notices   []domain.MailNotice  `json:"notices"`
 	// Templates are those the tenant worded; the others use the defaults.
-	Templates   []store.MailTemplate  `json:"templates"`
-	AckPolicies []store.MailAckPolicy `json:"ack_policies"`
+	Templates   []domain.MailTemplate  `json:"templates"`
+	AckPolicies []domain.MailAckPolicy `json:"ack_policies"`
 }
 
 func (f *Mail) MailSettings(ctx context.Context, a *kernel.Actor) (*MailSettings, error) {

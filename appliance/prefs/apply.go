@@ -23,7 +23,7 @@ func applyBasketsSet(a *kernel.Ctx, p *BasketsSet) (any, error) {
 	if !domain.Role(p.Role).Valid() {
 		return nil, fmt.Errorf("%w: rôle %q inconnu", kernel.ErrInvalid, p.Role)
 	}
-	rows := make([]store.BasketRow, len(p.Baskets))
+	rows := make([]domain.BasketRow, len(p.Baskets))
 	for i, b := range p.Baskets {
 		if err := b.check(); err != nil {
 			return nil, err
@@ -32,7 +32,7 @@ func applyBasketsSet(a *kernel.Ctx, p *BasketsSet) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		rows[i] = store.BasketRow{ID: b.ID, Label: b.Label, Filter: string(f), Actions: strings.Join(b.Actions, " ")}
+		rows[i] = domain.BasketRow{ID: b.ID, Label: b.Label, Filter: string(f), Actions: strings.Join(b.Actions, " ")}
 	}
 	if err := kernel.Conflict(a.Tx.ReplaceBaskets(a.Cmd.Tenant, p.Role, rows, a.At), "deux bannettes ont le même identifiant"); err != nil {
 		return nil, err
@@ -45,7 +45,7 @@ func applyBasketsSet(a *kernel.Ctx, p *BasketsSet) (any, error) {
 }
 
 func applySearchSave(a *kernel.Ctx, p *SearchSave) (any, error) {
-	s := &store.SavedSearch{ID: p.ID, TenantID: a.Cmd.Tenant, UserID: a.Cmd.Actor, Name: p.Name, Query: p.Query, CreatedAt: a.At}
+	s := &domain.SavedSearch{ID: p.ID, TenantID: a.Cmd.Tenant, UserID: a.Cmd.Actor, Name: p.Name, Query: p.Query, CreatedAt: a.At}
 	if err := a.Tx.SaveSearch(s); err != nil {
 		return nil, err
 	}

@@ -11,13 +11,13 @@ import (
 )
 
 // SavedSearches lists the actor's saved searches.
-func (s *Prefs) SavedSearches(ctx context.Context, a *kernel.Actor) ([]store.SavedSearch, error) {
+func (s *Prefs) SavedSearches(ctx context.Context, a *kernel.Actor) ([]domain.SavedSearch, error) {
 	return s.k.Reader().SavedSearches(ctx, a.TenantID(), a.ID())
 }
 
 // SaveSearch names a search (the search page's query string) for the
 // actor; a search of the same name is replaced.
-func (s *Prefs) SaveSearch(ctx context.Context, a *kernel.Actor, name, query string) (*store.SavedSearch, error) {
+func (s *Prefs) SaveSearch(ctx context.Context, a *kernel.Actor, name, query string) (*domain.SavedSearch, error) {
 	errs := kernel.FieldErrors{}
 	name = strings.TrimSpace(name)
 	kernel.CheckLen(errs, "name", name, 100, true)
@@ -29,7 +29,7 @@ func (s *Prefs) SaveSearch(ctx context.Context, a *kernel.Actor, name, query str
 	if err != nil {
 		return nil, err
 	}
-	return v.(*store.SavedSearch), nil
+	return v.(*domain.SavedSearch), nil
 }
 
 func (s *Prefs) DeleteSearch(ctx context.Context, a *kernel.Actor, id string) error {

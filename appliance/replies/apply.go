@@ -7,7 +7,6 @@ import (
 	"missive/appliance/domain"
 	"missive/appliance/drafts"
 	"missive/appliance/kernel"
-	"missive/appliance/store"
 )
 
 // ApplyHooks are what the replies' apply code takes from the letters'.
@@ -84,7 +83,7 @@ func applyDraftTemplateAdd(a *kernel.Ctx, p *DraftTemplateAdd) (any, error) {
 			return nil, err
 		}
 	}
-	t := &store.DraftTemplate{ID: p.ID, TenantID: a.Cmd.Tenant, Name: p.Name, Format: p.Format, EntityID: p.EntityID, DoctypeID: p.DoctypeID,
+	t := &domain.DraftTemplate{ID: p.ID, TenantID: a.Cmd.Tenant, Name: p.Name, Format: p.Format, EntityID: p.EntityID, DoctypeID: p.DoctypeID,
 		FileName: p.FileName, SHA256: p.SHA256, Size: p.Size, Fields: p.Fields, CreatedAt: a.At, CreatedBy: a.Cmd.Actor}
 	if err := kernel.Conflict(a.Tx.InsertDraftTemplate(t), "le modèle "+p.ID+" existe déjà"); err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"missive/appliance/docserver"
+	"missive/appliance/domain"
 	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
@@ -35,7 +36,7 @@ type OnlyOfficeEditor struct {
 
 // OnlyOfficeServer returns the tenant's Document Server URL and its opened
 // JWT secret, for the OnlyOffice endpoints only.
-func (s *Replies) OnlyOfficeServer(ctx context.Context, tenant string) (*store.OnlyOfficeServer, string, error) {
+func (s *Replies) OnlyOfficeServer(ctx context.Context, tenant string) (*domain.OnlyOfficeServer, string, error) {
 	o, err := s.k.Reader().OnlyOfficeServer(ctx, tenant)
 	if err != nil {
 		return nil, "", err

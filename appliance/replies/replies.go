@@ -18,7 +18,6 @@ import (
 	"missive/appliance/domain"
 	"missive/appliance/drafts"
 	"missive/appliance/kernel"
-	"missive/appliance/store"
 )
 
 // Replies is the answers' side of the appliance. The facade embeds it, so
@@ -69,7 +68,7 @@ type TemplateInput struct {
 
 // DraftTemplates lists the tenant's templates, newest first (anyone who may
 // write: the letter page offers them).
-func (s *Replies) DraftTemplates(ctx context.Context, a *kernel.Actor) ([]store.DraftTemplate, error) {
+func (s *Replies) DraftTemplates(ctx context.Context, a *kernel.Actor) ([]domain.DraftTemplate, error) {
 	if err := kernel.CanWrite(a); err != nil {
 		return nil, err
 	}
@@ -78,7 +77,7 @@ func (s *Replies) DraftTemplates(ctx context.Context, a *kernel.Actor) ([]store.
 
 // AddDraftTemplate checks an uploaded ODT or DOCX, stores it as a blob and
 // records it (admin only).
-func (s *Replies) AddDraftTemplate(ctx context.Context, a *kernel.Actor, in TemplateInput) (*store.DraftTemplate, error) {
+func (s *Replies) AddDraftTemplate(ctx context.Context, a *kernel.Actor, in TemplateInput) (*domain.DraftTemplate, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
@@ -141,7 +140,7 @@ func (s *Replies) AddDraftTemplate(ctx context.Context, a *kernel.Actor, in Temp
 	if err != nil {
 		return nil, fmt.Errorf("add template %s: %w", in.Name, err)
 	}
-	t := v.(*store.DraftTemplate)
+	t := v.(*domain.DraftTemplate)
 	s.k.Log.Info("draft template added", "tenant", a.TenantID(), "template", t.ID, "name", t.Name, "format", t.Format, "actor", a.User.Login)
 	return t, nil
 }
@@ -167,13 +166,13 @@ func (s *Replies) DeleteDraftTemplate(ctx context.Context, a *kernel.Actor, id s
 }
 
 // DraftTemplateFile opens a template's file; id "default" is the built-in one.
-func (s *Replies) DraftTemplateFile(ctx context.Context, a *kernel.Actor, id string) (*store.DraftTemplate, []byte, error) {
+func (s *Replies) DraftTemplateFile(ctx context.Context, a *kernel.Actor, id string) (*domain.DraftTemplate, []byte, error) {
 	if err := kernel.CanWrite(a); err != nil {
 		return nil, nil, err
 	}
 	if id == DefaultTemplateID {
 		b := drafts.DefaultTemplate()
-		return &store.DraftTemplate{ID: DefaultTemplateID, Name: drafts.DefaultName, Format: string(drafts.ODT), FileName: "modele-reponse.odt", Size: int64(len(b))}, b, nil
+		return &domain.DraftTemplate{ID: DefaultTemplateID, Name: drafts.DefaultName, Format: string(drafts.ODT), FileName: "modele-reponse.odt", Size: int64(len(b))}, b, nil
 	}
 	t, err := s.k.Reader().DraftTemplate(ctx, a.TenantID(), id)
 	if err != nil {
@@ -205,8 +204,8 @@ func (s *Replies) readBlob(sum string, limit int64) ([]byte, error) {
 // bestTemplate picks the template for a letter: for its entity and doctype,
 // else for its entity, else for its doctype, else the tenant's general one,
 // else nil (the built-in template). Among equals the newest wins.
-func bestTemplate(ts []store.DraftTemplate, l *domain.Letter) *store.DraftTemplate {
-	var best *store.DraftTemplate
+func bestTemplate(ts []domain.DraftTemplate, l *domain.Letter) *domain.DraftTemplate {
+	var best *domain.DraftTemplate
 	bestScore := 0
 	for i := range ts {
 		t := &ts[i]
@@ -291,7 +290,7 @@ func (s *Replies) CreateDraft(ctx context.Context, a *kernel.Actor, letterID, te
 	if d := replyDraft(docs, l.Number); d != nil {
 		return &Draft{Document: d, Path: drafts.DAVPath(a.TenantID(), l.Number, d.Name)}, nil
 	}
-	var tpl *store.DraftTemplate
+	var tpl *domain.DraftTemplate
 	if templateID != "" && templateID != DefaultTemplateID {
 		if tpl, err = r.DraftTemplate(ctx, a.TenantID(), templateID); err != nil {
 			return nil, err

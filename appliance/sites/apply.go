@@ -24,7 +24,7 @@ func applyClusterToken(a *kernel.Ctx, p *ClusterToken) (any, error) {
 	if _, err := time.Parse(domain.TimeLayout, p.ExpiresAt); err != nil {
 		return nil, fmt.Errorf("%w: expiration du jeton invalide", kernel.ErrInvalid)
 	}
-	tok := &store.JoinToken{Hash: p.Hash, Voter: p.Voter, CreatedAt: a.At, ExpiresAt: p.ExpiresAt}
+	tok := &domain.JoinToken{Hash: p.Hash, Voter: p.Voter, CreatedAt: a.At, ExpiresAt: p.ExpiresAt}
 	if err := kernel.Conflict(a.Tx.InsertJoinToken(tok), "jeton déjà enregistré"); err != nil {
 		return nil, err
 	}
@@ -54,7 +54,7 @@ func applyClusterJoin(a *kernel.Ctx, p *ClusterJoin) (any, error) {
 	if err := a.Tx.UseJoinToken(p.Hash, p.NodeID, a.At); err != nil {
 		return nil, err
 	}
-	m := &store.ClusterMember{NodeID: p.NodeID, Address: p.Address, Voter: tok.Voter, JoinedAt: a.At, UpdatedAt: a.At}
+	m := &domain.ClusterMember{NodeID: p.NodeID, Address: p.Address, Voter: tok.Voter, JoinedAt: a.At, UpdatedAt: a.At}
 	if err := a.Tx.PutClusterMember(m); err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func applyClusterMember(a *kernel.Ctx, p *ClusterMember) (any, error) {
 	m, err := a.Tx.ClusterMember(a.Ctx, p.NodeID)
 	if errors.Is(err, store.ErrNotFound) {
 		// The first node bootstrapped the cluster without a token.
-		m = &store.ClusterMember{NodeID: p.NodeID, JoinedAt: a.At}
+		m = &domain.ClusterMember{NodeID: p.NodeID, JoinedAt: a.At}
 	} else if err != nil {
 		return nil, err
 	}

@@ -35,7 +35,7 @@ func (s *Sites) CreateJoinToken(ctx context.Context, hash string, voter bool, ex
 // UseJoinToken uses a join token for a node, once cluster-wide, and
 // returns the member it made. A token unknown, used or expired is
 // ErrForbidden.
-func (s *Sites) UseJoinToken(ctx context.Context, hash, nodeID, address string) (*store.ClusterMember, error) {
+func (s *Sites) UseJoinToken(ctx context.Context, hash, nodeID, address string) (*domain.ClusterMember, error) {
 	// Checked here first, so that anyone who can reach the join service
 	// cannot fill the log with refused commands; Apply checks again.
 	tok, err := s.k.Reader().JoinToken(ctx, hash)
@@ -53,7 +53,7 @@ func (s *Sites) UseJoinToken(ctx context.Context, hash, nodeID, address string) 
 	if err != nil {
 		return nil, err
 	}
-	return v.(*store.ClusterMember), nil
+	return v.(*domain.ClusterMember), nil
 }
 
 // SetClusterMember records a member's suffrage, or its removal.
@@ -63,7 +63,7 @@ func (s *Sites) SetClusterMember(ctx context.Context, m ClusterMember) error {
 }
 
 // ClusterMember reads a member from the local store.
-func (s *Sites) ClusterMember(ctx context.Context, nodeID string) (*store.ClusterMember, error) {
+func (s *Sites) ClusterMember(ctx context.Context, nodeID string) (*domain.ClusterMember, error) {
 	return s.k.Reader().ClusterMember(ctx, nodeID)
 }
 

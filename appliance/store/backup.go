@@ -1,21 +1,24 @@
 package store
 
-import "context"
+import (
+	"context"
+	"missive/appliance/domain"
+)
 
 // Rows of the backup runs (backup_runs, migration 0014).
 
 const backupRunCols = `id, target, trigger_kind, node, started_at, finished_at, status, backup_id, applied_index, size, sent, duration_ms, verified, error, alerted`
 
 // BackupRuns returns the latest runs, newest first.
-func (r Reader) BackupRuns(ctx context.Context, limit int) ([]BackupRun, error) {
+func (r Reader) BackupRuns(ctx context.Context, limit int) ([]domain.BackupRun, error) {
 	rows, err := r.query(ctx, `SELECT `+backupRunCols+` FROM backup_runs ORDER BY finished_at DESC, id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []BackupRun{}
+	out := []domain.BackupRun{}
 	for rows.Next() {
-		var b BackupRun
+		var b domain.BackupRun
 		if err := rows.Scan(&b.ID, &b.Target, &b.Trigger, &b.Node, &b.StartedAt, &b.FinishedAt, &b.Status, &b.BackupID,
 			&b.AppliedIndex, &b.Size, &b.Sent, &b.DurationMS, &b.Verified, &b.Error, &b.Alerted); err != nil {
 			return nil, err
@@ -33,7 +36,7 @@ func (r Reader) BackupAlertedSinceOK(ctx context.Context) (bool, error) {
 	return n > 0, err
 }
 
-func (t *Tx) InsertBackupRun(b *BackupRun) error {
+func (t *Tx) InsertBackupRun(b *domain.BackupRun) error {
 	return t.exec(`INSERT INTO backup_runs (`+backupRunCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		b.ID, b.Target, b.Trigger, b.Node, b.StartedAt, b.FinishedAt, b.Status, b.BackupID, b.AppliedIndex, b.Size, b.Sent, b.DurationMS, b2i(b.Verified), b.Error, b2i(b.Alerted))
 }

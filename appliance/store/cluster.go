@@ -13,8 +13,8 @@ import (
 // Cluster membership rows (written by the Applier) and the claim of a
 // database by one node (written by Open's caller, outside the log).
 
-func (r Reader) JoinToken(ctx context.Context, hash string) (*JoinToken, error) {
-	var t JoinToken
+func (r Reader) JoinToken(ctx context.Context, hash string) (*domain.JoinToken, error) {
+	var t domain.JoinToken
 	var voter int
 	err := r.queryRow(ctx, `SELECT hash, voter, created_at, expires_at, used_by, used_at FROM cluster_tokens WHERE hash = ?`, hash).
 		Scan(&t.Hash, &voter, &t.CreatedAt, &t.ExpiresAt, &t.UsedBy, &t.UsedAt)
@@ -25,8 +25,8 @@ func (r Reader) JoinToken(ctx context.Context, hash string) (*JoinToken, error) 
 	return &t, nil
 }
 
-func (r Reader) ClusterMember(ctx context.Context, nodeID string) (*ClusterMember, error) {
-	var m ClusterMember
+func (r Reader) ClusterMember(ctx context.Context, nodeID string) (*domain.ClusterMember, error) {
+	var m domain.ClusterMember
 	var voter, removed int
 	err := r.queryRow(ctx, `SELECT node_id, address, voter, removed, joined_at, updated_at FROM cluster_members WHERE node_id = ?`, nodeID).
 		Scan(&m.NodeID, &m.Address, &voter, &removed, &m.JoinedAt, &m.UpdatedAt)
@@ -37,7 +37,7 @@ func (r Reader) ClusterMember(ctx context.Context, nodeID string) (*ClusterMembe
 	return &m, nil
 }
 
-func (t *Tx) InsertJoinToken(tok *JoinToken) error {
+func (t *Tx) InsertJoinToken(tok *domain.JoinToken) error {
 	return t.exec(`INSERT INTO cluster_tokens (hash, voter, created_at, expires_at) VALUES (?, ?, ?, ?)`,
 		tok.Hash, b2i(tok.Voter), tok.CreatedAt, tok.ExpiresAt)
 }
@@ -59,7 +59,7 @@ func (t *Tx) UseJoinToken(hash, nodeID, at string) error {
 var ErrTokenUsed = errors.New("jeton d'adhésion déjà utilisé")
 
 // PutClusterMember inserts or replaces a member row.
-func (t *Tx) PutClusterMember(m *ClusterMember) error {
+func (t *Tx) PutClusterMember(m *domain.ClusterMember) error {
 	if err := t.exec(`DELETE FROM cluster_members WHERE node_id = ?`, m.NodeID); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"missive/appliance/domain"
 	"strings"
 )
 
@@ -24,16 +25,16 @@ func DavParent(p string) string {
 
 const davNodeCols = `space, path, is_dir, sha256, size, mime, document_id, created_at, modified_at, modified_by`
 
-func scanDavNode(sc interface{ Scan(...any) error }) (DavNode, error) {
-	var n DavNode
+func scanDavNode(sc interface{ Scan(...any) error }) (domain.DavNode, error) {
+	var n domain.DavNode
 	var dir int
 	err := sc.Scan(&n.Space, &n.Path, &dir, &n.SHA256, &n.Size, &n.MIME, &n.DocumentID, &n.CreatedAt, &n.ModifiedAt, &n.ModifiedBy)
 	n.Dir = dir == 1
 	return n, err
 }
 
-// DavNode reads one node; ErrNotFound when absent.
-func (r Reader) DavNode(ctx context.Context, space, path string) (*DavNode, error) {
+// domain.DavNode reads one node; ErrNotFound when absent.
+func (r Reader) DavNode(ctx context.Context, space, path string) (*domain.DavNode, error) {
 	n, err := scanDavNode(r.queryRow(ctx, `SELECT `+davNodeCols+` FROM dav_nodes WHERE space = ? AND path = ?`, space, path))
 	if err := notFound(err, "dav "+path); err != nil {
 		return nil, err
@@ -42,22 +43,22 @@ func (r Reader) DavNode(ctx context.Context, space, path string) (*DavNode, erro
 }
 
 // DavChildren lists the nodes directly under dir, by path.
-func (r Reader) DavChildren(ctx context.Context, space, dir string) ([]DavNode, error) {
+func (r Reader) DavChildren(ctx context.Context, space, dir string) ([]domain.DavNode, error) {
 	return r.davNodes(ctx, `SELECT `+davNodeCols+` FROM dav_nodes WHERE space = ? AND parent = ? ORDER BY path`, space, dir)
 }
 
 // DavSpace lists every node of a space, by path.
-func (r Reader) DavSpace(ctx context.Context, space string) ([]DavNode, error) {
+func (r Reader) DavSpace(ctx context.Context, space string) ([]domain.DavNode, error) {
 	return r.davNodes(ctx, `SELECT `+davNodeCols+` FROM dav_nodes WHERE space = ? ORDER BY path`, space)
 }
 
-func (r Reader) davNodes(ctx context.Context, q string, args ...any) ([]DavNode, error) {
+func (r Reader) davNodes(ctx context.Context, q string, args ...any) ([]domain.DavNode, error) {
 	rows, err := r.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read dav nodes: %w", err)
 	}
 	defer rows.Close()
-	var out []DavNode
+	var out []domain.DavNode
 	for rows.Next() {
 		n, err := scanDavNode(rows)
 		if err != nil {
@@ -87,15 +88,15 @@ func (r Reader) DavHidden(ctx context.Context, space string) (map[string]bool, e
 }
 
 // DavProps reads the dead properties of a node.
-func (r Reader) DavProps(ctx context.Context, space, path string) ([]DavProp, error) {
+func (r Reader) DavProps(ctx context.Context, space, path string) ([]domain.DavProp, error) {
 	rows, err := r.query(ctx, `SELECT ns, name, lang, xml FROM dav_props WHERE space = ? AND path = ? ORDER BY ns, name`, space, path)
 	if err != nil {
 		return nil, fmt.Errorf("read dav props: %w", err)
 	}
 	defer rows.Close()
-	var out []DavProp
+	var out []domain.DavProp
 	for rows.Next() {
-		var p DavProp
+		var p domain.DavProp
 		if err := rows.Scan(&p.NS, &p.Name, &p.Lang, &p.XML); err != nil {
 			return nil, err
 		}
@@ -106,8 +107,8 @@ func (r Reader) DavProps(ctx context.Context, space, path string) ([]DavProp, er
 
 const davLockCols = `token, tenant_id, root, zero_depth, shared, owner_xml, user_id, timeout_s, created_at, expires_at`
 
-func scanDavLock(sc interface{ Scan(...any) error }) (DavLock, error) {
-	var l DavLock
+func scanDavLock(sc interface{ Scan(...any) error }) (domain.DavLock, error) {
+	var l domain.DavLock
 	var zero, shared int
 	err := sc.Scan(&l.Token, &l.TenantID, &l.Root, &zero, &shared, &l.OwnerXML, &l.UserID, &l.TimeoutS, &l.CreatedAt, &l.ExpiresAt)
 	l.ZeroDepth, l.Shared = zero == 1, shared == 1
@@ -116,13 +117,13 @@ func scanDavLock(sc interface{ Scan(...any) error }) (DavLock, error) {
 
 // DavLocks lists the locks of a tenant's share, expired ones included: the
 // caller judges expiry against its own instant.
-func (r Reader) DavLocks(ctx context.Context, tenant string) ([]DavLock, error) {
+func (r Reader) DavLocks(ctx context.Context, tenant string) ([]domain.DavLock, error) {
 	rows, err := r.query(ctx, `SELECT `+davLockCols+` FROM dav_locks WHERE tenant_id = ? ORDER BY root, token`, tenant)
 	if err != nil {
 		return nil, fmt.Errorf("read dav locks: %w", err)
 	}
 	defer rows.Close()
-	var out []DavLock
+	var out []domain.DavLock
 	for rows.Next() {
 		l, err := scanDavLock(rows)
 		if err != nil {
@@ -133,8 +134,8 @@ func (r Reader) DavLocks(ctx context.Context, tenant string) ([]DavLock, error) 
 	return out, rows.Err()
 }
 
-// DavLock reads one lock by token; ErrNotFound when absent.
-func (r Reader) DavLock(ctx context.Context, tenant, token string) (*DavLock, error) {
+// domain.DavLock reads one lock by token; ErrNotFound when absent.
+func (r Reader) DavLock(ctx context.Context, tenant, token string) (*domain.DavLock, error) {
 	l, err := scanDavLock(r.queryRow(ctx, `SELECT `+davLockCols+` FROM dav_locks WHERE tenant_id = ? AND token = ?`, tenant, token))
 	if err := notFound(err, "dav lock"); err != nil {
 		return nil, err
@@ -143,7 +144,7 @@ func (r Reader) DavLock(ctx context.Context, tenant, token string) (*DavLock, er
 }
 
 // PutDavNode inserts or replaces a node.
-func (t *Tx) PutDavNode(tenant string, n *DavNode) error {
+func (t *Tx) PutDavNode(tenant string, n *domain.DavNode) error {
 	if err := t.exec(`DELETE FROM dav_nodes WHERE space = ? AND path = ?`, n.Space, n.Path); err != nil {
 		return fmt.Errorf("put dav node %s: %w", n.Path, err)
 	}
@@ -208,7 +209,7 @@ func (t *Tx) MoveDavTree(space, from, to, at, by string) error {
 }
 
 // SetDavProp sets or removes a dead property.
-func (t *Tx) SetDavProp(space, path string, p DavProp) error {
+func (t *Tx) SetDavProp(space, path string, p domain.DavProp) error {
 	if err := t.exec(`DELETE FROM dav_props WHERE space = ? AND path = ? AND ns = ? AND name = ?`, space, path, p.NS, p.Name); err != nil {
 		return fmt.Errorf("set dav prop: %w", err)
 	}
@@ -240,7 +241,7 @@ func (t *Tx) UnhideDavDocument(space, documentID string) error {
 }
 
 // InsertDavLock records a lock.
-func (t *Tx) InsertDavLock(l *DavLock) error {
+func (t *Tx) InsertDavLock(l *domain.DavLock) error {
 	err := t.exec(`INSERT INTO dav_locks (`+davLockCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		l.Token, l.TenantID, l.Root, b2i(l.ZeroDepth), b2i(l.Shared), l.OwnerXML, l.UserID, l.TimeoutS, l.CreatedAt, l.ExpiresAt)
 	if err != nil {
@@ -265,16 +266,16 @@ func (t *Tx) DeleteExpiredDavLocks(tenant, now string) error {
 }
 
 // DavSpaceProps reads the dead properties of a whole space, by path.
-func (r Reader) DavSpaceProps(ctx context.Context, space string) (map[string][]DavProp, error) {
+func (r Reader) DavSpaceProps(ctx context.Context, space string) (map[string][]domain.DavProp, error) {
 	rows, err := r.query(ctx, `SELECT path, ns, name, lang, xml FROM dav_props WHERE space = ? ORDER BY path, ns, name`, space)
 	if err != nil {
 		return nil, fmt.Errorf("read dav props: %w", err)
 	}
 	defer rows.Close()
-	out := map[string][]DavProp{}
+	out := map[string][]domain.DavProp{}
 	for rows.Next() {
 		var path string
-		var p DavProp
+		var p domain.DavProp
 		if err := rows.Scan(&path, &p.NS, &p.Name, &p.Lang, &p.XML); err != nil {
 			return nil, err
 		}

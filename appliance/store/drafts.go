@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"missive/appliance/domain"
 )
 
 // Reply draft templates: reads for everyone, writes for the Applier alone.
@@ -9,15 +10,15 @@ import (
 const draftTemplateCols = `id, tenant_id, name, format, entity_id, doctype_id, file_name, sha256, size, fields, created_at, created_by`
 
 // DraftTemplates lists a tenant's templates, newest first.
-func (r Reader) DraftTemplates(ctx context.Context, tenant string) ([]DraftTemplate, error) {
+func (r Reader) DraftTemplates(ctx context.Context, tenant string) ([]domain.DraftTemplate, error) {
 	rows, err := r.query(ctx, `SELECT `+draftTemplateCols+` FROM draft_templates WHERE tenant_id = ? ORDER BY created_at DESC, id`, tenant)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []DraftTemplate{}
+	out := []domain.DraftTemplate{}
 	for rows.Next() {
-		var t DraftTemplate
+		var t domain.DraftTemplate
 		if err := rows.Scan(&t.ID, &t.TenantID, &t.Name, &t.Format, &t.EntityID, &t.DoctypeID, &t.FileName, &t.SHA256, &t.Size, &t.Fields, &t.CreatedAt, &t.CreatedBy); err != nil {
 			return nil, err
 		}
@@ -26,9 +27,9 @@ func (r Reader) DraftTemplates(ctx context.Context, tenant string) ([]DraftTempl
 	return out, rows.Err()
 }
 
-// DraftTemplate reads one template of the tenant.
-func (r Reader) DraftTemplate(ctx context.Context, tenant, id string) (*DraftTemplate, error) {
-	var t DraftTemplate
+// domain.DraftTemplate reads one template of the tenant.
+func (r Reader) DraftTemplate(ctx context.Context, tenant, id string) (*domain.DraftTemplate, error) {
+	var t domain.DraftTemplate
 	err := r.queryRow(ctx, `SELECT `+draftTemplateCols+` FROM draft_templates WHERE tenant_id = ? AND id = ?`, tenant, id).
 		Scan(&t.ID, &t.TenantID, &t.Name, &t.Format, &t.EntityID, &t.DoctypeID, &t.FileName, &t.SHA256, &t.Size, &t.Fields, &t.CreatedAt, &t.CreatedBy)
 	if err := notFound(err, "modèle "+id); err != nil {
@@ -37,7 +38,7 @@ func (r Reader) DraftTemplate(ctx context.Context, tenant, id string) (*DraftTem
 	return &t, nil
 }
 
-func (t *Tx) InsertDraftTemplate(d *DraftTemplate) error {
+func (t *Tx) InsertDraftTemplate(d *domain.DraftTemplate) error {
 	return t.exec(`INSERT INTO draft_templates (`+draftTemplateCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.ID, d.TenantID, d.Name, d.Format, d.EntityID, d.DoctypeID, d.FileName, d.SHA256, d.Size, d.Fields, d.CreatedAt, d.CreatedBy)
 }

@@ -2,14 +2,15 @@ package store
 
 import (
 	"context"
+	"missive/appliance/domain"
 )
 
 // Rows of the GED export (ged_targets, ged_exports) and of the OnlyOffice
 // settings (onlyoffice_servers), migration 0006. Their secrets are read by
 // the exporter and the OnlyOffice endpoints only; they never reach the API.
 
-func (r Reader) GEDTarget(ctx context.Context, tenant string) (*GEDTarget, error) {
-	var g GEDTarget
+func (r Reader) GEDTarget(ctx context.Context, tenant string) (*domain.GEDTarget, error) {
+	var g domain.GEDTarget
 	err := r.queryRow(ctx, `SELECT tenant_id, url, username, secret, on_close, updated_at FROM ged_targets WHERE tenant_id = ?`, tenant).
 		Scan(&g.TenantID, &g.URL, &g.Username, &g.Secret, &g.OnClose, &g.UpdatedAt)
 	if err := notFound(err, "GED de "+tenant); err != nil {
@@ -20,13 +21,13 @@ func (r Reader) GEDTarget(ctx context.Context, tenant string) (*GEDTarget, error
 
 const gedExportCols = `id, tenant_id, letter_id, reason, status, attempts, next_try, last_error, location, files, created_at, done_at`
 
-func scanGEDExport(sc interface{ Scan(...any) error }) (GEDExport, error) {
-	var e GEDExport
+func scanGEDExport(sc interface{ Scan(...any) error }) (domain.GEDExport, error) {
+	var e domain.GEDExport
 	err := sc.Scan(&e.ID, &e.TenantID, &e.LetterID, &e.Reason, &e.Status, &e.Attempts, &e.NextTry, &e.LastError, &e.Location, &e.Files, &e.CreatedAt, &e.DoneAt)
 	return e, err
 }
 
-func (r Reader) GEDExport(ctx context.Context, id string) (*GEDExport, error) {
+func (r Reader) GEDExport(ctx context.Context, id string) (*domain.GEDExport, error) {
 	e, err := scanGEDExport(r.queryRow(ctx, `SELECT `+gedExportCols+` FROM ged_exports WHERE id = ?`, id))
 	if err := notFound(err, "export "+id); err != nil {
 		return nil, err
@@ -34,13 +35,13 @@ func (r Reader) GEDExport(ctx context.Context, id string) (*GEDExport, error) {
 	return &e, nil
 }
 
-func (r Reader) gedExports(ctx context.Context, q string, args ...any) ([]GEDExport, error) {
+func (r Reader) gedExports(ctx context.Context, q string, args ...any) ([]domain.GEDExport, error) {
 	rows, err := r.query(ctx, `SELECT `+gedExportCols+` FROM ged_exports `+q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []GEDExport{}
+	out := []domain.GEDExport{}
 	for rows.Next() {
 		e, err := scanGEDExport(rows)
 		if err != nil {
@@ -52,17 +53,17 @@ func (r Reader) gedExports(ctx context.Context, q string, args ...any) ([]GEDExp
 }
 
 // GEDExportsDue lists queued exports whose next try has come, oldest first.
-func (r Reader) GEDExportsDue(ctx context.Context, now string, limit int) ([]GEDExport, error) {
+func (r Reader) GEDExportsDue(ctx context.Context, now string, limit int) ([]domain.GEDExport, error) {
 	return r.gedExports(ctx, `WHERE status = 'queued' AND next_try <= ? ORDER BY next_try, created_at, id LIMIT ?`, now, limit)
 }
 
 // GEDExportsOf lists a letter's exports, newest first.
-func (r Reader) GEDExportsOf(ctx context.Context, letterID string) ([]GEDExport, error) {
+func (r Reader) GEDExportsOf(ctx context.Context, letterID string) ([]domain.GEDExport, error) {
 	return r.gedExports(ctx, `WHERE letter_id = ? ORDER BY created_at DESC, id DESC`, letterID)
 }
 
-func (r Reader) OnlyOfficeServer(ctx context.Context, tenant string) (*OnlyOfficeServer, error) {
-	var o OnlyOfficeServer
+func (r Reader) OnlyOfficeServer(ctx context.Context, tenant string) (*domain.OnlyOfficeServer, error) {
+	var o domain.OnlyOfficeServer
 	err := r.queryRow(ctx, `SELECT tenant_id, url, secret, updated_at FROM onlyoffice_servers WHERE tenant_id = ?`, tenant).
 		Scan(&o.TenantID, &o.URL, &o.Secret, &o.UpdatedAt)
 	if err := notFound(err, "serveur OnlyOffice de "+tenant); err != nil {
@@ -74,7 +75,7 @@ func (r Reader) OnlyOfficeServer(ctx context.Context, tenant string) (*OnlyOffic
 // Writes, for the Applier alone.
 
 // SetGEDTarget replaces the tenant's target.
-func (t *Tx) SetGEDTarget(g *GEDTarget) error {
+func (t *Tx) SetGEDTarget(g *domain.GEDTarget) error {
 	if err := t.exec(`DELETE FROM ged_targets WHERE tenant_id = ?`, g.TenantID); err != nil {
 		return err
 	}
@@ -82,13 +83,13 @@ func (t *Tx) SetGEDTarget(g *GEDTarget) error {
 		g.TenantID, g.URL, g.Username, g.Secret, b2i(g.OnClose), g.UpdatedAt)
 }
 
-func (t *Tx) InsertGEDExport(e *GEDExport) error {
+func (t *Tx) InsertGEDExport(e *domain.GEDExport) error {
 	return t.exec(`INSERT INTO ged_exports (`+gedExportCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, e.TenantID, e.LetterID, e.Reason, e.Status, e.Attempts, e.NextTry, e.LastError, e.Location, e.Files, e.CreatedAt, e.DoneAt)
 }
 
 // UpdateGEDExport records the outcome of an attempt.
-func (t *Tx) UpdateGEDExport(e *GEDExport) error {
+func (t *Tx) UpdateGEDExport(e *domain.GEDExport) error {
 	return t.exec(`UPDATE ged_exports SET status = ?, attempts = ?, next_try = ?, last_error = ?, location = ?, files = ?, done_at = ? WHERE id = ?`,
 		e.Status, e.Attempts, e.NextTry, e.LastError, e.Location, e.Files, e.DoneAt, e.ID)
 }
@@ -106,7 +107,7 @@ func (t *Tx) RetryGEDExportsNow(tenant, at string) error {
 }
 
 // SetOnlyOfficeServer replaces the tenant's Document Server.
-func (t *Tx) SetOnlyOfficeServer(o *OnlyOfficeServer) error {
+func (t *Tx) SetOnlyOfficeServer(o *domain.OnlyOfficeServer) error {
 	if err := t.exec(`DELETE FROM onlyoffice_servers WHERE tenant_id = ?`, o.TenantID); err != nil {
 		return err
 	}

@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"missive/appliance/domain"
+)
 
 // The administrator's side of the mail bridge's tables: removals, and the
 // lists the admin page shows.
@@ -14,15 +17,15 @@ func (t *Tx) DeleteMailRule(tenant, id string) error {
 }
 
 // MailTemplates lists the templates a tenant has worded.
-func (r Reader) MailTemplates(ctx context.Context, tenant string) ([]MailTemplate, error) {
+func (r Reader) MailTemplates(ctx context.Context, tenant string) ([]domain.MailTemplate, error) {
 	rows, err := r.query(ctx, `SELECT tenant_id, mode, subject, body, updated_at FROM mail_templates WHERE tenant_id = ? ORDER BY mode`, tenant)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []MailTemplate{}
+	out := []domain.MailTemplate{}
 	for rows.Next() {
-		var m MailTemplate
+		var m domain.MailTemplate
 		if err := rows.Scan(&m.TenantID, &m.Mode, &m.Subject, &m.Body, &m.UpdatedAt); err != nil {
 			return nil, err
 		}
@@ -32,15 +35,15 @@ func (r Reader) MailTemplates(ctx context.Context, tenant string) ([]MailTemplat
 }
 
 // MailAckPolicies lists a tenant's acknowledgement policies.
-func (r Reader) MailAckPolicies(ctx context.Context, tenant string) ([]MailAckPolicy, error) {
+func (r Reader) MailAckPolicies(ctx context.Context, tenant string) ([]domain.MailAckPolicy, error) {
 	rows, err := r.query(ctx, `SELECT doctype_id, policy FROM mail_ack_policies WHERE tenant_id = ? ORDER BY doctype_id`, tenant)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []MailAckPolicy{}
+	out := []domain.MailAckPolicy{}
 	for rows.Next() {
-		var m MailAckPolicy
+		var m domain.MailAckPolicy
 		if err := rows.Scan(&m.DoctypeID, &m.Policy); err != nil {
 			return nil, err
 		}

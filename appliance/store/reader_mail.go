@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"missive/appliance/domain"
 	"strings"
 )
 
@@ -15,14 +16,14 @@ func MailKey(addr string) string { return strings.ToLower(strings.TrimSpace(addr
 
 const mailAddressCols = `address, tenant_id, entity_id, doctype_id, created_at`
 
-func scanMailAddress(sc interface{ Scan(...any) error }) (MailAddress, error) {
-	var m MailAddress
+func scanMailAddress(sc interface{ Scan(...any) error }) (domain.MailAddress, error) {
+	var m domain.MailAddress
 	err := sc.Scan(&m.Address, &m.TenantID, &m.EntityID, &m.DoctypeID, &m.CreatedAt)
 	return m, err
 }
 
-// MailAddress finds the tenant an address delivers to.
-func (r Reader) MailAddress(ctx context.Context, addr string) (*MailAddress, error) {
+// domain.MailAddress finds the tenant an address delivers to.
+func (r Reader) MailAddress(ctx context.Context, addr string) (*domain.MailAddress, error) {
 	m, err := scanMailAddress(r.queryRow(ctx, `SELECT `+mailAddressCols+` FROM mail_addresses WHERE address = ?`, MailKey(addr)))
 	if err := notFound(err, "adresse "+addr); err != nil {
 		return nil, err
@@ -31,7 +32,7 @@ func (r Reader) MailAddress(ctx context.Context, addr string) (*MailAddress, err
 }
 
 // MailAddresses lists a tenant's addresses ("" for every tenant).
-func (r Reader) MailAddresses(ctx context.Context, tenant string) ([]MailAddress, error) {
+func (r Reader) MailAddresses(ctx context.Context, tenant string) ([]domain.MailAddress, error) {
 	q, args := `SELECT `+mailAddressCols+` FROM mail_addresses`, []any{}
 	if tenant != "" {
 		q += ` WHERE tenant_id = ?`
@@ -42,7 +43,7 @@ func (r Reader) MailAddresses(ctx context.Context, tenant string) ([]MailAddress
 		return nil, err
 	}
 	defer rows.Close()
-	out := []MailAddress{}
+	out := []domain.MailAddress{}
 	for rows.Next() {
 		m, err := scanMailAddress(rows)
 		if err != nil {
@@ -53,8 +54,8 @@ func (r Reader) MailAddresses(ctx context.Context, tenant string) ([]MailAddress
 	return out, rows.Err()
 }
 
-func (r Reader) MailRelay(ctx context.Context, tenant string) (*MailRelay, error) {
-	var m MailRelay
+func (r Reader) MailRelay(ctx context.Context, tenant string) (*domain.MailRelay, error) {
+	var m domain.MailRelay
 	err := r.queryRow(ctx, `SELECT tenant_id, host, port, security, username, secret, from_address, from_name, updated_at FROM mail_relays WHERE tenant_id = ?`, tenant).
 		Scan(&m.TenantID, &m.Host, &m.Port, &m.Security, &m.Username, &m.Secret, &m.FromAddress, &m.FromName, &m.UpdatedAt)
 	if err := notFound(err, "relais SMTP de "+tenant); err != nil {
@@ -65,13 +66,13 @@ func (r Reader) MailRelay(ctx context.Context, tenant string) (*MailRelay, error
 
 const mailboxCols = `id, tenant_id, host, port, security, auth, username, secret, folder, done_folder, disabled, created_at, updated_at`
 
-func scanMailbox(sc interface{ Scan(...any) error }) (Mailbox, error) {
-	var m Mailbox
+func scanMailbox(sc interface{ Scan(...any) error }) (domain.Mailbox, error) {
+	var m domain.Mailbox
 	err := sc.Scan(&m.ID, &m.TenantID, &m.Host, &m.Port, &m.Security, &m.Auth, &m.Username, &m.Secret, &m.Folder, &m.DoneFolder, &m.Disabled, &m.CreatedAt, &m.UpdatedAt)
 	return m, err
 }
 
-func (r Reader) Mailbox(ctx context.Context, id string) (*Mailbox, error) {
+func (r Reader) Mailbox(ctx context.Context, id string) (*domain.Mailbox, error) {
 	m, err := scanMailbox(r.queryRow(ctx, `SELECT `+mailboxCols+` FROM mail_mailboxes WHERE id = ?`, id))
 	if err := notFound(err, "boîte aux lettres "+id); err != nil {
 		return nil, err
@@ -80,7 +81,7 @@ func (r Reader) Mailbox(ctx context.Context, id string) (*Mailbox, error) {
 }
 
 // Mailboxes lists a tenant's mailboxes ("" for every tenant).
-func (r Reader) Mailboxes(ctx context.Context, tenant string) ([]Mailbox, error) {
+func (r Reader) Mailboxes(ctx context.Context, tenant string) ([]domain.Mailbox, error) {
 	q, args := `SELECT `+mailboxCols+` FROM mail_mailboxes`, []any{}
 	if tenant != "" {
 		q += ` WHERE tenant_id = ?`
@@ -91,7 +92,7 @@ func (r Reader) Mailboxes(ctx context.Context, tenant string) ([]Mailbox, error)
 		return nil, err
 	}
 	defer rows.Close()
-	out := []Mailbox{}
+	out := []domain.Mailbox{}
 	for rows.Next() {
 		m, err := scanMailbox(rows)
 		if err != nil {
@@ -102,15 +103,15 @@ func (r Reader) Mailboxes(ctx context.Context, tenant string) ([]Mailbox, error)
 	return out, rows.Err()
 }
 
-func (r Reader) MailRules(ctx context.Context, tenant string) ([]MailRule, error) {
+func (r Reader) MailRules(ctx context.Context, tenant string) ([]domain.MailRule, error) {
 	rows, err := r.query(ctx, `SELECT id, tenant_id, position, recipient, keywords, entity_id, doctype_id, created_at FROM mail_rules WHERE tenant_id = ? ORDER BY position, created_at, id`, tenant)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []MailRule{}
+	out := []domain.MailRule{}
 	for rows.Next() {
-		var m MailRule
+		var m domain.MailRule
 		if err := rows.Scan(&m.ID, &m.TenantID, &m.Position, &m.Recipient, &m.Keywords, &m.EntityID, &m.DoctypeID, &m.CreatedAt); err != nil {
 			return nil, err
 		}
@@ -119,8 +120,8 @@ func (r Reader) MailRules(ctx context.Context, tenant string) ([]MailRule, error
 	return out, rows.Err()
 }
 
-func (r Reader) MailTemplate(ctx context.Context, tenant, mode string) (*MailTemplate, error) {
-	var m MailTemplate
+func (r Reader) MailTemplate(ctx context.Context, tenant, mode string) (*domain.MailTemplate, error) {
+	var m domain.MailTemplate
 	err := r.queryRow(ctx, `SELECT tenant_id, mode, subject, body, updated_at FROM mail_templates WHERE tenant_id = ? AND mode = ?`, tenant, mode).
 		Scan(&m.TenantID, &m.Mode, &m.Subject, &m.Body, &m.UpdatedAt)
 	if err := notFound(err, "modèle "+mode); err != nil {
@@ -131,14 +132,14 @@ func (r Reader) MailTemplate(ctx context.Context, tenant, mode string) (*MailTem
 
 const mailSeenCols = `tenant_id, key, message_id, letter_id, kind, source, from_address, subject, no_ack, received_at`
 
-func scanMailSeen(sc interface{ Scan(...any) error }) (MailSeen, error) {
-	var m MailSeen
+func scanMailSeen(sc interface{ Scan(...any) error }) (domain.MailSeen, error) {
+	var m domain.MailSeen
 	err := sc.Scan(&m.TenantID, &m.Key, &m.MessageID, &m.LetterID, &m.Kind, &m.Source, &m.FromAddress, &m.Subject, &m.NoAck, &m.ReceivedAt)
 	return m, err
 }
 
-// MailSeen reads the record of a message already taken in.
-func (r Reader) MailSeen(ctx context.Context, tenant, key string) (*MailSeen, error) {
+// domain.MailSeen reads the record of a message already taken in.
+func (r Reader) MailSeen(ctx context.Context, tenant, key string) (*domain.MailSeen, error) {
 	m, err := scanMailSeen(r.queryRow(ctx, `SELECT `+mailSeenCols+` FROM mail_seen WHERE tenant_id = ? AND key = ?`, tenant, key))
 	if err := notFound(err, "message "+key); err != nil {
 		return nil, err
@@ -147,13 +148,13 @@ func (r Reader) MailSeen(ctx context.Context, tenant, key string) (*MailSeen, er
 }
 
 // MailSeenForLetter lists the messages that made or joined a letter.
-func (r Reader) MailSeenForLetter(ctx context.Context, letterID string) ([]MailSeen, error) {
+func (r Reader) MailSeenForLetter(ctx context.Context, letterID string) ([]domain.MailSeen, error) {
 	rows, err := r.query(ctx, `SELECT `+mailSeenCols+` FROM mail_seen WHERE letter_id = ? ORDER BY received_at, key`, letterID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []MailSeen{}
+	out := []domain.MailSeen{}
 	for rows.Next() {
 		m, err := scanMailSeen(rows)
 		if err != nil {
@@ -178,19 +179,19 @@ func (r Reader) CountMailSeen(ctx context.Context, tenant, kind string) (int, er
 
 const outboxCols = `id, tenant_id, letter_id, kind, message_id, mail_from, rcpt_to, subject, content, status, attempts, next_try, last_error, created_at, sent_at`
 
-func scanOutbox(sc interface{ Scan(...any) error }) (OutboxEntry, error) {
-	var o OutboxEntry
+func scanOutbox(sc interface{ Scan(...any) error }) (domain.OutboxEntry, error) {
+	var o domain.OutboxEntry
 	err := sc.Scan(&o.ID, &o.TenantID, &o.LetterID, &o.Kind, &o.MessageID, &o.MailFrom, &o.RcptTo, &o.Subject, &o.Content, &o.Status, &o.Attempts, &o.NextTry, &o.LastError, &o.CreatedAt, &o.SentAt)
 	return o, err
 }
 
-func (r Reader) outboxList(ctx context.Context, where string, args ...any) ([]OutboxEntry, error) {
+func (r Reader) outboxList(ctx context.Context, where string, args ...any) ([]domain.OutboxEntry, error) {
 	rows, err := r.query(ctx, `SELECT `+outboxCols+` FROM mail_outbox WHERE `+where, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []OutboxEntry{}
+	out := []domain.OutboxEntry{}
 	for rows.Next() {
 		o, err := scanOutbox(rows)
 		if err != nil {
@@ -201,7 +202,7 @@ func (r Reader) outboxList(ctx context.Context, where string, args ...any) ([]Ou
 	return out, rows.Err()
 }
 
-func (r Reader) OutboxEntry(ctx context.Context, id string) (*OutboxEntry, error) {
+func (r Reader) OutboxEntry(ctx context.Context, id string) (*domain.OutboxEntry, error) {
 	o, err := scanOutbox(r.queryRow(ctx, `SELECT `+outboxCols+` FROM mail_outbox WHERE id = ?`, id))
 	if err := notFound(err, "message sortant "+id); err != nil {
 		return nil, err
@@ -211,7 +212,7 @@ func (r Reader) OutboxEntry(ctx context.Context, id string) (*OutboxEntry, error
 
 // OutboxByMessageID finds one of our sent messages by its Message-ID
 // (without angle brackets), to thread a reply or match a bounce.
-func (r Reader) OutboxByMessageID(ctx context.Context, tenant, messageID string) (*OutboxEntry, error) {
+func (r Reader) OutboxByMessageID(ctx context.Context, tenant, messageID string) (*domain.OutboxEntry, error) {
 	o, err := scanOutbox(r.queryRow(ctx, `SELECT `+outboxCols+` FROM mail_outbox WHERE tenant_id = ? AND message_id = ?`, tenant, messageID))
 	if err := notFound(err, "message sortant "+messageID); err != nil {
 		return nil, err
@@ -221,7 +222,7 @@ func (r Reader) OutboxByMessageID(ctx context.Context, tenant, messageID string)
 
 // OutboxDue lists queued messages whose next try is due, oldest first, of
 // tenants that have a relay (the others' messages wait for one).
-func (r Reader) OutboxDue(ctx context.Context, now string, limit int) ([]OutboxEntry, error) {
+func (r Reader) OutboxDue(ctx context.Context, now string, limit int) ([]domain.OutboxEntry, error) {
 	return r.outboxList(ctx, `status = 'queued' AND next_try <= ? AND tenant_id IN (SELECT tenant_id FROM mail_relays) ORDER BY next_try, created_at, id LIMIT ?`, now, limit)
 }
 
@@ -233,7 +234,7 @@ func (r Reader) OutboxNext(ctx context.Context) (string, error) {
 }
 
 // OutboxForLetter lists the messages sent (or to send) about a letter.
-func (r Reader) OutboxForLetter(ctx context.Context, letterID string) ([]OutboxEntry, error) {
+func (r Reader) OutboxForLetter(ctx context.Context, letterID string) ([]domain.OutboxEntry, error) {
 	return r.outboxList(ctx, `letter_id = ? ORDER BY created_at, id`, letterID)
 }
 
@@ -253,7 +254,7 @@ func (r Reader) CountOutboxSince(ctx context.Context, tenant, kind, since string
 	return n, err
 }
 
-func (r Reader) MailNotices(ctx context.Context, tenant string, limit int) ([]MailNotice, error) {
+func (r Reader) MailNotices(ctx context.Context, tenant string, limit int) ([]domain.MailNotice, error) {
 	if limit <= 0 {
 		limit = 100
 	}
@@ -262,9 +263,9 @@ func (r Reader) MailNotices(ctx context.Context, tenant string, limit int) ([]Ma
 		return nil, err
 	}
 	defer rows.Close()
-	out := []MailNotice{}
+	out := []domain.MailNotice{}
 	for rows.Next() {
-		var m MailNotice
+		var m domain.MailNotice
 		if err := rows.Scan(&m.ID, &m.TenantID, &m.Key, &m.Text, &m.CreatedAt); err != nil {
 			return nil, err
 		}
@@ -297,7 +298,7 @@ func (r Reader) CountOutbox(ctx context.Context, kind, status string) (int, erro
 	return n, err
 }
 
-// MailAckPolicy is when a doctype's letters are acknowledged: "auto",
+// domain.MailAckPolicy is when a doctype's letters are acknowledged: "auto",
 // "qualified" or "never". It falls back to the tenant's default (doctype
 // ""), then to "auto".
 func (r Reader) MailAckPolicy(ctx context.Context, tenant, doctypeID string) (string, error) {
@@ -312,7 +313,7 @@ func (r Reader) MailAckPolicy(ctx context.Context, tenant, doctypeID string) (st
 // OutboxHeld lists the messages held until they can be worded: the
 // acknowledgements whose letter no longer waits for qualification, and
 // the letters asking an incomplete request's pieces.
-func (r Reader) OutboxHeld(ctx context.Context, limit int) ([]OutboxEntry, error) {
+func (r Reader) OutboxHeld(ctx context.Context, limit int) ([]domain.OutboxEntry, error) {
 	return r.outboxList(ctx, `status = 'held' AND (kind = 'incomplete' OR EXISTS (SELECT 1 FROM letters l WHERE l.id = mail_outbox.letter_id AND l.status <> 'new'))
 		ORDER BY created_at, id LIMIT ?`, limit)
 }

@@ -34,15 +34,15 @@ func (r Reader) SessionEpoch(ctx context.Context, userID string) (int64, error) 
 
 // Baskets lists a role's configured baskets in order; none means the
 // built-in ones.
-func (r Reader) Baskets(ctx context.Context, tenant, role string) ([]BasketRow, error) {
+func (r Reader) Baskets(ctx context.Context, tenant, role string) ([]domain.BasketRow, error) {
 	rows, err := r.query(ctx, `SELECT id, label, filter, actions FROM web_baskets WHERE tenant_id = ? AND role = ? ORDER BY position`, tenant, role)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []BasketRow
+	var out []domain.BasketRow
 	for rows.Next() {
-		var b BasketRow
+		var b domain.BasketRow
 		if err := rows.Scan(&b.ID, &b.Label, &b.Filter, &b.Actions); err != nil {
 			return nil, err
 		}
@@ -51,15 +51,15 @@ func (r Reader) Baskets(ctx context.Context, tenant, role string) ([]BasketRow, 
 	return out, rows.Err()
 }
 
-func (r Reader) SavedSearches(ctx context.Context, tenant, userID string) ([]SavedSearch, error) {
+func (r Reader) SavedSearches(ctx context.Context, tenant, userID string) ([]domain.SavedSearch, error) {
 	rows, err := r.query(ctx, `SELECT id, tenant_id, user_id, name, query, created_at FROM web_saved_searches WHERE tenant_id = ? AND user_id = ? ORDER BY name`, tenant, userID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []SavedSearch{}
+	out := []domain.SavedSearch{}
 	for rows.Next() {
-		var s SavedSearch
+		var s domain.SavedSearch
 		if err := rows.Scan(&s.ID, &s.TenantID, &s.UserID, &s.Name, &s.Query, &s.CreatedAt); err != nil {
 			return nil, err
 		}

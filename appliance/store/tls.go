@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"missive/appliance/domain"
 	"unicode/utf8"
 )
 
@@ -11,9 +12,9 @@ import (
 // the nodes of a cluster. Keys are certmagic's: slash-separated, no
 // leading or trailing slash. Values are sealed by the Service.
 
-// TLSAsset reads one key; ErrNotFound when it is not stored.
-func (r Reader) TLSAsset(ctx context.Context, key string) (*TLSAsset, error) {
-	a := TLSAsset{Key: key}
+// domain.TLSAsset reads one key; ErrNotFound when it is not stored.
+func (r Reader) TLSAsset(ctx context.Context, key string) (*domain.TLSAsset, error) {
+	a := domain.TLSAsset{Key: key}
 	err := r.queryRow(ctx, `SELECT value, size, modified_at FROM tls_assets WHERE key = ?`, key).Scan(&a.Value, &a.Size, &a.ModifiedAt)
 	if err := notFound(err, "élément TLS "+key); err != nil {
 		return nil, err
@@ -23,7 +24,7 @@ func (r Reader) TLSAsset(ctx context.Context, key string) (*TLSAsset, error) {
 
 // TLSAssets lists the keys under prefix ("a" covers "a/b", not "ab"; ""
 // covers everything), without their values, in key order.
-func (r Reader) TLSAssets(ctx context.Context, prefix string) ([]TLSAsset, error) {
+func (r Reader) TLSAssets(ctx context.Context, prefix string) ([]domain.TLSAsset, error) {
 	q, args := `SELECT key, size, modified_at FROM tls_assets`, []any{}
 	if prefix != "" {
 		// substr, not LIKE: keys may hold '_' and '%'.
@@ -36,9 +37,9 @@ func (r Reader) TLSAssets(ctx context.Context, prefix string) ([]TLSAsset, error
 		return nil, err
 	}
 	defer rows.Close()
-	var out []TLSAsset
+	var out []domain.TLSAsset
 	for rows.Next() {
-		var a TLSAsset
+		var a domain.TLSAsset
 		if err := rows.Scan(&a.Key, &a.Size, &a.ModifiedAt); err != nil {
 			return nil, err
 		}
@@ -47,9 +48,9 @@ func (r Reader) TLSAssets(ctx context.Context, prefix string) ([]TLSAsset, error
 	return out, rows.Err()
 }
 
-// TLSLock reads a lock; nil when nobody holds it (expired ones included).
-func (r Reader) TLSLock(ctx context.Context, name string) (*TLSLock, error) {
-	l := TLSLock{Name: name}
+// domain.TLSLock reads a lock; nil when nobody holds it (expired ones included).
+func (r Reader) TLSLock(ctx context.Context, name string) (*domain.TLSLock, error) {
+	l := domain.TLSLock{Name: name}
 	err := r.queryRow(ctx, `SELECT owner, expires_at FROM tls_locks WHERE name = ?`, name).Scan(&l.Owner, &l.ExpiresAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -61,7 +62,7 @@ func (r Reader) TLSLock(ctx context.Context, name string) (*TLSLock, error) {
 }
 
 // PutTLSAsset stores a key, replacing its value.
-func (t *Tx) PutTLSAsset(a *TLSAsset) error {
+func (t *Tx) PutTLSAsset(a *domain.TLSAsset) error {
 	if err := t.exec(`DELETE FROM tls_assets WHERE key = ?`, a.Key); err != nil {
 		return err
 	}
@@ -81,7 +82,7 @@ func (t *Tx) DeleteTLSAssets(key string) (int64, error) {
 }
 
 // SetTLSLock records l as the lock's holder.
-func (t *Tx) SetTLSLock(l *TLSLock) error {
+func (t *Tx) SetTLSLock(l *domain.TLSLock) error {
 	if err := t.exec(`DELETE FROM tls_locks WHERE name = ?`, l.Name); err != nil {
 		return err
 	}

@@ -1,8 +1,10 @@
 package store
 
+import "missive/appliance/domain"
+
 // Writes of the mail bridge's tables, for the Applier alone.
 
-func (t *Tx) InsertMailAddress(m *MailAddress) error {
+func (t *Tx) InsertMailAddress(m *domain.MailAddress) error {
 	return t.exec(`INSERT INTO mail_addresses (address, tenant_id, entity_id, doctype_id, created_at) VALUES (?, ?, ?, ?, ?)`,
 		MailKey(m.Address), m.TenantID, m.EntityID, m.DoctypeID, m.CreatedAt)
 }
@@ -12,7 +14,7 @@ func (t *Tx) DeleteMailAddress(tenant, addr string) error {
 }
 
 // SetMailRelay replaces the tenant's relay.
-func (t *Tx) SetMailRelay(m *MailRelay) error {
+func (t *Tx) SetMailRelay(m *domain.MailRelay) error {
 	if err := t.exec(`DELETE FROM mail_relays WHERE tenant_id = ?`, m.TenantID); err != nil {
 		return err
 	}
@@ -20,18 +22,18 @@ func (t *Tx) SetMailRelay(m *MailRelay) error {
 		m.TenantID, m.Host, m.Port, m.Security, m.Username, m.Secret, m.FromAddress, m.FromName, m.UpdatedAt)
 }
 
-func (t *Tx) InsertMailbox(m *Mailbox) error {
+func (t *Tx) InsertMailbox(m *domain.Mailbox) error {
 	return t.exec(`INSERT INTO mail_mailboxes (`+mailboxCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, m.TenantID, m.Host, m.Port, m.Security, m.Auth, m.Username, m.Secret, m.Folder, m.DoneFolder, b2i(m.Disabled), m.CreatedAt, m.UpdatedAt)
 }
 
-func (t *Tx) InsertMailRule(m *MailRule) error {
+func (t *Tx) InsertMailRule(m *domain.MailRule) error {
 	return t.exec(`INSERT INTO mail_rules (id, tenant_id, position, recipient, keywords, entity_id, doctype_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, m.TenantID, m.Position, MailKey(m.Recipient), m.Keywords, m.EntityID, m.DoctypeID, m.CreatedAt)
 }
 
 // SetMailTemplate replaces the tenant's template for a mode.
-func (t *Tx) SetMailTemplate(m *MailTemplate) error {
+func (t *Tx) SetMailTemplate(m *domain.MailTemplate) error {
 	if err := t.exec(`DELETE FROM mail_templates WHERE tenant_id = ? AND mode = ?`, m.TenantID, m.Mode); err != nil {
 		return err
 	}
@@ -41,23 +43,23 @@ func (t *Tx) SetMailTemplate(m *MailTemplate) error {
 
 // InsertMailSeen fails on a key already seen: the primary key is the last
 // line of defence of exactly-once intake.
-func (t *Tx) InsertMailSeen(m *MailSeen) error {
+func (t *Tx) InsertMailSeen(m *domain.MailSeen) error {
 	return t.exec(`INSERT INTO mail_seen (`+mailSeenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.TenantID, m.Key, m.MessageID, m.LetterID, m.Kind, m.Source, m.FromAddress, m.Subject, m.NoAck, m.ReceivedAt)
 }
 
-func (t *Tx) InsertOutbox(o *OutboxEntry) error {
+func (t *Tx) InsertOutbox(o *domain.OutboxEntry) error {
 	return t.exec(`INSERT INTO mail_outbox (`+outboxCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		o.ID, o.TenantID, o.LetterID, o.Kind, o.MessageID, o.MailFrom, MailKey(o.RcptTo), o.Subject, o.Content, o.Status, o.Attempts, o.NextTry, o.LastError, o.CreatedAt, o.SentAt)
 }
 
 // UpdateOutbox records the outcome of a send attempt.
-func (t *Tx) UpdateOutbox(o *OutboxEntry) error {
+func (t *Tx) UpdateOutbox(o *domain.OutboxEntry) error {
 	return t.exec(`UPDATE mail_outbox SET status = ?, attempts = ?, next_try = ?, last_error = ?, sent_at = ? WHERE id = ?`,
 		o.Status, o.Attempts, o.NextTry, o.LastError, o.SentAt, o.ID)
 }
 
-func (t *Tx) InsertMailNotice(m *MailNotice) error {
+func (t *Tx) InsertMailNotice(m *domain.MailNotice) error {
 	return t.exec(`INSERT INTO mail_notices (id, tenant_id, key, text, created_at) VALUES (?, ?, ?, ?, ?)`, m.ID, m.TenantID, m.Key, m.Text, m.CreatedAt)
 }
 

@@ -1,5 +1,7 @@
 package store
 
+import "missive/appliance/domain"
+
 // Writes of the web UI's tables, for the Applier alone.
 
 func (t *Tx) InsertWebKey(tenant, secret, at string) error {
@@ -15,7 +17,7 @@ func (t *Tx) SetSessionEpoch(tenant, userID string, epoch int64, at string) erro
 }
 
 // ReplaceBaskets replaces a role's baskets with these, in this order.
-func (t *Tx) ReplaceBaskets(tenant, role string, bs []BasketRow, at string) error {
+func (t *Tx) ReplaceBaskets(tenant, role string, bs []domain.BasketRow, at string) error {
 	if err := t.exec(`DELETE FROM web_baskets WHERE tenant_id = ? AND role = ?`, tenant, role); err != nil {
 		return err
 	}
@@ -29,7 +31,7 @@ func (t *Tx) ReplaceBaskets(tenant, role string, bs []BasketRow, at string) erro
 }
 
 // SaveSearch stores a saved search, replacing the user's one of that name.
-func (t *Tx) SaveSearch(s *SavedSearch) error {
+func (t *Tx) SaveSearch(s *domain.SavedSearch) error {
 	if err := t.exec(`DELETE FROM web_saved_searches WHERE user_id = ? AND name = ?`, s.UserID, s.Name); err != nil {
 		return err
 	}

@@ -29,8 +29,8 @@ import (
 type ReplicatedStore interface {
 	TLSStore(ctx context.Context, key string, value []byte) error
 	TLSLoad(ctx context.Context, key string) ([]byte, error)
-	TLSStat(ctx context.Context, key string) (*store.TLSAsset, error)
-	TLSKeys(ctx context.Context, prefix string) ([]store.TLSAsset, error)
+	TLSStat(ctx context.Context, key string) (*domain.TLSAsset, error)
+	TLSKeys(ctx context.Context, prefix string) ([]domain.TLSAsset, error)
 	TLSDelete(ctx context.Context, key string) error
 	TLSLock(ctx context.Context, name, owner string, ttl time.Duration) error
 	TLSUnlock(ctx context.Context, name, owner string) error

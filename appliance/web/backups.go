@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"missive/appliance"
-	"missive/appliance/store"
+	"missive/appliance/domain"
 )
 
 // Administration › Sauvegardes: the health of the backups and the latest
@@ -83,7 +83,7 @@ type backupsPage struct {
 }
 
 type backupRow struct {
-	store.BackupRun
+	domain.BackupRun
 	Duration string
 }
 

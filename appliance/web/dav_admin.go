@@ -5,7 +5,7 @@ import (
 	"net/http"
 
 	"missive/appliance"
-	"missive/appliance/store"
+	"missive/appliance/domain"
 )
 
 // The administrator's view of the share's locks: a lock left by an editor
@@ -44,7 +44,7 @@ func (s *Server) davAdminRoutes() []struct {
 }
 
 type lockRow struct {
-	store.DavLock
+	domain.DavLock
 	User string
 }
 

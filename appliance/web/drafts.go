@@ -12,7 +12,6 @@ import (
 	"missive/appliance/domain"
 	"missive/appliance/download"
 	"missive/appliance/drafts"
-	"missive/appliance/store"
 )
 
 // Reply drafts in the web UI: the administrator's templates page, and the
@@ -47,7 +46,7 @@ type letterDrafts struct {
 	// attribute is built here, HTML-escaped, and marked safe.
 	URL       string
 	OpenHref  template.HTMLAttr
-	Templates []store.DraftTemplate
+	Templates []domain.DraftTemplate
 	CanAct    bool
 }
 
@@ -112,7 +111,7 @@ func (s *Server) finalPDF(w http.ResponseWriter, r *http.Request, q *request) er
 }
 
 type templatesData struct {
-	Templates []store.DraftTemplate
+	Templates []domain.DraftTemplate
 	orgChoices
 	Fields  []drafts.Field
 	Default string

@@ -8,7 +8,6 @@ import (
 
 	"missive/appliance"
 	"missive/appliance/domain"
-	"missive/appliance/store"
 )
 
 // The GED export on the letter page: where the letter went (the folder's
@@ -68,7 +67,7 @@ func (s *Server) gedRoutes() []struct {
 // tenant has a GED) and whether its documents open in OnlyOffice.
 type letterGED struct {
 	Enabled    bool
-	Exports    []store.GEDExport
+	Exports    []domain.GEDExport
 	CanAct     bool
 	OnlyOffice bool
 }
@@ -101,8 +100,8 @@ func (s *Server) exportLetter(w http.ResponseWriter, r *http.Request, q *request
 }
 
 type gedAdminData struct {
-	Target *store.GEDTarget
-	Office *store.OnlyOfficeServer
+	Target *domain.GEDTarget
+	Office *domain.OnlyOfficeServer
 }
 
 func (s *Server) adminGED(w http.ResponseWriter, r *http.Request, q *request) error {

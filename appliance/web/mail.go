@@ -11,7 +11,6 @@ import (
 	"missive/appliance"
 	"missive/appliance/domain"
 	"missive/appliance/drafts"
-	"missive/appliance/store"
 )
 
 // The mail pages: the administrator's page of the mail bridge (addresses,
@@ -108,7 +107,7 @@ func (s *Server) showMailTried(w http.ResponseWriter, r *http.Request, q *reques
 			d.Ack[p.DoctypeID] = p.Policy
 		}
 	}
-	custom := map[string]store.MailTemplate{}
+	custom := map[string]domain.MailTemplate{}
 	for _, t := range st.Templates {
 		custom[t.Mode] = t
 	}
@@ -190,7 +189,7 @@ func mailboxForm(f url.Values) (appliance.MailboxInput, appliance.FieldErrors) {
 func (s *Server) adminMailAddMailbox(w http.ResponseWriter, r *http.Request, q *request) error {
 	in, errs := mailboxForm(r.PostForm)
 	var err error = errs
-	var mb *store.Mailbox
+	var mb *domain.Mailbox
 	if len(errs) == 0 {
 		mb, err = s.svc.AddMailbox(r.Context(), q.actor, in)
 	}

@@ -11,7 +11,6 @@ import (
 	"missive/appliance"
 	"missive/appliance/api"
 	"missive/appliance/domain"
-	"missive/appliance/store"
 )
 
 type searchData struct {
@@ -20,7 +19,7 @@ type searchData struct {
 	Entities []domain.Entity
 	Doctypes []domain.Doctype
 	Users    []domain.User
-	Saved    []store.SavedSearch
+	Saved    []domain.SavedSearch
 	// Query is this search's query string, without its page, to save it.
 	Query string
 }

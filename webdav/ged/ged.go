@@ -181,7 +181,7 @@ func (e *Exporter) ExportDue(ctx context.Context) error {
 	return ctx.Err()
 }
 
-func (e *Exporter) exportOne(ctx context.Context, target *store.GEDTarget, x *store.GEDExport) appliance.GEDExportResult {
+func (e *Exporter) exportOne(ctx context.Context, target *domain.GEDTarget, x *domain.GEDExport) appliance.GEDExportResult {
 	res := appliance.GEDExportResult{ID: x.ID, Attempts: x.Attempts + 1}
 	loc, files, err := e.Upload(ctx, target, x.LetterID)
 	if err == nil {
@@ -221,7 +221,7 @@ func Folder(number string) string {
 
 // Upload puts a letter's files into its folder of the target and returns
 // the folder's URL and what was uploaded. It changes nothing in Missive.
-func (e *Exporter) Upload(ctx context.Context, target *store.GEDTarget, letterID string) (string, []File, error) {
+func (e *Exporter) Upload(ctx context.Context, target *domain.GEDTarget, letterID string) (string, []File, error) {
 	r := e.svc.System()
 	l, err := r.Letter(ctx, target.TenantID, letterID)
 	if err != nil {

@@ -22,7 +22,6 @@ import (
 	"missive/appliance"
 	"missive/appliance/apptest"
 	"missive/appliance/domain"
-	"missive/appliance/store"
 	"missive/appliance/store/pgtest"
 )
 
@@ -153,7 +152,7 @@ func (f *fixture) closedLetter(t *testing.T) *domain.Letter {
 	return l
 }
 
-func (f *fixture) exports(t *testing.T, l *domain.Letter) []store.GEDExport {
+func (f *fixture) exports(t *testing.T, l *domain.Letter) []domain.GEDExport {
 	t.Helper()
 	xs, err := f.env.Svc.LetterExports(f.ctx, f.env.Admin, l.ID)
 	if err != nil {

@@ -33,7 +33,6 @@ import (
 	oo "missive/appliance/docserver"
 	"missive/appliance/domain"
 	"missive/appliance/download"
-	"missive/appliance/store"
 )
 
 // Options tunes the endpoints; the zero value of a field means its default.
@@ -47,7 +46,7 @@ type Options struct {
 // perimeter; only the tenant's Document Server settings are read without
 // one, to check the grant itself. *appliance.Service implements it.
 type service interface {
-	OnlyOfficeServer(ctx context.Context, tenant string) (*store.OnlyOfficeServer, string, error)
+	OnlyOfficeServer(ctx context.Context, tenant string) (*domain.OnlyOfficeServer, string, error)
 	ActorFor(ctx context.Context, tenant, userID string) (*appliance.Actor, error)
 	Document(ctx context.Context, a *appliance.Actor, id string) (*domain.Document, error)
 	OpenDocument(ctx context.Context, a *appliance.Actor, documentID string, version int) (*domain.Document, *domain.Version, io.ReadSeekCloser, error)

@@ -141,7 +141,7 @@ type entry struct {
 	mime  string
 	docID string
 	loose bool // a letter's document without a node
-	props []store.DavProp
+	props []domain.DavProp
 	// lazyProps: props were not read (a space's root found without its view).
 	lazyProps bool
 }

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"missive/appliance"
-	"missive/appliance/store"
+	"missive/appliance/domain"
 
 	"golang.org/x/net/webdav"
 )
@@ -150,12 +150,12 @@ func (f *file) DeadProps() (map[xml.Name]webdav.Property, error) {
 	return m, nil
 }
 
-func toProps(patches []webdav.Proppatch) ([]store.DavProp, []webdav.Property) {
-	var out []store.DavProp
+func toProps(patches []webdav.Proppatch) ([]domain.DavProp, []webdav.Property) {
+	var out []domain.DavProp
 	var names []webdav.Property
 	for _, pp := range patches {
 		for _, p := range pp.Props {
-			out = append(out, store.DavProp{NS: p.XMLName.Space, Name: p.XMLName.Local, Lang: p.Lang, XML: string(p.InnerXML), Remove: pp.Remove})
+			out = append(out, domain.DavProp{NS: p.XMLName.Space, Name: p.XMLName.Local, Lang: p.Lang, XML: string(p.InnerXML), Remove: pp.Remove})
 			names = append(names, webdav.Property{XMLName: p.XMLName})
 		}
 	}
@@ -187,7 +187,7 @@ type writeFile struct {
 	docID string
 	pw    *io.PipeWriter
 	n     int64
-	props []store.DavProp
+	props []domain.DavProp
 	done  chan struct{}
 	blob  *appliance.DavBlob
 	err   error

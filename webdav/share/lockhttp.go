@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"missive/appliance"
-	"missive/appliance/store"
+	"missive/appliance/domain"
 )
 
 // LOCK is served here rather than by x/net/webdav, which has no shared
@@ -124,7 +124,7 @@ func (h *Handler) refreshLock(w http.ResponseWriter, r *http.Request, st *reqSta
 }
 
 // writeLock answers with the lock's lockdiscovery.
-func writeLock(w http.ResponseWriter, status int, root string, lk *store.DavLock) {
+func writeLock(w http.ResponseWriter, status int, root string, lk *domain.DavLock) {
 	scope, depth, timeout := "exclusive", "infinity", "Infinite"
 	if lk.Shared {
 		scope = "shared"

@@ -10,7 +10,7 @@ import (
 	"golang.org/x/net/webdav"
 
 	"missive/appliance"
-	"missive/appliance/store"
+	"missive/appliance/domain"
 )
 
 // tempToken marks the locks x/net/webdav takes for the length of one write
@@ -22,7 +22,7 @@ const tempToken = "missive:request-lock"
 // unlock is a Command; reads come from the store, expiry judged now.
 type lockSystem struct{ st *reqState }
 
-func (l *lockSystem) live() ([]store.DavLock, error) {
+func (l *lockSystem) live() ([]domain.DavLock, error) {
 	return l.st.h.svc.DavLocks(l.st.ctx, l.st.tenant)
 }
 
@@ -140,7 +140,7 @@ func (l *lockSystem) Refresh(_ time.Time, token string, d time.Duration) (webdav
 	return details(lk), nil
 }
 
-func details(lk *store.DavLock) webdav.LockDetails {
+func details(lk *domain.DavLock) webdav.LockDetails {
 	return webdav.LockDetails{Root: lk.Root, Duration: time.Duration(lk.TimeoutS) * time.Second, OwnerXML: lk.OwnerXML, ZeroDepth: lk.ZeroDepth}
 }
 

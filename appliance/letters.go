@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"path"
 	"strings"
 	"time"
@@ -46,6 +47,13 @@ type Upload struct {
 	Name string
 	Role domain.DocRole
 	Body io.Reader
+	// File and SHA256, when File is set, are a file that already holds
+	// the content on the data directory's file system and its hash,
+	// computed while it was written (an SMTP message spooled as it
+	// arrived): it is moved into the blob store rather than copied, and
+	// Body is not read.
+	File   *os.File
+	SHA256 string
 }
 
 // validDate accepts a civil date of a plausible year: 9999-12-31 is a
@@ -294,9 +302,20 @@ func (s *Service) storeUpload(u Upload, letterID string) (*LetterAttach, error) 
 	if !u.Role.Valid() {
 		return nil, FieldErrors{"role": "main, attachment ou draft"}
 	}
-	br := bufio.NewReaderSize(u.Body, 512)
-	head, _ := br.Peek(512)
-	sum, size, err := s.blobs.Put(br, s.MaxUpload)
+	var head []byte
+	var sum string
+	var size int64
+	var err error
+	if u.File != nil {
+		head = make([]byte, 512)
+		n, _ := u.File.ReadAt(head, 0)
+		head, sum = head[:n], u.SHA256
+		size, err = s.blobs.Adopt(u.File, sum, s.MaxUpload)
+	} else {
+		br := bufio.NewReaderSize(u.Body, 512)
+		head, _ = br.Peek(512)
+		sum, size, err = s.blobs.Put(br, s.MaxUpload)
+	}
 	if errors.Is(err, blob.ErrTooLarge) {
 		return nil, fmt.Errorf("%w: %s dépasse la taille maximale de %d Mo", ErrTooLarge, name, s.MaxUpload>>20)
 	}

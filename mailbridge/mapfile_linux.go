@@ -1,7 +1,6 @@
 package mailbridge
 
 import (
-	"fmt"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -11,14 +10,15 @@ import (
 // by the parser where it lies in the page cache, and the heap does not
 // hold a copy of it. The bytes are valid until unmap; nothing that
 // outlives the intake may keep a slice of them (Parse's parts do, and are
-// stored before the intake returns).
+// stored before the intake returns). A file system that cannot map the
+// file has it read into memory instead.
 func mapFile(f *os.File, size int64) (b []byte, unmap func(), err error) {
 	if size == 0 {
 		return nil, func() {}, nil
 	}
 	b, err = unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
-		return nil, nil, fmt.Errorf("map spooled message: %w", err)
+		return readFile(f, size)
 	}
 	return b, func() { unix.Munmap(b) }, nil
 }

@@ -34,8 +34,10 @@ import (
 // Environment: MISSIVE_BENCH_SMTP_MESSAGES (default 2000 per run),
 // MISSIVE_BENCH_ROUNDS (default 3; medians are printed),
 // MISSIVE_BENCH_BINARY (another build of missive to measure, e.g. the
-// previous version, for a before/after), MISSIVE_BENCH_PERF=FILE (perf record of Missive during its SMTP runs;
-// read it with `perf report -i FILE`).
+// previous version, for a before/after), MISSIVE_BENCH_BASELINE (another
+// build measured in the same rounds, interleaved, for a before/after under
+// the same load; logged, not in the table), MISSIVE_BENCH_PERF=FILE (perf
+// record of Missive during its SMTP runs; read it with `perf report -i FILE`).
 func TestBenchPeers(t *testing.T) {
 	messages := envInt(t, "MISSIVE_BENCH_SMTP_MESSAGES", 2000)
 	rounds := envInt(t, "MISSIVE_BENCH_ROUNDS", 3)
@@ -54,13 +56,16 @@ func TestBenchPeers(t *testing.T) {
 	pf := peers.StartPostfix(t)
 	sink := peers.SMTPSink(t)
 	data := filepath.Join(t.TempDir(), "data")
-	// smtp-source opens its 20 sessions from one address.
-	s := startServer(t, bin, data, "smtp_max_connections_per_address = 100")
-	cli(t, bin, "", "mail", "address", "add", "--data", data, "--tenant", "default", "mairie@ville.test")
-	time.Sleep(2 * time.Second) // the address reaches the listener's configuration
+	s := smtpServer(t, bin, data)
+	var base *server
+	baseBin, baseData := os.Getenv("MISSIVE_BENCH_BASELINE"), filepath.Join(t.TempDir(), "data")
+	if baseBin != "" {
+		base = smtpServer(t, baseBin, baseData)
+	}
+	time.Sleep(2 * time.Second) // the address reaches the listeners' configuration
 	pfIdle := sessionRSS(pf.MasterPID(t))
 
-	var mRate, pRate, sRate, mCPU, pCPU []float64
+	var mRate, pRate, sRate, mCPU, pCPU, bRate, bCPU []float64
 	for range rounds {
 		c0 := sessionCPU(pf.MasterPID(t))
 		pRate = append(pRate, smtpSource(t, pf.Addr, messages))
@@ -73,6 +78,12 @@ func TestBenchPeers(t *testing.T) {
 		mCPU = append(mCPU, msPer(procCPU(t, s.cmd.Process.Pid)-c0, messages))
 
 		sRate = append(sRate, smtpSource(t, sink.Addr, messages))
+
+		if base != nil {
+			c0 = procCPU(t, base.cmd.Process.Pid)
+			bRate = append(bRate, smtpSource(t, base.smtpAddr, messages))
+			bCPU = append(bCPU, msPer(procCPU(t, base.cmd.Process.Pid)-c0, messages))
+		}
 	}
 	if n := pf.Queued(t); n < rounds*messages {
 		t.Fatalf("Postfix queued %d messages, want %d", n, rounds*messages)
@@ -84,6 +95,14 @@ func TestBenchPeers(t *testing.T) {
 
 	t.Logf("smtp-source -s 20 -m %d -l 20000, %d rounds: Missive %v msg/s, Postfix %v, smtp-sink %v; CPU ms/msg Missive %v, Postfix %v",
 		messages, rounds, mRate, pRate, sRate, mCPU, pCPU)
+	if base != nil {
+		base.stop(t)
+		if n := lettersIn(t, baseData); n != rounds*messages {
+			t.Fatalf("the baseline registered %d letters, want %d", n, rounds*messages)
+		}
+		t.Logf("same rounds, medians: this build %.0f msg/s (%.2f × Postfix), %.2f ms CPU/msg; baseline %s %.0f msg/s (%.2f × Postfix), %.2f ms CPU/msg",
+			median(mRate), median(mRate)/median(pRate), median(mCPU), baseBin, median(bRate), median(bRate)/median(pRate), median(bCPU))
+	}
 	row := func(name string, m, p float64, format string, higherBetter bool) {
 		ratio := p / m
 		if higherBetter {
@@ -96,6 +115,15 @@ func TestBenchPeers(t *testing.T) {
 	row("SMTP, ms CPU par message (Postfix)", median(mCPU), median(pCPU), "%.2f", false)
 	row("démarrage à froid jusqu'à /readyz, s (objectif)", median(seconds(starts)), 0.3, "%.2f", false)
 	row("mémoire au repos, Mo (Postfix)", float64(medianInt(rss))/1024, float64(pfIdle)/1024, "%.1f", false)
+}
+
+// smtpServer starts bin's `missive serve` on data with the address
+// mairie@ville.test; smtp-source opens its 20 sessions from one address.
+func smtpServer(t *testing.T, bin, data string) *server {
+	t.Helper()
+	s := startServer(t, bin, data, "smtp_max_connections_per_address = 100")
+	cli(t, bin, "", "mail", "address", "add", "--data", data, "--tenant", "default", "mairie@ville.test")
+	return s
 }
 
 // perfRecord samples pid's stacks with perf into MISSIVE_BENCH_PERF, if

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -36,14 +37,29 @@ func (b *Bridge) Deliver(ctx context.Context, tenant string, raw []byte, env Env
 		return nil, fmt.Errorf("take in message for %s: %w", tenant, err)
 	}
 	defer release()
-	return b.deliverHeld(ctx, tenant, raw, env, rcpts)
+	return b.deliverHeld(ctx, tenant, rawMessage{b: raw}, env, rcpts)
+}
+
+// rawMessage is a message's bytes as they came and, for an SMTP message,
+// the spool file that holds them with their SHA-256, computed while it
+// arrived: its .eml document is then moved into the blob store, not
+// written a second time.
+type rawMessage struct {
+	b    []byte
+	file *os.File
+	sum  string
+}
+
+// upload is the message itself as a document (its .eml).
+func (r rawMessage) upload(name string, role domain.DocRole) appliance.Upload {
+	return appliance.Upload{Name: name, Role: role, Body: bytes.NewReader(r.b), File: r.file, SHA256: r.sum}
 }
 
 // deliverHeld is Deliver for a message whose bytes the budget already
 // counts.
-func (b *Bridge) deliverHeld(ctx context.Context, tenant string, raw []byte, env Envelope, rcpts []string) (*appliance.MailIntakeResult, error) {
-	cur := b.parsing.Add(int64(len(raw)))
-	defer b.parsing.Add(-int64(len(raw)))
+func (b *Bridge) deliverHeld(ctx context.Context, tenant string, raw rawMessage, env Envelope, rcpts []string) (*appliance.MailIntakeResult, error) {
+	cur := b.parsing.Add(int64(len(raw.b)))
+	defer b.parsing.Add(-int64(len(raw.b)))
 	for p := b.parsingPeak.Load(); cur > p && !b.parsingPeak.CompareAndSwap(p, cur); p = b.parsingPeak.Load() {
 	}
 	res, err := b.deliver(ctx, tenant, raw, env, rcpts)
@@ -53,9 +69,9 @@ func (b *Bridge) deliverHeld(ctx context.Context, tenant string, raw []byte, env
 	return res, nil
 }
 
-func (b *Bridge) deliver(ctx context.Context, tenant string, raw []byte, env Envelope, rcpts []string) (*appliance.MailIntakeResult, error) {
-	m := ParseWith(raw, b.opt.Limits)
-	key := Key(m, raw)
+func (b *Bridge) deliver(ctx context.Context, tenant string, raw rawMessage, env Envelope, rcpts []string) (*appliance.MailIntakeResult, error) {
+	m := ParseWith(raw.b, b.opt.Limits)
+	key := Key(m, raw.b)
 	r := b.svc.System()
 	if seen, err := r.MailSeen(ctx, tenant, key); err == nil {
 		return &appliance.MailIntakeResult{Duplicate: true, LetterID: seen.LetterID}, nil
@@ -91,7 +107,7 @@ func (b *Bridge) deliver(ctx context.Context, tenant string, raw []byte, env Env
 	return res, nil
 }
 
-func (b *Bridge) intakeLetter(ctx context.Context, sys *appliance.Actor, in appliance.MailIntakeInput, m *Message, raw []byte, env Envelope, rcpts []string) (*appliance.MailIntakeResult, error) {
+func (b *Bridge) intakeLetter(ctx context.Context, sys *appliance.Actor, in appliance.MailIntakeInput, m *Message, raw rawMessage, env Envelope, rcpts []string) (*appliance.MailIntakeResult, error) {
 	tenant := sys.TenantID()
 	r := b.svc.System()
 	in.Kind = "letter"
@@ -146,7 +162,7 @@ func (b *Bridge) intakeLetter(ctx context.Context, sys *appliance.Actor, in appl
 		in.Outbox = b.ackFor(ctx, tenant, m, ourRcpts, policy == appliance.AckQualified)
 	}
 	in.Register = &reg
-	uploads := messageUploads(m, raw, appliance.Upload{Name: fileName(m.Subject, "courriel") + ".eml", Role: domain.DocMain})
+	uploads := messageUploads(m, raw.upload(fileName(m.Subject, "courriel")+".eml", domain.DocMain))
 	res, err := b.svc.IntakeMail(ctx, sys, in, uploads...)
 	var fe appliance.FieldErrors
 	if errors.As(err, &fe) && (fe["entity_id"] != "" || fe["doctype_id"] != "") {
@@ -154,7 +170,7 @@ func (b *Bridge) intakeLetter(ctx context.Context, sys *appliance.Actor, in appl
 		// the letter goes to the mail room instead.
 		b.log.Warn("mail routing names an unknown entity or doctype; sent to the mail room", "tenant", tenant, "err", err)
 		reg.EntityID, reg.DoctypeID = "", ""
-		res, err = b.svc.IntakeMail(ctx, sys, in, messageUploads(m, raw, appliance.Upload{Name: fileName(m.Subject, "courriel") + ".eml", Role: domain.DocMain})...)
+		res, err = b.svc.IntakeMail(ctx, sys, in, messageUploads(m, raw.upload(fileName(m.Subject, "courriel")+".eml", domain.DocMain))...)
 	}
 	if err != nil {
 		return nil, err
@@ -191,8 +207,7 @@ func (b *Bridge) ackCap(ctx context.Context, tenant, to string) (string, error) 
 
 // messageUploads are the documents of a message: the original first, then
 // every part.
-func messageUploads(m *Message, raw []byte, original appliance.Upload) []appliance.Upload {
-	original.Body = bytes.NewReader(raw)
+func messageUploads(m *Message, original appliance.Upload) []appliance.Upload {
 	ups := []appliance.Upload{original}
 	for _, p := range m.Parts {
 		name := p.Name
@@ -204,7 +219,7 @@ func messageUploads(m *Message, raw []byte, original appliance.Upload) []applian
 	return ups
 }
 
-func (b *Bridge) intakeReply(ctx context.Context, sys *appliance.Actor, in appliance.MailIntakeInput, m *Message, raw []byte, l *domain.Letter) (*appliance.MailIntakeResult, error) {
+func (b *Bridge) intakeReply(ctx context.Context, sys *appliance.Actor, in appliance.MailIntakeInput, m *Message, raw rawMessage, l *domain.Letter) (*appliance.MailIntakeResult, error) {
 	tenant := sys.TenantID()
 	in.Kind, in.LetterID = "reply", l.ID
 	in.NoAck = "réponse rattachée au courrier " + l.Number
@@ -214,7 +229,7 @@ func (b *Bridge) intakeReply(ctx context.Context, sys *appliance.Actor, in appli
 	}
 	in.Note = fmt.Sprintf("Réponse de %s reçue par e-mail : « %s »\n\n%s", m.FromAddr, m.Subject, text)
 	date := b.now().In(domain.Paris).Format("2006-01-02-150405")
-	uploads := messageUploads(m, raw, appliance.Upload{Name: "reponse-" + date + ".eml", Role: domain.DocAttachment})
+	uploads := messageUploads(m, raw.upload("reponse-"+date+".eml", domain.DocAttachment))
 	in.Outbox = b.noticeFor(ctx, tenant, m, l)
 	res, err := b.svc.IntakeMail(ctx, sys, in, uploads...)
 	if err != nil {
@@ -226,7 +241,7 @@ func (b *Bridge) intakeReply(ctx context.Context, sys *appliance.Actor, in appli
 	return res, nil
 }
 
-func (b *Bridge) intakeBounce(ctx context.Context, sys *appliance.Actor, in appliance.MailIntakeInput, m *Message, raw []byte, l *domain.Letter, bounceOf string) (*appliance.MailIntakeResult, error) {
+func (b *Bridge) intakeBounce(ctx context.Context, sys *appliance.Actor, in appliance.MailIntakeInput, m *Message, raw rawMessage, l *domain.Letter, bounceOf string) (*appliance.MailIntakeResult, error) {
 	in.Kind = "bounce"
 	in.NoAck = "avis de non-distribution"
 	reason := "non distribué"
@@ -242,7 +257,7 @@ func (b *Bridge) intakeBounce(ctx context.Context, sys *appliance.Actor, in appl
 			to = " à " + m.Report.Recipient
 		}
 		in.Note = fmt.Sprintf("Un message envoyé%s n'a pas pu être remis (%s). L'avis de non-distribution est joint au courrier.", to, reason)
-		uploads = []appliance.Upload{{Name: "avis-de-non-distribution.eml", Role: domain.DocAttachment, Body: bytes.NewReader(raw)}}
+		uploads = []appliance.Upload{raw.upload("avis-de-non-distribution.eml", domain.DocAttachment)}
 	}
 	res, err := b.svc.IntakeMail(ctx, sys, in, uploads...)
 	if err != nil {
@@ -335,7 +350,9 @@ func (b *Bridge) ourRecipients(ctx context.Context, tenant string, m *Message, r
 
 // route applies the first rule that matches a recipient or a keyword.
 func route(rules []domain.MailRule, rcpts []string, text string) (entityID, doctypeID string) {
-	folded := fold(text)
+	// Folding the whole text is most of the cost of routing: only for a
+	// rule with keywords, once.
+	folded, isFolded := "", false
 	for _, r := range rules {
 		match := false
 		if r.Recipient != "" {
@@ -347,6 +364,9 @@ func route(rules []domain.MailRule, rcpts []string, text string) (entityID, doct
 			}
 		}
 		if kws := strings.TrimSpace(r.Keywords); kws != "" {
+			if !isFolded {
+				folded, isFolded = fold(text), true
+			}
 			match = false
 			for _, k := range strings.Split(kws, ",") {
 				if k = fold(strings.TrimSpace(k)); k != "" && containsWord(folded, k) {

@@ -23,6 +23,7 @@ import (
 func (b *Bridge) sendLoop(ctx context.Context) {
 	t := time.NewTicker(b.opt.SendInterval)
 	defer t.Stop()
+	var last time.Time
 	for {
 		changed := b.opt.leaderChanged()
 		if b.opt.Leader() {
@@ -33,16 +34,33 @@ func (b *Bridge) sendLoop(ctx context.Context) {
 				b.log.Warn("outbox", "err", err)
 			}
 			b.sendPasses.Add(1)
+			last = time.Now()
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		case <-b.kick:
+			// Every message taken in kicks the sender: under a load of
+			// mail, a pass per kick would read the outbox a hundred times
+			// a second for acknowledgements that may leave a moment
+			// later. The kicks of one kickGap make one pass.
+			if wait := kickGap - time.Since(last); wait > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(wait):
+				case <-changed:
+				}
+			}
 		case <-changed:
 		}
 	}
 }
+
+// kickGap is the least time between two passes of the sender that kicks
+// started.
+const kickGap = 100 * time.Millisecond
 
 // SendDue sends every queued message whose time has come.
 func (b *Bridge) SendDue(ctx context.Context) error {

@@ -2,6 +2,8 @@ package mailbridge
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -138,7 +140,8 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 // it is for; a failure is temporary (451) so that the client keeps the
 // message and tries again, and the tenants already served see the retry
 // as a duplicate. The message is spooled to disk while it arrives, and
-// read into memory only when the intake's memory budget has room for it.
+// parsed where it lies (mapped, not copied) once the intake's memory
+// budget has room for what parsing it takes.
 func (ss *session) Data(r io.Reader) error {
 	err := ss.data(r)
 	if err == nil {
@@ -159,7 +162,7 @@ func (ss *session) data(r io.Reader) (err error) {
 			err = errTemporary.because(fmt.Errorf("panic while taking a message in: %v", p))
 		}
 	}()
-	spool, size, err := ss.spool(r)
+	sp, err := ss.spool(r)
 	if err != nil {
 		var se *smtp.SMTPError
 		if errors.As(err, &se) {
@@ -173,20 +176,24 @@ func (ss *session) data(r io.Reader) (err error) {
 		}
 		return errTemporary.because(fmt.Errorf("spool message: %w", err))
 	}
-	defer os.Remove(spool.Name())
-	defer spool.Close()
+	// Once its .eml is in the blob store the file is no longer here, and
+	// Remove has nothing to do.
+	defer os.Remove(sp.file.Name())
+	defer sp.file.Close()
 	wctx, cancel := context.WithTimeout(context.Background(), b.opt.BusyWait)
-	release, err := b.mem.acquire(wctx, size)
+	release, err := b.mem.acquire(wctx, sp.size)
 	cancel()
 	if err != nil {
 		return &SMTPError{Code: errBusySMTP.Code, Enhanced: errBusySMTP.Enhanced, Message: errBusySMTP.Message,
-			Reason: fmt.Sprintf("busy, message of %d bytes deferred", size)}
+			Reason: fmt.Sprintf("busy, message of %d bytes deferred", sp.size)}
 	}
 	defer release()
-	raw := make([]byte, size)
-	if _, err := spool.ReadAt(raw, 0); err != nil {
-		return errTemporary.because(fmt.Errorf("read spooled message: %w", err))
+	raw, unmap, err := mapFile(sp.file, sp.size)
+	if err != nil {
+		return errTemporary.because(err)
 	}
+	defer unmap()
+	msg := rawMessage{b: raw, file: sp.file, sum: sp.sum}
 	tenants := make([]string, 0, len(ss.rcpts))
 	for t := range ss.rcpts {
 		tenants = append(tenants, t)
@@ -195,7 +202,7 @@ func (ss *session) data(r io.Reader) (err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	for _, t := range tenants {
-		_, err := b.deliverHeld(ctx, t, raw, ss.env, ss.rcpts[t])
+		_, err := b.deliverHeld(ctx, t, msg, ss.env, ss.rcpts[t])
 		switch {
 		case permanent(err):
 			return errUnreadable.because(fmt.Errorf("tenant %s: %w", t, err))
@@ -222,26 +229,37 @@ func temporary(err error) *SMTPError {
 	return e
 }
 
+// spooled is a message on disk: the file, its size and its SHA-256.
+type spooled struct {
+	file *os.File
+	size int64
+	sum  string
+}
+
 // spool writes the message, after our Received line, to a file of the
-// spool directory (0600) as it arrives: a slow or large message holds a
-// file, not memory. go-smtp cuts it at MaxMessageBytes (552).
-func (ss *session) spool(r io.Reader) (*os.File, int64, error) {
+// spool directory (0600) as it arrives, and hashes it on the way: a slow
+// or large message holds a file, not memory, and the file becomes the
+// message's .eml in the blob store as it is (blob.Store.Adopt). go-smtp
+// cuts it at MaxMessageBytes (552); a message cut short leaves no file.
+func (ss *session) spool(r io.Reader) (*spooled, error) {
 	f, err := os.CreateTemp(ss.s.b.opt.SpoolDir, "missive-smtp-*.eml")
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	n, err := io.WriteString(f, ss.received())
+	h := sha256.New()
+	w := io.MultiWriter(f, h)
+	n, err := io.WriteString(w, ss.received())
 	if err == nil {
 		var m int64
-		m, err = io.Copy(f, r)
+		m, err = io.Copy(w, r)
 		n += int(m)
 	}
 	if err != nil {
 		f.Close()
 		os.Remove(f.Name())
-		return nil, 0, err
+		return nil, err
 	}
-	return f, int64(n), nil
+	return &spooled{file: f, size: int64(n), sum: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
 // received is the trace line RFC 5321 asks every server that takes a
@@ -267,4 +285,13 @@ func (ss *session) received() string {
 	}
 	return fmt.Sprintf("Received: from %s (%s)\r\n\tby %s (Missive) with %s;\r\n\t%s\r\n", helo, remote, ss.s.b.opt.Hostname, with,
 		ss.s.b.now().Format(time.RFC1123Z))
+}
+
+// readFile reads the first size bytes of f into memory.
+func readFile(f *os.File, size int64) ([]byte, func(), error) {
+	b := make([]byte, size)
+	if _, err := f.ReadAt(b, 0); err != nil {
+		return nil, nil, fmt.Errorf("read spooled message: %w", err)
+	}
+	return b, func() {}, nil
 }

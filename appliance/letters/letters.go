@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -43,6 +44,13 @@ type Upload struct {
 	Name string
 	Role domain.DocRole
 	Body io.Reader
+	// File and SHA256, when File is set, are a file that already holds
+	// the content on the data directory's file system and its hash,
+	// computed while it was written (an SMTP message spooled as it
+	// arrived): it is moved into the blob store rather than copied, and
+	// Body is not read.
+	File   *os.File
+	SHA256 string
 }
 
 // maxYearsAhead bounds how far ahead of today a letter may be said to arrive.
@@ -277,9 +285,20 @@ func (s *Registrar) StoreUpload(u Upload, letterID string) (*LetterAttach, error
 	if !u.Role.Valid() {
 		return nil, kernel.FieldErrors{"role": "main, attachment ou draft"}
 	}
-	br := bufio.NewReaderSize(u.Body, 512)
-	head, _ := br.Peek(512)
-	sum, size, err := s.k.Blobs().Put(br, s.k.MaxUpload)
+	var head []byte
+	var sum string
+	var size int64
+	var err error
+	if u.File != nil {
+		head = make([]byte, 512)
+		n, _ := u.File.ReadAt(head, 0)
+		head, sum = head[:n], u.SHA256
+		size, err = s.k.Blobs().Adopt(u.File, sum, s.k.MaxUpload)
+	} else {
+		br := bufio.NewReaderSize(u.Body, 512)
+		head, _ = br.Peek(512)
+		sum, size, err = s.k.Blobs().Put(br, s.k.MaxUpload)
+	}
 	if errors.Is(err, blob.ErrTooLarge) {
 		return nil, fmt.Errorf("%w: %s dépasse la taille maximale de %d Mo", kernel.ErrTooLarge, name, s.k.MaxUpload>>20)
 	}

@@ -3,10 +3,10 @@ package kernel
 import "fmt"
 
 // Registry maps each command kind to its apply function. Each feature
-// registers its own kinds in one function (registerMail, registerDav…),
-// and kinds lists those functions: adding a kind touches its feature's
-// file only, and a kind registered twice stops the binary at start, not
-// at the first entry of that kind.
+// registers its own kinds in one function (mail.Register, dav.Register…),
+// and the facade's Kinds lists those functions: adding a kind touches its
+// feature's package only, and a kind registered twice stops the binary at
+// start, not at the first entry of that kind.
 type Registry struct {
 	handlers map[Kind]handler
 }

@@ -50,25 +50,9 @@ type BackupAlert struct {
 	Outbox AlertMail `json:"outbox"`
 }
 
-// AlertMail is the outbox entry of one alert. Its JSON is the mail
-// feature's OutboxPayload's, field for field, since the backup.run
-// commands already in the log carry it so; backups queue it themselves
-// (no other feature's code runs in their Apply).
-type AlertMail struct {
-	ID        string `json:"id"`
-	LetterID  string `json:"letter_id"`
-	Kind      string `json:"kind"`
-	MessageID string `json:"message_id"`
-	MailFrom  string `json:"mail_from"`
-	RcptTo    string `json:"rcpt_to"`
-	Subject   string `json:"subject"`
-	Content   string `json:"content"`
-	Held      bool   `json:"held,omitempty"`
-}
-
-// outboxQueued is the status of an outbox entry waiting to be sent (the
-// mail feature's OutboxQueued, a value of the store's outbox table).
-const outboxQueued = "queued"
+// AlertMail is the outbox entry of one alert: the kernel's outbox
+// payload, whose JSON the backup.run commands already in the log carry.
+type AlertMail = kernel.OutboxPayload
 
 // Runs records backup runs and reads them back.
 type Runs struct{ k *kernel.Kernel }
@@ -96,11 +80,8 @@ func applyBackupRun(a *kernel.Ctx, p *BackupRunRecord) (any, error) {
 		}
 		if !alerted {
 			for _, al := range p.Alerts {
-				o := al.Outbox
-				e := &domain.OutboxEntry{ID: o.ID, TenantID: al.Tenant, Kind: o.Kind, MessageID: o.MessageID, MailFrom: o.MailFrom,
-					RcptTo: o.RcptTo, Subject: o.Subject, Content: o.Content, Status: outboxQueued, NextTry: a.At, CreatedAt: a.At}
-				if err := a.Tx.InsertOutbox(e); err != nil {
-					return nil, fmt.Errorf("queue backup alert to %s: %w", o.RcptTo, err)
+				if err := kernel.InsertOutboxFor(a, al.Tenant, al.Outbox); err != nil {
+					return nil, fmt.Errorf("queue backup alert: %w", err)
 				}
 			}
 			run.Alerted = true

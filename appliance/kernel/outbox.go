@@ -21,9 +21,14 @@ const (
 	OutboxHeld    = "held"
 )
 
-// InsertOutbox queues a message, or holds it until it is worded.
-func InsertOutbox(a *Ctx, o OutboxPayload) error {
-	e := &domain.OutboxEntry{ID: o.ID, TenantID: a.Cmd.Tenant, LetterID: o.LetterID, Kind: o.Kind, MessageID: o.MessageID, MailFrom: o.MailFrom,
+// InsertOutbox queues a message of the command's tenant, or holds it
+// until it is worded.
+func InsertOutbox(a *Ctx, o OutboxPayload) error { return InsertOutboxFor(a, a.Cmd.Tenant, o) }
+
+// InsertOutboxFor queues a message of tenant: a backup's alert goes to
+// each tenant's administrators from a command of no tenant.
+func InsertOutboxFor(a *Ctx, tenant string, o OutboxPayload) error {
+	e := &domain.OutboxEntry{ID: o.ID, TenantID: tenant, LetterID: o.LetterID, Kind: o.Kind, MessageID: o.MessageID, MailFrom: o.MailFrom,
 		RcptTo: o.RcptTo, Subject: o.Subject, Content: o.Content, Status: OutboxQueued, NextTry: a.At, CreatedAt: a.At}
 	if o.Held {
 		e.Status, e.NextTry = OutboxHeld, ""

@@ -66,6 +66,7 @@ func applyLetterRegister(a *applyCtx, p *LetterRegister) (any, error) {
 	}
 	a.letterID = l.ID
 	a.summary = "Courrier " + l.Number + " enregistré : « " + l.Subject + " »"
+	a.payload = registerHistory(p)
 	// Read back with its display fields (sender, entity…): this is what the
 	// registrant is answered, and what an idempotency key records.
 	return letterForUpdate(a, l.ID)
@@ -111,6 +112,7 @@ func applyLetterQualify(a *applyCtx, p *LetterQualify) (any, error) {
 		return nil, err
 	}
 	a.summary = "Courrier qualifié"
+	a.payload = qualifyHistory(p)
 	return l, nil
 }
 

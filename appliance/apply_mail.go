@@ -124,6 +124,7 @@ func applyMailIntake(a *applyCtx, p *MailIntake) (any, error) {
 		l = v.(*domain.Letter)
 		a.letterID = l.ID
 		a.summary = sub.summary + " (reçu par e-mail de " + p.FromAddress + ")"
+		a.payload = intakeHistory(p)
 	case p.LetterID != "":
 		if l, err = joinMailToLetter(a, p); err != nil {
 			return nil, err

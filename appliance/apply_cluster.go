@@ -6,36 +6,37 @@ import (
 	"time"
 
 	"missive/appliance/domain"
+	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
 
 // registerCluster registers the apply function of each kind below with r.
-func registerCluster(r *Registry) {
-	Handle(r, KindClusterToken, applyClusterToken)
-	Handle(r, KindClusterJoin, applyClusterJoin)
-	Handle(r, KindClusterMember, applyClusterMember)
+func registerCluster(r *kernel.Registry) {
+	kernel.Handle(r, KindClusterToken, applyClusterToken)
+	kernel.Handle(r, KindClusterJoin, applyClusterJoin)
+	kernel.Handle(r, KindClusterMember, applyClusterMember)
 }
 
-func applyClusterToken(a *applyCtx, p *ClusterToken) (any, error) {
+func applyClusterToken(a *kernel.Ctx, p *ClusterToken) (any, error) {
 	if len(p.Hash) != 64 {
 		return nil, fmt.Errorf("%w: empreinte de jeton invalide", ErrInvalid)
 	}
 	if _, err := time.Parse(domain.TimeLayout, p.ExpiresAt); err != nil {
 		return nil, fmt.Errorf("%w: expiration du jeton invalide", ErrInvalid)
 	}
-	tok := &store.JoinToken{Hash: p.Hash, Voter: p.Voter, CreatedAt: a.at, ExpiresAt: p.ExpiresAt}
-	if err := conflict(a.tx.InsertJoinToken(tok), "jeton déjà enregistré"); err != nil {
+	tok := &store.JoinToken{Hash: p.Hash, Voter: p.Voter, CreatedAt: a.At, ExpiresAt: p.ExpiresAt}
+	if err := kernel.Conflict(a.Tx.InsertJoinToken(tok), "jeton déjà enregistré"); err != nil {
 		return nil, err
 	}
-	a.summary = "Jeton d'adhésion au cluster créé (" + suffrage(p.Voter) + ", valable jusqu'au " + p.ExpiresAt + ")"
+	a.Summary = "Jeton d'adhésion au cluster créé (" + suffrage(p.Voter) + ", valable jusqu'au " + p.ExpiresAt + ")"
 	return nil, nil
 }
 
 // applyClusterJoin admits a node with a token: the token must exist, be
 // unused and unexpired at the command's time (stamped by the leader), so
 // that whichever node leads, a token admits one node only.
-func applyClusterJoin(a *applyCtx, p *ClusterJoin) (any, error) {
-	tok, err := a.tx.JoinToken(a.ctx, p.Hash)
+func applyClusterJoin(a *kernel.Ctx, p *ClusterJoin) (any, error) {
+	tok, err := a.Tx.JoinToken(a.Ctx, p.Hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("%w: jeton d'adhésion inconnu", ErrForbidden)
 	} else if err != nil {
@@ -44,32 +45,32 @@ func applyClusterJoin(a *applyCtx, p *ClusterJoin) (any, error) {
 	if tok.UsedBy != "" {
 		return nil, fmt.Errorf("%w: jeton d'adhésion déjà utilisé (par le nœud %s)", ErrForbidden, tok.UsedBy)
 	}
-	if a.at >= tok.ExpiresAt {
+	if a.At >= tok.ExpiresAt {
 		return nil, fmt.Errorf("%w: jeton d'adhésion expiré depuis le %s: créez-en un autre (missive cluster token)", ErrForbidden, tok.ExpiresAt)
 	}
-	if m, err := a.tx.ClusterMember(a.ctx, p.NodeID); err == nil && m.Removed {
+	if m, err := a.Tx.ClusterMember(a.Ctx, p.NodeID); err == nil && m.Removed {
 		return nil, fmt.Errorf("%w: le nœud %s a été retiré du cluster: videz son dossier de données pour le faire revenir comme un nouveau nœud", ErrForbidden, p.NodeID)
 	}
-	if err := a.tx.UseJoinToken(p.Hash, p.NodeID, a.at); err != nil {
+	if err := a.Tx.UseJoinToken(p.Hash, p.NodeID, a.At); err != nil {
 		return nil, err
 	}
-	m := &store.ClusterMember{NodeID: p.NodeID, Address: p.Address, Voter: tok.Voter, JoinedAt: a.at, UpdatedAt: a.at}
-	if err := a.tx.PutClusterMember(m); err != nil {
+	m := &store.ClusterMember{NodeID: p.NodeID, Address: p.Address, Voter: tok.Voter, JoinedAt: a.At, UpdatedAt: a.At}
+	if err := a.Tx.PutClusterMember(m); err != nil {
 		return nil, err
 	}
-	a.payload = redact(ClusterJoin{Hash: "***", NodeID: p.NodeID, Address: p.Address})
-	a.summary = "Nœud " + p.NodeID + " (" + p.Address + ") admis dans le cluster, " + suffrage(tok.Voter)
+	a.Payload = kernel.Redact(ClusterJoin{Hash: "***", NodeID: p.NodeID, Address: p.Address})
+	a.Summary = "Nœud " + p.NodeID + " (" + p.Address + ") admis dans le cluster, " + suffrage(tok.Voter)
 	return m, nil
 }
 
-func applyClusterMember(a *applyCtx, p *ClusterMember) (any, error) {
+func applyClusterMember(a *kernel.Ctx, p *ClusterMember) (any, error) {
 	if p.NodeID == "" {
 		return nil, fmt.Errorf("%w: nœud manquant", ErrInvalid)
 	}
-	m, err := a.tx.ClusterMember(a.ctx, p.NodeID)
+	m, err := a.Tx.ClusterMember(a.Ctx, p.NodeID)
 	if errors.Is(err, store.ErrNotFound) {
 		// The first node bootstrapped the cluster without a token.
-		m = &store.ClusterMember{NodeID: p.NodeID, JoinedAt: a.at}
+		m = &store.ClusterMember{NodeID: p.NodeID, JoinedAt: a.At}
 	} else if err != nil {
 		return nil, err
 	}
@@ -79,15 +80,15 @@ func applyClusterMember(a *applyCtx, p *ClusterMember) (any, error) {
 	if p.Address != "" {
 		m.Address = p.Address
 	}
-	m.Voter, m.Removed, m.UpdatedAt = p.Voter, p.Removed, a.at
-	if err := a.tx.PutClusterMember(m); err != nil {
+	m.Voter, m.Removed, m.UpdatedAt = p.Voter, p.Removed, a.At
+	if err := a.Tx.PutClusterMember(m); err != nil {
 		return nil, err
 	}
 	switch {
 	case p.Removed:
-		a.summary = "Nœud " + p.NodeID + " retiré du cluster"
+		a.Summary = "Nœud " + p.NodeID + " retiré du cluster"
 	default:
-		a.summary = "Nœud " + p.NodeID + ": " + suffrage(p.Voter)
+		a.Summary = "Nœud " + p.NodeID + ": " + suffrage(p.Voter)
 	}
 	return m, nil
 }

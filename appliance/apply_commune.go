@@ -2,53 +2,54 @@ package appliance
 
 import (
 	"fmt"
+	"missive/appliance/kernel"
 	"strings"
 )
 
 // registerCommune registers the apply function of each kind below with r.
-func registerCommune(r *Registry) {
-	Handle(r, KindTenantUpdate, applyTenantUpdate)
-	Handle(r, KindEntityUpdate, applyEntityUpdate)
+func registerCommune(r *kernel.Registry) {
+	kernel.Handle(r, KindTenantUpdate, applyTenantUpdate)
+	kernel.Handle(r, KindEntityUpdate, applyEntityUpdate)
 }
 
 // applyTenantUpdate changes the commune. Switching the Alsace-Moselle
 // holidays changes the calendar of the due dates computed from then on:
 // those of letters already registered were stamped and stay.
-func applyTenantUpdate(a *applyCtx, p *TenantUpdate) (any, error) {
+func applyTenantUpdate(a *kernel.Ctx, p *TenantUpdate) (any, error) {
 	if strings.TrimSpace(p.Name) == "" {
 		return nil, fmt.Errorf("%w: une commune a un nom", ErrInvalid)
 	}
-	t, err := a.tx.Tenant(a.ctx, a.cmd.Tenant)
+	t, err := a.Tx.Tenant(a.Ctx, a.Cmd.Tenant)
 	if err != nil {
 		return nil, err
 	}
 	was := t.AlsaceMoselle
 	t.Name, t.Address, t.Phone, t.Email, t.Website, t.AlsaceMoselle = p.Name, p.Address, p.Phone, p.Email, p.Website, p.AlsaceMoselle
-	if err := a.tx.UpdateTenant(t); err != nil {
+	if err := a.Tx.UpdateTenant(t); err != nil {
 		return nil, err
 	}
-	a.summary = "Commune « " + t.Name + " » modifiée"
+	a.Summary = "Commune « " + t.Name + " » modifiée"
 	switch {
 	case t.AlsaceMoselle && !was:
-		a.summary += " ; jours fériés d'Alsace-Moselle pris en compte pour les prochaines dates limites"
+		a.Summary += " ; jours fériés d'Alsace-Moselle pris en compte pour les prochaines dates limites"
 	case !t.AlsaceMoselle && was:
-		a.summary += " ; jours fériés d'Alsace-Moselle retirés pour les prochaines dates limites"
+		a.Summary += " ; jours fériés d'Alsace-Moselle retirés pour les prochaines dates limites"
 	}
 	return t, nil
 }
 
-func applyEntityUpdate(a *applyCtx, p *EntityUpdate) (any, error) {
+func applyEntityUpdate(a *kernel.Ctx, p *EntityUpdate) (any, error) {
 	if strings.TrimSpace(p.Name) == "" {
 		return nil, fmt.Errorf("%w: une entité a un nom", ErrInvalid)
 	}
-	e, err := a.tx.Entity(a.ctx, a.cmd.Tenant, p.EntityID)
+	e, err := a.Tx.Entity(a.Ctx, a.Cmd.Tenant, p.EntityID)
 	if err != nil {
 		return nil, err
 	}
 	e.Name, e.Email, e.Address, e.Phone = p.Name, p.Email, p.Address, p.Phone
-	if err := a.tx.UpdateEntity(a.cmd.Tenant, e); err != nil {
+	if err := a.Tx.UpdateEntity(a.Cmd.Tenant, e); err != nil {
 		return nil, err
 	}
-	a.summary = "Entité « " + e.Name + " » modifiée"
+	a.Summary = "Entité « " + e.Name + " » modifiée"
 	return e, nil
 }

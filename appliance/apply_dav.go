@@ -8,20 +8,21 @@ import (
 	"time"
 
 	"missive/appliance/domain"
+	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
 
 // registerDav registers the apply function of each kind below with r.
-func registerDav(r *Registry) {
-	Handle(r, KindDavPut, applyDavPut)
-	Handle(r, KindDavMkcol, applyDavMkcol)
-	Handle(r, KindDavDelete, applyDavDelete)
-	Handle(r, KindDavMove, applyDavMove)
-	Handle(r, KindDavPropPatch, applyDavPropPatch)
-	Handle(r, KindDavLock, applyDavLock)
-	Handle(r, KindDavRefresh, applyDavRefresh)
-	Handle(r, KindDavUnlock, applyDavUnlock)
-	Handle(r, KindDocumentRestore, applyDocumentRestore)
+func registerDav(r *kernel.Registry) {
+	kernel.Handle(r, KindDavPut, applyDavPut)
+	kernel.Handle(r, KindDavMkcol, applyDavMkcol)
+	kernel.Handle(r, KindDavDelete, applyDavDelete)
+	kernel.Handle(r, KindDavMove, applyDavMove)
+	kernel.Handle(r, KindDavPropPatch, applyDavPropPatch)
+	kernel.Handle(r, KindDavLock, applyDavLock)
+	kernel.Handle(r, KindDavRefresh, applyDavRefresh)
+	kernel.Handle(r, KindDavUnlock, applyDavUnlock)
+	kernel.Handle(r, KindDocumentRestore, applyDocumentRestore)
 }
 
 // validDavPath accepts the clean absolute paths the share produces.
@@ -32,8 +33,8 @@ func validDavPath(p string) bool {
 // checkDavLocks refuses the change when a live lock covers one of names
 // (or, with tree, a resource under them) and none of the locks on that
 // resource was presented: one token of a shared lock is enough.
-func checkDavLocks(a *applyCtx, tokens []string, tree bool, names ...string) error {
-	locks, err := a.tx.DavLocks(a.ctx, a.cmd.Tenant)
+func checkDavLocks(a *kernel.Ctx, tokens []string, tree bool, names ...string) error {
+	locks, err := a.Tx.DavLocks(a.Ctx, a.Cmd.Tenant)
 	if err != nil {
 		return err
 	}
@@ -51,7 +52,7 @@ func checkDavLocks(a *applyCtx, tokens []string, tree bool, names ...string) err
 		var order []string // lock order, so that every node names the same root
 		for i := range locks {
 			l := &locks[i]
-			if l.Expired(a.at) {
+			if l.Expired(a.At) {
 				continue
 			}
 			key := ""
@@ -79,14 +80,14 @@ func checkDavLocks(a *applyCtx, tokens []string, tree bool, names ...string) err
 
 // dropDavLocks removes the locks of a resource that was deleted or moved
 // away (RFC 4918 §7.5: the lock goes with the resource it named).
-func dropDavLocks(a *applyCtx, root string) error {
-	locks, err := a.tx.DavLocks(a.ctx, a.cmd.Tenant)
+func dropDavLocks(a *kernel.Ctx, root string) error {
+	locks, err := a.Tx.DavLocks(a.Ctx, a.Cmd.Tenant)
 	if err != nil {
 		return err
 	}
 	for _, l := range locks {
 		if l.Root == root || strings.HasPrefix(l.Root, root+"/") {
-			if err := a.tx.DeleteDavLock(a.cmd.Tenant, l.Token); err != nil {
+			if err := a.Tx.DeleteDavLock(a.Cmd.Tenant, l.Token); err != nil {
 				return err
 			}
 		}
@@ -96,26 +97,26 @@ func dropDavLocks(a *applyCtx, root string) error {
 
 // davSpace checks the space of a command: a letter's space names the
 // letter, which must exist in the tenant.
-func davSpace(a *applyCtx, space, letterID, p string) error {
+func davSpace(a *kernel.Ctx, space, letterID, p string) error {
 	if !validDavPath(p) {
 		return fmt.Errorf("%w: chemin %q", ErrInvalid, p)
 	}
 	switch {
 	case strings.HasPrefix(space, "u:") && letterID == "":
-		if _, err := a.tx.User(a.ctx, a.cmd.Tenant, strings.TrimPrefix(space, "u:")); err != nil {
+		if _, err := a.Tx.User(a.Ctx, a.Cmd.Tenant, strings.TrimPrefix(space, "u:")); err != nil {
 			return err
 		}
 		return nil
 	case space == "l:"+letterID && letterID != "":
-		_, err := letterForUpdate(a, letterID)
+		_, err := kernel.LetterForUpdate(a, letterID)
 		return err
 	}
 	return fmt.Errorf("%w: espace %q", ErrInvalid, space)
 }
 
 // davNode reads a node; nil when absent.
-func davNode(a *applyCtx, space, p string) (*store.DavNode, error) {
-	n, err := a.tx.DavNode(a.ctx, space, p)
+func davNode(a *kernel.Ctx, space, p string) (*store.DavNode, error) {
+	n, err := a.Tx.DavNode(a.Ctx, space, p)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
@@ -123,7 +124,7 @@ func davNode(a *applyCtx, space, p string) (*store.DavNode, error) {
 }
 
 // davParentDir requires the parent of p to be a collection.
-func davParentDir(a *applyCtx, space, p string) error {
+func davParentDir(a *kernel.Ctx, space, p string) error {
 	parent := store.DavParent(p)
 	if parent == "/" {
 		return nil
@@ -140,19 +141,19 @@ func davParentDir(a *applyCtx, space, p string) error {
 
 // putDocumentNode gives a letter's document, shown in its folder without a
 // node of its own, a node at path that points at its current version.
-func putDocumentNode(a *applyCtx, space, path, letterID, docID string) error {
+func putDocumentNode(a *kernel.Ctx, space, path, letterID, docID string) error {
 	d, err := letterDocument(a, letterID, docID)
 	if err != nil {
 		return err
 	}
 	v := d.Versions[len(d.Versions)-1]
-	return a.tx.PutDavNode(a.cmd.Tenant, &store.DavNode{Space: space, Path: path, SHA256: v.SHA256, Size: v.Size, MIME: v.MIME,
-		DocumentID: d.ID, CreatedAt: a.at, ModifiedAt: a.at, ModifiedBy: a.cmd.Actor})
+	return a.Tx.PutDavNode(a.Cmd.Tenant, &store.DavNode{Space: space, Path: path, SHA256: v.SHA256, Size: v.Size, MIME: v.MIME,
+		DocumentID: d.ID, CreatedAt: a.At, ModifiedAt: a.At, ModifiedBy: a.Cmd.Actor})
 }
 
 // letterDocument reads a document of the letter.
-func letterDocument(a *applyCtx, letterID, id string) (*domain.Document, error) {
-	d, err := a.tx.Document(a.ctx, a.cmd.Tenant, id)
+func letterDocument(a *kernel.Ctx, letterID, id string) (*domain.Document, error) {
+	d, err := a.Tx.Document(a.Ctx, a.Cmd.Tenant, id)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +167,7 @@ func letterDocument(a *applyCtx, letterID, id string) (*domain.Document, error) 
 // folder they are reply drafts, anything else an attachment.
 var draftExt = map[string]bool{".odt": true, ".ott": true, ".docx": true, ".doc": true, ".rtf": true, ".fodt": true}
 
-func applyDavPut(a *applyCtx, p *DavPut) (any, error) {
+func applyDavPut(a *kernel.Ctx, p *DavPut) (any, error) {
 	if err := davSpace(a, p.Space, p.LetterID, p.Path); err != nil {
 		return nil, err
 	}
@@ -186,11 +187,11 @@ func applyDavPut(a *applyCtx, p *DavPut) (any, error) {
 	if old != nil && old.Dir {
 		return nil, fmt.Errorf("%w: %s est un dossier", ErrConflict, p.Path)
 	}
-	n := &store.DavNode{Space: p.Space, Path: p.Path, SHA256: p.SHA256, Size: p.Size, MIME: p.MIME, CreatedAt: a.at, ModifiedAt: a.at, ModifiedBy: a.cmd.Actor}
+	n := &store.DavNode{Space: p.Space, Path: p.Path, SHA256: p.SHA256, Size: p.Size, MIME: p.MIME, CreatedAt: a.At, ModifiedAt: a.At, ModifiedBy: a.Cmd.Actor}
 	if old != nil {
 		n.CreatedAt = old.CreatedAt
 	}
-	a.summary = "Dossier de travail WebDAV : « " + p.Path + " » enregistré"
+	a.Summary = "Dossier de travail WebDAV : « " + p.Path + " » enregistré"
 	if p.LetterID != "" {
 		docID, newDoc := p.DocumentID, p.NewDoc
 		if old != nil && old.DocumentID != "" {
@@ -216,30 +217,30 @@ func applyDavPut(a *applyCtx, p *DavPut) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			a.summary = fmt.Sprintf("Document « %s » enregistré par WebDAV (version %d)", d.Name, d.Versions[len(d.Versions)-1].Version)
+			a.Summary = fmt.Sprintf("Document « %s » enregistré par WebDAV (version %d)", d.Name, d.Versions[len(d.Versions)-1].Version)
 		} else {
-			a.summary = "Document « " + p.Name + " » enregistré par WebDAV sans changement"
+			a.Summary = "Document « " + p.Name + " » enregistré par WebDAV sans changement"
 		}
-		if err := a.tx.UnhideDavDocument(p.Space, docID); err != nil {
+		if err := a.Tx.UnhideDavDocument(p.Space, docID); err != nil {
 			return nil, err
 		}
 		n.DocumentID = docID
 	}
-	if err := a.tx.PutDavNode(a.cmd.Tenant, n); err != nil {
+	if err := a.Tx.PutDavNode(a.Cmd.Tenant, n); err != nil {
 		return nil, err
 	}
 	for _, pr := range p.Props {
 		if pr.Name == "" || len(pr.XML) > 64<<10 {
 			return nil, fmt.Errorf("%w: propriété %q", ErrInvalid, pr.Name)
 		}
-		if err := a.tx.SetDavProp(p.Space, p.Path, pr); err != nil {
+		if err := a.Tx.SetDavProp(p.Space, p.Path, pr); err != nil {
 			return nil, err
 		}
 	}
 	return n, nil
 }
 
-func applyDavMkcol(a *applyCtx, p *DavMkcol) (any, error) {
+func applyDavMkcol(a *kernel.Ctx, p *DavMkcol) (any, error) {
 	if err := davSpace(a, p.Space, p.LetterID, p.Path); err != nil {
 		return nil, err
 	}
@@ -254,15 +255,15 @@ func applyDavMkcol(a *applyCtx, p *DavMkcol) (any, error) {
 	} else if old != nil || p.Path == "/" {
 		return nil, fmt.Errorf("%w: %s existe déjà", ErrConflict, p.Path)
 	}
-	n := &store.DavNode{Space: p.Space, Path: p.Path, Dir: true, CreatedAt: a.at, ModifiedAt: a.at, ModifiedBy: a.cmd.Actor}
-	if err := a.tx.PutDavNode(a.cmd.Tenant, n); err != nil {
+	n := &store.DavNode{Space: p.Space, Path: p.Path, Dir: true, CreatedAt: a.At, ModifiedAt: a.At, ModifiedBy: a.Cmd.Actor}
+	if err := a.Tx.PutDavNode(a.Cmd.Tenant, n); err != nil {
 		return nil, err
 	}
-	a.summary = "WebDAV : dossier « " + p.Path + " » créé"
+	a.Summary = "WebDAV : dossier « " + p.Path + " » créé"
 	return n, nil
 }
 
-func applyDavDelete(a *applyCtx, p *DavDelete) (any, error) {
+func applyDavDelete(a *kernel.Ctx, p *DavDelete) (any, error) {
 	if err := davSpace(a, p.Space, p.LetterID, p.Path); err != nil {
 		return nil, err
 	}
@@ -279,7 +280,7 @@ func applyDavDelete(a *applyCtx, p *DavDelete) (any, error) {
 	var docs []string
 	switch {
 	case old != nil:
-		if docs, err = a.tx.DeleteDavTree(p.Space, p.Path); err != nil {
+		if docs, err = a.Tx.DeleteDavTree(p.Space, p.Path); err != nil {
 			return nil, err
 		}
 	case p.LetterID != "" && p.DocumentID != "":
@@ -291,21 +292,21 @@ func applyDavDelete(a *applyCtx, p *DavDelete) (any, error) {
 		return nil, fmt.Errorf("dav %s: %w", p.Path, ErrNotFound)
 	}
 	for _, d := range docs {
-		if err := a.tx.HideDavDocument(p.Space, d, a.at); err != nil {
+		if err := a.Tx.HideDavDocument(p.Space, d, a.At); err != nil {
 			return nil, err
 		}
 	}
 	if err := dropDavLocks(a, p.LockRoot); err != nil {
 		return nil, err
 	}
-	a.summary = "WebDAV : « " + p.Path + " » retiré du dossier"
+	a.Summary = "WebDAV : « " + p.Path + " » retiré du dossier"
 	if len(docs) > 0 {
-		a.summary += fmt.Sprintf(" (%d document(s) conservé(s) sur le courrier)", len(docs))
+		a.Summary += fmt.Sprintf(" (%d document(s) conservé(s) sur le courrier)", len(docs))
 	}
 	return nil, nil
 }
 
-func applyDavMove(a *applyCtx, p *DavMove) (any, error) {
+func applyDavMove(a *kernel.Ctx, p *DavMove) (any, error) {
 	if err := davSpace(a, p.Space, p.LetterID, p.From); err != nil {
 		return nil, err
 	}
@@ -329,7 +330,7 @@ func applyDavMove(a *applyCtx, p *DavMove) (any, error) {
 	}
 	switch {
 	case src != nil:
-		if err := a.tx.MoveDavTree(p.Space, p.From, p.To, a.at, a.cmd.Actor); err != nil {
+		if err := a.Tx.MoveDavTree(p.Space, p.From, p.To, a.At, a.Cmd.Actor); err != nil {
 			return nil, err
 		}
 	case p.LetterID != "" && p.DocumentID != "":
@@ -342,11 +343,11 @@ func applyDavMove(a *applyCtx, p *DavMove) (any, error) {
 	if err := dropDavLocks(a, p.LockFrom); err != nil {
 		return nil, err
 	}
-	a.summary = "WebDAV : « " + p.From + " » déplacé vers « " + p.To + " »"
+	a.Summary = "WebDAV : « " + p.From + " » déplacé vers « " + p.To + " »"
 	return nil, nil
 }
 
-func applyDavPropPatch(a *applyCtx, p *DavPropPatch) (any, error) {
+func applyDavPropPatch(a *kernel.Ctx, p *DavPropPatch) (any, error) {
 	if err := davSpace(a, p.Space, p.LetterID, p.Path); err != nil {
 		return nil, err
 	}
@@ -373,37 +374,37 @@ func applyDavPropPatch(a *applyCtx, p *DavPropPatch) (any, error) {
 		if pr.Name == "" || len(pr.XML) > 64<<10 {
 			return nil, fmt.Errorf("%w: propriété %q", ErrInvalid, pr.Name)
 		}
-		if err := a.tx.SetDavProp(p.Space, p.Path, pr); err != nil {
+		if err := a.Tx.SetDavProp(p.Space, p.Path, pr); err != nil {
 			return nil, err
 		}
 	}
-	a.summary = "WebDAV : propriétés de « " + p.Path + " » modifiées"
+	a.Summary = "WebDAV : propriétés de « " + p.Path + " » modifiées"
 	return nil, nil
 }
 
 // davExpiry is the instant a lock taken or refreshed by this command lapses.
-func davExpiry(a *applyCtx, timeoutS int64) string {
+func davExpiry(a *kernel.Ctx, timeoutS int64) string {
 	if timeoutS < 0 {
 		return ""
 	}
-	return a.cmd.At.Add(time.Duration(timeoutS) * time.Second).UTC().Format(domain.TimeLayout)
+	return a.Cmd.At.Add(time.Duration(timeoutS) * time.Second).UTC().Format(domain.TimeLayout)
 }
 
-func applyDavLock(a *applyCtx, p *DavLock) (any, error) {
+func applyDavLock(a *kernel.Ctx, p *DavLock) (any, error) {
 	if p.Token == "" || !validDavPath(p.Root) {
 		return nil, fmt.Errorf("%w: verrou", ErrInvalid)
 	}
 	if p.LetterID != "" {
-		if _, err := letterForUpdate(a, p.LetterID); err != nil {
+		if _, err := kernel.LetterForUpdate(a, p.LetterID); err != nil {
 			return nil, err
 		}
 	}
 	// Stale locks go first, at the command's instant: every node drops the
 	// same ones.
-	if err := a.tx.DeleteExpiredDavLocks(a.cmd.Tenant, a.at); err != nil {
+	if err := a.Tx.DeleteExpiredDavLocks(a.Cmd.Tenant, a.At); err != nil {
 		return nil, err
 	}
-	locks, err := a.tx.DavLocks(a.ctx, a.cmd.Tenant)
+	locks, err := a.Tx.DavLocks(a.Ctx, a.Cmd.Tenant)
 	if err != nil {
 		return nil, err
 	}
@@ -414,57 +415,57 @@ func applyDavLock(a *applyCtx, p *DavLock) (any, error) {
 			return nil, fmt.Errorf("%w: %s", ErrLocked, l.Root)
 		}
 	}
-	l := &store.DavLock{Token: p.Token, TenantID: a.cmd.Tenant, Root: p.Root, ZeroDepth: p.ZeroDepth, Shared: p.Shared, OwnerXML: p.OwnerXML,
-		UserID: a.cmd.Actor, TimeoutS: p.TimeoutS, CreatedAt: a.at, ExpiresAt: davExpiry(a, p.TimeoutS)}
-	if err := a.tx.InsertDavLock(l); err != nil {
-		return nil, conflict(err, "verrou déjà posé")
+	l := &store.DavLock{Token: p.Token, TenantID: a.Cmd.Tenant, Root: p.Root, ZeroDepth: p.ZeroDepth, Shared: p.Shared, OwnerXML: p.OwnerXML,
+		UserID: a.Cmd.Actor, TimeoutS: p.TimeoutS, CreatedAt: a.At, ExpiresAt: davExpiry(a, p.TimeoutS)}
+	if err := a.Tx.InsertDavLock(l); err != nil {
+		return nil, kernel.Conflict(err, "verrou déjà posé")
 	}
-	a.summary = "WebDAV : verrou posé sur « " + p.Root + " »"
+	a.Summary = "WebDAV : verrou posé sur « " + p.Root + " »"
 	return l, nil
 }
 
 // liveDavLock reads a lock that has not lapsed at the command's instant.
-func liveDavLock(a *applyCtx, token string) (*store.DavLock, error) {
-	l, err := a.tx.DavLock(a.ctx, a.cmd.Tenant, token)
+func liveDavLock(a *kernel.Ctx, token string) (*store.DavLock, error) {
+	l, err := a.Tx.DavLock(a.Ctx, a.Cmd.Tenant, token)
 	if err != nil {
 		return nil, err
 	}
-	if l.Expired(a.at) {
+	if l.Expired(a.At) {
 		return nil, fmt.Errorf("verrou expiré: %w", ErrNotFound)
 	}
 	return l, nil
 }
 
-func applyDavRefresh(a *applyCtx, p *DavRefresh) (any, error) {
+func applyDavRefresh(a *kernel.Ctx, p *DavRefresh) (any, error) {
 	l, err := liveDavLock(a, p.Token)
 	if err != nil {
 		return nil, err
 	}
 	l.TimeoutS, l.ExpiresAt = p.TimeoutS, davExpiry(a, p.TimeoutS)
-	if err := a.tx.RefreshDavLock(a.cmd.Tenant, l.Token, l.TimeoutS, l.ExpiresAt); err != nil {
+	if err := a.Tx.RefreshDavLock(a.Cmd.Tenant, l.Token, l.TimeoutS, l.ExpiresAt); err != nil {
 		return nil, err
 	}
-	a.summary = "WebDAV : verrou sur « " + l.Root + " » prolongé"
+	a.Summary = "WebDAV : verrou sur « " + l.Root + " » prolongé"
 	return l, nil
 }
 
-func applyDavUnlock(a *applyCtx, p *DavUnlock) (any, error) {
+func applyDavUnlock(a *kernel.Ctx, p *DavUnlock) (any, error) {
 	l, err := liveDavLock(a, p.Token)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.tx.DeleteDavLock(a.cmd.Tenant, l.Token); err != nil {
+	if err := a.Tx.DeleteDavLock(a.Cmd.Tenant, l.Token); err != nil {
 		return nil, err
 	}
-	a.summary = "WebDAV : verrou sur « " + l.Root + " » levé"
+	a.Summary = "WebDAV : verrou sur « " + l.Root + " » levé"
 	if p.Break {
-		a.summary = "WebDAV : verrou sur « " + l.Root + " » cassé par un administrateur"
+		a.Summary = "WebDAV : verrou sur « " + l.Root + " » cassé par un administrateur"
 	}
 	return l, nil
 }
 
-func applyDocumentRestore(a *applyCtx, p *DocumentRestore) (any, error) {
-	if _, err := letterForUpdate(a, p.LetterID); err != nil {
+func applyDocumentRestore(a *kernel.Ctx, p *DocumentRestore) (any, error) {
+	if _, err := kernel.LetterForUpdate(a, p.LetterID); err != nil {
 		return nil, err
 	}
 	d, err := letterDocument(a, p.LetterID, p.DocumentID)
@@ -479,6 +480,6 @@ func applyDocumentRestore(a *applyCtx, p *DocumentRestore) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.summary = fmt.Sprintf("Document « %s » : version %d restaurée (version %d)", d.Name, p.Version, d.Versions[len(d.Versions)-1].Version)
+	a.Summary = fmt.Sprintf("Document « %s » : version %d restaurée (version %d)", d.Name, p.Version, d.Versions[len(d.Versions)-1].Version)
 	return d, nil
 }

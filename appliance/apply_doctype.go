@@ -4,11 +4,12 @@ import (
 	"fmt"
 
 	"missive/appliance/domain"
+	"missive/appliance/kernel"
 )
 
 // registerDoctypeUpdate registers the apply function of each kind below with r.
-func registerDoctypeUpdate(r *Registry) {
-	Handle(r, KindDoctypeUpdate, applyDoctypeUpdate)
+func registerDoctypeUpdate(r *kernel.Registry) {
+	kernel.Handle(r, KindDoctypeUpdate, applyDoctypeUpdate)
 }
 
 // checkRetention is Apply's own check of a doctype's archival fields: the
@@ -48,8 +49,8 @@ func legacyDelay(mode string, days int, unit string) (int, domain.DelayUnit, err
 // SVA and SVR doctypes before delays had a unit.
 const seededSilenceDays = 40
 
-func applyDoctypeUpdate(a *applyCtx, p *DoctypeUpdate) (any, error) {
-	d, err := a.tx.Doctype(a.ctx, a.cmd.Tenant, p.DoctypeID)
+func applyDoctypeUpdate(a *kernel.Ctx, p *DoctypeUpdate) (any, error) {
+	d, err := a.Tx.Doctype(a.Ctx, a.Cmd.Tenant, p.DoctypeID)
 	if err != nil {
 		return nil, err
 	}
@@ -65,9 +66,9 @@ func applyDoctypeUpdate(a *applyCtx, p *DoctypeUpdate) (any, error) {
 	}
 	d.Label, d.DelayDays, d.DelayUnit, d.RemindBefore, d.RemindAfter, d.Mode = p.Label, days, unit, p.RemindBefore, p.RemindAfter, domain.Mode(p.Mode)
 	d.RetentionYears, d.FinalDisposition = p.RetentionYears, domain.Disposition(p.FinalDisposition)
-	if err := a.tx.UpdateDoctype(a.cmd.Tenant, d); err != nil {
+	if err := a.Tx.UpdateDoctype(a.Cmd.Tenant, d); err != nil {
 		return nil, err
 	}
-	a.summary = "Type de courrier « " + d.Label + " » modifié"
+	a.Summary = "Type de courrier « " + d.Label + " » modifié"
 	return d, nil
 }

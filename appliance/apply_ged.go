@@ -5,15 +5,16 @@ import (
 	"fmt"
 
 	"missive/appliance/domain"
+	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
 
 // registerGED registers the apply function of each kind below with r.
-func registerGED(r *Registry) {
-	Handle(r, KindGEDTargetSet, applyGEDTargetSet)
-	Handle(r, KindGEDExportQueue, applyGEDExportQueue)
-	Handle(r, KindGEDExportResult, applyGEDExportResult)
-	Handle(r, KindOnlyOfficeSet, applyOnlyOfficeSet)
+func registerGED(r *kernel.Registry) {
+	kernel.Handle(r, KindGEDTargetSet, applyGEDTargetSet)
+	kernel.Handle(r, KindGEDExportQueue, applyGEDExportQueue)
+	kernel.Handle(r, KindGEDExportResult, applyGEDExportResult)
+	kernel.Handle(r, KindOnlyOfficeSet, applyOnlyOfficeSet)
 }
 
 // Export statuses.
@@ -29,32 +30,32 @@ const (
 	GEDReasonManual = "manual"
 )
 
-func applyGEDTargetSet(a *applyCtx, p *GEDTargetSet) (any, error) {
-	g := &store.GEDTarget{TenantID: a.cmd.Tenant, URL: p.URL, Username: p.Username, Secret: p.Secret, OnClose: p.OnClose, UpdatedAt: a.at}
-	if err := a.tx.SetGEDTarget(g); err != nil {
+func applyGEDTargetSet(a *kernel.Ctx, p *GEDTargetSet) (any, error) {
+	g := &store.GEDTarget{TenantID: a.Cmd.Tenant, URL: p.URL, Username: p.Username, Secret: p.Secret, OnClose: p.OnClose, UpdatedAt: a.At}
+	if err := a.Tx.SetGEDTarget(g); err != nil {
 		return nil, err
 	}
 	// New settings are usually a fix (a password, a URL): what failed or
 	// waits is tried again at once with them.
-	if err := a.tx.RequeueFailedGEDExports(a.cmd.Tenant, a.at); err != nil {
+	if err := a.Tx.RequeueFailedGEDExports(a.Cmd.Tenant, a.At); err != nil {
 		return nil, err
 	}
-	if err := a.tx.RetryGEDExportsNow(a.cmd.Tenant, a.at); err != nil {
+	if err := a.Tx.RetryGEDExportsNow(a.Cmd.Tenant, a.At); err != nil {
 		return nil, err
 	}
 	if p.Secret != "" {
 		p.Secret = "***"
 	}
-	a.payload = redact(p)
-	a.summary = "Export vers la GED : " + p.URL
+	a.Payload = kernel.Redact(p)
+	a.Summary = "Export vers la GED : " + p.URL
 	return g, nil
 }
 
 // queueExportOnClose queues the export of a letter being closed when the
 // tenant exports on closing. The row's id comes from the command's, so that
 // every node writes the same row without anything stamped for it.
-func queueExportOnClose(a *applyCtx, l *domain.Letter) error {
-	g, err := a.tx.GEDTarget(a.ctx, a.cmd.Tenant)
+func queueExportOnClose(a *kernel.Ctx, l *domain.Letter) error {
+	g, err := a.Tx.GEDTarget(a.Ctx, a.Cmd.Tenant)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil
@@ -63,32 +64,32 @@ func queueExportOnClose(a *applyCtx, l *domain.Letter) error {
 	case !g.OnClose:
 		return nil
 	}
-	return a.tx.InsertGEDExport(&store.GEDExport{ID: "ged-" + a.cmd.ID, TenantID: a.cmd.Tenant, LetterID: l.ID, Reason: GEDReasonClose,
-		Status: GEDQueued, NextTry: a.at, CreatedAt: a.at})
+	return a.Tx.InsertGEDExport(&store.GEDExport{ID: "ged-" + a.Cmd.ID, TenantID: a.Cmd.Tenant, LetterID: l.ID, Reason: GEDReasonClose,
+		Status: GEDQueued, NextTry: a.At, CreatedAt: a.At})
 }
 
-func applyGEDExportQueue(a *applyCtx, p *GEDExportQueue) (any, error) {
-	l, err := letterForUpdate(a, p.LetterID)
+func applyGEDExportQueue(a *kernel.Ctx, p *GEDExportQueue) (any, error) {
+	l, err := kernel.LetterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.tx.GEDTarget(a.ctx, a.cmd.Tenant); err != nil {
+	if _, err := a.Tx.GEDTarget(a.Ctx, a.Cmd.Tenant); err != nil {
 		return nil, err
 	}
-	e := &store.GEDExport{ID: p.ID, TenantID: a.cmd.Tenant, LetterID: l.ID, Reason: p.Reason, Status: GEDQueued, NextTry: a.at, CreatedAt: a.at}
-	if err := a.tx.InsertGEDExport(e); err != nil {
+	e := &store.GEDExport{ID: p.ID, TenantID: a.Cmd.Tenant, LetterID: l.ID, Reason: p.Reason, Status: GEDQueued, NextTry: a.At, CreatedAt: a.At}
+	if err := a.Tx.InsertGEDExport(e); err != nil {
 		return nil, err
 	}
-	a.summary = "Export vers la GED demandé"
+	a.Summary = "Export vers la GED demandé"
 	return e, nil
 }
 
-func applyGEDExportResult(a *applyCtx, p *GEDExportResult) (any, error) {
-	e, err := a.tx.GEDExport(a.ctx, p.ID)
+func applyGEDExportResult(a *kernel.Ctx, p *GEDExportResult) (any, error) {
+	e, err := a.Tx.GEDExport(a.Ctx, p.ID)
 	if err != nil {
 		return nil, err
 	}
-	if e.TenantID != a.cmd.Tenant {
+	if e.TenantID != a.Cmd.Tenant {
 		return nil, fmt.Errorf("export %s: %w", p.ID, ErrNotFound)
 	}
 	if e.Status != GEDQueued {
@@ -97,30 +98,30 @@ func applyGEDExportResult(a *applyCtx, p *GEDExportResult) (any, error) {
 	e.Attempts, e.LastError = p.Attempts, p.Error
 	switch p.Status {
 	case GEDDone:
-		e.Status, e.NextTry, e.DoneAt, e.Location, e.Files = GEDDone, "", a.at, p.Location, p.Files
-		a.summary = "Exporté vers la GED : " + p.Location
+		e.Status, e.NextTry, e.DoneAt, e.Location, e.Files = GEDDone, "", a.At, p.Location, p.Files
+		a.Summary = "Exporté vers la GED : " + p.Location
 	case GEDFailed:
 		e.Status, e.NextTry = GEDFailed, ""
-		a.summary = "Export vers la GED abandonné : " + p.Error
+		a.Summary = "Export vers la GED abandonné : " + p.Error
 	case GEDQueued:
 		e.NextTry = p.NextTry
-		a.summary = fmt.Sprintf("Export vers la GED : tentative %d échouée, nouvel essai prévu (%s)", p.Attempts, p.Error)
+		a.Summary = fmt.Sprintf("Export vers la GED : tentative %d échouée, nouvel essai prévu (%s)", p.Attempts, p.Error)
 	default:
 		return nil, fmt.Errorf("%w: statut d'export %q inconnu", ErrInvalid, p.Status)
 	}
-	if err := a.tx.UpdateGEDExport(e); err != nil {
+	if err := a.Tx.UpdateGEDExport(e); err != nil {
 		return nil, err
 	}
-	a.letterID = e.LetterID
+	a.LetterID = e.LetterID
 	return e, nil
 }
 
-func applyOnlyOfficeSet(a *applyCtx, p *OnlyOfficeSet) (any, error) {
-	o := &store.OnlyOfficeServer{TenantID: a.cmd.Tenant, URL: p.URL, Secret: p.Secret, UpdatedAt: a.at}
-	if err := a.tx.SetOnlyOfficeServer(o); err != nil {
+func applyOnlyOfficeSet(a *kernel.Ctx, p *OnlyOfficeSet) (any, error) {
+	o := &store.OnlyOfficeServer{TenantID: a.Cmd.Tenant, URL: p.URL, Secret: p.Secret, UpdatedAt: a.At}
+	if err := a.Tx.SetOnlyOfficeServer(o); err != nil {
 		return nil, err
 	}
-	a.payload = redact(OnlyOfficeSet{URL: p.URL, Secret: "***"})
-	a.summary = "Serveur OnlyOffice : " + p.URL
+	a.Payload = kernel.Redact(OnlyOfficeSet{URL: p.URL, Secret: "***"})
+	a.Summary = "Serveur OnlyOffice : " + p.URL
 	return o, nil
 }

@@ -6,14 +6,15 @@ import (
 	"missive/appliance/blob"
 	"missive/appliance/domain"
 	"missive/appliance/drafts"
+	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
 
 // registerReplies registers the apply function of each kind below with r.
-func registerReplies(r *Registry) {
-	Handle(r, KindDraftTemplateAdd, applyDraftTemplateAdd)
-	Handle(r, KindDraftTemplateDelete, applyDraftTemplateDelete)
-	Handle(r, KindLetterDraft, applyLetterDraft)
+func registerReplies(r *kernel.Registry) {
+	kernel.Handle(r, KindDraftTemplateAdd, applyDraftTemplateAdd)
+	kernel.Handle(r, KindDraftTemplateDelete, applyDraftTemplateDelete)
+	kernel.Handle(r, KindLetterDraft, applyLetterDraft)
 }
 
 // DraftExistsError means the letter has its reply draft already:
@@ -25,12 +26,12 @@ func (e *DraftExistsError) Error() string {
 }
 func (e *DraftExistsError) Is(target error) bool { return target == ErrConflict }
 
-func applyLetterDraft(a *applyCtx, p *LetterDraft) (any, error) {
-	l, err := letterForUpdate(a, p.LetterID)
+func applyLetterDraft(a *kernel.Ctx, p *LetterDraft) (any, error) {
+	l, err := kernel.LetterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
 	}
-	if err := open(l); err != nil {
+	if err := kernel.CheckOpen(l); err != nil {
 		return nil, err
 	}
 	if !p.NewDoc || p.Role != string(domain.DocDraft) || (p.Name != drafts.DraftName(l.Number, drafts.ODT.Ext()) && p.Name != drafts.DraftName(l.Number, drafts.DOCX.Ext())) {
@@ -38,7 +39,7 @@ func applyLetterDraft(a *applyCtx, p *LetterDraft) (any, error) {
 	}
 	// Checked here, in log order: two agents (or one double click) may
 	// stamp a draft for the letter at once; the first applied wins.
-	docs, err := a.tx.Documents(a.ctx, l.ID)
+	docs, err := a.Tx.Documents(a.Ctx, l.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -49,13 +50,13 @@ func applyLetterDraft(a *applyCtx, p *LetterDraft) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.summary = "Projet de réponse « " + d.Name + " » créé depuis le modèle « " + p.Template + " »"
+	a.Summary = "Projet de réponse « " + d.Name + " » créé depuis le modèle « " + p.Template + " »"
 	// The whole answer, path and template included: what an idempotency
 	// key records is what the agent is told.
-	return &Draft{Document: d, Created: true, Template: p.Template, Path: drafts.DAVPath(a.cmd.Tenant, l.Number, d.Name)}, nil
+	return &Draft{Document: d, Created: true, Template: p.Template, Path: drafts.DAVPath(a.Cmd.Tenant, l.Number, d.Name)}, nil
 }
 
-func applyDraftTemplateAdd(a *applyCtx, p *DraftTemplateAdd) (any, error) {
+func applyDraftTemplateAdd(a *kernel.Ctx, p *DraftTemplateAdd) (any, error) {
 	if p.Format != "odt" && p.Format != "docx" {
 		return nil, fmt.Errorf("%w: format de modèle %q inconnu (odt ou docx)", ErrInvalid, p.Format)
 	}
@@ -63,34 +64,34 @@ func applyDraftTemplateAdd(a *applyCtx, p *DraftTemplateAdd) (any, error) {
 		return nil, fmt.Errorf("%w: modèle incomplet", ErrInvalid)
 	}
 	if p.EntityID != "" {
-		if _, err := a.tx.Entity(a.ctx, a.cmd.Tenant, p.EntityID); err != nil {
+		if _, err := a.Tx.Entity(a.Ctx, a.Cmd.Tenant, p.EntityID); err != nil {
 			return nil, err
 		}
 	}
 	if p.DoctypeID != "" {
-		if _, err := a.tx.Doctype(a.ctx, a.cmd.Tenant, p.DoctypeID); err != nil {
+		if _, err := a.Tx.Doctype(a.Ctx, a.Cmd.Tenant, p.DoctypeID); err != nil {
 			return nil, err
 		}
 	}
-	t := &store.DraftTemplate{ID: p.ID, TenantID: a.cmd.Tenant, Name: p.Name, Format: p.Format, EntityID: p.EntityID, DoctypeID: p.DoctypeID,
-		FileName: p.FileName, SHA256: p.SHA256, Size: p.Size, Fields: p.Fields, CreatedAt: a.at, CreatedBy: a.cmd.Actor}
-	if err := conflict(a.tx.InsertDraftTemplate(t), "le modèle "+p.ID+" existe déjà"); err != nil {
+	t := &store.DraftTemplate{ID: p.ID, TenantID: a.Cmd.Tenant, Name: p.Name, Format: p.Format, EntityID: p.EntityID, DoctypeID: p.DoctypeID,
+		FileName: p.FileName, SHA256: p.SHA256, Size: p.Size, Fields: p.Fields, CreatedAt: a.At, CreatedBy: a.Cmd.Actor}
+	if err := kernel.Conflict(a.Tx.InsertDraftTemplate(t), "le modèle "+p.ID+" existe déjà"); err != nil {
 		return nil, err
 	}
-	a.summary = "Modèle de réponse « " + p.Name + " » ajouté"
+	a.Summary = "Modèle de réponse « " + p.Name + " » ajouté"
 	return t, nil
 }
 
-func applyDraftTemplateDelete(a *applyCtx, p *DraftTemplateDelete) (any, error) {
-	t, err := a.tx.DraftTemplate(a.ctx, a.cmd.Tenant, p.ID)
+func applyDraftTemplateDelete(a *kernel.Ctx, p *DraftTemplateDelete) (any, error) {
+	t, err := a.Tx.DraftTemplate(a.Ctx, a.Cmd.Tenant, p.ID)
 	if err != nil {
 		return nil, err
 	}
 	// The file stays in the blob store: drafts made from it do not
 	// reference it, and blobs are immutable and shared.
-	if err := a.tx.DeleteDraftTemplate(a.cmd.Tenant, p.ID); err != nil {
+	if err := a.Tx.DeleteDraftTemplate(a.Cmd.Tenant, p.ID); err != nil {
 		return nil, err
 	}
-	a.summary = "Modèle de réponse « " + t.Name + " » supprimé"
+	a.Summary = "Modèle de réponse « " + t.Name + " » supprimé"
 	return nil, nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"missive/appliance/domain"
+	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
 
@@ -46,11 +47,11 @@ type BackupAlert struct {
 }
 
 // registerBackupRuns registers the apply function of each kind below with r.
-func registerBackupRuns(r *Registry) {
-	Handle(r, KindBackupRun, applyBackupRun)
+func registerBackupRuns(r *kernel.Registry) {
+	kernel.Handle(r, KindBackupRun, applyBackupRun)
 }
 
-func applyBackupRun(a *applyCtx, p *BackupRunRecord) (any, error) {
+func applyBackupRun(a *kernel.Ctx, p *BackupRunRecord) (any, error) {
 	run := p.Run
 	switch run.Status {
 	case BackupOK, BackupFailed, BackupLate:
@@ -59,7 +60,7 @@ func applyBackupRun(a *applyCtx, p *BackupRunRecord) (any, error) {
 	}
 	run.Alerted = false
 	if run.Status != BackupOK && len(p.Alerts) > 0 {
-		alerted, err := a.tx.BackupAlertedSinceOK(a.ctx)
+		alerted, err := a.Tx.BackupAlertedSinceOK(a.Ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -67,26 +68,26 @@ func applyBackupRun(a *applyCtx, p *BackupRunRecord) (any, error) {
 			for _, al := range p.Alerts {
 				o := al.Outbox
 				e := &store.OutboxEntry{ID: o.ID, TenantID: al.Tenant, Kind: o.Kind, MessageID: o.MessageID, MailFrom: o.MailFrom,
-					RcptTo: o.RcptTo, Subject: o.Subject, Content: o.Content, Status: OutboxQueued, NextTry: a.at, CreatedAt: a.at}
-				if err := a.tx.InsertOutbox(e); err != nil {
+					RcptTo: o.RcptTo, Subject: o.Subject, Content: o.Content, Status: OutboxQueued, NextTry: a.At, CreatedAt: a.At}
+				if err := a.Tx.InsertOutbox(e); err != nil {
 					return nil, fmt.Errorf("queue backup alert to %s: %w", o.RcptTo, err)
 				}
 			}
 			run.Alerted = true
 		}
 	}
-	if err := a.tx.InsertBackupRun(&run); err != nil {
-		return nil, conflict(err, "exécution de sauvegarde déjà enregistrée")
+	if err := a.Tx.InsertBackupRun(&run); err != nil {
+		return nil, kernel.Conflict(err, "exécution de sauvegarde déjà enregistrée")
 	}
 	// The history keeps what happened, not the e-mails' text.
-	a.payload = redact(run)
+	a.Payload = kernel.Redact(run)
 	switch run.Status {
 	case BackupOK:
-		a.summary = "Sauvegarde " + run.BackupID + " vérifiée sur " + run.Target
+		a.Summary = "Sauvegarde " + run.BackupID + " vérifiée sur " + run.Target
 	case BackupLate:
-		a.summary = "Sauvegarde prévue non faite : " + run.Error
+		a.Summary = "Sauvegarde prévue non faite : " + run.Error
 	default:
-		a.summary = "Sauvegarde échouée sur " + run.Target + " : " + run.Error
+		a.Summary = "Sauvegarde échouée sur " + run.Target + " : " + run.Error
 	}
 	return &run, nil
 }
@@ -197,7 +198,7 @@ func frenchTime(s string) string {
 
 // BackupRuns lists the latest runs (administrators).
 func (s *Service) BackupRuns(ctx context.Context, a *Actor, limit int) ([]store.BackupRun, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	return s.reader().BackupRuns(ctx, limit)

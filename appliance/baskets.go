@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"missive/appliance/domain"
+	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
 
@@ -63,7 +64,7 @@ var basketIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
 
 func (b *BasketDef) check() error {
 	errs := b.fieldErrors("")
-	return errs.orNil()
+	return errs.OrNil()
 }
 
 func (b *BasketDef) fieldErrors(prefix string) FieldErrors {
@@ -181,7 +182,7 @@ func (s *Service) Basket(ctx context.Context, a *Actor, id string) (*BasketDef, 
 // SetBaskets replaces a role's baskets (admin). An empty list restores the
 // built-in ones.
 func (s *Service) SetBaskets(ctx context.Context, a *Actor, role domain.Role, bs []BasketDef) error {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return err
 	}
 	errs := FieldErrors{}
@@ -209,7 +210,7 @@ func (s *Service) SetBaskets(ctx context.Context, a *Actor, role domain.Role, bs
 			errs[prefix+"label"] = "obligatoire pour une bannette ajoutée"
 		}
 	}
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return err
 	}
 	_, err := s.propose(ctx, KindBasketsSet, a.TenantID(), a.ID(), BasketsSet{Role: string(role), Baskets: bs})
@@ -300,16 +301,6 @@ func (s *Service) Unfollow(ctx context.Context, a *Actor, letterID string) error
 // Following says whether the actor follows the letter.
 func (s *Service) Following(ctx context.Context, a *Actor, letterID string) (bool, error) {
 	return s.reader().Following(ctx, a.ID(), letterID)
-}
-
-// CanAct says whether the actor may act on a letter they see (redirect,
-// close, qualify, attach): the rule letterToAct enforces, for pages that
-// decide which buttons to show.
-func (a *Actor) CanAct(l *domain.Letter) bool {
-	if canWrite(a) != nil {
-		return false
-	}
-	return a.Role() == domain.RoleAdmin || a.Role() == domain.RoleMailroom || l.AssigneeID == a.ID() || a.InEntity(l.EntityID)
 }
 
 // Today is the civil date in Paris, for pages that count the days left

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"missive/appliance/domain"
+	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
 
@@ -58,20 +59,9 @@ func (s *Service) ClusterMember(ctx context.Context, nodeID string) (*store.Clus
 	return s.reader().ClusterMember(ctx, nodeID)
 }
 
-// ReadConsistent waits until this node has applied every write committed
-// cluster-wide before the call, so that the read that follows is
-// linearizable (?consistency=strong). A proposer that cannot tell (a
-// test's) makes it a no-op.
-func (s *Service) ReadConsistent(ctx context.Context) error {
-	if r, ok := s.prop.(interface{ ReadIndex(context.Context) error }); ok {
-		return r.ReadIndex(ctx)
-	}
-	return nil
-}
-
 // NumberTakenError is the leader's refusal of a registration a follower
 // stamped with a number that is not the next one: Next is the number to
-// stamp instead. It matches errNumberTaken, so the follower's service
+// stamp instead. It matches kernel.ErrNumberTaken, so the follower's service
 // stamps again.
 type NumberTakenError struct {
 	Number string
@@ -79,10 +69,10 @@ type NumberTakenError struct {
 }
 
 func (e *NumberTakenError) Error() string {
-	return fmt.Sprintf("%v: %s (suivant: %d)", errNumberTaken, e.Number, e.Next)
+	return fmt.Sprintf("%v: %s (suivant: %d)", kernel.ErrNumberTaken, e.Number, e.Next)
 }
 
-func (e *NumberTakenError) Is(target error) bool { return target == errNumberTaken }
+func (e *NumberTakenError) Is(target error) bool { return target == kernel.ErrNumberTaken }
 
 // Admit runs on the leader for each command a follower forwards. It puts
 // the command in the log with queue, after checking, under the numbering
@@ -117,7 +107,7 @@ func (s *Service) Admit(ctx context.Context, data []byte, queue func() (wait fun
 	epoch := sq.epoch
 	return func() (any, error) {
 		resp, err := wait()
-		if _, rerr := applyResult(ctx, cmd.Kind, resp, err); rerr != nil && !errors.Is(rerr, ErrPending) {
+		if _, rerr := kernel.ApplyResult(ctx, cmd.Kind, resp, err); rerr != nil && !errors.Is(rerr, ErrPending) {
 			s.reg.failed(sq, epoch, 0)
 		}
 		return resp, err
@@ -149,7 +139,7 @@ func registration(cmd *Command) (*LetterRegister, error) {
 }
 
 func decodePayload[T any](cmd *Command) (*T, error) {
-	return decode[T](&applyCtx{cmd: cmd})
+	return kernel.Decode[T](&kernel.Ctx{Cmd: cmd})
 }
 
 // BlobRefs calls fn for every document the store references (the

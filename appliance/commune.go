@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"missive/appliance/domain"
+	"missive/appliance/kernel"
 )
 
 // The commune's and its services' details: what the public is told to
@@ -32,16 +33,16 @@ func (s *Service) Tenant(ctx context.Context, a *Actor) (*domain.Tenant, error) 
 // (admin only). Due dates already stamped are kept: a switch of the
 // Alsace-Moselle holidays counts for the letters registered after it.
 func (s *Service) UpdateTenant(ctx context.Context, a *Actor, in TenantInput) (*domain.Tenant, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	errs := FieldErrors{}
 	in.Name = strings.TrimSpace(in.Name)
-	checkLen(errs, "name", in.Name, 200, true)
+	kernel.CheckLen(errs, "name", in.Name, 200, true)
 	in.Address, in.Phone, in.Email = checkContact(errs, in.Address, in.Phone, in.Email)
 	in.Website = strings.TrimSpace(in.Website)
 	checkWebsite(errs, in.Website)
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	old, err := s.reader().Tenant(ctx, a.TenantID())
@@ -53,7 +54,7 @@ func (s *Service) UpdateTenant(ctx context.Context, a *Actor, in TenantInput) (*
 		return nil, err
 	}
 	t := v.(*domain.Tenant)
-	s.log.Info("commune details changed", "tenant", t.ID, "name", t.Name, "alsace_moselle", t.AlsaceMoselle,
+	s.Log.Info("commune details changed", "tenant", t.ID, "name", t.Name, "alsace_moselle", t.AlsaceMoselle,
 		"alsace_moselle_switched", old.AlsaceMoselle != t.AlsaceMoselle, "actor", a.User.Login)
 	return t, nil
 }
@@ -62,7 +63,7 @@ func (s *Service) UpdateTenant(ctx context.Context, a *Actor, in TenantInput) (*
 // Its code and parent do not change: in.Code and in.ParentID may repeat
 // them or be empty.
 func (s *Service) UpdateEntity(ctx context.Context, a *Actor, id string, in EntityInput) (*domain.Entity, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	e, err := s.reader().Entity(ctx, a.TenantID(), id)
@@ -77,9 +78,9 @@ func (s *Service) UpdateEntity(ctx context.Context, a *Actor, id string, in Enti
 		errs["parent_id"] = "l'entité parente ne change pas ici"
 	}
 	in.Name = strings.TrimSpace(in.Name)
-	checkLen(errs, "name", in.Name, 200, true)
+	kernel.CheckLen(errs, "name", in.Name, 200, true)
 	in.Address, in.Phone, in.Email = checkContact(errs, in.Address, in.Phone, in.Email)
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindEntityUpdate, a.TenantID(), a.ID(), EntityUpdate{EntityID: e.ID, Name: in.Name, Email: in.Email,
@@ -102,17 +103,17 @@ func checkContact(errs FieldErrors, address, phone, email string) (string, strin
 		}
 	}
 	address = strings.Join(lines, "\n")
-	checkLen(errs, "address", address, 500, false)
+	kernel.CheckLen(errs, "address", address, 500, false)
 	if len(lines) > 6 {
 		errs["address"] = "6 lignes au plus"
 	}
 	phone = strings.TrimSpace(phone)
-	checkLen(errs, "phone", phone, 40, false)
+	kernel.CheckLen(errs, "phone", phone, 40, false)
 	if phone != "" && errs["phone"] == "" && !phoneRe.MatchString(phone) {
 		errs["phone"] = "chiffres, espaces et + . - ( ) seulement, ex. 03 88 00 00 00"
 	}
 	email = strings.TrimSpace(email)
-	checkEmail(errs, "email", email)
+	kernel.CheckEmail(errs, "email", email)
 	return address, phone, email
 }
 
@@ -120,7 +121,7 @@ func checkWebsite(errs FieldErrors, site string) {
 	if site == "" {
 		return
 	}
-	checkLen(errs, "website", site, 200, false)
+	kernel.CheckLen(errs, "website", site, 200, false)
 	full := site
 	if !strings.Contains(site, "://") {
 		full = "https://" + site

@@ -15,6 +15,7 @@ import (
 
 	"missive/appliance/blob"
 	"missive/appliance/domain"
+	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
 
@@ -58,7 +59,7 @@ func (s *Service) DavLetterSpace(ctx context.Context, a *Actor, folder string, w
 		return nil, nil, err
 	}
 	if write {
-		if l, err = s.letterToAct(ctx, a, l.ID); err != nil {
+		if l, err = s.k.LetterToAct(ctx, a, l.ID); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -71,7 +72,7 @@ func (s *Service) davCheck(ctx context.Context, a *Actor, t *DavTarget) error {
 		if t.Space != "l:"+t.LetterID {
 			return fmt.Errorf("%w: espace %s", ErrInvalid, t.Space)
 		}
-		_, err := s.letterToAct(ctx, a, t.LetterID)
+		_, err := s.k.LetterToAct(ctx, a, t.LetterID)
 		return err
 	}
 	if t.Space != "u:"+a.ID() {
@@ -138,7 +139,7 @@ func (s *Service) DavList(ctx context.Context, t *DavTarget) (*DavListing, error
 		}
 		// A document without a node shows at the top under its safe name;
 		// a clash gets the start of its id, so every name is stable.
-		name := safeName(d.Name)
+		name := kernel.SafeName(d.Name)
 		if name == "" {
 			name = d.ID
 		}
@@ -180,7 +181,7 @@ func (s *Service) DavDocumentURLs(ctx context.Context, a *Actor, letterID string
 
 // DavSafeName is a document name as a file name of the share: no
 // directories, no control or reserved characters.
-func DavSafeName(n string) string { return safeName(n) }
+func DavSafeName(n string) string { return kernel.SafeName(n) }
 
 // DavProps reads a node's dead properties.
 func (s *Service) DavProps(ctx context.Context, t *DavTarget, p string) ([]store.DavProp, error) {
@@ -204,18 +205,18 @@ type DavBlob struct {
 }
 
 // DavStore puts content in the blob store, before any command refers to it.
-// Content over MaxUpload is refused with ErrTooLarge and nothing is kept.
+// Content over MaxUpload is refused with kernel.ErrTooLarge and nothing is kept.
 func (s *Service) DavStore(name string, body io.Reader) (*DavBlob, error) {
 	br := bufio.NewReaderSize(body, 512)
 	head, _ := br.Peek(512)
 	sum, size, err := s.blobs.Put(br, s.MaxUpload)
 	if errors.Is(err, blob.ErrTooLarge) {
-		return nil, fmt.Errorf("%w: %s dépasse la taille maximale de %d Mo", ErrTooLarge, name, s.MaxUpload>>20)
+		return nil, fmt.Errorf("%w: %s dépasse la taille maximale de %d Mo", kernel.ErrTooLarge, name, s.MaxUpload>>20)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("dav put %s: %w", name, err)
 	}
-	return &DavBlob{SHA256: sum, Size: size, MIME: sniff(name, head)}, nil
+	return &DavBlob{SHA256: sum, Size: size, MIME: kernel.Sniff(name, head)}, nil
 }
 
 // DavPutInput is one file written to the share.
@@ -236,7 +237,7 @@ func (s *Service) DavPut(ctx context.Context, a *Actor, t *DavTarget, in DavPutI
 	if in.Blob == nil || !blob.ValidHash(in.Blob.SHA256) {
 		return nil, fmt.Errorf("%w: contenu manquant", ErrInvalid)
 	}
-	name := safeName(path.Base(in.Path))
+	name := kernel.SafeName(path.Base(in.Path))
 	if name == "" {
 		name = "document"
 	}
@@ -388,7 +389,7 @@ func (s *Service) DavUnlock(ctx context.Context, a *Actor, token string) error {
 
 // DavBreakLock removes someone else's lock (administrators).
 func (s *Service) DavBreakLock(ctx context.Context, a *Actor, token string) error {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return err
 	}
 	_, err := s.propose(ctx, KindDavUnlock, a.TenantID(), a.ID(), DavUnlock{Token: token, Break: true})
@@ -413,7 +414,7 @@ func (s *Service) DavLocks(ctx context.Context, tenant string) ([]store.DavLock,
 
 // RestoreVersion makes an old version of a letter's document its newest.
 func (s *Service) RestoreVersion(ctx context.Context, a *Actor, letterID, documentID string, version int) (*domain.Document, error) {
-	l, err := s.letterToAct(ctx, a, letterID)
+	l, err := s.k.LetterToAct(ctx, a, letterID)
 	if err != nil {
 		return nil, err
 	}
@@ -451,7 +452,7 @@ func (s *Service) DavNode(ctx context.Context, t *DavTarget, p string) (*store.D
 
 // DavAdminLocks lists the live locks of the actor's tenant (administrators).
 func (s *Service) DavAdminLocks(ctx context.Context, a *Actor) ([]store.DavLock, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	locks, err := s.DavLocks(ctx, a.TenantID())

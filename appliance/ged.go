@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
 
@@ -68,18 +69,18 @@ func urlPort(u *url.URL) string {
 // SetGEDTarget sets the tenant's GED folder (admin). Failed exports are
 // queued again with the new settings.
 func (s *Service) SetGEDTarget(ctx context.Context, a *Actor, in GEDTargetInput) (*store.GEDTarget, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	errs := FieldErrors{}
 	u := checkServiceURL(errs, "url", in.URL)
 	in.Username = strings.TrimSpace(in.Username)
-	checkLen(errs, "username", in.Username, 300, false)
-	checkLen(errs, "password", in.Password, 8192, false)
+	kernel.CheckLen(errs, "username", in.Username, 300, false)
+	kernel.CheckLen(errs, "password", in.Password, 8192, false)
 	if in.Password != "" && in.Username == "" {
 		errs["username"] = "obligatoire avec un mot de passe"
 	}
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	// Sealed like the relay's password (secrets.go): the raft log and the
@@ -100,7 +101,7 @@ func (s *Service) SetGEDTarget(ctx context.Context, a *Actor, in GEDTargetInput)
 
 // GEDTarget reads the tenant's target (admin); its secret stays inside.
 func (s *Service) GEDTarget(ctx context.Context, a *Actor) (*store.GEDTarget, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	return s.reader().GEDTarget(ctx, a.TenantID())
@@ -109,7 +110,7 @@ func (s *Service) GEDTarget(ctx context.Context, a *Actor) (*store.GEDTarget, er
 // ExportLetter queues a letter's export now, for anyone who may act on it.
 // An export already waiting is returned rather than doubled.
 func (s *Service) ExportLetter(ctx context.Context, a *Actor, id string) (*store.GEDExport, error) {
-	l, err := s.letterToAct(ctx, a, id)
+	l, err := s.k.LetterToAct(ctx, a, id)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +159,7 @@ type OnlyOfficeInput struct {
 
 // SetOnlyOffice sets the tenant's Document Server (admin).
 func (s *Service) SetOnlyOffice(ctx context.Context, a *Actor, in OnlyOfficeInput) (*store.OnlyOfficeServer, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	errs := FieldErrors{}
@@ -167,8 +168,8 @@ func (s *Service) SetOnlyOffice(ctx context.Context, a *Actor, in OnlyOfficeInpu
 	if len(in.Secret) < 16 {
 		errs["secret"] = "16 caractères au moins"
 	}
-	checkLen(errs, "secret", in.Secret, 1000, true)
-	if err := errs.orNil(); err != nil {
+	kernel.CheckLen(errs, "secret", in.Secret, 1000, true)
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindOnlyOfficeSet, a.TenantID(), a.ID(), OnlyOfficeSet{URL: u, Secret: s.Secrets.Seal("onlyoffice", in.Secret)})

@@ -3,6 +3,8 @@ package appliance
 import (
 	"crypto/sha256"
 	"encoding/hex"
+
+	"missive/appliance/kernel"
 )
 
 // A history entry records what its command changed, but not a second copy
@@ -44,15 +46,15 @@ type intakeEntry struct {
 }
 
 func registerHistory(p *LetterRegister) []byte {
-	return redact(registerEntry{LetterRegister: p, bodyDigest: digestBody(p.Body)})
+	return kernel.Redact(registerEntry{LetterRegister: p, bodyDigest: digestBody(p.Body)})
 }
 
 func qualifyHistory(p *LetterQualify) []byte {
-	return redact(qualifyEntry{LetterQualify: p, bodyDigest: digestBody(p.Body)})
+	return kernel.Redact(qualifyEntry{LetterQualify: p, bodyDigest: digestBody(p.Body)})
 }
 
 // intakeHistory is a message taken in as a new letter without its body
 // (p.Letter is set).
 func intakeHistory(p *MailIntake) []byte {
-	return redact(intakeEntry{MailIntake: p, Letter: &registerEntry{LetterRegister: p.Letter, bodyDigest: digestBody(p.Letter.Body)}})
+	return kernel.Redact(intakeEntry{MailIntake: p, Letter: &registerEntry{LetterRegister: p.Letter, bodyDigest: digestBody(p.Letter.Body)}})
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"missive/appliance/domain"
+	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
 
@@ -25,7 +26,7 @@ type MailAddressInput struct {
 }
 
 func (s *Service) AddMailAddress(ctx context.Context, a *Actor, in MailAddressInput) (*store.MailAddress, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	errs := FieldErrors{}
@@ -33,9 +34,9 @@ func (s *Service) AddMailAddress(ctx context.Context, a *Actor, in MailAddressIn
 	if in.Address == "" {
 		errs["address"] = "obligatoire"
 	}
-	checkEmail(errs, "address", in.Address)
+	kernel.CheckEmail(errs, "address", in.Address)
 	s.checkRouting(ctx, a, errs, in.EntityID, "", in.DoctypeID, "", nil)
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	if m, err := s.reader().MailAddress(ctx, in.Address); err == nil {
@@ -101,16 +102,16 @@ func checkMailRelay(in *MailRelayInput) FieldErrors {
 		errs["username"] = "obligatoire avec un mot de passe"
 	}
 	in.FromAddress = store.MailKey(in.FromAddress)
-	checkEmail(errs, "from_address", in.FromAddress)
-	checkLen(errs, "from_name", in.FromName, 200, false)
+	kernel.CheckEmail(errs, "from_address", in.FromAddress)
+	kernel.CheckLen(errs, "from_name", in.FromName, 200, false)
 	return errs
 }
 
 func (s *Service) SetMailRelay(ctx context.Context, a *Actor, in MailRelayInput) (*store.MailRelay, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
-	if err := checkMailRelay(&in).orNil(); err != nil {
+	if err := checkMailRelay(&in).OrNil(); err != nil {
 		return nil, err
 	}
 	secret := s.Secrets.Seal("relay", in.Password)
@@ -160,12 +161,12 @@ func checkMailbox(in *MailboxInput) FieldErrors {
 	if in.Auth != "password" && in.Auth != "xoauth2" {
 		errs["auth"] = "password ou xoauth2"
 	}
-	checkLen(errs, "username", in.Username, 300, true)
+	kernel.CheckLen(errs, "username", in.Username, 300, true)
 	if in.Folder == "" {
 		in.Folder = "INBOX"
 	}
-	checkLen(errs, "folder", in.Folder, 300, true)
-	checkLen(errs, "done_folder", in.DoneFolder, 300, true)
+	kernel.CheckLen(errs, "folder", in.Folder, 300, true)
+	kernel.CheckLen(errs, "done_folder", in.DoneFolder, 300, true)
 	if in.Folder == in.DoneFolder {
 		errs["done_folder"] = "doit différer du dossier relevé"
 	}
@@ -173,12 +174,12 @@ func checkMailbox(in *MailboxInput) FieldErrors {
 }
 
 func (s *Service) AddMailbox(ctx context.Context, a *Actor, in MailboxInput) (*store.Mailbox, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	errs := checkMailbox(&in)
-	checkLen(errs, "password", in.Password, 8192, true)
-	if err := errs.orNil(); err != nil {
+	kernel.CheckLen(errs, "password", in.Password, 8192, true)
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindMailboxAdd, a.TenantID(), a.ID(), MailboxAdd{ID: NewID(), Host: in.Host, Port: in.Port, Security: in.Security,
@@ -201,7 +202,7 @@ type MailRuleInput struct {
 }
 
 func (s *Service) AddMailRule(ctx context.Context, a *Actor, in MailRuleInput) (*store.MailRule, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	errs := FieldErrors{}
@@ -211,10 +212,10 @@ func (s *Service) AddMailRule(ctx context.Context, a *Actor, in MailRuleInput) (
 	if in.EntityID == "" && in.DoctypeID == "" {
 		errs["entity_id"] = "une entité ou un type de courrier est obligatoire"
 	}
-	checkEmail(errs, "recipient", store.MailKey(in.Recipient))
-	checkLen(errs, "keywords", in.Keywords, 1000, false)
+	kernel.CheckEmail(errs, "recipient", store.MailKey(in.Recipient))
+	kernel.CheckLen(errs, "keywords", in.Keywords, 1000, false)
 	s.checkRouting(ctx, a, errs, in.EntityID, "", in.DoctypeID, "", nil)
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindMailRuleAdd, a.TenantID(), a.ID(), MailRuleAdd{ID: NewID(), Position: in.Position, Recipient: store.MailKey(in.Recipient),
@@ -238,7 +239,7 @@ type MailTemplateInput struct {
 // SetMailTemplate stores a template; check, when given, reports a template
 // that does not render (the bridge owns the template language).
 func (s *Service) SetMailTemplate(ctx context.Context, a *Actor, in MailTemplateInput, check func(subject, body string) error) (*store.MailTemplate, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	errs := FieldErrors{}
@@ -249,14 +250,14 @@ func (s *Service) SetMailTemplate(ctx context.Context, a *Actor, in MailTemplate
 	if !known {
 		errs["mode"] = strings.Join(MailTemplateModes, ", ")
 	}
-	checkLen(errs, "subject", in.Subject, 500, true)
-	checkLen(errs, "body", in.Body, 100000, true)
+	kernel.CheckLen(errs, "subject", in.Subject, 500, true)
+	kernel.CheckLen(errs, "body", in.Body, 100000, true)
 	if check != nil && len(errs) == 0 {
 		if err := check(in.Subject, in.Body); err != nil {
 			errs["body"] = "modèle invalide: " + err.Error()
 		}
 	}
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindMailTemplateSet, a.TenantID(), a.ID(), MailTemplateSet(in))
@@ -279,7 +280,7 @@ type MailSettings struct {
 }
 
 func (s *Service) MailSettings(ctx context.Context, a *Actor) (*MailSettings, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	r, t := s.reader(), a.TenantID()
@@ -338,7 +339,7 @@ type MailIntakeResult struct {
 // key is recorded in the same command as the letter, and Apply refuses a
 // key already recorded.
 func (s *Service) IntakeMail(ctx context.Context, a *Actor, in MailIntakeInput, uploads ...Upload) (*MailIntakeResult, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	if in.Key == "" || in.Kind == "" {
@@ -433,7 +434,7 @@ func HostPort(host string, port int) string { return net.JoinHostPort(host, strc
 // SetMailAckPolicy says when letters of a doctype (doctypeID "" for the
 // tenant's default) are acknowledged: auto, qualified or never.
 func (s *Service) SetMailAckPolicy(ctx context.Context, a *Actor, doctypeID, policy string) error {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return err
 	}
 	errs := FieldErrors{}
@@ -447,7 +448,7 @@ func (s *Service) SetMailAckPolicy(ctx context.Context, a *Actor, doctypeID, pol
 			errs["doctype_id"] = "type de courrier inconnu"
 		}
 	}
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return err
 	}
 	_, err := s.propose(ctx, KindMailAckPolicySet, a.TenantID(), a.ID(), MailAckPolicySet{DoctypeID: doctypeID, Policy: policy})

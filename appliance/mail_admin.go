@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
 
@@ -32,40 +33,40 @@ type MailRuleRemove struct {
 }
 
 // registerMailAdmin registers the apply function of each kind below with r.
-func registerMailAdmin(r *Registry) {
-	Handle(r, KindMailAddressRemove, applyMailAddressRemove)
-	Handle(r, KindMailboxRemove, applyMailboxRemove)
-	Handle(r, KindMailRuleRemove, applyMailRuleRemove)
+func registerMailAdmin(r *kernel.Registry) {
+	kernel.Handle(r, KindMailAddressRemove, applyMailAddressRemove)
+	kernel.Handle(r, KindMailboxRemove, applyMailboxRemove)
+	kernel.Handle(r, KindMailRuleRemove, applyMailRuleRemove)
 }
 
-func applyMailAddressRemove(a *applyCtx, p *MailAddressRemove) (any, error) {
-	if err := a.tx.DeleteMailAddress(a.cmd.Tenant, p.Address); err != nil {
+func applyMailAddressRemove(a *kernel.Ctx, p *MailAddressRemove) (any, error) {
+	if err := a.Tx.DeleteMailAddress(a.Cmd.Tenant, p.Address); err != nil {
 		return nil, err
 	}
-	a.summary = "Adresse de réception « " + p.Address + " » retirée"
+	a.Summary = "Adresse de réception « " + p.Address + " » retirée"
 	return nil, nil
 }
 
-func applyMailboxRemove(a *applyCtx, p *MailboxRemove) (any, error) {
-	if err := a.tx.DeleteMailbox(a.cmd.Tenant, p.ID); err != nil {
+func applyMailboxRemove(a *kernel.Ctx, p *MailboxRemove) (any, error) {
+	if err := a.Tx.DeleteMailbox(a.Cmd.Tenant, p.ID); err != nil {
 		return nil, err
 	}
-	a.summary = "Boîte aux lettres retirée"
+	a.Summary = "Boîte aux lettres retirée"
 	return nil, nil
 }
 
-func applyMailRuleRemove(a *applyCtx, p *MailRuleRemove) (any, error) {
-	if err := a.tx.DeleteMailRule(a.cmd.Tenant, p.ID); err != nil {
+func applyMailRuleRemove(a *kernel.Ctx, p *MailRuleRemove) (any, error) {
+	if err := a.Tx.DeleteMailRule(a.Cmd.Tenant, p.ID); err != nil {
 		return nil, err
 	}
-	a.summary = "Règle de routage du courrier électronique retirée"
+	a.Summary = "Règle de routage du courrier électronique retirée"
 	return nil, nil
 }
 
 // RemoveMailAddress stops an address delivering to the tenant: the SMTP
 // listener refuses it from then on.
 func (s *Service) RemoveMailAddress(ctx context.Context, a *Actor, addr string) error {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return err
 	}
 	m, err := s.reader().MailAddress(ctx, addr)
@@ -78,7 +79,7 @@ func (s *Service) RemoveMailAddress(ctx context.Context, a *Actor, addr string) 
 
 // Mailbox returns one of the tenant's mailboxes (admin only).
 func (s *Service) Mailbox(ctx context.Context, a *Actor, id string) (*store.Mailbox, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	m, err := s.reader().Mailbox(ctx, id)
@@ -101,7 +102,7 @@ func (s *Service) RemoveMailbox(ctx context.Context, a *Actor, id string) error 
 
 // RemoveMailRule removes a routing rule.
 func (s *Service) RemoveMailRule(ctx context.Context, a *Actor, id string) error {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return err
 	}
 	rules, err := s.reader().MailRules(ctx, a.TenantID())
@@ -163,7 +164,7 @@ const errNoStoredPassword = "obligatoire : le mot de passe enregistré ne sert q
 // id is empty, of a saved mailbox) of the same user on the same host: a
 // stored password is never sent to another server.
 func (s *Service) MailboxToTry(ctx context.Context, a *Actor, id string, in MailboxInput) (*store.Mailbox, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	var saved []store.Mailbox
@@ -175,7 +176,7 @@ func (s *Service) MailboxToTry(ctx context.Context, a *Actor, id string, in Mail
 		saved = []store.Mailbox{*m}
 	}
 	errs := checkMailbox(&in)
-	checkLen(errs, "password", in.Password, 8192, false)
+	kernel.CheckLen(errs, "password", in.Password, 8192, false)
 	secret := s.Secrets.Seal("mailbox", in.Password)
 	if in.Password == "" && errs["username"] == "" && errs["host"] == "" {
 		if id == "" {
@@ -195,7 +196,7 @@ func (s *Service) MailboxToTry(ctx context.Context, a *Actor, id string, in Mail
 			errs["password"] = errNoStoredPassword
 		}
 	}
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	return &store.Mailbox{ID: id, TenantID: a.TenantID(), Host: in.Host, Port: in.Port, Security: in.Security, Auth: in.Auth,
@@ -206,7 +207,7 @@ func (s *Service) MailboxToTry(ctx context.Context, a *Actor, id string, in Mail
 // relay a "Tester la connexion" dials, saving nothing; an empty password
 // takes the stored one when the user and the host are the saved ones.
 func (s *Service) MailRelayToTry(ctx context.Context, a *Actor, in MailRelayInput) (*store.MailRelay, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	errs := checkMailRelay(&in)
@@ -222,7 +223,7 @@ func (s *Service) MailRelayToTry(ctx context.Context, a *Actor, in MailRelayInpu
 			errs["password"] = errNoStoredPassword
 		}
 	}
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	return &store.MailRelay{TenantID: a.TenantID(), Host: in.Host, Port: in.Port, Security: in.Security, Username: in.Username,
@@ -240,7 +241,7 @@ var ErrNoMailBridge = fmt.Errorf("%w: le module de courrier électronique ne fon
 
 // MailTemplates lists the tenant's worded templates.
 func (s *Service) MailTemplates(ctx context.Context, a *Actor) ([]store.MailTemplate, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	return s.reader().MailTemplates(ctx, a.TenantID())

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"missive/appliance/domain"
+	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
 
@@ -72,14 +73,14 @@ type MailAnswerInput struct {
 // tenant's relay. It threads like an acknowledgement: a reply to it joins
 // the letter.
 func (s *Service) AnswerByMail(ctx context.Context, a *Actor, letterID string, in MailAnswerInput) (*store.OutboxEntry, error) {
-	l, err := s.letterToAct(ctx, a, letterID)
+	l, err := s.k.LetterToAct(ctx, a, letterID)
 	if err != nil {
 		return nil, err
 	}
 	r, t := s.reader(), a.TenantID()
 	errs := FieldErrors{}
 	in.Text = strings.TrimSpace(in.Text)
-	checkLen(errs, "text", in.Text, 100000, true)
+	kernel.CheckLen(errs, "text", in.Text, 100000, true)
 	if in.To == "" && l.SenderID != "" {
 		if c, err := r.Contact(ctx, t, l.SenderID); err == nil {
 			in.To = c.Email
@@ -89,11 +90,11 @@ func (s *Service) AnswerByMail(ctx context.Context, a *Actor, letterID string, i
 	if in.To == "" {
 		errs["to"] = "l'expéditeur n'a pas d'adresse e-mail: indiquez un destinataire"
 	}
-	checkEmail(errs, "to", in.To)
+	kernel.CheckEmail(errs, "to", in.To)
 	if in.Subject == "" {
 		in.Subject = "Re: " + l.Subject + " (courrier n° " + l.Number + ")"
 	}
-	checkLen(errs, "subject", in.Subject, 500, false)
+	kernel.CheckLen(errs, "subject", in.Subject, 500, false)
 	recipe := AnswerRecipe{To: in.To, Subject: in.Subject, Text: in.Text, FromName: a.Tenant.Name,
 		Date: s.Now().UTC().Format(domain.TimeLayout), Attachments: []AnswerAttachment{}}
 	for _, id := range in.DocumentIDs {
@@ -116,7 +117,7 @@ func (s *Service) AnswerByMail(ctx context.Context, a *Actor, letterID string, i
 			}
 		}
 	}
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	content, err := json.Marshal(recipe)

@@ -65,7 +65,7 @@ func (s *Service) OnlyOfficeEditor(ctx context.Context, a *Actor, documentID, ba
 	if docType == "" {
 		return nil, fmt.Errorf("%w: OnlyOffice n'ouvre pas les fichiers « %s »", ErrInvalid, d.Name)
 	}
-	_, actErr := s.letterToAct(ctx, a, d.LetterID)
+	_, actErr := s.k.LetterToAct(ctx, a, d.LetterID)
 	edit := editable && actErr == nil
 	v := d.Versions[len(d.Versions)-1]
 	now := s.Now()

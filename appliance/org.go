@@ -4,44 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/mail"
 	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"missive/appliance/domain"
-	"missive/appliance/store"
+	"missive/appliance/kernel"
 )
 
 var (
 	loginRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 	codeRe  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$`)
 )
-
-func checkLen(errs FieldErrors, field, v string, max int, required bool) {
-	switch {
-	case required && strings.TrimSpace(v) == "":
-		errs[field] = "obligatoire"
-	case utf8.RuneCountInString(v) > max:
-		errs[field] = fmt.Sprintf("%d caractères au plus", max)
-	case !utf8.ValidString(v):
-		errs[field] = "texte invalide (UTF-8 attendu)"
-	case strings.ContainsRune(v, 0):
-		// PostgreSQL refuses NUL in text: refuse it on every dialect.
-		errs[field] = "texte invalide (caractère nul)"
-	}
-}
-
-func checkEmail(errs FieldErrors, field, v string) {
-	if v == "" {
-		return
-	}
-	a, err := mail.ParseAddress(v)
-	if err != nil || a.Address != v {
-		errs[field] = "adresse e-mail invalide"
-	}
-}
 
 // EntityInput creates an entity.
 type EntityInput struct {
@@ -54,21 +29,21 @@ type EntityInput struct {
 }
 
 func (s *Service) CreateEntity(ctx context.Context, a *Actor, in EntityInput) (*domain.Entity, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	errs := FieldErrors{}
 	if !codeRe.MatchString(in.Code) {
 		errs["code"] = "lettres, chiffres, - et _ (32 au plus)"
 	}
-	checkLen(errs, "name", in.Name, 200, true)
+	kernel.CheckLen(errs, "name", in.Name, 200, true)
 	in.Address, in.Phone, in.Email = checkContact(errs, in.Address, in.Phone, in.Email)
 	if in.ParentID != "" {
 		if _, err := s.reader().Entity(ctx, a.TenantID(), in.ParentID); err != nil {
 			errs["parent_id"] = "entité parente inconnue"
 		}
 	}
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindEntityCreate, a.TenantID(), a.ID(), EntityCreate{ID: NewID(), ParentID: in.ParentID, Code: in.Code, Name: strings.TrimSpace(in.Name),
@@ -99,8 +74,8 @@ func (s *Service) checkUser(ctx context.Context, a *Actor, in *UserInput, creati
 	if creating && !loginRe.MatchString(in.Login) {
 		errs["login"] = "minuscules, chiffres, . _ - (64 au plus)"
 	}
-	checkLen(errs, "name", in.Name, 200, true)
-	checkEmail(errs, "email", in.Email)
+	kernel.CheckLen(errs, "name", in.Name, 200, true)
+	kernel.CheckEmail(errs, "email", in.Email)
 	if !in.Role.Valid() {
 		errs["role"] = "rôle inconnu (admin, mailroom, agent, elected)"
 	}
@@ -116,7 +91,7 @@ func (s *Service) checkUser(ctx context.Context, a *Actor, in *UserInput, creati
 		}
 		ms = append(ms, MembershipPayload{EntityID: m.EntityID, Manager: m.Manager})
 	}
-	return ms, errs.orNil()
+	return ms, errs.OrNil()
 }
 
 func checkPassword(pw string) error {
@@ -130,7 +105,7 @@ func checkPassword(pw string) error {
 }
 
 func (s *Service) CreateUser(ctx context.Context, a *Actor, in UserInput) (*domain.User, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	ms, err := s.checkUser(ctx, a, &in, true)
@@ -148,7 +123,7 @@ func (s *Service) CreateUser(ctx context.Context, a *Actor, in UserInput) (*doma
 }
 
 func (s *Service) UpdateUser(ctx context.Context, a *Actor, userID string, in UserInput) (*domain.User, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	if _, err := s.reader().User(ctx, a.TenantID(), userID); err != nil {
@@ -175,7 +150,7 @@ func (s *Service) UpdateUser(ctx context.Context, a *Actor, userID string, in Us
 // which asks for the current one. Every web session and API token of the
 // user ends.
 func (s *Service) SetPassword(ctx context.Context, a *Actor, userID, password string) error {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return err
 	}
 	if userID == a.ID() {
@@ -228,7 +203,7 @@ func (s *Service) IssueToken(ctx context.Context, a *Actor, in TokenInput) (stri
 		in.UserID = a.ID()
 	}
 	if in.UserID != a.ID() {
-		if err := requireAdmin(a); err != nil {
+		if err := kernel.RequireAdmin(a); err != nil {
 			return "", nil, err
 		}
 	}
@@ -237,7 +212,7 @@ func (s *Service) IssueToken(ctx context.Context, a *Actor, in TokenInput) (stri
 	}
 	errs := FieldErrors{}
 	in.Name = strings.TrimSpace(in.Name)
-	checkLen(errs, "name", in.Name, 200, false)
+	kernel.CheckLen(errs, "name", in.Name, 200, false)
 	expires := ""
 	if in.ExpiresOn != "" {
 		day, err := time.ParseInLocation(domain.DateLayout, in.ExpiresOn, domain.Paris)
@@ -254,7 +229,7 @@ func (s *Service) IssueToken(ctx context.Context, a *Actor, in TokenInput) (stri
 			expires = day.AddDate(0, 0, 1).UTC().Format(domain.TimeLayout)
 		}
 	}
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return "", nil, err
 	}
 	token, hash := NewToken()
@@ -269,7 +244,7 @@ func (s *Service) IssueToken(ctx context.Context, a *Actor, in TokenInput) (stri
 // administrator ("" lists every user's).
 func (s *Service) Tokens(ctx context.Context, a *Actor, userID string) ([]domain.Token, error) {
 	if userID != a.ID() {
-		if err := requireAdmin(a); err != nil {
+		if err := kernel.RequireAdmin(a); err != nil {
 			return nil, err
 		}
 	}
@@ -331,24 +306,17 @@ func (in *ContactInput) payload(prefix string, errs FieldErrors) *ContactCreate 
 		errs[prefix+"name"] = "un nom, une organisation ou une adresse e-mail est obligatoire"
 	}
 	for f, v := range map[string]string{"name": p.LastName, "first_name": p.FirstName, "organization": p.Organization, "address": p.Address, "city": p.City} {
-		checkLen(errs, prefix+f, v, 300, false)
+		kernel.CheckLen(errs, prefix+f, v, 300, false)
 	}
 	for f, v := range map[string]string{"civility": p.Civility, "phone": p.Phone, "postcode": p.Postcode, "country": p.Country} {
-		checkLen(errs, prefix+f, v, 60, false)
+		kernel.CheckLen(errs, prefix+f, v, 60, false)
 	}
-	checkEmail(errs, prefix+"email", p.Email)
+	kernel.CheckEmail(errs, prefix+"email", p.Email)
 	return p
 }
 
-func canWrite(a *Actor) error {
-	if a.Role() == domain.RoleElected {
-		return fmt.Errorf("%w: accès en lecture seule", ErrForbidden)
-	}
-	return nil
-}
-
 func (s *Service) CreateContact(ctx context.Context, a *Actor, in ContactInput) (*domain.Contact, error) {
-	if err := canWrite(a); err != nil {
+	if err := kernel.CanWrite(a); err != nil {
 		return nil, err
 	}
 	errs := FieldErrors{}
@@ -358,7 +326,7 @@ func (s *Service) CreateContact(ctx context.Context, a *Actor, in ContactInput) 
 			errs["email"] = "un contact a déjà cette adresse"
 		}
 	}
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindContactCreate, a.TenantID(), a.ID(), p)
@@ -399,7 +367,7 @@ type DoctypeInput struct {
 // months for an SVA or SVR doctype given no delay, else the unit of the
 // doctype changed (current), else working days.
 func checkDoctype(errs FieldErrors, in *DoctypeInput, current *domain.Doctype) {
-	checkLen(errs, "label", in.Label, 200, true)
+	kernel.CheckLen(errs, "label", in.Label, 200, true)
 	if in.Mode == "" {
 		in.Mode = domain.ModeNormal
 	}
@@ -445,7 +413,7 @@ const (
 )
 
 func (s *Service) CreateDoctype(ctx context.Context, a *Actor, in DoctypeInput) (*domain.Doctype, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	errs := FieldErrors{}
@@ -453,7 +421,7 @@ func (s *Service) CreateDoctype(ctx context.Context, a *Actor, in DoctypeInput) 
 		errs["code"] = "lettres, chiffres, - et _ (32 au plus)"
 	}
 	checkDoctype(errs, &in, nil)
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindDoctypeCreate, a.TenantID(), a.ID(), DoctypeCreate{ID: NewID(), Code: in.Code, Label: strings.TrimSpace(in.Label),
@@ -468,7 +436,7 @@ func (s *Service) CreateDoctype(ctx context.Context, a *Actor, in DoctypeInput) 
 // UpdateDoctype changes every field of a doctype but its code, which
 // in.Code may repeat or leave empty.
 func (s *Service) UpdateDoctype(ctx context.Context, a *Actor, id string, in DoctypeInput) (*domain.Doctype, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	d, err := s.reader().Doctype(ctx, a.TenantID(), id)
@@ -480,7 +448,7 @@ func (s *Service) UpdateDoctype(ctx context.Context, a *Actor, id string, in Doc
 		errs["code"] = "le code d'un type de courrier ne change pas"
 	}
 	checkDoctype(errs, &in, d)
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindDoctypeUpdate, a.TenantID(), a.ID(), DoctypeUpdate{DoctypeID: d.ID, Label: strings.TrimSpace(in.Label),
@@ -500,6 +468,3 @@ func (s *Service) Doctype(ctx context.Context, a *Actor, id string) (*domain.Doc
 func (s *Service) Doctypes(ctx context.Context, a *Actor) ([]domain.Doctype, error) {
 	return s.reader().Doctypes(ctx, a.TenantID())
 }
-
-// isNotFound keeps call sites short.
-func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

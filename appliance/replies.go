@@ -11,6 +11,7 @@ import (
 	"missive/appliance/blob"
 	"missive/appliance/domain"
 	"missive/appliance/drafts"
+	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
 
@@ -34,7 +35,7 @@ type TemplateInput struct {
 // DraftTemplates lists the tenant's templates, newest first (anyone who may
 // write: the letter page offers them).
 func (s *Service) DraftTemplates(ctx context.Context, a *Actor) ([]store.DraftTemplate, error) {
-	if err := canWrite(a); err != nil {
+	if err := kernel.CanWrite(a); err != nil {
 		return nil, err
 	}
 	return s.reader().DraftTemplates(ctx, a.TenantID())
@@ -43,16 +44,16 @@ func (s *Service) DraftTemplates(ctx context.Context, a *Actor) ([]store.DraftTe
 // AddDraftTemplate checks an uploaded ODT or DOCX, stores it as a blob and
 // records it (admin only).
 func (s *Service) AddDraftTemplate(ctx context.Context, a *Actor, in TemplateInput) (*store.DraftTemplate, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	errs := FieldErrors{}
 	in.Name = strings.TrimSpace(in.Name)
-	fileName := safeName(in.FileName)
+	fileName := kernel.SafeName(in.FileName)
 	if in.Name == "" {
 		in.Name = strings.TrimSuffix(fileName, "."+extOf(fileName))
 	}
-	checkLen(errs, "name", in.Name, 200, true)
+	kernel.CheckLen(errs, "name", in.Name, 200, true)
 	r := s.reader()
 	if in.EntityID != "" {
 		if _, err := r.Entity(ctx, a.TenantID(), in.EntityID); err != nil {
@@ -91,7 +92,7 @@ func (s *Service) AddDraftTemplate(ctx context.Context, a *Actor, in TemplateInp
 	if err != nil {
 		errs["file"] = err.Error()
 	}
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	sum, size, err := s.blobs.Put(bytes.NewReader(b), 0)
@@ -106,7 +107,7 @@ func (s *Service) AddDraftTemplate(ctx context.Context, a *Actor, in TemplateInp
 		return nil, fmt.Errorf("add template %s: %w", in.Name, err)
 	}
 	t := v.(*store.DraftTemplate)
-	s.log.Info("draft template added", "tenant", a.TenantID(), "template", t.ID, "name", t.Name, "format", t.Format, "actor", a.User.Login)
+	s.Log.Info("draft template added", "tenant", a.TenantID(), "template", t.ID, "name", t.Name, "format", t.Format, "actor", a.User.Login)
 	return t, nil
 }
 
@@ -120,7 +121,7 @@ func extOf(name string) string {
 // DeleteDraftTemplate removes a template (admin only); drafts made from it
 // are untouched.
 func (s *Service) DeleteDraftTemplate(ctx context.Context, a *Actor, id string) error {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return err
 	}
 	if _, err := s.reader().DraftTemplate(ctx, a.TenantID(), id); err != nil {
@@ -132,7 +133,7 @@ func (s *Service) DeleteDraftTemplate(ctx context.Context, a *Actor, id string) 
 
 // DraftTemplateFile opens a template's file; id "default" is the built-in one.
 func (s *Service) DraftTemplateFile(ctx context.Context, a *Actor, id string) (*store.DraftTemplate, []byte, error) {
-	if err := canWrite(a); err != nil {
+	if err := kernel.CanWrite(a); err != nil {
 		return nil, nil, err
 	}
 	if id == DefaultTemplateID {
@@ -161,7 +162,7 @@ func (s *Service) readBlob(sum string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%w: %s dépasse %d octets", ErrTooLarge, sum, limit)
+		return nil, fmt.Errorf("%w: %s dépasse %d octets", kernel.ErrTooLarge, sum, limit)
 	}
 	return b, nil
 }
@@ -240,7 +241,7 @@ func ReplyDocuments(docs []domain.Document, number string) (draft, final *domain
 // document of role "draft". A letter that has its draft already gets it
 // back unchanged (Created false).
 func (s *Service) CreateDraft(ctx context.Context, a *Actor, letterID, templateID string) (*Draft, error) {
-	l, err := s.letterToAct(ctx, a, letterID)
+	l, err := s.k.LetterToAct(ctx, a, letterID)
 	if err != nil {
 		return nil, err
 	}
@@ -284,7 +285,7 @@ func (s *Service) CreateDraft(ctx context.Context, a *Actor, letterID, templateI
 	}
 	sum, size, err := s.blobs.Put(bytes.NewReader(out), s.MaxUpload)
 	if errors.Is(err, blob.ErrTooLarge) {
-		return nil, fmt.Errorf("%w: le projet dépasse la taille maximale de %d Mo", ErrTooLarge, s.MaxUpload>>20)
+		return nil, fmt.Errorf("%w: le projet dépasse la taille maximale de %d Mo", kernel.ErrTooLarge, s.MaxUpload>>20)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store draft of %s: %w", l.Number, err)
@@ -305,7 +306,7 @@ func (s *Service) CreateDraft(ctx context.Context, a *Actor, letterID, templateI
 	if err != nil {
 		return nil, fmt.Errorf("attach draft to %s: %w", l.Number, err)
 	}
-	s.log.Info("reply draft created", "tenant", a.TenantID(), "letter", l.Number, "template", name, "file", file, "actor", a.User.Login)
+	s.Log.Info("reply draft created", "tenant", a.TenantID(), "letter", l.Number, "template", name, "file", file, "actor", a.User.Login)
 	return v.(*Draft), nil
 }
 
@@ -419,7 +420,7 @@ func delayWords(d *domain.Doctype) string {
 // LibreOffice and attaches it (reponse-<numéro>.pdf, a new version when it
 // exists). drafts.ErrNoOffice says LibreOffice is not installed.
 func (s *Service) FinalPDF(ctx context.Context, a *Actor, letterID string) (*domain.Document, error) {
-	l, err := s.letterToAct(ctx, a, letterID)
+	l, err := s.k.LetterToAct(ctx, a, letterID)
 	if err != nil {
 		return nil, err
 	}
@@ -461,6 +462,6 @@ func (s *Service) FinalPDF(ctx context.Context, a *Actor, letterID string) (*dom
 	if err != nil {
 		return nil, fmt.Errorf("attach final answer to %s: %w", l.Number, err)
 	}
-	s.log.Info("final answer generated", "tenant", a.TenantID(), "letter", l.Number, "draft_version", v.Version, "bytes", size, "actor", a.User.Login)
+	s.Log.Info("final answer generated", "tenant", a.TenantID(), "letter", l.Number, "draft_version", v.Version, "bytes", size, "actor", a.User.Login)
 	return res.(*domain.Document), nil
 }

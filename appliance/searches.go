@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"missive/appliance/domain"
+	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
 
@@ -19,9 +20,9 @@ func (s *Service) SavedSearches(ctx context.Context, a *Actor) ([]store.SavedSea
 func (s *Service) SaveSearch(ctx context.Context, a *Actor, name, query string) (*store.SavedSearch, error) {
 	errs := FieldErrors{}
 	name = strings.TrimSpace(name)
-	checkLen(errs, "name", name, 100, true)
-	checkLen(errs, "query", query, 2000, false)
-	if err := errs.orNil(); err != nil {
+	kernel.CheckLen(errs, "name", name, 100, true)
+	kernel.CheckLen(errs, "query", query, 2000, false)
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindSearchSave, a.TenantID(), a.ID(), SearchSave{ID: NewID(), Name: name, Query: query})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"missive/appliance/kernel"
 )
 
 // Web sessions are signed cookies: nothing is written per request. The
@@ -41,7 +42,7 @@ func (s *Service) SessionEpoch(ctx context.Context, userID string) (int64, error
 // an admin) and returns the new epoch.
 func (s *Service) RevokeSessions(ctx context.Context, a *Actor, userID string) (int64, error) {
 	if userID != a.ID() {
-		if err := requireAdmin(a); err != nil {
+		if err := kernel.RequireAdmin(a); err != nil {
 			return 0, err
 		}
 	}
@@ -71,7 +72,7 @@ func (s *Service) ChangePassword(ctx context.Context, a *Actor, current, passwor
 	if confirm != password {
 		errs["confirm"] = "les deux saisies diffèrent"
 	}
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return 0, err
 	}
 	if err := s.setPassword(ctx, a, a.ID(), password); err != nil {
@@ -84,7 +85,7 @@ func (s *Service) ChangePassword(ctx context.Context, a *Actor, current, passwor
 // login limiter like a login: someone holding a session (or a token) but
 // not the password gets no more guesses here than at the login page.
 func (s *Service) checkCurrentPassword(ctx context.Context, a *Actor, current, addr string) error {
-	loginKey, addrKey := loginKeys(a.TenantID(), a.User.Login, addr)
+	loginKey, addrKey := kernel.LoginKeys(a.TenantID(), a.User.Login, addr)
 	if wait := s.Logins.Attempt(loginKey, addrKey); wait > 0 {
 		return &ThrottledError{Wait: wait}
 	}

@@ -1,4 +1,4 @@
-package appliance
+package kernel
 
 import (
 	"context"
@@ -41,32 +41,32 @@ func registerHistoryCheckpoint(r *Registry) {
 	Handle(r, KindHistoryCheckpoint, applyHistoryCheckpoint)
 }
 
-func applyHistoryCheckpoint(a *applyCtx, p *HistoryCheckpoint) (any, error) {
+func applyHistoryCheckpoint(a *Ctx, p *HistoryCheckpoint) (any, error) {
 	if a.key != nil && !validSig(a.key, checkpointText(p.Seq, p.Head), p.Sig) {
 		return nil, fmt.Errorf("%w: point de contrôle de l'historique mal signé (clé de secrets.key différente ?)", ErrInvalid)
 	}
-	last, _, err := a.tx.LastHistory(a.ctx)
+	last, _, err := a.Tx.LastHistory(a.Ctx)
 	if err != nil {
 		return nil, err
 	}
 	if p.Seq < 1 || p.Seq > last {
 		return nil, fmt.Errorf("%w: point de contrôle de l'entrée %d, l'historique en compte %d", ErrInvalid, p.Seq, last)
 	}
-	h, err := a.tx.HistoryHash(a.ctx, p.Seq)
+	h, err := a.Tx.HistoryHash(a.Ctx, p.Seq)
 	if err != nil {
 		return nil, err
 	}
 	if h != p.Head {
 		return nil, fmt.Errorf("%w: l'historique de ce nœud diffère de celui du leader à l'entrée %d", ErrConflict, p.Seq)
 	}
-	a.summary = fmt.Sprintf("Point de contrôle signé de l'historique : entrée n° %d", p.Seq)
+	a.Summary = fmt.Sprintf("Point de contrôle signé de l'historique : entrée n° %d", p.Seq)
 	return nil, nil
 }
 
 // Checkpoint proposes a signed checkpoint of the history's head and returns
 // the entry it signs; made is false when the newest entry is a checkpoint
 // already. Only the leader's proposals commit.
-func (s *Service) Checkpoint(ctx context.Context) (seq int64, made bool, err error) {
+func (s *Kernel) Checkpoint(ctx context.Context) (seq int64, made bool, err error) {
 	if s.Secrets == nil {
 		return 0, false, errors.New("history checkpoint: no secrets.key to sign with")
 	}
@@ -74,19 +74,19 @@ func (s *Service) Checkpoint(ctx context.Context) (seq int64, made bool, err err
 	if err != nil {
 		return 0, false, err
 	}
-	seq, head, err := s.reader().LastHistory(ctx)
+	seq, head, err := s.Reader().LastHistory(ctx)
 	if err != nil || seq == 0 {
 		return seq, false, err
 	}
-	kind, err := s.reader().HistoryKind(ctx, seq)
+	kind, err := s.Reader().HistoryKind(ctx, seq)
 	if err != nil || kind == string(KindHistoryCheckpoint) {
 		return seq - 1, false, err
 	}
 	p := HistoryCheckpoint{Seq: seq, Head: head, Sig: SignHistory(key, checkpointText(seq, head))}
-	if _, err := s.propose(ctx, KindHistoryCheckpoint, CheckpointTenant, SystemActor, p); err != nil {
+	if _, err := s.Propose(ctx, KindHistoryCheckpoint, CheckpointTenant, SystemActor, p); err != nil {
 		return seq, false, fmt.Errorf("history checkpoint at %d: %w", seq, err)
 	}
-	s.log.Info("history checkpoint", "seq", seq, "head", head)
+	s.Log.Info("history checkpoint", "seq", seq, "head", head)
 	return seq, true, nil
 }
 
@@ -140,7 +140,7 @@ func EnsureSigningAnchor(ctx context.Context, dataDir string, r store.Reader) (i
 // node leads, until ctx ends.
 // A node that becomes leader signs at once what the previous leader left
 // unsigned (changed, when set, is closed at a change of leadership).
-func (s *Service) RunCheckpoints(ctx context.Context, every time.Duration, leader func() bool, changed func() <-chan struct{}) {
+func (s *Kernel) RunCheckpoints(ctx context.Context, every time.Duration, leader func() bool, changed func() <-chan struct{}) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	was := leader()
@@ -165,7 +165,7 @@ func (s *Service) RunCheckpoints(ctx context.Context, every time.Duration, leade
 			continue
 		}
 		if _, _, err := s.Checkpoint(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("history checkpoint not made", "err", err)
+			s.Log.Warn("history checkpoint not made", "err", err)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package appliance
+package kernel
 
 import (
 	"crypto/aes"
@@ -158,8 +158,3 @@ func (b *SecretBox) Open(purpose, stored string) (string, error) {
 
 // IsSealed says whether a stored value is sealed.
 func IsSealed(stored string) bool { return strings.HasPrefix(stored, sealedPrefix) }
-
-// OpenSecret decrypts a stored relay or mailbox password for use.
-func (s *Service) OpenSecret(purpose, stored string) (string, error) {
-	return s.Secrets.Open(purpose, stored)
-}

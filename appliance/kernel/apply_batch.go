@@ -1,4 +1,4 @@
-package appliance
+package kernel
 
 import (
 	"context"
@@ -26,7 +26,7 @@ import (
 func (a *Applier) ApplyBatch(indexes []uint64, data [][]byte) []any {
 	cmds := make([]*Command, len(data))
 	for i, d := range data {
-		cmd, err := DecodeCommand(d)
+		cmd, err := a.reg.Decode(d)
 		if err != nil {
 			panic(fmt.Sprintf("raft entry %d: %v", indexes[i], err))
 		}

@@ -1,4 +1,4 @@
-package appliance
+package kernel
 
 import (
 	"context"
@@ -43,6 +43,6 @@ func (a *Applier) AppliedIndex() (uint64, error) {
 // it would not: the cluster refuses to start on a log holding such an
 // entry, rather than stop when raft hands it over.
 func (a *Applier) CheckEntry(data []byte) error {
-	_, err := DecodeCommand(data)
+	_, err := a.reg.Decode(data)
 	return err
 }

@@ -1,4 +1,4 @@
-package appliance
+package kernel
 
 import (
 	"errors"
@@ -14,9 +14,9 @@ var (
 	ErrForbidden = errors.New("action non autorisée")
 	ErrConflict  = errors.New("conflit")
 	ErrInvalid   = errors.New("données invalides")
-	// errNumberTaken means another letter took the stamped number between
+	// ErrNumberTaken means another letter took the stamped number between
 	// stamping and applying (a leader change): the service stamps again.
-	errNumberTaken = errors.New("numéro chrono déjà attribué")
+	ErrNumberTaken = errors.New("numéro chrono déjà attribué")
 )
 
 // FieldErrors maps a field name to a French message shown next to it.
@@ -40,8 +40,8 @@ func (f FieldErrors) Error() string {
 
 func (f FieldErrors) Is(target error) bool { return target == ErrInvalid }
 
-// orNil returns nil when no field failed, so callers can `return errs.orNil()`.
-func (f FieldErrors) orNil() error {
+// orNil returns nil when no field failed, so callers can `return errs.OrNil()`.
+func (f FieldErrors) OrNil() error {
 	if len(f) == 0 {
 		return nil
 	}

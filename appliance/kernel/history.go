@@ -1,4 +1,4 @@
-package appliance
+package kernel
 
 import (
 	"crypto/hmac"
@@ -89,22 +89,22 @@ func LetterDigest(row *store.LetterRow) string {
 
 // letterDigest is what a history entry records of its letter: the digest
 // of the row, "-" when there is none.
-func letterDigest(a *applyCtx) (string, error) {
-	if a.letterID == "" {
+func letterDigest(a *Ctx) (string, error) {
+	if a.LetterID == "" {
 		return "", nil
 	}
-	row, err := a.tx.LetterRow(a.ctx, a.letterID)
+	row, err := a.Tx.LetterRow(a.Ctx, a.LetterID)
 	if errors.Is(err, store.ErrNotFound) {
 		return "-", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("read letter %s for its history entry: %w", a.letterID, err)
+		return "", fmt.Errorf("read letter %s for its history entry: %w", a.LetterID, err)
 	}
 	return LetterDigest(row), nil
 }
 
-func appendHistory(a *applyCtx) error {
-	seq, prev, err := a.tx.LastHistory(a.ctx)
+func appendHistory(a *Ctx) error {
+	seq, prev, err := a.Tx.LastHistory(a.Ctx)
 	if err != nil {
 		return fmt.Errorf("read history head: %w", err)
 	}
@@ -113,15 +113,15 @@ func appendHistory(a *applyCtx) error {
 		return err
 	}
 	h := &domain.HistoryEntry{
-		Seq: seq + 1, TenantID: a.cmd.Tenant, At: a.at, ActorID: a.cmd.Actor, Kind: string(a.cmd.Kind),
-		LetterID: a.letterID, Summary: a.summary, Payload: string(a.payload), PrevHash: prev, Digest: digest,
+		Seq: seq + 1, TenantID: a.Cmd.Tenant, At: a.At, ActorID: a.Cmd.Actor, Kind: string(a.Cmd.Kind),
+		LetterID: a.LetterID, Summary: a.Summary, Payload: string(a.Payload), PrevHash: prev, Digest: digest,
 	}
 	h.Hash = HashEntry(h)
 	if a.key != nil {
 		h.Sig = SignHistory(a.key, h.Hash)
 	}
-	if err := a.tx.InsertHistory(h); err != nil {
+	if err := a.Tx.InsertHistory(h); err != nil {
 		return fmt.Errorf("append history: %w", err)
 	}
-	return a.tx.SetMeta("history_head", h.Hash)
+	return a.Tx.SetMeta("history_head", h.Hash)
 }

@@ -1,4 +1,4 @@
-package appliance
+package kernel
 
 import (
 	"context"
@@ -76,8 +76,8 @@ func (r *IdemRequest) Record() *store.IdemRecord {
 
 type idemCtxKey struct{}
 
-// stampIdem gives cmd the key of the request, if it has one not yet used.
-func stampIdem(ctx context.Context, cmd *Command) {
+// StampIdem gives cmd the key of the request, if it has one not yet used.
+func StampIdem(ctx context.Context, cmd *Command) {
 	req, _ := ctx.Value(idemCtxKey{}).(*IdemRequest)
 	if req == nil {
 		return
@@ -111,33 +111,20 @@ func noteIdem(ctx context.Context, res *Result) {
 	}
 }
 
-// IdemRecord returns what the actor's key made, or ErrNotFound when the key
-// is new or older than IdemWindow.
-func (s *Service) IdemRecord(ctx context.Context, a *Actor, key string) (*store.IdemRecord, error) {
-	rec, err := s.reader().IdemRecord(ctx, a.TenantID(), a.ID(), key)
-	if err != nil {
-		return nil, err
-	}
-	if rec.CreatedAt < s.Now().Add(-IdemWindow).UTC().Format(domain.TimeLayout) {
-		return nil, fmt.Errorf("clé d'idempotence %s: expirée: %w", key, ErrNotFound)
-	}
-	return rec, nil
-}
-
 // applyKeyed runs a command that carries a key: a key already recorded (by
 // the command's time, within IdemWindow) answers with its first result and
 // changes nothing; otherwise the handler runs and the key is recorded with
 // its result in the same transaction. Keys older than the window are
 // pruned here, by the command's time, so that every node prunes the same.
-func applyKeyed(a *applyCtx, idem *Idem, h handler) (any, *store.IdemRecord, error) {
+func ApplyKeyed(a *Ctx, idem *Idem, h handler) (any, *store.IdemRecord, error) {
 	if idem.Key == "" {
 		return nil, nil, fmt.Errorf("%w: clé d'idempotence vide", ErrInvalid)
 	}
-	cutoff := a.cmd.At.Add(-IdemWindow).UTC().Format(domain.TimeLayout)
-	if err := a.tx.PruneIdem(cutoff); err != nil {
+	cutoff := a.Cmd.At.Add(-IdemWindow).UTC().Format(domain.TimeLayout)
+	if err := a.Tx.PruneIdem(cutoff); err != nil {
 		return nil, nil, fmt.Errorf("prune idempotency keys: %w", err)
 	}
-	rec, err := a.tx.IdemRecord(a.ctx, a.cmd.Tenant, a.cmd.Actor, idem.Key)
+	rec, err := a.Tx.IdemRecord(a.Ctx, a.Cmd.Tenant, a.Cmd.Actor, idem.Key)
 	switch {
 	case err == nil && rec.Fingerprint != idem.Fingerprint:
 		return nil, nil, ErrKeyReused
@@ -154,9 +141,9 @@ func applyKeyed(a *applyCtx, idem *Idem, h handler) (any, *store.IdemRecord, err
 	if err != nil {
 		return nil, nil, fmt.Errorf("record idempotency key: encode result: %w", err)
 	}
-	rec = &store.IdemRecord{TenantID: a.cmd.Tenant, UserID: a.cmd.Actor, Key: idem.Key, Fingerprint: idem.Fingerprint,
-		CommandID: a.cmd.ID, Kind: string(a.cmd.Kind), Result: string(result), CreatedAt: a.at}
-	if err := a.tx.InsertIdem(rec); err != nil {
+	rec = &store.IdemRecord{TenantID: a.Cmd.Tenant, UserID: a.Cmd.Actor, Key: idem.Key, Fingerprint: idem.Fingerprint,
+		CommandID: a.Cmd.ID, Kind: string(a.Cmd.Kind), Result: string(result), CreatedAt: a.At}
+	if err := a.Tx.InsertIdem(rec); err != nil {
 		return nil, nil, fmt.Errorf("record idempotency key: %w", err)
 	}
 	return v, rec, nil

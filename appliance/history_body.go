@@ -11,9 +11,9 @@ import (
 // of a letter's text: the letters table holds the body once, and the entry
 // commits to it by its SHA-256 and length, which the entry's hash covers.
 // The row the command left is checked against the entry's digest by
-// VerifyHistory (the digest covers the body too), so a body changed outside
-// the log is still found. Entries written before keep their payload and
-// hash as they were.
+// kernel.VerifyHistory (the digest covers the body too), so a body changed
+// outside the log is still found. Entries written before keep their
+// payload and hash as they were.
 
 // bodyDigest stands for a letter's body in a history payload.
 type bodyDigest struct {

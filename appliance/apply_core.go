@@ -23,7 +23,6 @@ func registerCore(r *kernel.Registry) {
 	kernel.Handle(r, KindLetterNote, applyLetterNote)
 	kernel.Handle(r, KindLetterAttach, applyLetterAttach)
 	kernel.Handle(r, KindLetterLink, applyLetterLink)
-	kernel.Handle(r, KindLetterClose, applyLetterClose)
 	kernel.Handle(r, KindLetterReopen, applyLetterReopen)
 }
 

@@ -166,6 +166,10 @@ func applyLetterNote(a *kernel.Ctx, p *LetterNote) (any, error) {
 	return n, nil
 }
 
+// LetterAttach adds a document, or a new version of one: the payload
+// lives in the kernel because other features' payloads carry it.
+type LetterAttach = kernel.LetterAttach
+
 func attach(a *kernel.Ctx, p *LetterAttach) (*domain.Document, error) {
 	v := &domain.Version{Version: 1, SHA256: p.SHA256, Size: p.Size, MIME: p.MIME, CreatedAt: a.At, CreatedBy: a.Cmd.Actor}
 	if p.NewDoc {
@@ -234,7 +238,24 @@ func applyLetterLink(a *kernel.Ctx, p *LetterLink) (any, error) {
 	return nil, nil
 }
 
-func applyLetterClose(a *kernel.Ctx, p *LetterClose) (any, error) {
+// letterApplyHooks are what the letters' apply code calls in other
+// features, inside the same Apply: the facade sets them in Kinds, so that
+// letters imports no feature.
+type letterApplyHooks struct {
+	// OnClose runs when a letter is closed: the GED export queues the
+	// letter's export there when the tenant asks for it (appliance/ged).
+	OnClose func(a *kernel.Ctx, l *domain.Letter) error
+}
+
+// registerLetterClose registers the close of a letter, which calls the
+// "on close" hook.
+func registerLetterClose(h letterApplyHooks) func(*kernel.Registry) {
+	return func(r *kernel.Registry) {
+		kernel.Handle(r, KindLetterClose, func(a *kernel.Ctx, p *LetterClose) (any, error) { return applyLetterClose(a, p, h) })
+	}
+}
+
+func applyLetterClose(a *kernel.Ctx, p *LetterClose, h letterApplyHooks) (any, error) {
 	l, err := kernel.LetterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
@@ -246,7 +267,7 @@ func applyLetterClose(a *kernel.Ctx, p *LetterClose) (any, error) {
 	if err := saveWithNote(a, l, p.NoteID, p.Note); err != nil {
 		return nil, err
 	}
-	if err := queueExportOnClose(a, l); err != nil {
+	if err := h.OnClose(a, l); err != nil {
 		return nil, fmt.Errorf("queue GED export: %w", err)
 	}
 	a.Summary = "Courrier clos"

@@ -180,19 +180,6 @@ type LetterNote struct {
 	Entities []string `json:"entities"`
 }
 
-// LetterAttach adds a document, or a new version of one when DocumentID
-// names an existing document of the letter.
-type LetterAttach struct {
-	LetterID   string `json:"letter_id"`
-	DocumentID string `json:"document_id"`
-	NewDoc     bool   `json:"new_doc"`
-	Role       string `json:"role"`
-	Name       string `json:"name"`
-	SHA256     string `json:"sha256"`
-	Size       int64  `json:"size"`
-	MIME       string `json:"mime"`
-}
-
 type LetterLink struct {
 	LetterID string `json:"letter_id"`
 	OtherID  string `json:"other_id"`

@@ -89,7 +89,7 @@ func (s *Service) Attach(ctx context.Context, a *Actor, id, documentID string, u
 			return nil, fmt.Errorf("document %s: %w", documentID, ErrNotFound)
 		}
 		u.Name, u.Role = existing.Name, existing.Role
-		if err := s.davDocumentLocked(ctx, a.TenantID(), l, existing.ID); err != nil {
+		if err := s.documentGuard(ctx, a.TenantID(), l, existing.ID); err != nil {
 			return nil, err
 		}
 	}

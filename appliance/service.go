@@ -8,8 +8,11 @@ import (
 	"time"
 
 	"missive/appliance/blob"
+	"missive/appliance/dav"
 	"missive/appliance/domain"
+	"missive/appliance/ged"
 	"missive/appliance/kernel"
+	"missive/appliance/replies"
 	"missive/appliance/store"
 )
 
@@ -19,6 +22,8 @@ import (
 // Applier…), which its owner sets after New.
 type Service struct {
 	*kernel.Settings
+	*ged.Export
+	*replies.Replies
 	// k holds the store and the blob store: they are read only through
 	// the Service's methods, the perimeter-aware ones for users, System()
 	// for the appliance's own jobs (system.go). Outer layers never reach
@@ -30,6 +35,13 @@ type Service struct {
 	// reg stamps registration numbers on this node so that they are
 	// gap-free without a retry storm (numbering.go).
 	reg numbering
+
+	*dav.Share
+	// documentGuard refuses a new version of a document while it is
+	// locked in an editor through the share (the Share's
+	// DavDocumentLocked, wire_dav.go): letters ask it without knowing
+	// the share.
+	documentGuard func(ctx context.Context, tenant string, l *domain.Letter, documentID string) error
 }
 
 // Deps is what an appliance is built on.
@@ -43,7 +55,11 @@ type Deps struct {
 // New wires the kernel and the features into the Service.
 func New(d Deps) *Service {
 	k := kernel.New(d.Store, d.Blobs, d.Proposer, d.Log)
-	return &Service{Settings: k.Settings, k: k, store: d.Store, blobs: d.Blobs, prop: d.Proposer}
+	s := &Service{Settings: k.Settings, k: k, store: d.Store, blobs: d.Blobs, prop: d.Proposer}
+	s.wireDav()
+	s.Export = ged.New(k)
+	s.Replies = s.newReplies()
+	return s
 }
 
 // NewService is New with its dependencies in order.
@@ -61,9 +77,12 @@ var Kinds = kernel.NewRegistry(
 	registerWeb,
 	registerMail,
 	registerMailAdmin,
-	registerDav,
-	registerReplies,
-	registerGED,
+	dav.Register(dav.ApplyHooks{Attach: davAttach}),
+	// A reply draft is attached as every document is, by letters' code.
+	replies.Register(replies.ApplyHooks{Attach: attach}),
+	ged.Register,
+	// Closing a letter queues its GED export: the letters' "on close" hook.
+	registerLetterClose(letterApplyHooks{OnClose: ged.QueueOnClose}),
 	registerCluster,
 	registerBackupRuns,
 	registerTLS,

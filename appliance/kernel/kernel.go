@@ -14,7 +14,6 @@ import (
 	"missive/appliance/authlimit"
 	"missive/appliance/blob"
 	"missive/appliance/domain"
-	"missive/appliance/drafts"
 	"missive/appliance/store"
 	"strings"
 	"sync"
@@ -34,8 +33,6 @@ type Settings struct {
 	// Secrets seals relay and mailbox passwords (secrets.go); nil keeps
 	// them in clear, as tests and older data dirs do.
 	Secrets *SecretBox
-	// Office converts final answers to PDF with LibreOffice.
-	Office *drafts.Converter
 	// Applier is this node's, when known: while committed entries wait
 	// for the store, writes are refused as unavailable instead of joining
 	// the queue.
@@ -62,7 +59,7 @@ type Kernel struct {
 
 // New makes the kernel of one appliance.
 func New(st *store.Store, blobs *blob.Store, prop Proposer, log *slog.Logger) *Kernel {
-	set := &Settings{Log: log, MaxUpload: 50 << 20, Now: time.Now, Office: drafts.NewConverter(log, 1)}
+	set := &Settings{Log: log, MaxUpload: 50 << 20, Now: time.Now}
 	// The limiter reads the clock, which tests replace.
 	set.Logins = authlimit.New(func() time.Time { return set.Now() }, authlimit.Limits{})
 	return &Kernel{Settings: set, store: st, blobs: blobs, prop: prop}
@@ -330,3 +327,12 @@ func (a *Actor) CanAct(l *domain.Letter) bool {
 	}
 	return a.Role() == domain.RoleAdmin || a.Role() == domain.RoleMailroom || l.AssigneeID == a.ID() || a.InEntity(l.EntityID)
 }
+
+// Clock is Now, as a method for the outer layers' interfaces.
+func (s *Settings) Clock() time.Time { return s.Now() }
+
+// UploadLimit is MaxUpload, as a method for the outer layers' interfaces.
+func (s *Settings) UploadLimit() int64 { return s.MaxUpload }
+
+// ReadOnlyReason is ReadOnly, as a method for the outer layers' interfaces.
+func (s *Settings) ReadOnlyReason() string { return s.ReadOnly }

@@ -1,20 +1,22 @@
-package appliance
+package replies
+
+import "missive/appliance/kernel"
 
 // Commands of reply drafts and their templates. They are registered in
-// apply_replies.go. A draft made from a template is an ordinary document of
+// apply.go. A draft made from a template is an ordinary document of
 // its letter (role "draft"): the share, versions and locks treat it like any
 // other; its own command lets Apply refuse a second draft for the letter,
 // whichever node stamped it.
 const (
-	KindDraftTemplateAdd    Kind = "draft.template.add"
-	KindDraftTemplateDelete Kind = "draft.template.delete"
-	KindLetterDraft         Kind = "letter.draft"
+	KindDraftTemplateAdd    kernel.Kind = "draft.template.add"
+	KindDraftTemplateDelete kernel.Kind = "draft.template.delete"
+	KindLetterDraft         kernel.Kind = "letter.draft"
 )
 
 // LetterDraft attaches a letter's reply draft, merged from Template (a
 // name, for the history).
 type LetterDraft struct {
-	LetterAttach
+	kernel.LetterAttach
 	Template string `json:"template"`
 }
 

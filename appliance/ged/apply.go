@@ -1,4 +1,4 @@
-package appliance
+package ged
 
 import (
 	"errors"
@@ -9,8 +9,8 @@ import (
 	"missive/appliance/store"
 )
 
-// registerGED registers the apply function of each kind below with r.
-func registerGED(r *kernel.Registry) {
+// Register registers the apply function of each kind below with r.
+func Register(r *kernel.Registry) {
 	kernel.Handle(r, KindGEDTargetSet, applyGEDTargetSet)
 	kernel.Handle(r, KindGEDExportQueue, applyGEDExportQueue)
 	kernel.Handle(r, KindGEDExportResult, applyGEDExportResult)
@@ -51,10 +51,12 @@ func applyGEDTargetSet(a *kernel.Ctx, p *GEDTargetSet) (any, error) {
 	return g, nil
 }
 
-// queueExportOnClose queues the export of a letter being closed when the
-// tenant exports on closing. The row's id comes from the command's, so that
-// every node writes the same row without anything stamped for it.
-func queueExportOnClose(a *kernel.Ctx, l *domain.Letter) error {
+// QueueOnClose queues the export of a letter being closed when the tenant
+// exports on closing. It is the letters' "on close" hook, wired by the
+// facade and run inside the close's Apply. The row's id comes from the
+// command's, so that every node writes the same row without anything
+// stamped for it.
+func QueueOnClose(a *kernel.Ctx, l *domain.Letter) error {
 	g, err := a.Tx.GEDTarget(a.Ctx, a.Cmd.Tenant)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -90,10 +92,10 @@ func applyGEDExportResult(a *kernel.Ctx, p *GEDExportResult) (any, error) {
 		return nil, err
 	}
 	if e.TenantID != a.Cmd.Tenant {
-		return nil, fmt.Errorf("export %s: %w", p.ID, ErrNotFound)
+		return nil, fmt.Errorf("export %s: %w", p.ID, kernel.ErrNotFound)
 	}
 	if e.Status != GEDQueued {
-		return nil, fmt.Errorf("%w: export %s déjà %s", ErrConflict, e.ID, e.Status)
+		return nil, fmt.Errorf("%w: export %s déjà %s", kernel.ErrConflict, e.ID, e.Status)
 	}
 	e.Attempts, e.LastError = p.Attempts, p.Error
 	switch p.Status {
@@ -107,7 +109,7 @@ func applyGEDExportResult(a *kernel.Ctx, p *GEDExportResult) (any, error) {
 		e.NextTry = p.NextTry
 		a.Summary = fmt.Sprintf("Export vers la GED : tentative %d échouée, nouvel essai prévu (%s)", p.Attempts, p.Error)
 	default:
-		return nil, fmt.Errorf("%w: statut d'export %q inconnu", ErrInvalid, p.Status)
+		return nil, fmt.Errorf("%w: statut d'export %q inconnu", kernel.ErrInvalid, p.Status)
 	}
 	if err := a.Tx.UpdateGEDExport(e); err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package appliance
+package dav
 
 import (
 	"bufio"
@@ -42,9 +42,9 @@ func DavLetterFolder(number string) string { return strings.ReplaceAll(number, "
 
 // DavUserSpace is the actor's own working folder; another user's is
 // forbidden.
-func (s *Service) DavUserSpace(a *Actor, login string) (*DavTarget, error) {
+func (s *Share) DavUserSpace(a *kernel.Actor, login string) (*DavTarget, error) {
 	if login != a.User.Login {
-		return nil, fmt.Errorf("%w: dossier de travail d'un autre utilisateur", ErrForbidden)
+		return nil, fmt.Errorf("%w: dossier de travail d'un autre utilisateur", kernel.ErrForbidden)
 	}
 	return &DavTarget{Space: "u:" + a.ID(), Prefix: "/~" + login}, nil
 }
@@ -52,9 +52,9 @@ func (s *Service) DavUserSpace(a *Actor, login string) (*DavTarget, error) {
 // DavLetterSpace resolves a letter's folder ("2026-A-000001"). A letter
 // outside the perimeter is ErrNotFound; write also requires that the actor
 // may act on it (ErrForbidden otherwise).
-func (s *Service) DavLetterSpace(ctx context.Context, a *Actor, folder string, write bool) (*DavTarget, *domain.Letter, error) {
+func (s *Share) DavLetterSpace(ctx context.Context, a *kernel.Actor, folder string, write bool) (*DavTarget, *domain.Letter, error) {
 	number := strings.ReplaceAll(folder, "-", "/")
-	l, err := s.reader().LetterByNumber(ctx, a.Perimeter, number)
+	l, err := s.k.Reader().LetterByNumber(ctx, a.Perimeter, number)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -67,16 +67,16 @@ func (s *Service) DavLetterSpace(ctx context.Context, a *Actor, folder string, w
 }
 
 // davCheck re-checks, at write time, that the actor may write the space.
-func (s *Service) davCheck(ctx context.Context, a *Actor, t *DavTarget) error {
+func (s *Share) davCheck(ctx context.Context, a *kernel.Actor, t *DavTarget) error {
 	if t.LetterID != "" {
 		if t.Space != "l:"+t.LetterID {
-			return fmt.Errorf("%w: espace %s", ErrInvalid, t.Space)
+			return fmt.Errorf("%w: espace %s", kernel.ErrInvalid, t.Space)
 		}
 		_, err := s.k.LetterToAct(ctx, a, t.LetterID)
 		return err
 	}
 	if t.Space != "u:"+a.ID() {
-		return fmt.Errorf("%w: dossier de travail d'un autre utilisateur", ErrForbidden)
+		return fmt.Errorf("%w: dossier de travail d'un autre utilisateur", kernel.ErrForbidden)
 	}
 	return nil
 }
@@ -95,8 +95,8 @@ type DavListing struct {
 
 // DavList reads a whole space in two queries, so that a PROPFIND of a
 // folder of a thousand documents costs the same as one of ten.
-func (s *Service) DavList(ctx context.Context, t *DavTarget) (*DavListing, error) {
-	r := s.reader()
+func (s *Share) DavList(ctx context.Context, t *DavTarget) (*DavListing, error) {
+	r := s.k.Reader()
 	nodes, err := r.DavSpace(ctx, t.Space)
 	if err != nil {
 		return nil, err
@@ -161,8 +161,8 @@ func (s *Service) DavList(ctx context.Context, t *DavTarget) (*DavListing, error
 // DavDocumentURLs gives the share path (/dav/<tenant>/<folder>/<file>,
 // escaped) of each document of a letter the actor sees, as its folder shows
 // it, and the folder's own path.
-func (s *Service) DavDocumentURLs(ctx context.Context, a *Actor, letterID string) (string, map[string]string, error) {
-	l, err := s.reader().Letter(ctx, a.Perimeter, letterID)
+func (s *Share) DavDocumentURLs(ctx context.Context, a *kernel.Actor, letterID string) (string, map[string]string, error) {
+	l, err := s.k.Reader().Letter(ctx, a.Perimeter, letterID)
 	if err != nil {
 		return "", nil, err
 	}
@@ -184,13 +184,13 @@ func (s *Service) DavDocumentURLs(ctx context.Context, a *Actor, letterID string
 func DavSafeName(n string) string { return kernel.SafeName(n) }
 
 // DavProps reads a node's dead properties.
-func (s *Service) DavProps(ctx context.Context, t *DavTarget, p string) ([]store.DavProp, error) {
-	return s.reader().DavProps(ctx, t.Space, p)
+func (s *Share) DavProps(ctx context.Context, t *DavTarget, p string) ([]store.DavProp, error) {
+	return s.k.Reader().DavProps(ctx, t.Space, p)
 }
 
 // DavOpen opens the content of a blob.
-func (s *Service) DavOpen(sum string) (io.ReadSeekCloser, error) {
-	f, err := s.blobs.Open(sum)
+func (s *Share) DavOpen(sum string) (io.ReadSeekCloser, error) {
+	f, err := s.k.Blobs().Open(sum)
 	if err != nil {
 		return nil, fmt.Errorf("open dav content: %w", err)
 	}
@@ -206,12 +206,12 @@ type DavBlob struct {
 
 // DavStore puts content in the blob store, before any command refers to it.
 // Content over MaxUpload is refused with kernel.ErrTooLarge and nothing is kept.
-func (s *Service) DavStore(name string, body io.Reader) (*DavBlob, error) {
+func (s *Share) DavStore(name string, body io.Reader) (*DavBlob, error) {
 	br := bufio.NewReaderSize(body, 512)
 	head, _ := br.Peek(512)
-	sum, size, err := s.blobs.Put(br, s.MaxUpload)
+	sum, size, err := s.k.Blobs().Put(br, s.k.MaxUpload)
 	if errors.Is(err, blob.ErrTooLarge) {
-		return nil, fmt.Errorf("%w: %s dépasse la taille maximale de %d Mo", kernel.ErrTooLarge, name, s.MaxUpload>>20)
+		return nil, fmt.Errorf("%w: %s dépasse la taille maximale de %d Mo", kernel.ErrTooLarge, name, s.k.MaxUpload>>20)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("dav put %s: %w", name, err)
@@ -230,12 +230,12 @@ type DavPutInput struct {
 }
 
 // DavPut proposes writing a stored blob at a path of the space.
-func (s *Service) DavPut(ctx context.Context, a *Actor, t *DavTarget, in DavPutInput) (*store.DavNode, error) {
+func (s *Share) DavPut(ctx context.Context, a *kernel.Actor, t *DavTarget, in DavPutInput) (*store.DavNode, error) {
 	if err := s.davCheck(ctx, a, t); err != nil {
 		return nil, err
 	}
 	if in.Blob == nil || !blob.ValidHash(in.Blob.SHA256) {
-		return nil, fmt.Errorf("%w: contenu manquant", ErrInvalid)
+		return nil, fmt.Errorf("%w: contenu manquant", kernel.ErrInvalid)
 	}
 	name := kernel.SafeName(path.Base(in.Path))
 	if name == "" {
@@ -246,10 +246,10 @@ func (s *Service) DavPut(ctx context.Context, a *Actor, t *DavTarget, in DavPutI
 	if t.LetterID != "" {
 		p.DocumentID, p.NewDoc = in.DocumentID, in.DocumentID == ""
 		if p.NewDoc {
-			p.DocumentID = NewID()
+			p.DocumentID = kernel.NewID()
 		}
 	}
-	v, err := s.propose(ctx, KindDavPut, a.TenantID(), a.ID(), p)
+	v, err := s.k.Propose(ctx, KindDavPut, a.TenantID(), a.ID(), p)
 	if err != nil {
 		return nil, err
 	}
@@ -257,39 +257,39 @@ func (s *Service) DavPut(ctx context.Context, a *Actor, t *DavTarget, in DavPutI
 }
 
 // DavMkcol makes a collection.
-func (s *Service) DavMkcol(ctx context.Context, a *Actor, t *DavTarget, p string, tokens []string) error {
+func (s *Share) DavMkcol(ctx context.Context, a *kernel.Actor, t *DavTarget, p string, tokens []string) error {
 	if err := s.davCheck(ctx, a, t); err != nil {
 		return err
 	}
-	_, err := s.propose(ctx, KindDavMkcol, a.TenantID(), a.ID(), DavMkcol{Space: t.Space, Path: p, Tokens: tokens, LetterID: t.LetterID, LockRoot: t.Name(p)})
+	_, err := s.k.Propose(ctx, KindDavMkcol, a.TenantID(), a.ID(), DavMkcol{Space: t.Space, Path: p, Tokens: tokens, LetterID: t.LetterID, LockRoot: t.Name(p)})
 	return err
 }
 
 // DavDelete removes a resource; documents stay on the letter.
-func (s *Service) DavDelete(ctx context.Context, a *Actor, t *DavTarget, p string, tokens []string, documentID string) error {
+func (s *Share) DavDelete(ctx context.Context, a *kernel.Actor, t *DavTarget, p string, tokens []string, documentID string) error {
 	if err := s.davCheck(ctx, a, t); err != nil {
 		return err
 	}
-	_, err := s.propose(ctx, KindDavDelete, a.TenantID(), a.ID(), DavDelete{Space: t.Space, Path: p, Tokens: tokens, LetterID: t.LetterID, DocumentID: documentID, LockRoot: t.Name(p)})
+	_, err := s.k.Propose(ctx, KindDavDelete, a.TenantID(), a.ID(), DavDelete{Space: t.Space, Path: p, Tokens: tokens, LetterID: t.LetterID, DocumentID: documentID, LockRoot: t.Name(p)})
 	return err
 }
 
 // DavMove renames a resource inside its space.
-func (s *Service) DavMove(ctx context.Context, a *Actor, t *DavTarget, from, to string, tokens []string, documentID string) error {
+func (s *Share) DavMove(ctx context.Context, a *kernel.Actor, t *DavTarget, from, to string, tokens []string, documentID string) error {
 	if err := s.davCheck(ctx, a, t); err != nil {
 		return err
 	}
-	_, err := s.propose(ctx, KindDavMove, a.TenantID(), a.ID(), DavMove{Space: t.Space, From: from, To: to, Tokens: tokens,
+	_, err := s.k.Propose(ctx, KindDavMove, a.TenantID(), a.ID(), DavMove{Space: t.Space, From: from, To: to, Tokens: tokens,
 		LetterID: t.LetterID, DocumentID: documentID, LockFrom: t.Name(from), LockTo: t.Name(to)})
 	return err
 }
 
 // DavPropPatch sets and removes (Remove) dead properties, in order.
-func (s *Service) DavPropPatch(ctx context.Context, a *Actor, t *DavTarget, p string, props []store.DavProp, tokens []string, documentID string) error {
+func (s *Share) DavPropPatch(ctx context.Context, a *kernel.Actor, t *DavTarget, p string, props []store.DavProp, tokens []string, documentID string) error {
 	if err := s.davCheck(ctx, a, t); err != nil {
 		return err
 	}
-	_, err := s.propose(ctx, KindDavPropPatch, a.TenantID(), a.ID(), DavPropPatch{Space: t.Space, Path: p, Props: props, Tokens: tokens,
+	_, err := s.k.Propose(ctx, KindDavPropPatch, a.TenantID(), a.ID(), DavPropPatch{Space: t.Space, Path: p, Props: props, Tokens: tokens,
 		LetterID: t.LetterID, DocumentID: documentID, LockRoot: t.Name(p)})
 	return err
 }
@@ -308,14 +308,14 @@ type DavLockInput struct {
 }
 
 // DavLock takes a write lock (exclusive unless Shared).
-func (s *Service) DavLock(ctx context.Context, a *Actor, t *DavTarget, in DavLockInput) (*store.DavLock, error) {
+func (s *Share) DavLock(ctx context.Context, a *kernel.Actor, t *DavTarget, in DavLockInput) (*store.DavLock, error) {
 	if err := s.davCheck(ctx, a, t); err != nil {
 		return nil, err
 	}
 	if len(in.OwnerXML) > 16<<10 {
-		return nil, fmt.Errorf("%w: propriétaire du verrou trop long", ErrInvalid)
+		return nil, fmt.Errorf("%w: propriétaire du verrou trop long", kernel.ErrInvalid)
 	}
-	v, err := s.propose(ctx, KindDavLock, a.TenantID(), a.ID(), DavLock{Token: newLockToken(), Root: t.Name(in.Path),
+	v, err := s.k.Propose(ctx, KindDavLock, a.TenantID(), a.ID(), DavLock{Token: newLockToken(), Root: t.Name(in.Path),
 		ZeroDepth: in.ZeroDepth, Shared: in.Shared, OwnerXML: in.OwnerXML, TimeoutS: lockSeconds(in.Timeout), LetterID: t.LetterID})
 	if err != nil {
 		return nil, err
@@ -348,8 +348,8 @@ func newLockToken() string {
 // letter they may act on. Outside that, the lock does not exist for them:
 // holding a token (copied, guessed from a log) does not reveal the path
 // and owner of a lock in a folder they cannot see, nor release it.
-func (s *Service) davLockInReach(ctx context.Context, a *Actor, token string) (*store.DavLock, error) {
-	l, err := s.reader().DavLock(ctx, a.TenantID(), token)
+func (s *Share) davLockInReach(ctx context.Context, a *kernel.Actor, token string) (*store.DavLock, error) {
+	l, err := s.k.Reader().DavLock(ctx, a.TenantID(), token)
 	if err != nil {
 		return nil, err
 	}
@@ -360,17 +360,17 @@ func (s *Service) davLockInReach(ctx context.Context, a *Actor, token string) (*
 		_, _, err = s.DavLetterSpace(ctx, a, seg, true)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("verrou %s: %w", token, ErrNotFound)
+		return nil, fmt.Errorf("verrou %s: %w", token, kernel.ErrNotFound)
 	}
 	return l, nil
 }
 
 // DavRefresh extends a lock the actor may write under.
-func (s *Service) DavRefresh(ctx context.Context, a *Actor, token string, timeout time.Duration) (*store.DavLock, error) {
+func (s *Share) DavRefresh(ctx context.Context, a *kernel.Actor, token string, timeout time.Duration) (*store.DavLock, error) {
 	if _, err := s.davLockInReach(ctx, a, token); err != nil {
 		return nil, err
 	}
-	v, err := s.propose(ctx, KindDavRefresh, a.TenantID(), a.ID(), DavRefresh{Token: token, TimeoutS: lockSeconds(timeout)})
+	v, err := s.k.Propose(ctx, KindDavRefresh, a.TenantID(), a.ID(), DavRefresh{Token: token, TimeoutS: lockSeconds(timeout)})
 	if err != nil {
 		return nil, err
 	}
@@ -379,30 +379,30 @@ func (s *Service) DavRefresh(ctx context.Context, a *Actor, token string, timeou
 
 // DavUnlock removes a lock by its token: presenting the token is the proof
 // of holding it (RFC 4918 §9.11), in a folder the actor may write.
-func (s *Service) DavUnlock(ctx context.Context, a *Actor, token string) error {
+func (s *Share) DavUnlock(ctx context.Context, a *kernel.Actor, token string) error {
 	if _, err := s.davLockInReach(ctx, a, token); err != nil {
 		return err
 	}
-	_, err := s.propose(ctx, KindDavUnlock, a.TenantID(), a.ID(), DavUnlock{Token: token})
+	_, err := s.k.Propose(ctx, KindDavUnlock, a.TenantID(), a.ID(), DavUnlock{Token: token})
 	return err
 }
 
 // DavBreakLock removes someone else's lock (administrators).
-func (s *Service) DavBreakLock(ctx context.Context, a *Actor, token string) error {
+func (s *Share) DavBreakLock(ctx context.Context, a *kernel.Actor, token string) error {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return err
 	}
-	_, err := s.propose(ctx, KindDavUnlock, a.TenantID(), a.ID(), DavUnlock{Token: token, Break: true})
+	_, err := s.k.Propose(ctx, KindDavUnlock, a.TenantID(), a.ID(), DavUnlock{Token: token, Break: true})
 	return err
 }
 
 // DavLocks lists the live locks of the actor's tenant at this instant.
-func (s *Service) DavLocks(ctx context.Context, tenant string) ([]store.DavLock, error) {
-	all, err := s.reader().DavLocks(ctx, tenant)
+func (s *Share) DavLocks(ctx context.Context, tenant string) ([]store.DavLock, error) {
+	all, err := s.k.Reader().DavLocks(ctx, tenant)
 	if err != nil {
 		return nil, err
 	}
-	now := s.Now().UTC().Format(domain.TimeLayout)
+	now := s.k.Now().UTC().Format(domain.TimeLayout)
 	out := all[:0]
 	for _, l := range all {
 		if !l.Expired(now) {
@@ -413,15 +413,15 @@ func (s *Service) DavLocks(ctx context.Context, tenant string) ([]store.DavLock,
 }
 
 // RestoreVersion makes an old version of a letter's document its newest.
-func (s *Service) RestoreVersion(ctx context.Context, a *Actor, letterID, documentID string, version int) (*domain.Document, error) {
+func (s *Share) RestoreVersion(ctx context.Context, a *kernel.Actor, letterID, documentID string, version int) (*domain.Document, error) {
 	l, err := s.k.LetterToAct(ctx, a, letterID)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.davDocumentLocked(ctx, a.TenantID(), l, documentID); err != nil {
+	if err := s.DavDocumentLocked(ctx, a.TenantID(), l, documentID); err != nil {
 		return nil, err
 	}
-	v, err := s.propose(ctx, KindDocumentRestore, a.TenantID(), a.ID(), DocumentRestore{LetterID: l.ID, DocumentID: documentID, Version: version})
+	v, err := s.k.Propose(ctx, KindDocumentRestore, a.TenantID(), a.ID(), DocumentRestore{LetterID: l.ID, DocumentID: documentID, Version: version})
 	if err != nil {
 		return nil, err
 	}
@@ -431,8 +431,8 @@ func (s *Service) RestoreVersion(ctx context.Context, a *Actor, letterID, docume
 // DavNode reads one node of a working folder and its properties, without
 // reading the whole space: a GET or PUT of one file costs one lookup.
 // (nil, nil, nil) when absent.
-func (s *Service) DavNode(ctx context.Context, t *DavTarget, p string) (*store.DavNode, []store.DavProp, error) {
-	r := s.reader()
+func (s *Share) DavNode(ctx context.Context, t *DavTarget, p string) (*store.DavNode, []store.DavProp, error) {
+	r := s.k.Reader()
 	props, err := r.DavProps(ctx, t.Space, p)
 	if err != nil {
 		return nil, nil, err
@@ -451,7 +451,7 @@ func (s *Service) DavNode(ctx context.Context, t *DavTarget, p string) (*store.D
 }
 
 // DavAdminLocks lists the live locks of the actor's tenant (administrators).
-func (s *Service) DavAdminLocks(ctx context.Context, a *Actor) ([]store.DavLock, error) {
+func (s *Share) DavAdminLocks(ctx context.Context, a *kernel.Actor) ([]store.DavLock, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
@@ -463,18 +463,19 @@ func (s *Service) DavAdminLocks(ctx context.Context, a *Actor) ([]store.DavLock,
 }
 
 // RestoreDocumentVersion is RestoreVersion by document alone.
-func (s *Service) RestoreDocumentVersion(ctx context.Context, a *Actor, documentID string, version int) (*domain.Document, error) {
-	d, err := s.Document(ctx, a, documentID)
+func (s *Share) RestoreDocumentVersion(ctx context.Context, a *kernel.Actor, documentID string, version int) (*domain.Document, error) {
+	d, err := s.h.Document(ctx, a, documentID)
 	if err != nil {
 		return nil, err
 	}
 	return s.RestoreVersion(ctx, a, d.LetterID, d.ID, version)
 }
 
-// davDocumentLocked refuses a new version of a letter's document, made
+// DavDocumentLocked refuses a new version of a letter's document, made
 // outside the share (upload, restore), while someone holds a WebDAV lock on
-// it: their next save would silently overwrite it.
-func (s *Service) davDocumentLocked(ctx context.Context, tenant string, l *domain.Letter, documentID string) error {
+// it: their next save would silently overwrite it. The facade hands it to
+// the letters code as its document guard.
+func (s *Share) DavDocumentLocked(ctx context.Context, tenant string, l *domain.Letter, documentID string) error {
 	locks, err := s.DavLocks(ctx, tenant)
 	if err != nil || len(locks) == 0 {
 		return err

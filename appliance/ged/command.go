@@ -1,12 +1,14 @@
-package appliance
+package ged
+
+import "missive/appliance/kernel"
 
 // Commands of the GED export and of the OnlyOffice settings. They are
-// registered in apply_ged.go.
+// registered in apply.go.
 const (
-	KindGEDTargetSet    Kind = "ged.target.set"
-	KindGEDExportQueue  Kind = "ged.export.queue"
-	KindGEDExportResult Kind = "ged.export.result"
-	KindOnlyOfficeSet   Kind = "onlyoffice.set"
+	KindGEDTargetSet    kernel.Kind = "ged.target.set"
+	KindGEDExportQueue  kernel.Kind = "ged.export.queue"
+	KindGEDExportResult kernel.Kind = "ged.export.result"
+	KindOnlyOfficeSet   kernel.Kind = "onlyoffice.set"
 )
 
 // GEDTargetSet carries the GED account's password: like a relay's, it must
@@ -20,7 +22,7 @@ type GEDTargetSet struct {
 }
 
 // GEDExportQueue asks for a letter's export (on demand: closing a letter
-// queues one by itself, see queueExportOnClose).
+// queues one by itself, see QueueOnClose).
 type GEDExportQueue struct {
 	ID       string `json:"id"`
 	LetterID string `json:"letter_id"`

@@ -1,4 +1,10 @@
-package appliance
+// Package ged owns the export of letters to the town's GED (a WebDAV
+// folder on Nextcloud, Alfresco…): the tenant's target, the exports queued
+// on demand or when a letter is closed, and their outcome as recorded by
+// the exporter (package webdav/ged); and the tenant's OnlyOffice Document
+// Server settings, kept beside the GED's because both are the outside
+// services an administrator points Missive at.
+package ged
 
 import (
 	"context"
@@ -11,9 +17,14 @@ import (
 	"missive/appliance/store"
 )
 
-// The GED export's side of the Service: the tenant's target, exports asked
-// on demand, their outcome recorded by the exporter (package webdav/ged,
-// which reads the store directly), and the OnlyOffice settings.
+// Export is the GED export's side of the appliance. The facade embeds it,
+// so that its methods are the Service's.
+type Export struct {
+	k *kernel.Kernel
+}
+
+// New makes the GED export of an appliance.
+func New(k *kernel.Kernel) *Export { return &Export{k: k} }
 
 // GEDTargetInput sets the WebDAV folder letters are exported to.
 type GEDTargetInput struct {
@@ -26,7 +37,7 @@ type GEDTargetInput struct {
 
 // checkServiceURL accepts an http(s) URL without credentials, query or
 // fragment: credentials travel apart, never in a URL that may be shown.
-func checkServiceURL(errs FieldErrors, field, raw string) string {
+func checkServiceURL(errs kernel.FieldErrors, field, raw string) string {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	switch {
 	case raw == "":
@@ -68,11 +79,11 @@ func urlPort(u *url.URL) string {
 
 // SetGEDTarget sets the tenant's GED folder (admin). Failed exports are
 // queued again with the new settings.
-func (s *Service) SetGEDTarget(ctx context.Context, a *Actor, in GEDTargetInput) (*store.GEDTarget, error) {
+func (e *Export) SetGEDTarget(ctx context.Context, a *kernel.Actor, in GEDTargetInput) (*store.GEDTarget, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
-	errs := FieldErrors{}
+	errs := kernel.FieldErrors{}
 	u := checkServiceURL(errs, "url", in.URL)
 	in.Username = strings.TrimSpace(in.Username)
 	kernel.CheckLen(errs, "username", in.Username, 300, false)
@@ -85,14 +96,14 @@ func (s *Service) SetGEDTarget(ctx context.Context, a *Actor, in GEDTargetInput)
 	}
 	// Sealed like the relay's password (secrets.go): the raft log and the
 	// snapshots hold only ciphertext.
-	secret := s.Secrets.Seal("ged", in.Password)
+	secret := e.k.Secrets.Seal("ged", in.Password)
 	if in.Password == "" && in.Username != "" {
-		if old, err := s.reader().GEDTarget(ctx, a.TenantID()); err == nil && old.Username == in.Username && sameOrigin(old.URL, u) {
+		if old, err := e.k.Reader().GEDTarget(ctx, a.TenantID()); err == nil && old.Username == in.Username && sameOrigin(old.URL, u) {
 			secret = old.Secret
 		}
 	}
 	onClose := in.OnClose == nil || *in.OnClose
-	v, err := s.propose(ctx, KindGEDTargetSet, a.TenantID(), a.ID(), GEDTargetSet{URL: u, Username: in.Username, Secret: secret, OnClose: onClose})
+	v, err := e.k.Propose(ctx, KindGEDTargetSet, a.TenantID(), a.ID(), GEDTargetSet{URL: u, Username: in.Username, Secret: secret, OnClose: onClose})
 	if err != nil {
 		return nil, err
 	}
@@ -100,26 +111,26 @@ func (s *Service) SetGEDTarget(ctx context.Context, a *Actor, in GEDTargetInput)
 }
 
 // GEDTarget reads the tenant's target (admin); its secret stays inside.
-func (s *Service) GEDTarget(ctx context.Context, a *Actor) (*store.GEDTarget, error) {
+func (e *Export) GEDTarget(ctx context.Context, a *kernel.Actor) (*store.GEDTarget, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
-	return s.reader().GEDTarget(ctx, a.TenantID())
+	return e.k.Reader().GEDTarget(ctx, a.TenantID())
 }
 
 // ExportLetter queues a letter's export now, for anyone who may act on it.
 // An export already waiting is returned rather than doubled.
-func (s *Service) ExportLetter(ctx context.Context, a *Actor, id string) (*store.GEDExport, error) {
-	l, err := s.k.LetterToAct(ctx, a, id)
+func (e *Export) ExportLetter(ctx context.Context, a *kernel.Actor, id string) (*store.GEDExport, error) {
+	l, err := e.k.LetterToAct(ctx, a, id)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.reader().GEDTarget(ctx, a.TenantID()); errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("%w: aucune GED n'est configurée pour la commune (missive ged set)", ErrInvalid)
+	if _, err := e.k.Reader().GEDTarget(ctx, a.TenantID()); errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: aucune GED n'est configurée pour la commune (missive ged set)", kernel.ErrInvalid)
 	} else if err != nil {
 		return nil, err
 	}
-	exports, err := s.reader().GEDExportsOf(ctx, l.ID)
+	exports, err := e.k.Reader().GEDExportsOf(ctx, l.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +139,7 @@ func (s *Service) ExportLetter(ctx context.Context, a *Actor, id string) (*store
 			return &exports[i], nil
 		}
 	}
-	v, err := s.propose(ctx, KindGEDExportQueue, a.TenantID(), a.ID(), GEDExportQueue{ID: NewID(), LetterID: l.ID, Reason: GEDReasonManual})
+	v, err := e.k.Propose(ctx, KindGEDExportQueue, a.TenantID(), a.ID(), GEDExportQueue{ID: kernel.NewID(), LetterID: l.ID, Reason: GEDReasonManual})
 	if err != nil {
 		return nil, err
 	}
@@ -136,18 +147,18 @@ func (s *Service) ExportLetter(ctx context.Context, a *Actor, id string) (*store
 }
 
 // LetterExports lists the exports of a letter the actor sees, newest first.
-func (s *Service) LetterExports(ctx context.Context, a *Actor, id string) ([]store.GEDExport, error) {
-	l, err := s.reader().Letter(ctx, a.Perimeter, id)
+func (e *Export) LetterExports(ctx context.Context, a *kernel.Actor, id string) ([]store.GEDExport, error) {
+	l, err := e.k.Reader().Letter(ctx, a.Perimeter, id)
 	if err != nil {
 		return nil, err
 	}
-	return s.reader().GEDExportsOf(ctx, l.ID)
+	return e.k.Reader().GEDExportsOf(ctx, l.ID)
 }
 
 // RecordGEDExportResult commits the outcome of an export attempt (the
 // exporter, as Missive itself).
-func (s *Service) RecordGEDExportResult(ctx context.Context, tenant string, res GEDExportResult) error {
-	_, err := s.propose(ctx, KindGEDExportResult, tenant, SystemActor, res)
+func (e *Export) RecordGEDExportResult(ctx context.Context, tenant string, res GEDExportResult) error {
+	_, err := e.k.Propose(ctx, KindGEDExportResult, tenant, kernel.SystemActor, res)
 	return err
 }
 
@@ -158,11 +169,11 @@ type OnlyOfficeInput struct {
 }
 
 // SetOnlyOffice sets the tenant's Document Server (admin).
-func (s *Service) SetOnlyOffice(ctx context.Context, a *Actor, in OnlyOfficeInput) (*store.OnlyOfficeServer, error) {
+func (e *Export) SetOnlyOffice(ctx context.Context, a *kernel.Actor, in OnlyOfficeInput) (*store.OnlyOfficeServer, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
-	errs := FieldErrors{}
+	errs := kernel.FieldErrors{}
 	u := checkServiceURL(errs, "url", in.URL)
 	// HS256 with a short key is guessable offline from one signed config.
 	if len(in.Secret) < 16 {
@@ -172,7 +183,7 @@ func (s *Service) SetOnlyOffice(ctx context.Context, a *Actor, in OnlyOfficeInpu
 	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
-	v, err := s.propose(ctx, KindOnlyOfficeSet, a.TenantID(), a.ID(), OnlyOfficeSet{URL: u, Secret: s.Secrets.Seal("onlyoffice", in.Secret)})
+	v, err := e.k.Propose(ctx, KindOnlyOfficeSet, a.TenantID(), a.ID(), OnlyOfficeSet{URL: u, Secret: e.k.Secrets.Seal("onlyoffice", in.Secret)})
 	if err != nil {
 		return nil, err
 	}
@@ -181,8 +192,8 @@ func (s *Service) SetOnlyOffice(ctx context.Context, a *Actor, in OnlyOfficeInpu
 
 // GEDEnabled says whether the actor's tenant exports to a GED, for the
 // letter page's button; it reveals nothing of the target.
-func (s *Service) GEDEnabled(ctx context.Context, a *Actor) (bool, error) {
-	_, err := s.reader().GEDTarget(ctx, a.TenantID())
+func (e *Export) GEDEnabled(ctx context.Context, a *kernel.Actor) (bool, error) {
+	_, err := e.k.Reader().GEDTarget(ctx, a.TenantID())
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}

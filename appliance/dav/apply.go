@@ -1,4 +1,4 @@
-package appliance
+package dav
 
 import (
 	"errors"
@@ -12,9 +12,14 @@ import (
 	"missive/appliance/store"
 )
 
-// registerDav registers the apply function of each kind below with r.
-func registerDav(r *kernel.Registry) {
-	kernel.Handle(r, KindDavPut, applyDavPut)
+// Register returns the function that registers the apply function of each
+// kind below with a registry; h is how they reach the letters' documents.
+func Register(h ApplyHooks) func(*kernel.Registry) {
+	return func(r *kernel.Registry) { register(r, h) }
+}
+
+func register(r *kernel.Registry, h ApplyHooks) {
+	kernel.Handle(r, KindDavPut, func(a *kernel.Ctx, p *DavPut) (any, error) { return applyDavPut(a, p, h) })
 	kernel.Handle(r, KindDavMkcol, applyDavMkcol)
 	kernel.Handle(r, KindDavDelete, applyDavDelete)
 	kernel.Handle(r, KindDavMove, applyDavMove)
@@ -22,7 +27,7 @@ func registerDav(r *kernel.Registry) {
 	kernel.Handle(r, KindDavLock, applyDavLock)
 	kernel.Handle(r, KindDavRefresh, applyDavRefresh)
 	kernel.Handle(r, KindDavUnlock, applyDavUnlock)
-	kernel.Handle(r, KindDocumentRestore, applyDocumentRestore)
+	kernel.Handle(r, KindDocumentRestore, func(a *kernel.Ctx, p *DocumentRestore) (any, error) { return applyDocumentRestore(a, p, h) })
 }
 
 // validDavPath accepts the clean absolute paths the share produces.
@@ -99,7 +104,7 @@ func dropDavLocks(a *kernel.Ctx, root string) error {
 // letter, which must exist in the tenant.
 func davSpace(a *kernel.Ctx, space, letterID, p string) error {
 	if !validDavPath(p) {
-		return fmt.Errorf("%w: chemin %q", ErrInvalid, p)
+		return fmt.Errorf("%w: chemin %q", kernel.ErrInvalid, p)
 	}
 	switch {
 	case strings.HasPrefix(space, "u:") && letterID == "":
@@ -111,7 +116,7 @@ func davSpace(a *kernel.Ctx, space, letterID, p string) error {
 		_, err := kernel.LetterForUpdate(a, letterID)
 		return err
 	}
-	return fmt.Errorf("%w: espace %q", ErrInvalid, space)
+	return fmt.Errorf("%w: espace %q", kernel.ErrInvalid, space)
 }
 
 // davNode reads a node; nil when absent.
@@ -134,7 +139,7 @@ func davParentDir(a *kernel.Ctx, space, p string) error {
 		return err
 	}
 	if n == nil || !n.Dir {
-		return fmt.Errorf("%w: le dossier %s n'existe pas", ErrConflict, parent)
+		return fmt.Errorf("%w: le dossier %s n'existe pas", kernel.ErrConflict, parent)
 	}
 	return nil
 }
@@ -158,7 +163,7 @@ func letterDocument(a *kernel.Ctx, letterID, id string) (*domain.Document, error
 		return nil, err
 	}
 	if d.LetterID != letterID {
-		return nil, fmt.Errorf("document %s: %w", id, ErrNotFound)
+		return nil, fmt.Errorf("document %s: %w", id, kernel.ErrNotFound)
 	}
 	return d, nil
 }
@@ -167,12 +172,12 @@ func letterDocument(a *kernel.Ctx, letterID, id string) (*domain.Document, error
 // folder they are reply drafts, anything else an attachment.
 var draftExt = map[string]bool{".odt": true, ".ott": true, ".docx": true, ".doc": true, ".rtf": true, ".fodt": true}
 
-func applyDavPut(a *kernel.Ctx, p *DavPut) (any, error) {
+func applyDavPut(a *kernel.Ctx, p *DavPut, h ApplyHooks) (any, error) {
 	if err := davSpace(a, p.Space, p.LetterID, p.Path); err != nil {
 		return nil, err
 	}
 	if p.Path == "/" {
-		return nil, fmt.Errorf("%w: la racine est un dossier", ErrConflict)
+		return nil, fmt.Errorf("%w: la racine est un dossier", kernel.ErrConflict)
 	}
 	if err := checkDavLocks(a, p.Tokens, false, p.LockRoot); err != nil {
 		return nil, err
@@ -185,7 +190,7 @@ func applyDavPut(a *kernel.Ctx, p *DavPut) (any, error) {
 		return nil, err
 	}
 	if old != nil && old.Dir {
-		return nil, fmt.Errorf("%w: %s est un dossier", ErrConflict, p.Path)
+		return nil, fmt.Errorf("%w: %s est un dossier", kernel.ErrConflict, p.Path)
 	}
 	n := &store.DavNode{Space: p.Space, Path: p.Path, SHA256: p.SHA256, Size: p.Size, MIME: p.MIME, CreatedAt: a.At, ModifiedAt: a.At, ModifiedBy: a.Cmd.Actor}
 	if old != nil {
@@ -198,7 +203,7 @@ func applyDavPut(a *kernel.Ctx, p *DavPut) (any, error) {
 			docID, newDoc = old.DocumentID, false
 		}
 		if docID == "" {
-			return nil, fmt.Errorf("%w: document sans identifiant", ErrInvalid)
+			return nil, fmt.Errorf("%w: document sans identifiant", kernel.ErrInvalid)
 		}
 		changed := true
 		if !newDoc {
@@ -213,7 +218,7 @@ func applyDavPut(a *kernel.Ctx, p *DavPut) (any, error) {
 			role = domain.DocDraft
 		}
 		if changed {
-			d, err := attach(a, &LetterAttach{LetterID: p.LetterID, DocumentID: docID, NewDoc: newDoc, Role: string(role), Name: p.Name, SHA256: p.SHA256, Size: p.Size, MIME: p.MIME})
+			d, err := h.Attach(a, &Attachment{LetterID: p.LetterID, DocumentID: docID, NewDoc: newDoc, Role: role, Name: p.Name, SHA256: p.SHA256, Size: p.Size, MIME: p.MIME})
 			if err != nil {
 				return nil, err
 			}
@@ -231,7 +236,7 @@ func applyDavPut(a *kernel.Ctx, p *DavPut) (any, error) {
 	}
 	for _, pr := range p.Props {
 		if pr.Name == "" || len(pr.XML) > 64<<10 {
-			return nil, fmt.Errorf("%w: propriété %q", ErrInvalid, pr.Name)
+			return nil, fmt.Errorf("%w: propriété %q", kernel.ErrInvalid, pr.Name)
 		}
 		if err := a.Tx.SetDavProp(p.Space, p.Path, pr); err != nil {
 			return nil, err
@@ -253,7 +258,7 @@ func applyDavMkcol(a *kernel.Ctx, p *DavMkcol) (any, error) {
 	if old, err := davNode(a, p.Space, p.Path); err != nil {
 		return nil, err
 	} else if old != nil || p.Path == "/" {
-		return nil, fmt.Errorf("%w: %s existe déjà", ErrConflict, p.Path)
+		return nil, fmt.Errorf("%w: %s existe déjà", kernel.ErrConflict, p.Path)
 	}
 	n := &store.DavNode{Space: p.Space, Path: p.Path, Dir: true, CreatedAt: a.At, ModifiedAt: a.At, ModifiedBy: a.Cmd.Actor}
 	if err := a.Tx.PutDavNode(a.Cmd.Tenant, n); err != nil {
@@ -268,7 +273,7 @@ func applyDavDelete(a *kernel.Ctx, p *DavDelete) (any, error) {
 		return nil, err
 	}
 	if p.Path == "/" {
-		return nil, fmt.Errorf("%w: la racine ne se supprime pas", ErrForbidden)
+		return nil, fmt.Errorf("%w: la racine ne se supprime pas", kernel.ErrForbidden)
 	}
 	if err := checkDavLocks(a, p.Tokens, true, p.LockRoot); err != nil {
 		return nil, err
@@ -289,7 +294,7 @@ func applyDavDelete(a *kernel.Ctx, p *DavDelete) (any, error) {
 		}
 		docs = []string{p.DocumentID}
 	default:
-		return nil, fmt.Errorf("dav %s: %w", p.Path, ErrNotFound)
+		return nil, fmt.Errorf("dav %s: %w", p.Path, kernel.ErrNotFound)
 	}
 	for _, d := range docs {
 		if err := a.Tx.HideDavDocument(p.Space, d, a.At); err != nil {
@@ -311,7 +316,7 @@ func applyDavMove(a *kernel.Ctx, p *DavMove) (any, error) {
 		return nil, err
 	}
 	if !validDavPath(p.To) || p.From == "/" || p.To == "/" || strings.HasPrefix(p.To, p.From+"/") || p.To == p.From {
-		return nil, fmt.Errorf("%w: déplacement de %s vers %s", ErrForbidden, p.From, p.To)
+		return nil, fmt.Errorf("%w: déplacement de %s vers %s", kernel.ErrForbidden, p.From, p.To)
 	}
 	if err := checkDavLocks(a, p.Tokens, true, p.LockFrom, p.LockTo); err != nil {
 		return nil, err
@@ -322,7 +327,7 @@ func applyDavMove(a *kernel.Ctx, p *DavMove) (any, error) {
 	if dst, err := davNode(a, p.Space, p.To); err != nil {
 		return nil, err
 	} else if dst != nil {
-		return nil, fmt.Errorf("%w: %s existe déjà", ErrConflict, p.To)
+		return nil, fmt.Errorf("%w: %s existe déjà", kernel.ErrConflict, p.To)
 	}
 	src, err := davNode(a, p.Space, p.From)
 	if err != nil {
@@ -338,7 +343,7 @@ func applyDavMove(a *kernel.Ctx, p *DavMove) (any, error) {
 			return nil, err
 		}
 	default:
-		return nil, fmt.Errorf("dav %s: %w", p.From, ErrNotFound)
+		return nil, fmt.Errorf("dav %s: %w", p.From, kernel.ErrNotFound)
 	}
 	if err := dropDavLocks(a, p.LockFrom); err != nil {
 		return nil, err
@@ -361,7 +366,7 @@ func applyDavPropPatch(a *kernel.Ctx, p *DavPropPatch) (any, error) {
 		}
 		if n == nil {
 			if p.LetterID == "" || p.DocumentID == "" {
-				return nil, fmt.Errorf("dav %s: %w", p.Path, ErrNotFound)
+				return nil, fmt.Errorf("dav %s: %w", p.Path, kernel.ErrNotFound)
 			}
 			// A letter's document shown without a node gets one, so that
 			// its properties have a place.
@@ -372,7 +377,7 @@ func applyDavPropPatch(a *kernel.Ctx, p *DavPropPatch) (any, error) {
 	}
 	for _, pr := range p.Props {
 		if pr.Name == "" || len(pr.XML) > 64<<10 {
-			return nil, fmt.Errorf("%w: propriété %q", ErrInvalid, pr.Name)
+			return nil, fmt.Errorf("%w: propriété %q", kernel.ErrInvalid, pr.Name)
 		}
 		if err := a.Tx.SetDavProp(p.Space, p.Path, pr); err != nil {
 			return nil, err
@@ -392,7 +397,7 @@ func davExpiry(a *kernel.Ctx, timeoutS int64) string {
 
 func applyDavLock(a *kernel.Ctx, p *DavLock) (any, error) {
 	if p.Token == "" || !validDavPath(p.Root) {
-		return nil, fmt.Errorf("%w: verrou", ErrInvalid)
+		return nil, fmt.Errorf("%w: verrou", kernel.ErrInvalid)
 	}
 	if p.LetterID != "" {
 		if _, err := kernel.LetterForUpdate(a, p.LetterID); err != nil {
@@ -431,7 +436,7 @@ func liveDavLock(a *kernel.Ctx, token string) (*store.DavLock, error) {
 		return nil, err
 	}
 	if l.Expired(a.At) {
-		return nil, fmt.Errorf("verrou expiré: %w", ErrNotFound)
+		return nil, fmt.Errorf("verrou expiré: %w", kernel.ErrNotFound)
 	}
 	return l, nil
 }
@@ -464,7 +469,7 @@ func applyDavUnlock(a *kernel.Ctx, p *DavUnlock) (any, error) {
 	return l, nil
 }
 
-func applyDocumentRestore(a *kernel.Ctx, p *DocumentRestore) (any, error) {
+func applyDocumentRestore(a *kernel.Ctx, p *DocumentRestore, h ApplyHooks) (any, error) {
 	if _, err := kernel.LetterForUpdate(a, p.LetterID); err != nil {
 		return nil, err
 	}
@@ -473,10 +478,10 @@ func applyDocumentRestore(a *kernel.Ctx, p *DocumentRestore) (any, error) {
 		return nil, err
 	}
 	if p.Version < 1 || p.Version > len(d.Versions) {
-		return nil, fmt.Errorf("version %d: %w", p.Version, ErrNotFound)
+		return nil, fmt.Errorf("version %d: %w", p.Version, kernel.ErrNotFound)
 	}
 	old := d.Versions[p.Version-1]
-	d, err = attach(a, &LetterAttach{LetterID: p.LetterID, DocumentID: d.ID, Name: d.Name, SHA256: old.SHA256, Size: old.Size, MIME: old.MIME})
+	d, err = h.Attach(a, &Attachment{LetterID: p.LetterID, DocumentID: d.ID, Name: d.Name, SHA256: old.SHA256, Size: old.Size, MIME: old.MIME})
 	if err != nil {
 		return nil, err
 	}

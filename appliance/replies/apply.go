@@ -1,4 +1,4 @@
-package appliance
+package replies
 
 import (
 	"fmt"
@@ -10,11 +10,22 @@ import (
 	"missive/appliance/store"
 )
 
-// registerReplies registers the apply function of each kind below with r.
-func registerReplies(r *kernel.Registry) {
-	kernel.Handle(r, KindDraftTemplateAdd, applyDraftTemplateAdd)
-	kernel.Handle(r, KindDraftTemplateDelete, applyDraftTemplateDelete)
-	kernel.Handle(r, KindLetterDraft, applyLetterDraft)
+// ApplyHooks are what the replies' apply code takes from the letters'.
+type ApplyHooks struct {
+	// Attach adds a document, or a version of one, to a letter: a draft
+	// is an ordinary document of its letter, written as letters writes
+	// every document.
+	Attach func(a *kernel.Ctx, p *kernel.LetterAttach) (*domain.Document, error)
+}
+
+// Register returns the function that registers the apply function of each
+// kind below with a registry.
+func Register(h ApplyHooks) func(*kernel.Registry) {
+	return func(r *kernel.Registry) {
+		kernel.Handle(r, KindDraftTemplateAdd, applyDraftTemplateAdd)
+		kernel.Handle(r, KindDraftTemplateDelete, applyDraftTemplateDelete)
+		kernel.Handle(r, KindLetterDraft, func(a *kernel.Ctx, p *LetterDraft) (any, error) { return applyLetterDraft(a, p, h) })
+	}
 }
 
 // DraftExistsError means the letter has its reply draft already:
@@ -24,9 +35,9 @@ type DraftExistsError struct{ DocumentID, Name string }
 func (e *DraftExistsError) Error() string {
 	return "le courrier a déjà son projet de réponse " + e.Name
 }
-func (e *DraftExistsError) Is(target error) bool { return target == ErrConflict }
+func (e *DraftExistsError) Is(target error) bool { return target == kernel.ErrConflict }
 
-func applyLetterDraft(a *kernel.Ctx, p *LetterDraft) (any, error) {
+func applyLetterDraft(a *kernel.Ctx, p *LetterDraft, h ApplyHooks) (any, error) {
 	l, err := kernel.LetterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
@@ -35,7 +46,7 @@ func applyLetterDraft(a *kernel.Ctx, p *LetterDraft) (any, error) {
 		return nil, err
 	}
 	if !p.NewDoc || p.Role != string(domain.DocDraft) || (p.Name != drafts.DraftName(l.Number, drafts.ODT.Ext()) && p.Name != drafts.DraftName(l.Number, drafts.DOCX.Ext())) {
-		return nil, fmt.Errorf("%w: projet de réponse mal formé", ErrInvalid)
+		return nil, fmt.Errorf("%w: projet de réponse mal formé", kernel.ErrInvalid)
 	}
 	// Checked here, in log order: two agents (or one double click) may
 	// stamp a draft for the letter at once; the first applied wins.
@@ -46,7 +57,7 @@ func applyLetterDraft(a *kernel.Ctx, p *LetterDraft) (any, error) {
 	if d := replyDraft(docs, l.Number); d != nil {
 		return nil, &DraftExistsError{DocumentID: d.ID, Name: d.Name}
 	}
-	d, err := attach(a, &p.LetterAttach)
+	d, err := h.Attach(a, &p.LetterAttach)
 	if err != nil {
 		return nil, err
 	}
@@ -58,10 +69,10 @@ func applyLetterDraft(a *kernel.Ctx, p *LetterDraft) (any, error) {
 
 func applyDraftTemplateAdd(a *kernel.Ctx, p *DraftTemplateAdd) (any, error) {
 	if p.Format != "odt" && p.Format != "docx" {
-		return nil, fmt.Errorf("%w: format de modèle %q inconnu (odt ou docx)", ErrInvalid, p.Format)
+		return nil, fmt.Errorf("%w: format de modèle %q inconnu (odt ou docx)", kernel.ErrInvalid, p.Format)
 	}
 	if !blob.ValidHash(p.SHA256) || p.Name == "" || p.ID == "" {
-		return nil, fmt.Errorf("%w: modèle incomplet", ErrInvalid)
+		return nil, fmt.Errorf("%w: modèle incomplet", kernel.ErrInvalid)
 	}
 	if p.EntityID != "" {
 		if _, err := a.Tx.Entity(a.Ctx, a.Cmd.Tenant, p.EntityID); err != nil {

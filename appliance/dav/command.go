@@ -1,8 +1,9 @@
-package appliance
+package dav
 
 import (
 	"errors"
 
+	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
 
@@ -13,15 +14,15 @@ import (
 // lock whose token is not among them, so a lock holds whichever node or site
 // applies the write.
 const (
-	KindDavPut          Kind = "dav.put"
-	KindDavMkcol        Kind = "dav.mkcol"
-	KindDavDelete       Kind = "dav.delete"
-	KindDavMove         Kind = "dav.move"
-	KindDavPropPatch    Kind = "dav.proppatch"
-	KindDavLock         Kind = "dav.lock"
-	KindDavRefresh      Kind = "dav.refresh"
-	KindDavUnlock       Kind = "dav.unlock"
-	KindDocumentRestore Kind = "document.restore"
+	KindDavPut          kernel.Kind = "dav.put"
+	KindDavMkcol        kernel.Kind = "dav.mkcol"
+	KindDavDelete       kernel.Kind = "dav.delete"
+	KindDavMove         kernel.Kind = "dav.move"
+	KindDavPropPatch    kernel.Kind = "dav.proppatch"
+	KindDavLock         kernel.Kind = "dav.lock"
+	KindDavRefresh      kernel.Kind = "dav.refresh"
+	KindDavUnlock       kernel.Kind = "dav.unlock"
+	KindDocumentRestore kernel.Kind = "document.restore"
 )
 
 // ErrLocked means a WebDAV lock held by someone else forbids the change.

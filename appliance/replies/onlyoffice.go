@@ -1,4 +1,4 @@
-package appliance
+package replies
 
 import (
 	"context"
@@ -9,10 +9,11 @@ import (
 	"time"
 
 	"missive/appliance/docserver"
+	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
 
-// OnlyOffice on the Service's side: the editor configuration of a document,
+// OnlyOffice on the appliance's side: the editor configuration of a document,
 // signed for the tenant's Document Server. The server fetches the document
 // and posts its saves to the endpoints of package webdav/onlyoffice, which
 // the URLs in the configuration name with short-lived signed grants.
@@ -34,12 +35,12 @@ type OnlyOfficeEditor struct {
 
 // OnlyOfficeServer returns the tenant's Document Server URL and its opened
 // JWT secret, for the OnlyOffice endpoints only.
-func (s *Service) OnlyOfficeServer(ctx context.Context, tenant string) (*store.OnlyOfficeServer, string, error) {
-	o, err := s.reader().OnlyOfficeServer(ctx, tenant)
+func (s *Replies) OnlyOfficeServer(ctx context.Context, tenant string) (*store.OnlyOfficeServer, string, error) {
+	o, err := s.k.Reader().OnlyOfficeServer(ctx, tenant)
 	if err != nil {
 		return nil, "", err
 	}
-	secret, err := s.OpenSecret("onlyoffice", o.Secret)
+	secret, err := s.k.Secrets.Open("onlyoffice", o.Secret)
 	if err != nil {
 		return nil, "", fmt.Errorf("OnlyOffice secret of %s: %w", tenant, err)
 	}
@@ -50,25 +51,25 @@ func (s *Service) OnlyOfficeServer(ctx context.Context, tenant string) (*store.O
 // version for the actor: in edit mode for those who may act on its letter
 // and a format the Document Server saves, in view mode otherwise. baseURL is
 // Missive's address as the Document Server reaches it.
-func (s *Service) OnlyOfficeEditor(ctx context.Context, a *Actor, documentID, baseURL string) (*OnlyOfficeEditor, error) {
-	d, err := s.Document(ctx, a, documentID)
+func (s *Replies) OnlyOfficeEditor(ctx context.Context, a *kernel.Actor, documentID, baseURL string) (*OnlyOfficeEditor, error) {
+	d, err := s.h.Document(ctx, a, documentID)
 	if err != nil {
 		return nil, err
 	}
 	o, secret, err := s.OnlyOfficeServer(ctx, a.TenantID())
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("%w: aucun serveur OnlyOffice n'est configuré pour la commune (missive onlyoffice set)", ErrInvalid)
+		return nil, fmt.Errorf("%w: aucun serveur OnlyOffice n'est configuré pour la commune (missive onlyoffice set)", kernel.ErrInvalid)
 	} else if err != nil {
 		return nil, err
 	}
 	ext, docType, editable := docserver.FileType(d.Name)
 	if docType == "" {
-		return nil, fmt.Errorf("%w: OnlyOffice n'ouvre pas les fichiers « %s »", ErrInvalid, d.Name)
+		return nil, fmt.Errorf("%w: OnlyOffice n'ouvre pas les fichiers « %s »", kernel.ErrInvalid, d.Name)
 	}
 	_, actErr := s.k.LetterToAct(ctx, a, d.LetterID)
 	edit := editable && actErr == nil
 	v := d.Versions[len(d.Versions)-1]
-	now := s.Now()
+	now := s.k.Now()
 	base := strings.TrimSuffix(baseURL, "/")
 	grant := func(g docserver.Grant, ttl time.Duration) (string, error) {
 		g.Tenant, g.Document, g.Exp = a.TenantID(), d.ID, now.Add(ttl).Unix()
@@ -103,8 +104,8 @@ func (s *Service) OnlyOfficeEditor(ctx context.Context, a *Actor, documentID, ba
 
 // OnlyOfficeEnabled says whether the actor's tenant has a Document Server,
 // for the letter page's links; it reveals nothing of its settings.
-func (s *Service) OnlyOfficeEnabled(ctx context.Context, a *Actor) (bool, error) {
-	_, err := s.reader().OnlyOfficeServer(ctx, a.TenantID())
+func (s *Replies) OnlyOfficeEnabled(ctx context.Context, a *kernel.Actor) (bool, error) {
+	_, err := s.k.Reader().OnlyOfficeServer(ctx, a.TenantID())
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}

@@ -1,4 +1,10 @@
-package appliance
+// Package replies owns the answers to letters: the reply templates an
+// administrator uploads, the draft merged from the best template for a
+// letter, the final answer in PDF (LibreOffice), and the OnlyOffice
+// editor's signed configuration for a document. The files themselves are
+// handled by appliance/drafts and appliance/docserver; here are the rules
+// and the Commands.
+package replies
 
 import (
 	"bytes"
@@ -15,10 +21,39 @@ import (
 	"missive/appliance/store"
 )
 
-// Reply drafts: templates uploaded by the administrator, the draft merged
-// from the best template for a letter, and the final answer in PDF. The
-// files themselves are handled by appliance/drafts; here are the rules and
-// the Commands.
+// Replies is the answers' side of the appliance. The facade embeds it, so
+// that its methods are the Service's and svc.Office is its converter.
+type Replies struct {
+	k *kernel.Kernel
+	h Hooks
+	// Office converts final answers to PDF with LibreOffice; tests point
+	// it at a missing soffice.
+	Office *drafts.Converter
+}
+
+// Hooks are what replies takes from the letters code, which stays in the
+// facade's package: replies imports no other feature.
+type Hooks struct {
+	// Document reads a document through its letter's perimeter: the
+	// OnlyOffice editor opens only what the actor sees.
+	Document func(ctx context.Context, a *kernel.Actor, id string) (*domain.Document, error)
+	// AttachDocument proposes the letters' command that adds a document,
+	// or a version of one, to a letter: the final answer is one.
+	AttachDocument func(ctx context.Context, a *kernel.Actor, p kernel.LetterAttach) (*domain.Document, error)
+	// ServiceInCharge resolves, among a tenant's entities, the service
+	// that answers a letter and how the public reaches it (the mail room
+	// when entityID is ""): the organisation's rule, which drafts print.
+	ServiceInCharge func(t *domain.Tenant, ents []domain.Entity, entityID string) ServiceContact
+}
+
+// ServiceContact is the service in charge as a draft prints it.
+type ServiceContact struct{ Name, Address, Phone, Email string }
+
+// New makes the replies of an appliance, with one LibreOffice conversion
+// at a time.
+func New(k *kernel.Kernel, h Hooks) *Replies {
+	return &Replies{k: k, h: h, Office: drafts.NewConverter(k.Log, 1)}
+}
 
 // DefaultTemplateID names the built-in template in lists and requests.
 const DefaultTemplateID = "default"
@@ -34,27 +69,27 @@ type TemplateInput struct {
 
 // DraftTemplates lists the tenant's templates, newest first (anyone who may
 // write: the letter page offers them).
-func (s *Service) DraftTemplates(ctx context.Context, a *Actor) ([]store.DraftTemplate, error) {
+func (s *Replies) DraftTemplates(ctx context.Context, a *kernel.Actor) ([]store.DraftTemplate, error) {
 	if err := kernel.CanWrite(a); err != nil {
 		return nil, err
 	}
-	return s.reader().DraftTemplates(ctx, a.TenantID())
+	return s.k.Reader().DraftTemplates(ctx, a.TenantID())
 }
 
 // AddDraftTemplate checks an uploaded ODT or DOCX, stores it as a blob and
 // records it (admin only).
-func (s *Service) AddDraftTemplate(ctx context.Context, a *Actor, in TemplateInput) (*store.DraftTemplate, error) {
+func (s *Replies) AddDraftTemplate(ctx context.Context, a *kernel.Actor, in TemplateInput) (*store.DraftTemplate, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
-	errs := FieldErrors{}
+	errs := kernel.FieldErrors{}
 	in.Name = strings.TrimSpace(in.Name)
 	fileName := kernel.SafeName(in.FileName)
 	if in.Name == "" {
 		in.Name = strings.TrimSuffix(fileName, "."+extOf(fileName))
 	}
 	kernel.CheckLen(errs, "name", in.Name, 200, true)
-	r := s.reader()
+	r := s.k.Reader()
 	if in.EntityID != "" {
 		if _, err := r.Entity(ctx, a.TenantID(), in.EntityID); err != nil {
 			errs["entity_id"] = "entité inconnue"
@@ -95,19 +130,19 @@ func (s *Service) AddDraftTemplate(ctx context.Context, a *Actor, in TemplateInp
 	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
-	sum, size, err := s.blobs.Put(bytes.NewReader(b), 0)
+	sum, size, err := s.k.Blobs().Put(bytes.NewReader(b), 0)
 	if err != nil {
 		return nil, fmt.Errorf("store template %s: %w", fileName, err)
 	}
-	v, err := s.propose(ctx, KindDraftTemplateAdd, a.TenantID(), a.ID(), DraftTemplateAdd{
-		ID: NewID(), Name: in.Name, Format: string(format), EntityID: in.EntityID, DoctypeID: in.DoctypeID,
+	v, err := s.k.Propose(ctx, KindDraftTemplateAdd, a.TenantID(), a.ID(), DraftTemplateAdd{
+		ID: kernel.NewID(), Name: in.Name, Format: string(format), EntityID: in.EntityID, DoctypeID: in.DoctypeID,
 		FileName: fileName, SHA256: sum, Size: size, Fields: strings.Join(fields, " "),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("add template %s: %w", in.Name, err)
 	}
 	t := v.(*store.DraftTemplate)
-	s.Log.Info("draft template added", "tenant", a.TenantID(), "template", t.ID, "name", t.Name, "format", t.Format, "actor", a.User.Login)
+	s.k.Log.Info("draft template added", "tenant", a.TenantID(), "template", t.ID, "name", t.Name, "format", t.Format, "actor", a.User.Login)
 	return t, nil
 }
 
@@ -120,19 +155,19 @@ func extOf(name string) string {
 
 // DeleteDraftTemplate removes a template (admin only); drafts made from it
 // are untouched.
-func (s *Service) DeleteDraftTemplate(ctx context.Context, a *Actor, id string) error {
+func (s *Replies) DeleteDraftTemplate(ctx context.Context, a *kernel.Actor, id string) error {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return err
 	}
-	if _, err := s.reader().DraftTemplate(ctx, a.TenantID(), id); err != nil {
+	if _, err := s.k.Reader().DraftTemplate(ctx, a.TenantID(), id); err != nil {
 		return err
 	}
-	_, err := s.propose(ctx, KindDraftTemplateDelete, a.TenantID(), a.ID(), DraftTemplateDelete{ID: id})
+	_, err := s.k.Propose(ctx, KindDraftTemplateDelete, a.TenantID(), a.ID(), DraftTemplateDelete{ID: id})
 	return err
 }
 
 // DraftTemplateFile opens a template's file; id "default" is the built-in one.
-func (s *Service) DraftTemplateFile(ctx context.Context, a *Actor, id string) (*store.DraftTemplate, []byte, error) {
+func (s *Replies) DraftTemplateFile(ctx context.Context, a *kernel.Actor, id string) (*store.DraftTemplate, []byte, error) {
 	if err := kernel.CanWrite(a); err != nil {
 		return nil, nil, err
 	}
@@ -140,7 +175,7 @@ func (s *Service) DraftTemplateFile(ctx context.Context, a *Actor, id string) (*
 		b := drafts.DefaultTemplate()
 		return &store.DraftTemplate{ID: DefaultTemplateID, Name: drafts.DefaultName, Format: string(drafts.ODT), FileName: "modele-reponse.odt", Size: int64(len(b))}, b, nil
 	}
-	t, err := s.reader().DraftTemplate(ctx, a.TenantID(), id)
+	t, err := s.k.Reader().DraftTemplate(ctx, a.TenantID(), id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -151,8 +186,8 @@ func (s *Service) DraftTemplateFile(ctx context.Context, a *Actor, id string) (*
 	return t, b, nil
 }
 
-func (s *Service) readBlob(sum string, limit int64) ([]byte, error) {
-	f, err := s.blobs.Open(sum)
+func (s *Replies) readBlob(sum string, limit int64) ([]byte, error) {
+	f, err := s.k.Blobs().Open(sum)
 	if err != nil {
 		return nil, err
 	}
@@ -240,15 +275,15 @@ func ReplyDocuments(docs []domain.Document, number string) (draft, final *domain
 // the best one for the letter when "") and attaches it to the letter as a
 // document of role "draft". A letter that has its draft already gets it
 // back unchanged (Created false).
-func (s *Service) CreateDraft(ctx context.Context, a *Actor, letterID, templateID string) (*Draft, error) {
+func (s *Replies) CreateDraft(ctx context.Context, a *kernel.Actor, letterID, templateID string) (*Draft, error) {
 	l, err := s.k.LetterToAct(ctx, a, letterID)
 	if err != nil {
 		return nil, err
 	}
 	if l.Status == domain.StatusClosed {
-		return nil, fmt.Errorf("%w: le courrier %s est clos", ErrConflict, l.Number)
+		return nil, fmt.Errorf("%w: le courrier %s est clos", kernel.ErrConflict, l.Number)
 	}
-	r := s.reader()
+	r := s.k.Reader()
 	docs, err := r.Documents(ctx, l.ID)
 	if err != nil {
 		return nil, err
@@ -283,16 +318,16 @@ func (s *Service) CreateDraft(ctx context.Context, a *Actor, letterID, templateI
 	if err != nil {
 		return nil, fmt.Errorf("merge template %s for %s: %w", name, l.Number, err)
 	}
-	sum, size, err := s.blobs.Put(bytes.NewReader(out), s.MaxUpload)
+	sum, size, err := s.k.Blobs().Put(bytes.NewReader(out), s.k.MaxUpload)
 	if errors.Is(err, blob.ErrTooLarge) {
-		return nil, fmt.Errorf("%w: le projet dépasse la taille maximale de %d Mo", kernel.ErrTooLarge, s.MaxUpload>>20)
+		return nil, fmt.Errorf("%w: le projet dépasse la taille maximale de %d Mo", kernel.ErrTooLarge, s.k.MaxUpload>>20)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store draft of %s: %w", l.Number, err)
 	}
 	file := drafts.DraftName(l.Number, format.Ext())
-	v, err := s.propose(ctx, KindLetterDraft, a.TenantID(), a.ID(), LetterDraft{LetterAttach: LetterAttach{
-		LetterID: l.ID, DocumentID: NewID(), NewDoc: true, Role: string(domain.DocDraft), Name: file, SHA256: sum, Size: size, MIME: format.MIME(),
+	v, err := s.k.Propose(ctx, KindLetterDraft, a.TenantID(), a.ID(), LetterDraft{LetterAttach: kernel.LetterAttach{
+		LetterID: l.ID, DocumentID: kernel.NewID(), NewDoc: true, Role: string(domain.DocDraft), Name: file, SHA256: sum, Size: size, MIME: format.MIME(),
 	}, Template: name})
 	var exists *DraftExistsError
 	if errors.As(err, &exists) {
@@ -306,14 +341,14 @@ func (s *Service) CreateDraft(ctx context.Context, a *Actor, letterID, templateI
 	if err != nil {
 		return nil, fmt.Errorf("attach draft to %s: %w", l.Number, err)
 	}
-	s.Log.Info("reply draft created", "tenant", a.TenantID(), "letter", l.Number, "template", name, "file", file, "actor", a.User.Login)
+	s.k.Log.Info("reply draft created", "tenant", a.TenantID(), "letter", l.Number, "template", name, "file", file, "actor", a.User.Login)
 	return v.(*Draft), nil
 }
 
 // draftFields gathers what a draft says (LetterFields), signed by the agent
 // who makes it; a letter not yet given to a service is answered by the
 // agent's first entity.
-func (s *Service) draftFields(ctx context.Context, a *Actor, l *domain.Letter) (drafts.Fields, error) {
+func (s *Replies) draftFields(ctx context.Context, a *kernel.Actor, l *domain.Letter) (drafts.Fields, error) {
 	entityID := l.EntityID
 	if entityID == "" && len(a.User.Entities) > 0 {
 		entityID = a.User.Entities[0].EntityID
@@ -333,12 +368,12 @@ func (s *Service) draftFields(ctx context.Context, a *Actor, l *domain.Letter) (
 // of an incomplete request, and the service in charge with how the public
 // reaches it (CRPA R112-5). l may be a letter being registered, not yet
 // stored.
-func (s *Service) LetterFields(ctx context.Context, tenant string, l *domain.Letter) (drafts.Fields, error) {
+func (s *Replies) LetterFields(ctx context.Context, tenant string, l *domain.Letter) (drafts.Fields, error) {
 	return s.letterFields(ctx, tenant, l, l.EntityID)
 }
 
-func (s *Service) letterFields(ctx context.Context, tenant string, l *domain.Letter, entityID string) (drafts.Fields, error) {
-	r := s.reader()
+func (s *Replies) letterFields(ctx context.Context, tenant string, l *domain.Letter, entityID string) (drafts.Fields, error) {
+	r := s.k.Reader()
 	t, err := r.Tenant(ctx, tenant)
 	if err != nil {
 		return drafts.Fields{}, err
@@ -346,7 +381,7 @@ func (s *Service) letterFields(ctx context.Context, tenant string, l *domain.Let
 	f := drafts.Fields{
 		Tenant: t.Name, TenantAddress: t.Address, TenantPhone: t.Phone, TenantEmail: t.Email, TenantWebsite: t.Website,
 		Number: l.Number, Subject: l.Subject, LetterDate: l.LetterDate, ArrivalDate: l.ArrivalDate, DueDate: l.DueDate,
-		Today: s.Now().In(domain.Paris),
+		Today: s.k.Now().In(domain.Paris),
 	}
 	contactID := l.SenderID
 	if l.Category == domain.Outgoing || contactID == "" {
@@ -354,7 +389,7 @@ func (s *Service) letterFields(ctx context.Context, tenant string, l *domain.Let
 	}
 	if contactID != "" {
 		c, err := r.Contact(ctx, tenant, contactID)
-		if err != nil && !errors.Is(err, ErrNotFound) {
+		if err != nil && !errors.Is(err, kernel.ErrNotFound) {
 			return f, err
 		}
 		if c != nil {
@@ -368,7 +403,7 @@ func (s *Service) letterFields(ctx context.Context, tenant string, l *domain.Let
 	}
 	if l.DoctypeID != "" {
 		d, err := r.Doctype(ctx, tenant, l.DoctypeID)
-		if err != nil && !errors.Is(err, ErrNotFound) {
+		if err != nil && !errors.Is(err, kernel.ErrNotFound) {
 			return f, err
 		}
 		if d != nil {
@@ -381,7 +416,7 @@ func (s *Service) letterFields(ctx context.Context, tenant string, l *domain.Let
 		switch {
 		case err == nil:
 			f.MissingPieces, f.PiecesDeadline, f.PiecesAskedOn = p.MissingList(), p.Deadline, p.AskedOn
-		case !errors.Is(err, ErrNotFound):
+		case !errors.Is(err, kernel.ErrNotFound):
 			return f, err
 		}
 	}
@@ -389,7 +424,7 @@ func (s *Service) letterFields(ctx context.Context, tenant string, l *domain.Let
 	if err != nil {
 		return f, err
 	}
-	sv := serviceInCharge(t, ents, entityID)
+	sv := s.h.ServiceInCharge(t, ents, entityID)
 	f.Entity, f.ServiceAddress, f.ServicePhone, f.ServiceEmail = sv.Name, sv.Address, sv.Phone, sv.Email
 	return f, nil
 }
@@ -419,27 +454,27 @@ func delayWords(d *domain.Doctype) string {
 // FinalPDF converts the letter's reply draft, as last saved, to PDF with
 // LibreOffice and attaches it (reponse-<numéro>.pdf, a new version when it
 // exists). drafts.ErrNoOffice says LibreOffice is not installed.
-func (s *Service) FinalPDF(ctx context.Context, a *Actor, letterID string) (*domain.Document, error) {
+func (s *Replies) FinalPDF(ctx context.Context, a *kernel.Actor, letterID string) (*domain.Document, error) {
 	l, err := s.k.LetterToAct(ctx, a, letterID)
 	if err != nil {
 		return nil, err
 	}
 	if l.Status == domain.StatusClosed {
-		return nil, fmt.Errorf("%w: le courrier %s est clos", ErrConflict, l.Number)
+		return nil, fmt.Errorf("%w: le courrier %s est clos", kernel.ErrConflict, l.Number)
 	}
-	docs, err := s.reader().Documents(ctx, l.ID)
+	docs, err := s.k.Reader().Documents(ctx, l.ID)
 	if err != nil {
 		return nil, err
 	}
 	d := replyDraft(docs, l.Number)
 	if d == nil {
-		return nil, fmt.Errorf("%w: le courrier %s n'a pas de projet de réponse; créez-le d'abord", ErrConflict, l.Number)
+		return nil, fmt.Errorf("%w: le courrier %s n'a pas de projet de réponse; créez-le d'abord", kernel.ErrConflict, l.Number)
 	}
 	if _, err := s.Office.Available(); err != nil {
 		return nil, err
 	}
 	v := d.Versions[len(d.Versions)-1]
-	src, err := s.readBlob(v.SHA256, s.MaxUpload)
+	src, err := s.readBlob(v.SHA256, s.k.MaxUpload)
 	if err != nil {
 		return nil, fmt.Errorf("open draft %s: %w", d.Name, err)
 	}
@@ -447,21 +482,21 @@ func (s *Service) FinalPDF(ctx context.Context, a *Actor, letterID string) (*dom
 	if err != nil {
 		return nil, err
 	}
-	sum, size, err := s.blobs.Put(bytes.NewReader(pdf), s.MaxUpload)
+	sum, size, err := s.k.Blobs().Put(bytes.NewReader(pdf), s.k.MaxUpload)
 	if err != nil {
 		return nil, fmt.Errorf("store final answer of %s: %w", l.Number, err)
 	}
-	p := LetterAttach{LetterID: l.ID, DocumentID: NewID(), NewDoc: true, Role: string(domain.DocDraft),
+	p := kernel.LetterAttach{LetterID: l.ID, DocumentID: kernel.NewID(), NewDoc: true, Role: string(domain.DocDraft),
 		Name: drafts.DraftName(l.Number, ".pdf"), SHA256: sum, Size: size, MIME: "application/pdf"}
 	for i := range docs {
 		if isReplyFile(&docs[i], l.Number, ".pdf") {
 			p.DocumentID, p.NewDoc = docs[i].ID, false
 		}
 	}
-	res, err := s.propose(ctx, KindLetterAttach, a.TenantID(), a.ID(), p)
+	res, err := s.h.AttachDocument(ctx, a, p)
 	if err != nil {
 		return nil, fmt.Errorf("attach final answer to %s: %w", l.Number, err)
 	}
-	s.Log.Info("final answer generated", "tenant", a.TenantID(), "letter", l.Number, "draft_version", v.Version, "bytes", size, "actor", a.User.Login)
-	return res.(*domain.Document), nil
+	s.k.Log.Info("final answer generated", "tenant", a.TenantID(), "letter", l.Number, "draft_version", v.Version, "bytes", size, "actor", a.User.Login)
+	return res, nil
 }

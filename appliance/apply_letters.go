@@ -39,7 +39,7 @@ func applyLetterRegister(a *kernel.Ctx, p *LetterRegister) (any, error) {
 		case err != nil && !errors.Is(err, store.ErrNotFound):
 			return nil, err
 		default:
-			if err := a.Tx.InsertContact(a.Cmd.Tenant, contactFrom(p.NewSender, a.At)); err != nil {
+			if err := a.Tx.InsertContact(a.Cmd.Tenant, kernel.ContactFrom(p.NewSender, a.At)); err != nil {
 				return nil, fmt.Errorf("create sender: %w", err)
 			}
 			senderID = p.NewSender.ID

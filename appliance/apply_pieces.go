@@ -60,7 +60,7 @@ func applyLetterIncomplete(a *kernel.Ctx, p *LetterIncomplete) (any, error) {
 	if p.Notice != nil {
 		n := *p.Notice
 		n.LetterID, n.Held = l.ID, true
-		if err := insertOutbox(a, n); err != nil {
+		if err := kernel.InsertOutbox(a, n); err != nil {
 			return nil, err
 		}
 	}

@@ -4,60 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"missive/appliance/domain"
 	"missive/appliance/kernel"
-	"missive/appliance/store"
 )
 
-// What the cluster package asks of the appliance: its membership record
-// (join tokens, members), kept in the store through commands so that
-// every node, and whichever leads, knows it; and the admission of the
-// commands a follower forwards to the leader (Admit).
-
-// CreateJoinToken records the hash of a join token that admits one node,
-// a voter or not, until expires.
-func (s *Service) CreateJoinToken(ctx context.Context, hash string, voter bool, expires time.Time) error {
-	_, err := s.propose(ctx, KindClusterToken, ClusterTenant, SystemActor,
-		ClusterToken{Hash: hash, Voter: voter, ExpiresAt: expires.UTC().Format(domain.TimeLayout)})
-	return err
-}
-
-// UseJoinToken uses a join token for a node, once cluster-wide, and
-// returns the member it made. A token unknown, used or expired is
-// ErrForbidden.
-func (s *Service) UseJoinToken(ctx context.Context, hash, nodeID, address string) (*store.ClusterMember, error) {
-	// Checked here first, so that anyone who can reach the join service
-	// cannot fill the log with refused commands; Apply checks again.
-	tok, err := s.reader().JoinToken(ctx, hash)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, fmt.Errorf("%w: jeton d'adhésion inconnu", ErrForbidden)
-	case err != nil:
-		return nil, err
-	case tok.UsedBy != "":
-		return nil, fmt.Errorf("%w: jeton d'adhésion déjà utilisé (par le nœud %s)", ErrForbidden, tok.UsedBy)
-	case s.Now().UTC().Format(domain.TimeLayout) >= tok.ExpiresAt:
-		return nil, fmt.Errorf("%w: jeton d'adhésion expiré depuis le %s: créez-en un autre (missive cluster token)", ErrForbidden, tok.ExpiresAt)
-	}
-	v, err := s.propose(ctx, KindClusterJoin, ClusterTenant, SystemActor, ClusterJoin{Hash: hash, NodeID: nodeID, Address: address})
-	if err != nil {
-		return nil, err
-	}
-	return v.(*store.ClusterMember), nil
-}
-
-// SetClusterMember records a member's suffrage, or its removal.
-func (s *Service) SetClusterMember(ctx context.Context, m ClusterMember) error {
-	_, err := s.propose(ctx, KindClusterMember, ClusterTenant, SystemActor, m)
-	return err
-}
-
-// ClusterMember reads a member from the local store.
-func (s *Service) ClusterMember(ctx context.Context, nodeID string) (*store.ClusterMember, error) {
-	return s.reader().ClusterMember(ctx, nodeID)
-}
+// The admission of the commands a follower forwards to the leader (Admit):
+// it checks registration numbers, so it stays with the letters' numbering.
+// The membership record (join tokens, members) is appliance/sites.
 
 // NumberTakenError is the leader's refusal of a registration a follower
 // stamped with a number that is not the next one: Next is the number to
@@ -140,10 +94,4 @@ func registration(cmd *Command) (*LetterRegister, error) {
 
 func decodePayload[T any](cmd *Command) (*T, error) {
 	return kernel.Decode[T](&kernel.Ctx{Cmd: cmd})
-}
-
-// BlobRefs calls fn for every document the store references (the
-// cluster's background pass and check).
-func (s *Service) BlobRefs(ctx context.Context, fn func(sum string) error) error {
-	return s.store.BlobRefs(ctx, fn)
 }

@@ -260,7 +260,7 @@ func (s *Service) resolveSender(ctx context.Context, a *Actor, in *ContactInput,
 			return err
 		}
 	}
-	p.NewSender = in.payload("sender.", errs)
+	p.NewSender = in.Payload("sender.", errs)
 	return nil
 }
 

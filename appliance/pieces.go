@@ -133,7 +133,7 @@ func (s *Service) piecesNotice(ctx context.Context, a *Actor, l *domain.Letter, 
 			return NoticeAck, nil
 		}
 	}
-	from, _ := s.mailSender(ctx, a.Tenant)
+	from, _ := s.MailSender(ctx, a.Tenant)
 	if from == "" {
 		return NoticePaper, nil
 	}

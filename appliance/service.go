@@ -2,17 +2,21 @@ package appliance
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
+	"missive/appliance/backups"
 	"missive/appliance/blob"
+	"missive/appliance/certs"
 	"missive/appliance/dav"
 	"missive/appliance/domain"
 	"missive/appliance/ged"
 	"missive/appliance/kernel"
+	"missive/appliance/mail"
+	"missive/appliance/org"
+	"missive/appliance/prefs"
 	"missive/appliance/replies"
+	"missive/appliance/sites"
 	"missive/appliance/store"
 )
 
@@ -24,6 +28,7 @@ type Service struct {
 	*kernel.Settings
 	*ged.Export
 	*replies.Replies
+	*mail.Mail
 	// k holds the store and the blob store: they are read only through
 	// the Service's methods, the perimeter-aware ones for users, System()
 	// for the appliance's own jobs (system.go). Outer layers never reach
@@ -42,6 +47,11 @@ type Service struct {
 	// DavDocumentLocked, wire_dav.go): letters ask it without knowing
 	// the share.
 	documentGuard func(ctx context.Context, tenant string, l *domain.Letter, documentID string) error
+	*sites.Sites
+	*backups.Runs
+	*certs.Certs
+	*prefs.Prefs
+	*org.Org
 }
 
 // Deps is what an appliance is built on.
@@ -59,6 +69,12 @@ func New(d Deps) *Service {
 	s.wireDav()
 	s.Export = ged.New(k)
 	s.Replies = s.newReplies()
+	s.Mail = s.newMail()
+	s.Sites = sites.New(k)
+	s.Runs = backups.New(k)
+	s.Certs = certs.New(k)
+	s.Prefs = prefs.New(k)
+	s.Org = org.New(k)
 	return s
 }
 
@@ -71,21 +87,20 @@ func NewService(st *store.Store, blobs *blob.Store, prop Proposer, log *slog.Log
 // changed: Apply on every node must see the same table.
 var Kinds = kernel.NewRegistry(
 	registerCore,
-	registerCommune,
-	registerDoctypeUpdate,
+	org.Register,
 	registerPieces,
 	registerWeb,
-	registerMail,
-	registerMailAdmin,
+	prefs.Register,
+	mail.Register(mailApplyHooks()),
 	dav.Register(dav.ApplyHooks{Attach: davAttach}),
 	// A reply draft is attached as every document is, by letters' code.
 	replies.Register(replies.ApplyHooks{Attach: attach}),
 	ged.Register,
 	// Closing a letter queues its GED export: the letters' "on close" hook.
 	registerLetterClose(letterApplyHooks{OnClose: ged.QueueOnClose}),
-	registerCluster,
-	registerBackupRuns,
-	registerTLS,
+	sites.Register,
+	backups.Register,
+	certs.Register,
 )
 
 // NewApplier makes the Applier of this binary's kinds.
@@ -136,48 +151,4 @@ func (s *Service) Checkpoint(ctx context.Context) (seq int64, made bool, err err
 // RunCheckpoints proposes checkpoints while this node leads, until ctx ends.
 func (s *Service) RunCheckpoints(ctx context.Context, every time.Duration, leader func() bool, changed func() <-chan struct{}) {
 	s.k.RunCheckpoints(ctx, every, leader, changed)
-}
-
-// ErrAlreadyBootstrapped is returned by Bootstrap on a data dir in use.
-var ErrAlreadyBootstrapped = errors.New("déjà initialisé")
-
-// Bootstrap creates, on an empty store, the tenant "default", its root
-// entity, a few common doctypes and the user "admin" with this password.
-func (s *Service) Bootstrap(ctx context.Context, tenantName, adminPassword string) error {
-	if _, err := s.reader().Tenant(ctx, "default"); err == nil {
-		return ErrAlreadyBootstrapped
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	if _, err := s.propose(ctx, KindTenantCreate, "default", SystemActor, TenantCreate{ID: "default", Name: tenantName}); err != nil {
-		return fmt.Errorf("create tenant: %w", err)
-	}
-	root := NewID()
-	if _, err := s.propose(ctx, KindEntityCreate, "default", SystemActor, EntityCreate{ID: root, Code: "MAIRIE", Name: "Mairie"}); err != nil {
-		return fmt.Errorf("create root entity: %w", err)
-	}
-	for _, d := range []DoctypeCreate{
-		{Code: "COURRIER", Label: "Courrier simple", DelayDays: 15, RemindBefore: 3, RemindAfter: 5, Mode: "normal"},
-		{Code: "RECLAMATION", Label: "Réclamation", DelayDays: 21, RemindBefore: 5, RemindAfter: 5, Mode: "normal"},
-		{Code: "DEMANDE-SVA", Label: "Demande d'autorisation (silence vaut acceptation)", DelayDays: domain.SilenceMonths, DelayUnit: string(domain.UnitMonths),
-			RemindBefore: 10, RemindAfter: 0, Mode: "sva"},
-		{Code: "DEMANDE-SVR", Label: "Demande (silence vaut rejet)", DelayDays: domain.SilenceMonths, DelayUnit: string(domain.UnitMonths),
-			RemindBefore: 10, RemindAfter: 0, Mode: "svr"},
-	} {
-		if d.DelayUnit == "" {
-			d.DelayUnit = string(domain.UnitWorkingDays)
-		}
-		d.ID = NewID()
-		if _, err := s.propose(ctx, KindDoctypeCreate, "default", SystemActor, d); err != nil {
-			return fmt.Errorf("create doctype %s: %w", d.Code, err)
-		}
-	}
-	_, err := s.propose(ctx, KindUserCreate, "default", SystemActor, UserCreate{
-		ID: NewID(), Login: "admin", Name: "Administrateur", Role: string(domain.RoleAdmin),
-		PasswordHash: HashPassword(adminPassword), Entities: []MembershipPayload{{EntityID: root, Manager: true}},
-	})
-	if err != nil {
-		return fmt.Errorf("create admin: %w", err)
-	}
-	return nil
 }

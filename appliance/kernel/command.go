@@ -82,3 +82,9 @@ func StrictUnmarshal(b []byte, v any) error {
 	}
 	return nil
 }
+
+// ClusterTenant is the Tenant of the commands about the appliance's own
+// machinery rather than a commune (cluster membership, TLS storage); it
+// names no commune ("_" is not allowed in a tenant id). It is here because
+// two features (sites, certs) propose under it.
+const ClusterTenant = "_cluster"

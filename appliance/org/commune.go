@@ -1,4 +1,4 @@
-package appliance
+package org
 
 import (
 	"context"
@@ -25,18 +25,18 @@ type TenantInput struct {
 }
 
 // Tenant reads the actor's commune.
-func (s *Service) Tenant(ctx context.Context, a *Actor) (*domain.Tenant, error) {
-	return s.reader().Tenant(ctx, a.TenantID())
+func (s *Org) Tenant(ctx context.Context, a *kernel.Actor) (*domain.Tenant, error) {
+	return s.k.Reader().Tenant(ctx, a.TenantID())
 }
 
 // UpdateTenant changes the commune's name, contact details and calendar
 // (admin only). Due dates already stamped are kept: a switch of the
 // Alsace-Moselle holidays counts for the letters registered after it.
-func (s *Service) UpdateTenant(ctx context.Context, a *Actor, in TenantInput) (*domain.Tenant, error) {
+func (s *Org) UpdateTenant(ctx context.Context, a *kernel.Actor, in TenantInput) (*domain.Tenant, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
-	errs := FieldErrors{}
+	errs := kernel.FieldErrors{}
 	in.Name = strings.TrimSpace(in.Name)
 	kernel.CheckLen(errs, "name", in.Name, 200, true)
 	in.Address, in.Phone, in.Email = checkContact(errs, in.Address, in.Phone, in.Email)
@@ -45,16 +45,16 @@ func (s *Service) UpdateTenant(ctx context.Context, a *Actor, in TenantInput) (*
 	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
-	old, err := s.reader().Tenant(ctx, a.TenantID())
+	old, err := s.k.Reader().Tenant(ctx, a.TenantID())
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.propose(ctx, KindTenantUpdate, a.TenantID(), a.ID(), TenantUpdate(in))
+	v, err := s.k.Propose(ctx, KindTenantUpdate, a.TenantID(), a.ID(), TenantUpdate(in))
 	if err != nil {
 		return nil, err
 	}
 	t := v.(*domain.Tenant)
-	s.Log.Info("commune details changed", "tenant", t.ID, "name", t.Name, "alsace_moselle", t.AlsaceMoselle,
+	s.k.Log.Info("commune details changed", "tenant", t.ID, "name", t.Name, "alsace_moselle", t.AlsaceMoselle,
 		"alsace_moselle_switched", old.AlsaceMoselle != t.AlsaceMoselle, "actor", a.User.Login)
 	return t, nil
 }
@@ -62,15 +62,15 @@ func (s *Service) UpdateTenant(ctx context.Context, a *Actor, in TenantInput) (*
 // UpdateEntity changes a service's name and contact details (admin only).
 // Its code and parent do not change: in.Code and in.ParentID may repeat
 // them or be empty.
-func (s *Service) UpdateEntity(ctx context.Context, a *Actor, id string, in EntityInput) (*domain.Entity, error) {
+func (s *Org) UpdateEntity(ctx context.Context, a *kernel.Actor, id string, in EntityInput) (*domain.Entity, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
-	e, err := s.reader().Entity(ctx, a.TenantID(), id)
+	e, err := s.k.Reader().Entity(ctx, a.TenantID(), id)
 	if err != nil {
 		return nil, err
 	}
-	errs := FieldErrors{}
+	errs := kernel.FieldErrors{}
 	if in.Code != "" && in.Code != e.Code {
 		errs["code"] = "le code d'une entité ne change pas"
 	}
@@ -83,7 +83,7 @@ func (s *Service) UpdateEntity(ctx context.Context, a *Actor, id string, in Enti
 	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
-	v, err := s.propose(ctx, KindEntityUpdate, a.TenantID(), a.ID(), EntityUpdate{EntityID: e.ID, Name: in.Name, Email: in.Email,
+	v, err := s.k.Propose(ctx, KindEntityUpdate, a.TenantID(), a.ID(), EntityUpdate{EntityID: e.ID, Name: in.Name, Email: in.Email,
 		Address: in.Address, Phone: in.Phone})
 	if err != nil {
 		return nil, err
@@ -95,7 +95,7 @@ var phoneRe = regexp.MustCompile(`^\+?[0-9][0-9 ().-]*$`)
 
 // checkContact validates and tidies a postal address, a phone number and
 // an e-mail address: the address keeps its non-empty lines, trimmed.
-func checkContact(errs FieldErrors, address, phone, email string) (string, string, string) {
+func checkContact(errs kernel.FieldErrors, address, phone, email string) (string, string, string) {
 	var lines []string
 	for _, l := range strings.Split(strings.ReplaceAll(address, "\r\n", "\n"), "\n") {
 		if l = strings.TrimSpace(l); l != "" {
@@ -117,7 +117,7 @@ func checkContact(errs FieldErrors, address, phone, email string) (string, strin
 	return address, phone, email
 }
 
-func checkWebsite(errs FieldErrors, site string) {
+func checkWebsite(errs kernel.FieldErrors, site string) {
 	if site == "" {
 		return
 	}
@@ -149,8 +149,8 @@ const MailRoomName = "Service courrier"
 // ServiceInCharge resolves the details of entity entityID of a tenant
 // ("" for a letter not yet routed: the mail room, at the commune's
 // details).
-func (s *Service) ServiceInCharge(ctx context.Context, tenant, entityID string) (ServiceDetails, error) {
-	r := s.reader()
+func (s *Org) ServiceInCharge(ctx context.Context, tenant, entityID string) (ServiceDetails, error) {
+	r := s.k.Reader()
 	t, err := r.Tenant(ctx, tenant)
 	if err != nil {
 		return ServiceDetails{}, err
@@ -159,10 +159,14 @@ func (s *Service) ServiceInCharge(ctx context.Context, tenant, entityID string) 
 	if err != nil {
 		return ServiceDetails{}, err
 	}
-	return serviceInCharge(t, ents, entityID), nil
+	return ServiceDetailsOf(t, ents, entityID), nil
 }
 
-func serviceInCharge(t *domain.Tenant, ents []domain.Entity, entityID string) ServiceDetails {
+// ServiceDetailsOf is the service in charge of entityID: its name, and
+// for each contact detail the nearest entity up the tree that has it,
+// then the commune's. Pure, so that the facade can hand it to the
+// features that write letterheads.
+func ServiceDetailsOf(t *domain.Tenant, ents []domain.Entity, entityID string) ServiceDetails {
 	byID := make(map[string]*domain.Entity, len(ents))
 	for i := range ents {
 		byID[ents[i].ID] = &ents[i]

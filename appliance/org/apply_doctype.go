@@ -1,4 +1,4 @@
-package appliance
+package org
 
 import (
 	"fmt"
@@ -7,20 +7,15 @@ import (
 	"missive/appliance/kernel"
 )
 
-// registerDoctypeUpdate registers the apply function of each kind below with r.
-func registerDoctypeUpdate(r *kernel.Registry) {
-	kernel.Handle(r, KindDoctypeUpdate, applyDoctypeUpdate)
-}
-
 // checkRetention is Apply's own check of a doctype's archival fields: the
 // Service validated them already, but the log is replayed by every node and
 // must not write what the Service would refuse.
 func checkRetention(years int, disposition string) error {
 	if years < 0 || years > domain.MaxRetentionYears {
-		return fmt.Errorf("%w: durée d'utilité administrative de %d ans hors de 0 à %d", ErrInvalid, years, domain.MaxRetentionYears)
+		return fmt.Errorf("%w: durée d'utilité administrative de %d ans hors de 0 à %d", kernel.ErrInvalid, years, domain.MaxRetentionYears)
 	}
 	if !domain.Disposition(disposition).Valid() {
-		return fmt.Errorf("%w: sort final %q inconnu", ErrInvalid, disposition)
+		return fmt.Errorf("%w: sort final %q inconnu", kernel.ErrInvalid, disposition)
 	}
 	return nil
 }
@@ -36,7 +31,7 @@ func legacyDelay(mode string, days int, unit string) (int, domain.DelayUnit, err
 	switch {
 	case unit != "":
 		if !domain.DelayUnit(unit).Valid() {
-			return 0, "", fmt.Errorf("%w: unité de délai %q inconnue", ErrInvalid, unit)
+			return 0, "", fmt.Errorf("%w: unité de délai %q inconnue", kernel.ErrInvalid, unit)
 		}
 		return days, domain.DelayUnit(unit), nil
 	case (mode == string(domain.ModeSVA) || mode == string(domain.ModeSVR)) && days == seededSilenceDays:
@@ -55,7 +50,7 @@ func applyDoctypeUpdate(a *kernel.Ctx, p *DoctypeUpdate) (any, error) {
 		return nil, err
 	}
 	if !domain.Mode(p.Mode).Valid() {
-		return nil, fmt.Errorf("%w: mode %q inconnu", ErrInvalid, p.Mode)
+		return nil, fmt.Errorf("%w: mode %q inconnu", kernel.ErrInvalid, p.Mode)
 	}
 	if err := checkRetention(p.RetentionYears, p.FinalDisposition); err != nil {
 		return nil, err

@@ -1,7 +1,6 @@
-package appliance
+package certs
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -11,8 +10,8 @@ import (
 	"missive/appliance/store"
 )
 
-// registerTLS registers the apply function of each kind of command_tls.go.
-func registerTLS(r *kernel.Registry) {
+// Register registers the apply function of each kind of command.go.
+func Register(r *kernel.Registry) {
 	kernel.Handle(r, KindTLSPut, applyTLSPut)
 	kernel.Handle(r, KindTLSDelete, applyTLSDelete)
 	kernel.Handle(r, KindTLSLock, applyTLSLock)
@@ -23,7 +22,7 @@ func registerTLS(r *kernel.Registry) {
 // component, no leading or trailing slash.
 func validTLSKey(key string) error {
 	if key == "" || len(key) > 1024 || strings.HasPrefix(key, "/") || strings.HasSuffix(key, "/") || strings.Contains(key, "//") {
-		return fmt.Errorf("%w: clé de stockage TLS %q invalide", ErrInvalid, key)
+		return fmt.Errorf("%w: clé de stockage TLS %q invalide", kernel.ErrInvalid, key)
 	}
 	return nil
 }
@@ -33,8 +32,8 @@ func applyTLSPut(a *kernel.Ctx, p *TLSPut) (any, error) {
 		return nil, err
 	}
 	// Private keys are among the values: never in clear at rest.
-	if p.Value != "" && !IsSealed(p.Value) || p.Size < 0 {
-		return nil, fmt.Errorf("%w: valeur TLS %s non chiffrée", ErrInvalid, p.Key)
+	if p.Value != "" && !kernel.IsSealed(p.Value) || p.Size < 0 {
+		return nil, fmt.Errorf("%w: valeur TLS %s non chiffrée", kernel.ErrInvalid, p.Key)
 	}
 	if err := a.Tx.PutTLSAsset(&store.TLSAsset{Key: p.Key, Value: p.Value, Size: p.Size, ModifiedAt: a.At}); err != nil {
 		return nil, fmt.Errorf("store TLS key %s: %w", p.Key, err)
@@ -66,7 +65,7 @@ const maxTLSLockTTL = 24 * 60 * 60
 // that every node decides the same.
 func applyTLSLock(a *kernel.Ctx, p *TLSLock) (any, error) {
 	if p.Name == "" || p.Owner == "" || p.TTL < 1 || p.TTL > maxTLSLockTTL {
-		return nil, fmt.Errorf("%w: verrou TLS %q (propriétaire %q, durée %d s) invalide", ErrInvalid, p.Name, p.Owner, p.TTL)
+		return nil, fmt.Errorf("%w: verrou TLS %q (propriétaire %q, durée %d s) invalide", kernel.ErrInvalid, p.Name, p.Owner, p.TTL)
 	}
 	held, err := a.Tx.TLSLock(a.Ctx, p.Name)
 	if err != nil {
@@ -102,68 +101,4 @@ func applyTLSUnlock(a *kernel.Ctx, p *TLSUnlock) (any, error) {
 	}
 	a.Summary = "Verrou TLS " + p.Name + " libéré par " + p.Owner
 	return nil, nil
-}
-
-// The Service's side of the TLS storage. These are system operations, for
-// no user: only tlsconf's replicated Storage calls them (a cluster's
-// certificate), never a request of the web UI, the API or the CLI.
-
-func (s *Service) tlsPropose(ctx context.Context, kind Kind, p any) error {
-	_, err := s.propose(ctx, kind, ClusterTenant, SystemActor, p)
-	return err
-}
-
-// TLSStore stores value at key, sealed with secrets.key.
-func (s *Service) TLSStore(ctx context.Context, key string, value []byte) error {
-	if s.Secrets == nil {
-		return fmt.Errorf("store TLS key %s: %w", key, ErrSecretKey)
-	}
-	return s.tlsPropose(ctx, KindTLSPut, TLSPut{Key: key, Value: s.Secrets.Seal(TLSSecretPurpose, string(value)), Size: int64(len(value))})
-}
-
-// TLSLoad reads the value at key from this node's store; ErrNotFound when
-// it is not stored.
-func (s *Service) TLSLoad(ctx context.Context, key string) ([]byte, error) {
-	a, err := s.reader().TLSAsset(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.Secrets.Open(TLSSecretPurpose, a.Value)
-	if err != nil {
-		return nil, fmt.Errorf("open TLS key %s: %w", key, err)
-	}
-	return []byte(v), nil
-}
-
-// TLSStat describes the key (without its value); ErrNotFound when it is
-// not stored.
-func (s *Service) TLSStat(ctx context.Context, key string) (*store.TLSAsset, error) {
-	a, err := s.reader().TLSAsset(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	a.Value = ""
-	return a, nil
-}
-
-// TLSKeys lists the keys under prefix ("" for all), without values.
-func (s *Service) TLSKeys(ctx context.Context, prefix string) ([]store.TLSAsset, error) {
-	return s.reader().TLSAssets(ctx, prefix)
-}
-
-// TLSDelete deletes key and every key under it.
-func (s *Service) TLSDelete(ctx context.Context, key string) error {
-	return s.tlsPropose(ctx, KindTLSDelete, TLSDelete{Key: key})
-}
-
-// TLSLock takes (or extends) the lock name for owner until ttl after the
-// command's time; ErrTLSLockHeld while another owner holds it.
-func (s *Service) TLSLock(ctx context.Context, name, owner string, ttl time.Duration) error {
-	return s.tlsPropose(ctx, KindTLSLock, TLSLock{Name: name, Owner: owner, TTL: int64((ttl + time.Second - 1) / time.Second)})
-}
-
-// TLSUnlock frees the lock name if owner holds it; a lock already free is
-// no error.
-func (s *Service) TLSUnlock(ctx context.Context, name, owner string) error {
-	return s.tlsPropose(ctx, KindTLSUnlock, TLSUnlock{Name: name, Owner: owner})
 }

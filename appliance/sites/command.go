@@ -1,21 +1,22 @@
-package appliance
+package sites
+
+import "missive/appliance/kernel"
 
 // Commands of the cluster's membership. They belong to no tenant: their
-// Tenant is ClusterTenant. They are registered in apply_cluster.go.
+// Tenant is ClusterTenant. They are registered in apply.go.
 const (
 	// KindClusterToken records a join token printed by `missive cluster
 	// token`: its hash only, whether it admits a voter, and its expiry.
-	KindClusterToken Kind = "cluster.token"
+	KindClusterToken kernel.Kind = "cluster.token"
 	// KindClusterJoin uses a join token, once cluster-wide, and records
 	// the node that joined with it.
-	KindClusterJoin Kind = "cluster.join"
+	KindClusterJoin kernel.Kind = "cluster.join"
 	// KindClusterMember changes a member: promoted, demoted or removed.
-	KindClusterMember Kind = "cluster.member"
+	KindClusterMember kernel.Kind = "cluster.member"
 )
 
-// ClusterTenant is the Tenant of the cluster's own commands; it names no
-// commune ("_" is not allowed in a tenant id).
-const ClusterTenant = "_cluster"
+// ClusterTenant is the Tenant of the cluster's own commands (kernel.ClusterTenant).
+const ClusterTenant = kernel.ClusterTenant
 
 type ClusterToken struct {
 	Hash      string `json:"hash"`

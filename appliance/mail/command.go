@@ -1,19 +1,21 @@
-package appliance
+package mail
 
-// Commands of the mail bridge. They are registered in apply_mail.go.
+import "missive/appliance/kernel"
+
+// Commands of the mail bridge. They are registered in apply.go.
 const (
-	KindMailAddressAdd  Kind = "mail.address.add"
-	KindMailRelaySet    Kind = "mail.relay.set"
-	KindMailboxAdd      Kind = "mail.mailbox.add"
-	KindMailRuleAdd     Kind = "mail.rule.add"
-	KindMailTemplateSet Kind = "mail.template.set"
+	KindMailAddressAdd  kernel.Kind = "mail.address.add"
+	KindMailRelaySet    kernel.Kind = "mail.relay.set"
+	KindMailboxAdd      kernel.Kind = "mail.mailbox.add"
+	KindMailRuleAdd     kernel.Kind = "mail.rule.add"
+	KindMailTemplateSet kernel.Kind = "mail.template.set"
 	// KindMailIntake takes one message in: it registers a letter (or joins
 	// an existing one), records the message as seen and queues the
 	// acknowledgement, all in one transaction, so that a message is one
 	// letter and one acknowledgement whatever the retries and crashes.
-	KindMailIntake     Kind = "mail.intake"
-	KindMailOutboxDone Kind = "mail.outbox.result"
-	KindMailNotice     Kind = "mail.notice"
+	KindMailIntake     kernel.Kind = "mail.intake"
+	KindMailOutboxDone kernel.Kind = "mail.outbox.result"
+	KindMailNotice     kernel.Kind = "mail.notice"
 )
 
 type MailAddressAdd struct {
@@ -63,39 +65,27 @@ type MailTemplateSet struct {
 	Body    string `json:"body"`
 }
 
-// OutboxPayload is a message queued for sending, rendered before proposing
-// so that every node stores the same bytes under the same Message-ID.
-type OutboxPayload struct {
-	ID        string `json:"id"`
-	LetterID  string `json:"letter_id"`
-	Kind      string `json:"kind"`
-	MessageID string `json:"message_id"`
-	MailFrom  string `json:"mail_from"`
-	RcptTo    string `json:"rcpt_to"`
-	Subject   string `json:"subject"`
-	Content   string `json:"content"`
-	// Held: an acknowledgement waiting for its letter to be qualified; its
-	// Message-ID is fixed now, its text when it is released.
-	Held bool `json:"held,omitempty"`
-}
-
 // MailIntake is one message taken in. Exactly one of Letter (a new letter)
 // and LetterID (a reply or bounce joining a letter) is set, or neither for a
-// message that becomes no letter (an unmatched bounce).
-type MailIntake struct {
-	Key         string          `json:"key"`
-	MessageID   string          `json:"message_id"`
-	Kind        string          `json:"kind"`
-	Source      string          `json:"source"`
-	FromAddress string          `json:"from_address"`
-	Subject     string          `json:"subject"`
-	NoAck       string          `json:"no_ack"`
-	Letter      *LetterRegister `json:"letter,omitempty"`
-	LetterID    string          `json:"letter_id,omitempty"`
-	Documents   []LetterAttach  `json:"documents,omitempty"`
-	NoteID      string          `json:"note_id,omitempty"`
-	Note        string          `json:"note,omitempty"`
-	Outbox      []OutboxPayload `json:"outbox,omitempty"`
+// message that becomes no letter (an unmatched bounce). L and D are the
+// letters' registration and attachment payloads (appliance.LetterRegister,
+// appliance.LetterAttach): the mail package carries them to the letters'
+// apply code (ApplyHooks) without importing it; the facade names the one
+// instance used (appliance.MailIntake).
+type MailIntake[L, D any] struct {
+	Key         string                 `json:"key"`
+	MessageID   string                 `json:"message_id"`
+	Kind        string                 `json:"kind"`
+	Source      string                 `json:"source"`
+	FromAddress string                 `json:"from_address"`
+	Subject     string                 `json:"subject"`
+	NoAck       string                 `json:"no_ack"`
+	Letter      *L                     `json:"letter,omitempty"`
+	LetterID    string                 `json:"letter_id,omitempty"`
+	Documents   []D                    `json:"documents,omitempty"`
+	NoteID      string                 `json:"note_id,omitempty"`
+	Note        string                 `json:"note,omitempty"`
+	Outbox      []kernel.OutboxPayload `json:"outbox,omitempty"`
 	// BounceOf names our outgoing message a delivery report is about.
 	BounceOf string `json:"bounce_of,omitempty"`
 	Reason   string `json:"reason,omitempty"`
@@ -117,13 +107,13 @@ type MailNoticeAdd struct {
 }
 
 // KindMailAnswer queues an agent's answer by e-mail to a letter's sender.
-const KindMailAnswer Kind = "mail.answer"
+const KindMailAnswer kernel.Kind = "mail.answer"
 
 // MailAnswer is the answer queued; its Content is an AnswerRecipe in JSON:
 // the bridge composes the message from it and the documents' blobs when it
 // sends, so that attachments do not travel in the raft log.
 type MailAnswer struct {
-	Outbox OutboxPayload `json:"outbox"`
+	Outbox kernel.OutboxPayload `json:"outbox"`
 }
 
 // AnswerRecipe is everything the answer's message is made of.
@@ -145,8 +135,8 @@ type AnswerAttachment struct {
 }
 
 const (
-	KindMailAckPolicySet Kind = "mail.ackpolicy.set"
-	KindMailAckRelease   Kind = "mail.ack.release"
+	KindMailAckPolicySet kernel.Kind = "mail.ackpolicy.set"
+	KindMailAckRelease   kernel.Kind = "mail.ack.release"
 )
 
 // Acknowledgement policies.

@@ -1,4 +1,8 @@
-package appliance
+// Package org is the organisation of each commune: the commune itself
+// (tenant), its services (entities), users and their API tokens and web
+// sessions, contacts and doctypes, and the first start (Bootstrap). The
+// letters use its records; it knows nothing of letters.
+package org
 
 import (
 	"context"
@@ -18,6 +22,12 @@ var (
 	codeRe  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$`)
 )
 
+// Org reads and changes the organisation.
+type Org struct{ k *kernel.Kernel }
+
+// New makes the organisation feature of one appliance.
+func New(k *kernel.Kernel) *Org { return &Org{k: k} }
+
 // EntityInput creates an entity.
 type EntityInput struct {
 	ParentID string `json:"parent_id,omitempty" doc:"Non modifiable: ignoré s'il est vide ou identique lors d'une modification"`
@@ -28,25 +38,25 @@ type EntityInput struct {
 	Phone    string `json:"phone,omitempty" doc:"Téléphone du service; vide: celui de l'entité parente, puis de la commune"`
 }
 
-func (s *Service) CreateEntity(ctx context.Context, a *Actor, in EntityInput) (*domain.Entity, error) {
+func (s *Org) CreateEntity(ctx context.Context, a *kernel.Actor, in EntityInput) (*domain.Entity, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
-	errs := FieldErrors{}
+	errs := kernel.FieldErrors{}
 	if !codeRe.MatchString(in.Code) {
 		errs["code"] = "lettres, chiffres, - et _ (32 au plus)"
 	}
 	kernel.CheckLen(errs, "name", in.Name, 200, true)
 	in.Address, in.Phone, in.Email = checkContact(errs, in.Address, in.Phone, in.Email)
 	if in.ParentID != "" {
-		if _, err := s.reader().Entity(ctx, a.TenantID(), in.ParentID); err != nil {
+		if _, err := s.k.Reader().Entity(ctx, a.TenantID(), in.ParentID); err != nil {
 			errs["parent_id"] = "entité parente inconnue"
 		}
 	}
 	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
-	v, err := s.propose(ctx, KindEntityCreate, a.TenantID(), a.ID(), EntityCreate{ID: NewID(), ParentID: in.ParentID, Code: in.Code, Name: strings.TrimSpace(in.Name),
+	v, err := s.k.Propose(ctx, KindEntityCreate, a.TenantID(), a.ID(), EntityCreate{ID: kernel.NewID(), ParentID: in.ParentID, Code: in.Code, Name: strings.TrimSpace(in.Name),
 		Email: in.Email, Address: in.Address, Phone: in.Phone})
 	if err != nil {
 		return nil, err
@@ -54,8 +64,8 @@ func (s *Service) CreateEntity(ctx context.Context, a *Actor, in EntityInput) (*
 	return v.(*domain.Entity), nil
 }
 
-func (s *Service) Entities(ctx context.Context, a *Actor) ([]domain.Entity, error) {
-	return s.reader().Entities(ctx, a.TenantID())
+func (s *Org) Entities(ctx context.Context, a *kernel.Actor) ([]domain.Entity, error) {
+	return s.k.Reader().Entities(ctx, a.TenantID())
 }
 
 // UserInput creates or updates a user. Password is only for creation.
@@ -69,8 +79,8 @@ type UserInput struct {
 	Entities []domain.Membership `json:"entities"`
 }
 
-func (s *Service) checkUser(ctx context.Context, a *Actor, in *UserInput, creating bool) ([]MembershipPayload, error) {
-	errs := FieldErrors{}
+func (s *Org) checkUser(ctx context.Context, a *kernel.Actor, in *UserInput, creating bool) ([]MembershipPayload, error) {
+	errs := kernel.FieldErrors{}
 	if creating && !loginRe.MatchString(in.Login) {
 		errs["login"] = "minuscules, chiffres, . _ - (64 au plus)"
 	}
@@ -86,7 +96,7 @@ func (s *Service) checkUser(ctx context.Context, a *Actor, in *UserInput, creati
 	}
 	ms := make([]MembershipPayload, 0, len(in.Entities))
 	for _, m := range in.Entities {
-		if _, err := s.reader().Entity(ctx, a.TenantID(), m.EntityID); err != nil {
+		if _, err := s.k.Reader().Entity(ctx, a.TenantID(), m.EntityID); err != nil {
 			errs["entities"] = "entité inconnue: " + m.EntityID
 		}
 		ms = append(ms, MembershipPayload{EntityID: m.EntityID, Manager: m.Manager})
@@ -104,7 +114,7 @@ func checkPassword(pw string) error {
 	return nil
 }
 
-func (s *Service) CreateUser(ctx context.Context, a *Actor, in UserInput) (*domain.User, error) {
+func (s *Org) CreateUser(ctx context.Context, a *kernel.Actor, in UserInput) (*domain.User, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
@@ -112,9 +122,9 @@ func (s *Service) CreateUser(ctx context.Context, a *Actor, in UserInput) (*doma
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.propose(ctx, KindUserCreate, a.TenantID(), a.ID(), UserCreate{
-		ID: NewID(), Login: in.Login, Name: strings.TrimSpace(in.Name), Email: in.Email, Role: string(in.Role),
-		PasswordHash: HashPassword(in.Password), Entities: ms,
+	v, err := s.k.Propose(ctx, KindUserCreate, a.TenantID(), a.ID(), UserCreate{
+		ID: kernel.NewID(), Login: in.Login, Name: strings.TrimSpace(in.Name), Email: in.Email, Role: string(in.Role),
+		PasswordHash: kernel.HashPassword(in.Password), Entities: ms,
 	})
 	if err != nil {
 		return nil, err
@@ -122,11 +132,11 @@ func (s *Service) CreateUser(ctx context.Context, a *Actor, in UserInput) (*doma
 	return v.(*domain.User), nil
 }
 
-func (s *Service) UpdateUser(ctx context.Context, a *Actor, userID string, in UserInput) (*domain.User, error) {
+func (s *Org) UpdateUser(ctx context.Context, a *kernel.Actor, userID string, in UserInput) (*domain.User, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
-	if _, err := s.reader().User(ctx, a.TenantID(), userID); err != nil {
+	if _, err := s.k.Reader().User(ctx, a.TenantID(), userID); err != nil {
 		return nil, err
 	}
 	ms, err := s.checkUser(ctx, a, &in, false)
@@ -135,7 +145,7 @@ func (s *Service) UpdateUser(ctx context.Context, a *Actor, userID string, in Us
 	}
 	// A disabled account's sessions and tokens end with it: enabled again,
 	// it starts with none.
-	v, err := s.propose(ctx, KindUserUpdate, a.TenantID(), a.ID(), UserUpdate{
+	v, err := s.k.Propose(ctx, KindUserUpdate, a.TenantID(), a.ID(), UserUpdate{
 		UserID: userID, Name: strings.TrimSpace(in.Name), Email: in.Email, Role: string(in.Role), Disabled: in.Disabled, Entities: ms,
 		EndSessions: in.Disabled,
 	})
@@ -149,33 +159,33 @@ func (s *Service) UpdateUser(ctx context.Context, a *Actor, userID string, in Us
 // itself for the CLI). Everyone changes their own with ChangePassword,
 // which asks for the current one. Every web session and API token of the
 // user ends.
-func (s *Service) SetPassword(ctx context.Context, a *Actor, userID, password string) error {
+func (s *Org) SetPassword(ctx context.Context, a *kernel.Actor, userID, password string) error {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return err
 	}
 	if userID == a.ID() {
-		return fmt.Errorf("%w: changez votre propre mot de passe en donnant l'actuel (page « Mot de passe »)", ErrForbidden)
+		return fmt.Errorf("%w: changez votre propre mot de passe en donnant l'actuel (page « Mot de passe »)", kernel.ErrForbidden)
 	}
 	return s.setPassword(ctx, a, userID, password)
 }
 
-func (s *Service) setPassword(ctx context.Context, a *Actor, userID, password string) error {
+func (s *Org) setPassword(ctx context.Context, a *kernel.Actor, userID, password string) error {
 	if err := checkPassword(password); err != nil {
-		return FieldErrors{"password": err.Error()}
+		return kernel.FieldErrors{"password": err.Error()}
 	}
-	if _, err := s.reader().User(ctx, a.TenantID(), userID); err != nil {
+	if _, err := s.k.Reader().User(ctx, a.TenantID(), userID); err != nil {
 		return err
 	}
-	_, err := s.propose(ctx, KindUserPassword, a.TenantID(), a.ID(), UserPassword{UserID: userID, PasswordHash: HashPassword(password), EndSessions: true})
+	_, err := s.k.Propose(ctx, KindUserPassword, a.TenantID(), a.ID(), UserPassword{UserID: userID, PasswordHash: kernel.HashPassword(password), EndSessions: true})
 	return err
 }
 
-func (s *Service) Users(ctx context.Context, a *Actor) ([]domain.User, error) {
-	return s.reader().Users(ctx, a.TenantID())
+func (s *Org) Users(ctx context.Context, a *kernel.Actor) ([]domain.User, error) {
+	return s.k.Reader().Users(ctx, a.TenantID())
 }
 
-func (s *Service) UserByLogin(ctx context.Context, a *Actor, login string) (*domain.User, error) {
-	return s.reader().UserByLogin(ctx, a.TenantID(), login)
+func (s *Org) UserByLogin(ctx context.Context, a *kernel.Actor, login string) (*domain.User, error) {
+	return s.k.Reader().UserByLogin(ctx, a.TenantID(), login)
 }
 
 // TokenInput asks for an API token.
@@ -192,13 +202,13 @@ const maxTokenYears = 5
 
 // CreateToken makes an API token for a user (an admin for anyone, a user
 // for themself) and returns it; it cannot be read again.
-func (s *Service) CreateToken(ctx context.Context, a *Actor, userID, name string) (string, error) {
+func (s *Org) CreateToken(ctx context.Context, a *kernel.Actor, userID, name string) (string, error) {
 	tok, _, err := s.IssueToken(ctx, a, TokenInput{UserID: userID, Name: name})
 	return tok, err
 }
 
 // IssueToken is CreateToken with every choice: an optional expiry.
-func (s *Service) IssueToken(ctx context.Context, a *Actor, in TokenInput) (string, *domain.Token, error) {
+func (s *Org) IssueToken(ctx context.Context, a *kernel.Actor, in TokenInput) (string, *domain.Token, error) {
 	if in.UserID == "" {
 		in.UserID = a.ID()
 	}
@@ -207,16 +217,16 @@ func (s *Service) IssueToken(ctx context.Context, a *Actor, in TokenInput) (stri
 			return "", nil, err
 		}
 	}
-	if _, err := s.reader().User(ctx, a.TenantID(), in.UserID); err != nil {
+	if _, err := s.k.Reader().User(ctx, a.TenantID(), in.UserID); err != nil {
 		return "", nil, err
 	}
-	errs := FieldErrors{}
+	errs := kernel.FieldErrors{}
 	in.Name = strings.TrimSpace(in.Name)
 	kernel.CheckLen(errs, "name", in.Name, 200, false)
 	expires := ""
 	if in.ExpiresOn != "" {
 		day, err := time.ParseInLocation(domain.DateLayout, in.ExpiresOn, domain.Paris)
-		today := s.today()
+		today := s.k.Today()
 		switch {
 		case err != nil:
 			errs["expires_on"] = "date invalide (AAAA-MM-JJ)"
@@ -232,8 +242,8 @@ func (s *Service) IssueToken(ctx context.Context, a *Actor, in TokenInput) (stri
 	if err := errs.OrNil(); err != nil {
 		return "", nil, err
 	}
-	token, hash := NewToken()
-	v, err := s.propose(ctx, KindTokenCreate, a.TenantID(), a.ID(), TokenCreate{ID: NewID(), UserID: in.UserID, Name: in.Name, Hash: hash, ExpiresAt: expires})
+	token, hash := kernel.NewToken()
+	v, err := s.k.Propose(ctx, KindTokenCreate, a.TenantID(), a.ID(), TokenCreate{ID: kernel.NewID(), UserID: in.UserID, Name: in.Name, Hash: hash, ExpiresAt: expires})
 	if err != nil {
 		return "", nil, err
 	}
@@ -242,94 +252,47 @@ func (s *Service) IssueToken(ctx context.Context, a *Actor, in TokenInput) (stri
 
 // Tokens lists the API tokens of a user: one's own, or anyone's for an
 // administrator ("" lists every user's).
-func (s *Service) Tokens(ctx context.Context, a *Actor, userID string) ([]domain.Token, error) {
+func (s *Org) Tokens(ctx context.Context, a *kernel.Actor, userID string) ([]domain.Token, error) {
 	if userID != a.ID() {
 		if err := kernel.RequireAdmin(a); err != nil {
 			return nil, err
 		}
 	}
-	return s.reader().Tokens(ctx, a.TenantID(), userID)
+	return s.k.Reader().Tokens(ctx, a.TenantID(), userID)
 }
 
 // RevokeToken ends an API token: one's own, or anyone's for an
 // administrator. Another user's token is "not found" to a non-admin.
-func (s *Service) RevokeToken(ctx context.Context, a *Actor, id string) (*domain.Token, error) {
-	t, err := s.reader().Token(ctx, a.TenantID(), id)
+func (s *Org) RevokeToken(ctx context.Context, a *kernel.Actor, id string) (*domain.Token, error) {
+	t, err := s.k.Reader().Token(ctx, a.TenantID(), id)
 	if err != nil {
 		return nil, err
 	}
 	if t.UserID != a.ID() && !a.IsAdmin() {
-		return nil, fmt.Errorf("jeton %s: %w", id, ErrNotFound)
+		return nil, fmt.Errorf("jeton %s: %w", id, kernel.ErrNotFound)
 	}
-	v, err := s.propose(ctx, KindTokenRevoke, a.TenantID(), a.ID(), TokenRevoke{TokenID: t.ID})
+	v, err := s.k.Propose(ctx, KindTokenRevoke, a.TenantID(), a.ID(), TokenRevoke{TokenID: t.ID})
 	if err != nil {
 		return nil, err
 	}
 	return v.(*domain.Token), nil
 }
 
-// ContactInput creates a contact. Name is a shortcut for a person whose
-// whole name is one string, as an e-mail display name is.
-type ContactInput struct {
-	ID           string `json:"id,omitempty"`
-	Name         string `json:"name,omitempty"`
-	Kind         string `json:"kind,omitempty"`
-	Civility     string `json:"civility,omitempty"`
-	FirstName    string `json:"first_name,omitempty"`
-	LastName     string `json:"last_name,omitempty"`
-	Organization string `json:"organization,omitempty"`
-	Email        string `json:"email,omitempty"`
-	Phone        string `json:"phone,omitempty"`
-	Address      string `json:"address,omitempty"`
-	Postcode     string `json:"postcode,omitempty"`
-	City         string `json:"city,omitempty"`
-	Country      string `json:"country,omitempty"`
-}
-
-func (in *ContactInput) payload(prefix string, errs FieldErrors) *ContactCreate {
-	p := &ContactCreate{ID: NewID(), Kind: in.Kind, Civility: in.Civility, FirstName: strings.TrimSpace(in.FirstName),
-		LastName: strings.TrimSpace(in.LastName), Organization: strings.TrimSpace(in.Organization), Email: strings.TrimSpace(in.Email),
-		Phone: in.Phone, Address: in.Address, Postcode: in.Postcode, City: in.City, Country: in.Country}
-	if in.Name != "" && p.LastName == "" && p.FirstName == "" {
-		p.LastName = strings.TrimSpace(in.Name)
-	}
-	if p.Kind == "" {
-		p.Kind = string(domain.ContactPerson)
-		if p.LastName == "" && p.FirstName == "" && p.Organization != "" {
-			p.Kind = string(domain.ContactOrganization)
-		}
-	}
-	if p.Kind != string(domain.ContactPerson) && p.Kind != string(domain.ContactOrganization) {
-		errs[prefix+"kind"] = "person ou organization"
-	}
-	if p.LastName == "" && p.FirstName == "" && p.Organization == "" && p.Email == "" {
-		errs[prefix+"name"] = "un nom, une organisation ou une adresse e-mail est obligatoire"
-	}
-	for f, v := range map[string]string{"name": p.LastName, "first_name": p.FirstName, "organization": p.Organization, "address": p.Address, "city": p.City} {
-		kernel.CheckLen(errs, prefix+f, v, 300, false)
-	}
-	for f, v := range map[string]string{"civility": p.Civility, "phone": p.Phone, "postcode": p.Postcode, "country": p.Country} {
-		kernel.CheckLen(errs, prefix+f, v, 60, false)
-	}
-	kernel.CheckEmail(errs, prefix+"email", p.Email)
-	return p
-}
-
-func (s *Service) CreateContact(ctx context.Context, a *Actor, in ContactInput) (*domain.Contact, error) {
+func (s *Org) CreateContact(ctx context.Context, a *kernel.Actor, in kernel.ContactInput) (*domain.Contact, error) {
 	if err := kernel.CanWrite(a); err != nil {
 		return nil, err
 	}
-	errs := FieldErrors{}
-	p := in.payload("", errs)
+	errs := kernel.FieldErrors{}
+	p := in.Payload("", errs)
 	if p.Email != "" {
-		if _, err := s.reader().ContactByEmail(ctx, a.TenantID(), p.Email); err == nil {
+		if _, err := s.k.Reader().ContactByEmail(ctx, a.TenantID(), p.Email); err == nil {
 			errs["email"] = "un contact a déjà cette adresse"
 		}
 	}
 	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
-	v, err := s.propose(ctx, KindContactCreate, a.TenantID(), a.ID(), p)
+	v, err := s.k.Propose(ctx, KindContactCreate, a.TenantID(), a.ID(), p)
 	if err != nil {
 		return nil, err
 	}
@@ -338,14 +301,14 @@ func (s *Service) CreateContact(ctx context.Context, a *Actor, in ContactInput) 
 
 // Contacts lists the contacts the actor may see: not the sender or the
 // recipient of a confidential letter outside their perimeter.
-func (s *Service) Contacts(ctx context.Context, a *Actor, q string, limit, offset int) ([]domain.Contact, error) {
-	return s.reader().Contacts(ctx, a.Perimeter, q, limit, offset)
+func (s *Org) Contacts(ctx context.Context, a *kernel.Actor, q string, limit, offset int) ([]domain.Contact, error) {
+	return s.k.Reader().Contacts(ctx, a.Perimeter, q, limit, offset)
 }
 
 // Contact reads a contact the actor may see (Contacts); ErrNotFound
 // otherwise.
-func (s *Service) Contact(ctx context.Context, a *Actor, id string) (*domain.Contact, error) {
-	return s.reader().ContactIn(ctx, a.Perimeter, id)
+func (s *Org) Contact(ctx context.Context, a *kernel.Actor, id string) (*domain.Contact, error) {
+	return s.k.Reader().ContactIn(ctx, a.Perimeter, id)
 }
 
 // DoctypeInput creates or changes a doctype. RetentionYears (the DUA,
@@ -366,7 +329,7 @@ type DoctypeInput struct {
 // defaults the mode and, when no unit is given, the delay: the law's two
 // months for an SVA or SVR doctype given no delay, else the unit of the
 // doctype changed (current), else working days.
-func checkDoctype(errs FieldErrors, in *DoctypeInput, current *domain.Doctype) {
+func checkDoctype(errs kernel.FieldErrors, in *DoctypeInput, current *domain.Doctype) {
 	kernel.CheckLen(errs, "label", in.Label, 200, true)
 	if in.Mode == "" {
 		in.Mode = domain.ModeNormal
@@ -412,11 +375,11 @@ const (
 	maxDelayMonths = 120
 )
 
-func (s *Service) CreateDoctype(ctx context.Context, a *Actor, in DoctypeInput) (*domain.Doctype, error) {
+func (s *Org) CreateDoctype(ctx context.Context, a *kernel.Actor, in DoctypeInput) (*domain.Doctype, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
-	errs := FieldErrors{}
+	errs := kernel.FieldErrors{}
 	if !codeRe.MatchString(in.Code) {
 		errs["code"] = "lettres, chiffres, - et _ (32 au plus)"
 	}
@@ -424,7 +387,7 @@ func (s *Service) CreateDoctype(ctx context.Context, a *Actor, in DoctypeInput) 
 	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
-	v, err := s.propose(ctx, KindDoctypeCreate, a.TenantID(), a.ID(), DoctypeCreate{ID: NewID(), Code: in.Code, Label: strings.TrimSpace(in.Label),
+	v, err := s.k.Propose(ctx, KindDoctypeCreate, a.TenantID(), a.ID(), DoctypeCreate{ID: kernel.NewID(), Code: in.Code, Label: strings.TrimSpace(in.Label),
 		DelayDays: in.DelayDays, DelayUnit: string(in.DelayUnit), RemindBefore: in.RemindBefore, RemindAfter: in.RemindAfter, Mode: string(in.Mode),
 		RetentionYears: in.RetentionYears, FinalDisposition: string(in.FinalDisposition)})
 	if err != nil {
@@ -435,15 +398,15 @@ func (s *Service) CreateDoctype(ctx context.Context, a *Actor, in DoctypeInput) 
 
 // UpdateDoctype changes every field of a doctype but its code, which
 // in.Code may repeat or leave empty.
-func (s *Service) UpdateDoctype(ctx context.Context, a *Actor, id string, in DoctypeInput) (*domain.Doctype, error) {
+func (s *Org) UpdateDoctype(ctx context.Context, a *kernel.Actor, id string, in DoctypeInput) (*domain.Doctype, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
-	d, err := s.reader().Doctype(ctx, a.TenantID(), id)
+	d, err := s.k.Reader().Doctype(ctx, a.TenantID(), id)
 	if err != nil {
 		return nil, err
 	}
-	errs := FieldErrors{}
+	errs := kernel.FieldErrors{}
 	if in.Code != "" && in.Code != d.Code {
 		errs["code"] = "le code d'un type de courrier ne change pas"
 	}
@@ -451,7 +414,7 @@ func (s *Service) UpdateDoctype(ctx context.Context, a *Actor, id string, in Doc
 	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
-	v, err := s.propose(ctx, KindDoctypeUpdate, a.TenantID(), a.ID(), DoctypeUpdate{DoctypeID: d.ID, Label: strings.TrimSpace(in.Label),
+	v, err := s.k.Propose(ctx, KindDoctypeUpdate, a.TenantID(), a.ID(), DoctypeUpdate{DoctypeID: d.ID, Label: strings.TrimSpace(in.Label),
 		DelayDays: in.DelayDays, DelayUnit: string(in.DelayUnit), RemindBefore: in.RemindBefore, RemindAfter: in.RemindAfter, Mode: string(in.Mode),
 		RetentionYears: in.RetentionYears, FinalDisposition: string(in.FinalDisposition)})
 	if err != nil {
@@ -461,10 +424,10 @@ func (s *Service) UpdateDoctype(ctx context.Context, a *Actor, id string, in Doc
 }
 
 // Doctype reads one doctype of the actor's tenant.
-func (s *Service) Doctype(ctx context.Context, a *Actor, id string) (*domain.Doctype, error) {
-	return s.reader().Doctype(ctx, a.TenantID(), id)
+func (s *Org) Doctype(ctx context.Context, a *kernel.Actor, id string) (*domain.Doctype, error) {
+	return s.k.Reader().Doctype(ctx, a.TenantID(), id)
 }
 
-func (s *Service) Doctypes(ctx context.Context, a *Actor) ([]domain.Doctype, error) {
-	return s.reader().Doctypes(ctx, a.TenantID())
+func (s *Org) Doctypes(ctx context.Context, a *kernel.Actor) ([]domain.Doctype, error) {
+	return s.k.Reader().Doctypes(ctx, a.TenantID())
 }

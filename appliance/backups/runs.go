@@ -1,4 +1,8 @@
-package appliance
+// Package backups records the outcome of backup runs (made by the backup
+// package, outside the appliance) as commands, alerts the administrators
+// of a failure once per streak, and computes the backups' health that the
+// admin page, `missive doctor` and `missive backup status` show.
+package backups
 
 import (
 	"bytes"
@@ -21,7 +25,7 @@ import (
 // a command. A failure also queues one e-mail to the administrators of
 // each tenant, through the outbox, and only one until a run succeeds.
 
-const KindBackupRun Kind = "backup.run"
+const KindBackupRun kernel.Kind = "backup.run"
 
 // Backup run statuses.
 const (
@@ -42,12 +46,38 @@ type BackupRunRecord struct {
 
 // BackupAlert is one e-mail to the administrators of a tenant.
 type BackupAlert struct {
-	Tenant string        `json:"tenant"`
-	Outbox OutboxPayload `json:"outbox"`
+	Tenant string    `json:"tenant"`
+	Outbox AlertMail `json:"outbox"`
 }
 
-// registerBackupRuns registers the apply function of each kind below with r.
-func registerBackupRuns(r *kernel.Registry) {
+// AlertMail is the outbox entry of one alert. Its JSON is the mail
+// feature's OutboxPayload's, field for field, since the backup.run
+// commands already in the log carry it so; backups queue it themselves
+// (no other feature's code runs in their Apply).
+type AlertMail struct {
+	ID        string `json:"id"`
+	LetterID  string `json:"letter_id"`
+	Kind      string `json:"kind"`
+	MessageID string `json:"message_id"`
+	MailFrom  string `json:"mail_from"`
+	RcptTo    string `json:"rcpt_to"`
+	Subject   string `json:"subject"`
+	Content   string `json:"content"`
+	Held      bool   `json:"held,omitempty"`
+}
+
+// outboxQueued is the status of an outbox entry waiting to be sent (the
+// mail feature's OutboxQueued, a value of the store's outbox table).
+const outboxQueued = "queued"
+
+// Runs records backup runs and reads them back.
+type Runs struct{ k *kernel.Kernel }
+
+// New makes the backup-runs feature of one appliance.
+func New(k *kernel.Kernel) *Runs { return &Runs{k: k} }
+
+// Register registers the apply function of each kind below with r.
+func Register(r *kernel.Registry) {
 	kernel.Handle(r, KindBackupRun, applyBackupRun)
 }
 
@@ -56,7 +86,7 @@ func applyBackupRun(a *kernel.Ctx, p *BackupRunRecord) (any, error) {
 	switch run.Status {
 	case BackupOK, BackupFailed, BackupLate:
 	default:
-		return nil, fmt.Errorf("%w: statut de sauvegarde %q inconnu", ErrInvalid, run.Status)
+		return nil, fmt.Errorf("%w: statut de sauvegarde %q inconnu", kernel.ErrInvalid, run.Status)
 	}
 	run.Alerted = false
 	if run.Status != BackupOK && len(p.Alerts) > 0 {
@@ -68,7 +98,7 @@ func applyBackupRun(a *kernel.Ctx, p *BackupRunRecord) (any, error) {
 			for _, al := range p.Alerts {
 				o := al.Outbox
 				e := &store.OutboxEntry{ID: o.ID, TenantID: al.Tenant, Kind: o.Kind, MessageID: o.MessageID, MailFrom: o.MailFrom,
-					RcptTo: o.RcptTo, Subject: o.Subject, Content: o.Content, Status: OutboxQueued, NextTry: a.At, CreatedAt: a.At}
+					RcptTo: o.RcptTo, Subject: o.Subject, Content: o.Content, Status: outboxQueued, NextTry: a.At, CreatedAt: a.At}
 				if err := a.Tx.InsertOutbox(e); err != nil {
 					return nil, fmt.Errorf("queue backup alert to %s: %w", o.RcptTo, err)
 				}
@@ -95,13 +125,13 @@ func applyBackupRun(a *kernel.Ctx, p *BackupRunRecord) (any, error) {
 // RecordBackupRun records a run's outcome (system only: the backup
 // scheduler or the CLI). A failure carries the alert e-mails, queued if no
 // failure has alerted since the last success.
-func (s *Service) RecordBackupRun(ctx context.Context, run store.BackupRun) error {
+func (s *Runs) RecordBackupRun(ctx context.Context, run store.BackupRun) error {
 	if run.ID == "" {
-		run.ID = NewID()
+		run.ID = kernel.NewID()
 	}
 	p := BackupRunRecord{Run: run}
 	if run.Status != BackupOK {
-		alerted, err := s.reader().BackupAlertedSinceOK(ctx)
+		alerted, err := s.k.Reader().BackupAlertedSinceOK(ctx)
 		if err != nil {
 			return err
 		}
@@ -111,15 +141,15 @@ func (s *Service) RecordBackupRun(ctx context.Context, run store.BackupRun) erro
 			}
 		}
 	}
-	_, err := s.propose(ctx, KindBackupRun, "default", SystemActor, p)
+	_, err := s.k.Propose(ctx, KindBackupRun, "default", kernel.SystemActor, p)
 	return err
 }
 
 // backupAlerts composes the e-mail of a failure for the administrators of
 // every tenant that can send mail (a relay or a receiving address to send
 // from).
-func (s *Service) backupAlerts(ctx context.Context, run store.BackupRun) ([]BackupAlert, error) {
-	r := s.reader()
+func (s *Runs) backupAlerts(ctx context.Context, run store.BackupRun) ([]BackupAlert, error) {
+	r := s.k.Reader()
 	tenants, err := r.Tenants(ctx)
 	if err != nil {
 		return nil, err
@@ -148,10 +178,10 @@ func (s *Service) backupAlerts(ctx context.Context, run store.BackupRun) ([]Back
 			if u.Role != domain.RoleAdmin || u.Disabled || u.Email == "" {
 				continue
 			}
-			id := NewID()
+			id := kernel.NewID()
 			_, host, _ := strings.Cut(from, "@")
-			o := OutboxPayload{ID: id, Kind: "alert", MessageID: "backup." + id + "@" + host, MailFrom: from, RcptTo: u.Email}
-			o.Subject, o.Content = backupAlertMail(t.Name, from, u.Email, o.MessageID, run, s.Now())
+			o := AlertMail{ID: id, Kind: "alert", MessageID: "backup." + id + "@" + host, MailFrom: from, RcptTo: u.Email}
+			o.Subject, o.Content = backupAlertMail(t.Name, from, u.Email, o.MessageID, run, s.k.Now())
 			out = append(out, BackupAlert{Tenant: t.ID, Outbox: o})
 		}
 	}
@@ -197,9 +227,9 @@ func frenchTime(s string) string {
 }
 
 // BackupRuns lists the latest runs (administrators).
-func (s *Service) BackupRuns(ctx context.Context, a *Actor, limit int) ([]store.BackupRun, error) {
+func (s *Runs) BackupRuns(ctx context.Context, a *kernel.Actor, limit int) ([]store.BackupRun, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
-	return s.reader().BackupRuns(ctx, limit)
+	return s.k.Reader().BackupRuns(ctx, limit)
 }

@@ -1,4 +1,7 @@
-package appliance
+// Package prefs holds each user's preferences: the baskets ("bannettes")
+// of each role, saved searches, and the letters a user follows; and the
+// counts the home page shows from them.
+package prefs
 
 import (
 	"context"
@@ -14,6 +17,12 @@ import (
 	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
+
+// Prefs reads and changes the user preferences.
+type Prefs struct{ k *kernel.Kernel }
+
+// New makes the preferences feature of one appliance.
+func New(k *kernel.Kernel) *Prefs { return &Prefs{k: k} }
 
 // A basket ("bannette") is a saved view of letters plus the actions allowed
 // on a selection of them there. Its filter is typed: an administrator
@@ -67,8 +76,8 @@ func (b *BasketDef) check() error {
 	return errs.OrNil()
 }
 
-func (b *BasketDef) fieldErrors(prefix string) FieldErrors {
-	errs := FieldErrors{}
+func (b *BasketDef) fieldErrors(prefix string) kernel.FieldErrors {
+	errs := kernel.FieldErrors{}
 	if !basketIDRe.MatchString(b.ID) {
 		errs[prefix+"id"] = "minuscules, chiffres et - (32 au plus)"
 	}
@@ -141,8 +150,8 @@ func BuiltinBasket(id string) (BasketDef, bool) {
 
 // RoleBaskets returns a role's baskets: the configured ones, or the
 // built-in ones when the role has none.
-func (s *Service) RoleBaskets(ctx context.Context, tenant string, role domain.Role) ([]BasketDef, error) {
-	rows, err := s.reader().Baskets(ctx, tenant, string(role))
+func (s *Prefs) RoleBaskets(ctx context.Context, tenant string, role domain.Role) ([]BasketDef, error) {
+	rows, err := s.k.Reader().Baskets(ctx, tenant, string(role))
 	if err != nil {
 		return nil, err
 	}
@@ -161,12 +170,12 @@ func (s *Service) RoleBaskets(ctx context.Context, tenant string, role domain.Ro
 }
 
 // Baskets returns the actor's baskets.
-func (s *Service) Baskets(ctx context.Context, a *Actor) ([]BasketDef, error) {
+func (s *Prefs) Baskets(ctx context.Context, a *kernel.Actor) ([]BasketDef, error) {
 	return s.RoleBaskets(ctx, a.TenantID(), a.Role())
 }
 
 // Basket returns one of the actor's baskets by id.
-func (s *Service) Basket(ctx context.Context, a *Actor, id string) (*BasketDef, error) {
+func (s *Prefs) Basket(ctx context.Context, a *kernel.Actor, id string) (*BasketDef, error) {
 	bs, err := s.Baskets(ctx, a)
 	if err != nil {
 		return nil, err
@@ -176,16 +185,16 @@ func (s *Service) Basket(ctx context.Context, a *Actor, id string) (*BasketDef, 
 			return &bs[i], nil
 		}
 	}
-	return nil, fmt.Errorf("bannette %s: %w", id, ErrNotFound)
+	return nil, fmt.Errorf("bannette %s: %w", id, kernel.ErrNotFound)
 }
 
 // SetBaskets replaces a role's baskets (admin). An empty list restores the
 // built-in ones.
-func (s *Service) SetBaskets(ctx context.Context, a *Actor, role domain.Role, bs []BasketDef) error {
+func (s *Prefs) SetBaskets(ctx context.Context, a *kernel.Actor, role domain.Role, bs []BasketDef) error {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return err
 	}
-	errs := FieldErrors{}
+	errs := kernel.FieldErrors{}
 	if !role.Valid() {
 		errs["role"] = "rôle inconnu"
 	}
@@ -213,12 +222,12 @@ func (s *Service) SetBaskets(ctx context.Context, a *Actor, role domain.Role, bs
 	if err := errs.OrNil(); err != nil {
 		return err
 	}
-	_, err := s.propose(ctx, KindBasketsSet, a.TenantID(), a.ID(), BasketsSet{Role: string(role), Baskets: bs})
+	_, err := s.k.Propose(ctx, KindBasketsSet, a.TenantID(), a.ID(), BasketsSet{Role: string(role), Baskets: bs})
 	return err
 }
 
 // scope turns a basket's filter into the store's scope for this actor.
-func (s *Service) scope(a *Actor, b *BasketDef) store.BasketScope {
+func (s *Prefs) scope(a *kernel.Actor, b *BasketDef) store.BasketScope {
 	sc := store.BasketScope{Statuses: b.Filter.Statuses, Overdue: b.Filter.Overdue}
 	switch b.Filter.Scope {
 	case ScopeMine:
@@ -240,32 +249,32 @@ func (s *Service) scope(a *Actor, b *BasketDef) store.BasketScope {
 }
 
 // BasketLetters lists a basket's letters matching f.
-func (s *Service) BasketLetters(ctx context.Context, a *Actor, b *BasketDef, f store.LetterFilter) ([]domain.Letter, int, error) {
-	f.Today = s.today().Format(domain.DateLayout)
+func (s *Prefs) BasketLetters(ctx context.Context, a *kernel.Actor, b *BasketDef, f store.LetterFilter) ([]domain.Letter, int, error) {
+	f.Today = s.k.Today().Format(domain.DateLayout)
 	if !store.ValidSort(f.Sort) {
-		return nil, 0, FieldErrors{"sort": "tri inconnu"}
+		return nil, 0, kernel.FieldErrors{"sort": "tri inconnu"}
 	}
 	if f.Limit > 500 {
 		f.Limit = 500
 	}
-	return s.reader().BasketLetters(ctx, a.Perimeter, s.scope(a, b), f, 0)
+	return s.k.Reader().BasketLetters(ctx, a.Perimeter, s.scope(a, b), f, 0)
 }
 
 // BasketCount counts a basket's letters, up to limit (0: all of them).
-func (s *Service) BasketCount(ctx context.Context, a *Actor, b *BasketDef, limit int) (int, error) {
-	return s.reader().CountBasket(ctx, a.Perimeter, s.scope(a, b), s.today().Format(domain.DateLayout), limit)
+func (s *Prefs) BasketCount(ctx context.Context, a *kernel.Actor, b *BasketDef, limit int) (int, error) {
+	return s.k.Reader().CountBasket(ctx, a.Perimeter, s.scope(a, b), s.k.Today().Format(domain.DateLayout), limit)
 }
 
 // LateLetters lists the letters of the actor's "late" basket (their
 // role's default one if they have none), the longest overdue first, and
 // counts them up to countLimit.
-func (s *Service) LateLetters(ctx context.Context, a *Actor, limit, countLimit int) ([]domain.Letter, int, error) {
+func (s *Prefs) LateLetters(ctx context.Context, a *kernel.Actor, limit, countLimit int) ([]domain.Letter, int, error) {
 	late, err := s.Basket(ctx, a, "late")
 	if err != nil {
 		late = &BasketDef{ID: "late", Filter: BasketFilter{Scope: lateScope(a.Role()), Overdue: true}}
 	}
-	f := store.LetterFilter{Sort: "due", Limit: limit, Today: s.today().Format(domain.DateLayout)}
-	return s.reader().BasketLetters(ctx, a.Perimeter, s.scope(a, late), f, countLimit)
+	f := store.LetterFilter{Sort: "due", Limit: limit, Today: s.k.Today().Format(domain.DateLayout)}
+	return s.k.Reader().BasketLetters(ctx, a.Perimeter, s.scope(a, late), f, countLimit)
 }
 
 // lateScope is whose late letters a role watches: the whole town for the
@@ -280,29 +289,29 @@ func lateScope(r domain.Role) string {
 
 // Follow adds a letter the actor sees to their "Suivis" basket; anyone who
 // sees a letter may follow it, an elected member too.
-func (s *Service) Follow(ctx context.Context, a *Actor, letterID string) error {
-	l, err := s.reader().Letter(ctx, a.Perimeter, letterID)
+func (s *Prefs) Follow(ctx context.Context, a *kernel.Actor, letterID string) error {
+	l, err := s.k.Reader().Letter(ctx, a.Perimeter, letterID)
 	if err != nil {
 		return err
 	}
-	_, err = s.propose(ctx, KindLetterFollow, a.TenantID(), a.ID(), LetterFollow{LetterID: l.ID})
+	_, err = s.k.Propose(ctx, KindLetterFollow, a.TenantID(), a.ID(), LetterFollow{LetterID: l.ID})
 	return err
 }
 
-func (s *Service) Unfollow(ctx context.Context, a *Actor, letterID string) error {
-	l, err := s.reader().Letter(ctx, a.Perimeter, letterID)
+func (s *Prefs) Unfollow(ctx context.Context, a *kernel.Actor, letterID string) error {
+	l, err := s.k.Reader().Letter(ctx, a.Perimeter, letterID)
 	if err != nil {
 		return err
 	}
-	_, err = s.propose(ctx, KindLetterUnfollow, a.TenantID(), a.ID(), LetterFollow{LetterID: l.ID})
+	_, err = s.k.Propose(ctx, KindLetterUnfollow, a.TenantID(), a.ID(), LetterFollow{LetterID: l.ID})
 	return err
 }
 
 // Following says whether the actor follows the letter.
-func (s *Service) Following(ctx context.Context, a *Actor, letterID string) (bool, error) {
-	return s.reader().Following(ctx, a.ID(), letterID)
+func (s *Prefs) Following(ctx context.Context, a *kernel.Actor, letterID string) (bool, error) {
+	return s.k.Reader().Following(ctx, a.ID(), letterID)
 }
 
 // Today is the civil date in Paris, for pages that count the days left
 // before a due date.
-func (s *Service) Today() time.Time { return s.today() }
+func (s *Prefs) Today() time.Time { return s.k.Today() }

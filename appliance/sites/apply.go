@@ -1,4 +1,4 @@
-package appliance
+package sites
 
 import (
 	"errors"
@@ -10,8 +10,8 @@ import (
 	"missive/appliance/store"
 )
 
-// registerCluster registers the apply function of each kind below with r.
-func registerCluster(r *kernel.Registry) {
+// Register registers the apply function of each kind below with r.
+func Register(r *kernel.Registry) {
 	kernel.Handle(r, KindClusterToken, applyClusterToken)
 	kernel.Handle(r, KindClusterJoin, applyClusterJoin)
 	kernel.Handle(r, KindClusterMember, applyClusterMember)
@@ -19,10 +19,10 @@ func registerCluster(r *kernel.Registry) {
 
 func applyClusterToken(a *kernel.Ctx, p *ClusterToken) (any, error) {
 	if len(p.Hash) != 64 {
-		return nil, fmt.Errorf("%w: empreinte de jeton invalide", ErrInvalid)
+		return nil, fmt.Errorf("%w: empreinte de jeton invalide", kernel.ErrInvalid)
 	}
 	if _, err := time.Parse(domain.TimeLayout, p.ExpiresAt); err != nil {
-		return nil, fmt.Errorf("%w: expiration du jeton invalide", ErrInvalid)
+		return nil, fmt.Errorf("%w: expiration du jeton invalide", kernel.ErrInvalid)
 	}
 	tok := &store.JoinToken{Hash: p.Hash, Voter: p.Voter, CreatedAt: a.At, ExpiresAt: p.ExpiresAt}
 	if err := kernel.Conflict(a.Tx.InsertJoinToken(tok), "jeton déjà enregistré"); err != nil {
@@ -38,18 +38,18 @@ func applyClusterToken(a *kernel.Ctx, p *ClusterToken) (any, error) {
 func applyClusterJoin(a *kernel.Ctx, p *ClusterJoin) (any, error) {
 	tok, err := a.Tx.JoinToken(a.Ctx, p.Hash)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("%w: jeton d'adhésion inconnu", ErrForbidden)
+		return nil, fmt.Errorf("%w: jeton d'adhésion inconnu", kernel.ErrForbidden)
 	} else if err != nil {
 		return nil, err
 	}
 	if tok.UsedBy != "" {
-		return nil, fmt.Errorf("%w: jeton d'adhésion déjà utilisé (par le nœud %s)", ErrForbidden, tok.UsedBy)
+		return nil, fmt.Errorf("%w: jeton d'adhésion déjà utilisé (par le nœud %s)", kernel.ErrForbidden, tok.UsedBy)
 	}
 	if a.At >= tok.ExpiresAt {
-		return nil, fmt.Errorf("%w: jeton d'adhésion expiré depuis le %s: créez-en un autre (missive cluster token)", ErrForbidden, tok.ExpiresAt)
+		return nil, fmt.Errorf("%w: jeton d'adhésion expiré depuis le %s: créez-en un autre (missive cluster token)", kernel.ErrForbidden, tok.ExpiresAt)
 	}
 	if m, err := a.Tx.ClusterMember(a.Ctx, p.NodeID); err == nil && m.Removed {
-		return nil, fmt.Errorf("%w: le nœud %s a été retiré du cluster: videz son dossier de données pour le faire revenir comme un nouveau nœud", ErrForbidden, p.NodeID)
+		return nil, fmt.Errorf("%w: le nœud %s a été retiré du cluster: videz son dossier de données pour le faire revenir comme un nouveau nœud", kernel.ErrForbidden, p.NodeID)
 	}
 	if err := a.Tx.UseJoinToken(p.Hash, p.NodeID, a.At); err != nil {
 		return nil, err
@@ -65,7 +65,7 @@ func applyClusterJoin(a *kernel.Ctx, p *ClusterJoin) (any, error) {
 
 func applyClusterMember(a *kernel.Ctx, p *ClusterMember) (any, error) {
 	if p.NodeID == "" {
-		return nil, fmt.Errorf("%w: nœud manquant", ErrInvalid)
+		return nil, fmt.Errorf("%w: nœud manquant", kernel.ErrInvalid)
 	}
 	m, err := a.Tx.ClusterMember(a.Ctx, p.NodeID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -75,7 +75,7 @@ func applyClusterMember(a *kernel.Ctx, p *ClusterMember) (any, error) {
 		return nil, err
 	}
 	if m.Removed {
-		return nil, fmt.Errorf("%w: le nœud %s a déjà été retiré du cluster", ErrConflict, p.NodeID)
+		return nil, fmt.Errorf("%w: le nœud %s a déjà été retiré du cluster", kernel.ErrConflict, p.NodeID)
 	}
 	if p.Address != "" {
 		m.Address = p.Address

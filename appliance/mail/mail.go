@@ -1,4 +1,12 @@
-package appliance
+// Package mail is the appliance's side of e-mail: a tenant's mail
+// settings (receiving addresses, outgoing relay, polled mailboxes, routing
+// rules, templates, acknowledgement policies), the commands that take a
+// message in, record a send's outcome or a notice to the administrator,
+// queue an agent's answer, and the e-mails of a letter. The mail bridge
+// itself (package mailbridge) speaks SMTP and IMAP and calls these
+// through the facade; the letters a message makes or joins are applied
+// through ApplyHooks, and the outbox's insert is the kernel's.
+package mail
 
 import (
 	"context"
@@ -8,15 +16,30 @@ import (
 	"strconv"
 	"strings"
 
-	"missive/appliance/domain"
 	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
 
-// The mail bridge's side of the Service: its settings (addresses, relay,
-// mailboxes, routing rules, templates), the intake of one message, the
-// outcome of a send, notices to the administrator, and the messages of a
-// letter. The bridge itself (package mailbridge) reads the store directly.
+// Mail is the mail bridge's side of the Service: its settings
+// (addresses, relay, mailboxes, routing rules, templates), the outcome of
+// a send, notices to the administrator, and the messages of a letter.
+// The facade embeds it.
+type Mail struct {
+	k *kernel.Kernel
+	h Hooks
+}
+
+// Hooks are what the mail settings need from the letters, which this
+// package does not import.
+type Hooks struct {
+	// CheckRouting checks that an address's or a rule's default entity
+	// and doctype are the tenant's (the letters' routing check), adding
+	// its complaints to errs.
+	CheckRouting func(ctx context.Context, a *kernel.Actor, errs kernel.FieldErrors, entityID, doctypeID string)
+}
+
+// New makes the mail feature of one appliance.
+func New(k *kernel.Kernel, h Hooks) *Mail { return &Mail{k: k, h: h} }
 
 // MailAddressInput makes an address deliver to the tenant.
 type MailAddressInput struct {
@@ -25,27 +48,27 @@ type MailAddressInput struct {
 	DoctypeID string `json:"doctype_id,omitempty" doc:"Type de courrier par défaut"`
 }
 
-func (s *Service) AddMailAddress(ctx context.Context, a *Actor, in MailAddressInput) (*store.MailAddress, error) {
+func (f *Mail) AddMailAddress(ctx context.Context, a *kernel.Actor, in MailAddressInput) (*store.MailAddress, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
-	errs := FieldErrors{}
+	errs := kernel.FieldErrors{}
 	in.Address = store.MailKey(in.Address)
 	if in.Address == "" {
 		errs["address"] = "obligatoire"
 	}
 	kernel.CheckEmail(errs, "address", in.Address)
-	s.checkRouting(ctx, a, errs, in.EntityID, "", in.DoctypeID, "", nil)
+	f.h.CheckRouting(ctx, a, errs, in.EntityID, in.DoctypeID)
 	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
-	if m, err := s.reader().MailAddress(ctx, in.Address); err == nil {
+	if m, err := f.k.Reader().MailAddress(ctx, in.Address); err == nil {
 		if m.TenantID == a.TenantID() {
-			return nil, fmt.Errorf("%w: l'adresse %s est déjà configurée", ErrConflict, in.Address)
+			return nil, fmt.Errorf("%w: l'adresse %s est déjà configurée", kernel.ErrConflict, in.Address)
 		}
-		return nil, fmt.Errorf("%w: l'adresse %s appartient à une autre commune", ErrConflict, in.Address)
+		return nil, fmt.Errorf("%w: l'adresse %s appartient à une autre commune", kernel.ErrConflict, in.Address)
 	}
-	v, err := s.propose(ctx, KindMailAddressAdd, a.TenantID(), a.ID(), MailAddressAdd(in))
+	v, err := f.k.Propose(ctx, KindMailAddressAdd, a.TenantID(), a.ID(), MailAddressAdd(in))
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +98,7 @@ func sameServer(oldHost string, oldPort int, oldSecurity, host string, port int,
 	return strings.EqualFold(oldHost, host) && oldPort == port && oldSecurity == security
 }
 
-func checkHostPort(errs FieldErrors, host string, port int) {
+func checkHostPort(errs kernel.FieldErrors, host string, port int) {
 	if host == "" || strings.ContainsAny(host, " /@") {
 		errs["host"] = "nom d'hôte ou adresse IP attendu"
 	}
@@ -86,8 +109,8 @@ func checkHostPort(errs FieldErrors, host string, port int) {
 
 // checkMailRelay normalises and checks relay settings, to save them or
 // to try them.
-func checkMailRelay(in *MailRelayInput) FieldErrors {
-	errs := FieldErrors{}
+func checkMailRelay(in *MailRelayInput) kernel.FieldErrors {
+	errs := kernel.FieldErrors{}
 	in.Host = strings.TrimSpace(in.Host)
 	checkHostPort(errs, in.Host, in.Port)
 	if in.Security == "" {
@@ -107,21 +130,21 @@ func checkMailRelay(in *MailRelayInput) FieldErrors {
 	return errs
 }
 
-func (s *Service) SetMailRelay(ctx context.Context, a *Actor, in MailRelayInput) (*store.MailRelay, error) {
+func (f *Mail) SetMailRelay(ctx context.Context, a *kernel.Actor, in MailRelayInput) (*store.MailRelay, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	if err := checkMailRelay(&in).OrNil(); err != nil {
 		return nil, err
 	}
-	secret := s.Secrets.Seal("relay", in.Password)
+	secret := f.k.Secrets.Seal("relay", in.Password)
 	if in.Password == "" && in.KeepPassword && in.Username != "" {
-		if old, err := s.reader().MailRelay(ctx, a.TenantID()); err == nil && old.Username == in.Username &&
+		if old, err := f.k.Reader().MailRelay(ctx, a.TenantID()); err == nil && old.Username == in.Username &&
 			sameServer(old.Host, old.Port, old.Security, in.Host, in.Port, in.Security) {
 			secret = old.Secret
 		}
 	}
-	v, err := s.propose(ctx, KindMailRelaySet, a.TenantID(), a.ID(), MailRelaySet{Host: in.Host, Port: in.Port, Security: in.Security,
+	v, err := f.k.Propose(ctx, KindMailRelaySet, a.TenantID(), a.ID(), MailRelaySet{Host: in.Host, Port: in.Port, Security: in.Security,
 		Username: in.Username, Secret: secret, FromAddress: in.FromAddress, FromName: in.FromName})
 	if err != nil {
 		return nil, err
@@ -143,8 +166,8 @@ type MailboxInput struct {
 
 // checkMailbox normalises and checks a mailbox's settings but its
 // password, to save them or to try them.
-func checkMailbox(in *MailboxInput) FieldErrors {
-	errs := FieldErrors{}
+func checkMailbox(in *MailboxInput) kernel.FieldErrors {
+	errs := kernel.FieldErrors{}
 	in.Host = strings.TrimSpace(in.Host)
 	checkHostPort(errs, in.Host, in.Port)
 	if in.Security == "" {
@@ -173,7 +196,7 @@ func checkMailbox(in *MailboxInput) FieldErrors {
 	return errs
 }
 
-func (s *Service) AddMailbox(ctx context.Context, a *Actor, in MailboxInput) (*store.Mailbox, error) {
+func (f *Mail) AddMailbox(ctx context.Context, a *kernel.Actor, in MailboxInput) (*store.Mailbox, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
@@ -182,8 +205,8 @@ func (s *Service) AddMailbox(ctx context.Context, a *Actor, in MailboxInput) (*s
 	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
-	v, err := s.propose(ctx, KindMailboxAdd, a.TenantID(), a.ID(), MailboxAdd{ID: NewID(), Host: in.Host, Port: in.Port, Security: in.Security,
-		Auth: in.Auth, Username: in.Username, Secret: s.Secrets.Seal("mailbox", in.Password), Folder: in.Folder, DoneFolder: in.DoneFolder})
+	v, err := f.k.Propose(ctx, KindMailboxAdd, a.TenantID(), a.ID(), MailboxAdd{ID: kernel.NewID(), Host: in.Host, Port: in.Port, Security: in.Security,
+		Auth: in.Auth, Username: in.Username, Secret: f.k.Secrets.Seal("mailbox", in.Password), Folder: in.Folder, DoneFolder: in.DoneFolder})
 	if err != nil {
 		return nil, err
 	}
@@ -201,11 +224,11 @@ type MailRuleInput struct {
 	DoctypeID string `json:"doctype_id,omitempty"`
 }
 
-func (s *Service) AddMailRule(ctx context.Context, a *Actor, in MailRuleInput) (*store.MailRule, error) {
+func (f *Mail) AddMailRule(ctx context.Context, a *kernel.Actor, in MailRuleInput) (*store.MailRule, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
-	errs := FieldErrors{}
+	errs := kernel.FieldErrors{}
 	if in.Recipient == "" && strings.TrimSpace(in.Keywords) == "" {
 		errs["keywords"] = "une adresse destinataire ou des mots-clés sont obligatoires"
 	}
@@ -214,11 +237,11 @@ func (s *Service) AddMailRule(ctx context.Context, a *Actor, in MailRuleInput) (
 	}
 	kernel.CheckEmail(errs, "recipient", store.MailKey(in.Recipient))
 	kernel.CheckLen(errs, "keywords", in.Keywords, 1000, false)
-	s.checkRouting(ctx, a, errs, in.EntityID, "", in.DoctypeID, "", nil)
+	f.h.CheckRouting(ctx, a, errs, in.EntityID, in.DoctypeID)
 	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
-	v, err := s.propose(ctx, KindMailRuleAdd, a.TenantID(), a.ID(), MailRuleAdd{ID: NewID(), Position: in.Position, Recipient: store.MailKey(in.Recipient),
+	v, err := f.k.Propose(ctx, KindMailRuleAdd, a.TenantID(), a.ID(), MailRuleAdd{ID: kernel.NewID(), Position: in.Position, Recipient: store.MailKey(in.Recipient),
 		Keywords: strings.TrimSpace(in.Keywords), EntityID: in.EntityID, DoctypeID: in.DoctypeID})
 	if err != nil {
 		return nil, err
@@ -238,11 +261,11 @@ type MailTemplateInput struct {
 
 // SetMailTemplate stores a template; check, when given, reports a template
 // that does not render (the bridge owns the template language).
-func (s *Service) SetMailTemplate(ctx context.Context, a *Actor, in MailTemplateInput, check func(subject, body string) error) (*store.MailTemplate, error) {
+func (f *Mail) SetMailTemplate(ctx context.Context, a *kernel.Actor, in MailTemplateInput, check func(subject, body string) error) (*store.MailTemplate, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
-	errs := FieldErrors{}
+	errs := kernel.FieldErrors{}
 	known := false
 	for _, m := range MailTemplateModes {
 		known = known || m == in.Mode
@@ -260,7 +283,7 @@ func (s *Service) SetMailTemplate(ctx context.Context, a *Actor, in MailTemplate
 	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
-	v, err := s.propose(ctx, KindMailTemplateSet, a.TenantID(), a.ID(), MailTemplateSet(in))
+	v, err := f.k.Propose(ctx, KindMailTemplateSet, a.TenantID(), a.ID(), MailTemplateSet(in))
 	if err != nil {
 		return nil, err
 	}
@@ -279,11 +302,11 @@ type MailSettings struct {
 	AckPolicies []store.MailAckPolicy `json:"ack_policies"`
 }
 
-func (s *Service) MailSettings(ctx context.Context, a *Actor) (*MailSettings, error) {
+func (f *Mail) MailSettings(ctx context.Context, a *kernel.Actor) (*MailSettings, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
-	r, t := s.reader(), a.TenantID()
+	r, t := f.k.Reader(), a.TenantID()
 	var out MailSettings
 	var err error
 	if out.Addresses, err = r.MailAddresses(ctx, t); err != nil {
@@ -304,125 +327,26 @@ func (s *Service) MailSettings(ctx context.Context, a *Actor) (*MailSettings, er
 	if out.Templates, err = r.MailTemplates(ctx, t); err != nil {
 		return nil, err
 	}
-	if out.AckPolicies, err = s.mailAckPolicies(ctx, t); err != nil {
+	if out.AckPolicies, err = f.mailAckPolicies(ctx, t); err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
 
-// MailIntakeInput is one message taken in by the bridge for a tenant.
-type MailIntakeInput struct {
-	Key, MessageID, Kind, Source string
-	FromAddress, Subject, NoAck  string
-	// Register makes a new letter; LetterID joins an existing one.
-	Register *RegisterInput
-	LetterID string
-	Note     string
-	BounceOf string
-	Reason   string
-	// Outbox renders the messages to queue once the letter is stamped (p is
-	// nil when joining a letter). It may be called more than once if the
-	// registration number has to be stamped again.
-	Outbox func(p *LetterRegister) ([]OutboxPayload, error)
-}
-
-// MailIntakeResult says what a message became.
-type MailIntakeResult struct {
-	Letter *domain.Letter
-	// Duplicate: the message had been taken in before (LetterID is what it
-	// became then).
-	Duplicate bool
-	LetterID  string
-}
-
-// IntakeMail takes one message in, exactly once per tenant and key: the
-// key is recorded in the same command as the letter, and Apply refuses a
-// key already recorded.
-func (s *Service) IntakeMail(ctx context.Context, a *Actor, in MailIntakeInput, uploads ...Upload) (*MailIntakeResult, error) {
-	if err := kernel.RequireAdmin(a); err != nil {
-		return nil, err
-	}
-	if in.Key == "" || in.Kind == "" {
-		return nil, fmt.Errorf("%w: clé et nature du message obligatoires", ErrInvalid)
-	}
-	if seen, err := s.reader().MailSeen(ctx, a.TenantID(), in.Key); err == nil {
-		return &MailIntakeResult{Duplicate: true, LetterID: seen.LetterID}, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	}
-	base := MailIntake{Key: in.Key, MessageID: in.MessageID, Kind: in.Kind, Source: in.Source, FromAddress: in.FromAddress,
-		Subject: in.Subject, NoAck: in.NoAck, BounceOf: in.BounceOf, Reason: in.Reason, Note: in.Note}
-	if in.Note != "" {
-		base.NoteID = NewID()
-	}
-	seen := func(err error) (*MailIntakeResult, error) {
-		var se *MailSeenError
-		if errors.As(err, &se) {
-			return &MailIntakeResult{Duplicate: true, LetterID: se.LetterID}, nil
-		}
-		return nil, err
-	}
-	if in.Register != nil {
-		reg := *in.Register
-		reg.Channel = domain.ChannelEmail
-		reg.wrap = func(p *LetterRegister) (Kind, any, error) {
-			m := base
-			m.Letter = p
-			if in.Outbox != nil {
-				var err error
-				if m.Outbox, err = in.Outbox(p); err != nil {
-					return "", nil, err
-				}
-			}
-			return KindMailIntake, m, nil
-		}
-		l, err := s.RegisterLetter(ctx, a, reg, uploads...)
-		if err != nil {
-			return seen(err)
-		}
-		return &MailIntakeResult{Letter: l, LetterID: l.ID}, nil
-	}
-	if in.LetterID != "" {
-		for _, u := range uploads {
-			d, err := s.storeUpload(u, in.LetterID)
-			if err != nil {
-				return nil, err
-			}
-			base.Documents = append(base.Documents, *d)
-		}
-		base.LetterID = in.LetterID
-	}
-	if in.Outbox != nil {
-		var err error
-		if base.Outbox, err = in.Outbox(nil); err != nil {
-			return nil, err
-		}
-	}
-	v, err := s.propose(ctx, KindMailIntake, a.TenantID(), a.ID(), base)
-	if err != nil {
-		return seen(err)
-	}
-	res := &MailIntakeResult{LetterID: in.LetterID}
-	if l, ok := v.(*domain.Letter); ok && l != nil {
-		res.Letter = l
-	}
-	return res, nil
-}
-
 // RecordOutboxResult records the outcome of a send attempt (system only).
-func (s *Service) RecordOutboxResult(ctx context.Context, tenant string, r MailOutboxResult) error {
-	_, err := s.propose(ctx, KindMailOutboxDone, tenant, SystemActor, r)
+func (f *Mail) RecordOutboxResult(ctx context.Context, tenant string, r MailOutboxResult) error {
+	_, err := f.k.Propose(ctx, KindMailOutboxDone, tenant, kernel.SystemActor, r)
 	return err
 }
 
 // AddMailNotice records something the tenant's administrator must see,
 // once per key.
-func (s *Service) AddMailNotice(ctx context.Context, tenant, key, text string) error {
-	if ok, err := s.reader().MailNoticeExists(ctx, tenant, key); err != nil || ok {
+func (f *Mail) AddMailNotice(ctx context.Context, tenant, key, text string) error {
+	if ok, err := f.k.Reader().MailNoticeExists(ctx, tenant, key); err != nil || ok {
 		return err
 	}
-	_, err := s.propose(ctx, KindMailNotice, tenant, SystemActor, MailNoticeAdd{ID: NewID(), Key: key, Text: text})
-	if errors.Is(err, ErrConflict) {
+	_, err := f.k.Propose(ctx, KindMailNotice, tenant, kernel.SystemActor, MailNoticeAdd{ID: kernel.NewID(), Key: key, Text: text})
+	if errors.Is(err, kernel.ErrConflict) {
 		return nil
 	}
 	return err
@@ -433,30 +357,30 @@ func HostPort(host string, port int) string { return net.JoinHostPort(host, strc
 
 // SetMailAckPolicy says when letters of a doctype (doctypeID "" for the
 // tenant's default) are acknowledged: auto, qualified or never.
-func (s *Service) SetMailAckPolicy(ctx context.Context, a *Actor, doctypeID, policy string) error {
+func (f *Mail) SetMailAckPolicy(ctx context.Context, a *kernel.Actor, doctypeID, policy string) error {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return err
 	}
-	errs := FieldErrors{}
+	errs := kernel.FieldErrors{}
 	switch policy {
 	case AckAuto, AckQualified, AckNever:
 	default:
 		errs["policy"] = "auto, qualified ou never"
 	}
 	if doctypeID != "" {
-		if _, err := s.reader().Doctype(ctx, a.TenantID(), doctypeID); err != nil {
+		if _, err := f.k.Reader().Doctype(ctx, a.TenantID(), doctypeID); err != nil {
 			errs["doctype_id"] = "type de courrier inconnu"
 		}
 	}
 	if err := errs.OrNil(); err != nil {
 		return err
 	}
-	_, err := s.propose(ctx, KindMailAckPolicySet, a.TenantID(), a.ID(), MailAckPolicySet{DoctypeID: doctypeID, Policy: policy})
+	_, err := f.k.Propose(ctx, KindMailAckPolicySet, a.TenantID(), a.ID(), MailAckPolicySet{DoctypeID: doctypeID, Policy: policy})
 	return err
 }
 
 // ReleaseMailAck queues a held acknowledgement with its text (system only).
-func (s *Service) ReleaseMailAck(ctx context.Context, tenant string, r MailAckRelease) error {
-	_, err := s.propose(ctx, KindMailAckRelease, tenant, SystemActor, r)
+func (f *Mail) ReleaseMailAck(ctx context.Context, tenant string, r MailAckRelease) error {
+	_, err := f.k.Propose(ctx, KindMailAckRelease, tenant, kernel.SystemActor, r)
 	return err
 }

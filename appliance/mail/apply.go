@@ -1,4 +1,4 @@
-package appliance
+package mail
 
 import (
 	"encoding/json"
@@ -10,19 +10,38 @@ import (
 	"missive/appliance/store"
 )
 
-// registerMail registers the apply function of each kind below with r.
-func registerMail(r *kernel.Registry) {
-	kernel.Handle(r, KindMailAddressAdd, applyMailAddressAdd)
-	kernel.Handle(r, KindMailRelaySet, applyMailRelaySet)
-	kernel.Handle(r, KindMailboxAdd, applyMailboxAdd)
-	kernel.Handle(r, KindMailRuleAdd, applyMailRuleAdd)
-	kernel.Handle(r, KindMailTemplateSet, applyMailTemplateSet)
-	kernel.Handle(r, KindMailIntake, applyMailIntake)
-	kernel.Handle(r, KindMailOutboxDone, applyMailOutboxResult)
-	kernel.Handle(r, KindMailNotice, applyMailNotice)
-	kernel.Handle(r, KindMailAnswer, applyMailAnswer)
-	kernel.Handle(r, KindMailAckPolicySet, applyMailAckPolicySet)
-	kernel.Handle(r, KindMailAckRelease, applyMailAckRelease)
+// ApplyHooks are the letters' apply code the mail intake runs in its own
+// transaction: a message registers a letter, or joins one with its
+// documents and its text as a note. The letters live in another package
+// (the facade's root today), which this one does not import; L and D are
+// their registration and attachment payloads.
+type ApplyHooks[L, D any] struct {
+	// RegisterLetter applies a registration (the letters' own apply of
+	// letter.register), with a.Cmd.Payload set to p.
+	RegisterLetter func(a *kernel.Ctx, p *L) (any, error)
+	// Attach adds a document (or a version) to the letter letterID.
+	Attach func(a *kernel.Ctx, letterID string, d D) error
+	// AddNote adds a note to a letter.
+	AddNote func(a *kernel.Ctx, letterID, noteID, text string, entities []string) error
+}
+
+// Register registers the apply function of each mail kind; the intake
+// calls the letters through h.
+func Register[L, D any](h ApplyHooks[L, D]) func(*kernel.Registry) {
+	return func(r *kernel.Registry) {
+		kernel.Handle(r, KindMailAddressAdd, applyMailAddressAdd)
+		kernel.Handle(r, KindMailRelaySet, applyMailRelaySet)
+		kernel.Handle(r, KindMailboxAdd, applyMailboxAdd)
+		kernel.Handle(r, KindMailRuleAdd, applyMailRuleAdd)
+		kernel.Handle(r, KindMailTemplateSet, applyMailTemplateSet)
+		kernel.Handle(r, KindMailIntake, h.applyMailIntake)
+		kernel.Handle(r, KindMailOutboxDone, applyMailOutboxResult)
+		kernel.Handle(r, KindMailNotice, applyMailNotice)
+		kernel.Handle(r, KindMailAnswer, applyMailAnswer)
+		kernel.Handle(r, KindMailAckPolicySet, applyMailAckPolicySet)
+		kernel.Handle(r, KindMailAckRelease, applyMailAckRelease)
+		registerMailAdmin(r)
+	}
 }
 
 // MailSeenError means the message was taken in before: LetterID is what it
@@ -30,16 +49,7 @@ func registerMail(r *kernel.Registry) {
 type MailSeenError struct{ LetterID string }
 
 func (e *MailSeenError) Error() string        { return "message déjà reçu" }
-func (e *MailSeenError) Is(target error) bool { return target == ErrConflict }
-
-// Outbox statuses.
-const (
-	OutboxQueued  = "queued"
-	OutboxSent    = "sent"
-	OutboxFailed  = "failed"
-	OutboxBounced = "bounced"
-	OutboxHeld    = "held"
-)
+func (e *MailSeenError) Is(target error) bool { return target == kernel.ErrConflict }
 
 func applyMailAddressAdd(a *kernel.Ctx, p *MailAddressAdd) (any, error) {
 	m := &store.MailAddress{Address: store.MailKey(p.Address), TenantID: a.Cmd.Tenant, EntityID: p.EntityID, DoctypeID: p.DoctypeID, CreatedAt: a.At}
@@ -97,7 +107,7 @@ func applyMailTemplateSet(a *kernel.Ctx, p *MailTemplateSet) (any, error) {
 	return m, nil
 }
 
-func applyMailIntake(a *kernel.Ctx, p *MailIntake) (any, error) {
+func (h ApplyHooks[L, D]) applyMailIntake(a *kernel.Ctx, p *MailIntake[L, D]) (any, error) {
 	// Checked here, in the log's order, and not only before proposing: two
 	// copies of a message (SMTP and IMAP, or a retry after a crash) may be
 	// proposed at once, and only the first one applied may count.
@@ -118,7 +128,7 @@ func applyMailIntake(a *kernel.Ctx, p *MailIntake) (any, error) {
 			return nil, err
 		}
 		sub.Cmd = &cmd
-		v, err := applyLetterRegister(&sub, p.Letter)
+		v, err := h.RegisterLetter(&sub, p.Letter)
 		if err != nil {
 			return nil, err
 		}
@@ -127,7 +137,7 @@ func applyMailIntake(a *kernel.Ctx, p *MailIntake) (any, error) {
 		a.Summary = sub.Summary + " (reçu par e-mail de " + p.FromAddress + ")"
 		a.Payload = intakeHistory(p)
 	case p.LetterID != "":
-		if l, err = joinMailToLetter(a, p); err != nil {
+		if l, err = h.joinMailToLetter(a, p); err != nil {
 			return nil, err
 		}
 	default:
@@ -137,7 +147,7 @@ func applyMailIntake(a *kernel.Ctx, p *MailIntake) (any, error) {
 		o, err := a.Tx.OutboxByMessageID(a.Ctx, a.Cmd.Tenant, p.BounceOf)
 		switch {
 		case err == nil:
-			o.Status, o.LastError = OutboxBounced, p.Reason
+			o.Status, o.LastError = kernel.OutboxBounced, p.Reason
 			if err := a.Tx.UpdateOutbox(o); err != nil {
 				return nil, err
 			}
@@ -158,7 +168,7 @@ func applyMailIntake(a *kernel.Ctx, p *MailIntake) (any, error) {
 		if o.LetterID == "" {
 			o.LetterID = letterID
 		}
-		if err := insertOutbox(a, o); err != nil {
+		if err := kernel.InsertOutbox(a, o); err != nil {
 			return nil, err
 		}
 	}
@@ -168,19 +178,17 @@ func applyMailIntake(a *kernel.Ctx, p *MailIntake) (any, error) {
 // joinMailToLetter adds a reply or bounce to the letter it threads to:
 // its documents, its text as a note, and the letter indexed again so a
 // search finds the reply's words.
-func joinMailToLetter(a *kernel.Ctx, p *MailIntake) (*domain.Letter, error) {
+func (h ApplyHooks[L, D]) joinMailToLetter(a *kernel.Ctx, p *MailIntake[L, D]) (*domain.Letter, error) {
 	l, err := kernel.LetterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
 	}
-	for i := range p.Documents {
-		d := p.Documents[i]
-		d.LetterID = l.ID
-		if _, err := attach(a, &d); err != nil {
+	for _, d := range p.Documents {
+		if err := h.Attach(a, l.ID, d); err != nil {
 			return nil, err
 		}
 	}
-	if err := addNote(a, l.ID, p.NoteID, p.Note, nil); err != nil {
+	if err := h.AddNote(a, l.ID, p.NoteID, p.Note, nil); err != nil {
 		return nil, err
 	}
 	if err := a.Tx.IndexLetter(l.ID); err != nil {
@@ -195,26 +203,13 @@ func joinMailToLetter(a *kernel.Ctx, p *MailIntake) (*domain.Letter, error) {
 	return l, nil
 }
 
-// insertOutbox queues a message, or holds it until it is worded.
-func insertOutbox(a *kernel.Ctx, o OutboxPayload) error {
-	e := &store.OutboxEntry{ID: o.ID, TenantID: a.Cmd.Tenant, LetterID: o.LetterID, Kind: o.Kind, MessageID: o.MessageID, MailFrom: o.MailFrom,
-		RcptTo: o.RcptTo, Subject: o.Subject, Content: o.Content, Status: OutboxQueued, NextTry: a.At, CreatedAt: a.At}
-	if o.Held {
-		e.Status, e.NextTry = OutboxHeld, ""
-	}
-	if err := a.Tx.InsertOutbox(e); err != nil {
-		return fmt.Errorf("queue %s to %s: %w", o.Kind, o.RcptTo, err)
-	}
-	return nil
-}
-
 func applyMailOutboxResult(a *kernel.Ctx, p *MailOutboxResult) (any, error) {
 	o, err := a.Tx.OutboxEntry(a.Ctx, p.ID)
 	if err != nil {
 		return nil, err
 	}
-	if o.Status != OutboxQueued {
-		return nil, fmt.Errorf("%w: message %s déjà %s", ErrConflict, o.MessageID, o.Status)
+	if o.Status != kernel.OutboxQueued {
+		return nil, fmt.Errorf("%w: message %s déjà %s", kernel.ErrConflict, o.MessageID, o.Status)
 	}
 	o.Attempts, o.LastError = p.Attempts, p.Error
 	what := map[string]string{"ack": "Accusé de réception", "answer": "Réponse", "notice": "Notification", "incomplete": "Demande de pièces"}[o.Kind]
@@ -222,17 +217,17 @@ func applyMailOutboxResult(a *kernel.Ctx, p *MailOutboxResult) (any, error) {
 		what = "Message"
 	}
 	switch p.Status {
-	case OutboxSent:
-		o.Status, o.SentAt, o.NextTry = OutboxSent, a.At, ""
+	case kernel.OutboxSent:
+		o.Status, o.SentAt, o.NextTry = kernel.OutboxSent, a.At, ""
 		a.Summary = what + " envoyé à " + o.RcptTo
-	case OutboxFailed:
-		o.Status, o.NextTry = OutboxFailed, ""
+	case kernel.OutboxFailed:
+		o.Status, o.NextTry = kernel.OutboxFailed, ""
 		a.Summary = what + " à " + o.RcptTo + " non envoyé : " + p.Error
-	case OutboxQueued:
+	case kernel.OutboxQueued:
 		o.NextTry = p.NextTry
 		a.Summary = fmt.Sprintf("%s à %s : tentative %d échouée, nouvel essai prévu (%s)", what, o.RcptTo, p.Attempts, p.Error)
 	default:
-		return nil, fmt.Errorf("%w: statut d'envoi %q inconnu", ErrInvalid, p.Status)
+		return nil, fmt.Errorf("%w: statut d'envoi %q inconnu", kernel.ErrInvalid, p.Status)
 	}
 	if err := a.Tx.UpdateOutbox(o); err != nil {
 		return nil, err
@@ -244,7 +239,7 @@ func applyMailOutboxResult(a *kernel.Ctx, p *MailOutboxResult) (any, error) {
 func applyMailNotice(a *kernel.Ctx, p *MailNoticeAdd) (any, error) {
 	if ok, err := a.Tx.MailNoticeExists(a.Ctx, a.Cmd.Tenant, p.Key); err != nil || ok {
 		if err == nil {
-			err = fmt.Errorf("%w: avis déjà enregistré", ErrConflict)
+			err = fmt.Errorf("%w: avis déjà enregistré", kernel.ErrConflict)
 		}
 		return nil, err
 	}
@@ -263,7 +258,7 @@ func applyMailAnswer(a *kernel.Ctx, p *MailAnswer) (any, error) {
 	}
 	o := p.Outbox
 	e := &store.OutboxEntry{ID: o.ID, TenantID: a.Cmd.Tenant, LetterID: l.ID, Kind: o.Kind, MessageID: o.MessageID, MailFrom: o.MailFrom,
-		RcptTo: o.RcptTo, Subject: o.Subject, Content: o.Content, Status: OutboxQueued, NextTry: a.At, CreatedAt: a.At}
+		RcptTo: o.RcptTo, Subject: o.Subject, Content: o.Content, Status: kernel.OutboxQueued, NextTry: a.At, CreatedAt: a.At}
 	if err := a.Tx.InsertOutbox(e); err != nil {
 		return nil, fmt.Errorf("queue answer to %s: %w", o.RcptTo, err)
 	}
@@ -292,8 +287,8 @@ func applyMailAckRelease(a *kernel.Ctx, p *MailAckRelease) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Status != OutboxHeld {
-		return nil, fmt.Errorf("%w: accusé de réception %s déjà %s", ErrConflict, o.MessageID, o.Status)
+	if o.Status != kernel.OutboxHeld {
+		return nil, fmt.Errorf("%w: accusé de réception %s déjà %s", kernel.ErrConflict, o.MessageID, o.Status)
 	}
 	if err := a.Tx.ReleaseOutbox(o.ID, p.Subject, p.Content, a.At); err != nil {
 		return nil, err

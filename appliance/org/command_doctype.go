@@ -1,10 +1,12 @@
-package appliance
+package org
 
-// Commands of the doctypes beyond doctype.create (command.go). They are
-// registered in apply_doctype.go.
+import "missive/appliance/kernel"
+
+// Commands of the doctypes beyond doctype.create (command_core.go). They are
+// registered in register.go.
 const (
 	// KindDoctypeUpdate changes a doctype: everything but its code.
-	KindDoctypeUpdate Kind = "doctype.update"
+	KindDoctypeUpdate kernel.Kind = "doctype.update"
 )
 
 // DoctypeUpdate carries every field an admin may change, not only those

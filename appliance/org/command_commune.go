@@ -1,14 +1,16 @@
-package appliance
+package org
+
+import "missive/appliance/kernel"
 
 // Commands of the commune's and its services' details, registered in
-// apply_commune.go.
+// register.go.
 const (
 	// KindTenantUpdate changes the commune's name, contact details and
 	// calendar.
-	KindTenantUpdate Kind = "tenant.update"
+	KindTenantUpdate kernel.Kind = "tenant.update"
 	// KindEntityUpdate changes a service's name and contact details; its
 	// code and place in the tree stay.
-	KindEntityUpdate Kind = "entity.update"
+	KindEntityUpdate kernel.Kind = "entity.update"
 )
 
 // TenantUpdate carries every field an administrator may change, not only

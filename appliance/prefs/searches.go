@@ -1,4 +1,4 @@
-package appliance
+package prefs
 
 import (
 	"context"
@@ -11,29 +11,29 @@ import (
 )
 
 // SavedSearches lists the actor's saved searches.
-func (s *Service) SavedSearches(ctx context.Context, a *Actor) ([]store.SavedSearch, error) {
-	return s.reader().SavedSearches(ctx, a.TenantID(), a.ID())
+func (s *Prefs) SavedSearches(ctx context.Context, a *kernel.Actor) ([]store.SavedSearch, error) {
+	return s.k.Reader().SavedSearches(ctx, a.TenantID(), a.ID())
 }
 
 // SaveSearch names a search (the search page's query string) for the
 // actor; a search of the same name is replaced.
-func (s *Service) SaveSearch(ctx context.Context, a *Actor, name, query string) (*store.SavedSearch, error) {
-	errs := FieldErrors{}
+func (s *Prefs) SaveSearch(ctx context.Context, a *kernel.Actor, name, query string) (*store.SavedSearch, error) {
+	errs := kernel.FieldErrors{}
 	name = strings.TrimSpace(name)
 	kernel.CheckLen(errs, "name", name, 100, true)
 	kernel.CheckLen(errs, "query", query, 2000, false)
 	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
-	v, err := s.propose(ctx, KindSearchSave, a.TenantID(), a.ID(), SearchSave{ID: NewID(), Name: name, Query: query})
+	v, err := s.k.Propose(ctx, KindSearchSave, a.TenantID(), a.ID(), SearchSave{ID: kernel.NewID(), Name: name, Query: query})
 	if err != nil {
 		return nil, err
 	}
 	return v.(*store.SavedSearch), nil
 }
 
-func (s *Service) DeleteSearch(ctx context.Context, a *Actor, id string) error {
-	_, err := s.propose(ctx, KindSearchDelete, a.TenantID(), a.ID(), SearchDelete{ID: id})
+func (s *Prefs) DeleteSearch(ctx context.Context, a *kernel.Actor, id string) error {
+	_, err := s.k.Propose(ctx, KindSearchDelete, a.TenantID(), a.ID(), SearchDelete{ID: id})
 	return err
 }
 
@@ -46,8 +46,8 @@ type WeekCount struct {
 
 // ArrivalsPerWeek counts the letters arrived in each of the last n ISO
 // weeks, the current one last, within the actor's perimeter.
-func (s *Service) ArrivalsPerWeek(ctx context.Context, a *Actor, n int) ([]WeekCount, error) {
-	today := s.today()
+func (s *Prefs) ArrivalsPerWeek(ctx context.Context, a *kernel.Actor, n int) ([]WeekCount, error) {
+	today := s.k.Today()
 	// ISO weeks start on Monday; Go's Sunday is 0.
 	monday := today.AddDate(0, 0, -((int(today.Weekday()) + 6) % 7))
 	first := monday.AddDate(0, 0, -7*(n-1))
@@ -57,7 +57,7 @@ func (s *Service) ArrivalsPerWeek(ctx context.Context, a *Actor, n int) ([]WeekC
 	if lateScope(a.Role()) == ScopeService {
 		sc.Entities, sc.None = a.Perimeter.Entities, len(a.Perimeter.Entities) == 0
 	}
-	days, err := s.reader().ArrivalsPerDay(ctx, a.Perimeter, sc, first.Format(domain.DateLayout), today.Format(domain.DateLayout))
+	days, err := s.k.Reader().ArrivalsPerDay(ctx, a.Perimeter, sc, first.Format(domain.DateLayout), today.Format(domain.DateLayout))
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package appliance
+package org
 
 import (
 	"fmt"
@@ -6,18 +6,12 @@ import (
 	"strings"
 )
 
-// registerCommune registers the apply function of each kind below with r.
-func registerCommune(r *kernel.Registry) {
-	kernel.Handle(r, KindTenantUpdate, applyTenantUpdate)
-	kernel.Handle(r, KindEntityUpdate, applyEntityUpdate)
-}
-
 // applyTenantUpdate changes the commune. Switching the Alsace-Moselle
 // holidays changes the calendar of the due dates computed from then on:
 // those of letters already registered were stamped and stay.
 func applyTenantUpdate(a *kernel.Ctx, p *TenantUpdate) (any, error) {
 	if strings.TrimSpace(p.Name) == "" {
-		return nil, fmt.Errorf("%w: une commune a un nom", ErrInvalid)
+		return nil, fmt.Errorf("%w: une commune a un nom", kernel.ErrInvalid)
 	}
 	t, err := a.Tx.Tenant(a.Ctx, a.Cmd.Tenant)
 	if err != nil {
@@ -40,7 +34,7 @@ func applyTenantUpdate(a *kernel.Ctx, p *TenantUpdate) (any, error) {
 
 func applyEntityUpdate(a *kernel.Ctx, p *EntityUpdate) (any, error) {
 	if strings.TrimSpace(p.Name) == "" {
-		return nil, fmt.Errorf("%w: une entité a un nom", ErrInvalid)
+		return nil, fmt.Errorf("%w: une entité a un nom", kernel.ErrInvalid)
 	}
 	e, err := a.Tx.Entity(a.Ctx, a.Cmd.Tenant, p.EntityID)
 	if err != nil {

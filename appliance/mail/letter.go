@@ -1,4 +1,4 @@
-package appliance
+package mail
 
 import (
 	"context"
@@ -30,8 +30,8 @@ type MailMessage struct {
 }
 
 // LetterMessages lists the e-mails of a letter the actor sees, in order.
-func (s *Service) LetterMessages(ctx context.Context, a *Actor, letterID string) ([]MailMessage, error) {
-	r := s.reader()
+func (f *Mail) LetterMessages(ctx context.Context, a *kernel.Actor, letterID string) ([]MailMessage, error) {
+	r := f.k.Reader()
 	l, err := r.Letter(ctx, a.Perimeter, letterID)
 	if err != nil {
 		return nil, err
@@ -72,13 +72,13 @@ type MailAnswerInput struct {
 // AnswerByMail queues an answer to the letter's sender through the
 // tenant's relay. It threads like an acknowledgement: a reply to it joins
 // the letter.
-func (s *Service) AnswerByMail(ctx context.Context, a *Actor, letterID string, in MailAnswerInput) (*store.OutboxEntry, error) {
-	l, err := s.k.LetterToAct(ctx, a, letterID)
+func (f *Mail) AnswerByMail(ctx context.Context, a *kernel.Actor, letterID string, in MailAnswerInput) (*store.OutboxEntry, error) {
+	l, err := f.k.LetterToAct(ctx, a, letterID)
 	if err != nil {
 		return nil, err
 	}
-	r, t := s.reader(), a.TenantID()
-	errs := FieldErrors{}
+	r, t := f.k.Reader(), a.TenantID()
+	errs := kernel.FieldErrors{}
 	in.Text = strings.TrimSpace(in.Text)
 	kernel.CheckLen(errs, "text", in.Text, 100000, true)
 	if in.To == "" && l.SenderID != "" {
@@ -96,7 +96,7 @@ func (s *Service) AnswerByMail(ctx context.Context, a *Actor, letterID string, i
 	}
 	kernel.CheckLen(errs, "subject", in.Subject, 500, false)
 	recipe := AnswerRecipe{To: in.To, Subject: in.Subject, Text: in.Text, FromName: a.Tenant.Name,
-		Date: s.Now().UTC().Format(domain.TimeLayout), Attachments: []AnswerAttachment{}}
+		Date: f.k.Now().UTC().Format(domain.TimeLayout), Attachments: []AnswerAttachment{}}
 	for _, id := range in.DocumentIDs {
 		d, err := r.Document(ctx, t, id)
 		if err != nil || d.LetterID != l.ID {
@@ -106,7 +106,7 @@ func (s *Service) AnswerByMail(ctx context.Context, a *Actor, letterID string, i
 		v := d.Versions[len(d.Versions)-1]
 		recipe.Attachments = append(recipe.Attachments, AnswerAttachment{Name: d.Name, SHA256: v.SHA256, MIME: v.MIME})
 	}
-	recipe.From, recipe.FromName = s.mailSender(ctx, a.Tenant)
+	recipe.From, recipe.FromName = f.MailSender(ctx, a.Tenant)
 	if recipe.From == "" {
 		errs["to"] = "aucune adresse d'expédition: configurez une adresse de réception ou le relais"
 	}
@@ -124,22 +124,22 @@ func (s *Service) AnswerByMail(ctx context.Context, a *Actor, letterID string, i
 	if err != nil {
 		return nil, err
 	}
-	id := NewID()
+	id := kernel.NewID()
 	_, domainPart, _ := strings.Cut(recipe.From, "@")
-	p := MailAnswer{Outbox: OutboxPayload{ID: id, LetterID: l.ID, Kind: "answer", MessageID: "answer." + id + "@" + domainPart,
+	p := MailAnswer{Outbox: kernel.OutboxPayload{ID: id, LetterID: l.ID, Kind: "answer", MessageID: "answer." + id + "@" + domainPart,
 		MailFrom: recipe.From, RcptTo: in.To, Subject: in.Subject, Content: string(content)}}
-	v, err := s.propose(ctx, KindMailAnswer, t, a.ID(), p)
+	v, err := f.k.Propose(ctx, KindMailAnswer, t, a.ID(), p)
 	if err != nil {
 		return nil, err
 	}
 	return v.(*store.OutboxEntry), nil
 }
 
-// mailSender is the address and name the tenant's mail goes out from: the
+// MailSender is the address and name the tenant's mail goes out from: the
 // relay's, else its first receiving address and its name; "" when it has
 // neither.
-func (s *Service) mailSender(ctx context.Context, t *domain.Tenant) (addr, name string) {
-	r := s.reader()
+func (f *Mail) MailSender(ctx context.Context, t *domain.Tenant) (addr, name string) {
+	r := f.k.Reader()
 	name = t.Name
 	if relay, err := r.MailRelay(ctx, t.ID); err == nil {
 		addr = relay.FromAddress

@@ -1,4 +1,4 @@
-package appliance
+package org
 
 import (
 	"context"
@@ -24,8 +24,8 @@ const sessionKeyLabel = "web-session"
 
 // SessionKey returns the key web sessions are signed with. Sessions name
 // their tenant inside what is signed, so one key serves every tenant.
-func (s *Service) SessionKey() ([]byte, error) {
-	k, err := s.Secrets.Derive(sessionKeyLabel)
+func (s *Org) SessionKey() ([]byte, error) {
+	k, err := s.k.Secrets.Derive(sessionKeyLabel)
 	if err != nil {
 		return nil, fmt.Errorf("session signing key: %w", err)
 	}
@@ -34,19 +34,19 @@ func (s *Service) SessionKey() ([]byte, error) {
 
 // SessionEpoch is the user's current session epoch; a cookie signed for
 // another epoch is dead.
-func (s *Service) SessionEpoch(ctx context.Context, userID string) (int64, error) {
-	return s.reader().SessionEpoch(ctx, userID)
+func (s *Org) SessionEpoch(ctx context.Context, userID string) (int64, error) {
+	return s.k.Reader().SessionEpoch(ctx, userID)
 }
 
 // RevokeSessions ends every web session of a user (themself, or anyone for
 // an admin) and returns the new epoch.
-func (s *Service) RevokeSessions(ctx context.Context, a *Actor, userID string) (int64, error) {
+func (s *Org) RevokeSessions(ctx context.Context, a *kernel.Actor, userID string) (int64, error) {
 	if userID != a.ID() {
 		if err := kernel.RequireAdmin(a); err != nil {
 			return 0, err
 		}
 	}
-	v, err := s.propose(ctx, KindSessionsRevoke, a.TenantID(), a.ID(), SessionsRevoke{UserID: userID})
+	v, err := s.k.Propose(ctx, KindSessionsRevoke, a.TenantID(), a.ID(), SessionsRevoke{UserID: userID})
 	if err != nil {
 		return 0, err
 	}
@@ -57,9 +57,9 @@ func (s *Service) RevokeSessions(ctx context.Context, a *Actor, userID string) (
 // current one (typed from the client address addr, under the same brakes
 // as a login), and ends every web session and API token of theirs. It
 // returns the new session epoch, for the browser that made the change.
-func (s *Service) ChangePassword(ctx context.Context, a *Actor, current, password, confirm, addr string) (int64, error) {
-	errs := FieldErrors{}
-	if err := s.checkCurrentPassword(ctx, a, current, addr); errors.Is(err, ErrForbidden) {
+func (s *Org) ChangePassword(ctx context.Context, a *kernel.Actor, current, password, confirm, addr string) (int64, error) {
+	errs := kernel.FieldErrors{}
+	if err := s.checkCurrentPassword(ctx, a, current, addr); errors.Is(err, kernel.ErrForbidden) {
 		errs["current"] = "mot de passe actuel incorrect"
 	} else if err != nil {
 		return 0, err
@@ -84,19 +84,19 @@ func (s *Service) ChangePassword(ctx context.Context, a *Actor, current, passwor
 // checkCurrentPassword checks the actor's own password, counted by the
 // login limiter like a login: someone holding a session (or a token) but
 // not the password gets no more guesses here than at the login page.
-func (s *Service) checkCurrentPassword(ctx context.Context, a *Actor, current, addr string) error {
+func (s *Org) checkCurrentPassword(ctx context.Context, a *kernel.Actor, current, addr string) error {
 	loginKey, addrKey := kernel.LoginKeys(a.TenantID(), a.User.Login, addr)
-	if wait := s.Logins.Attempt(loginKey, addrKey); wait > 0 {
-		return &ThrottledError{Wait: wait}
+	if wait := s.k.Logins.Attempt(loginKey, addrKey); wait > 0 {
+		return &kernel.ThrottledError{Wait: wait}
 	}
-	u, err := s.reader().User(ctx, a.TenantID(), a.ID())
+	u, err := s.k.Reader().User(ctx, a.TenantID(), a.ID())
 	if err != nil {
-		s.Logins.Release(loginKey, addrKey)
+		s.k.Logins.Release(loginKey, addrKey)
 		return err
 	}
-	if !CheckPassword(u.PasswordHash, current) {
-		return ErrForbidden
+	if !kernel.CheckPassword(u.PasswordHash, current) {
+		return kernel.ErrForbidden
 	}
-	s.Logins.Success(loginKey, addrKey)
+	s.k.Logins.Success(loginKey, addrKey)
 	return nil
 }

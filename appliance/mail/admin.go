@@ -1,4 +1,4 @@
-package appliance
+package mail
 
 import (
 	"context"
@@ -15,9 +15,9 @@ import (
 // to try a mailbox or the relay, or to print a paper acknowledgement.
 
 const (
-	KindMailAddressRemove Kind = "mail.address.remove"
-	KindMailboxRemove     Kind = "mail.mailbox.remove"
-	KindMailRuleRemove    Kind = "mail.rule.remove"
+	KindMailAddressRemove kernel.Kind = "mail.address.remove"
+	KindMailboxRemove     kernel.Kind = "mail.mailbox.remove"
+	KindMailRuleRemove    kernel.Kind = "mail.rule.remove"
 )
 
 type MailAddressRemove struct {
@@ -32,7 +32,8 @@ type MailRuleRemove struct {
 	ID string `json:"id"`
 }
 
-// registerMailAdmin registers the apply function of each kind below with r.
+// registerMailAdmin registers the apply function of each kind below with r
+// (Register calls it).
 func registerMailAdmin(r *kernel.Registry) {
 	kernel.Handle(r, KindMailAddressRemove, applyMailAddressRemove)
 	kernel.Handle(r, KindMailboxRemove, applyMailboxRemove)
@@ -65,57 +66,57 @@ func applyMailRuleRemove(a *kernel.Ctx, p *MailRuleRemove) (any, error) {
 
 // RemoveMailAddress stops an address delivering to the tenant: the SMTP
 // listener refuses it from then on.
-func (s *Service) RemoveMailAddress(ctx context.Context, a *Actor, addr string) error {
+func (f *Mail) RemoveMailAddress(ctx context.Context, a *kernel.Actor, addr string) error {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return err
 	}
-	m, err := s.reader().MailAddress(ctx, addr)
+	m, err := f.k.Reader().MailAddress(ctx, addr)
 	if err != nil || m.TenantID != a.TenantID() {
-		return fmt.Errorf("%w: adresse %s", ErrNotFound, addr)
+		return fmt.Errorf("%w: adresse %s", kernel.ErrNotFound, addr)
 	}
-	_, err = s.propose(ctx, KindMailAddressRemove, a.TenantID(), a.ID(), MailAddressRemove{Address: m.Address})
+	_, err = f.k.Propose(ctx, KindMailAddressRemove, a.TenantID(), a.ID(), MailAddressRemove{Address: m.Address})
 	return err
 }
 
 // Mailbox returns one of the tenant's mailboxes (admin only).
-func (s *Service) Mailbox(ctx context.Context, a *Actor, id string) (*store.Mailbox, error) {
+func (f *Mail) Mailbox(ctx context.Context, a *kernel.Actor, id string) (*store.Mailbox, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
-	m, err := s.reader().Mailbox(ctx, id)
+	m, err := f.k.Reader().Mailbox(ctx, id)
 	if err != nil || m.TenantID != a.TenantID() {
 		// Another tenant's mailbox is not there, as far as this admin knows.
-		return nil, fmt.Errorf("%w: boîte aux lettres %s", ErrNotFound, id)
+		return nil, fmt.Errorf("%w: boîte aux lettres %s", kernel.ErrNotFound, id)
 	}
 	return m, nil
 }
 
 // RemoveMailbox stops polling a mailbox; its messages stay where they are.
-func (s *Service) RemoveMailbox(ctx context.Context, a *Actor, id string) error {
-	m, err := s.Mailbox(ctx, a, id)
+func (f *Mail) RemoveMailbox(ctx context.Context, a *kernel.Actor, id string) error {
+	m, err := f.Mailbox(ctx, a, id)
 	if err != nil {
 		return err
 	}
-	_, err = s.propose(ctx, KindMailboxRemove, a.TenantID(), a.ID(), MailboxRemove{ID: m.ID})
+	_, err = f.k.Propose(ctx, KindMailboxRemove, a.TenantID(), a.ID(), MailboxRemove{ID: m.ID})
 	return err
 }
 
 // RemoveMailRule removes a routing rule.
-func (s *Service) RemoveMailRule(ctx context.Context, a *Actor, id string) error {
+func (f *Mail) RemoveMailRule(ctx context.Context, a *kernel.Actor, id string) error {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return err
 	}
-	rules, err := s.reader().MailRules(ctx, a.TenantID())
+	rules, err := f.k.Reader().MailRules(ctx, a.TenantID())
 	if err != nil {
 		return err
 	}
 	for _, r := range rules {
 		if r.ID == id {
-			_, err = s.propose(ctx, KindMailRuleRemove, a.TenantID(), a.ID(), MailRuleRemove{ID: id})
+			_, err = f.k.Propose(ctx, KindMailRuleRemove, a.TenantID(), a.ID(), MailRuleRemove{ID: id})
 			return err
 		}
 	}
-	return fmt.Errorf("%w: règle %s", ErrNotFound, id)
+	return fmt.Errorf("%w: règle %s", kernel.ErrNotFound, id)
 }
 
 // MailTestResult is the outcome of "Tester la connexion", worded for the
@@ -130,27 +131,27 @@ type MailTestResult struct {
 // say so.
 type MailBridge interface {
 	// TestMailbox logs in to a saved mailbox and selects its folder.
-	TestMailbox(ctx context.Context, a *Actor, id string) (MailTestResult, error)
+	TestMailbox(ctx context.Context, a *kernel.Actor, id string) (MailTestResult, error)
 	// TestRelay connects to the tenant's relay, STARTTLS and AUTH as set.
-	TestRelay(ctx context.Context, a *Actor) (MailTestResult, error)
+	TestRelay(ctx context.Context, a *kernel.Actor) (MailTestResult, error)
 	// TryMailbox tests mailbox settings as typed, saving nothing
 	// (Service.MailboxToTry); id, if set, names the saved mailbox whose
 	// password an empty one stands for.
-	TryMailbox(ctx context.Context, a *Actor, id string, in MailboxInput) (MailTestResult, error)
+	TryMailbox(ctx context.Context, a *kernel.Actor, id string, in MailboxInput) (MailTestResult, error)
 	// TryRelay tests relay settings as typed, saving nothing
 	// (Service.MailRelayToTry).
-	TryRelay(ctx context.Context, a *Actor, in MailRelayInput) (MailTestResult, error)
+	TryRelay(ctx context.Context, a *kernel.Actor, in MailRelayInput) (MailTestResult, error)
 	// CheckTemplate reports a template that does not render.
 	CheckTemplate(subject, body string) error
 	// DefaultTemplate is the wording used until the tenant words its own.
 	DefaultTemplate(mode string) (subject, body string)
 	// PostalAck makes the acknowledgement of a letter as a PDF to print and
 	// post, attached to the letter.
-	PostalAck(ctx context.Context, a *Actor, letterID string) (*PostalAckResult, error)
+	PostalAck(ctx context.Context, a *kernel.Actor, letterID string) (*PostalAckResult, error)
 	// AutoPostalAck makes it at registration when it is due: an incoming
 	// letter whose sender has a postal address but no e-mail, of a doctype
 	// acknowledged automatically; nil when none is due.
-	AutoPostalAck(ctx context.Context, a *Actor, letterID string) (*PostalAckResult, error)
+	AutoPostalAck(ctx context.Context, a *kernel.Actor, letterID string) (*PostalAckResult, error)
 }
 
 // errNoStoredPassword is the password field's error when a test of typed
@@ -163,13 +164,13 @@ const errNoStoredPassword = "obligatoire : le mot de passe enregistré ne sert q
 // empty one takes the stored password of the saved mailbox id (or, when
 // id is empty, of a saved mailbox) of the same user on the same host: a
 // stored password is never sent to another server.
-func (s *Service) MailboxToTry(ctx context.Context, a *Actor, id string, in MailboxInput) (*store.Mailbox, error) {
+func (f *Mail) MailboxToTry(ctx context.Context, a *kernel.Actor, id string, in MailboxInput) (*store.Mailbox, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	var saved []store.Mailbox
 	if id != "" {
-		m, err := s.Mailbox(ctx, a, id)
+		m, err := f.Mailbox(ctx, a, id)
 		if err != nil {
 			return nil, err
 		}
@@ -177,10 +178,10 @@ func (s *Service) MailboxToTry(ctx context.Context, a *Actor, id string, in Mail
 	}
 	errs := checkMailbox(&in)
 	kernel.CheckLen(errs, "password", in.Password, 8192, false)
-	secret := s.Secrets.Seal("mailbox", in.Password)
+	secret := f.k.Secrets.Seal("mailbox", in.Password)
 	if in.Password == "" && errs["username"] == "" && errs["host"] == "" {
 		if id == "" {
-			ms, err := s.reader().Mailboxes(ctx, a.TenantID())
+			ms, err := f.k.Reader().Mailboxes(ctx, a.TenantID())
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return nil, err
 			}
@@ -206,14 +207,14 @@ func (s *Service) MailboxToTry(ctx context.Context, a *Actor, id string, in Mail
 // MailRelayToTry checks relay settings typed in a form and returns the
 // relay a "Tester la connexion" dials, saving nothing; an empty password
 // takes the stored one when the user and the host are the saved ones.
-func (s *Service) MailRelayToTry(ctx context.Context, a *Actor, in MailRelayInput) (*store.MailRelay, error) {
+func (f *Mail) MailRelayToTry(ctx context.Context, a *kernel.Actor, in MailRelayInput) (*store.MailRelay, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	errs := checkMailRelay(&in)
-	secret := s.Secrets.Seal("relay", in.Password)
+	secret := f.k.Secrets.Seal("relay", in.Password)
 	if in.Password == "" && in.Username != "" && errs["host"] == "" {
-		old, err := s.reader().MailRelay(ctx, a.TenantID())
+		old, err := f.k.Reader().MailRelay(ctx, a.TenantID())
 		switch {
 		case err == nil && old.Username == in.Username && sameServer(old.Host, old.Port, old.Security, in.Host, in.Port, in.Security) && old.Secret != "":
 			secret = old.Secret
@@ -237,19 +238,19 @@ type PostalAckResult struct {
 }
 
 // ErrNoMailBridge answers a test asked of a node without a mail bridge.
-var ErrNoMailBridge = fmt.Errorf("%w: le module de courrier électronique ne fonctionne pas sur ce serveur", ErrUnavailable)
+var ErrNoMailBridge = fmt.Errorf("%w: le module de courrier électronique ne fonctionne pas sur ce serveur", kernel.ErrUnavailable)
 
 // MailTemplates lists the tenant's worded templates.
-func (s *Service) MailTemplates(ctx context.Context, a *Actor) ([]store.MailTemplate, error) {
+func (f *Mail) MailTemplates(ctx context.Context, a *kernel.Actor) ([]store.MailTemplate, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
-	return s.reader().MailTemplates(ctx, a.TenantID())
+	return f.k.Reader().MailTemplates(ctx, a.TenantID())
 }
 
 // mailAckPolicies is for MailSettings.
-func (s *Service) mailAckPolicies(ctx context.Context, tenant string) ([]store.MailAckPolicy, error) {
-	ps, err := s.reader().MailAckPolicies(ctx, tenant)
+func (f *Mail) mailAckPolicies(ctx context.Context, tenant string) ([]store.MailAckPolicy, error) {
+	ps, err := f.k.Reader().MailAckPolicies(ctx, tenant)
 	if errors.Is(err, store.ErrNotFound) {
 		return []store.MailAckPolicy{}, nil
 	}

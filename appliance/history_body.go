@@ -40,21 +40,10 @@ type qualifyEntry struct {
 	bodyDigest
 }
 
-type intakeEntry struct {
-	*MailIntake
-	Letter *registerEntry `json:"letter,omitempty"`
-}
-
 func registerHistory(p *LetterRegister) []byte {
 	return kernel.Redact(registerEntry{LetterRegister: p, bodyDigest: digestBody(p.Body)})
 }
 
 func qualifyHistory(p *LetterQualify) []byte {
 	return kernel.Redact(qualifyEntry{LetterQualify: p, bodyDigest: digestBody(p.Body)})
-}
-
-// intakeHistory is a message taken in as a new letter without its body
-// (p.Letter is set).
-func intakeHistory(p *MailIntake) []byte {
-	return kernel.Redact(intakeEntry{MailIntake: p, Letter: &registerEntry{LetterRegister: p.Letter, bodyDigest: digestBody(p.Letter.Body)}})
 }

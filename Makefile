@@ -76,7 +76,7 @@ bench:
 # better), written to docs/bench-peers.md with the date and the machine.
 # Each benchmark prints its rows as "| row | missive | peer | ratio |"; to
 # add rows, add PACKAGE=TEST to BENCH_PEERS.
-BENCH_PEERS ?= ./mailbridge/=TestBenchPeers
+BENCH_PEERS ?= ./mailbridge/=TestBenchPeers ./cmd/missive/=TestBenchPeersApp
 bench-peers:
 	@log=$$(mktemp); trap 'rm -f $$log' EXIT; \
 	for r in $(BENCH_PEERS); do \

@@ -30,7 +30,7 @@ type MailIntakeInput struct {
 	// Outbox renders the messages to queue once the letter is stamped (p is
 	// nil when joining a letter). It may be called more than once if the
 	// registration number has to be stamped again.
-	Outbox func(p *LetterRegister) ([]OutboxPayload, error)
+	Outbox func(p *LetterRegister) ([]kernel.OutboxPayload, error)
 }
 
 // MailIntakeResult says what a message became.
@@ -45,14 +45,14 @@ type MailIntakeResult struct {
 // IntakeMail takes one message in, exactly once per tenant and key: the
 // key is recorded in the same command as the letter, and Apply refuses a
 // key already recorded.
-func (s *Service) IntakeMail(ctx context.Context, a *Actor, in MailIntakeInput, uploads ...Upload) (*MailIntakeResult, error) {
+func (s *Service) IntakeMail(ctx context.Context, a *kernel.Actor, in MailIntakeInput, uploads ...Upload) (*MailIntakeResult, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	if in.Key == "" || in.Kind == "" {
-		return nil, fmt.Errorf("%w: clé et nature du message obligatoires", ErrInvalid)
+		return nil, fmt.Errorf("%w: clé et nature du message obligatoires", kernel.ErrInvalid)
 	}
-	if seen, err := s.reader().MailSeen(ctx, a.TenantID(), in.Key); err == nil {
+	if seen, err := s.k.Reader().MailSeen(ctx, a.TenantID(), in.Key); err == nil {
 		return &MailIntakeResult{Duplicate: true, LetterID: seen.LetterID}, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
@@ -60,7 +60,7 @@ func (s *Service) IntakeMail(ctx context.Context, a *Actor, in MailIntakeInput, 
 	base := MailIntake{Key: in.Key, MessageID: in.MessageID, Kind: in.Kind, Source: in.Source, FromAddress: in.FromAddress,
 		Subject: in.Subject, NoAck: in.NoAck, BounceOf: in.BounceOf, Reason: in.Reason, Note: in.Note}
 	if in.Note != "" {
-		base.NoteID = NewID()
+		base.NoteID = kernel.NewID()
 	}
 	seen := func(err error) (*MailIntakeResult, error) {
 		var se *MailSeenError
@@ -72,7 +72,7 @@ func (s *Service) IntakeMail(ctx context.Context, a *Actor, in MailIntakeInput, 
 	if in.Register != nil {
 		reg := *in.Register
 		reg.Channel = domain.ChannelEmail
-		reg.wrap = func(p *LetterRegister) (Kind, any, error) {
+		wrap := func(p *LetterRegister) (kernel.Kind, any, error) {
 			m := base
 			m.Letter = p
 			if in.Outbox != nil {
@@ -83,7 +83,7 @@ func (s *Service) IntakeMail(ctx context.Context, a *Actor, in MailIntakeInput, 
 			}
 			return KindMailIntake, m, nil
 		}
-		l, err := s.RegisterLetter(ctx, a, reg, uploads...)
+		l, err := s.RegisterWrapped(ctx, a, reg, wrap, uploads...)
 		if err != nil {
 			return seen(err)
 		}
@@ -91,7 +91,7 @@ func (s *Service) IntakeMail(ctx context.Context, a *Actor, in MailIntakeInput, 
 	}
 	if in.LetterID != "" {
 		for _, u := range uploads {
-			d, err := s.storeUpload(u, in.LetterID)
+			d, err := s.StoreUpload(u, in.LetterID)
 			if err != nil {
 				return nil, err
 			}
@@ -105,7 +105,7 @@ func (s *Service) IntakeMail(ctx context.Context, a *Actor, in MailIntakeInput, 
 			return nil, err
 		}
 	}
-	v, err := s.propose(ctx, KindMailIntake, a.TenantID(), a.ID(), base)
+	v, err := s.k.Propose(ctx, KindMailIntake, a.TenantID(), a.ID(), base)
 	if err != nil {
 		return seen(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"missive/appliance/domain"
 	"missive/appliance/ged"
 	"missive/appliance/kernel"
+	"missive/appliance/letters"
 	"missive/appliance/mail"
 	"missive/appliance/org"
 	"missive/appliance/prefs"
@@ -26,32 +27,21 @@ import (
 // Applier…), which its owner sets after New.
 type Service struct {
 	*kernel.Settings
-	*ged.Export
-	*replies.Replies
-	*mail.Mail
 	// k holds the store and the blob store: they are read only through
-	// the Service's methods, the perimeter-aware ones for users, System()
+	// the features' methods, the perimeter-aware ones for users, System()
 	// for the appliance's own jobs (system.go). Outer layers never reach
 	// them.
-	k     *kernel.Kernel
-	store *store.Store
-	blobs *blob.Store
-	prop  Proposer
-	// reg stamps registration numbers on this node so that they are
-	// gap-free without a retry storm (numbering.go).
-	reg numbering
-
+	k *kernel.Kernel
+	*letters.Registrar
+	*org.Org
+	*prefs.Prefs
+	*mail.Mail
 	*dav.Share
-	// documentGuard refuses a new version of a document while it is
-	// locked in an editor through the share (the Share's
-	// DavDocumentLocked, wire_dav.go): letters ask it without knowing
-	// the share.
-	documentGuard func(ctx context.Context, tenant string, l *domain.Letter, documentID string) error
+	*replies.Replies
+	*ged.Export
 	*sites.Sites
 	*backups.Runs
 	*certs.Certs
-	*prefs.Prefs
-	*org.Org
 }
 
 // Deps is what an appliance is built on.
@@ -62,19 +52,29 @@ type Deps struct {
 	Log      *slog.Logger
 }
 
-// New wires the kernel and the features into the Service.
+// New wires the kernel and the features into the Service. A hook is a
+// closure over s, so that it reaches the feature it names when it runs,
+// whichever feature was made first.
 func New(d Deps) *Service {
 	k := kernel.New(d.Store, d.Blobs, d.Proposer, d.Log)
-	s := &Service{Settings: k.Settings, k: k, store: d.Store, blobs: d.Blobs, prop: d.Proposer}
-	s.wireDav()
-	s.Export = ged.New(k)
-	s.Replies = s.newReplies()
+	s := &Service{Settings: k.Settings, k: k}
+	s.Registrar = letters.New(k, letters.Hooks{
+		DocumentGuard: func(ctx context.Context, tenant string, l *domain.Letter, documentID string) error {
+			return s.DavDocumentLocked(ctx, tenant, l, documentID)
+		},
+		MailSender: func(ctx context.Context, t *domain.Tenant) (string, string) { return s.MailSender(ctx, t) },
+		Forwarded:  forwardedRegistration,
+		Decode:     DecodeCommand,
+	})
+	s.Org = org.New(k)
+	s.Prefs = prefs.New(k)
 	s.Mail = s.newMail()
+	s.wireDav()
+	s.Replies = s.newReplies()
+	s.Export = ged.New(k)
 	s.Sites = sites.New(k)
 	s.Runs = backups.New(k)
 	s.Certs = certs.New(k)
-	s.Prefs = prefs.New(k)
-	s.Org = org.New(k)
 	return s
 }
 
@@ -86,18 +86,15 @@ func NewService(st *store.Store, blobs *blob.Store, prop Proposer, log *slog.Log
 // Kinds is every kind this binary applies. It is built once and never
 // changed: Apply on every node must see the same table.
 var Kinds = kernel.NewRegistry(
-	registerCore,
+	// Closing a letter queues its GED export: the letters' "on close" hook.
+	letters.Register(letters.ApplyHooks{OnClose: ged.QueueOnClose}),
 	org.Register,
-	registerPieces,
-	registerWeb,
 	prefs.Register,
 	mail.Register(mailApplyHooks()),
 	dav.Register(dav.ApplyHooks{Attach: davAttach}),
 	// A reply draft is attached as every document is, by letters' code.
-	replies.Register(replies.ApplyHooks{Attach: attach}),
+	replies.Register(replies.ApplyHooks{Attach: letters.Attach}),
 	ged.Register,
-	// Closing a letter queues its GED export: the letters' "on close" hook.
-	registerLetterClose(letterApplyHooks{OnClose: ged.QueueOnClose}),
 	sites.Register,
 	backups.Register,
 	certs.Register,

@@ -71,7 +71,7 @@ func (y SystemReader) LetterPieces(ctx context.Context, letterID string) (*domai
 // OpenBlob opens a stored version by its SHA-256, for the outbox (an
 // answer's attachments) and the GED export.
 func (y SystemReader) OpenBlob(sum string) (io.ReadCloser, error) {
-	return y.s.blobs.Open(sum)
+	return y.s.k.Blobs().Open(sum)
 }
 
 // MailAddress finds the tenant receiving at addr, from every tenant's

@@ -4,6 +4,7 @@ import (
 	"missive/appliance/dav"
 	"missive/appliance/domain"
 	"missive/appliance/kernel"
+	"missive/appliance/letters"
 )
 
 // The WebDAV feature's names the outer layers and tests use
@@ -48,7 +49,7 @@ var (
 // file saved in a letter's folder, or a restored version, is attached by
 // the letters' own apply code.
 func davAttach(a *kernel.Ctx, d *dav.Attachment) (*domain.Document, error) {
-	return attach(a, &LetterAttach{LetterID: d.LetterID, DocumentID: d.DocumentID, NewDoc: d.NewDoc, Role: string(d.Role),
+	return letters.Attach(a, &LetterAttach{LetterID: d.LetterID, DocumentID: d.DocumentID, NewDoc: d.NewDoc, Role: string(d.Role),
 		Name: d.Name, SHA256: d.SHA256, Size: d.Size, MIME: d.MIME})
 }
 
@@ -57,5 +58,4 @@ func davAttach(a *kernel.Ctx, d *dav.Attachment) (*domain.Document, error) {
 // guard, whether a document is locked in an editor.
 func (s *Service) wireDav() {
 	s.Share = dav.New(s.k, dav.Hooks{Document: s.Document})
-	s.documentGuard = s.DavDocumentLocked
 }

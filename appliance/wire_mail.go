@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"missive/appliance/kernel"
+	"missive/appliance/letters"
 	"missive/appliance/mail"
 )
 
@@ -81,13 +82,13 @@ var (
 // registration a message makes, the documents and note of a reply.
 func mailApplyHooks() mail.ApplyHooks[LetterRegister, LetterAttach] {
 	return mail.ApplyHooks[LetterRegister, LetterAttach]{
-		RegisterLetter: applyLetterRegister,
+		RegisterLetter: letters.ApplyRegister,
 		Attach: func(a *kernel.Ctx, letterID string, d LetterAttach) error {
 			d.LetterID = letterID
-			_, err := attach(a, &d)
+			_, err := letters.Attach(a, &d)
 			return err
 		},
-		AddNote: addNote,
+		AddNote: letters.AddNote,
 	}
 }
 
@@ -96,7 +97,7 @@ func mailApplyHooks() mail.ApplyHooks[LetterRegister, LetterAttach] {
 func (s *Service) newMail() *mail.Mail {
 	return mail.New(s.k, mail.Hooks{
 		CheckRouting: func(ctx context.Context, a *Actor, errs FieldErrors, entityID, doctypeID string) {
-			s.checkRouting(ctx, a, errs, entityID, "", doctypeID, "", nil)
+			s.CheckRouting(ctx, a, errs, entityID, "", doctypeID, "", nil)
 		},
 	})
 }

@@ -3,9 +3,10 @@ package certs
 import (
 	"context"
 	"fmt"
+	"time"
+
 	"missive/appliance/kernel"
 	"missive/appliance/store"
-	"time"
 )
 
 // Certs is the appliance's side of the TLS storage. Its methods are

@@ -7,6 +7,7 @@ package certs
 
 import (
 	"fmt"
+
 	"missive/appliance/kernel"
 )
 

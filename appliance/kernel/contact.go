@@ -1,8 +1,9 @@
 package kernel
 
 import (
-	"missive/appliance/domain"
 	"strings"
+
+	"missive/appliance/domain"
 )
 
 // Contacts are created by the organisation (contact.create) and, inside

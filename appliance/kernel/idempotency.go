@@ -148,3 +148,16 @@ func ApplyKeyed(a *Ctx, idem *Idem, h handler) (any, *store.IdemRecord, error) {
 	}
 	return v, rec, nil
 }
+
+// IdemRecord returns what the actor's key made, or ErrNotFound when the key
+// is new or older than IdemWindow.
+func (s *Kernel) IdemRecord(ctx context.Context, a *Actor, key string) (*store.IdemRecord, error) {
+	rec, err := s.Reader().IdemRecord(ctx, a.TenantID(), a.ID(), key)
+	if err != nil {
+		return nil, err
+	}
+	if rec.CreatedAt < s.Now().Add(-IdemWindow).UTC().Format(domain.TimeLayout) {
+		return nil, fmt.Errorf("clé d'idempotence %s: expirée: %w", key, ErrNotFound)
+	}
+	return rec, nil
+}

@@ -2,8 +2,9 @@ package org
 
 import (
 	"fmt"
-	"missive/appliance/kernel"
 	"strings"
+
+	"missive/appliance/kernel"
 )
 
 // applyTenantUpdate changes the commune. Switching the Alsace-Moselle

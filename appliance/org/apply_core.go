@@ -2,6 +2,7 @@ package org
 
 import (
 	"fmt"
+
 	"missive/appliance/domain"
 	"missive/appliance/kernel"
 )

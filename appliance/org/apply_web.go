@@ -3,6 +3,7 @@ package org
 import (
 	"errors"
 	"fmt"
+
 	"missive/appliance/kernel"
 	"missive/appliance/store"
 )

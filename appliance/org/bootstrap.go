@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
 	"missive/appliance/domain"
 	"missive/appliance/kernel"
 	"missive/appliance/store"

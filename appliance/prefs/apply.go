@@ -3,10 +3,11 @@ package prefs
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
+
 	"missive/appliance/domain"
 	"missive/appliance/kernel"
 	"missive/appliance/store"
-	"strings"
 )
 
 // Register registers the apply function of each kind of command.go.

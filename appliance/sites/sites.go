@@ -10,10 +10,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
+
 	"missive/appliance/domain"
 	"missive/appliance/kernel"
 	"missive/appliance/store"
-	"time"
 )
 
 // Sites is the cluster package's door into the appliance's membership

@@ -14,6 +14,8 @@ package main
 //	MISSIVE_BENCH_BINS     other binaries to measure beside this tree's, as
 //	                       name=path,… (a build of main: before/after in one run)
 //	MISSIVE_BENCH_ROUNDS   rounds of the interleaved measures (default 2)
+//	MISSIVE_BENCH_PERF     FILE: perf record of each server during its runs
+//	                       at 16 clients, in FILE.N (perf report -i FILE.N)
 
 import (
 	"context"
@@ -22,17 +24,20 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"text/tabwriter"
 	"time"
 
 	"missive/appliance/devseed"
 	"missive/appliance/store"
+	"missive/appliance/store/pgtest"
 )
 
 const benchSearchTime = 8 * time.Second
@@ -52,44 +57,81 @@ func TestBenchSearch(t *testing.T) {
 	if v := os.Getenv("MISSIVE_BENCH_ROUNDS"); v != "" {
 		rounds, _ = strconv.Atoi(v)
 	}
-	// Each run also gives the CPU time its target spent per request: on a
-	// machine shared with other work, the steadiest of the figures.
-	type target struct {
-		name string
-		run  func(c int) (devseed.Result, time.Duration)
-	}
-	var targets []target
 	bins := [][2]string{{"missive", bin}}
 	for _, b := range strings.Split(os.Getenv("MISSIVE_BENCH_BINS"), ",") {
 		if name, path, ok := strings.Cut(b, "="); ok {
 			bins = append(bins, [2]string{name, path})
 		}
 	}
-	ctx := context.Background()
+	var targets []searchTarget
 	for _, b := range bins {
-		data := filepath.Join(t.TempDir(), "data")
-		if err := copyDir(src, data); err != nil {
-			t.Fatal(err)
-		}
-		srv := startServer(t, b[1], data, "")
-		token := strings.TrimSpace(mustRun(t, b[1], "token", "create", "--data", data, "--user", "admin", "--name", "bench"))
-		targets = append(targets, target{b[0], func(c int) (devseed.Result, time.Duration) {
-			cpu := processCPU(t, srv.pid)
-			rs, err := devseed.RunLoad(ctx, devseed.LoadOptions{URL: srv.url, Token: token, Concurrency: c, Seed: benchSeed,
-				Duration: benchSearchTime, Scenarios: []string{devseed.ScenarioSearch}})
-			if err != nil || rs[0].Errors > 0 {
-				t.Fatalf("%s: %v %+v", b[0], err, rs)
-			}
-			return rs[0], processCPU(t, srv.pid) - cpu
-		}})
+		targets = append(targets, missiveSearch(t, b[0], b[1], src, ""))
 	}
-	// Plain SQLite reads its own copy (the servers' copies are being
-	// read), with default settings but for connections kept open between
-	// queries, as any long-running program would: database/sql closes all
-	// but two after a burst, and a new connection starts with an empty
-	// cache. Two references: the SQL Missive runs now (with the index of
-	// migration 0017, added to the copy), and the SQL it ran before
-	// (the count from the letters' rows, the page with bodies).
+	targets = append(targets, plainSearches(t, src, true)...)
+	results := measureSearch(t, targets, rounds)
+	var names []string
+	for _, tg := range targets {
+		names = append(names, tg.name)
+	}
+	printSearch(os.Stdout, names, results)
+}
+
+// TestBenchSearchPostgres is the same search through the API on
+// PostgreSQL (pgtest's server), on MISSIVE_BENCH_LETTERS letters (default
+// 20000) seeded with `dev seed --batch 500`; plain SQLite has no part in
+// it, so its table has Missive's lines only.
+func TestBenchSearchPostgres(t *testing.T) {
+	bin := buildBinary(t)
+	n := envInt(t, "MISSIVE_BENCH_LETTERS", 20_000)
+	dsn := pgtest.DSN(t)
+	data := filepath.Join(t.TempDir(), "seeded")
+	took := seed(t, bin, data, dsn, n, "--batch", "500")
+	t.Logf("PostgreSQL: %d courriers remplis en %s (%.0f/s)", n, took.Round(time.Second), float64(n)/took.Seconds())
+	tg := missiveSearch(t, "missive PostgreSQL", bin, data, dsn)
+	results := measureSearch(t, []searchTarget{tg}, envInt(t, "MISSIVE_BENCH_ROUNDS", 2))
+	printSearch(os.Stdout, []string{tg.name}, results)
+}
+
+// searchTarget is one thing measured: a run with c clients gives the
+// requests' figures and the CPU time its target spent on them, on a
+// machine shared with other work the steadiest of the figures.
+type searchTarget struct {
+	name string
+	run  func(c int) (devseed.Result, time.Duration)
+}
+
+// missiveSearch serves a copy of the data dir src (and dsn, for
+// PostgreSQL) with bin and searches it through the API.
+func missiveSearch(t *testing.T, name, bin, src, dsn string) searchTarget {
+	data := filepath.Join(t.TempDir(), "data")
+	if err := copyDir(src, data); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, bin, data, dsn)
+	token := strings.TrimSpace(mustRun(t, bin, "token", "create", "--data", data, "--db", dsn, "--user", "admin", "--name", "bench"))
+	return searchTarget{name, func(c int) (devseed.Result, time.Duration) {
+		cpu := processCPU(t, srv.pid)
+		if c == 16 {
+			defer perfRecord(t, srv.pid)()
+		}
+		rs, err := devseed.RunLoad(context.Background(), devseed.LoadOptions{URL: srv.url, Token: token, Concurrency: c, Seed: benchSeed,
+			Duration: benchSearchTime, Scenarios: []string{devseed.ScenarioSearch}})
+		if err != nil || rs[0].Errors > 0 {
+			t.Fatalf("%s: %v %+v", name, err, rs)
+		}
+		return rs[0], processCPU(t, srv.pid) - cpu
+	}}
+}
+
+// plainSearches are the references: plain SQLite on its own copy of the
+// database (the servers' copies are being read), with default settings
+// but for connections kept open between queries, as any long-running
+// program would: database/sql closes all but two after a burst, and a new
+// connection starts with an empty cache. The SQL Missive runs now (with
+// the index of migration 0017, added to the copy), and with before, the
+// SQL it ran before (the count from the letters' rows, the page with
+// bodies).
+func plainSearches(t *testing.T, src string, before bool) []searchTarget {
 	plain := filepath.Join(t.TempDir(), "plain.db")
 	if err := copyFile(filepath.Join(src, "missive.db"), plain, 0o600); err != nil {
 		t.Fatal(err)
@@ -98,7 +140,7 @@ func TestBenchSearch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	db.SetMaxIdleConns(16)
 	if _, err := db.Exec(`CREATE INDEX IF NOT EXISTS letters_seq_perimeter ON letters (seq, tenant_id, confidential, entity_id, assignee_id, id)`); err != nil {
 		t.Fatal(err)
@@ -107,18 +149,27 @@ func TestBenchSearch(t *testing.T) {
 	if err := db.QueryRow(`SELECT id FROM tenants ORDER BY created_at LIMIT 1`).Scan(&tenant); err != nil {
 		t.Fatal(err)
 	}
+	var out []searchTarget
 	for _, now := range []bool{true, false} {
 		name := "SQLite seul"
 		if !now {
+			if !before {
+				break
+			}
 			name = "SQLite seul, SQL d'avant"
 		}
-		targets = append(targets, target{name, func(c int) (devseed.Result, time.Duration) {
+		out = append(out, searchTarget{name, func(c int) (devseed.Result, time.Duration) {
 			cpu := processCPU(t, os.Getpid())
 			res := plainSearch(t, db, tenant, c, now)
 			return res, processCPU(t, os.Getpid()) - cpu
 		}})
 	}
+	return out
+}
 
+// measureSearch warms every target, then runs them in turn at 1 and 16
+// clients, rounds times, interleaved; the runs are keyed "name c=N".
+func measureSearch(t *testing.T, targets []searchTarget, rounds int) map[string][]searchRun {
 	// Warm every target's page cache before the first measure.
 	for _, tg := range targets {
 		tg.run(4)
@@ -135,11 +186,7 @@ func TestBenchSearch(t *testing.T) {
 			}
 		}
 	}
-	var names []string
-	for _, tg := range targets {
-		names = append(names, tg.name)
-	}
-	printSearch(os.Stdout, names, results)
+	return results
 }
 
 // plainSearch runs what Missive's search asks SQLite for an administrator
@@ -292,4 +339,23 @@ func printSearch(w io.Writer, names []string, results map[string][]searchRun) {
 		fmt.Fprintln(tw, line)
 	}
 	tw.Flush()
+}
+
+// perfRecord samples pid's stacks with perf into MISSIVE_BENCH_PERF.N, if
+// set, until the returned function is called.
+func perfRecord(t *testing.T, pid int) func() {
+	out := os.Getenv("MISSIVE_BENCH_PERF")
+	if out == "" {
+		return func() {}
+	}
+	out = fmt.Sprintf("%s.%d", out, time.Now().UnixNano())
+	cmd := exec.Command("perf", "record", "-g", "-F", "499", "-o", out, "-p", strconv.Itoa(pid))
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("perf record: %v", err)
+	}
+	return func() {
+		cmd.Process.Signal(syscall.SIGINT)
+		cmd.Wait()
+		t.Logf("profil perf: %s", out)
+	}
 }

@@ -161,12 +161,17 @@ func benchOne(t *testing.T, bin, db string, n int) figures {
 
 // cachedSQLite copies the cached seeded data dir into data, seeding the
 // cache first if needed. It returns the seeding time, 0 on a cache hit.
-func cachedSQLite(t *testing.T, bin, data string, n int) time.Duration {
-	cache := filepath.Join(os.TempDir(), "missive-bench-cache", fmt.Sprintf("sqlite-%d-seed%d-%s", n, benchSeed, benchCacheVersion))
+// Extra arguments of dev seed (--batch) make a cache of their own.
+func cachedSQLite(t *testing.T, bin, data string, n int, extra ...string) time.Duration {
+	name := fmt.Sprintf("sqlite-%d-seed%d-%s", n, benchSeed, benchCacheVersion)
+	if len(extra) > 0 {
+		name += strings.ReplaceAll(strings.Join(extra, ""), "-", "_")
+	}
+	cache := filepath.Join(os.TempDir(), "missive-bench-cache", name)
 	var took time.Duration
 	if _, err := os.Stat(filepath.Join(cache, "complete")); err != nil {
 		os.RemoveAll(cache + ".building")
-		took = seed(t, bin, cache+".building", "", n)
+		took = seed(t, bin, cache+".building", "", n, extra...)
 		if err := os.WriteFile(filepath.Join(cache+".building", "complete"), []byte(time.Now().Format(time.RFC3339)+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -184,10 +189,10 @@ func cachedSQLite(t *testing.T, bin, data string, n int) time.Duration {
 }
 
 // seed runs `missive dev seed`, showing its progress lines as they come.
-func seed(t *testing.T, bin, data, dsn string, n int) time.Duration {
+func seed(t *testing.T, bin, data, dsn string, n int, extra ...string) time.Duration {
 	t.Helper()
-	cmd := exec.Command(bin, "dev", "seed", "--data", data, "--db", dsn, "--letters", strconv.Itoa(n),
-		"--seed", strconv.Itoa(benchSeed), "--workers", strconv.Itoa(benchWorkers))
+	cmd := exec.Command(bin, append([]string{"dev", "seed", "--data", data, "--db", dsn, "--letters", strconv.Itoa(n),
+		"--seed", strconv.Itoa(benchSeed), "--workers", strconv.Itoa(benchWorkers)}, extra...)...)
 	cmd.Env = append(os.Environ(), "MISSIVE_ADMIN_PASSWORD=motdepasse-bench-1")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

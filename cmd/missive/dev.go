@@ -22,7 +22,10 @@ CCAS…), arrivés au cours des deux dernières années, avec leurs expéditeurs
 redirections, annotations et clôtures. Crée au besoin les entités, types de courrier
 et utilisateurs de démonstration, et initialise un dossier vide comme le premier
 « missive serve ». Chaque courrier passe par le chemin d'écriture réel (raft puis
-Apply): le débit affiché est celui de la production. Le contenu ne dépend que de
+Apply): le débit affiché est celui de la production. Avec --batch N, les mêmes
+commandes sont appliquées par lots de N dans une transaction, sans raft, puis l'état
+raft est refait comme après une restauration (un instantané de la base): dix fois plus
+rapide, pour remplir un dossier de mesure d'un million de courriers. Le contenu ne dépend que de
 --seed et de la date du jour. Refuse de tourner pendant qu'un serveur utilise le dossier.
 Réservé au développement et aux mesures: jamais sur des données réelles.`
 
@@ -40,6 +43,7 @@ func runDevSeed(c *cli) error {
 	c.fs.IntVar(&letters, "letters", 0, "nombre de courriers à enregistrer (obligatoire)")
 	c.fs.Uint64Var(&seed, "seed", 1, "graine du générateur: même graine, mêmes courriers")
 	c.fs.IntVar(&workers, "workers", 4, "enregistrements menés en parallèle")
+	batch := c.fs.Int("batch", 0, "appliquer les commandes par lots de N (100 à 2000) directement dans la base, sans raft, N courriers menés en parallèle: pour remplir vite un dossier de mesure")
 	documents := c.fs.Bool("documents", false, "joindre à chaque courrier son scan (PDF de 20 à 80 ko), pour mesurer les sauvegardes")
 	if err := c.parse(false); err != nil {
 		return err
@@ -49,6 +53,9 @@ func runDevSeed(c *cli) error {
 	}
 	if workers < 1 || workers > 64 {
 		return &exitError{2, "--workers doit être entre 1 et 64"}
+	}
+	if *batch != 0 && (*batch < 100 || *batch > 2000) {
+		return &exitError{2, "--batch doit être entre 100 et 2000"}
 	}
 	cfg, err := c.loadConfig()
 	if err != nil {
@@ -69,10 +76,17 @@ func runDevSeed(c *cli) error {
 	if err != nil {
 		return err
 	}
-	defer n.close()
 	if password != "" && c.getenv("MISSIVE_ADMIN_PASSWORD") == "" {
 		fmt.Fprintf(c.stdout, "Premier démarrage: utilisateur admin, mot de passe %s\n", password)
 	}
+	finish := func() error { return nil }
+	if *batch > 0 {
+		if n, finish, err = openBatched(ctx, cfg, log, n, *batch); err != nil {
+			return err
+		}
+		workers = *batch
+	}
+	defer n.close()
 	s := &devseed.Seeder{
 		Svc:       n.svc,
 		Gen:       devseed.New(devseed.Options{Seed: seed, Today: time.Now(), Citizens: min(50_000, max(500, letters/10))}),
@@ -90,6 +104,10 @@ func runDevSeed(c *cli) error {
 		fmt.Fprintf(c.stdout, "Comptes de démonstration créés (courrier, voirie, urba, ccas, maire…), mot de passe %s\n", demo)
 	}
 	st, err := s.Run(ctx, letters)
+	// Interrupted or not, what was applied in batches gets its raft state.
+	if ferr := finish(); ferr != nil {
+		return fmt.Errorf("état raft après le remplissage par lots (%d courriers): %w", st.Letters, ferr)
+	}
 	if err != nil {
 		return fmt.Errorf("remplissage interrompu après %d courriers: %w", st.Letters, err)
 	}

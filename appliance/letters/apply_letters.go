@@ -1,4 +1,4 @@
-package appliance
+package letters
 
 import (
 	"errors"
@@ -18,7 +18,7 @@ func copiesOf(ps []CopyPayload) []domain.Copy {
 	return out
 }
 
-func applyLetterRegister(a *kernel.Ctx, p *LetterRegister) (any, error) {
+func ApplyRegister(a *kernel.Ctx, p *LetterRegister) (any, error) {
 	last, err := a.Tx.LastNum(a.Ctx, a.Cmd.Tenant, domain.Category(p.Category), p.Year)
 	if err != nil {
 		return nil, err
@@ -58,7 +58,7 @@ func applyLetterRegister(a *kernel.Ctx, p *LetterRegister) (any, error) {
 	for i := range p.Documents {
 		d := p.Documents[i]
 		d.LetterID = l.ID
-		if _, err := attach(a, &d); err != nil {
+		if _, err := Attach(a, &d); err != nil {
 			return nil, err
 		}
 	}
@@ -99,7 +99,7 @@ func applyLetterQualify(a *kernel.Ctx, p *LetterQualify) (any, error) {
 	return l, nil
 }
 
-func addNote(a *kernel.Ctx, letterID, noteID, text string, entities []string) error {
+func AddNote(a *kernel.Ctx, letterID, noteID, text string, entities []string) error {
 	if text == "" {
 		return nil
 	}
@@ -170,7 +170,7 @@ func applyLetterNote(a *kernel.Ctx, p *LetterNote) (any, error) {
 // lives in the kernel because other features' payloads carry it.
 type LetterAttach = kernel.LetterAttach
 
-func attach(a *kernel.Ctx, p *LetterAttach) (*domain.Document, error) {
+func Attach(a *kernel.Ctx, p *LetterAttach) (*domain.Document, error) {
 	v := &domain.Version{Version: 1, SHA256: p.SHA256, Size: p.Size, MIME: p.MIME, CreatedAt: a.At, CreatedBy: a.Cmd.Actor}
 	if p.NewDoc {
 		d := &domain.Document{ID: p.DocumentID, LetterID: p.LetterID, Role: domain.DocRole(p.Role), Name: p.Name, CreatedAt: a.At, CreatedBy: a.Cmd.Actor}
@@ -188,7 +188,7 @@ func attach(a *kernel.Ctx, p *LetterAttach) (*domain.Document, error) {
 		return nil, err
 	}
 	if d.LetterID != p.LetterID {
-		return nil, fmt.Errorf("document %s: %w", p.DocumentID, ErrNotFound)
+		return nil, fmt.Errorf("document %s: %w", p.DocumentID, kernel.ErrNotFound)
 	}
 	v.Version = d.Versions[len(d.Versions)-1].Version + 1
 	if err := a.Tx.InsertVersion(d.ID, v); err != nil {
@@ -202,7 +202,7 @@ func applyLetterAttach(a *kernel.Ctx, p *LetterAttach) (any, error) {
 	if _, err := kernel.LetterForUpdate(a, p.LetterID); err != nil {
 		return nil, err
 	}
-	d, err := attach(a, p)
+	d, err := Attach(a, p)
 	if err != nil {
 		return nil, err
 	}
@@ -220,11 +220,11 @@ func applyLetterLink(a *kernel.Ctx, p *LetterLink) (any, error) {
 		return nil, err
 	}
 	if l.ID == other.ID {
-		return nil, fmt.Errorf("%w: un courrier ne peut pas être lié à lui-même", ErrInvalid)
+		return nil, fmt.Errorf("%w: un courrier ne peut pas être lié à lui-même", kernel.ErrInvalid)
 	}
 	if ok, err := a.Tx.LinkExists(a.Ctx, l.ID, other.ID); err != nil || ok {
 		if err == nil {
-			err = fmt.Errorf("%w: les courriers %s et %s sont déjà liés", ErrConflict, l.Number, other.Number)
+			err = fmt.Errorf("%w: les courriers %s et %s sont déjà liés", kernel.ErrConflict, l.Number, other.Number)
 		}
 		return nil, err
 	}
@@ -238,24 +238,27 @@ func applyLetterLink(a *kernel.Ctx, p *LetterLink) (any, error) {
 	return nil, nil
 }
 
-// letterApplyHooks are what the letters' apply code calls in other
+// ApplyHooks are what the letters' apply code calls in other
 // features, inside the same Apply: the facade sets them in Kinds, so that
 // letters imports no feature.
-type letterApplyHooks struct {
+type ApplyHooks struct {
 	// OnClose runs when a letter is closed: the GED export queues the
 	// letter's export there when the tenant asks for it (appliance/ged).
 	OnClose func(a *kernel.Ctx, l *domain.Letter) error
 }
 
-// registerLetterClose registers the close of a letter, which calls the
+// Register registers the letters' kinds; the close of a letter calls the
 // "on close" hook.
-func registerLetterClose(h letterApplyHooks) func(*kernel.Registry) {
+func Register(h ApplyHooks) func(*kernel.Registry) {
 	return func(r *kernel.Registry) {
+		registerCore(r)
+		registerPieces(r)
+		registerWeb(r)
 		kernel.Handle(r, KindLetterClose, func(a *kernel.Ctx, p *LetterClose) (any, error) { return applyLetterClose(a, p, h) })
 	}
 }
 
-func applyLetterClose(a *kernel.Ctx, p *LetterClose, h letterApplyHooks) (any, error) {
+func applyLetterClose(a *kernel.Ctx, p *LetterClose, h ApplyHooks) (any, error) {
 	l, err := kernel.LetterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
@@ -280,7 +283,7 @@ func applyLetterReopen(a *kernel.Ctx, p *LetterReopen) (any, error) {
 		return nil, err
 	}
 	if l.Status != domain.StatusClosed {
-		return nil, fmt.Errorf("%w: le courrier %s n'est pas clos", ErrConflict, l.Number)
+		return nil, fmt.Errorf("%w: le courrier %s n'est pas clos", kernel.ErrConflict, l.Number)
 	}
 	l.Status, l.ClosedAt, l.UpdatedAt = domain.StatusInProgress, "", a.At
 	if err := saveWithNote(a, l, p.NoteID, p.Note); err != nil {
@@ -297,7 +300,7 @@ func saveWithNote(a *kernel.Ctx, l *domain.Letter, noteID, note string) error {
 	if err := a.Tx.UpdateLetter(l); err != nil {
 		return err
 	}
-	if err := addNote(a, l.ID, noteID, note, nil); err != nil {
+	if err := AddNote(a, l.ID, noteID, note, nil); err != nil {
 		return err
 	}
 	return a.Tx.IndexLetter(l.ID)

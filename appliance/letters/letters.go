@@ -1,4 +1,4 @@
-package appliance
+package letters
 
 import (
 	"bufio"
@@ -18,23 +18,23 @@ import (
 
 // RegisterInput registers a letter ("enregistrer un courrier").
 type RegisterInput struct {
-	Category     domain.Category `json:"category"`
-	Subject      string          `json:"subject"`
-	Body         string          `json:"body,omitempty"`
-	LetterDate   string          `json:"letter_date,omitempty" doc:"Date du courrier, AAAA-MM-JJ"`
-	ArrivalDate  string          `json:"arrival_date,omitempty" doc:"Date d'arrivée, AAAA-MM-JJ; aujourd'hui par défaut"`
-	Priority     domain.Priority `json:"priority,omitempty"`
-	Sender       *ContactInput   `json:"sender,omitempty" doc:"Expéditeur: un contact existant (id), retrouvé par e-mail, ou créé"`
-	RecipientID  string          `json:"recipient_id,omitempty"`
-	EntityID     string          `json:"entity_id,omitempty"`
-	AssigneeID   string          `json:"assignee_id,omitempty"`
-	DoctypeID    string          `json:"doctype_id,omitempty"`
-	Confidential bool            `json:"confidential,omitempty"`
-	Channel      domain.Channel  `json:"channel,omitempty"`
-	Copies       []domain.Copy   `json:"copies,omitempty"`
+	Category     domain.Category      `json:"category"`
+	Subject      string               `json:"subject"`
+	Body         string               `json:"body,omitempty"`
+	LetterDate   string               `json:"letter_date,omitempty" doc:"Date du courrier, AAAA-MM-JJ"`
+	ArrivalDate  string               `json:"arrival_date,omitempty" doc:"Date d'arrivée, AAAA-MM-JJ; aujourd'hui par défaut"`
+	Priority     domain.Priority      `json:"priority,omitempty"`
+	Sender       *kernel.ContactInput `json:"sender,omitempty" doc:"Expéditeur: un contact existant (id), retrouvé par e-mail, ou créé"`
+	RecipientID  string               `json:"recipient_id,omitempty"`
+	EntityID     string               `json:"entity_id,omitempty"`
+	AssigneeID   string               `json:"assignee_id,omitempty"`
+	DoctypeID    string               `json:"doctype_id,omitempty"`
+	Confidential bool                 `json:"confidential,omitempty"`
+	Channel      domain.Channel       `json:"channel,omitempty"`
+	Copies       []domain.Copy        `json:"copies,omitempty"`
 	// wrap, set by the mail intake only, proposes the stamped registration
 	// inside another command (see mail.go).
-	wrap func(*LetterRegister) (Kind, any, error)
+	wrap func(*LetterRegister) (kernel.Kind, any, error)
 }
 
 // Upload is a document that arrives with a request; its content is stored
@@ -49,7 +49,7 @@ type Upload struct {
 const maxYearsAhead = 5
 
 // DueDate computes the due date of a letter of this doctype arriving then.
-func (s *Service) DueDate(t *domain.Tenant, d *domain.Doctype, arrival string) string {
+func (s *Registrar) DueDate(t *domain.Tenant, d *domain.Doctype, arrival string) string {
 	return DueDate(s.k.Calendar(t), d, arrival)
 }
 
@@ -80,9 +80,9 @@ func DueDate(cal workdays.Calendar, d *domain.Doctype, arrival string) string {
 	return at.Format(domain.DateLayout)
 }
 
-// checkRouting validates the fields shared by registration and qualification.
-func (s *Service) checkRouting(ctx context.Context, a *Actor, errs FieldErrors, entityID, assigneeID, doctypeID, recipientID string, copies []domain.Copy) *domain.Doctype {
-	r := s.reader()
+// CheckRouting validates the fields shared by registration and qualification.
+func (s *Registrar) CheckRouting(ctx context.Context, a *kernel.Actor, errs kernel.FieldErrors, entityID, assigneeID, doctypeID, recipientID string, copies []domain.Copy) *domain.Doctype {
+	r := s.k.Reader()
 	t := a.TenantID()
 	if entityID != "" {
 		if _, err := r.Entity(ctx, t, entityID); err != nil {
@@ -135,16 +135,16 @@ func (s *Service) checkRouting(ctx context.Context, a *Actor, errs FieldErrors, 
 
 // RegisterLetter validates, stamps (id, registration number, due date) and
 // registers a letter with its documents.
-func (s *Service) RegisterLetter(ctx context.Context, a *Actor, in RegisterInput, uploads ...Upload) (*domain.Letter, error) {
+func (s *Registrar) RegisterLetter(ctx context.Context, a *kernel.Actor, in RegisterInput, uploads ...Upload) (*domain.Letter, error) {
 	if err := kernel.CanWrite(a); err != nil {
 		return nil, err
 	}
-	now := s.Now()
-	errs := FieldErrors{}
+	now := s.k.Now()
+	errs := kernel.FieldErrors{}
 	checkRegisterFields(&in, now, errs)
-	dt := s.checkRouting(ctx, a, errs, in.EntityID, in.AssigneeID, in.DoctypeID, in.RecipientID, in.Copies)
+	dt := s.CheckRouting(ctx, a, errs, in.EntityID, in.AssigneeID, in.DoctypeID, in.RecipientID, in.Copies)
 	p := LetterRegister{
-		ID: NewID(), Category: string(in.Category), Subject: in.Subject, Body: in.Body, LetterDate: in.LetterDate,
+		ID: kernel.NewID(), Category: string(in.Category), Subject: in.Subject, Body: in.Body, LetterDate: in.LetterDate,
 		ArrivalDate: in.ArrivalDate, Priority: string(in.Priority), RecipientID: in.RecipientID, EntityID: in.EntityID,
 		AssigneeID: in.AssigneeID, DoctypeID: in.DoctypeID, Confidential: in.Confidential, Channel: string(in.Channel),
 		Status: string(domain.StatusNew), Copies: []CopyPayload{},
@@ -165,7 +165,7 @@ func (s *Service) RegisterLetter(ctx context.Context, a *Actor, in RegisterInput
 	}
 	p.DueDate = s.DueDate(a.Tenant, dt, in.ArrivalDate)
 	for _, u := range uploads {
-		d, err := s.storeUpload(u, "")
+		d, err := s.StoreUpload(u, "")
 		if err != nil {
 			return nil, err
 		}
@@ -179,7 +179,7 @@ func (s *Service) RegisterLetter(ctx context.Context, a *Actor, in RegisterInput
 // checkRegisterFields checks the letter's own fields (category, subject,
 // dates, priority, channel) into errs and fills the defaults the form may
 // leave empty; routing and sender are checked against the store apart.
-func checkRegisterFields(in *RegisterInput, now time.Time, errs FieldErrors) {
+func checkRegisterFields(in *RegisterInput, now time.Time, errs kernel.FieldErrors) {
 	if !in.Category.Valid() {
 		errs["category"] = "incoming, outgoing ou internal"
 	}
@@ -217,7 +217,7 @@ func checkRegisterFields(in *RegisterInput, now time.Time, errs FieldErrors) {
 
 // numberAndCommit stamps the registration number and commits the letter,
 // retrying when another site took the number first.
-func (s *Service) numberAndCommit(ctx context.Context, a *Actor, in *RegisterInput, p *LetterRegister) (*domain.Letter, error) {
+func (s *Registrar) numberAndCommit(ctx context.Context, a *kernel.Actor, in *RegisterInput, p *LetterRegister) (*domain.Letter, error) {
 	for attempt := 0; ; attempt++ {
 		// Stamped and queued under the numbering lock, committed outside
 		// it: registrations in flight overlap (numbering.go).
@@ -236,13 +236,13 @@ func (s *Service) numberAndCommit(ctx context.Context, a *Actor, in *RegisterInp
 			return nil, fmt.Errorf("register letter %s: %w", p.Number, err)
 		}
 		l := v.(*domain.Letter)
-		s.Log.Info("letter registered", "tenant", a.TenantID(), "letter", l.Number, "id", l.ID, "actor", a.User.Login)
+		s.k.Log.Info("letter registered", "tenant", a.TenantID(), "letter", l.Number, "id", l.ID, "actor", a.User.Login)
 		return l, nil
 	}
 }
 
-func (s *Service) resolveSender(ctx context.Context, a *Actor, in *ContactInput, p *LetterRegister, errs FieldErrors) error {
-	r := s.reader()
+func (s *Registrar) resolveSender(ctx context.Context, a *kernel.Actor, in *kernel.ContactInput, p *LetterRegister, errs kernel.FieldErrors) error {
+	r := s.k.Reader()
 	if in.ID != "" {
 		if _, err := r.Contact(ctx, a.TenantID(), in.ID); err != nil {
 			errs["sender.id"] = "contact inconnu"
@@ -264,46 +264,46 @@ func (s *Service) resolveSender(ctx context.Context, a *Actor, in *ContactInput,
 	return nil
 }
 
-// storeUpload puts an upload's content in the blob store and returns the
-// attach payload that references it.
-func (s *Service) storeUpload(u Upload, letterID string) (*LetterAttach, error) {
+// StoreUpload puts an upload's content in the blob store and returns the
+// Attach payload that references it.
+func (s *Registrar) StoreUpload(u Upload, letterID string) (*LetterAttach, error) {
 	name := kernel.SafeName(u.Name)
 	if name == "" {
-		return nil, FieldErrors{"file": "nom de fichier manquant"}
+		return nil, kernel.FieldErrors{"file": "nom de fichier manquant"}
 	}
 	if u.Role == "" {
 		u.Role = domain.DocAttachment
 	}
 	if !u.Role.Valid() {
-		return nil, FieldErrors{"role": "main, attachment ou draft"}
+		return nil, kernel.FieldErrors{"role": "main, attachment ou draft"}
 	}
 	br := bufio.NewReaderSize(u.Body, 512)
 	head, _ := br.Peek(512)
-	sum, size, err := s.blobs.Put(br, s.MaxUpload)
+	sum, size, err := s.k.Blobs().Put(br, s.k.MaxUpload)
 	if errors.Is(err, blob.ErrTooLarge) {
-		return nil, fmt.Errorf("%w: %s dépasse la taille maximale de %d Mo", kernel.ErrTooLarge, name, s.MaxUpload>>20)
+		return nil, fmt.Errorf("%w: %s dépasse la taille maximale de %d Mo", kernel.ErrTooLarge, name, s.k.MaxUpload>>20)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &LetterAttach{LetterID: letterID, DocumentID: NewID(), NewDoc: true, Role: string(u.Role), Name: name, SHA256: sum, Size: size, MIME: kernel.Sniff(name, head)}, nil
+	return &LetterAttach{LetterID: letterID, DocumentID: kernel.NewID(), NewDoc: true, Role: string(u.Role), Name: name, SHA256: sum, Size: size, MIME: kernel.Sniff(name, head)}, nil
 }
 
 // QualifyInput changes a letter's metadata, field by field: an absent (or
 // null) field is left as it is; clearing a field is said explicitly, with
 // "" (an id, a date, the text), [] (copies) or false (confidential).
 type QualifyInput struct {
-	Subject      *string          `json:"subject,omitempty" doc:"Absent: inchangé; ne peut pas être vide"`
-	Body         *string          `json:"body,omitempty" doc:"Absent: inchangé; \"\": effacé"`
-	LetterDate   *string          `json:"letter_date,omitempty" doc:"Date du courrier, AAAA-MM-JJ; absent: inchangée; \"\": effacée"`
-	Priority     *domain.Priority `json:"priority,omitempty"`
-	Sender       *ContactInput    `json:"sender,omitempty" doc:"Expéditeur: un contact existant (id); absent: inchangé; id \"\": effacé"`
-	RecipientID  *string          `json:"recipient_id,omitempty"`
-	EntityID     *string          `json:"entity_id,omitempty" doc:"Absent: inchangée; \"\": aucune entité"`
-	AssigneeID   *string          `json:"assignee_id,omitempty" doc:"Absent: inchangé; \"\": aucun destinataire"`
-	DoctypeID    *string          `json:"doctype_id,omitempty"`
-	Confidential *bool            `json:"confidential,omitempty" doc:"Absent: inchangé; false ne lève la confidentialité que pour le destinataire du courrier ou un administrateur"`
-	Copies       *[]domain.Copy   `json:"copies,omitempty" doc:"Absent: inchangées; []: aucune copie"`
+	Subject      *string              `json:"subject,omitempty" doc:"Absent: inchangé; ne peut pas être vide"`
+	Body         *string              `json:"body,omitempty" doc:"Absent: inchangé; \"\": effacé"`
+	LetterDate   *string              `json:"letter_date,omitempty" doc:"Date du courrier, AAAA-MM-JJ; absent: inchangée; \"\": effacée"`
+	Priority     *domain.Priority     `json:"priority,omitempty"`
+	Sender       *kernel.ContactInput `json:"sender,omitempty" doc:"Expéditeur: un contact existant (id); absent: inchangé; id \"\": effacé"`
+	RecipientID  *string              `json:"recipient_id,omitempty"`
+	EntityID     *string              `json:"entity_id,omitempty" doc:"Absent: inchangée; \"\": aucune entité"`
+	AssigneeID   *string              `json:"assignee_id,omitempty" doc:"Absent: inchangé; \"\": aucun destinataire"`
+	DoctypeID    *string              `json:"doctype_id,omitempty"`
+	Confidential *bool                `json:"confidential,omitempty" doc:"Absent: inchangé; false ne lève la confidentialité que pour le destinataire du courrier ou un administrateur"`
+	Copies       *[]domain.Copy       `json:"copies,omitempty" doc:"Absent: inchangées; []: aucune copie"`
 }
 
 // FullQualify states every field of in, as a form that shows them all
@@ -321,13 +321,13 @@ func FullQualify(in RegisterInput) QualifyInput {
 // Qualify completes or corrects a letter's metadata (mail room, admin, or
 // the assignee). Only the fields given change; the confidential flag is
 // dropped only when asked, by the letter's assignee or an administrator.
-func (s *Service) Qualify(ctx context.Context, a *Actor, id string, in QualifyInput) (*domain.Letter, error) {
+func (s *Registrar) Qualify(ctx context.Context, a *kernel.Actor, id string, in QualifyInput) (*domain.Letter, error) {
 	l, err := s.k.LetterToAct(ctx, a, id)
 	if err != nil {
 		return nil, err
 	}
 	p := qualifyPayload(l)
-	errs := FieldErrors{}
+	errs := kernel.FieldErrors{}
 	qualifyFields(&p, in, errs)
 	var copies []domain.Copy
 	if in.Copies != nil {
@@ -345,12 +345,12 @@ func (s *Service) Qualify(ctx context.Context, a *Actor, id string, in QualifyIn
 		}
 		return strings.TrimSpace(*v)
 	}
-	dt := s.checkRouting(ctx, a, errs, changed(in.EntityID, l.EntityID), changed(in.AssigneeID, l.AssigneeID), changed(in.DoctypeID, l.DoctypeID),
+	dt := s.CheckRouting(ctx, a, errs, changed(in.EntityID, l.EntityID), changed(in.AssigneeID, l.AssigneeID), changed(in.DoctypeID, l.DoctypeID),
 		changed(in.RecipientID, l.RecipientID), copies)
 	if in.Sender != nil {
 		p.SenderID = in.Sender.ID
 		if p.SenderID != "" {
-			if _, err := s.reader().Contact(ctx, a.TenantID(), p.SenderID); err != nil {
+			if _, err := s.k.Reader().Contact(ctx, a.TenantID(), p.SenderID); err != nil {
 				errs["sender.id"] = "contact inconnu"
 			}
 		}
@@ -367,7 +367,7 @@ func (s *Service) Qualify(ctx context.Context, a *Actor, id string, in QualifyIn
 	if p.DoctypeID != l.DoctypeID {
 		// While the pieces of an incomplete request are awaited the delay
 		// does not run: the due date is counted again when they come.
-		pr, err := s.reader().LetterPieces(ctx, l.ID)
+		pr, err := s.k.Reader().LetterPieces(ctx, l.ID)
 		if err != nil && !kernel.IsNotFound(err) {
 			return nil, err
 		}
@@ -375,7 +375,7 @@ func (s *Service) Qualify(ctx context.Context, a *Actor, id string, in QualifyIn
 			p.DueDate = s.DueDate(a.Tenant, dt, l.ArrivalDate)
 		}
 	}
-	v, err := s.propose(ctx, KindLetterQualify, a.TenantID(), a.ID(), p)
+	v, err := s.k.Propose(ctx, KindLetterQualify, a.TenantID(), a.ID(), p)
 	if err != nil {
 		return nil, err
 	}
@@ -397,7 +397,7 @@ func qualifyPayload(l *domain.Letter) LetterQualify {
 // qualifyFields overwrites the plain fields in states (text, dates,
 // priority, routing ids) and checks their form into errs; what needs the
 // store (routing, sender) is checked by Qualify.
-func qualifyFields(p *LetterQualify, in QualifyInput, errs FieldErrors) {
+func qualifyFields(p *LetterQualify, in QualifyInput, errs kernel.FieldErrors) {
 	set := func(dst *string, v *string) {
 		if v != nil {
 			*dst = strings.TrimSpace(*v)
@@ -438,21 +438,21 @@ type LetterView struct {
 	Pieces *domain.PiecesRequest `json:"pieces,omitempty"`
 }
 
-func (s *Service) Letter(ctx context.Context, a *Actor, id string) (*domain.Letter, error) {
-	return s.reader().Letter(ctx, a.Perimeter, id)
+func (s *Registrar) Letter(ctx context.Context, a *kernel.Actor, id string) (*domain.Letter, error) {
+	return s.k.Reader().Letter(ctx, a.Perimeter, id)
 }
 
-func (s *Service) LetterByNumber(ctx context.Context, a *Actor, number string) (*domain.Letter, error) {
-	return s.reader().LetterByNumber(ctx, a.Perimeter, number)
+func (s *Registrar) LetterByNumber(ctx context.Context, a *kernel.Actor, number string) (*domain.Letter, error) {
+	return s.k.Reader().LetterByNumber(ctx, a.Perimeter, number)
 }
 
-func (s *Service) View(ctx context.Context, a *Actor, id string) (*LetterView, error) {
-	r := s.reader()
+func (s *Registrar) View(ctx context.Context, a *kernel.Actor, id string) (*LetterView, error) {
+	r := s.k.Reader()
 	l, err := r.Letter(ctx, a.Perimeter, id)
 	if err != nil {
 		return nil, err
 	}
-	v := &LetterView{Letter: l, Overdue: l.Overdue(s.today().Format(domain.DateLayout))}
+	v := &LetterView{Letter: l, Overdue: l.Overdue(s.k.Today().Format(domain.DateLayout))}
 	if v.Documents, err = r.Documents(ctx, l.ID); err != nil {
 		return nil, err
 	}
@@ -482,36 +482,44 @@ func (s *Service) View(ctx context.Context, a *Actor, id string) (*LetterView, e
 }
 
 // Letters lists the letters of the actor's perimeter matching the filter.
-func (s *Service) Letters(ctx context.Context, a *Actor, f store.LetterFilter) ([]domain.Letter, int, error) {
-	f.Today = s.today().Format(domain.DateLayout)
+func (s *Registrar) Letters(ctx context.Context, a *kernel.Actor, f store.LetterFilter) ([]domain.Letter, int, error) {
+	f.Today = s.k.Today().Format(domain.DateLayout)
 	if !store.ValidSort(f.Sort) {
-		return nil, 0, FieldErrors{"sort": "tri inconnu"}
+		return nil, 0, kernel.FieldErrors{"sort": "tri inconnu"}
 	}
 	if f.Limit > 500 {
 		f.Limit = 500
 	}
 	if f.Offset < 0 {
-		return nil, 0, FieldErrors{"page": "page hors de la liste"}
+		return nil, 0, kernel.FieldErrors{"page": "page hors de la liste"}
 	}
-	return s.reader().Letters(ctx, a.Perimeter, f)
+	return s.k.Reader().Letters(ctx, a.Perimeter, f)
 }
 
 // TenantHistory lists a tenant's history (admin only).
-func (s *Service) TenantHistory(ctx context.Context, a *Actor, limit, offset int) ([]domain.HistoryEntry, error) {
+func (s *Registrar) TenantHistory(ctx context.Context, a *kernel.Actor, limit, offset int) ([]domain.HistoryEntry, error) {
 	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
-	return s.reader().History(ctx, a.TenantID(), "", limit, offset)
+	return s.k.Reader().History(ctx, a.TenantID(), "", limit, offset)
 }
 
 // Document reads a document whose letter the actor sees.
-func (s *Service) Document(ctx context.Context, a *Actor, id string) (*domain.Document, error) {
-	d, err := s.reader().Document(ctx, a.TenantID(), id)
+func (s *Registrar) Document(ctx context.Context, a *kernel.Actor, id string) (*domain.Document, error) {
+	d, err := s.k.Reader().Document(ctx, a.TenantID(), id)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.reader().Letter(ctx, a.Perimeter, d.LetterID); err != nil {
-		return nil, fmt.Errorf("document %s: %w", id, ErrNotFound)
+	if _, err := s.k.Reader().Letter(ctx, a.Perimeter, d.LetterID); err != nil {
+		return nil, fmt.Errorf("document %s: %w", id, kernel.ErrNotFound)
 	}
 	return d, nil
+}
+
+// RegisterWrapped registers a letter whose stamped registration is carried
+// by another feature's command (the mail intake's): wrap turns the
+// registration into that command's kind and payload.
+func (s *Registrar) RegisterWrapped(ctx context.Context, a *kernel.Actor, in RegisterInput, wrap func(*LetterRegister) (kernel.Kind, any, error), uploads ...Upload) (*domain.Letter, error) {
+	in.wrap = wrap
+	return s.RegisterLetter(ctx, a, in, uploads...)
 }

@@ -1,4 +1,4 @@
-package appliance
+package letters
 
 import (
 	"context"
@@ -19,19 +19,19 @@ var formKeyRe = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
 // instead of registering another one. The key is an idempotency key like
 // the API's (idempotency.go), without a fingerprint: a form corrected and
 // sent again is still the one letter.
-func (s *Service) RegisterLetterOnce(ctx context.Context, a *Actor, key string, in RegisterInput, uploads ...Upload) (l *domain.Letter, dup bool, err error) {
+func (s *Registrar) RegisterLetterOnce(ctx context.Context, a *kernel.Actor, key string, in RegisterInput, uploads ...Upload) (l *domain.Letter, dup bool, err error) {
 	if !formKeyRe.MatchString(key) {
-		return nil, false, FieldErrors{"form_key": "formulaire expiré: rechargez la page"}
+		return nil, false, kernel.FieldErrors{"form_key": "formulaire expiré: rechargez la page"}
 	}
-	if rec, err := s.IdemRecord(ctx, a, key); err == nil {
+	if rec, err := s.k.IdemRecord(ctx, a, key); err == nil {
 		l, err := s.submitted(ctx, a, rec)
 		return l, true, err
 	} else if !kernel.IsNotFound(err) {
 		return nil, false, err
 	}
-	ctx, _ = WithIdempotency(ctx, key, nil)
+	ctx, _ = kernel.WithIdempotency(ctx, key, nil)
 	l, err = s.RegisterLetter(ctx, a, in, uploads...)
-	var de *DuplicateError
+	var de *kernel.DuplicateError
 	if errors.As(err, &de) {
 		l, err := s.submitted(ctx, a, de.Record)
 		return l, true, err
@@ -42,19 +42,19 @@ func (s *Service) RegisterLetterOnce(ctx context.Context, a *Actor, key string, 
 // submitted reads the letter a form made. Its author may read it back even
 // when they routed it outside their own perimeter (a confidential letter):
 // they typed it.
-func (s *Service) submitted(ctx context.Context, a *Actor, rec *store.IdemRecord) (*domain.Letter, error) {
+func (s *Registrar) submitted(ctx context.Context, a *kernel.Actor, rec *store.IdemRecord) (*domain.Letter, error) {
 	var made struct {
 		ID string `json:"id"`
 	}
 	if err := json.Unmarshal([]byte(rec.Result), &made); err != nil || made.ID == "" {
-		return nil, ErrNotFound
+		return nil, kernel.ErrNotFound
 	}
-	l, err := s.reader().Letter(ctx, store.Perimeter{TenantID: a.TenantID(), All: true}, made.ID)
+	l, err := s.k.Reader().Letter(ctx, store.Perimeter{TenantID: a.TenantID(), All: true}, made.ID)
 	if err != nil {
 		return nil, err
 	}
 	if l.CreatedBy != a.ID() {
-		return nil, ErrNotFound
+		return nil, kernel.ErrNotFound
 	}
 	return l, nil
 }

@@ -1,4 +1,4 @@
-package appliance
+package letters
 
 import (
 	"context"
@@ -44,13 +44,13 @@ type IncompleteResult struct {
 // MarkIncomplete declares an incoming request incomplete: the pieces and
 // information missing, the date they are due by. The due date stops (SVA,
 // normal) or moves by the time given (SVR), and the sender is told.
-func (s *Service) MarkIncomplete(ctx context.Context, a *Actor, id string, in IncompleteInput) (*IncompleteResult, error) {
+func (s *Registrar) MarkIncomplete(ctx context.Context, a *kernel.Actor, id string, in IncompleteInput) (*IncompleteResult, error) {
 	l, err := s.k.LetterToAct(ctx, a, id)
 	if err != nil {
 		return nil, err
 	}
-	today := s.today()
-	errs := FieldErrors{}
+	today := s.k.Today()
+	errs := kernel.FieldErrors{}
 	in.Missing = strings.TrimSpace(strings.ReplaceAll(in.Missing, "\r\n", "\n"))
 	kernel.CheckLen(errs, "missing", in.Missing, 5000, true)
 	deadline, err := time.Parse(domain.DateLayout, in.Deadline)
@@ -69,10 +69,10 @@ func (s *Service) MarkIncomplete(ctx context.Context, a *Actor, id string, in In
 		return nil, err
 	}
 	if l.Status == domain.StatusClosed {
-		return nil, fmt.Errorf("%w: le courrier %s est clos", ErrConflict, l.Number)
+		return nil, fmt.Errorf("%w: le courrier %s est clos", kernel.ErrConflict, l.Number)
 	}
-	if old, err := s.reader().LetterPieces(ctx, l.ID); err == nil && old.Awaited() {
-		return nil, fmt.Errorf("%w: des pièces sont déjà attendues pour le courrier %s", ErrConflict, l.Number)
+	if old, err := s.k.Reader().LetterPieces(ctx, l.ID); err == nil && old.Awaited() {
+		return nil, fmt.Errorf("%w: des pièces sont déjà attendues pour le courrier %s", kernel.ErrConflict, l.Number)
 	} else if err != nil && !kernel.IsNotFound(err) {
 		return nil, err
 	}
@@ -86,20 +86,20 @@ func (s *Service) MarkIncomplete(ctx context.Context, a *Actor, id string, in In
 	if p.Told, err = s.piecesNotice(ctx, a, l, &p); err != nil {
 		return nil, err
 	}
-	v, err := s.propose(ctx, KindLetterIncomplete, a.TenantID(), a.ID(), p)
+	v, err := s.k.Propose(ctx, KindLetterIncomplete, a.TenantID(), a.ID(), p)
 	if err != nil {
 		return nil, fmt.Errorf("declare %s incomplete: %w", l.Number, err)
 	}
-	s.Log.Info("request declared incomplete", "tenant", a.TenantID(), "letter", l.Number, "deadline", in.Deadline, "notice", p.Told, "actor", a.User.Login)
+	s.k.Log.Info("request declared incomplete", "tenant", a.TenantID(), "letter", l.Number, "deadline", in.Deadline, "notice", p.Told, "actor", a.User.Login)
 	return v.(*IncompleteResult), nil
 }
 
 // silence is the mode of the letter's doctype, normal without one.
-func (s *Service) silence(ctx context.Context, a *Actor, l *domain.Letter) domain.Mode {
+func (s *Registrar) silence(ctx context.Context, a *kernel.Actor, l *domain.Letter) domain.Mode {
 	if l.DoctypeID == "" {
 		return domain.ModeNormal
 	}
-	d, err := s.reader().Doctype(ctx, a.TenantID(), l.DoctypeID)
+	d, err := s.k.Reader().Doctype(ctx, a.TenantID(), l.DoctypeID)
 	if err != nil {
 		return domain.ModeNormal
 	}
@@ -110,11 +110,11 @@ func (s *Service) silence(ctx context.Context, a *Actor, l *domain.Letter) domai
 // e-mail (a message held until the mail bridge words it, like an
 // acknowledgement), by the acknowledgement itself when it is still held,
 // or on paper.
-func (s *Service) piecesNotice(ctx context.Context, a *Actor, l *domain.Letter, p *LetterIncomplete) (string, error) {
+func (s *Registrar) piecesNotice(ctx context.Context, a *kernel.Actor, l *domain.Letter, p *LetterIncomplete) (string, error) {
 	if l.SenderID == "" {
 		return NoticeNone, nil
 	}
-	c, err := s.reader().Contact(ctx, a.TenantID(), l.SenderID)
+	c, err := s.k.Reader().Contact(ctx, a.TenantID(), l.SenderID)
 	if err != nil {
 		return "", err
 	}
@@ -124,22 +124,22 @@ func (s *Service) piecesNotice(ctx context.Context, a *Actor, l *domain.Letter, 
 		}
 		return NoticeNone, nil
 	}
-	out, err := s.reader().OutboxForLetter(ctx, l.ID)
+	out, err := s.k.Reader().OutboxForLetter(ctx, l.ID)
 	if err != nil {
 		return "", err
 	}
 	for _, o := range out {
-		if o.Kind == "ack" && o.Status == OutboxHeld {
+		if o.Kind == "ack" && o.Status == kernel.OutboxHeld {
 			return NoticeAck, nil
 		}
 	}
-	from, _ := s.MailSender(ctx, a.Tenant)
+	from, _ := s.h.MailSender(ctx, a.Tenant)
 	if from == "" {
 		return NoticePaper, nil
 	}
-	id := NewID()
+	id := kernel.NewID()
 	_, domainPart, _ := strings.Cut(from, "@")
-	p.Notice = &OutboxPayload{ID: id, LetterID: l.ID, Kind: "incomplete", MessageID: "incomplete." + id + "@" + domainPart, MailFrom: from,
+	p.Notice = &kernel.OutboxPayload{ID: id, LetterID: l.ID, Kind: "incomplete", MessageID: "incomplete." + id + "@" + domainPart, MailFrom: from,
 		RcptTo: strings.ToLower(c.Email), Subject: "(en attente de rédaction)", Held: true}
 	return NoticeEmail, nil
 }
@@ -153,45 +153,45 @@ type PiecesInput struct {
 // date again: from that day for an SVA or normal doctype; for an SVR one,
 // the due date before the request moved by the time the delay was
 // suspended (from the request to their receipt, or to the deadline).
-func (s *Service) PiecesReceived(ctx context.Context, a *Actor, id string, in PiecesInput) (*domain.Letter, error) {
+func (s *Registrar) PiecesReceived(ctx context.Context, a *kernel.Actor, id string, in PiecesInput) (*domain.Letter, error) {
 	l, err := s.k.LetterToAct(ctx, a, id)
 	if err != nil {
 		return nil, err
 	}
-	pr, err := s.reader().LetterPieces(ctx, l.ID)
+	pr, err := s.k.Reader().LetterPieces(ctx, l.ID)
 	if (err == nil && !pr.Awaited()) || kernel.IsNotFound(err) {
-		return nil, fmt.Errorf("%w: aucune pièce n'est attendue pour le courrier %s", ErrConflict, l.Number)
+		return nil, fmt.Errorf("%w: aucune pièce n'est attendue pour le courrier %s", kernel.ErrConflict, l.Number)
 	}
 	if err != nil {
 		return nil, err
 	}
-	today := s.today().Format(domain.DateLayout)
+	today := s.k.Today().Format(domain.DateLayout)
 	if in.ReceivedOn == "" {
 		in.ReceivedOn = today
 	}
 	switch {
 	case !kernel.ValidDate(in.ReceivedOn):
-		return nil, FieldErrors{"received_on": "date invalide (AAAA-MM-JJ)"}
+		return nil, kernel.FieldErrors{"received_on": "date invalide (AAAA-MM-JJ)"}
 	case in.ReceivedOn > today:
-		return nil, FieldErrors{"received_on": "pas après aujourd'hui"}
+		return nil, kernel.FieldErrors{"received_on": "pas après aujourd'hui"}
 	case in.ReceivedOn < pr.AskedOn:
-		return nil, FieldErrors{"received_on": "pas avant la demande de pièces (" + kernel.Civil(pr.AskedOn) + ")"}
+		return nil, kernel.FieldErrors{"received_on": "pas avant la demande de pièces (" + kernel.Civil(pr.AskedOn) + ")"}
 	}
 	p := LetterPiecesReceived{LetterID: l.ID, ReceivedOn: in.ReceivedOn}
 	if s.silence(ctx, a, l) == domain.ModeSVR {
 		p.DueDate = suspendedDue(pr, in.ReceivedOn)
 	} else if l.DoctypeID != "" {
-		d, err := s.reader().Doctype(ctx, a.TenantID(), l.DoctypeID)
-		if err != nil && !errors.Is(err, ErrNotFound) {
+		d, err := s.k.Reader().Doctype(ctx, a.TenantID(), l.DoctypeID)
+		if err != nil && !errors.Is(err, kernel.ErrNotFound) {
 			return nil, err
 		}
 		p.DueDate = s.DueDate(a.Tenant, d, in.ReceivedOn)
 	}
-	v, err := s.propose(ctx, KindLetterPieces, a.TenantID(), a.ID(), p)
+	v, err := s.k.Propose(ctx, KindLetterPieces, a.TenantID(), a.ID(), p)
 	if err != nil {
 		return nil, fmt.Errorf("record pieces of %s: %w", l.Number, err)
 	}
-	s.Log.Info("pieces received", "tenant", a.TenantID(), "letter", l.Number, "received_on", in.ReceivedOn, "due", p.DueDate, "actor", a.User.Login)
+	s.k.Log.Info("pieces received", "tenant", a.TenantID(), "letter", l.Number, "received_on", in.ReceivedOn, "due", p.DueDate, "actor", a.User.Login)
 	return v.(*domain.Letter), nil
 }
 
@@ -211,11 +211,11 @@ func suspendedDue(pr *domain.PiecesRequest, received string) string {
 }
 
 // Pieces reads the letter's request for pieces, nil when none was made.
-func (s *Service) Pieces(ctx context.Context, a *Actor, letterID string) (*domain.PiecesRequest, error) {
-	if _, err := s.reader().Letter(ctx, a.Perimeter, letterID); err != nil {
+func (s *Registrar) Pieces(ctx context.Context, a *kernel.Actor, letterID string) (*domain.PiecesRequest, error) {
+	if _, err := s.k.Reader().Letter(ctx, a.Perimeter, letterID); err != nil {
 		return nil, err
 	}
-	p, err := s.reader().LetterPieces(ctx, letterID)
+	p, err := s.k.Reader().LetterPieces(ctx, letterID)
 	if kernel.IsNotFound(err) {
 		return nil, nil
 	}

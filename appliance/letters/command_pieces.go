@@ -1,14 +1,16 @@
-package appliance
+package letters
+
+import "missive/appliance/kernel"
 
 // Commands of incomplete requests (CRPA L114-5), registered in
 // apply_pieces.go.
 const (
 	// KindLetterIncomplete records the pieces and information asked of
 	// the sender, and the letter's due date while they are awaited.
-	KindLetterIncomplete Kind = "letter.incomplete"
+	KindLetterIncomplete kernel.Kind = "letter.incomplete"
 	// KindLetterPieces records the day the pieces came, and the due date
 	// counted from then.
-	KindLetterPieces Kind = "letter.pieces"
+	KindLetterPieces kernel.Kind = "letter.pieces"
 )
 
 // LetterIncomplete is stamped by the Service: the day the pieces are
@@ -24,7 +26,7 @@ type LetterIncomplete struct {
 	// mail bridge words it (as an acknowledgement is); absent when it goes
 	// on paper, or when the letter's acknowledgement, not yet sent, will
 	// say it.
-	Notice *OutboxPayload `json:"notice,omitempty"`
+	Notice *kernel.OutboxPayload `json:"notice,omitempty"`
 	// Told is how the sender learns of it (IncompleteResult.Notice), kept
 	// so that Apply answers what the request is answered, and a retry
 	// with the same idempotency key gets the same answer.

@@ -1,4 +1,4 @@
-package appliance
+package letters
 
 import (
 	"context"
@@ -34,12 +34,12 @@ func (e *NumberTakenError) Is(target error) bool { return target == kernel.ErrNu
 // (counting those queued and not yet applied here): two sites
 // registering at once never get the same number, and numbers stay
 // gap-free. Anything else is queued as it is; Apply checks the rest.
-func (s *Service) Admit(ctx context.Context, data []byte, queue func() (wait func() (any, error))) (func() (any, error), error) {
-	cmd, err := DecodeCommand(data)
+func (s *Registrar) Admit(ctx context.Context, data []byte, queue func() (wait func() (any, error))) (func() (any, error), error) {
+	cmd, err := s.h.Decode(data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %v", kernel.ErrInvalid, err)
 	}
-	p, err := registration(cmd)
+	p, err := s.registration(cmd)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +49,7 @@ func (s *Service) Admit(ctx context.Context, data []byte, queue func() (wait fun
 	key := numKey{cmd.Tenant, domain.Category(p.Category), p.Year}
 	s.reg.mu.Lock()
 	defer s.reg.mu.Unlock()
-	next, sq, err := s.reg.next(ctx, s.reader(), key)
+	next, sq, err := s.reg.next(ctx, s.k.Reader(), key)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func (s *Service) Admit(ctx context.Context, data []byte, queue func() (wait fun
 	epoch := sq.epoch
 	return func() (any, error) {
 		resp, err := wait()
-		if _, rerr := kernel.ApplyResult(ctx, cmd.Kind, resp, err); rerr != nil && !errors.Is(rerr, ErrPending) {
+		if _, rerr := kernel.ApplyResult(ctx, cmd.Kind, resp, err); rerr != nil && !errors.Is(rerr, kernel.ErrPending) {
 			s.reg.failed(sq, epoch, 0)
 		}
 		return resp, err
@@ -69,7 +69,7 @@ func (s *Service) Admit(ctx context.Context, data []byte, queue func() (wait fun
 }
 
 // registration is the registration a command carries, or nil.
-func registration(cmd *Command) (*LetterRegister, error) {
+func (s *Registrar) registration(cmd *kernel.Command) (*LetterRegister, error) {
 	var p *LetterRegister
 	var err error
 	switch cmd.Kind {
@@ -80,18 +80,17 @@ func registration(cmd *Command) (*LetterRegister, error) {
 		if f, err = decodePayload[LetterRegisterForm](cmd); err == nil {
 			p = &f.Letter
 		}
-	case KindMailIntake:
-		var m *MailIntake
-		if m, err = decodePayload[MailIntake](cmd); err == nil {
-			p = m.Letter
+	default:
+		if s.h.Forwarded != nil {
+			p, err = s.h.Forwarded(cmd)
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %v", kernel.ErrInvalid, err)
 	}
 	return p, nil
 }
 
-func decodePayload[T any](cmd *Command) (*T, error) {
+func decodePayload[T any](cmd *kernel.Command) (*T, error) {
 	return kernel.Decode[T](&kernel.Ctx{Cmd: cmd})
 }

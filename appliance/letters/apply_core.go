@@ -1,4 +1,4 @@
-package appliance
+package letters
 
 import (
 	"missive/appliance/kernel"
@@ -6,7 +6,7 @@ import (
 
 // registerCore registers the letters' kinds.
 func registerCore(r *kernel.Registry) {
-	kernel.Handle(r, KindLetterRegister, applyLetterRegister)
+	kernel.Handle(r, KindLetterRegister, ApplyRegister)
 	kernel.Handle(r, KindLetterQualify, applyLetterQualify)
 	kernel.Handle(r, KindLetterRedirect, applyLetterRedirect)
 	kernel.Handle(r, KindLetterNote, applyLetterNote)

@@ -1,4 +1,4 @@
-package appliance
+package letters
 
 import (
 	"encoding/json"
@@ -13,7 +13,7 @@ func registerWeb(r *kernel.Registry) {
 
 // applyLetterRegisterForm applies the registration form's commands of
 // earlier versions, which carried the form's key in their payload; a form
-// now proposes letter.register with the key in the envelope (Idem). Both
+// now proposes letter.register with the key in the envelope (kernel.Idem). Both
 // record the key in the same table, so they are the one mechanism.
 func applyLetterRegisterForm(a *kernel.Ctx, p *LetterRegisterForm) (any, error) {
 	sub := *a
@@ -23,8 +23,8 @@ func applyLetterRegisterForm(a *kernel.Ctx, p *LetterRegisterForm) (any, error) 
 		return nil, err
 	}
 	sub.Cmd = &cmd
-	register := func(a *kernel.Ctx) (any, error) { return applyLetterRegister(a, &p.Letter) }
-	v, _, err := kernel.ApplyKeyed(&sub, &Idem{Key: p.Key}, register)
+	register := func(a *kernel.Ctx) (any, error) { return ApplyRegister(a, &p.Letter) }
+	v, _, err := kernel.ApplyKeyed(&sub, &kernel.Idem{Key: p.Key}, register)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,6 @@
-package appliance
+package letters
+
+import "missive/appliance/kernel"
 
 // The registration form's command of earlier versions: a letters
 // command, registered in apply_web.go. The web sessions' commands are
@@ -7,7 +9,7 @@ const (
 	// KindLetterRegisterForm registered a letter from the registration
 	// form with the form's key in its payload. Only earlier versions
 	// propose it; it still applies, for their raft logs (apply_web.go).
-	KindLetterRegisterForm Kind = "letter.register.form"
+	KindLetterRegisterForm kernel.Kind = "letter.register.form"
 )
 
 type LetterRegisterForm struct {

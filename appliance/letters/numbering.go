@@ -1,4 +1,4 @@
-package appliance
+package letters
 
 import (
 	"context"
@@ -40,14 +40,14 @@ type numSeq struct {
 
 // stampAndQueue stamps p with the next number of its sequence and queues
 // its command. The returned wait gives the Apply result.
-func (s *Service) stampAndQueue(ctx context.Context, a *Actor, in *RegisterInput, p *LetterRegister) (func() (any, error), error) {
-	if err := s.writable(); err != nil {
+func (s *Registrar) stampAndQueue(ctx context.Context, a *kernel.Actor, in *RegisterInput, p *LetterRegister) (func() (any, error), error) {
+	if err := s.k.Writable(); err != nil {
 		return nil, err
 	}
 	key := numKey{a.TenantID(), in.Category, p.Year}
 	s.reg.mu.Lock()
 	defer s.reg.mu.Unlock()
-	next, sq, err := s.reg.next(ctx, s.reader(), key)
+	next, sq, err := s.reg.next(ctx, s.k.Reader(), key)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +59,7 @@ func (s *Service) stampAndQueue(ctx context.Context, a *Actor, in *RegisterInput
 			return nil, err
 		}
 	}
-	cmd, err := NewCommand(kind, a.TenantID(), a.ID(), s.Now(), payload)
+	cmd, err := kernel.NewCommand(kind, a.TenantID(), a.ID(), s.k.Now(), payload)
 	if err != nil {
 		return nil, err
 	}
@@ -69,12 +69,12 @@ func (s *Service) stampAndQueue(ctx context.Context, a *Actor, in *RegisterInput
 		return nil, err
 	}
 	var wait func() (any, error)
-	if ap, ok := s.prop.(AsyncProposer); ok {
+	if ap, ok := s.k.Prop().(kernel.AsyncProposer); ok {
 		wait = ap.ProposeAsync(ctx, b)
 	} else {
 		// A proposer that cannot queue keeps the order only if it runs
 		// under the lock.
-		resp, err := s.prop.Propose(ctx, b)
+		resp, err := s.k.Prop().Propose(ctx, b)
 		wait = func() (any, error) { return resp, err }
 	}
 	sq.last = p.Num
@@ -84,7 +84,7 @@ func (s *Service) stampAndQueue(ctx context.Context, a *Actor, in *RegisterInput
 		v, err := kernel.ApplyResult(ctx, kind, resp, err)
 		// A pending registration keeps its number: it is in the log and
 		// applies in order once the store answers.
-		if err != nil && !errors.Is(err, ErrPending) {
+		if err != nil && !errors.Is(err, kernel.ErrPending) {
 			// A follower's registration refused by the leader says which
 			// number to stamp instead.
 			var nt *NumberTakenError

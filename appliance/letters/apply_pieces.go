@@ -1,4 +1,4 @@
-package appliance
+package letters
 
 import (
 	"errors"
@@ -20,7 +20,7 @@ func registerPieces(r *kernel.Registry) {
 func checkDates(dates ...string) error {
 	for _, d := range dates {
 		if d != "" && !kernel.ValidDate(d) {
-			return fmt.Errorf("%w: date %q invalide", ErrInvalid, d)
+			return fmt.Errorf("%w: date %q invalide", kernel.ErrInvalid, d)
 		}
 	}
 	return nil
@@ -28,7 +28,7 @@ func checkDates(dates ...string) error {
 
 func applyLetterIncomplete(a *kernel.Ctx, p *LetterIncomplete) (any, error) {
 	if p.Missing == "" || p.Deadline == "" || p.AskedOn == "" {
-		return nil, fmt.Errorf("%w: pièces, date limite et date de la demande sont obligatoires", ErrInvalid)
+		return nil, fmt.Errorf("%w: pièces, date limite et date de la demande sont obligatoires", kernel.ErrInvalid)
 	}
 	if err := checkDates(p.Deadline, p.AskedOn, p.DueBefore, p.DueDate); err != nil {
 		return nil, err
@@ -41,11 +41,11 @@ func applyLetterIncomplete(a *kernel.Ctx, p *LetterIncomplete) (any, error) {
 		return nil, err
 	}
 	if l.Category != domain.Incoming {
-		return nil, fmt.Errorf("%w: seule une demande reçue (courrier arrivée) peut être incomplète", ErrInvalid)
+		return nil, fmt.Errorf("%w: seule une demande reçue (courrier arrivée) peut être incomplète", kernel.ErrInvalid)
 	}
 	switch old, err := a.Tx.LetterPieces(a.Ctx, l.ID); {
 	case err == nil && old.Awaited():
-		return nil, fmt.Errorf("%w: des pièces sont déjà attendues pour le courrier %s", ErrConflict, l.Number)
+		return nil, fmt.Errorf("%w: des pièces sont déjà attendues pour le courrier %s", kernel.ErrConflict, l.Number)
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return nil, err
 	}
@@ -81,13 +81,13 @@ func applyLetterPieces(a *kernel.Ctx, p *LetterPiecesReceived) (any, error) {
 	}
 	pr, err := a.Tx.LetterPieces(a.Ctx, l.ID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !pr.Awaited()) {
-		return nil, fmt.Errorf("%w: aucune pièce n'est attendue pour le courrier %s", ErrConflict, l.Number)
+		return nil, fmt.Errorf("%w: aucune pièce n'est attendue pour le courrier %s", kernel.ErrConflict, l.Number)
 	}
 	if err != nil {
 		return nil, err
 	}
 	if p.ReceivedOn == "" || p.ReceivedOn < pr.AskedOn {
-		return nil, fmt.Errorf("%w: les pièces ne peuvent arriver avant d'être demandées (%s)", ErrInvalid, pr.AskedOn)
+		return nil, fmt.Errorf("%w: les pièces ne peuvent arriver avant d'être demandées (%s)", kernel.ErrInvalid, pr.AskedOn)
 	}
 	pr.ReceivedOn = p.ReceivedOn
 	if err := a.Tx.SetLetterPieces(a.Cmd.Tenant, pr); err != nil {

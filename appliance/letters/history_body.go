@@ -1,4 +1,4 @@
-package appliance
+package letters
 
 import (
 	"crypto/sha256"

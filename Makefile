@@ -61,9 +61,11 @@ fuzz:
 # Heavy measurements, not run by `make test`: micro-benchmarks, then the
 # 100,000-letter harness on SQLite and PostgreSQL, and the backup harness on
 # 100,000 letters with their scans against tar | zstd and restic
-# (cmd/missive TestBench*; MISSIVE_BENCH_LETTERS to change).
+# (cmd/missive TestBench*; MISSIVE_BENCH_LETTERS to change), and the disk
+# one 20 KB e-mail costs per table (appliance TestBenchDiskPerLetter).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./appliance/ ./appliance/store/
+	$(GO) test -tags bench -run TestBenchDiskPerLetter -v ./appliance/
 	$(GO) test -run '^$$' -bench . -benchmem ./webdav/share/
 	$(GO) test -run '^$$' -bench . -benchmem ./appliance/drafts/
 	$(GO) test -tags bench -run TestBench -v -timeout 120m ./cmd/missive/

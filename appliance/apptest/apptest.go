@@ -34,6 +34,15 @@ func (p *Proposer) Propose(_ context.Context, cmd []byte) (any, error) {
 	return p.A.Apply(p.index, cmd), nil
 }
 
+// Resume makes the next command follow the raft index, as raft goes on
+// after a snapshot it restored: a test that loads another store's snapshot
+// resumes at the snapshot's applied_index.
+func (p *Proposer) Resume(index uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.index = index
+}
+
 // Env is a bootstrapped appliance.
 type Env struct {
 	Svc *appliance.Service
@@ -43,6 +52,8 @@ type Env struct {
 	Blobs *blob.Store
 	Admin *appliance.Actor
 	Dir   string
+	// Proposer applies the Service's commands.
+	Proposer *Proposer
 	// Secrets is the data dir's key (a fixed one), left out of Svc so that
 	// passwords stay in clear as tests expect; HistoryKey, derived from it,
 	// signs the history.
@@ -89,7 +100,8 @@ func New(t testing.TB, dsn string) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := appliance.NewService(st, blobs, &Proposer{A: appliance.NewApplier(st, log).WithHistoryKey(hkey)}, log)
+	prop := &Proposer{A: appliance.NewApplier(st, log).WithHistoryKey(hkey)}
+	svc := appliance.NewService(st, blobs, prop, log)
 	// As missive serve does: secrets.key seals passwords and signs sessions.
 	svc.Secrets = box
 	if err := svc.Bootstrap(ctx, "Commune de Test", AdminPassword); err != nil {
@@ -99,7 +111,7 @@ func New(t testing.TB, dsn string) *Env {
 	if err != nil {
 		t.Fatalf("admin login: %v", err)
 	}
-	return &Env{Svc: svc, Store: st, Blobs: blobs, Admin: admin, Dir: dir, Secrets: box, HistoryKey: hkey}
+	return &Env{Svc: svc, Store: st, Blobs: blobs, Admin: admin, Dir: dir, Proposer: prop, Secrets: box, HistoryKey: hkey}
 }
 
 // WriteSecretKey writes the env's fixed key as the data dir's secrets.key,

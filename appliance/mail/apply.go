@@ -107,6 +107,14 @@ func applyMailTemplateSet(a *kernel.Ctx, p *MailTemplateSet) (any, error) {
 	return m, nil
 }
 
+// intakeEntry is a message taken in as a new letter as its history entry
+// records it: the letter as its registration recorded it, which holds the
+// body's SHA-256 and length instead of the body (the letters table has it).
+type intakeEntry[L, D any] struct {
+	*MailIntake[L, D]
+	Letter json.RawMessage `json:"letter"`
+}
+
 func (h ApplyHooks[L, D]) applyMailIntake(a *kernel.Ctx, p *MailIntake[L, D]) (any, error) {
 	// Checked here, in the log's order, and not only before proposing: two
 	// copies of a message (SMTP and IMAP, or a retry after a crash) may be
@@ -135,6 +143,7 @@ func (h ApplyHooks[L, D]) applyMailIntake(a *kernel.Ctx, p *MailIntake[L, D]) (a
 		l = v.(*domain.Letter)
 		a.LetterID = l.ID
 		a.Summary = sub.Summary + " (reçu par e-mail de " + p.FromAddress + ")"
+		a.Payload = kernel.Redact(intakeEntry[L, D]{p, sub.Payload})
 	case p.LetterID != "":
 		if l, err = h.joinMailToLetter(a, p); err != nil {
 			return nil, err

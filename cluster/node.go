@@ -291,8 +291,8 @@ func (n *Node) openRaft(dir string) error {
 	if err != nil {
 		return fmt.Errorf("start raft: %w", err)
 	}
-	n.wg.Add(2)
-	go n.watchLeadership()
+	n.watchLeadership()
+	n.wg.Add(1)
 	go n.snapshotLoop()
 	if !n.removed.Load() {
 		n.electAloneAtOnce(rc)
@@ -390,11 +390,14 @@ func (n *Node) WaitLeader(ctx context.Context) error {
 	}
 	probe := time.Now().Add(2 * time.Second)
 	for {
+		// Taken before the check: a leader elected in between closes it.
+		changed := n.LeaderChanged()
 		if _, id := n.raft.LeaderWithID(); id != "" {
 			break
 		}
-		if n.addr != "" && time.Now().After(probe) {
-			if n.probeRemoved(ctx) {
+		if time.Now().After(probe) {
+			// A node of a cluster asks the others whether it was removed.
+			if n.addr != "" && n.probeRemoved(ctx) {
 				return nil
 			}
 			probe = time.Now().Add(2 * time.Second)
@@ -402,7 +405,8 @@ func (n *Node) WaitLeader(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("wait for raft leader: %w", ctx.Err())
-		case <-time.After(20 * time.Millisecond):
+		case <-changed:
+		case <-time.After(time.Until(probe)):
 		}
 	}
 	if n.addr != "" {

@@ -22,32 +22,49 @@ import (
 
 type pageTemplate = template.Template
 
-// parsePages parses every page once per language: the layout and the
-// partials, then the page that fills them. The languages are parsed at
-// the same time: parsing is a good part of a cold start's CPU.
-func parsePages() (map[string]map[string]*pageTemplate, error) {
+// Pages are the parsed templates, one set per language: the layout and
+// the partials, then each page that fills them. Parsing is the largest
+// part of a cold start's CPU, so a language is parsed once, when first
+// needed, and ParsePages starts the default one at once in the
+// background: a server creates it first thing, and it is parsed while
+// the store and raft open.
+type Pages struct {
+	langs map[string]func() (map[string]*pageTemplate, error)
+}
+
+// ParsePages starts parsing the default language's pages; the others are
+// parsed on their first use.
+func ParsePages() *Pages {
+	p := &Pages{langs: map[string]func() (map[string]*pageTemplate, error){}}
+	for _, lang := range languages {
+		p.langs[lang] = sync.OnceValues(func() (map[string]*pageTemplate, error) { return parseLanguage(lang) })
+	}
+	go p.langs[languages[0]]()
+	return p
+}
+
+// page is the template of a page in a language, waiting for its parse.
+func (p *Pages) page(lang, name string) (*pageTemplate, error) {
+	parse, ok := p.langs[lang]
+	if !ok {
+		parse = p.langs[languages[0]]
+	}
+	set, err := parse()
+	if err != nil {
+		return nil, err
+	}
+	t := set[name]
+	if t == nil {
+		return nil, fmt.Errorf("no page %q", name)
+	}
+	return t, nil
+}
+
+func parseLanguage(lang string) (map[string]*pageTemplate, error) {
 	files, err := fs.Glob(assets, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
-	pages := make([]map[string]*pageTemplate, len(languages))
-	errs := make([]error, len(languages))
-	var wg sync.WaitGroup
-	for i, lang := range languages {
-		wg.Go(func() { pages[i], errs[i] = parseLanguage(lang, files) })
-	}
-	wg.Wait()
-	out := map[string]map[string]*pageTemplate{}
-	for i, lang := range languages {
-		if errs[i] != nil {
-			return nil, errs[i]
-		}
-		out[lang] = pages[i]
-	}
-	return out, nil
-}
-
-func parseLanguage(lang string, files []string) (map[string]*pageTemplate, error) {
 	base, err := template.New("").Funcs(funcs(lang)).ParseFS(assets, "templates/layout.html", "templates/partials.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse layout: %w", err)
@@ -319,9 +336,12 @@ func (s *Server) render(w http.ResponseWriter, q *request, code int, name string
 	}
 	v.Lang = lang
 	v.Stale = s.opts.Quorum != nil && !s.opts.Quorum()
-	t := s.pages[lang][name]
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+	t, err := s.opts.Pages.page(lang, name)
+	if err == nil {
+		err = t.ExecuteTemplate(&buf, "layout", v)
+	}
+	if err != nil {
 		s.log.Error("web: render", "page", name, "err", err)
 		http.Error(w, "erreur interne", http.StatusInternalServerError)
 		return

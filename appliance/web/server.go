@@ -50,6 +50,8 @@ type Options struct {
 	// Cluster is the status of the cluster, for Administration › Cluster;
 	// nil: the page says the node runs alone.
 	Cluster ClusterFunc
+	// Pages are the parsed templates; nil: New starts parsing them.
+	Pages *Pages
 }
 
 // Server serves the pages.
@@ -57,7 +59,6 @@ type Server struct {
 	svc    *appliance.Service
 	log    *slog.Logger
 	opts   Options
-	pages  map[string]map[string]*pageTemplate // lang → page → template
 	static http.Handler
 	// The session signing key, derived once.
 	keyOnce sync.Once
@@ -65,8 +66,8 @@ type Server struct {
 	keyErr  error
 }
 
-// New builds the web UI. It panics if an embedded template does not parse:
-// that is a build defect, caught by every test.
+// New builds the web UI. An embedded template that does not parse is a
+// build defect: TestEveryPageParses catches it.
 func New(svc *appliance.Service, log *slog.Logger, opts Options) *Server {
 	if opts.Tenant == "" {
 		opts.Tenant = "default"
@@ -80,11 +81,10 @@ func New(svc *appliance.Service, log *slog.Logger, opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Server{svc: svc, log: log, opts: opts}
-	var err error
-	if s.pages, err = parsePages(); err != nil {
-		panic(err)
+	if opts.Pages == nil {
+		opts.Pages = ParsePages()
 	}
+	s := &Server{svc: svc, log: log, opts: opts}
 	sub, _ := fs.Sub(assets, "static")
 	s.static = http.StripPrefix("/static/", http.FileServerFS(sub))
 	return s

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"missive/appliance/domain"
+	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
 
@@ -17,28 +18,28 @@ func copiesOf(ps []CopyPayload) []domain.Copy {
 	return out
 }
 
-func applyLetterRegister(a *applyCtx, p *LetterRegister) (any, error) {
-	last, err := a.tx.LastNum(a.ctx, a.cmd.Tenant, domain.Category(p.Category), p.Year)
+func applyLetterRegister(a *kernel.Ctx, p *LetterRegister) (any, error) {
+	last, err := a.Tx.LastNum(a.Ctx, a.Cmd.Tenant, domain.Category(p.Category), p.Year)
 	if err != nil {
 		return nil, err
 	}
 	// The number was stamped before proposing; this check is what makes the
 	// sequence gap-free and duplicate-free whatever happened in between.
 	if p.Num != last+1 {
-		return nil, fmt.Errorf("%w: %s (dernier: %d)", errNumberTaken, p.Number, last)
+		return nil, fmt.Errorf("%w: %s (dernier: %d)", kernel.ErrNumberTaken, p.Number, last)
 	}
 	senderID := p.SenderID
 	if p.NewSender != nil {
 		// Two letters from the same new address may race: the first one
 		// creates the contact, the second one uses it.
-		existing, err := a.tx.ContactByEmail(a.ctx, a.cmd.Tenant, p.NewSender.Email)
+		existing, err := a.Tx.ContactByEmail(a.Ctx, a.Cmd.Tenant, p.NewSender.Email)
 		switch {
 		case p.NewSender.Email != "" && err == nil:
 			senderID = existing.ID
 		case err != nil && !errors.Is(err, store.ErrNotFound):
 			return nil, err
 		default:
-			if err := a.tx.InsertContact(a.cmd.Tenant, contactFrom(p.NewSender, a.at)); err != nil {
+			if err := a.Tx.InsertContact(a.Cmd.Tenant, kernel.ContactFrom(p.NewSender, a.At)); err != nil {
 				return nil, fmt.Errorf("create sender: %w", err)
 			}
 			senderID = p.NewSender.ID
@@ -49,9 +50,9 @@ func applyLetterRegister(a *applyCtx, p *LetterRegister) (any, error) {
 		LetterDate: p.LetterDate, ArrivalDate: p.ArrivalDate, Priority: domain.Priority(p.Priority),
 		SenderID: senderID, RecipientID: p.RecipientID, EntityID: p.EntityID, AssigneeID: p.AssigneeID,
 		DoctypeID: p.DoctypeID, DueDate: p.DueDate, Status: domain.Status(p.Status), Confidential: p.Confidential,
-		Channel: domain.Channel(p.Channel), Copies: copiesOf(p.Copies), CreatedAt: a.at, CreatedBy: a.cmd.Actor, UpdatedAt: a.at,
+		Channel: domain.Channel(p.Channel), Copies: copiesOf(p.Copies), CreatedAt: a.At, CreatedBy: a.Cmd.Actor, UpdatedAt: a.At,
 	}
-	if err := conflict(a.tx.InsertLetter(a.cmd.Tenant, p.Year, p.Num, l), "numéro "+p.Number+" déjà attribué"); err != nil {
+	if err := kernel.Conflict(a.Tx.InsertLetter(a.Cmd.Tenant, p.Year, p.Num, l), "numéro "+p.Number+" déjà attribué"); err != nil {
 		return nil, err
 	}
 	for i := range p.Documents {
@@ -61,40 +62,22 @@ func applyLetterRegister(a *applyCtx, p *LetterRegister) (any, error) {
 			return nil, err
 		}
 	}
-	if err := a.tx.IndexLetter(l.ID); err != nil {
+	if err := a.Tx.IndexLetter(l.ID); err != nil {
 		return nil, err
 	}
-	a.letterID = l.ID
-	a.summary = "Courrier " + l.Number + " enregistré : « " + l.Subject + " »"
+	a.LetterID = l.ID
+	a.Summary = "Courrier " + l.Number + " enregistré : « " + l.Subject + " »"
 	// Read back with its display fields (sender, entity…): this is what the
 	// registrant is answered, and what an idempotency key records.
-	return letterForUpdate(a, l.ID)
+	return kernel.LetterForUpdate(a, l.ID)
 }
 
-// letterForUpdate reads a letter of the command's tenant, whatever the
-// perimeter: the service already checked the actor's rights.
-func letterForUpdate(a *applyCtx, id string) (*domain.Letter, error) {
-	l, err := a.tx.Letter(a.ctx, store.Perimeter{TenantID: a.cmd.Tenant, All: true}, id)
+func applyLetterQualify(a *kernel.Ctx, p *LetterQualify) (any, error) {
+	l, err := kernel.LetterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
 	}
-	a.letterID = l.ID
-	return l, nil
-}
-
-func open(l *domain.Letter) error {
-	if l.Status == domain.StatusClosed {
-		return fmt.Errorf("%w: le courrier %s est clos", ErrConflict, l.Number)
-	}
-	return nil
-}
-
-func applyLetterQualify(a *applyCtx, p *LetterQualify) (any, error) {
-	l, err := letterForUpdate(a, p.LetterID)
-	if err != nil {
-		return nil, err
-	}
-	if err := open(l); err != nil {
+	if err := kernel.CheckOpen(l); err != nil {
 		return nil, err
 	}
 	l.Subject, l.Body, l.LetterDate, l.Priority = p.Subject, p.Body, p.LetterDate, domain.Priority(p.Priority)
@@ -103,35 +86,35 @@ func applyLetterQualify(a *applyCtx, p *LetterQualify) (any, error) {
 	if l.EntityID != "" || l.AssigneeID != "" {
 		l.Status = domain.StatusInProgress
 	}
-	l.UpdatedAt = a.at
-	if err := a.tx.UpdateLetter(l); err != nil {
+	l.UpdatedAt = a.At
+	if err := a.Tx.UpdateLetter(l); err != nil {
 		return nil, err
 	}
-	if err := a.tx.IndexLetter(l.ID); err != nil {
+	if err := a.Tx.IndexLetter(l.ID); err != nil {
 		return nil, err
 	}
-	a.summary = "Courrier qualifié"
+	a.Summary = "Courrier qualifié"
 	return l, nil
 }
 
-func addNote(a *applyCtx, letterID, noteID, text string, entities []string) error {
+func addNote(a *kernel.Ctx, letterID, noteID, text string, entities []string) error {
 	if text == "" {
 		return nil
 	}
-	return a.tx.InsertNote(a.cmd.Tenant, &domain.Note{ID: noteID, LetterID: letterID, AuthorID: a.cmd.Actor, Text: text, Entities: entities, CreatedAt: a.at})
+	return a.Tx.InsertNote(a.Cmd.Tenant, &domain.Note{ID: noteID, LetterID: letterID, AuthorID: a.Cmd.Actor, Text: text, Entities: entities, CreatedAt: a.At})
 }
 
-func applyLetterRedirect(a *applyCtx, p *LetterRedirect) (any, error) {
-	l, err := letterForUpdate(a, p.LetterID)
+func applyLetterRedirect(a *kernel.Ctx, p *LetterRedirect) (any, error) {
+	l, err := kernel.LetterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
 	}
-	if err := open(l); err != nil {
+	if err := kernel.CheckOpen(l); err != nil {
 		return nil, err
 	}
 	var to []string
 	if p.EntityID != "" {
-		e, err := a.tx.Entity(a.ctx, a.cmd.Tenant, p.EntityID)
+		e, err := a.Tx.Entity(a.Ctx, a.Cmd.Tenant, p.EntityID)
 		if err != nil {
 			return nil, err
 		}
@@ -140,61 +123,65 @@ func applyLetterRedirect(a *applyCtx, p *LetterRedirect) (any, error) {
 	}
 	l.AssigneeID = p.AssigneeID
 	if p.AssigneeID != "" {
-		u, err := a.tx.User(a.ctx, a.cmd.Tenant, p.AssigneeID)
+		u, err := a.Tx.User(a.Ctx, a.Cmd.Tenant, p.AssigneeID)
 		if err != nil {
 			return nil, err
 		}
 		to = append(to, "« "+u.Name+" »")
 	}
 	l.Status = domain.StatusInProgress
-	l.UpdatedAt = a.at
+	l.UpdatedAt = a.At
 	if err := saveWithNote(a, l, p.NoteID, p.Note); err != nil {
 		return nil, err
 	}
-	a.summary = "Redirigé vers " + strings.Join(to, ", ")
+	a.Summary = "Redirigé vers " + strings.Join(to, ", ")
 	return l, nil
 }
 
-func applyLetterNote(a *applyCtx, p *LetterNote) (any, error) {
-	l, err := letterForUpdate(a, p.LetterID)
+func applyLetterNote(a *kernel.Ctx, p *LetterNote) (any, error) {
+	l, err := kernel.LetterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
 	}
 	for _, e := range p.Entities {
-		if _, err := a.tx.Entity(a.ctx, a.cmd.Tenant, e); err != nil {
+		if _, err := a.Tx.Entity(a.Ctx, a.Cmd.Tenant, e); err != nil {
 			return nil, err
 		}
 	}
-	n := &domain.Note{ID: p.NoteID, LetterID: l.ID, AuthorID: a.cmd.Actor, Text: p.Text, Entities: p.Entities, CreatedAt: a.at}
-	if err := a.tx.InsertNote(a.cmd.Tenant, n); err != nil {
+	n := &domain.Note{ID: p.NoteID, LetterID: l.ID, AuthorID: a.Cmd.Actor, Text: p.Text, Entities: p.Entities, CreatedAt: a.At}
+	if err := a.Tx.InsertNote(a.Cmd.Tenant, n); err != nil {
 		return nil, err
 	}
-	if err := a.tx.IndexLetter(l.ID); err != nil {
+	if err := a.Tx.IndexLetter(l.ID); err != nil {
 		return nil, err
 	}
-	a.summary = "Note ajoutée"
+	a.Summary = "Note ajoutée"
 	if len(p.Entities) > 0 {
-		a.summary = "Note restreinte ajoutée"
+		a.Summary = "Note restreinte ajoutée"
 		// The text of a restricted note stays out of the shared history.
-		a.payload = redact(LetterNote{LetterID: p.LetterID, NoteID: p.NoteID, Entities: p.Entities})
+		a.Payload = kernel.Redact(LetterNote{LetterID: p.LetterID, NoteID: p.NoteID, Entities: p.Entities})
 	}
 	return n, nil
 }
 
-func attach(a *applyCtx, p *LetterAttach) (*domain.Document, error) {
-	v := &domain.Version{Version: 1, SHA256: p.SHA256, Size: p.Size, MIME: p.MIME, CreatedAt: a.at, CreatedBy: a.cmd.Actor}
+// LetterAttach adds a document, or a new version of one: the payload
+// lives in the kernel because other features' payloads carry it.
+type LetterAttach = kernel.LetterAttach
+
+func attach(a *kernel.Ctx, p *LetterAttach) (*domain.Document, error) {
+	v := &domain.Version{Version: 1, SHA256: p.SHA256, Size: p.Size, MIME: p.MIME, CreatedAt: a.At, CreatedBy: a.Cmd.Actor}
 	if p.NewDoc {
-		d := &domain.Document{ID: p.DocumentID, LetterID: p.LetterID, Role: domain.DocRole(p.Role), Name: p.Name, CreatedAt: a.at, CreatedBy: a.cmd.Actor}
-		if err := a.tx.InsertDocument(a.cmd.Tenant, d); err != nil {
+		d := &domain.Document{ID: p.DocumentID, LetterID: p.LetterID, Role: domain.DocRole(p.Role), Name: p.Name, CreatedAt: a.At, CreatedBy: a.Cmd.Actor}
+		if err := a.Tx.InsertDocument(a.Cmd.Tenant, d); err != nil {
 			return nil, err
 		}
-		if err := a.tx.InsertVersion(d.ID, v); err != nil {
+		if err := a.Tx.InsertVersion(d.ID, v); err != nil {
 			return nil, err
 		}
 		d.Versions = []domain.Version{*v}
 		return d, nil
 	}
-	d, err := a.tx.Document(a.ctx, a.cmd.Tenant, p.DocumentID)
+	d, err := a.Tx.Document(a.Ctx, a.Cmd.Tenant, p.DocumentID)
 	if err != nil {
 		return nil, err
 	}
@@ -202,97 +189,114 @@ func attach(a *applyCtx, p *LetterAttach) (*domain.Document, error) {
 		return nil, fmt.Errorf("document %s: %w", p.DocumentID, ErrNotFound)
 	}
 	v.Version = d.Versions[len(d.Versions)-1].Version + 1
-	if err := a.tx.InsertVersion(d.ID, v); err != nil {
+	if err := a.Tx.InsertVersion(d.ID, v); err != nil {
 		return nil, err
 	}
 	d.Versions = append(d.Versions, *v)
 	return d, nil
 }
 
-func applyLetterAttach(a *applyCtx, p *LetterAttach) (any, error) {
-	if _, err := letterForUpdate(a, p.LetterID); err != nil {
+func applyLetterAttach(a *kernel.Ctx, p *LetterAttach) (any, error) {
+	if _, err := kernel.LetterForUpdate(a, p.LetterID); err != nil {
 		return nil, err
 	}
 	d, err := attach(a, p)
 	if err != nil {
 		return nil, err
 	}
-	a.summary = fmt.Sprintf("Document « %s » ajouté (version %d)", d.Name, d.Versions[len(d.Versions)-1].Version)
+	a.Summary = fmt.Sprintf("Document « %s » ajouté (version %d)", d.Name, d.Versions[len(d.Versions)-1].Version)
 	return d, nil
 }
 
-func applyLetterLink(a *applyCtx, p *LetterLink) (any, error) {
-	other, err := letterForUpdate(a, p.OtherID)
+func applyLetterLink(a *kernel.Ctx, p *LetterLink) (any, error) {
+	other, err := kernel.LetterForUpdate(a, p.OtherID)
 	if err != nil {
 		return nil, err
 	}
-	l, err := letterForUpdate(a, p.LetterID)
+	l, err := kernel.LetterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
 	}
 	if l.ID == other.ID {
 		return nil, fmt.Errorf("%w: un courrier ne peut pas être lié à lui-même", ErrInvalid)
 	}
-	if ok, err := a.tx.LinkExists(a.ctx, l.ID, other.ID); err != nil || ok {
+	if ok, err := a.Tx.LinkExists(a.Ctx, l.ID, other.ID); err != nil || ok {
 		if err == nil {
 			err = fmt.Errorf("%w: les courriers %s et %s sont déjà liés", ErrConflict, l.Number, other.Number)
 		}
 		return nil, err
 	}
-	if err := a.tx.InsertLink(l.ID, other.ID, a.at, a.cmd.Actor); err != nil {
+	if err := a.Tx.InsertLink(l.ID, other.ID, a.At, a.Cmd.Actor); err != nil {
 		return nil, err
 	}
-	if err := a.tx.InsertLink(other.ID, l.ID, a.at, a.cmd.Actor); err != nil {
+	if err := a.Tx.InsertLink(other.ID, l.ID, a.At, a.Cmd.Actor); err != nil {
 		return nil, err
 	}
-	a.summary = "Lié au courrier " + other.Number
+	a.Summary = "Lié au courrier " + other.Number
 	return nil, nil
 }
 
-func applyLetterClose(a *applyCtx, p *LetterClose) (any, error) {
-	l, err := letterForUpdate(a, p.LetterID)
+// letterApplyHooks are what the letters' apply code calls in other
+// features, inside the same Apply: the facade sets them in Kinds, so that
+// letters imports no feature.
+type letterApplyHooks struct {
+	// OnClose runs when a letter is closed: the GED export queues the
+	// letter's export there when the tenant asks for it (appliance/ged).
+	OnClose func(a *kernel.Ctx, l *domain.Letter) error
+}
+
+// registerLetterClose registers the close of a letter, which calls the
+// "on close" hook.
+func registerLetterClose(h letterApplyHooks) func(*kernel.Registry) {
+	return func(r *kernel.Registry) {
+		kernel.Handle(r, KindLetterClose, func(a *kernel.Ctx, p *LetterClose) (any, error) { return applyLetterClose(a, p, h) })
+	}
+}
+
+func applyLetterClose(a *kernel.Ctx, p *LetterClose, h letterApplyHooks) (any, error) {
+	l, err := kernel.LetterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
 	}
-	if err := open(l); err != nil {
+	if err := kernel.CheckOpen(l); err != nil {
 		return nil, err
 	}
-	l.Status, l.ClosedAt, l.UpdatedAt = domain.StatusClosed, a.at, a.at
+	l.Status, l.ClosedAt, l.UpdatedAt = domain.StatusClosed, a.At, a.At
 	if err := saveWithNote(a, l, p.NoteID, p.Note); err != nil {
 		return nil, err
 	}
-	if err := queueExportOnClose(a, l); err != nil {
+	if err := h.OnClose(a, l); err != nil {
 		return nil, fmt.Errorf("queue GED export: %w", err)
 	}
-	a.summary = "Courrier clos"
+	a.Summary = "Courrier clos"
 	return l, nil
 }
 
-func applyLetterReopen(a *applyCtx, p *LetterReopen) (any, error) {
-	l, err := letterForUpdate(a, p.LetterID)
+func applyLetterReopen(a *kernel.Ctx, p *LetterReopen) (any, error) {
+	l, err := kernel.LetterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
 	}
 	if l.Status != domain.StatusClosed {
 		return nil, fmt.Errorf("%w: le courrier %s n'est pas clos", ErrConflict, l.Number)
 	}
-	l.Status, l.ClosedAt, l.UpdatedAt = domain.StatusInProgress, "", a.at
+	l.Status, l.ClosedAt, l.UpdatedAt = domain.StatusInProgress, "", a.At
 	if err := saveWithNote(a, l, p.NoteID, p.Note); err != nil {
 		return nil, err
 	}
-	a.summary = "Courrier rouvert"
+	a.Summary = "Courrier rouvert"
 	return l, nil
 }
 
 // saveWithNote writes a letter an action changed, the action's note if it
 // has one, and the letter's search entry: what redirect, close and reopen
 // all end with.
-func saveWithNote(a *applyCtx, l *domain.Letter, noteID, note string) error {
-	if err := a.tx.UpdateLetter(l); err != nil {
+func saveWithNote(a *kernel.Ctx, l *domain.Letter, noteID, note string) error {
+	if err := a.Tx.UpdateLetter(l); err != nil {
 		return err
 	}
 	if err := addNote(a, l.ID, noteID, note, nil); err != nil {
 		return err
 	}
-	return a.tx.IndexLetter(l.ID)
+	return a.Tx.IndexLetter(l.ID)
 }

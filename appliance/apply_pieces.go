@@ -3,83 +3,83 @@ package appliance
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"missive/appliance/domain"
+	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
 
 // registerPieces registers the apply function of each kind below with r.
-func registerPieces(r *Registry) {
-	Handle(r, KindLetterIncomplete, applyLetterIncomplete)
-	Handle(r, KindLetterPieces, applyLetterPieces)
+func registerPieces(r *kernel.Registry) {
+	kernel.Handle(r, KindLetterIncomplete, applyLetterIncomplete)
+	kernel.Handle(r, KindLetterPieces, applyLetterPieces)
 }
 
 // checkDates is Apply's own check of the dates a command carries: the
 // Service checked them, but the log is replayed everywhere.
 func checkDates(dates ...string) error {
 	for _, d := range dates {
-		if d != "" && !validDate(d) {
+		if d != "" && !kernel.ValidDate(d) {
 			return fmt.Errorf("%w: date %q invalide", ErrInvalid, d)
 		}
 	}
 	return nil
 }
 
-func applyLetterIncomplete(a *applyCtx, p *LetterIncomplete) (any, error) {
+func applyLetterIncomplete(a *kernel.Ctx, p *LetterIncomplete) (any, error) {
 	if p.Missing == "" || p.Deadline == "" || p.AskedOn == "" {
 		return nil, fmt.Errorf("%w: pièces, date limite et date de la demande sont obligatoires", ErrInvalid)
 	}
 	if err := checkDates(p.Deadline, p.AskedOn, p.DueBefore, p.DueDate); err != nil {
 		return nil, err
 	}
-	l, err := letterForUpdate(a, p.LetterID)
+	l, err := kernel.LetterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
 	}
-	if err := open(l); err != nil {
+	if err := kernel.CheckOpen(l); err != nil {
 		return nil, err
 	}
 	if l.Category != domain.Incoming {
 		return nil, fmt.Errorf("%w: seule une demande reçue (courrier arrivée) peut être incomplète", ErrInvalid)
 	}
-	switch old, err := a.tx.LetterPieces(a.ctx, l.ID); {
+	switch old, err := a.Tx.LetterPieces(a.Ctx, l.ID); {
 	case err == nil && old.Awaited():
 		return nil, fmt.Errorf("%w: des pièces sont déjà attendues pour le courrier %s", ErrConflict, l.Number)
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return nil, err
 	}
-	pr := &domain.PiecesRequest{LetterID: l.ID, Missing: p.Missing, Deadline: p.Deadline, AskedOn: p.AskedOn, AskedBy: a.cmd.Actor, DueBefore: p.DueBefore}
-	if err := a.tx.SetLetterPieces(a.cmd.Tenant, pr); err != nil {
+	pr := &domain.PiecesRequest{LetterID: l.ID, Missing: p.Missing, Deadline: p.Deadline, AskedOn: p.AskedOn, AskedBy: a.Cmd.Actor, DueBefore: p.DueBefore}
+	if err := a.Tx.SetLetterPieces(a.Cmd.Tenant, pr); err != nil {
 		return nil, err
 	}
-	l.DueDate, l.UpdatedAt = p.DueDate, a.at
-	if err := a.tx.UpdateLetter(l); err != nil {
+	l.DueDate, l.UpdatedAt = p.DueDate, a.At
+	if err := a.Tx.UpdateLetter(l); err != nil {
 		return nil, err
 	}
 	if p.Notice != nil {
 		n := *p.Notice
 		n.LetterID, n.Held = l.ID, true
-		if err := insertOutbox(a, n); err != nil {
+		if err := kernel.InsertOutbox(a, n); err != nil {
 			return nil, err
 		}
 	}
-	a.summary = "Demande incomplète : pièces à produire avant le " + civil(p.Deadline) + " ; délai de traitement suspendu"
-	if l, err = letterForUpdate(a, l.ID); err != nil {
+	a.Summary = "Demande incomplète : pièces à produire avant le " + kernel.Civil(p.Deadline) + " ; délai de traitement suspendu"
+	if l, err = kernel.LetterForUpdate(a, l.ID); err != nil {
 		return nil, err
 	}
 	return &IncompleteResult{Letter: l, Pieces: pr, Notice: p.Told}, nil
 }
 
-func applyLetterPieces(a *applyCtx, p *LetterPiecesReceived) (any, error) {
+func applyLetterPieces(a *kernel.Ctx, p *LetterPiecesReceived) (any, error) {
 	if err := checkDates(p.ReceivedOn, p.DueDate); err != nil {
 		return nil, err
 	}
-	l, err := letterForUpdate(a, p.LetterID)
+	l, err := kernel.LetterForUpdate(a, p.LetterID)
 	if err != nil {
 		return nil, err
 	}
-	pr, err := a.tx.LetterPieces(a.ctx, l.ID)
+	pr, err := a.Tx.LetterPieces(a.Ctx, l.ID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !pr.Awaited()) {
 		return nil, fmt.Errorf("%w: aucune pièce n'est attendue pour le courrier %s", ErrConflict, l.Number)
 	}
@@ -90,27 +90,18 @@ func applyLetterPieces(a *applyCtx, p *LetterPiecesReceived) (any, error) {
 		return nil, fmt.Errorf("%w: les pièces ne peuvent arriver avant d'être demandées (%s)", ErrInvalid, pr.AskedOn)
 	}
 	pr.ReceivedOn = p.ReceivedOn
-	if err := a.tx.SetLetterPieces(a.cmd.Tenant, pr); err != nil {
+	if err := a.Tx.SetLetterPieces(a.Cmd.Tenant, pr); err != nil {
 		return nil, err
 	}
-	l.DueDate, l.UpdatedAt = p.DueDate, a.at
-	if err := a.tx.UpdateLetter(l); err != nil {
+	l.DueDate, l.UpdatedAt = p.DueDate, a.At
+	if err := a.Tx.UpdateLetter(l); err != nil {
 		return nil, err
 	}
-	a.summary = "Pièces reçues le " + civil(p.ReceivedOn)
+	a.Summary = "Pièces reçues le " + kernel.Civil(p.ReceivedOn)
 	if p.DueDate != "" {
-		a.summary += " ; nouvelle date limite : " + civil(p.DueDate)
+		a.Summary += " ; nouvelle date limite : " + kernel.Civil(p.DueDate)
 	}
 	// The letter read back is the request's answer, and what an
 	// idempotency key records.
-	return letterForUpdate(a, l.ID)
-}
-
-// civil writes a civil date as history summaries do: JJ/MM/AAAA.
-func civil(d string) string {
-	t, err := time.Parse(domain.DateLayout, d)
-	if err != nil {
-		return d
-	}
-	return t.Format("02/01/2006")
+	return kernel.LetterForUpdate(a, l.ID)
 }

@@ -80,7 +80,7 @@ func TestBackupFailureAlertsOncePerStreak(t *testing.T) {
 		// test's proposer.)
 		defer func() {
 			applied, _ := env.Store.AppliedIndex(ctx)
-			alert := appliance.BackupAlert{Tenant: "default", Outbox: appliance.OutboxPayload{ID: "x1", Kind: "alert", MessageID: "backup.x1@ville.test", MailFrom: "mairie@ville.test", RcptTo: "dsi@ville.test", Subject: "s", Content: "c"}}
+			alert := appliance.BackupAlert{Tenant: "default", Outbox: appliance.BackupAlertMail{ID: "x1", Kind: "alert", MessageID: "backup.x1@ville.test", MailFrom: "mairie@ville.test", RcptTo: "dsi@ville.test", Subject: "s", Content: "c"}}
 			cmd, _ := appliance.NewCommand(appliance.KindBackupRun, "default", appliance.SystemActor, time.Now(),
 				appliance.BackupRunRecord{Run: store.BackupRun{ID: "r-race", Target: "file:///nas", Trigger: "schedule", StartedAt: "2026-03-11T03:30:00.000Z", FinishedAt: "2026-03-11T03:30:00.000Z", Status: appliance.BackupFailed}, Alerts: []appliance.BackupAlert{alert}})
 			b, _ := cmd.Encode()

@@ -4,74 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"missive/appliance/domain"
-	"missive/appliance/store"
+	"missive/appliance/kernel"
 )
 
-// What the cluster package asks of the appliance: its membership record
-// (join tokens, members), kept in the store through commands so that
-// every node, and whichever leads, knows it; and the admission of the
-// commands a follower forwards to the leader (Admit).
-
-// CreateJoinToken records the hash of a join token that admits one node,
-// a voter or not, until expires.
-func (s *Service) CreateJoinToken(ctx context.Context, hash string, voter bool, expires time.Time) error {
-	_, err := s.propose(ctx, KindClusterToken, ClusterTenant, SystemActor,
-		ClusterToken{Hash: hash, Voter: voter, ExpiresAt: expires.UTC().Format(domain.TimeLayout)})
-	return err
-}
-
-// UseJoinToken uses a join token for a node, once cluster-wide, and
-// returns the member it made. A token unknown, used or expired is
-// ErrForbidden.
-func (s *Service) UseJoinToken(ctx context.Context, hash, nodeID, address string) (*store.ClusterMember, error) {
-	// Checked here first, so that anyone who can reach the join service
-	// cannot fill the log with refused commands; Apply checks again.
-	tok, err := s.reader().JoinToken(ctx, hash)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, fmt.Errorf("%w: jeton d'adhésion inconnu", ErrForbidden)
-	case err != nil:
-		return nil, err
-	case tok.UsedBy != "":
-		return nil, fmt.Errorf("%w: jeton d'adhésion déjà utilisé (par le nœud %s)", ErrForbidden, tok.UsedBy)
-	case s.Now().UTC().Format(domain.TimeLayout) >= tok.ExpiresAt:
-		return nil, fmt.Errorf("%w: jeton d'adhésion expiré depuis le %s: créez-en un autre (missive cluster token)", ErrForbidden, tok.ExpiresAt)
-	}
-	v, err := s.propose(ctx, KindClusterJoin, ClusterTenant, SystemActor, ClusterJoin{Hash: hash, NodeID: nodeID, Address: address})
-	if err != nil {
-		return nil, err
-	}
-	return v.(*store.ClusterMember), nil
-}
-
-// SetClusterMember records a member's suffrage, or its removal.
-func (s *Service) SetClusterMember(ctx context.Context, m ClusterMember) error {
-	_, err := s.propose(ctx, KindClusterMember, ClusterTenant, SystemActor, m)
-	return err
-}
-
-// ClusterMember reads a member from the local store.
-func (s *Service) ClusterMember(ctx context.Context, nodeID string) (*store.ClusterMember, error) {
-	return s.reader().ClusterMember(ctx, nodeID)
-}
-
-// ReadConsistent waits until this node has applied every write committed
-// cluster-wide before the call, so that the read that follows is
-// linearizable (?consistency=strong). A proposer that cannot tell (a
-// test's) makes it a no-op.
-func (s *Service) ReadConsistent(ctx context.Context) error {
-	if r, ok := s.prop.(interface{ ReadIndex(context.Context) error }); ok {
-		return r.ReadIndex(ctx)
-	}
-	return nil
-}
+// The admission of the commands a follower forwards to the leader (Admit):
+// it checks registration numbers, so it stays with the letters' numbering.
+// The membership record (join tokens, members) is appliance/sites.
 
 // NumberTakenError is the leader's refusal of a registration a follower
 // stamped with a number that is not the next one: Next is the number to
-// stamp instead. It matches errNumberTaken, so the follower's service
+// stamp instead. It matches kernel.ErrNumberTaken, so the follower's service
 // stamps again.
 type NumberTakenError struct {
 	Number string
@@ -79,10 +23,10 @@ type NumberTakenError struct {
 }
 
 func (e *NumberTakenError) Error() string {
-	return fmt.Sprintf("%v: %s (suivant: %d)", errNumberTaken, e.Number, e.Next)
+	return fmt.Sprintf("%v: %s (suivant: %d)", kernel.ErrNumberTaken, e.Number, e.Next)
 }
 
-func (e *NumberTakenError) Is(target error) bool { return target == errNumberTaken }
+func (e *NumberTakenError) Is(target error) bool { return target == kernel.ErrNumberTaken }
 
 // Admit runs on the leader for each command a follower forwards. It puts
 // the command in the log with queue, after checking, under the numbering
@@ -117,7 +61,7 @@ func (s *Service) Admit(ctx context.Context, data []byte, queue func() (wait fun
 	epoch := sq.epoch
 	return func() (any, error) {
 		resp, err := wait()
-		if _, rerr := applyResult(ctx, cmd.Kind, resp, err); rerr != nil && !errors.Is(rerr, ErrPending) {
+		if _, rerr := kernel.ApplyResult(ctx, cmd.Kind, resp, err); rerr != nil && !errors.Is(rerr, ErrPending) {
 			s.reg.failed(sq, epoch, 0)
 		}
 		return resp, err
@@ -149,11 +93,5 @@ func registration(cmd *Command) (*LetterRegister, error) {
 }
 
 func decodePayload[T any](cmd *Command) (*T, error) {
-	return decode[T](&applyCtx{cmd: cmd})
-}
-
-// BlobRefs calls fn for every document the store references (the
-// cluster's background pass and check).
-func (s *Service) BlobRefs(ctx context.Context, fn func(sum string) error) error {
-	return s.store.BlobRefs(ctx, fn)
+	return kernel.Decode[T](&kernel.Ctx{Cmd: cmd})
 }

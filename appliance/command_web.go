@@ -1,53 +1,14 @@
 package appliance
 
-// Commands of the web UI. They are registered in apply_web.go.
+// The registration form's command of earlier versions: a letters
+// command, registered in apply_web.go. The web sessions' commands are
+// appliance/org's, the user preferences' appliance/prefs'.
 const (
-	// KindWebKeyCreate stored a tenant's session signing key in older
-	// versions; it is applied still, for their log entries, but the key
-	// is no longer kept (see sessions.go).
-	KindWebKeyCreate Kind = "web.key.create"
-	// KindSessionsRevoke ends every web session of a user (logout,
-	// password change) by moving their session epoch on.
-	KindSessionsRevoke Kind = "user.sessions.revoke"
-	KindBasketsSet     Kind = "baskets.set"
-	KindSearchSave     Kind = "search.save"
-	KindSearchDelete   Kind = "search.delete"
-	KindLetterFollow   Kind = "letter.follow"
-	KindLetterUnfollow Kind = "letter.unfollow"
 	// KindLetterRegisterForm registered a letter from the registration
 	// form with the form's key in its payload. Only earlier versions
 	// propose it; it still applies, for their raft logs (apply_web.go).
 	KindLetterRegisterForm Kind = "letter.register.form"
 )
-
-// WebKeyCreate carries the key itself: every node needs it. Apply keeps it
-// out of the history entry.
-type WebKeyCreate struct {
-	Secret string `json:"secret"`
-}
-
-type SessionsRevoke struct {
-	UserID string `json:"user_id"`
-}
-
-type BasketsSet struct {
-	Role    string      `json:"role"`
-	Baskets []BasketDef `json:"baskets"`
-}
-
-type SearchSave struct {
-	ID    string `json:"id"`
-	Name  string `json:"name"`
-	Query string `json:"query"`
-}
-
-type SearchDelete struct {
-	ID string `json:"id"`
-}
-
-type LetterFollow struct {
-	LetterID string `json:"letter_id"`
-}
 
 type LetterRegisterForm struct {
 	Key    string         `json:"key"`

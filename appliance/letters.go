@@ -6,15 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
-	"net/http"
-	"path"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"missive/appliance/blob"
 	"missive/appliance/domain"
+	"missive/appliance/kernel"
 	"missive/appliance/store"
 	"missive/appliance/workdays"
 )
@@ -48,26 +45,12 @@ type Upload struct {
 	Body io.Reader
 }
 
-// validDate accepts a civil date of a plausible year: 9999-12-31 is a
-// date, but its due date would be of year 10014, which no column orders
-// nor any form shows.
-func validDate(s string) bool {
-	t, err := time.Parse(domain.DateLayout, s)
-	return err == nil && t.Year() >= minYear && t.Year() <= maxYear
-}
-
-const minYear, maxYear = 1900, 2999
-
 // maxYearsAhead bounds how far ahead of today a letter may be said to arrive.
 const maxYearsAhead = 5
 
-func (s *Service) calendar(t *domain.Tenant) workdays.Calendar {
-	return workdays.Calendar{AlsaceMoselle: t.AlsaceMoselle}
-}
-
 // DueDate computes the due date of a letter of this doctype arriving then.
 func (s *Service) DueDate(t *domain.Tenant, d *domain.Doctype, arrival string) string {
-	return DueDate(s.calendar(t), d, arrival)
+	return DueDate(s.k.Calendar(t), d, arrival)
 }
 
 // DueDate is the due date of a letter of doctype d received on arrival
@@ -79,7 +62,7 @@ func DueDate(cal workdays.Calendar, d *domain.Doctype, arrival string) string {
 	if d == nil || d.DelayDays <= 0 {
 		return ""
 	}
-	if !validDate(arrival) {
+	if !kernel.ValidDate(arrival) {
 		return ""
 	}
 	at, _ := time.Parse(domain.DateLayout, arrival)
@@ -153,7 +136,7 @@ func (s *Service) checkRouting(ctx context.Context, a *Actor, errs FieldErrors, 
 // RegisterLetter validates, stamps (id, registration number, due date) and
 // registers a letter with its documents.
 func (s *Service) RegisterLetter(ctx context.Context, a *Actor, in RegisterInput, uploads ...Upload) (*domain.Letter, error) {
-	if err := canWrite(a); err != nil {
+	if err := kernel.CanWrite(a); err != nil {
 		return nil, err
 	}
 	now := s.Now()
@@ -177,7 +160,7 @@ func (s *Service) RegisterLetter(ctx context.Context, a *Actor, in RegisterInput
 			return nil, err
 		}
 	}
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	p.DueDate = s.DueDate(a.Tenant, dt, in.ArrivalDate)
@@ -201,16 +184,16 @@ func checkRegisterFields(in *RegisterInput, now time.Time, errs FieldErrors) {
 		errs["category"] = "incoming, outgoing ou internal"
 	}
 	in.Subject = strings.TrimSpace(in.Subject)
-	checkLen(errs, "subject", in.Subject, 500, true)
-	checkLen(errs, "body", in.Body, 1<<20, false)
-	if in.LetterDate != "" && !validDate(in.LetterDate) {
+	kernel.CheckLen(errs, "subject", in.Subject, 500, true)
+	kernel.CheckLen(errs, "body", in.Body, 1<<20, false)
+	if in.LetterDate != "" && !kernel.ValidDate(in.LetterDate) {
 		errs["letter_date"] = "date invalide (AAAA-MM-JJ)"
 	}
 	today := now.In(domain.Paris).Format(domain.DateLayout)
 	switch {
 	case in.ArrivalDate == "":
 		in.ArrivalDate = today
-	case !validDate(in.ArrivalDate):
+	case !kernel.ValidDate(in.ArrivalDate):
 		errs["arrival_date"] = "date invalide (AAAA-MM-JJ)"
 	case in.ArrivalDate > now.In(domain.Paris).AddDate(maxYearsAhead, 0, 0).Format(domain.DateLayout):
 		// A date years ahead is a typing slip whose due date would run from
@@ -246,14 +229,14 @@ func (s *Service) numberAndCommit(ctx context.Context, a *Actor, in *RegisterInp
 		// A follower's stamp is refused by the leader when another site
 		// took the number first; the refusal says the next one, so a
 		// retry fails again only if yet another site beat it to that.
-		if errors.Is(err, errNumberTaken) && attempt < 20 {
+		if errors.Is(err, kernel.ErrNumberTaken) && attempt < 20 {
 			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("register letter %s: %w", p.Number, err)
 		}
 		l := v.(*domain.Letter)
-		s.log.Info("letter registered", "tenant", a.TenantID(), "letter", l.Number, "id", l.ID, "actor", a.User.Login)
+		s.Log.Info("letter registered", "tenant", a.TenantID(), "letter", l.Number, "id", l.ID, "actor", a.User.Login)
 		return l, nil
 	}
 }
@@ -273,18 +256,18 @@ func (s *Service) resolveSender(ctx context.Context, a *Actor, in *ContactInput,
 			p.SenderID = c.ID
 			return nil
 		}
-		if !isNotFound(err) {
+		if !kernel.IsNotFound(err) {
 			return err
 		}
 	}
-	p.NewSender = in.payload("sender.", errs)
+	p.NewSender = in.Payload("sender.", errs)
 	return nil
 }
 
 // storeUpload puts an upload's content in the blob store and returns the
 // attach payload that references it.
 func (s *Service) storeUpload(u Upload, letterID string) (*LetterAttach, error) {
-	name := safeName(u.Name)
+	name := kernel.SafeName(u.Name)
 	if name == "" {
 		return nil, FieldErrors{"file": "nom de fichier manquant"}
 	}
@@ -298,61 +281,12 @@ func (s *Service) storeUpload(u Upload, letterID string) (*LetterAttach, error) 
 	head, _ := br.Peek(512)
 	sum, size, err := s.blobs.Put(br, s.MaxUpload)
 	if errors.Is(err, blob.ErrTooLarge) {
-		return nil, fmt.Errorf("%w: %s dépasse la taille maximale de %d Mo", ErrTooLarge, name, s.MaxUpload>>20)
+		return nil, fmt.Errorf("%w: %s dépasse la taille maximale de %d Mo", kernel.ErrTooLarge, name, s.MaxUpload>>20)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &LetterAttach{LetterID: letterID, DocumentID: NewID(), NewDoc: true, Role: string(u.Role), Name: name, SHA256: sum, Size: size, MIME: sniff(name, head)}, nil
-}
-
-// ErrTooLarge is returned for an upload over the configured limit.
-var ErrTooLarge = errors.New("document trop volumineux")
-
-// safeName keeps a file name that is safe on every file system and in a URL
-// path segment: no directories, no control characters.
-func safeName(n string) string {
-	n = strings.ReplaceAll(n, "\\", "/")
-	n = path.Base(n)
-	if n == "." || n == "/" || n == ".." {
-		return ""
-	}
-	n = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || strings.ContainsRune(`/:*?"<>|`, r) {
-			return '_'
-		}
-		return r
-	}, n)
-	for utf8.RuneCountInString(n) > 200 {
-		_, size := utf8.DecodeLastRuneInString(n)
-		n = n[:len(n)-size]
-	}
-	return strings.TrimSpace(n)
-}
-
-func sniff(name string, head []byte) string {
-	if t := mime.TypeByExtension(strings.ToLower(path.Ext(name))); t != "" {
-		return t
-	}
-	return http.DetectContentType(head)
-}
-
-// letterToAct reads a letter in the actor's perimeter and checks that they
-// may act on it: not read-only, and admin, mail room, assignee or member of
-// the letter's entity. A letter outside the perimeter is "not found".
-func (s *Service) letterToAct(ctx context.Context, a *Actor, id string) (*domain.Letter, error) {
-	l, err := s.reader().Letter(ctx, a.Perimeter, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := canWrite(a); err != nil {
-		return nil, err
-	}
-	switch {
-	case a.Role() == domain.RoleAdmin, a.Role() == domain.RoleMailroom, l.AssigneeID == a.ID(), a.InEntity(l.EntityID):
-		return l, nil
-	}
-	return nil, fmt.Errorf("%w: vous n'êtes ni destinataire ni membre de l'entité de ce courrier", ErrForbidden)
+	return &LetterAttach{LetterID: letterID, DocumentID: NewID(), NewDoc: true, Role: string(u.Role), Name: name, SHA256: sum, Size: size, MIME: kernel.Sniff(name, head)}, nil
 }
 
 // QualifyInput changes a letter's metadata, field by field: an absent (or
@@ -388,7 +322,7 @@ func FullQualify(in RegisterInput) QualifyInput {
 // the assignee). Only the fields given change; the confidential flag is
 // dropped only when asked, by the letter's assignee or an administrator.
 func (s *Service) Qualify(ctx context.Context, a *Actor, id string, in QualifyInput) (*domain.Letter, error) {
-	l, err := s.letterToAct(ctx, a, id)
+	l, err := s.k.LetterToAct(ctx, a, id)
 	if err != nil {
 		return nil, err
 	}
@@ -427,14 +361,14 @@ func (s *Service) Qualify(ctx context.Context, a *Actor, id string, in QualifyIn
 		}
 		p.Confidential = *in.Confidential
 	}
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	if p.DoctypeID != l.DoctypeID {
 		// While the pieces of an incomplete request are awaited the delay
 		// does not run: the due date is counted again when they come.
 		pr, err := s.reader().LetterPieces(ctx, l.ID)
-		if err != nil && !isNotFound(err) {
+		if err != nil && !kernel.IsNotFound(err) {
 			return nil, err
 		}
 		if !pr.Awaited() {
@@ -470,13 +404,13 @@ func qualifyFields(p *LetterQualify, in QualifyInput, errs FieldErrors) {
 		}
 	}
 	set(&p.Subject, in.Subject)
-	checkLen(errs, "subject", p.Subject, 500, true)
+	kernel.CheckLen(errs, "subject", p.Subject, 500, true)
 	if in.Body != nil {
 		p.Body = *in.Body
-		checkLen(errs, "body", p.Body, 1<<20, false)
+		kernel.CheckLen(errs, "body", p.Body, 1<<20, false)
 	}
 	set(&p.LetterDate, in.LetterDate)
-	if in.LetterDate != nil && p.LetterDate != "" && !validDate(p.LetterDate) {
+	if in.LetterDate != nil && p.LetterDate != "" && !kernel.ValidDate(p.LetterDate) {
 		errs["letter_date"] = "date invalide (AAAA-MM-JJ)"
 	}
 	if in.Priority != nil {
@@ -531,7 +465,7 @@ func (s *Service) View(ctx context.Context, a *Actor, id string) (*LetterView, e
 	if v.History, err = r.History(ctx, a.TenantID(), l.ID, 1000, 0); err != nil {
 		return nil, err
 	}
-	if v.Pieces, err = r.LetterPieces(ctx, l.ID); isNotFound(err) {
+	if v.Pieces, err = r.LetterPieces(ctx, l.ID); kernel.IsNotFound(err) {
 		v.Pieces, err = nil, nil
 	}
 	if err != nil {
@@ -564,7 +498,7 @@ func (s *Service) Letters(ctx context.Context, a *Actor, f store.LetterFilter) (
 
 // TenantHistory lists a tenant's history (admin only).
 func (s *Service) TenantHistory(ctx context.Context, a *Actor, limit, offset int) ([]domain.HistoryEntry, error) {
-	if err := requireAdmin(a); err != nil {
+	if err := kernel.RequireAdmin(a); err != nil {
 		return nil, err
 	}
 	return s.reader().History(ctx, a.TenantID(), "", limit, offset)

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"missive/appliance/domain"
+	"missive/appliance/kernel"
 )
 
 // RedirectInput sends a letter to another entity and/or user.
@@ -18,7 +19,7 @@ type RedirectInput struct {
 }
 
 func (s *Service) Redirect(ctx context.Context, a *Actor, id string, in RedirectInput) (*domain.Letter, error) {
-	l, err := s.letterToAct(ctx, a, id)
+	l, err := s.k.LetterToAct(ctx, a, id)
 	if err != nil {
 		return nil, err
 	}
@@ -29,9 +30,9 @@ func (s *Service) Redirect(ctx context.Context, a *Actor, id string, in Redirect
 	if in.EntityID == "" && in.AssigneeID == "" {
 		errs["entity_id"] = "choisissez une entité ou un destinataire"
 	}
-	checkLen(errs, "note", in.Note, 10000, false)
+	kernel.CheckLen(errs, "note", in.Note, 10000, false)
 	s.checkRouting(ctx, a, errs, in.EntityID, in.AssigneeID, "", "", nil)
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindLetterRedirect, a.TenantID(), a.ID(), LetterRedirect{LetterID: l.ID, EntityID: in.EntityID, AssigneeID: in.AssigneeID, NoteID: NewID(), Note: strings.TrimSpace(in.Note)})
@@ -53,18 +54,18 @@ func (s *Service) AddNote(ctx context.Context, a *Actor, id string, in NoteInput
 	if err != nil {
 		return nil, err
 	}
-	if err := canWrite(a); err != nil {
+	if err := kernel.CanWrite(a); err != nil {
 		return nil, err
 	}
 	errs := FieldErrors{}
 	in.Text = strings.TrimSpace(in.Text)
-	checkLen(errs, "text", in.Text, 10000, true)
+	kernel.CheckLen(errs, "text", in.Text, 10000, true)
 	for _, e := range in.Entities {
 		if _, err := s.reader().Entity(ctx, a.TenantID(), e); err != nil {
 			errs["entities"] = "entité inconnue"
 		}
 	}
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	v, err := s.propose(ctx, KindLetterNote, a.TenantID(), a.ID(), LetterNote{LetterID: l.ID, NoteID: NewID(), Text: in.Text, Entities: in.Entities})
@@ -77,7 +78,7 @@ func (s *Service) AddNote(ctx context.Context, a *Actor, id string, in NoteInput
 // Attach adds a document to a letter, or a new version of one of its
 // documents when documentID is set.
 func (s *Service) Attach(ctx context.Context, a *Actor, id, documentID string, u Upload) (*domain.Document, error) {
-	l, err := s.letterToAct(ctx, a, id)
+	l, err := s.k.LetterToAct(ctx, a, id)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +89,7 @@ func (s *Service) Attach(ctx context.Context, a *Actor, id, documentID string, u
 			return nil, fmt.Errorf("document %s: %w", documentID, ErrNotFound)
 		}
 		u.Name, u.Role = existing.Name, existing.Role
-		if err := s.davDocumentLocked(ctx, a.TenantID(), l, existing.ID); err != nil {
+		if err := s.documentGuard(ctx, a.TenantID(), l, existing.ID); err != nil {
 			return nil, err
 		}
 	}
@@ -132,7 +133,7 @@ func (s *Service) OpenDocument(ctx context.Context, a *Actor, documentID string,
 
 // Link links two letters the actor sees.
 func (s *Service) Link(ctx context.Context, a *Actor, id, otherID string) error {
-	l, err := s.letterToAct(ctx, a, id)
+	l, err := s.k.LetterToAct(ctx, a, id)
 	if err != nil {
 		return err
 	}
@@ -149,7 +150,7 @@ func (s *Service) Link(ctx context.Context, a *Actor, id, otherID string) error 
 
 // Close closes a letter, with an optional closing note.
 func (s *Service) Close(ctx context.Context, a *Actor, id, note string) (*domain.Letter, error) {
-	l, err := s.letterToAct(ctx, a, id)
+	l, err := s.k.LetterToAct(ctx, a, id)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +169,7 @@ func (s *Service) Close(ctx context.Context, a *Actor, id, note string) (*domain
 
 // Reopen reopens a closed letter (admin, mail room, assignee, entity).
 func (s *Service) Reopen(ctx context.Context, a *Actor, id, note string) (*domain.Letter, error) {
-	l, err := s.letterToAct(ctx, a, id)
+	l, err := s.k.LetterToAct(ctx, a, id)
 	if err != nil {
 		return nil, err
 	}

@@ -7,22 +7,9 @@ import (
 	"sync"
 
 	"missive/appliance/domain"
+	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
-
-// AsyncProposer is a Proposer that can queue a command and wait for its
-// result apart. Commands are committed in the order they were queued (raft
-// keeps the order of Apply calls), so registration stamps a number and
-// queues its command under a lock, then waits for the commit outside it:
-// the next registration is stamped while the previous one is still being
-// committed instead of after it.
-type AsyncProposer interface {
-	Proposer
-	// ProposeAsync queues cmd after every command queued before it and
-	// returns at once; wait blocks until cmd is committed and applied here
-	// and returns what Apply returned.
-	ProposeAsync(ctx context.Context, cmd []byte) (wait func() (any, error))
-}
 
 // numbering stamps registration numbers on this node.
 type numbering struct {
@@ -76,7 +63,7 @@ func (s *Service) stampAndQueue(ctx context.Context, a *Actor, in *RegisterInput
 	if err != nil {
 		return nil, err
 	}
-	stampIdem(ctx, cmd)
+	kernel.StampIdem(ctx, cmd)
 	b, err := cmd.Encode()
 	if err != nil {
 		return nil, err
@@ -94,7 +81,7 @@ func (s *Service) stampAndQueue(ctx context.Context, a *Actor, in *RegisterInput
 	epoch := sq.epoch
 	return func() (any, error) {
 		resp, err := wait()
-		v, err := applyResult(ctx, kind, resp, err)
+		v, err := kernel.ApplyResult(ctx, kind, resp, err)
 		// A pending registration keeps its number: it is in the log and
 		// applies in order once the store answers.
 		if err != nil && !errors.Is(err, ErrPending) {
@@ -140,17 +127,4 @@ func (n *numbering) failed(sq *numSeq, epoch uint64, next int) {
 		sq.epoch++
 		sq.last = max(next-1, 0)
 	}
-}
-
-// applyResult unwraps what Apply returned for a proposed command.
-func applyResult(ctx context.Context, kind Kind, resp any, err error) (any, error) {
-	if err != nil {
-		return nil, fmt.Errorf("propose %s: %w", kind, err)
-	}
-	r, ok := resp.(*Result)
-	if !ok {
-		return nil, fmt.Errorf("propose %s: unexpected apply result %T", kind, resp)
-	}
-	noteIdem(ctx, r)
-	return r.Value, r.Err
 }

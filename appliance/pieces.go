@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"missive/appliance/domain"
+	"missive/appliance/kernel"
 	"missive/appliance/workdays"
 )
 
@@ -44,14 +45,14 @@ type IncompleteResult struct {
 // information missing, the date they are due by. The due date stops (SVA,
 // normal) or moves by the time given (SVR), and the sender is told.
 func (s *Service) MarkIncomplete(ctx context.Context, a *Actor, id string, in IncompleteInput) (*IncompleteResult, error) {
-	l, err := s.letterToAct(ctx, a, id)
+	l, err := s.k.LetterToAct(ctx, a, id)
 	if err != nil {
 		return nil, err
 	}
 	today := s.today()
 	errs := FieldErrors{}
 	in.Missing = strings.TrimSpace(strings.ReplaceAll(in.Missing, "\r\n", "\n"))
-	checkLen(errs, "missing", in.Missing, 5000, true)
+	kernel.CheckLen(errs, "missing", in.Missing, 5000, true)
 	deadline, err := time.Parse(domain.DateLayout, in.Deadline)
 	switch {
 	case err != nil:
@@ -64,7 +65,7 @@ func (s *Service) MarkIncomplete(ctx context.Context, a *Actor, id string, in In
 	if l.Category != domain.Incoming {
 		errs["missing"] = "seule une demande reçue (courrier arrivée) peut être incomplète"
 	}
-	if err := errs.orNil(); err != nil {
+	if err := errs.OrNil(); err != nil {
 		return nil, err
 	}
 	if l.Status == domain.StatusClosed {
@@ -72,7 +73,7 @@ func (s *Service) MarkIncomplete(ctx context.Context, a *Actor, id string, in In
 	}
 	if old, err := s.reader().LetterPieces(ctx, l.ID); err == nil && old.Awaited() {
 		return nil, fmt.Errorf("%w: des pièces sont déjà attendues pour le courrier %s", ErrConflict, l.Number)
-	} else if err != nil && !isNotFound(err) {
+	} else if err != nil && !kernel.IsNotFound(err) {
 		return nil, err
 	}
 	p := LetterIncomplete{LetterID: l.ID, Missing: in.Missing, Deadline: in.Deadline, AskedOn: today.Format(domain.DateLayout), DueBefore: l.DueDate}
@@ -89,7 +90,7 @@ func (s *Service) MarkIncomplete(ctx context.Context, a *Actor, id string, in In
 	if err != nil {
 		return nil, fmt.Errorf("declare %s incomplete: %w", l.Number, err)
 	}
-	s.log.Info("request declared incomplete", "tenant", a.TenantID(), "letter", l.Number, "deadline", in.Deadline, "notice", p.Told, "actor", a.User.Login)
+	s.Log.Info("request declared incomplete", "tenant", a.TenantID(), "letter", l.Number, "deadline", in.Deadline, "notice", p.Told, "actor", a.User.Login)
 	return v.(*IncompleteResult), nil
 }
 
@@ -132,7 +133,7 @@ func (s *Service) piecesNotice(ctx context.Context, a *Actor, l *domain.Letter, 
 			return NoticeAck, nil
 		}
 	}
-	from, _ := s.mailSender(ctx, a.Tenant)
+	from, _ := s.MailSender(ctx, a.Tenant)
 	if from == "" {
 		return NoticePaper, nil
 	}
@@ -153,12 +154,12 @@ type PiecesInput struct {
 // the due date before the request moved by the time the delay was
 // suspended (from the request to their receipt, or to the deadline).
 func (s *Service) PiecesReceived(ctx context.Context, a *Actor, id string, in PiecesInput) (*domain.Letter, error) {
-	l, err := s.letterToAct(ctx, a, id)
+	l, err := s.k.LetterToAct(ctx, a, id)
 	if err != nil {
 		return nil, err
 	}
 	pr, err := s.reader().LetterPieces(ctx, l.ID)
-	if (err == nil && !pr.Awaited()) || isNotFound(err) {
+	if (err == nil && !pr.Awaited()) || kernel.IsNotFound(err) {
 		return nil, fmt.Errorf("%w: aucune pièce n'est attendue pour le courrier %s", ErrConflict, l.Number)
 	}
 	if err != nil {
@@ -169,12 +170,12 @@ func (s *Service) PiecesReceived(ctx context.Context, a *Actor, id string, in Pi
 		in.ReceivedOn = today
 	}
 	switch {
-	case !validDate(in.ReceivedOn):
+	case !kernel.ValidDate(in.ReceivedOn):
 		return nil, FieldErrors{"received_on": "date invalide (AAAA-MM-JJ)"}
 	case in.ReceivedOn > today:
 		return nil, FieldErrors{"received_on": "pas après aujourd'hui"}
 	case in.ReceivedOn < pr.AskedOn:
-		return nil, FieldErrors{"received_on": "pas avant la demande de pièces (" + civil(pr.AskedOn) + ")"}
+		return nil, FieldErrors{"received_on": "pas avant la demande de pièces (" + kernel.Civil(pr.AskedOn) + ")"}
 	}
 	p := LetterPiecesReceived{LetterID: l.ID, ReceivedOn: in.ReceivedOn}
 	if s.silence(ctx, a, l) == domain.ModeSVR {
@@ -190,7 +191,7 @@ func (s *Service) PiecesReceived(ctx context.Context, a *Actor, id string, in Pi
 	if err != nil {
 		return nil, fmt.Errorf("record pieces of %s: %w", l.Number, err)
 	}
-	s.log.Info("pieces received", "tenant", a.TenantID(), "letter", l.Number, "received_on", in.ReceivedOn, "due", p.DueDate, "actor", a.User.Login)
+	s.Log.Info("pieces received", "tenant", a.TenantID(), "letter", l.Number, "received_on", in.ReceivedOn, "due", p.DueDate, "actor", a.User.Login)
 	return v.(*domain.Letter), nil
 }
 
@@ -215,7 +216,7 @@ func (s *Service) Pieces(ctx context.Context, a *Actor, letterID string) (*domai
 		return nil, err
 	}
 	p, err := s.reader().LetterPieces(ctx, letterID)
-	if isNotFound(err) {
+	if kernel.IsNotFound(err) {
 		return nil, nil
 	}
 	return p, err

@@ -7,6 +7,7 @@ import (
 	"regexp"
 
 	"missive/appliance/domain"
+	"missive/appliance/kernel"
 	"missive/appliance/store"
 )
 
@@ -25,7 +26,7 @@ func (s *Service) RegisterLetterOnce(ctx context.Context, a *Actor, key string, 
 	if rec, err := s.IdemRecord(ctx, a, key); err == nil {
 		l, err := s.submitted(ctx, a, rec)
 		return l, true, err
-	} else if !isNotFound(err) {
+	} else if !kernel.IsNotFound(err) {
 		return nil, false, err
 	}
 	ctx, _ = WithIdempotency(ctx, key, nil)

@@ -22,7 +22,7 @@ import (
 
 // Server serves the API.
 type Server struct {
-	svc *appliance.Service
+	svc service
 	log *slog.Logger
 	// Ready reports whether this node takes writes (for /readyz).
 	Ready func() bool
@@ -111,7 +111,7 @@ type Pending struct {
 const retryAfter = "5"
 
 // New builds the API server.
-func New(svc *appliance.Service, log *slog.Logger) *Server {
+func New(svc service, log *slog.Logger) *Server {
 	s := &Server{svc: svc, log: log, Ready: func() bool { return true }}
 	listQuery := []string{"q", "category", "status", "entity", "doctype", "assignee", "from", "to", "overdue", "sort", "desc", "page", "per_page", "after", "fields"}
 	s.routes = []route{

@@ -254,7 +254,7 @@ func (s *Server) listDocuments(w http.ResponseWriter, r *http.Request, a *applia
 // An upload whose declared length is over the limit is refused before a
 // byte is stored.
 func (s *Server) uploadBody(w http.ResponseWriter, r *http.Request) (appliance.Upload, error) {
-	limit := s.svc.MaxUpload
+	limit := s.svc.UploadLimit()
 	if r.ContentLength > limit+64<<10 {
 		return appliance.Upload{}, fmt.Errorf("%w: %d octets, la limite est de %d Mo", appliance.ErrTooLarge, r.ContentLength, limit>>20)
 	}

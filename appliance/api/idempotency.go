@@ -45,7 +45,7 @@ func (s *Server) keyed(w http.ResponseWriter, r *http.Request, rt route, a *appl
 		s.writeError(w, r, fmt.Errorf("%w: en-tête %s: 1 à 255 caractères ASCII visibles", ErrBadRequest, IdemHeader))
 		return
 	}
-	fp := newFingerprint(r, rt.in != nil, s.svc.MaxUpload+maxJSON)
+	fp := newFingerprint(r, rt.in != nil, s.svc.UploadLimit()+maxJSON)
 	rec, err := s.svc.IdemRecord(r.Context(), a, key)
 	switch {
 	case err == nil:

@@ -86,7 +86,7 @@ type Response struct {
 type Handler func(ctx context.Context, req Request, emit func(event any)) Response
 
 // Run performs an operation as Missive's system actor of the tenant.
-func Run(ctx context.Context, svc *appliance.Service, req Request) Response {
+func Run(ctx context.Context, svc service, req Request) Response {
 	return Respond(run(ctx, svc, req))
 }
 
@@ -111,7 +111,7 @@ func Respond(out string, err error) Response {
 	return Response{Output: out}
 }
 
-func run(ctx context.Context, svc *appliance.Service, req Request) (string, error) {
+func run(ctx context.Context, svc service, req Request) (string, error) {
 	if req.Tenant == "" {
 		req.Tenant = "default"
 	}
@@ -178,7 +178,7 @@ func run(ctx context.Context, svc *appliance.Service, req Request) (string, erro
 
 // userAdd creates a user with the entities named by code, generating a
 // password (printed once) when none is given.
-func userAdd(ctx context.Context, svc *appliance.Service, sys *appliance.Actor, req Request) (string, error) {
+func userAdd(ctx context.Context, svc service, sys *appliance.Actor, req Request) (string, error) {
 	var ms []domain.Membership
 	for _, code := range req.Entities {
 		e, err := svc.EntityByCode(ctx, sys, code)
@@ -206,7 +206,7 @@ func userAdd(ctx context.Context, svc *appliance.Service, sys *appliance.Actor, 
 }
 
 // userList prints the tenant's users, one a line.
-func userList(ctx context.Context, svc *appliance.Service, sys *appliance.Actor) (string, error) {
+func userList(ctx context.Context, svc service, sys *appliance.Actor) (string, error) {
 	us, err := svc.Users(ctx, sys)
 	if err != nil {
 		return "", err
@@ -224,7 +224,7 @@ func userList(ctx context.Context, svc *appliance.Service, sys *appliance.Actor)
 }
 
 // tokenList prints the API tokens of a user, or of every user.
-func tokenList(ctx context.Context, svc *appliance.Service, sys *appliance.Actor, req Request) (string, error) {
+func tokenList(ctx context.Context, svc service, sys *appliance.Actor, req Request) (string, error) {
 	userID := ""
 	if req.Login != "" {
 		u, err := svc.UserByLogin(ctx, sys, req.Login)
@@ -237,7 +237,7 @@ func tokenList(ctx context.Context, svc *appliance.Service, sys *appliance.Actor
 	if err != nil {
 		return "", err
 	}
-	now := svc.Now().UTC().Format(domain.TimeLayout)
+	now := svc.Clock().UTC().Format(domain.TimeLayout)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-26s %-16s %-9s %-20s %-20s %s\n", "ID", "UTILISATEUR", "ÉTAT", "CRÉÉ LE", "EXPIRE", "LIBELLÉ")
 	for _, t := range ts {
@@ -272,7 +272,7 @@ func orDash(s string) string {
 // Server answers requests on the control socket.
 type Server struct {
 	ln       net.Listener
-	svc      *appliance.Service
+	svc      service
 	log      *slog.Logger
 	handlers map[string]Handler
 }
@@ -292,7 +292,7 @@ const longOps = 24 * time.Hour
 
 // Listen creates DATA/control.sock, readable by the owner only: whoever can
 // open it is trusted as the data dir's owner.
-func Listen(dataDir string, svc *appliance.Service, log *slog.Logger) (*Server, error) {
+func Listen(dataDir string, svc service, log *slog.Logger) (*Server, error) {
 	p := filepath.Join(dataDir, SocketName)
 	os.Remove(p) // a stale socket from a crash; the data dir lock is already ours
 	ln, err := net.Listen("unix", p)

@@ -17,7 +17,7 @@ type DAVRequest struct {
 }
 
 // runDAV lists the share's locks (dav.locks) or breaks one (dav.unlock).
-func runDAV(ctx context.Context, svc *appliance.Service, sys *appliance.Actor, req Request) (string, error) {
+func runDAV(ctx context.Context, svc service, sys *appliance.Actor, req Request) (string, error) {
 	d := req.DAV
 	if d == nil {
 		d = &DAVRequest{}

@@ -21,7 +21,7 @@ type GEDRequest struct {
 }
 
 // runGED performs the ged.* and onlyoffice.* operations.
-func runGED(ctx context.Context, svc *appliance.Service, sys *appliance.Actor, req Request) (string, error) {
+func runGED(ctx context.Context, svc service, sys *appliance.Actor, req Request) (string, error) {
 	g := req.GED
 	if g == nil {
 		g = &GEDRequest{}

@@ -29,7 +29,7 @@ type MailRequest struct {
 }
 
 // routing resolves entity and doctype codes.
-func routing(ctx context.Context, svc *appliance.Service, sys *appliance.Actor, entity, doctype string) (entityID, doctypeID string, err error) {
+func routing(ctx context.Context, svc service, sys *appliance.Actor, entity, doctype string) (entityID, doctypeID string, err error) {
 	if entity != "" {
 		e, err := svc.EntityByCode(ctx, sys, entity)
 		if err != nil {
@@ -55,7 +55,7 @@ func routing(ctx context.Context, svc *appliance.Service, sys *appliance.Actor, 
 }
 
 // runMail performs the mail.* operations.
-func runMail(ctx context.Context, svc *appliance.Service, sys *appliance.Actor, req Request) (string, error) {
+func runMail(ctx context.Context, svc service, sys *appliance.Actor, req Request) (string, error) {
 	m := req.Mail
 	if m == nil {
 		m = &MailRequest{}

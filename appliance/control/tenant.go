@@ -21,7 +21,7 @@ type TenantRequest struct {
 
 // runTenant shows the commune (tenant.show) or changes the fields given
 // (tenant.set).
-func runTenant(ctx context.Context, svc *appliance.Service, sys *appliance.Actor, req Request) (string, error) {
+func runTenant(ctx context.Context, svc service, sys *appliance.Actor, req Request) (string, error) {
 	t, err := svc.Tenant(ctx, sys)
 	if err != nil {
 		return "", err

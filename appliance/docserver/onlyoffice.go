@@ -3,7 +3,7 @@
 // server's documented signature), the editor configuration's types, the
 // document types and keys, and the short-lived grants Missive puts in the
 // download and callback URLs it gives the server. It does no I/O; the
-// Service builds configurations with it (appliance/onlyoffice.go) and the
+// Service builds configurations with it (appliance/replies/onlyoffice.go) and the
 // HTTP endpoints live in package webdav/onlyoffice.
 package docserver
 

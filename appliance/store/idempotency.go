@@ -4,19 +4,6 @@ import (
 	"context"
 )
 
-// IdemRecord is what a request sent with an idempotency key made: the
-// command that applied it and its result, as JSON.
-type IdemRecord struct {
-	TenantID    string
-	UserID      string
-	Key         string
-	Fingerprint string
-	CommandID   string
-	Kind        string
-	Result      string
-	CreatedAt   string
-}
-
 // IdemRecord reads the record of a key of a user (ErrNotFound when the key
 // is new). Expiry is the caller's: it knows the time.
 func (r Reader) IdemRecord(ctx context.Context, tenant, userID, key string) (*IdemRecord, error) {

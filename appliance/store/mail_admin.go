@@ -31,12 +31,6 @@ func (r Reader) MailTemplates(ctx context.Context, tenant string) ([]MailTemplat
 	return out, rows.Err()
 }
 
-// MailAckPolicy is when a doctype's letters are acknowledged.
-type MailAckPolicy struct {
-	DoctypeID string `json:"doctype_id" doc:"Type de courrier; vide: valeur par défaut de la commune"`
-	Policy    string `json:"policy" doc:"auto, qualified ou never"`
-}
-
 // MailAckPolicies lists a tenant's acknowledgement policies.
 func (r Reader) MailAckPolicies(ctx context.Context, tenant string) ([]MailAckPolicy, error) {
 	rows, err := r.query(ctx, `SELECT doctype_id, policy FROM mail_ack_policies WHERE tenant_id = ? ORDER BY doctype_id`, tenant)

@@ -32,14 +32,6 @@ func (r Reader) SessionEpoch(ctx context.Context, userID string) (int64, error) 
 	return n, err
 }
 
-// BasketRow is one stored basket of a role.
-type BasketRow struct {
-	ID      string
-	Label   string
-	Filter  string // JSON of appliance.BasketFilter
-	Actions string // space-separated
-}
-
 // Baskets lists a role's configured baskets in order; none means the
 // built-in ones.
 func (r Reader) Baskets(ctx context.Context, tenant, role string) ([]BasketRow, error) {
@@ -57,17 +49,6 @@ func (r Reader) Baskets(ctx context.Context, tenant, role string) ([]BasketRow, 
 		out = append(out, b)
 	}
 	return out, rows.Err()
-}
-
-// SavedSearch is a search a user named, stored as the search page's query
-// string.
-type SavedSearch struct {
-	ID        string `json:"id"`
-	TenantID  string `json:"-"`
-	UserID    string `json:"-"`
-	Name      string `json:"name"`
-	Query     string `json:"query"`
-	CreatedAt string `json:"created_at"`
 }
 
 func (r Reader) SavedSearches(ctx context.Context, tenant, userID string) ([]SavedSearch, error) {

@@ -11,21 +11,6 @@ import (
 // the nodes of a cluster. Keys are certmagic's: slash-separated, no
 // leading or trailing slash. Values are sealed by the Service.
 
-// TLSAsset is one stored key. Value is sealed; Size is the clear value's.
-type TLSAsset struct {
-	Key        string `json:"key"`
-	Value      string `json:"value,omitempty"`
-	Size       int64  `json:"size"`
-	ModifiedAt string `json:"modified_at"`
-}
-
-// TLSLock is a held lock.
-type TLSLock struct {
-	Name      string
-	Owner     string
-	ExpiresAt string
-}
-
 // TLSAsset reads one key; ErrNotFound when it is not stored.
 func (r Reader) TLSAsset(ctx context.Context, key string) (*TLSAsset, error) {
 	a := TLSAsset{Key: key}

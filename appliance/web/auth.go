@@ -38,7 +38,7 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, code int, d l
 	nonce := randomString(18)
 	s.setCookie(w, r, loginCookie, nonce, "/login", 3600)
 	d.Token = loginToken(key, nonce)
-	v := &view{Title: tr(lang(r), "login.title"), Data: d, Path: r.URL.RequestURI(), ReadOnly: s.svc.ReadOnly}
+	v := &view{Title: tr(lang(r), "login.title"), Data: d, Path: r.URL.RequestURI(), ReadOnly: s.svc.ReadOnlyReason()}
 	v.Flash = s.takeFlash(w, r, key)
 	s.render(w, &request{lang: lang(r)}, code, "login", v)
 }

@@ -29,7 +29,7 @@ func (s *Server) registerForm(ctx context.Context, q *request) (*registerData, e
 	if q.actor.Role() == domain.RoleElected {
 		return nil, fmt.Errorf("%w: accès en lecture seule", appliance.ErrForbidden)
 	}
-	d := &registerData{Key: randomString(24), Today: s.svc.Now().In(domain.Paris).Format(domain.DateLayout)}
+	d := &registerData{Key: randomString(24), Today: s.svc.Clock().In(domain.Paris).Format(domain.DateLayout)}
 	var err error
 	if d.Entities, err = s.svc.Entities(ctx, q.actor); err != nil {
 		return nil, err
@@ -175,7 +175,7 @@ func (s *Server) due(ctx context.Context, q *request, doctypeID, arrival string)
 		return ""
 	}
 	if arrival == "" {
-		arrival = s.svc.Now().In(domain.Paris).Format(domain.DateLayout)
+		arrival = s.svc.Clock().In(domain.Paris).Format(domain.DateLayout)
 	}
 	ds, err := s.svc.Doctypes(ctx, q.actor)
 	if err != nil {

@@ -300,7 +300,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, q *request, title,
 	v := &view{Title: title, Lang: q.lang, User: a.User, TenantName: a.Tenant.Name, Admin: a.IsAdmin(),
 		CanRegister: a.Role() != domain.RoleElected, CSRF: q.csrf, Active: active, Data: data, Path: r.URL.RequestURI()}
 	v.Flash = s.takeFlash(w, r, q.key)
-	v.ReadOnly = s.svc.ReadOnly
+	v.ReadOnly = s.svc.ReadOnlyReason()
 	if strings.HasPrefix(active, "admin") {
 		v.Backup = s.backupHealth(r.Context(), a)
 	}

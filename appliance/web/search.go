@@ -111,7 +111,7 @@ func (s *Server) deleteSearch(w http.ResponseWriter, r *http.Request, q *request
 }
 
 // activeUsers are those a letter can be sent or copied to.
-func activeUsers(ctx context.Context, svc *appliance.Service, a *appliance.Actor) ([]domain.User, error) {
+func activeUsers(ctx context.Context, svc service, a *appliance.Actor) ([]domain.User, error) {
 	us, err := svc.Users(ctx, a)
 	if err != nil {
 		return nil, err

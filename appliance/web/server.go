@@ -56,7 +56,7 @@ type Options struct {
 
 // Server serves the pages.
 type Server struct {
-	svc    *appliance.Service
+	svc    service
 	log    *slog.Logger
 	opts   Options
 	static http.Handler
@@ -68,7 +68,7 @@ type Server struct {
 
 // New builds the web UI. An embedded template that does not parse is a
 // build defect: TestEveryPageParses catches it.
-func New(svc *appliance.Service, log *slog.Logger, opts Options) *Server {
+func New(svc service, log *slog.Logger, opts Options) *Server {
 	if opts.Tenant == "" {
 		opts.Tenant = "default"
 	}
@@ -278,11 +278,11 @@ var (
 // anything else up to 1 MiB.
 func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) error {
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-		r.Body = http.MaxBytesReader(w, r.Body, s.svc.MaxUpload+1<<20)
+		r.Body = http.MaxBytesReader(w, r.Body, s.svc.UploadLimit()+1<<20)
 		err := r.ParseMultipartForm(8 << 20)
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return appliance.FieldErrors{"file": "fichier trop volumineux: " + itoa(int(s.svc.MaxUpload>>20)) + " Mo au plus"}
+			return appliance.FieldErrors{"file": "fichier trop volumineux: " + itoa(int(s.svc.UploadLimit()>>20)) + " Mo au plus"}
 		}
 		if err != nil {
 			// A body cut short or badly formed is the client's doing: 400,

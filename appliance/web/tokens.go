@@ -71,7 +71,7 @@ func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request, q *request, 
 	if err != nil {
 		return err
 	}
-	now := s.svc.Now().UTC().Format(domain.TimeLayout)
+	now := s.svc.Clock().UTC().Format(domain.TimeLayout)
 	for _, t := range ts {
 		d.Tokens = append(d.Tokens, tokenRow{Token: t, Expired: !t.Revoked && !t.Live(now)})
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -28,6 +29,7 @@ var forbidden = map[string][]string{
 
 // only lists the whole of what a package may import from Missive.
 var only = map[string][]string{
+	"appliance/kernel": {"appliance/domain", "appliance/store", "appliance/blob", "appliance/authlimit", "appliance/workdays", "appliance/drafts"},
 	"appliance/domain": {},
 	"appliance/store":  {"appliance/domain", "appliance/store"},
 }
@@ -72,8 +74,33 @@ func TestImportsPointOneWay(t *testing.T) {
 	}
 }
 
+// features are the packages of the appliance's features. Each reaches
+// another only through the hooks the facade (package appliance) wires, and
+// only the facade reaches them: the outer layers see the facade's methods.
+var features = []string{
+	"appliance/dav", "appliance/mail", "appliance/replies", "appliance/ged", "appliance/org",
+	"appliance/prefs", "appliance/sites", "appliance/backups", "appliance/certs", "appliance/letters",
+}
+
+// layered says why pkg may not import dep across the facade, or "".
+func layered(pkg, dep string) string {
+	inside := func(p string) bool { return slices.Contains(features, p) || p == "appliance/kernel" }
+	switch {
+	case slices.Contains(features, pkg) && slices.Contains(features, dep) && pkg != dep:
+		return "a feature reaches another only through the facade's hooks"
+	case inside(pkg) && dep == "appliance":
+		return "the kernel and the features do not know the facade"
+	case inside(dep) && !inside(pkg) && pkg != "appliance" && !under(pkg, "appliance/apptest"):
+		return "outside the appliance, only the facade is imported"
+	}
+	return ""
+}
+
 // violation says why pkg may not import dep, or "".
 func violation(pkg, dep string) string {
+	if why := layered(pkg, dep); why != "" {
+		return why
+	}
 	for root, allowed := range only {
 		if !under(pkg, root) {
 			continue
@@ -112,6 +139,15 @@ func TestViolation(t *testing.T) {
 		{"cluster", "appliance/store", false},
 		{"cmd/missive", "cluster", false},
 		{"webdav/ged", "appliance", false},
+		{"appliance/dav", "appliance/letters", true},
+		{"appliance/dav", "appliance", true},
+		{"appliance/dav", "appliance/kernel", false},
+		{"appliance/kernel", "appliance/dav", true},
+		{"appliance/kernel", "appliance", true},
+		{"appliance/web", "appliance/kernel", true},
+		{"webdav/share", "appliance/dav", true},
+		{"appliance", "appliance/dav", false},
+		{"appliance", "appliance/kernel", false},
 	} {
 		if got := violation(c.pkg, c.dep) != ""; got != c.bad {
 			t.Errorf("%s → %s: violation %v, want %v", c.pkg, c.dep, got, c.bad)

@@ -7,8 +7,8 @@
 //
 // Invariants:
 //   - An export row exists iff it was committed: closing a letter queues it
-//     in the same command (appliance.queueExportOnClose), so a crash never
-//     loses one.
+//     in the same command (QueueOnClose in package appliance/ged, the
+//     letters' "on close" hook), so a crash never loses one.
 //   - Effects run on the leader only, one export at a time, and each outcome
 //     is committed before the next export starts. A crash between the upload
 //     and the commit uploads again: every file goes to the same path and is

@@ -22,66 +22,60 @@ import (
 
 type pageTemplate = template.Template
 
-// Pages are the parsed templates, one set per language: the layout and
-// the partials, then each page that fills them. Parsing is the largest
-// part of a cold start's CPU, so a language is parsed once, when first
-// needed, and ParsePages starts the default one at once in the
-// background: a server creates it first thing, and it is parsed while
-// the store and raft open.
+// Pages are the parsed templates: per language, the layout and the
+// partials, then each page that fills them (a clone of the layout with
+// the page). Parsing every page of both languages was a third of a cold
+// start's CPU, and a page is needed only when someone asks for it: each
+// is parsed on its first use, once.
 type Pages struct {
-	langs map[string]func() (map[string]*pageTemplate, error)
+	pages map[string]map[string]func() (*pageTemplate, error) // lang → page
 }
 
-// ParsePages starts parsing the default language's pages; the others are
-// parsed on their first use.
+// ParsePages prepares the pages of every language, parsed on first use.
 func ParsePages() *Pages {
-	p := &Pages{langs: map[string]func() (map[string]*pageTemplate, error){}}
+	files, _ := fs.Glob(assets, "templates/*.html") // the pattern is valid
+	p := &Pages{pages: map[string]map[string]func() (*pageTemplate, error){}}
 	for _, lang := range languages {
-		p.langs[lang] = sync.OnceValues(func() (map[string]*pageTemplate, error) { return parseLanguage(lang) })
+		base := sync.OnceValues(func() (*pageTemplate, error) {
+			t, err := template.New("").Funcs(funcs(lang)).ParseFS(assets, "templates/layout.html", "templates/partials.html")
+			if err != nil {
+				return nil, fmt.Errorf("parse layout: %w", err)
+			}
+			return t, nil
+		})
+		p.pages[lang] = map[string]func() (*pageTemplate, error){}
+		for _, f := range files {
+			name := strings.TrimSuffix(path.Base(f), ".html")
+			if name == "layout" || name == "partials" {
+				continue
+			}
+			p.pages[lang][name] = sync.OnceValues(func() (*pageTemplate, error) {
+				b, err := base()
+				if err != nil {
+					return nil, err
+				}
+				t, err := template.Must(b.Clone()).ParseFS(assets, f)
+				if err != nil {
+					return nil, fmt.Errorf("parse %s: %w", f, err)
+				}
+				return t, nil
+			})
+		}
 	}
-	go p.langs[languages[0]]()
 	return p
 }
 
-// page is the template of a page in a language, waiting for its parse.
+// page is the template of a page in a language, parsed if it was not yet.
 func (p *Pages) page(lang, name string) (*pageTemplate, error) {
-	parse, ok := p.langs[lang]
+	set, ok := p.pages[lang]
 	if !ok {
-		parse = p.langs[languages[0]]
+		set = p.pages[languages[0]]
 	}
-	set, err := parse()
-	if err != nil {
-		return nil, err
-	}
-	t := set[name]
-	if t == nil {
+	parse := set[name]
+	if parse == nil {
 		return nil, fmt.Errorf("no page %q", name)
 	}
-	return t, nil
-}
-
-func parseLanguage(lang string) (map[string]*pageTemplate, error) {
-	files, err := fs.Glob(assets, "templates/*.html")
-	if err != nil {
-		return nil, err
-	}
-	base, err := template.New("").Funcs(funcs(lang)).ParseFS(assets, "templates/layout.html", "templates/partials.html")
-	if err != nil {
-		return nil, fmt.Errorf("parse layout: %w", err)
-	}
-	out := map[string]*pageTemplate{}
-	for _, f := range files {
-		name := strings.TrimSuffix(path.Base(f), ".html")
-		if name == "layout" || name == "partials" {
-			continue
-		}
-		t, err := template.Must(base.Clone()).ParseFS(assets, f)
-		if err != nil {
-			return nil, fmt.Errorf("parse %s: %w", f, err)
-		}
-		out[name] = t
-	}
-	return out, nil
+	return parse()
 }
 
 // funcs is what templates may call: words and dates in the page's
@@ -337,7 +331,7 @@ func (s *Server) render(w http.ResponseWriter, q *request, code int, name string
 	v.Lang = lang
 	v.Stale = s.opts.Quorum != nil && !s.opts.Quorum()
 	var buf bytes.Buffer
-	t, err := s.opts.Pages.page(lang, name)
+	t, err := s.pages.page(lang, name)
 	if err == nil {
 		err = t.ExecuteTemplate(&buf, "layout", v)
 	}

@@ -5,9 +5,9 @@ import (
 	"testing"
 )
 
-// Every page of every language parses. Languages are parsed on their
-// first use, not when the server is built, so this is where a template
-// that does not parse shows.
+// Every page of every language parses. Pages are parsed on their first
+// use, not when the server is built, so this is where a template that
+// does not parse shows.
 func TestEveryPageParses(t *testing.T) {
 	t.Parallel()
 	files, err := fs.Glob(assets, "templates/*.html")
@@ -16,16 +16,17 @@ func TestEveryPageParses(t *testing.T) {
 	}
 	p := ParsePages()
 	for _, lang := range languages {
-		set, err := p.langs[lang]()
-		if err != nil {
-			t.Fatalf("%s: %v", lang, err)
-		}
 		// Every file but the layout and the partials is a page.
-		if len(set) != len(files)-2 {
-			t.Errorf("%s: %d pages parsed, want %d", lang, len(set), len(files)-2)
+		if n := len(p.pages[lang]); n != len(files)-2 {
+			t.Errorf("%s: %d pages, want %d", lang, n, len(files)-2)
 		}
-		if _, err := p.page(lang, "login"); err != nil {
-			t.Errorf("%s: %v", lang, err)
+		for name := range p.pages[lang] {
+			if _, err := p.page(lang, name); err != nil {
+				t.Errorf("%s: %v", lang, err)
+			}
 		}
+	}
+	if _, err := p.page("fr", "nulle-part"); err == nil {
+		t.Error("a page that does not exist was found")
 	}
 }

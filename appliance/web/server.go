@@ -50,8 +50,6 @@ type Options struct {
 	// Cluster is the status of the cluster, for Administration › Cluster;
 	// nil: the page says the node runs alone.
 	Cluster ClusterFunc
-	// Pages are the parsed templates; nil: New starts parsing them.
-	Pages *Pages
 }
 
 // Server serves the pages.
@@ -59,6 +57,7 @@ type Server struct {
 	svc    service
 	log    *slog.Logger
 	opts   Options
+	pages  *Pages
 	static http.Handler
 	// The session signing key, derived once.
 	keyOnce sync.Once
@@ -81,10 +80,7 @@ func New(svc service, log *slog.Logger, opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.Pages == nil {
-		opts.Pages = ParsePages()
-	}
-	s := &Server{svc: svc, log: log, opts: opts}
+	s := &Server{svc: svc, log: log, opts: opts, pages: ParsePages()}
 	sub, _ := fs.Sub(assets, "static")
 	s.static = http.StripPrefix("/static/", http.FileServerFS(sub))
 	return s

@@ -271,7 +271,7 @@ func newMatrix(t *testing.T) *matrix {
 	// The real bridge, not running: its connection tests reach no server
 	// (the hosts are .test), and it checks the perimeter itself.
 	bridge := mailbridge.New(svc, apptest.Logger(), mailbridge.Options{})
-	mux, _ := newMux(svc, config.Default(), bridge, nil, nil, func() bool { return true }, nil, apptest.Logger())
+	mux, _ := newMux(svc, config.Default(), bridge, nil, nil, func() bool { return true }, apptest.Logger())
 	m := &matrix{t: t, env: env, srv: httptest.NewServer(mux), fx: map[string]string{}, conf: map[string]string{},
 		tokens: map[string]string{}, web: map[string]*webClient{}, users: map[string]*appliance.Actor{}}
 	t.Cleanup(m.srv.Close)
@@ -499,7 +499,7 @@ func (m *matrix) path(pattern string, rl rule, conf bool) string {
 func TestAuthorizationMatrix(t *testing.T) {
 	t.Parallel()
 	m := newMatrix(t)
-	_, sv := newMux(m.env.Svc, config.Default(), nil, nil, nil, func() bool { return true }, nil, apptest.Logger())
+	_, sv := newMux(m.env.Svc, config.Default(), nil, nil, nil, func() bool { return true }, apptest.Logger())
 	routes := map[string]string{}
 	add := func(kind string, ps ...[]string) {
 		for _, l := range ps {

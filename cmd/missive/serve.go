@@ -61,9 +61,6 @@ func runServe(c *cli) error {
 // listeners first (an ACME challenge may come as soon as they are up),
 // then the node, the services around it, the HTTP handler, the ready line.
 func serve(ctx context.Context, c *cli, cfg config.Config, co clusterOptions, log *slog.Logger) error {
-	// The web pages are parsed while the store and raft open: a good part
-	// of a cold start's CPU, needed by no one before the first page.
-	pages := web.ParsePages()
 	fe, err := startFrontend(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -93,7 +90,7 @@ func serve(ctx context.Context, c *cli, cfg config.Config, co clusterOptions, lo
 	if err != nil {
 		return err
 	}
-	mux, _ := newMux(n.svc, cfg, sv.bridge, sv.backups, clusterPage(n.cluster), n.cluster.Ready, pages, log)
+	mux, _ := newMux(n.svc, cfg, sv.bridge, sv.backups, clusterPage(n.cluster), n.cluster.Ready, log)
 	srv := newHTTPServer(cfg, fe, mux, log)
 	url := fe.url()
 	if cfg.BaseURL != "" {
@@ -164,7 +161,7 @@ type servers struct {
 // newMux mounts everything the HTTP listener serves: the JSON API, the web
 // UI, the WebDAV share and the OnlyOffice endpoints. The authorization
 // tests build the same, and take every route from the servers' tables.
-func newMux(svc *appliance.Service, cfg config.Config, bridge appliance.MailBridge, backups web.Backups, cl web.ClusterFunc, ready func() bool, pages *web.Pages, log *slog.Logger) (*http.ServeMux, servers) {
+func newMux(svc *appliance.Service, cfg config.Config, bridge appliance.MailBridge, backups web.Backups, cl web.ClusterFunc, ready func() bool, log *slog.Logger) (*http.ServeMux, servers) {
 	mux := http.NewServeMux()
 	var sv servers
 	sv.api = api.New(svc, log)
@@ -172,7 +169,7 @@ func newMux(svc *appliance.Service, cfg config.Config, bridge appliance.MailBrid
 	sv.api.BaseURL = cfg.BaseURL
 	sv.api.Mail = bridge
 	sv.api.Register(mux)
-	sv.web = web.New(svc, log, web.Options{BaseURL: cfg.BaseURL, Mail: bridge, Backup: backups, Quorum: ready, Cluster: cl, Pages: pages})
+	sv.web = web.New(svc, log, web.Options{BaseURL: cfg.BaseURL, Mail: bridge, Backup: backups, Quorum: ready, Cluster: cl})
 	sv.web.Register(mux)
 	sv.dav = share.New(svc, log)
 	sv.dav.Templates = share.DraftTemplates{Svc: svc}

@@ -171,9 +171,9 @@ func checkFiles(dataDir string, log *slog.Logger) error {
 	}
 	// Raft's own snapshot store logs a CRC mismatch as an error line: the
 	// refusal says it better.
-	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, 2, hclog.NewNullLogger())
+	snaps, err := openSnapshots(dir, hclog.NewNullLogger())
 	if err != nil {
-		return fmt.Errorf("open raft snapshots: %w", err)
+		return err
 	}
 	warn := func(file, problem string) {
 		log.Warn("an older raft snapshot is damaged; the latest one is whole and is the one used", "file", file, "problem", problem)
@@ -203,9 +203,9 @@ func Check(dataDir string, applied uint64, checkEntry func([]byte) error) error 
 	if err := checkFiles(dataDir, slog.New(slog.DiscardHandler)); err != nil {
 		return err
 	}
-	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, 2, hclog.NewNullLogger())
+	snaps, err := openSnapshots(dir, hclog.NewNullLogger())
 	if err != nil {
-		return fmt.Errorf("open raft snapshots: %w", err)
+		return err
 	}
 	last := latestSnapshot(snaps)
 	has := last > 0

@@ -1,6 +1,8 @@
 package cluster
 
 import (
+	"bytes"
+	"io"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -29,3 +31,33 @@ func WithHeartbeat(cfg Config, d time.Duration) Config {
 
 // HeartbeatTimeout is raft's heartbeat timeout on this node now.
 func (n *Node) HeartbeatTimeout() time.Duration { return n.raft.ReloadableConfig().HeartbeatTimeout }
+
+// SnapshotEvery sets how often a node looks whether a snapshot is due
+// (an hour: only SnapshotIfDue takes one).
+func SnapshotEvery(cfg *Config, d time.Duration) { cfg.snapshotCheck = d }
+
+// SnapshotIfDue takes a snapshot if the log written since the latest one
+// warrants it, as the node's loop does at each check.
+func (n *Node) SnapshotIfDue() (bool, error) { return n.snapshotIfDue(n.snapshotMinLog()) }
+
+// LogBounds are the first and last index of this node's raft log.
+func (n *Node) LogBounds() (first, last uint64, err error) {
+	if first, err = n.logs.FirstIndex(); err != nil {
+		return 0, 0, err
+	}
+	last, err = n.logs.LastIndex()
+	return first, last, err
+}
+
+// LogBytes is the size of the entries applied since the latest snapshot.
+func (n *Node) LogBytes() int64 { return n.fsm.logBytes.Load() }
+
+// LogicalSnapshot is the logical stream a raft snapshot's state.bin holds.
+func LogicalSnapshot(state []byte) ([]byte, error) {
+	r, err := readSnapshot(io.NopCloser(bytes.NewReader(state)))
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(r)
+}

@@ -24,10 +24,15 @@ type fsm struct {
 	// restored is called after a snapshot was installed: the store now
 	// references blobs this node may lack.
 	restored func()
+	// logBytes is the size of the entries applied since the latest
+	// snapshot (snapshotLoop). Raft hands the entries after it over again
+	// at every start, so it needs no record of its own.
+	logBytes atomic.Int64
 }
 
 func (f *fsm) Apply(l *raft.Log) any {
 	defer f.applied.Store(l.Index)
+	f.logBytes.Add(int64(len(l.Data)) + entryOverhead)
 	return f.a.Apply(l.Index, l.Data)
 }
 
@@ -35,18 +40,28 @@ func (f *fsm) Apply(l *raft.Log) any {
 // index may be one.
 func (f *fsm) StoreConfiguration(index uint64, _ raft.Configuration) { f.applied.Store(index) }
 
+// Snapshot pins the store at the last entry applied; raft persists it
+// from another goroutine while entries go on.
 func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 	stream, release, err := f.a.SnapshotTo()
+	if err == nil {
+		f.logBytes.Store(0)
+	}
 	return &snapshot{stream, release}, err
 }
 
 // Restore installs a snapshot a leader sent; raft has stored it first, so
 // the latest snapshot is the one restored.
 func (f *fsm) Restore(rc io.ReadCloser) error {
-	defer rc.Close()
-	if err := f.a.Restore(rc); err != nil {
+	r, err := readSnapshot(rc)
+	if err != nil {
 		return err
 	}
+	defer r.Close()
+	if err := f.a.Restore(r); err != nil {
+		return err
+	}
+	f.logBytes.Store(0)
 	f.applied.Store(latestSnapshot(f.snaps))
 	if f.restored != nil {
 		f.restored()
@@ -68,7 +83,7 @@ type snapshot struct {
 }
 
 func (s *snapshot) Persist(sink raft.SnapshotSink) error {
-	if err := s.stream(sink); err != nil {
+	if err := writeSnapshot(sink, s.stream); err != nil {
 		sink.Cancel()
 		return fmt.Errorf("persist snapshot: %w", err)
 	}

@@ -25,6 +25,7 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 	var indexes []uint64
 	var data [][]byte
 	for i, l := range logs {
+		f.logBytes.Add(int64(len(l.Data)) + entryOverhead)
 		if l.Type == raft.LogCommand {
 			pos = append(pos, i)
 			indexes = append(indexes, l.Index)

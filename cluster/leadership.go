@@ -42,9 +42,10 @@ func (w *leaderWatch) fire() {
 // leader). Call it again after each close.
 func (n *Node) LeaderChanged() <-chan struct{} { return n.leaders.wait() }
 
-// watchLeadership follows raft's observations until the node closes.
+// watchLeadership follows raft's observations until the node closes. The
+// observer is registered before it returns: a single voter elects itself
+// right after, and WaitLeader waits on the change.
 func (n *Node) watchLeadership() {
-	defer n.wg.Done()
 	obs := make(chan raft.Observation, 16)
 	o := raft.NewObserver(obs, false, func(o *raft.Observation) bool {
 		switch o.Data.(type) {
@@ -54,6 +55,12 @@ func (n *Node) watchLeadership() {
 		return false
 	})
 	n.raft.RegisterObserver(o)
+	n.wg.Add(1)
+	go n.followLeadership(o, obs)
+}
+
+func (n *Node) followLeadership(o *raft.Observer, obs chan raft.Observation) {
+	defer n.wg.Done()
 	defer n.raft.DeregisterObserver(o)
 	for {
 		select {

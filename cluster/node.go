@@ -110,9 +110,15 @@ type Config struct {
 	// Dial opens a TCP connection to another node; nil dials directly.
 	Dial func(ctx context.Context, addr string) (net.Conn, error)
 	// TrailingLogs is how many entries a snapshot leaves in the log
-	// (raft's default when 0): a node further behind catches up from a
+	// (trailingLogs when 0): a node further behind catches up from a
 	// snapshot. Tests set it low.
 	TrailingLogs uint64
+	// SnapshotMinLog is how many bytes of log, at least, are written
+	// between two snapshots (minSnapshotLog when 0). Tests set it low.
+	SnapshotMinLog int64
+	// snapshotCheck is how often a snapshot's being due is looked at
+	// (snapshotCheck when 0; tests only).
+	snapshotCheck time.Duration
 	// ReadOnly, when set, says why the node must not write (a full disk):
 	// it opens its Applier and serves reads, starts no raft, and refuses
 	// every write with this reason (readonly.go).
@@ -127,6 +133,8 @@ type Node struct {
 	raft   *raft.Raft
 	id     raft.ServerID
 	logs   *raftboltdb.BoltStore
+	snaps  raft.SnapshotStore
+	fsm    *fsm
 	unlock func()
 	cfg    Config
 	// closed is closed by Close, before raft shuts down.
@@ -229,9 +237,9 @@ func (n *Node) openRaft(dir string) error {
 		return fmt.Errorf("open raft log: %w", err)
 	}
 	hlog := newHclog(cfg.Log)
-	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, 2, hlog)
+	snaps, err := openSnapshots(dir, hlog)
 	if err != nil {
-		return fmt.Errorf("open raft snapshots: %w", err)
+		return err
 	}
 	has, err := raft.HasExistingState(n.logs, n.logs, snaps)
 	if err != nil {
@@ -277,12 +285,15 @@ func (n *Node) openRaft(dir string) error {
 	}
 	// Raft replays the log from its latest snapshot, which the store has.
 	n.applied.Store(latestSnapshot(snaps))
-	n.raft, err = raft.NewRaft(rc, &fsm{a: cfg.Applier, applied: &n.applied, snaps: snaps, restored: n.sweep.kick}, n.logs, n.logs, snaps, trans)
+	n.fsm = &fsm{a: cfg.Applier, applied: &n.applied, snaps: snaps, restored: n.sweep.kick}
+	n.snaps = snaps
+	n.raft, err = raft.NewRaft(rc, n.fsm, n.logs, n.logs, snaps, trans)
 	if err != nil {
 		return fmt.Errorf("start raft: %w", err)
 	}
+	n.watchLeadership()
 	n.wg.Add(1)
-	go n.watchLeadership()
+	go n.snapshotLoop()
 	if !n.removed.Load() {
 		n.electAloneAtOnce(rc)
 	}
@@ -310,13 +321,14 @@ func (n *Node) raftConfig(hlog hclog.Logger) *raft.Config {
 	// FSM need not be rebuilt from a snapshot at every start (see DESIGN.md);
 	// restoreIfBehind has restored it if it lost entries the snapshot has.
 	rc.NoSnapshotRestoreOnStart = true
-	rc.SnapshotThreshold = 16384
+	// Snapshots are taken by snapshotLoop, by bytes (snapshot.go).
+	rc.SnapshotThreshold = noAutoSnapshot
 	// Apply returns as soon as the entry is queued, so that entries queued
 	// while the previous batch is fsynced are written in one batch. An
 	// entry still queued at shutdown is never answered: ProposeAsync's wait
 	// also watches Close.
 	rc.BatchApplyCh = true
-	rc.TrailingLogs = 10240
+	rc.TrailingLogs = trailingLogs
 	if n.cfg.TrailingLogs > 0 {
 		rc.TrailingLogs = n.cfg.TrailingLogs
 	}
@@ -344,9 +356,9 @@ func restoreIfBehind(snaps raft.SnapshotStore, a Applier, log *slog.Logger) erro
 		return nil
 	}
 	latest := metas[0]
-	_, rc, err := snaps.Open(latest.ID)
+	rc, err := openSnapshot(snaps, latest.ID)
 	if err != nil {
-		return fmt.Errorf("open raft snapshot %s: %w", latest.ID, err)
+		return err
 	}
 	behind, err := p.Behind(rc)
 	rc.Close()
@@ -357,9 +369,8 @@ func restoreIfBehind(snaps raft.SnapshotStore, a Applier, log *slog.Logger) erro
 		return nil
 	}
 	log.Warn("store behind the latest raft snapshot: restoring it before the log is replayed", "snapshot", latest.ID, "index", latest.Index)
-	_, rc, err = snaps.Open(latest.ID)
-	if err != nil {
-		return fmt.Errorf("open raft snapshot %s: %w", latest.ID, err)
+	if rc, err = openSnapshot(snaps, latest.ID); err != nil {
+		return err
 	}
 	defer rc.Close()
 	if err := a.Restore(rc); err != nil {
@@ -379,11 +390,14 @@ func (n *Node) WaitLeader(ctx context.Context) error {
 	}
 	probe := time.Now().Add(2 * time.Second)
 	for {
+		// Taken before the check: a leader elected in between closes it.
+		changed := n.LeaderChanged()
 		if _, id := n.raft.LeaderWithID(); id != "" {
 			break
 		}
-		if n.addr != "" && time.Now().After(probe) {
-			if n.probeRemoved(ctx) {
+		if time.Now().After(probe) {
+			// A node of a cluster asks the others whether it was removed.
+			if n.addr != "" && n.probeRemoved(ctx) {
 				return nil
 			}
 			probe = time.Now().Add(2 * time.Second)
@@ -391,7 +405,8 @@ func (n *Node) WaitLeader(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("wait for raft leader: %w", ctx.Err())
-		case <-time.After(20 * time.Millisecond):
+		case <-changed:
+		case <-time.After(time.Until(probe)):
 		}
 	}
 	if n.addr != "" {

@@ -1,10 +1,12 @@
 package cluster_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc64"
 	"io"
 	"os"
 	"path/filepath"
@@ -19,6 +21,7 @@ import (
 	"missive/appliance/blob"
 	"missive/appliance/store"
 	"missive/cluster"
+	"missive/cluster/damage"
 )
 
 // counter is the smallest Applier: it keeps every entry by index and
@@ -244,7 +247,11 @@ func TestSnapshotPersistsThroughSnapshotTo(t *testing.T) {
 	if len(states) != 1 {
 		t.Fatalf("snapshot files %v, want one", states)
 	}
-	b, err := os.ReadFile(states[0])
+	state, err := os.ReadFile(states[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := cluster.LogicalSnapshot(state)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,6 +402,12 @@ func copyStoreFiles(t *testing.T, from, to string) {
 // before the log is replayed, and nothing is missing.
 func TestStoreBehindSnapshotIsRestored(t *testing.T) {
 	t.Parallel()
+	t.Run("compressed", func(t *testing.T) { t.Parallel(); storeBehindSnapshot(t, false) })
+	// A snapshot taken by an earlier version, not compressed, still reads.
+	t.Run("earlier", func(t *testing.T) { t.Parallel(); storeBehindSnapshot(t, true) })
+}
+
+func storeBehindSnapshot(t *testing.T, uncompressed bool) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	start := func() (*cluster.Node, *store.Store, *appliance.Service, *appliance.Actor) {
@@ -447,6 +460,9 @@ func TestStoreBehindSnapshotIsRestored(t *testing.T) {
 
 	// The power cut: the store is back to before the snapshot.
 	copyStoreFiles(t, old, dir)
+	if uncompressed {
+		uncompressSnapshot(t, dir)
+	}
 	n, st, svc, admin = start()
 	defer st.Close()
 	defer n.Close()
@@ -525,5 +541,45 @@ func TestConcurrentRegistrationsThroughRaft(t *testing.T) {
 	res, err := appliance.VerifyHistory(ctx, st.Reader())
 	if err != nil || res.BadSeq != 0 {
 		t.Fatalf("history verify: %+v %v", res, err)
+	}
+}
+
+// uncompressSnapshot rewrites the latest raft snapshot of dir as versions
+// before compression wrote it: the logical stream itself, with its size
+// and CRC in meta.json.
+func uncompressSnapshot(t *testing.T, dir string) {
+	t.Helper()
+	latest, err := damage.LatestSnapshot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state, err := os.ReadFile(filepath.Join(latest, "state.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logical, err := cluster.LogicalSnapshot(state)
+	if err != nil || bytes.Equal(logical, state) {
+		t.Fatalf("the snapshot read back: %v (compressed: %v)", err, !bytes.Equal(logical, state))
+	}
+	metaFile := filepath.Join(latest, "meta.json")
+	b, err := os.ReadFile(metaFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta map[string]any
+	if err := json.Unmarshal(b, &meta); err != nil {
+		t.Fatal(err)
+	}
+	h := crc64.New(crc64.MakeTable(crc64.ECMA))
+	h.Write(logical)
+	meta["Size"], meta["CRC"] = len(logical), h.Sum(nil)
+	if b, err = json.Marshal(meta); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(metaFile, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(latest, "state.bin"), logical, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

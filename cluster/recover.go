@@ -106,9 +106,9 @@ func readConfiguration(dir string, self raft.ServerID) (raft.Configuration, erro
 		return raft.Configuration{}, fmt.Errorf("open raft log: %w", err)
 	}
 	defer logs.Close()
-	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, 2, hclog.NewNullLogger())
+	snaps, err := openSnapshots(dir, hclog.NewNullLogger())
 	if err != nil {
-		return raft.Configuration{}, fmt.Errorf("open raft snapshots: %w", err)
+		return raft.Configuration{}, err
 	}
 	rc := raft.DefaultConfig()
 	rc.LocalID = self

@@ -43,9 +43,9 @@ func Seed(dataDir string, appliedIndex uint64, snapshot io.Reader) error {
 	}
 	defer logs.Close()
 	hlog := newHclog(slog.New(slog.DiscardHandler))
-	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, 2, hlog)
+	snaps, err := openSnapshots(dir, hlog)
 	if err != nil {
-		return fmt.Errorf("open raft snapshots: %w", err)
+		return err
 	}
 	has, err := raft.HasExistingState(logs, logs, snaps)
 	if err != nil {
@@ -61,7 +61,8 @@ func Seed(dataDir string, appliedIndex uint64, snapshot io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("create raft snapshot: %w", err)
 	}
-	if _, err := io.Copy(sink, snapshot); err != nil {
+	copyIn := func(w io.Writer) error { _, err := io.Copy(w, snapshot); return err }
+	if err := writeSnapshot(sink, copyIn); err != nil {
 		sink.Cancel()
 		return fmt.Errorf("write raft snapshot: %w", err)
 	}

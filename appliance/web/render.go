@@ -22,49 +22,60 @@ import (
 
 type pageTemplate = template.Template
 
-// parsePages parses every page once per language: the layout and the
-// partials, then the page that fills them. The languages are parsed at
-// the same time: parsing is a good part of a cold start's CPU.
-func parsePages() (map[string]map[string]*pageTemplate, error) {
-	files, err := fs.Glob(assets, "templates/*.html")
-	if err != nil {
-		return nil, err
-	}
-	pages := make([]map[string]*pageTemplate, len(languages))
-	errs := make([]error, len(languages))
-	var wg sync.WaitGroup
-	for i, lang := range languages {
-		wg.Go(func() { pages[i], errs[i] = parseLanguage(lang, files) })
-	}
-	wg.Wait()
-	out := map[string]map[string]*pageTemplate{}
-	for i, lang := range languages {
-		if errs[i] != nil {
-			return nil, errs[i]
-		}
-		out[lang] = pages[i]
-	}
-	return out, nil
+// Pages are the parsed templates: per language, the layout and the
+// partials, then each page that fills them (a clone of the layout with
+// the page). Parsing every page of both languages was a third of a cold
+// start's CPU, and a page is needed only when someone asks for it: each
+// is parsed on its first use, once.
+type Pages struct {
+	pages map[string]map[string]func() (*pageTemplate, error) // lang → page
 }
 
-func parseLanguage(lang string, files []string) (map[string]*pageTemplate, error) {
-	base, err := template.New("").Funcs(funcs(lang)).ParseFS(assets, "templates/layout.html", "templates/partials.html")
-	if err != nil {
-		return nil, fmt.Errorf("parse layout: %w", err)
-	}
-	out := map[string]*pageTemplate{}
-	for _, f := range files {
-		name := strings.TrimSuffix(path.Base(f), ".html")
-		if name == "layout" || name == "partials" {
-			continue
+// ParsePages prepares the pages of every language, parsed on first use.
+func ParsePages() *Pages {
+	files, _ := fs.Glob(assets, "templates/*.html") // the pattern is valid
+	p := &Pages{pages: map[string]map[string]func() (*pageTemplate, error){}}
+	for _, lang := range languages {
+		base := sync.OnceValues(func() (*pageTemplate, error) {
+			t, err := template.New("").Funcs(funcs(lang)).ParseFS(assets, "templates/layout.html", "templates/partials.html")
+			if err != nil {
+				return nil, fmt.Errorf("parse layout: %w", err)
+			}
+			return t, nil
+		})
+		p.pages[lang] = map[string]func() (*pageTemplate, error){}
+		for _, f := range files {
+			name := strings.TrimSuffix(path.Base(f), ".html")
+			if name == "layout" || name == "partials" {
+				continue
+			}
+			p.pages[lang][name] = sync.OnceValues(func() (*pageTemplate, error) {
+				b, err := base()
+				if err != nil {
+					return nil, err
+				}
+				t, err := template.Must(b.Clone()).ParseFS(assets, f)
+				if err != nil {
+					return nil, fmt.Errorf("parse %s: %w", f, err)
+				}
+				return t, nil
+			})
 		}
-		t, err := template.Must(base.Clone()).ParseFS(assets, f)
-		if err != nil {
-			return nil, fmt.Errorf("parse %s: %w", f, err)
-		}
-		out[name] = t
 	}
-	return out, nil
+	return p
+}
+
+// page is the template of a page in a language, parsed if it was not yet.
+func (p *Pages) page(lang, name string) (*pageTemplate, error) {
+	set, ok := p.pages[lang]
+	if !ok {
+		set = p.pages[languages[0]]
+	}
+	parse := set[name]
+	if parse == nil {
+		return nil, fmt.Errorf("no page %q", name)
+	}
+	return parse()
 }
 
 // funcs is what templates may call: words and dates in the page's
@@ -319,9 +330,12 @@ func (s *Server) render(w http.ResponseWriter, q *request, code int, name string
 	}
 	v.Lang = lang
 	v.Stale = s.opts.Quorum != nil && !s.opts.Quorum()
-	t := s.pages[lang][name]
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+	t, err := s.pages.page(lang, name)
+	if err == nil {
+		err = t.ExecuteTemplate(&buf, "layout", v)
+	}
+	if err != nil {
 		s.log.Error("web: render", "page", name, "err", err)
 		http.Error(w, "erreur interne", http.StatusInternalServerError)
 		return

@@ -57,7 +57,7 @@ type Server struct {
 	svc    service
 	log    *slog.Logger
 	opts   Options
-	pages  map[string]map[string]*pageTemplate // lang → page → template
+	pages  *Pages
 	static http.Handler
 	// The session signing key, derived once.
 	keyOnce sync.Once
@@ -65,8 +65,8 @@ type Server struct {
 	keyErr  error
 }
 
-// New builds the web UI. It panics if an embedded template does not parse:
-// that is a build defect, caught by every test.
+// New builds the web UI. An embedded template that does not parse is a
+// build defect: TestEveryPageParses catches it.
 func New(svc service, log *slog.Logger, opts Options) *Server {
 	if opts.Tenant == "" {
 		opts.Tenant = "default"
@@ -80,11 +80,7 @@ func New(svc service, log *slog.Logger, opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Server{svc: svc, log: log, opts: opts}
-	var err error
-	if s.pages, err = parsePages(); err != nil {
-		panic(err)
-	}
+	s := &Server{svc: svc, log: log, opts: opts, pages: ParsePages()}
 	sub, _ := fs.Sub(assets, "static")
 	s.static = http.StripPrefix("/static/", http.FileServerFS(sub))
 	return s

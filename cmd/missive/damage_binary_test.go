@@ -80,7 +80,7 @@ func TestBinaryRefusesAStoreWithoutItsRaftState(t *testing.T) {
 }
 
 // snapshotOf makes a raft snapshot of a stopped data dir, as the server
-// does every 16384 entries.
+// does once the log since the latest one holds as many bytes as it.
 func snapshotOf(t *testing.T, data string) {
 	t.Helper()
 	cfg := config.Default()

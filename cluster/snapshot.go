@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"time"
 
@@ -161,4 +162,46 @@ func (n *Node) snapshotMinLog() int64 {
 		return n.cfg.SnapshotMinLog
 	}
 	return minSnapshotLog
+}
+
+// restoreIfBehind restores the latest raft snapshot into a persistent
+// applier that lacks some of the entries it holds. Raft replays only the
+// entries after its latest snapshot, so entries before it that the store
+// lost (a power cut with SQLite's synchronous=NORMAL, a store copied back
+// from an older backup) would otherwise be missing for good.
+func restoreIfBehind(snaps raft.SnapshotStore, a Applier, log *slog.Logger) error {
+	p, ok := a.(Persistent)
+	if !ok {
+		return nil
+	}
+	metas, err := snaps.List()
+	if err != nil {
+		return fmt.Errorf("list raft snapshots: %w", err)
+	}
+	if len(metas) == 0 {
+		return nil
+	}
+	latest := metas[0]
+	rc, err := openSnapshot(snaps, latest.ID)
+	if err != nil {
+		return err
+	}
+	behind, err := p.Behind(rc)
+	rc.Close()
+	if err != nil {
+		return fmt.Errorf("compare the store with raft snapshot %s: %w", latest.ID, err)
+	}
+	if !behind {
+		return nil
+	}
+	log.Warn("store behind the latest raft snapshot: restoring it before the log is replayed", "snapshot", latest.ID, "index", latest.Index)
+	if rc, err = openSnapshot(snaps, latest.ID); err != nil {
+		return err
+	}
+	defer rc.Close()
+	if err := a.Restore(rc); err != nil {
+		return fmt.Errorf("restore raft snapshot %s: %w", latest.ID, err)
+	}
+	log.Info("raft snapshot restored", "snapshot", latest.ID, "index", latest.Index)
+	return nil
 }

@@ -198,11 +198,11 @@ func FuzzDecodeCommand(f *testing.F) {
 	// Refused envelopes, for the fuzzer to start from.
 	ok := string(encode(f, appliance.KindLetterNote, admin, appliance.LetterNote{LetterID: fxLetter1, NoteID: "note-5", Text: "Vu."}))
 	for _, s := range []string{
-		strings.Replace(ok, `"v":1`, `"v":2`, 1),
-		strings.Replace(ok, `"v":1`, `"v":0`, 1),
+		strings.Replace(ok, `"v":2`, `"v":3`, 1),
+		strings.Replace(ok, `"v":2`, `"v":0`, 1),
 		strings.Replace(ok, `"letter.note"`, `"letter.delete"`, 1),
 		strings.Replace(ok, `"letter.note"`, `"Letter.Note"`, 1),
-		strings.Replace(ok, `{"v":1`, `{"v":1,"signature":"x"`, 1),
+		strings.Replace(ok, `{"v":2`, `{"v":2,"signature":"x"`, 1),
 		strings.Replace(ok, `"tenant":"default"`, `"tenant":""`, 1),
 		strings.Replace(ok, `"at":"2026-03-16T09:30:00Z"`, `"at":"0001-01-01T00:00:00Z"`, 1),
 		strings.Replace(ok, `"text":"Vu."`, `"text":"Vu.","urgent":true`, 1),

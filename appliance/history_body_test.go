@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"missive/appliance"
 	"missive/appliance/apptest"
@@ -251,6 +252,44 @@ func TestHistoryWithTextsStillVerifies(t *testing.T) {
 		}
 		if r := verify("tampered"); r.OK() || r.BadLetter != facade.Number {
 			t.Fatalf("text of an old letter changed outside the log: %+v", r)
+		}
+	})
+}
+
+// TestVersionOneEntryKeepsItsText: what a history entry holds follows the
+// command, not the binary applying it. A registration of envelope version
+// 1, written by a binary before VersionBodyDigest, is recorded with its
+// text by this binary too, as the binary that wrote it recorded it on
+// the other nodes; one of this binary's version holds the digest.
+func TestVersionOneEntryKeepsItsText(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, func(t *testing.T, s *suiteEnv) {
+		for n, v := range []int{1, appliance.CommandVersion} {
+			n++
+			body := witnessBody(fmt.Sprintf("version %d pivoine%d colibri%d", v, v, v))
+			p := appliance.LetterRegister{ID: appliance.NewID(), Category: "incoming", Year: 2026, Num: n, Number: fmt.Sprintf("2026/A/%06d", n),
+				Subject: "Version", Body: body, ArrivalDate: "2026-03-10", Priority: "normal", Status: "new", Channel: "paper", Copies: []appliance.CopyPayload{}}
+			cmd, err := appliance.NewCommand(appliance.KindLetterRegister, "default", s.Admin.ID(), time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd.V = v
+			b, err := cmd.Encode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := s.Proposer.Propose(t.Context(), b)
+			if r, ok := res.(*appliance.Result); err == nil && ok && r.Err != nil {
+				err = r.Err
+			}
+			if err != nil {
+				t.Fatalf("version %d: %v", v, err)
+			}
+			got := historyPayloads(t, s, p.ID)["letter.register"]
+			kept := strings.Contains(got, body[len(body)/2-40:len(body)/2+40])
+			if want := v < appliance.CommandVersion; kept != want {
+				t.Errorf("version %d: history holds the text: %v, want %v", v, kept, want)
+			}
 		}
 	})
 }

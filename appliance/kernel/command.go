@@ -11,7 +11,15 @@ import (
 
 // CommandVersion is the envelope version this binary writes. Apply refuses
 // a newer one so that a mixed cluster fails loudly rather than diverges.
-const CommandVersion = 1
+// Version 2: the history entry of a registration, a qualification or a
+// mail intake holds the body's SHA-256 and length instead of its text
+// (letters/history_body.go). An entry of version 1 keeps its text, so that
+// every binary applies the same log into the same history.
+const CommandVersion = 2
+
+// VersionBodyDigest is the first version whose history entries hold a
+// letter's body by its digest.
+const VersionBodyDigest = 2
 
 // Command is the one way to change anything: a small typed value, validated
 // and stamped before it is proposed, applied deterministically on every node.

@@ -67,7 +67,9 @@ func ApplyRegister(a *kernel.Ctx, p *LetterRegister) (any, error) {
 	}
 	a.LetterID = l.ID
 	a.Summary = "Courrier " + l.Number + " enregistré : « " + l.Subject + " »"
-	a.Payload = registerHistory(p)
+	if a.Cmd.V >= kernel.VersionBodyDigest {
+		a.Payload = registerHistory(p)
+	}
 	// Read back with its display fields (sender, entity…): this is what the
 	// registrant is answered, and what an idempotency key records.
 	return kernel.LetterForUpdate(a, l.ID)
@@ -95,7 +97,9 @@ func applyLetterQualify(a *kernel.Ctx, p *LetterQualify) (any, error) {
 		return nil, err
 	}
 	a.Summary = "Courrier qualifié"
-	a.Payload = qualifyHistory(p)
+	if a.Cmd.V >= kernel.VersionBodyDigest {
+		a.Payload = qualifyHistory(p)
+	}
 	return l, nil
 }
 

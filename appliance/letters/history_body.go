@@ -13,7 +13,9 @@ import (
 // The row the command left is checked against the entry's digest by
 // kernel.VerifyHistory (the digest covers the body too), so a body changed
 // outside the log is still found. Entries written before keep their
-// payload and hash as they were.
+// payload and hash as they were, and a command of an envelope version
+// before kernel.VersionBodyDigest is still recorded with its text: what a
+// history entry holds follows the command, not the binary applying it.
 
 // bodyDigest stands for a letter's body in a history payload.
 type bodyDigest struct {

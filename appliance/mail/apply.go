@@ -143,7 +143,9 @@ func (h ApplyHooks[L, D]) applyMailIntake(a *kernel.Ctx, p *MailIntake[L, D]) (a
 		l = v.(*domain.Letter)
 		a.LetterID = l.ID
 		a.Summary = sub.Summary + " (reçu par e-mail de " + p.FromAddress + ")"
-		a.Payload = kernel.Redact(intakeEntry[L, D]{p, sub.Payload})
+		if a.Cmd.V >= kernel.VersionBodyDigest {
+			a.Payload = kernel.Redact(intakeEntry[L, D]{p, sub.Payload})
+		}
 	case p.LetterID != "":
 		if l, err = h.joinMailToLetter(a, p); err != nil {
 			return nil, err

@@ -110,8 +110,6 @@ func (s *Service) propose(ctx context.Context, kind Kind, tenant, actor string, 
 	return s.k.Propose(ctx, kind, tenant, actor, payload)
 }
 func (s *Service) reader() store.Reader { return s.k.Reader() }
-func (s *Service) writable() error      { return s.k.Writable() }
-func (s *Service) today() time.Time     { return s.k.Today() }
 
 // Ready says whether this node's store serves.
 func (s *Service) Ready(ctx context.Context) error { return s.k.Ready(ctx) }

@@ -27,7 +27,7 @@ func (s *Store) UpdateBatch(ctx context.Context, indexes []uint64, fn func(i int
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	tx := &Tx{Reader: Reader{q: sqlTx, d: s.dialect}, ctx: ctx, tx: sqlTx}
+	tx := newTx(ctx, sqlTx, newReader(rd{q: sqlTx, d: s.dialect}))
 	fail := func(err error) ([]error, error) {
 		sqlTx.Rollback()
 		return nil, err

@@ -13,7 +13,7 @@ import (
 // Cluster membership rows (written by the Applier) and the claim of a
 // database by one node (written by Open's caller, outside the log).
 
-func (r Reader) JoinToken(ctx context.Context, hash string) (*domain.JoinToken, error) {
+func (r SiteReader) JoinToken(ctx context.Context, hash string) (*domain.JoinToken, error) {
 	var t domain.JoinToken
 	var voter int
 	err := r.queryRow(ctx, `SELECT hash, voter, created_at, expires_at, used_by, used_at FROM cluster_tokens WHERE hash = ?`, hash).
@@ -25,7 +25,7 @@ func (r Reader) JoinToken(ctx context.Context, hash string) (*domain.JoinToken, 
 	return &t, nil
 }
 
-func (r Reader) ClusterMember(ctx context.Context, nodeID string) (*domain.ClusterMember, error) {
+func (r SiteReader) ClusterMember(ctx context.Context, nodeID string) (*domain.ClusterMember, error) {
 	var m domain.ClusterMember
 	var voter, removed int
 	err := r.queryRow(ctx, `SELECT node_id, address, voter, removed, joined_at, updated_at FROM cluster_members WHERE node_id = ?`, nodeID).
@@ -37,14 +37,14 @@ func (r Reader) ClusterMember(ctx context.Context, nodeID string) (*domain.Clust
 	return &m, nil
 }
 
-func (t *Tx) InsertJoinToken(tok *domain.JoinToken) error {
+func (t SiteTx) InsertJoinToken(tok *domain.JoinToken) error {
 	return t.exec(`INSERT INTO cluster_tokens (hash, voter, created_at, expires_at) VALUES (?, ?, ?, ?)`,
 		tok.Hash, b2i(tok.Voter), tok.CreatedAt, tok.ExpiresAt)
 }
 
 // UseJoinToken marks a token used, once: a token used before is left as it
 // is and reported with ErrNotFound's sibling, ErrTokenUsed.
-func (t *Tx) UseJoinToken(hash, nodeID, at string) error {
+func (t SiteTx) UseJoinToken(hash, nodeID, at string) error {
 	res, err := t.tx.ExecContext(t.ctx, t.d.rebind(`UPDATE cluster_tokens SET used_by = ?, used_at = ? WHERE hash = ? AND used_by = ''`), nodeID, at, hash)
 	if err != nil {
 		return err
@@ -59,7 +59,7 @@ func (t *Tx) UseJoinToken(hash, nodeID, at string) error {
 var ErrTokenUsed = errors.New("jeton d'adhésion déjà utilisé")
 
 // PutClusterMember inserts or replaces a member row.
-func (t *Tx) PutClusterMember(m *domain.ClusterMember) error {
+func (t SiteTx) PutClusterMember(m *domain.ClusterMember) error {
 	if err := t.exec(`DELETE FROM cluster_members WHERE node_id = ?`, m.NodeID); err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ func scanDavNode(sc interface{ Scan(...any) error }) (domain.DavNode, error) {
 }
 
 // domain.DavNode reads one node; ErrNotFound when absent.
-func (r Reader) DavNode(ctx context.Context, space, path string) (*domain.DavNode, error) {
+func (r DavReader) DavNode(ctx context.Context, space, path string) (*domain.DavNode, error) {
 	n, err := scanDavNode(r.queryRow(ctx, `SELECT `+davNodeCols+` FROM dav_nodes WHERE space = ? AND path = ?`, space, path))
 	if err := notFound(err, "dav "+path); err != nil {
 		return nil, err
@@ -43,16 +43,16 @@ func (r Reader) DavNode(ctx context.Context, space, path string) (*domain.DavNod
 }
 
 // DavChildren lists the nodes directly under dir, by path.
-func (r Reader) DavChildren(ctx context.Context, space, dir string) ([]domain.DavNode, error) {
+func (r DavReader) DavChildren(ctx context.Context, space, dir string) ([]domain.DavNode, error) {
 	return r.davNodes(ctx, `SELECT `+davNodeCols+` FROM dav_nodes WHERE space = ? AND parent = ? ORDER BY path`, space, dir)
 }
 
 // DavSpace lists every node of a space, by path.
-func (r Reader) DavSpace(ctx context.Context, space string) ([]domain.DavNode, error) {
+func (r DavReader) DavSpace(ctx context.Context, space string) ([]domain.DavNode, error) {
 	return r.davNodes(ctx, `SELECT `+davNodeCols+` FROM dav_nodes WHERE space = ? ORDER BY path`, space)
 }
 
-func (r Reader) davNodes(ctx context.Context, q string, args ...any) ([]domain.DavNode, error) {
+func (r DavReader) davNodes(ctx context.Context, q string, args ...any) ([]domain.DavNode, error) {
 	rows, err := r.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read dav nodes: %w", err)
@@ -70,7 +70,7 @@ func (r Reader) davNodes(ctx context.Context, q string, args ...any) ([]domain.D
 }
 
 // DavHidden lists the documents removed from a letter's folder.
-func (r Reader) DavHidden(ctx context.Context, space string) (map[string]bool, error) {
+func (r DavReader) DavHidden(ctx context.Context, space string) (map[string]bool, error) {
 	rows, err := r.query(ctx, `SELECT document_id FROM dav_hidden WHERE space = ?`, space)
 	if err != nil {
 		return nil, fmt.Errorf("read dav hidden: %w", err)
@@ -88,7 +88,7 @@ func (r Reader) DavHidden(ctx context.Context, space string) (map[string]bool, e
 }
 
 // DavProps reads the dead properties of a node.
-func (r Reader) DavProps(ctx context.Context, space, path string) ([]domain.DavProp, error) {
+func (r DavReader) DavProps(ctx context.Context, space, path string) ([]domain.DavProp, error) {
 	rows, err := r.query(ctx, `SELECT ns, name, lang, xml FROM dav_props WHERE space = ? AND path = ? ORDER BY ns, name`, space, path)
 	if err != nil {
 		return nil, fmt.Errorf("read dav props: %w", err)
@@ -117,7 +117,7 @@ func scanDavLock(sc interface{ Scan(...any) error }) (domain.DavLock, error) {
 
 // DavLocks lists the locks of a tenant's share, expired ones included: the
 // caller judges expiry against its own instant.
-func (r Reader) DavLocks(ctx context.Context, tenant string) ([]domain.DavLock, error) {
+func (r DavReader) DavLocks(ctx context.Context, tenant string) ([]domain.DavLock, error) {
 	rows, err := r.query(ctx, `SELECT `+davLockCols+` FROM dav_locks WHERE tenant_id = ? ORDER BY root, token`, tenant)
 	if err != nil {
 		return nil, fmt.Errorf("read dav locks: %w", err)
@@ -135,7 +135,7 @@ func (r Reader) DavLocks(ctx context.Context, tenant string) ([]domain.DavLock, 
 }
 
 // domain.DavLock reads one lock by token; ErrNotFound when absent.
-func (r Reader) DavLock(ctx context.Context, tenant, token string) (*domain.DavLock, error) {
+func (r DavReader) DavLock(ctx context.Context, tenant, token string) (*domain.DavLock, error) {
 	l, err := scanDavLock(r.queryRow(ctx, `SELECT `+davLockCols+` FROM dav_locks WHERE tenant_id = ? AND token = ?`, tenant, token))
 	if err := notFound(err, "dav lock"); err != nil {
 		return nil, err
@@ -144,7 +144,7 @@ func (r Reader) DavLock(ctx context.Context, tenant, token string) (*domain.DavL
 }
 
 // PutDavNode inserts or replaces a node.
-func (t *Tx) PutDavNode(tenant string, n *domain.DavNode) error {
+func (t DavTx) PutDavNode(tenant string, n *domain.DavNode) error {
 	if err := t.exec(`DELETE FROM dav_nodes WHERE space = ? AND path = ?`, n.Space, n.Path); err != nil {
 		return fmt.Errorf("put dav node %s: %w", n.Path, err)
 	}
@@ -164,7 +164,7 @@ func like(p string) string {
 
 // DeleteDavTree removes a node, everything under it and their properties,
 // and returns the documents the removed files stood for.
-func (t *Tx) DeleteDavTree(space, path string) ([]string, error) {
+func (t DavTx) DeleteDavTree(space, path string) ([]string, error) {
 	rows, err := t.query(t.ctx, `SELECT document_id FROM dav_nodes WHERE space = ? AND (path = ? OR path LIKE ? ESCAPE '\') AND document_id <> ''`, space, path, like(path))
 	if err != nil {
 		return nil, fmt.Errorf("delete dav %s: %w", path, err)
@@ -189,7 +189,7 @@ func (t *Tx) DeleteDavTree(space, path string) ([]string, error) {
 
 // MoveDavTree renames a node and everything under it, properties included.
 // The destination must be free.
-func (t *Tx) MoveDavTree(space, from, to, at, by string) error {
+func (t DavTx) MoveDavTree(space, from, to, at, by string) error {
 	n := len(from) + 1
 	err := t.exec(`UPDATE dav_nodes SET path = CAST(? AS TEXT) || SUBSTR(path, ?), modified_at = ?, modified_by = ? WHERE space = ? AND (path = ? OR path LIKE ? ESCAPE '\')`,
 		to, n, at, by, space, from, like(from))
@@ -209,7 +209,7 @@ func (t *Tx) MoveDavTree(space, from, to, at, by string) error {
 }
 
 // SetDavProp sets or removes a dead property.
-func (t *Tx) SetDavProp(space, path string, p domain.DavProp) error {
+func (t DavTx) SetDavProp(space, path string, p domain.DavProp) error {
 	if err := t.exec(`DELETE FROM dav_props WHERE space = ? AND path = ? AND ns = ? AND name = ?`, space, path, p.NS, p.Name); err != nil {
 		return fmt.Errorf("set dav prop: %w", err)
 	}
@@ -223,7 +223,7 @@ func (t *Tx) SetDavProp(space, path string, p domain.DavProp) error {
 }
 
 // HideDavDocument records that a document left its letter's folder.
-func (t *Tx) HideDavDocument(space, documentID, at string) error {
+func (t DavTx) HideDavDocument(space, documentID, at string) error {
 	var one int
 	err := t.queryRow(`SELECT 1 FROM dav_hidden WHERE space = ? AND document_id = ?`, space, documentID).Scan(&one)
 	if err == nil {
@@ -236,12 +236,12 @@ func (t *Tx) HideDavDocument(space, documentID, at string) error {
 }
 
 // UnhideDavDocument brings a document back into its letter's folder.
-func (t *Tx) UnhideDavDocument(space, documentID string) error {
+func (t DavTx) UnhideDavDocument(space, documentID string) error {
 	return t.exec(`DELETE FROM dav_hidden WHERE space = ? AND document_id = ?`, space, documentID)
 }
 
 // InsertDavLock records a lock.
-func (t *Tx) InsertDavLock(l *domain.DavLock) error {
+func (t DavTx) InsertDavLock(l *domain.DavLock) error {
 	err := t.exec(`INSERT INTO dav_locks (`+davLockCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		l.Token, l.TenantID, l.Root, b2i(l.ZeroDepth), b2i(l.Shared), l.OwnerXML, l.UserID, l.TimeoutS, l.CreatedAt, l.ExpiresAt)
 	if err != nil {
@@ -251,22 +251,22 @@ func (t *Tx) InsertDavLock(l *domain.DavLock) error {
 }
 
 // RefreshDavLock sets a lock's timeout and expiry.
-func (t *Tx) RefreshDavLock(tenant, token string, timeoutS int64, expiresAt string) error {
+func (t DavTx) RefreshDavLock(tenant, token string, timeoutS int64, expiresAt string) error {
 	return t.exec(`UPDATE dav_locks SET timeout_s = ?, expires_at = ? WHERE tenant_id = ? AND token = ?`, timeoutS, expiresAt, tenant, token)
 }
 
 // DeleteDavLock removes a lock.
-func (t *Tx) DeleteDavLock(tenant, token string) error {
+func (t DavTx) DeleteDavLock(tenant, token string) error {
 	return t.exec(`DELETE FROM dav_locks WHERE tenant_id = ? AND token = ?`, tenant, token)
 }
 
 // DeleteExpiredDavLocks removes the locks of a tenant lapsed at now.
-func (t *Tx) DeleteExpiredDavLocks(tenant, now string) error {
+func (t DavTx) DeleteExpiredDavLocks(tenant, now string) error {
 	return t.exec(`DELETE FROM dav_locks WHERE tenant_id = ? AND expires_at <> '' AND expires_at <= ?`, tenant, now)
 }
 
 // DavSpaceProps reads the dead properties of a whole space, by path.
-func (r Reader) DavSpaceProps(ctx context.Context, space string) (map[string][]domain.DavProp, error) {
+func (r DavReader) DavSpaceProps(ctx context.Context, space string) (map[string][]domain.DavProp, error) {
 	rows, err := r.query(ctx, `SELECT path, ns, name, lang, xml FROM dav_props WHERE space = ? ORDER BY path, ns, name`, space)
 	if err != nil {
 		return nil, fmt.Errorf("read dav props: %w", err)

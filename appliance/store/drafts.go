@@ -10,7 +10,7 @@ import (
 const draftTemplateCols = `id, tenant_id, name, format, entity_id, doctype_id, file_name, sha256, size, fields, created_at, created_by`
 
 // DraftTemplates lists a tenant's templates, newest first.
-func (r Reader) DraftTemplates(ctx context.Context, tenant string) ([]domain.DraftTemplate, error) {
+func (r ReplyReader) DraftTemplates(ctx context.Context, tenant string) ([]domain.DraftTemplate, error) {
 	rows, err := r.query(ctx, `SELECT `+draftTemplateCols+` FROM draft_templates WHERE tenant_id = ? ORDER BY created_at DESC, id`, tenant)
 	if err != nil {
 		return nil, err
@@ -28,7 +28,7 @@ func (r Reader) DraftTemplates(ctx context.Context, tenant string) ([]domain.Dra
 }
 
 // domain.DraftTemplate reads one template of the tenant.
-func (r Reader) DraftTemplate(ctx context.Context, tenant, id string) (*domain.DraftTemplate, error) {
+func (r ReplyReader) DraftTemplate(ctx context.Context, tenant, id string) (*domain.DraftTemplate, error) {
 	var t domain.DraftTemplate
 	err := r.queryRow(ctx, `SELECT `+draftTemplateCols+` FROM draft_templates WHERE tenant_id = ? AND id = ?`, tenant, id).
 		Scan(&t.ID, &t.TenantID, &t.Name, &t.Format, &t.EntityID, &t.DoctypeID, &t.FileName, &t.SHA256, &t.Size, &t.Fields, &t.CreatedAt, &t.CreatedBy)
@@ -38,11 +38,11 @@ func (r Reader) DraftTemplate(ctx context.Context, tenant, id string) (*domain.D
 	return &t, nil
 }
 
-func (t *Tx) InsertDraftTemplate(d *domain.DraftTemplate) error {
+func (t ReplyTx) InsertDraftTemplate(d *domain.DraftTemplate) error {
 	return t.exec(`INSERT INTO draft_templates (`+draftTemplateCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.ID, d.TenantID, d.Name, d.Format, d.EntityID, d.DoctypeID, d.FileName, d.SHA256, d.Size, d.Fields, d.CreatedAt, d.CreatedBy)
 }
 
-func (t *Tx) DeleteDraftTemplate(tenant, id string) error {
+func (t ReplyTx) DeleteDraftTemplate(tenant, id string) error {
 	return t.exec(`DELETE FROM draft_templates WHERE tenant_id = ? AND id = ?`, tenant, id)
 }

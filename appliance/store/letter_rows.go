@@ -60,7 +60,7 @@ func (x *LetterRow) dest() []any {
 }
 
 // LetterRow reads one letter as stored (ErrNotFound when there is none).
-func (r Reader) LetterRow(ctx context.Context, id string) (*LetterRow, error) {
+func (r LetterReader) LetterRow(ctx context.Context, id string) (*LetterRow, error) {
 	var x LetterRow
 	if err := r.queryRow(ctx, `SELECT `+letterRowCols+` FROM letters l WHERE l.id = ?`, id).Scan(x.dest()...); err != nil {
 		return nil, notFound(err, "courrier "+id)
@@ -84,7 +84,7 @@ func (r Reader) LetterRow(ctx context.Context, id string) (*LetterRow, error) {
 // newest history entry about it, in storage order, until fn returns false.
 // One query, letters joined to their copies: a transaction holds one open
 // result set at a time on PostgreSQL.
-func (r Reader) EachLetterRow(ctx context.Context, fn func(*LetterRow) bool) error {
+func (r LetterReader) EachLetterRow(ctx context.Context, fn func(*LetterRow) bool) error {
 	rows, err := r.query(ctx, `SELECT `+letterRowCols+`, l.seq,
 		COALESCE((SELECT h.seq FROM history h WHERE h.letter_id = l.id ORDER BY h.seq DESC LIMIT 1), 0),
 		COALESCE((SELECT h.digest FROM history h WHERE h.letter_id = l.id ORDER BY h.seq DESC LIMIT 1), ''),
@@ -130,7 +130,7 @@ type GoneLetter struct {
 }
 
 // GoneLetters lists the letters the history speaks of that have no row.
-func (r Reader) GoneLetters(ctx context.Context) ([]GoneLetter, error) {
+func (r LetterReader) GoneLetters(ctx context.Context) ([]GoneLetter, error) {
 	rows, err := r.query(ctx, `SELECT h.letter_id, h.seq, h.digest FROM history h
 		WHERE h.letter_id <> '' AND NOT EXISTS (SELECT 1 FROM letters l WHERE l.id = h.letter_id)
 		AND h.seq = (SELECT MAX(x.seq) FROM history x WHERE x.letter_id = h.letter_id)`)
@@ -150,7 +150,7 @@ func (r Reader) GoneLetters(ctx context.Context) ([]GoneLetter, error) {
 }
 
 // HistoryHash is the hash of the entry seq ("" and ErrNotFound if none).
-func (r Reader) HistoryHash(ctx context.Context, seq int64) (string, error) {
+func (r KernelReader) HistoryHash(ctx context.Context, seq int64) (string, error) {
 	var h string
 	err := r.queryRow(ctx, `SELECT hash FROM history WHERE seq = ?`, seq).Scan(&h)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -160,14 +160,14 @@ func (r Reader) HistoryHash(ctx context.Context, seq int64) (string, error) {
 }
 
 // FirstSigned is the number of the first signed history entry, 0 if none.
-func (r Reader) FirstSigned(ctx context.Context) (int64, error) {
+func (r KernelReader) FirstSigned(ctx context.Context) (int64, error) {
 	var seq int64
 	err := r.queryRow(ctx, `SELECT COALESCE(MIN(seq), 0) FROM history WHERE sig <> ''`).Scan(&seq)
 	return seq, err
 }
 
 // HistoryKind is the kind of the entry seq.
-func (r Reader) HistoryKind(ctx context.Context, seq int64) (string, error) {
+func (r KernelReader) HistoryKind(ctx context.Context, seq int64) (string, error) {
 	var k string
 	err := r.queryRow(ctx, `SELECT kind FROM history WHERE seq = ?`, seq).Scan(&k)
 	return k, notFound(err, fmt.Sprintf("entrée %d", seq))

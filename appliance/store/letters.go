@@ -119,7 +119,7 @@ func scanLetter(sc interface{ Scan(...any) error }) (domain.Letter, error) {
 	return l, err
 }
 
-func (r Reader) copies(ctx context.Context, l *domain.Letter) error {
+func (r LetterReader) copies(ctx context.Context, l *domain.Letter) error {
 	rows, err := r.query(ctx, `SELECT kind, ref FROM letter_copies WHERE letter_id = ? ORDER BY kind, ref`, l.ID)
 	if err != nil {
 		return err
@@ -144,8 +144,8 @@ type letterKey struct {
 
 // Letter reads one letter within the perimeter. A letter outside it is
 // ErrNotFound, like one that does not exist, so that its existence leaks not.
-func (r Reader) Letter(ctx context.Context, p Perimeter, id string) (*domain.Letter, error) {
-	q := memo(r, letterKey{p.shape(), "id"}, func() string {
+func (r LetterReader) Letter(ctx context.Context, p Perimeter, id string) (*domain.Letter, error) {
+	q := memo(r.rd, letterKey{p.shape(), "id"}, func() string {
 		return `SELECT ` + letterCols + letterJoins + ` WHERE ` + p.clauseText("l.tenant_id") + ` AND l.id = ?`
 	})
 	l, err := scanLetter(r.queryRow(ctx, q, append(p.clauseArgs(), id)...))
@@ -156,8 +156,8 @@ func (r Reader) Letter(ctx context.Context, p Perimeter, id string) (*domain.Let
 }
 
 // LetterByNumber reads a letter by its registration number, within the perimeter.
-func (r Reader) LetterByNumber(ctx context.Context, p Perimeter, number string) (*domain.Letter, error) {
-	q := memo(r, letterKey{p.shape(), "number"}, func() string {
+func (r LetterReader) LetterByNumber(ctx context.Context, p Perimeter, number string) (*domain.Letter, error) {
+	q := memo(r.rd, letterKey{p.shape(), "number"}, func() string {
 		return `SELECT ` + letterCols + letterJoins + ` WHERE ` + p.clauseText("l.tenant_id") + ` AND l.number = ?`
 	})
 	l, err := scanLetter(r.queryRow(ctx, q, append(p.clauseArgs(), number)...))
@@ -213,7 +213,7 @@ func ValidSort(s string) bool { _, ok := sortColumns[s]; return ok }
 // Letters lists the letters of the perimeter that match f, with the total
 // count of matches for pagination (-1 with f.NoTotal). There is no cap on
 // results: Limit pages, by Offset or by key (After).
-func (r Reader) Letters(ctx context.Context, p Perimeter, f LetterFilter) ([]domain.Letter, int, error) {
+func (r LetterReader) Letters(ctx context.Context, p Perimeter, f LetterFilter) ([]domain.Letter, int, error) {
 	conds, fargs, empty := r.filterConds(f)
 	if empty {
 		return []domain.Letter{}, 0, nil
@@ -221,7 +221,7 @@ func (r Reader) Letters(ctx context.Context, p Perimeter, f LetterFilter) ([]dom
 	if _, ok := sortColumns[f.Sort]; !ok {
 		return nil, 0, fmt.Errorf("tri %q inconnu", f.Sort)
 	}
-	q := memo(r, listKey{perim: p.shape(), conds: f.condMask(), sort: f.Sort, desc: f.Desc, after: f.After != "", body: f.Body},
+	q := memo(r.rd, listKey{perim: p.shape(), conds: f.condMask(), sort: f.Sort, desc: f.Desc, after: f.After != "", body: f.Body},
 		func() listQueries { return r.listQueries(p, f, conds) })
 	args := append(p.clauseArgs(), fargs...)
 	total := -1
@@ -281,7 +281,7 @@ func (f LetterFilter) condMask() uint16 {
 // (LIMIT ? OFFSET ?, or after a letter: its perimeter and id, then LIMIT ?).
 type listQueries struct{ count, page string }
 
-func (r Reader) listQueries(p Perimeter, f LetterFilter, conds []string) listQueries {
+func (r rd) listQueries(p Perimeter, f LetterFilter, conds []string) listQueries {
 	search := strings.TrimSpace(f.Query) != ""
 	tenantCol, from := "l.tenant_id", "letters l"
 	if search {
@@ -337,14 +337,14 @@ func afterCond(p Perimeter, keys []string, desc bool) string {
 }
 
 // LastNum is the highest registration sequence for tenant, category and year.
-func (r Reader) LastNum(ctx context.Context, tenant string, cat domain.Category, year int) (int, error) {
+func (r LetterReader) LastNum(ctx context.Context, tenant string, cat domain.Category, year int) (int, error) {
 	var n int
 	err := r.queryRow(ctx, `SELECT COALESCE(MAX(num), 0) FROM letters WHERE tenant_id = ? AND category = ? AND year = ?`, tenant, string(cat), year).Scan(&n)
 	return n, err
 }
 
 // Documents lists a letter's documents with their versions, oldest first.
-func (r Reader) Documents(ctx context.Context, letterID string) ([]domain.Document, error) {
+func (r LetterReader) Documents(ctx context.Context, letterID string) ([]domain.Document, error) {
 	rows, err := r.query(ctx, `SELECT d.id, d.letter_id, d.role, d.name, d.created_at, d.created_by,
 		v.version, v.sha256, v.size, v.mime, v.created_at, v.created_by
 		FROM documents d JOIN document_versions v ON v.document_id = d.id
@@ -372,7 +372,7 @@ func (r Reader) Documents(ctx context.Context, letterID string) ([]domain.Docume
 }
 
 // Document reads one document of the tenant, with its versions.
-func (r Reader) Document(ctx context.Context, tenant, id string) (*domain.Document, error) {
+func (r LetterReader) Document(ctx context.Context, tenant, id string) (*domain.Document, error) {
 	var letterID string
 	err := r.queryRow(ctx, `SELECT letter_id FROM documents WHERE tenant_id = ? AND id = ?`, tenant, id).Scan(&letterID)
 	if err := notFound(err, "document "+id); err != nil {
@@ -392,7 +392,7 @@ func (r Reader) Document(ctx context.Context, tenant, id string) (*domain.Docume
 
 // Notes lists a letter's notes that a reader of these entities may read:
 // public notes and those restricted to one of them. all=true reads every note.
-func (r Reader) Notes(ctx context.Context, letterID string, entities []string, all bool) ([]domain.Note, error) {
+func (r LetterReader) Notes(ctx context.Context, letterID string, entities []string, all bool) ([]domain.Note, error) {
 	rows, err := r.query(ctx, `SELECT n.id, n.letter_id, n.author_id, COALESCE(u.name, ''), n.text, n.created_at
 		FROM notes n LEFT JOIN users u ON u.id = n.author_id WHERE n.letter_id = ? ORDER BY n.created_at, n.id`, letterID)
 	if err != nil {
@@ -433,7 +433,7 @@ func (r Reader) Notes(ctx context.Context, letterID string, entities []string, a
 	return out, nil
 }
 
-func (r Reader) noteEntities(ctx context.Context, noteID string) ([]string, error) {
+func (r LetterReader) noteEntities(ctx context.Context, noteID string) ([]string, error) {
 	rows, err := r.query(ctx, `SELECT entity_id FROM note_entities WHERE note_id = ? ORDER BY entity_id`, noteID)
 	if err != nil {
 		return nil, err
@@ -451,7 +451,7 @@ func (r Reader) noteEntities(ctx context.Context, noteID string) ([]string, erro
 }
 
 // Links lists the letters linked to this one that the perimeter lets one see.
-func (r Reader) Links(ctx context.Context, p Perimeter, letterID string) ([]domain.Link, error) {
+func (r LetterReader) Links(ctx context.Context, p Perimeter, letterID string) ([]domain.Link, error) {
 	where, args := p.clause()
 	args = append([]any{letterID}, args...)
 	rows, err := r.query(ctx, `SELECT l.id, l.number, l.subject, k.created_at FROM letter_links k
@@ -472,7 +472,7 @@ func (r Reader) Links(ctx context.Context, p Perimeter, letterID string) ([]doma
 }
 
 // LinkExists says whether two letters are already linked.
-func (r Reader) LinkExists(ctx context.Context, a, b string) (bool, error) {
+func (r LetterReader) LinkExists(ctx context.Context, a, b string) (bool, error) {
 	var n int
 	err := r.queryRow(ctx, `SELECT COUNT(*) FROM letter_links WHERE letter_id = ? AND other_id = ?`, a, b).Scan(&n)
 	return n > 0, err

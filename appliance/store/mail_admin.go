@@ -8,16 +8,16 @@ import (
 // The administrator's side of the mail bridge's tables: removals, and the
 // lists the admin page shows.
 
-func (t *Tx) DeleteMailbox(tenant, id string) error {
+func (t MailTx) DeleteMailbox(tenant, id string) error {
 	return t.exec(`DELETE FROM mail_mailboxes WHERE tenant_id = ? AND id = ?`, tenant, id)
 }
 
-func (t *Tx) DeleteMailRule(tenant, id string) error {
+func (t MailTx) DeleteMailRule(tenant, id string) error {
 	return t.exec(`DELETE FROM mail_rules WHERE tenant_id = ? AND id = ?`, tenant, id)
 }
 
 // MailTemplates lists the templates a tenant has worded.
-func (r Reader) MailTemplates(ctx context.Context, tenant string) ([]domain.MailTemplate, error) {
+func (r MailReader) MailTemplates(ctx context.Context, tenant string) ([]domain.MailTemplate, error) {
 	rows, err := r.query(ctx, `SELECT tenant_id, mode, subject, body, updated_at FROM mail_templates WHERE tenant_id = ? ORDER BY mode`, tenant)
 	if err != nil {
 		return nil, err
@@ -35,7 +35,7 @@ func (r Reader) MailTemplates(ctx context.Context, tenant string) ([]domain.Mail
 }
 
 // MailAckPolicies lists a tenant's acknowledgement policies.
-func (r Reader) MailAckPolicies(ctx context.Context, tenant string) ([]domain.MailAckPolicy, error) {
+func (r MailReader) MailAckPolicies(ctx context.Context, tenant string) ([]domain.MailAckPolicy, error) {
 	rows, err := r.query(ctx, `SELECT doctype_id, policy FROM mail_ack_policies WHERE tenant_id = ? ORDER BY doctype_id`, tenant)
 	if err != nil {
 		return nil, err

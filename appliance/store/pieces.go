@@ -12,7 +12,7 @@ const piecesCols = `letter_id, missing, deadline, asked_on, asked_by, due_before
 
 // LetterPieces reads a letter's request for pieces; ErrNotFound when none
 // was ever made.
-func (r Reader) LetterPieces(ctx context.Context, letterID string) (*domain.PiecesRequest, error) {
+func (r LetterReader) LetterPieces(ctx context.Context, letterID string) (*domain.PiecesRequest, error) {
 	var p domain.PiecesRequest
 	err := r.queryRow(ctx, `SELECT `+piecesCols+` FROM letter_pieces WHERE letter_id = ?`, letterID).
 		Scan(&p.LetterID, &p.Missing, &p.Deadline, &p.AskedOn, &p.AskedBy, &p.DueBefore, &p.ReceivedOn)
@@ -24,7 +24,7 @@ func (r Reader) LetterPieces(ctx context.Context, letterID string) (*domain.Piec
 
 // SetLetterPieces records a request for pieces, replacing an earlier one
 // of the letter.
-func (t *Tx) SetLetterPieces(tenant string, p *domain.PiecesRequest) error {
+func (t LetterTx) SetLetterPieces(tenant string, p *domain.PiecesRequest) error {
 	if err := t.exec(`DELETE FROM letter_pieces WHERE letter_id = ?`, p.LetterID); err != nil {
 		return err
 	}

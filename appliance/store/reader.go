@@ -16,9 +16,61 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// Reader holds the reads. The Store reads from its read pool, a Tx from
-// inside the transaction, so that Apply sees its own writes.
+// Reader holds the reads, one embedded reader per aggregate, so that a
+// caller that reads one aggregate may hold only its reader. The Store
+// reads from its read pool, a Tx from inside the transaction, so that
+// Apply sees its own writes.
 type Reader struct {
+	rd
+	KernelReader
+	OrgReader
+	LetterReader
+	PrefsReader
+	MailReader
+	DavReader
+	GEDReader
+	ReplyReader
+	SiteReader
+	BackupReader
+}
+
+// The readers of each aggregate.
+type (
+	// KernelReader reads what the write path needs: the history chain,
+	// idempotency keys, the meta table.
+	KernelReader struct{ rd }
+	// OrgReader reads the organisation: tenants, entities, users, tokens,
+	// web sessions, contacts, doctypes.
+	OrgReader struct{ rd }
+	// LetterReader reads the register: letters, documents, notes, links,
+	// pieces requests, their rows for digests and snapshots.
+	LetterReader struct{ rd }
+	// PrefsReader reads a user's baskets, saved searches and follows.
+	PrefsReader struct{ rd }
+	// MailReader reads mail settings, seen messages and the outbox.
+	MailReader struct{ rd }
+	// DavReader reads the WebDAV share: spaces, nodes, properties, locks.
+	DavReader struct{ rd }
+	// GEDReader reads the GED target, its exports and the OnlyOffice server.
+	GEDReader struct{ rd }
+	// ReplyReader reads the reply templates.
+	ReplyReader struct{ rd }
+	// SiteReader reads the cluster's members, join tokens and TLS assets.
+	SiteReader struct{ rd }
+	// BackupReader reads the backup runs.
+	BackupReader struct{ rd }
+)
+
+// newReader makes the reader of every aggregate on one connection.
+func newReader(b rd) Reader {
+	return Reader{rd: b, KernelReader: KernelReader{b}, OrgReader: OrgReader{b}, LetterReader: LetterReader{b},
+		PrefsReader: PrefsReader{b}, MailReader: MailReader{b}, DavReader: DavReader{b}, GEDReader: GEDReader{b},
+		ReplyReader: ReplyReader{b}, SiteReader: SiteReader{b}, BackupReader: BackupReader{b}}
+}
+
+// rd is what every aggregate's reader shares: the connection and how to
+// run a statement on it.
+type rd struct {
 	q querier
 	d dialect
 	// stmts are the statements prepared on the pool q is (or that tx
@@ -28,14 +80,14 @@ type Reader struct {
 	tx    *sql.Tx
 }
 
-func (r Reader) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+func (r rd) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	if st := r.prepared(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
 	return r.q.QueryRowContext(ctx, r.d.rebind(q), args...)
 }
 
-func (r Reader) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+func (r rd) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	if st := r.prepared(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -53,7 +105,7 @@ func notFound(err error, what string) error {
 }
 
 // Meta reads one key of the meta table; "" when absent.
-func (r Reader) Meta(ctx context.Context, key string) (string, error) {
+func (r rd) Meta(ctx context.Context, key string) (string, error) {
 	var v string
 	err := r.queryRow(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -72,7 +124,7 @@ func scanTenant(sc interface{ Scan(...any) error }) (domain.Tenant, error) {
 	return t, err
 }
 
-func (r Reader) Tenant(ctx context.Context, id string) (*domain.Tenant, error) {
+func (r OrgReader) Tenant(ctx context.Context, id string) (*domain.Tenant, error) {
 	t, err := scanTenant(r.queryRow(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = ?`, id))
 	if err := notFound(err, "commune "+id); err != nil {
 		return nil, err
@@ -80,7 +132,7 @@ func (r Reader) Tenant(ctx context.Context, id string) (*domain.Tenant, error) {
 	return &t, nil
 }
 
-func (r Reader) Tenants(ctx context.Context) ([]domain.Tenant, error) {
+func (r OrgReader) Tenants(ctx context.Context) ([]domain.Tenant, error) {
 	rows, err := r.query(ctx, `SELECT `+tenantCols+` FROM tenants ORDER BY id`)
 	if err != nil {
 		return nil, err
@@ -107,7 +159,7 @@ func scanEntity(sc interface{ Scan(...any) error }) (domain.Entity, error) {
 	return e, err
 }
 
-func (r Reader) Entity(ctx context.Context, tenant, id string) (*domain.Entity, error) {
+func (r OrgReader) Entity(ctx context.Context, tenant, id string) (*domain.Entity, error) {
 	e, err := scanEntity(r.queryRow(ctx, `SELECT `+entityCols+` FROM entities WHERE tenant_id = ? AND id = ?`, tenant, id))
 	if err := notFound(err, "entité "+id); err != nil {
 		return nil, err
@@ -115,7 +167,7 @@ func (r Reader) Entity(ctx context.Context, tenant, id string) (*domain.Entity, 
 	return &e, nil
 }
 
-func (r Reader) EntityByCode(ctx context.Context, tenant, code string) (*domain.Entity, error) {
+func (r OrgReader) EntityByCode(ctx context.Context, tenant, code string) (*domain.Entity, error) {
 	e, err := scanEntity(r.queryRow(ctx, `SELECT `+entityCols+` FROM entities WHERE tenant_id = ? AND code = ?`, tenant, code))
 	if err := notFound(err, "entité "+code); err != nil {
 		return nil, err
@@ -125,7 +177,7 @@ func (r Reader) EntityByCode(ctx context.Context, tenant, code string) (*domain.
 
 // Entities lists the tenant's entity tree, parents before children is not
 // guaranteed: callers build the tree from ParentID.
-func (r Reader) Entities(ctx context.Context, tenant string) ([]domain.Entity, error) {
+func (r OrgReader) Entities(ctx context.Context, tenant string) ([]domain.Entity, error) {
 	rows, err := r.query(ctx, `SELECT `+entityCols+` FROM entities WHERE tenant_id = ? ORDER BY name, id`, tenant)
 	if err != nil {
 		return nil, err
@@ -152,7 +204,7 @@ func scanUser(sc interface{ Scan(...any) error }) (domain.User, error) {
 	return u, err
 }
 
-func (r Reader) memberships(ctx context.Context, u *domain.User) error {
+func (r OrgReader) memberships(ctx context.Context, u *domain.User) error {
 	rows, err := r.query(ctx, `SELECT entity_id, manager FROM user_entities WHERE user_id = ? ORDER BY entity_id`, u.ID)
 	if err != nil {
 		return err
@@ -169,7 +221,7 @@ func (r Reader) memberships(ctx context.Context, u *domain.User) error {
 	return rows.Err()
 }
 
-func (r Reader) User(ctx context.Context, tenant, id string) (*domain.User, error) {
+func (r OrgReader) User(ctx context.Context, tenant, id string) (*domain.User, error) {
 	u, err := scanUser(r.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE tenant_id = ? AND id = ?`, tenant, id))
 	if err := notFound(err, "utilisateur "+id); err != nil {
 		return nil, err
@@ -177,7 +229,7 @@ func (r Reader) User(ctx context.Context, tenant, id string) (*domain.User, erro
 	return &u, r.memberships(ctx, &u)
 }
 
-func (r Reader) UserByLogin(ctx context.Context, tenant, login string) (*domain.User, error) {
+func (r OrgReader) UserByLogin(ctx context.Context, tenant, login string) (*domain.User, error) {
 	u, err := scanUser(r.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE tenant_id = ? AND login = ?`, tenant, login))
 	if err := notFound(err, "utilisateur "+login); err != nil {
 		return nil, err
@@ -185,7 +237,7 @@ func (r Reader) UserByLogin(ctx context.Context, tenant, login string) (*domain.
 	return &u, r.memberships(ctx, &u)
 }
 
-func (r Reader) Users(ctx context.Context, tenant string) ([]domain.User, error) {
+func (r OrgReader) Users(ctx context.Context, tenant string) ([]domain.User, error) {
 	rows, err := r.query(ctx, `SELECT `+userCols+` FROM users WHERE tenant_id = ? ORDER BY login`, tenant)
 	if err != nil {
 		return nil, err
@@ -212,7 +264,7 @@ func (r Reader) Users(ctx context.Context, tenant string) ([]domain.User, error)
 }
 
 // TokenOwner finds the live token with this hash and returns its tenant and user.
-func (r Reader) TokenOwner(ctx context.Context, hash, now string) (tenant, userID string, err error) {
+func (r OrgReader) TokenOwner(ctx context.Context, hash, now string) (tenant, userID string, err error) {
 	err = r.queryRow(ctx, `SELECT tenant_id, user_id FROM tokens WHERE hash = ? AND revoked = 0 AND (expires_at = '' OR expires_at > ?)`, hash, now).
 		Scan(&tenant, &userID)
 	return tenant, userID, notFound(err, "jeton")
@@ -230,7 +282,7 @@ func scanToken(sc interface{ Scan(...any) error }) (domain.Token, error) {
 
 // Tokens lists the API tokens of a user of the tenant, or of every user
 // when userID is "", newest first.
-func (r Reader) Tokens(ctx context.Context, tenant, userID string) ([]domain.Token, error) {
+func (r OrgReader) Tokens(ctx context.Context, tenant, userID string) ([]domain.Token, error) {
 	q := `SELECT ` + tokenCols + ` FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.tenant_id = ?`
 	args := []any{tenant}
 	if userID != "" {
@@ -254,7 +306,7 @@ func (r Reader) Tokens(ctx context.Context, tenant, userID string) ([]domain.Tok
 }
 
 // Token reads one API token of the tenant.
-func (r Reader) Token(ctx context.Context, tenant, id string) (*domain.Token, error) {
+func (r OrgReader) Token(ctx context.Context, tenant, id string) (*domain.Token, error) {
 	t, err := scanToken(r.queryRow(ctx, `SELECT `+tokenCols+` FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.tenant_id = ? AND t.id = ?`, tenant, id))
 	if err := notFound(err, "jeton "+id); err != nil {
 		return nil, err
@@ -275,7 +327,7 @@ func scanContact(sc interface{ Scan(...any) error }) (domain.Contact, error) {
 	return c, err
 }
 
-func (r Reader) Contact(ctx context.Context, tenant, id string) (*domain.Contact, error) {
+func (r OrgReader) Contact(ctx context.Context, tenant, id string) (*domain.Contact, error) {
 	c, err := scanContact(r.queryRow(ctx, `SELECT `+contactCols+` FROM contacts WHERE tenant_id = ? AND id = ?`, tenant, id))
 	if err := notFound(err, "contact "+id); err != nil {
 		return nil, err
@@ -284,7 +336,7 @@ func (r Reader) Contact(ctx context.Context, tenant, id string) (*domain.Contact
 }
 
 // ContactByEmail finds the tenant's contact for an address, case-insensitively.
-func (r Reader) ContactByEmail(ctx context.Context, tenant, email string) (*domain.Contact, error) {
+func (r OrgReader) ContactByEmail(ctx context.Context, tenant, email string) (*domain.Contact, error) {
 	c, err := scanContact(r.queryRow(ctx, `SELECT `+contactCols+` FROM contacts WHERE tenant_id = ? AND email_key = ?`, tenant, EmailKey(email)))
 	if err := notFound(err, "contact "+email); err != nil {
 		return nil, err
@@ -312,7 +364,7 @@ func contactVisible(p Perimeter) (string, []any) {
 
 // ContactIn reads a contact of the perimeter's tenant that the perimeter
 // may see (contactVisible); ErrNotFound otherwise.
-func (r Reader) ContactIn(ctx context.Context, p Perimeter, id string) (*domain.Contact, error) {
+func (r OrgReader) ContactIn(ctx context.Context, p Perimeter, id string) (*domain.Contact, error) {
 	vis, vargs := contactVisible(p)
 	c, err := scanContact(r.queryRow(ctx, `SELECT `+contactColsC+` FROM contacts c WHERE c.tenant_id = ? AND c.id = ?`+vis, append([]any{p.TenantID, id}, vargs...)...))
 	if err := notFound(err, "contact "+id); err != nil {
@@ -323,7 +375,7 @@ func (r Reader) ContactIn(ctx context.Context, p Perimeter, id string) (*domain.
 
 // Contacts lists the contacts the perimeter may see (contactVisible) whose
 // name, organisation or address contains q, for autocomplete.
-func (r Reader) Contacts(ctx context.Context, p Perimeter, q string, limit, offset int) ([]domain.Contact, error) {
+func (r OrgReader) Contacts(ctx context.Context, p Perimeter, q string, limit, offset int) ([]domain.Contact, error) {
 	args := []any{p.TenantID}
 	where := ""
 	if q = strings.TrimSpace(q); q != "" {
@@ -363,7 +415,7 @@ func scanDoctype(sc interface{ Scan(...any) error }) (domain.Doctype, error) {
 	return d, err
 }
 
-func (r Reader) Doctype(ctx context.Context, tenant, id string) (*domain.Doctype, error) {
+func (r OrgReader) Doctype(ctx context.Context, tenant, id string) (*domain.Doctype, error) {
 	d, err := scanDoctype(r.queryRow(ctx, `SELECT `+doctypeCols+` FROM doctypes WHERE tenant_id = ? AND id = ?`, tenant, id))
 	if err := notFound(err, "type de courrier "+id); err != nil {
 		return nil, err
@@ -371,7 +423,7 @@ func (r Reader) Doctype(ctx context.Context, tenant, id string) (*domain.Doctype
 	return &d, nil
 }
 
-func (r Reader) Doctypes(ctx context.Context, tenant string) ([]domain.Doctype, error) {
+func (r OrgReader) Doctypes(ctx context.Context, tenant string) ([]domain.Doctype, error) {
 	rows, err := r.query(ctx, `SELECT `+doctypeCols+` FROM doctypes WHERE tenant_id = ? ORDER BY label`, tenant)
 	if err != nil {
 		return nil, err

@@ -23,7 +23,7 @@ func scanMailAddress(sc interface{ Scan(...any) error }) (domain.MailAddress, er
 }
 
 // domain.MailAddress finds the tenant an address delivers to.
-func (r Reader) MailAddress(ctx context.Context, addr string) (*domain.MailAddress, error) {
+func (r MailReader) MailAddress(ctx context.Context, addr string) (*domain.MailAddress, error) {
 	m, err := scanMailAddress(r.queryRow(ctx, `SELECT `+mailAddressCols+` FROM mail_addresses WHERE address = ?`, MailKey(addr)))
 	if err := notFound(err, "adresse "+addr); err != nil {
 		return nil, err
@@ -32,7 +32,7 @@ func (r Reader) MailAddress(ctx context.Context, addr string) (*domain.MailAddre
 }
 
 // MailAddresses lists a tenant's addresses ("" for every tenant).
-func (r Reader) MailAddresses(ctx context.Context, tenant string) ([]domain.MailAddress, error) {
+func (r MailReader) MailAddresses(ctx context.Context, tenant string) ([]domain.MailAddress, error) {
 	q, args := `SELECT `+mailAddressCols+` FROM mail_addresses`, []any{}
 	if tenant != "" {
 		q += ` WHERE tenant_id = ?`
@@ -54,7 +54,7 @@ func (r Reader) MailAddresses(ctx context.Context, tenant string) ([]domain.Mail
 	return out, rows.Err()
 }
 
-func (r Reader) MailRelay(ctx context.Context, tenant string) (*domain.MailRelay, error) {
+func (r MailReader) MailRelay(ctx context.Context, tenant string) (*domain.MailRelay, error) {
 	var m domain.MailRelay
 	err := r.queryRow(ctx, `SELECT tenant_id, host, port, security, username, secret, from_address, from_name, updated_at FROM mail_relays WHERE tenant_id = ?`, tenant).
 		Scan(&m.TenantID, &m.Host, &m.Port, &m.Security, &m.Username, &m.Secret, &m.FromAddress, &m.FromName, &m.UpdatedAt)
@@ -72,7 +72,7 @@ func scanMailbox(sc interface{ Scan(...any) error }) (domain.Mailbox, error) {
 	return m, err
 }
 
-func (r Reader) Mailbox(ctx context.Context, id string) (*domain.Mailbox, error) {
+func (r MailReader) Mailbox(ctx context.Context, id string) (*domain.Mailbox, error) {
 	m, err := scanMailbox(r.queryRow(ctx, `SELECT `+mailboxCols+` FROM mail_mailboxes WHERE id = ?`, id))
 	if err := notFound(err, "boîte aux lettres "+id); err != nil {
 		return nil, err
@@ -81,7 +81,7 @@ func (r Reader) Mailbox(ctx context.Context, id string) (*domain.Mailbox, error)
 }
 
 // Mailboxes lists a tenant's mailboxes ("" for every tenant).
-func (r Reader) Mailboxes(ctx context.Context, tenant string) ([]domain.Mailbox, error) {
+func (r MailReader) Mailboxes(ctx context.Context, tenant string) ([]domain.Mailbox, error) {
 	q, args := `SELECT `+mailboxCols+` FROM mail_mailboxes`, []any{}
 	if tenant != "" {
 		q += ` WHERE tenant_id = ?`
@@ -103,7 +103,7 @@ func (r Reader) Mailboxes(ctx context.Context, tenant string) ([]domain.Mailbox,
 	return out, rows.Err()
 }
 
-func (r Reader) MailRules(ctx context.Context, tenant string) ([]domain.MailRule, error) {
+func (r MailReader) MailRules(ctx context.Context, tenant string) ([]domain.MailRule, error) {
 	rows, err := r.query(ctx, `SELECT id, tenant_id, position, recipient, keywords, entity_id, doctype_id, created_at FROM mail_rules WHERE tenant_id = ? ORDER BY position, created_at, id`, tenant)
 	if err != nil {
 		return nil, err
@@ -120,7 +120,7 @@ func (r Reader) MailRules(ctx context.Context, tenant string) ([]domain.MailRule
 	return out, rows.Err()
 }
 
-func (r Reader) MailTemplate(ctx context.Context, tenant, mode string) (*domain.MailTemplate, error) {
+func (r MailReader) MailTemplate(ctx context.Context, tenant, mode string) (*domain.MailTemplate, error) {
 	var m domain.MailTemplate
 	err := r.queryRow(ctx, `SELECT tenant_id, mode, subject, body, updated_at FROM mail_templates WHERE tenant_id = ? AND mode = ?`, tenant, mode).
 		Scan(&m.TenantID, &m.Mode, &m.Subject, &m.Body, &m.UpdatedAt)
@@ -139,7 +139,7 @@ func scanMailSeen(sc interface{ Scan(...any) error }) (domain.MailSeen, error) {
 }
 
 // domain.MailSeen reads the record of a message already taken in.
-func (r Reader) MailSeen(ctx context.Context, tenant, key string) (*domain.MailSeen, error) {
+func (r MailReader) MailSeen(ctx context.Context, tenant, key string) (*domain.MailSeen, error) {
 	m, err := scanMailSeen(r.queryRow(ctx, `SELECT `+mailSeenCols+` FROM mail_seen WHERE tenant_id = ? AND key = ?`, tenant, key))
 	if err := notFound(err, "message "+key); err != nil {
 		return nil, err
@@ -148,7 +148,7 @@ func (r Reader) MailSeen(ctx context.Context, tenant, key string) (*domain.MailS
 }
 
 // MailSeenForLetter lists the messages that made or joined a letter.
-func (r Reader) MailSeenForLetter(ctx context.Context, letterID string) ([]domain.MailSeen, error) {
+func (r MailReader) MailSeenForLetter(ctx context.Context, letterID string) ([]domain.MailSeen, error) {
 	rows, err := r.query(ctx, `SELECT `+mailSeenCols+` FROM mail_seen WHERE letter_id = ? ORDER BY received_at, key`, letterID)
 	if err != nil {
 		return nil, err
@@ -166,7 +166,7 @@ func (r Reader) MailSeenForLetter(ctx context.Context, letterID string) ([]domai
 }
 
 // CountMailSeen counts a tenant's messages taken in, by kind ("" for all).
-func (r Reader) CountMailSeen(ctx context.Context, tenant, kind string) (int, error) {
+func (r MailReader) CountMailSeen(ctx context.Context, tenant, kind string) (int, error) {
 	q, args := `SELECT COUNT(*) FROM mail_seen WHERE tenant_id = ?`, []any{tenant}
 	if kind != "" {
 		q += ` AND kind = ?`
@@ -185,7 +185,7 @@ func scanOutbox(sc interface{ Scan(...any) error }) (domain.OutboxEntry, error) 
 	return o, err
 }
 
-func (r Reader) outboxList(ctx context.Context, where string, args ...any) ([]domain.OutboxEntry, error) {
+func (r MailReader) outboxList(ctx context.Context, where string, args ...any) ([]domain.OutboxEntry, error) {
 	rows, err := r.query(ctx, `SELECT `+outboxCols+` FROM mail_outbox WHERE `+where, args...)
 	if err != nil {
 		return nil, err
@@ -202,7 +202,7 @@ func (r Reader) outboxList(ctx context.Context, where string, args ...any) ([]do
 	return out, rows.Err()
 }
 
-func (r Reader) OutboxEntry(ctx context.Context, id string) (*domain.OutboxEntry, error) {
+func (r MailReader) OutboxEntry(ctx context.Context, id string) (*domain.OutboxEntry, error) {
 	o, err := scanOutbox(r.queryRow(ctx, `SELECT `+outboxCols+` FROM mail_outbox WHERE id = ?`, id))
 	if err := notFound(err, "message sortant "+id); err != nil {
 		return nil, err
@@ -212,7 +212,7 @@ func (r Reader) OutboxEntry(ctx context.Context, id string) (*domain.OutboxEntry
 
 // OutboxByMessageID finds one of our sent messages by its Message-ID
 // (without angle brackets), to thread a reply or match a bounce.
-func (r Reader) OutboxByMessageID(ctx context.Context, tenant, messageID string) (*domain.OutboxEntry, error) {
+func (r MailReader) OutboxByMessageID(ctx context.Context, tenant, messageID string) (*domain.OutboxEntry, error) {
 	o, err := scanOutbox(r.queryRow(ctx, `SELECT `+outboxCols+` FROM mail_outbox WHERE tenant_id = ? AND message_id = ?`, tenant, messageID))
 	if err := notFound(err, "message sortant "+messageID); err != nil {
 		return nil, err
@@ -222,25 +222,25 @@ func (r Reader) OutboxByMessageID(ctx context.Context, tenant, messageID string)
 
 // OutboxDue lists queued messages whose next try is due, oldest first, of
 // tenants that have a relay (the others' messages wait for one).
-func (r Reader) OutboxDue(ctx context.Context, now string, limit int) ([]domain.OutboxEntry, error) {
+func (r MailReader) OutboxDue(ctx context.Context, now string, limit int) ([]domain.OutboxEntry, error) {
 	return r.outboxList(ctx, `status = 'queued' AND next_try <= ? AND tenant_id IN (SELECT tenant_id FROM mail_relays) ORDER BY next_try, created_at, id LIMIT ?`, now, limit)
 }
 
 // OutboxNext is the earliest next try of a queued message ("" if none).
-func (r Reader) OutboxNext(ctx context.Context) (string, error) {
+func (r MailReader) OutboxNext(ctx context.Context) (string, error) {
 	var s string
 	err := r.queryRow(ctx, `SELECT COALESCE(MIN(next_try), '') FROM mail_outbox WHERE status = 'queued'`).Scan(&s)
 	return s, err
 }
 
 // OutboxForLetter lists the messages sent (or to send) about a letter.
-func (r Reader) OutboxForLetter(ctx context.Context, letterID string) ([]domain.OutboxEntry, error) {
+func (r MailReader) OutboxForLetter(ctx context.Context, letterID string) ([]domain.OutboxEntry, error) {
 	return r.outboxList(ctx, `letter_id = ? ORDER BY created_at, id`, letterID)
 }
 
 // CountOutboxTo counts messages of a kind queued to an address since an
 // instant, for the per-sender rate limit of acknowledgements.
-func (r Reader) CountOutboxTo(ctx context.Context, tenant, rcpt, kind, since string) (int, error) {
+func (r MailReader) CountOutboxTo(ctx context.Context, tenant, rcpt, kind, since string) (int, error) {
 	var n int
 	err := r.queryRow(ctx, `SELECT COUNT(*) FROM mail_outbox WHERE tenant_id = ? AND rcpt_to = ? AND kind = ? AND created_at >= ?`, tenant, MailKey(rcpt), kind, since).Scan(&n)
 	return n, err
@@ -248,13 +248,13 @@ func (r Reader) CountOutboxTo(ctx context.Context, tenant, rcpt, kind, since str
 
 // CountOutboxSince counts messages of a kind queued by a tenant since an
 // instant, to whomever: the tenant-wide cap of acknowledgements per hour.
-func (r Reader) CountOutboxSince(ctx context.Context, tenant, kind, since string) (int, error) {
+func (r MailReader) CountOutboxSince(ctx context.Context, tenant, kind, since string) (int, error) {
 	var n int
 	err := r.queryRow(ctx, `SELECT COUNT(*) FROM mail_outbox WHERE tenant_id = ? AND kind = ? AND created_at >= ?`, tenant, kind, since).Scan(&n)
 	return n, err
 }
 
-func (r Reader) MailNotices(ctx context.Context, tenant string, limit int) ([]domain.MailNotice, error) {
+func (r MailReader) MailNotices(ctx context.Context, tenant string, limit int) ([]domain.MailNotice, error) {
 	if limit <= 0 {
 		limit = 100
 	}
@@ -275,7 +275,7 @@ func (r Reader) MailNotices(ctx context.Context, tenant string, limit int) ([]do
 }
 
 // MailNoticeExists says whether a notice with this key was recorded.
-func (r Reader) MailNoticeExists(ctx context.Context, tenant, key string) (bool, error) {
+func (r MailReader) MailNoticeExists(ctx context.Context, tenant, key string) (bool, error) {
 	var n int
 	err := r.queryRow(ctx, `SELECT COUNT(*) FROM mail_notices WHERE tenant_id = ? AND key = ?`, tenant, key).Scan(&n)
 	return n > 0, err
@@ -283,7 +283,7 @@ func (r Reader) MailNoticeExists(ctx context.Context, tenant, key string) (bool,
 
 // CountOutbox counts messages of a kind ("" for all) with a status ("" for
 // all), every tenant together: for tests and health checks.
-func (r Reader) CountOutbox(ctx context.Context, kind, status string) (int, error) {
+func (r MailReader) CountOutbox(ctx context.Context, kind, status string) (int, error) {
 	q, args := `SELECT COUNT(*) FROM mail_outbox WHERE 1 = 1`, []any{}
 	if kind != "" {
 		q += ` AND kind = ?`
@@ -301,7 +301,7 @@ func (r Reader) CountOutbox(ctx context.Context, kind, status string) (int, erro
 // domain.MailAckPolicy is when a doctype's letters are acknowledged: "auto",
 // "qualified" or "never". It falls back to the tenant's default (doctype
 // ""), then to "auto".
-func (r Reader) MailAckPolicy(ctx context.Context, tenant, doctypeID string) (string, error) {
+func (r MailReader) MailAckPolicy(ctx context.Context, tenant, doctypeID string) (string, error) {
 	var p string
 	err := r.queryRow(ctx, `SELECT policy FROM mail_ack_policies WHERE tenant_id = ? AND doctype_id IN (?, '') ORDER BY doctype_id DESC LIMIT 1`, tenant, doctypeID).Scan(&p)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -313,7 +313,7 @@ func (r Reader) MailAckPolicy(ctx context.Context, tenant, doctypeID string) (st
 // OutboxHeld lists the messages held until they can be worded: the
 // acknowledgements whose letter no longer waits for qualification, and
 // the letters asking an incomplete request's pieces.
-func (r Reader) OutboxHeld(ctx context.Context, limit int) ([]domain.OutboxEntry, error) {
+func (r MailReader) OutboxHeld(ctx context.Context, limit int) ([]domain.OutboxEntry, error) {
 	return r.outboxList(ctx, `status = 'held' AND (kind = 'incomplete' OR EXISTS (SELECT 1 FROM letters l WHERE l.id = mail_outbox.letter_id AND l.status <> 'new'))
 		ORDER BY created_at, id LIMIT ?`, limit)
 }

@@ -16,14 +16,14 @@ import (
 
 // WebKey is what an older version's web.key.create left for the tenant
 // (ErrNotFound if none): since migration 0016, never a key.
-func (r Reader) WebKey(ctx context.Context, tenant string) (string, error) {
+func (r OrgReader) WebKey(ctx context.Context, tenant string) (string, error) {
 	var v string
 	err := r.queryRow(ctx, `SELECT secret FROM web_keys WHERE tenant_id = ?`, tenant).Scan(&v)
 	return v, notFound(err, "clé de session")
 }
 
 // SessionEpoch is the user's session epoch: 0 until their first logout.
-func (r Reader) SessionEpoch(ctx context.Context, userID string) (int64, error) {
+func (r OrgReader) SessionEpoch(ctx context.Context, userID string) (int64, error) {
 	var n int64
 	err := r.queryRow(ctx, `SELECT epoch FROM web_session_epochs WHERE user_id = ?`, userID).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -34,7 +34,7 @@ func (r Reader) SessionEpoch(ctx context.Context, userID string) (int64, error) 
 
 // Baskets lists a role's configured baskets in order; none means the
 // built-in ones.
-func (r Reader) Baskets(ctx context.Context, tenant, role string) ([]domain.BasketRow, error) {
+func (r PrefsReader) Baskets(ctx context.Context, tenant, role string) ([]domain.BasketRow, error) {
 	rows, err := r.query(ctx, `SELECT id, label, filter, actions FROM web_baskets WHERE tenant_id = ? AND role = ? ORDER BY position`, tenant, role)
 	if err != nil {
 		return nil, err
@@ -51,7 +51,7 @@ func (r Reader) Baskets(ctx context.Context, tenant, role string) ([]domain.Bask
 	return out, rows.Err()
 }
 
-func (r Reader) SavedSearches(ctx context.Context, tenant, userID string) ([]domain.SavedSearch, error) {
+func (r PrefsReader) SavedSearches(ctx context.Context, tenant, userID string) ([]domain.SavedSearch, error) {
 	rows, err := r.query(ctx, `SELECT id, tenant_id, user_id, name, query, created_at FROM web_saved_searches WHERE tenant_id = ? AND user_id = ? ORDER BY name`, tenant, userID)
 	if err != nil {
 		return nil, err
@@ -69,7 +69,7 @@ func (r Reader) SavedSearches(ctx context.Context, tenant, userID string) ([]dom
 }
 
 // Following says whether the user follows the letter.
-func (r Reader) Following(ctx context.Context, userID, letterID string) (bool, error) {
+func (r PrefsReader) Following(ctx context.Context, userID, letterID string) (bool, error) {
 	var n int
 	err := r.queryRow(ctx, `SELECT COUNT(*) FROM web_follows WHERE user_id = ? AND letter_id = ?`, userID, letterID).Scan(&n)
 	return n > 0, err
@@ -169,7 +169,7 @@ func (s BasketScope) conds(today string) ([]string, []any) {
 
 // filterConds is the part of a LetterFilter that Letters applies, for
 // basket lists that add a scope to it.
-func (r Reader) filterConds(f LetterFilter) (conds []string, args []any, empty bool) {
+func (r rd) filterConds(f LetterFilter) (conds []string, args []any, empty bool) {
 	add := func(c string, a ...any) { conds = append(conds, c); args = append(args, a...) }
 	if f.Category != "" {
 		add("l.category = ?", string(f.Category))
@@ -209,7 +209,7 @@ func (r Reader) filterConds(f LetterFilter) (conds []string, args []any, empty b
 // basketQuery returns the FROM source, the WHERE condition and their
 // arguments, in the order they appear, and whether the filter matches
 // nothing at all.
-func (r Reader) basketQuery(p Perimeter, s BasketScope, f LetterFilter) (string, string, []any, bool) {
+func (r PrefsReader) basketQuery(p Perimeter, s BasketScope, f LetterFilter) (string, string, []any, bool) {
 	src, args := s.source()
 	where, pa := p.clause()
 	sc, sa := s.conds(f.Today)
@@ -223,7 +223,7 @@ func (r Reader) basketQuery(p Perimeter, s BasketScope, f LetterFilter) (string,
 // BasketLetters lists the letters of the perimeter in the basket's scope
 // that match f, with the total for pagination, counted up to countLimit
 // (0: all of them).
-func (r Reader) BasketLetters(ctx context.Context, p Perimeter, s BasketScope, f LetterFilter, countLimit int) ([]domain.Letter, int, error) {
+func (r PrefsReader) BasketLetters(ctx context.Context, p Perimeter, s BasketScope, f LetterFilter, countLimit int) ([]domain.Letter, int, error) {
 	src, where, args, empty := r.basketQuery(p, s, f)
 	if empty {
 		return []domain.Letter{}, 0, nil
@@ -303,12 +303,12 @@ func unindexed(keys []string) []string {
 // CountBasket counts the letters of the perimeter in the basket's scope, up
 // to limit (0: no limit): a menu needs "more than 999", not the 80,000th
 // closed letter.
-func (r Reader) CountBasket(ctx context.Context, p Perimeter, s BasketScope, today string, limit int) (int, error) {
+func (r PrefsReader) CountBasket(ctx context.Context, p Perimeter, s BasketScope, today string, limit int) (int, error) {
 	src, where, args, _ := r.basketQuery(p, s, LetterFilter{Today: today})
 	return r.count(ctx, src, where, args, limit)
 }
 
-func (r Reader) count(ctx context.Context, src, where string, args []any, limit int) (int, error) {
+func (r PrefsReader) count(ctx context.Context, src, where string, args []any, limit int) (int, error) {
 	q := `SELECT COUNT(*) FROM ` + src + ` WHERE ` + where
 	if limit > 0 {
 		q = `SELECT COUNT(*) FROM (SELECT 1 FROM ` + src + ` WHERE ` + where + ` LIMIT ?) x`
@@ -321,7 +321,7 @@ func (r Reader) count(ctx context.Context, src, where string, args []any, limit 
 
 // ArrivalsPerDay counts the letters of the perimeter in the scope arrived
 // on each day from from to to inclusive; days without letters are absent.
-func (r Reader) ArrivalsPerDay(ctx context.Context, p Perimeter, s BasketScope, from, to string) (map[string]int, error) {
+func (r PrefsReader) ArrivalsPerDay(ctx context.Context, p Perimeter, s BasketScope, from, to string) (map[string]int, error) {
 	src, where, args, _ := r.basketQuery(p, s, LetterFilter{From: from, To: to})
 	rows, err := r.query(ctx, `SELECT l.arrival_date, COUNT(*) FROM `+src+` WHERE `+where+` GROUP BY l.arrival_date`, args...)
 	if err != nil {

@@ -99,7 +99,7 @@ func (sn *Snapshot) Release() { sn.tx.Rollback() }
 
 // Reader reads the pinned state: reads that must agree with each other
 // (history verify) see one point of the log.
-func (sn *Snapshot) Reader() Reader { return Reader{q: sn.tx, d: sn.s.dialect} }
+func (sn *Snapshot) Reader() Reader { return newReader(rd{q: sn.tx, d: sn.s.dialect}) }
 
 // Dump writes the whole store to w from one read transaction.
 func (s *Store) Dump(ctx context.Context, w io.Writer) error {
@@ -114,7 +114,7 @@ func (s *Store) Dump(ctx context.Context, w io.Writer) error {
 // Stream streams the snapshot in the logical format.
 func (sn *Snapshot) Stream(w io.Writer) error {
 	ctx, s, tx := sn.ctx, sn.s, sn.tx
-	r := Reader{q: tx, d: s.dialect}
+	r := newReader(rd{q: tx, d: s.dialect})
 	bw := bufio.NewWriterSize(w, 256<<10)
 	enc := json.NewEncoder(bw)
 	if err := enc.Encode(snapHeader{snapshotFormat, snapshotVersion, s.SchemaVersion}); err != nil {
@@ -216,7 +216,7 @@ func (s *Store) load(ctx context.Context, r io.Reader, index bool) error {
 	if !index {
 		return tx.Commit()
 	}
-	txr := &Tx{Reader: Reader{q: tx, d: s.dialect}, ctx: ctx, tx: tx}
+	txr := newTx(ctx, tx, newReader(rd{q: tx, d: s.dialect}))
 	ids, err := allLetterIDs(ctx, txr)
 	if err != nil {
 		return err

@@ -14,14 +14,14 @@ const blobColumn = "sha256"
 
 // AppliedIndex is the raft index the snapshot was taken at.
 func (sn *Snapshot) AppliedIndex() (uint64, error) {
-	return appliedIndex(sn.ctx, Reader{q: sn.tx, d: sn.s.dialect})
+	return appliedIndex(sn.ctx, newReader(rd{q: sn.tx, d: sn.s.dialect}))
 }
 
 // BlobRefs calls fn once for every blob the snapshot references, oldest
 // reference first: a backup lists them in this order, so that a day's new
 // documents add to the end of the list instead of reshuffling it.
 func (sn *Snapshot) BlobRefs(fn func(sum string) error) error {
-	return blobRefs(sn.ctx, Reader{q: sn.tx, d: sn.s.dialect}, fn)
+	return blobRefs(sn.ctx, newReader(rd{q: sn.tx, d: sn.s.dialect}), fn)
 }
 
 // BlobRefs is Snapshot.BlobRefs on the current state (a restored store).

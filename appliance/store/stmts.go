@@ -68,7 +68,7 @@ func (c *stmtCache) close() {
 // key (a comparable struct: the perimeter's and the filter's shape), built
 // by build the first time: a hot read then builds no text, and finds its
 // statement by it.
-func memo[T any](r Reader, key any, build func() T) T {
+func memo[T any](r rd, key any, build func() T) T {
 	c := r.stmts
 	if c == nil {
 		return build()
@@ -91,7 +91,7 @@ func memo[T any](r Reader, key any, build func() T) T {
 
 // prepared is the statement to run q with: the pool's, bound to the
 // transaction inside one; nil to run the text itself.
-func (r Reader) prepared(ctx context.Context, q string) *sql.Stmt {
+func (r rd) prepared(ctx context.Context, q string) *sql.Stmt {
 	if r.stmts == nil {
 		return nil
 	}

@@ -13,7 +13,7 @@ import (
 // leading or trailing slash. Values are sealed by the Service.
 
 // domain.TLSAsset reads one key; ErrNotFound when it is not stored.
-func (r Reader) TLSAsset(ctx context.Context, key string) (*domain.TLSAsset, error) {
+func (r SiteReader) TLSAsset(ctx context.Context, key string) (*domain.TLSAsset, error) {
 	a := domain.TLSAsset{Key: key}
 	err := r.queryRow(ctx, `SELECT value, size, modified_at FROM tls_assets WHERE key = ?`, key).Scan(&a.Value, &a.Size, &a.ModifiedAt)
 	if err := notFound(err, "élément TLS "+key); err != nil {
@@ -24,7 +24,7 @@ func (r Reader) TLSAsset(ctx context.Context, key string) (*domain.TLSAsset, err
 
 // TLSAssets lists the keys under prefix ("a" covers "a/b", not "ab"; ""
 // covers everything), without their values, in key order.
-func (r Reader) TLSAssets(ctx context.Context, prefix string) ([]domain.TLSAsset, error) {
+func (r SiteReader) TLSAssets(ctx context.Context, prefix string) ([]domain.TLSAsset, error) {
 	q, args := `SELECT key, size, modified_at FROM tls_assets`, []any{}
 	if prefix != "" {
 		// substr, not LIKE: keys may hold '_' and '%'.
@@ -49,7 +49,7 @@ func (r Reader) TLSAssets(ctx context.Context, prefix string) ([]domain.TLSAsset
 }
 
 // domain.TLSLock reads a lock; nil when nobody holds it (expired ones included).
-func (r Reader) TLSLock(ctx context.Context, name string) (*domain.TLSLock, error) {
+func (r SiteReader) TLSLock(ctx context.Context, name string) (*domain.TLSLock, error) {
 	l := domain.TLSLock{Name: name}
 	err := r.queryRow(ctx, `SELECT owner, expires_at FROM tls_locks WHERE name = ?`, name).Scan(&l.Owner, &l.ExpiresAt)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -62,7 +62,7 @@ func (r Reader) TLSLock(ctx context.Context, name string) (*domain.TLSLock, erro
 }
 
 // PutTLSAsset stores a key, replacing its value.
-func (t *Tx) PutTLSAsset(a *domain.TLSAsset) error {
+func (t SiteTx) PutTLSAsset(a *domain.TLSAsset) error {
 	if err := t.exec(`DELETE FROM tls_assets WHERE key = ?`, a.Key); err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func (t *Tx) PutTLSAsset(a *domain.TLSAsset) error {
 
 // DeleteTLSAssets deletes key and every key under it; it returns how many
 // went.
-func (t *Tx) DeleteTLSAssets(key string) (int64, error) {
+func (t SiteTx) DeleteTLSAssets(key string) (int64, error) {
 	p := key + "/"
 	res, err := t.tx.ExecContext(t.ctx, t.d.rebind(`DELETE FROM tls_assets WHERE key = ? OR substr(key, 1, ?) = ?`), key, utf8.RuneCountInString(p), p)
 	if err != nil {
@@ -82,7 +82,7 @@ func (t *Tx) DeleteTLSAssets(key string) (int64, error) {
 }
 
 // SetTLSLock records l as the lock's holder.
-func (t *Tx) SetTLSLock(l *domain.TLSLock) error {
+func (t SiteTx) SetTLSLock(l *domain.TLSLock) error {
 	if err := t.exec(`DELETE FROM tls_locks WHERE name = ?`, l.Name); err != nil {
 		return err
 	}
@@ -90,6 +90,6 @@ func (t *Tx) SetTLSLock(l *domain.TLSLock) error {
 }
 
 // DeleteTLSLock frees a lock.
-func (t *Tx) DeleteTLSLock(name string) error {
+func (t SiteTx) DeleteTLSLock(name string) error {
 	return t.exec(`DELETE FROM tls_locks WHERE name = ?`, name)
 }

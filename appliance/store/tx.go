@@ -13,10 +13,60 @@ import (
 
 // Tx is one applied command's transaction. Its write methods are for the
 // Applier alone: nothing else writes to the store (DESIGN.md, rule 1).
+// They are split by aggregate, one embedded writer each, as the reads are
+// (Reader), so that an apply function that writes one aggregate may hold
+// only its writer.
 type Tx struct {
+	*wt
+	KernelTx
+	OrgTx
+	LetterTx
+	PrefsTx
+	MailTx
+	DavTx
+	GEDTx
+	ReplyTx
+	SiteTx
+	BackupTx
+}
+
+// The writers of each aggregate; each also reads, inside the transaction.
+type (
+	// KernelTx writes the history chain, idempotency keys and the meta table.
+	KernelTx struct{ *wt }
+	// OrgTx writes tenants, entities, users, tokens, web sessions, contacts, doctypes.
+	OrgTx struct{ *wt }
+	// LetterTx writes letters, their copies, notes, documents, links, pieces and search index.
+	LetterTx struct{ *wt }
+	// PrefsTx writes baskets, saved searches and follows.
+	PrefsTx struct{ *wt }
+	// MailTx writes mail settings, seen messages and the outbox.
+	MailTx struct{ *wt }
+	// DavTx writes the WebDAV share's nodes, properties and locks.
+	DavTx struct{ *wt }
+	// GEDTx writes the GED target, its exports and the OnlyOffice server.
+	GEDTx struct{ *wt }
+	// ReplyTx writes the reply templates.
+	ReplyTx struct{ *wt }
+	// SiteTx writes the cluster's members, join tokens and TLS assets.
+	SiteTx struct{ *wt }
+	// BackupTx writes the backup runs.
+	BackupTx struct{ *wt }
+)
+
+// wt is what every aggregate's writer shares: the transaction, and the
+// reads inside it.
+type wt struct {
 	Reader
 	ctx context.Context
 	tx  *sql.Tx
+}
+
+// newTx makes the writers of every aggregate on one transaction.
+func newTx(ctx context.Context, sqlTx *sql.Tx, r Reader) *Tx {
+	w := &wt{Reader: r, ctx: ctx, tx: sqlTx}
+	return &Tx{wt: w, KernelTx: KernelTx{w}, OrgTx: OrgTx{w}, LetterTx: LetterTx{w}, PrefsTx: PrefsTx{w}, MailTx: MailTx{w},
+		DavTx: DavTx{w}, GEDTx: GEDTx{w}, ReplyTx: ReplyTx{w}, SiteTx: SiteTx{w}, BackupTx: BackupTx{w}}
 }
 
 // ErrApplied means the raft entry was already applied before a restart.
@@ -32,7 +82,7 @@ func (s *Store) AppliedIndex(ctx context.Context) (uint64, error) {
 }
 
 // Reader reads from the read pool (DESIGN.md, "Reads").
-func (s *Store) Reader() Reader { return Reader{q: s.rdb, d: s.dialect, stmts: s.rstmts} }
+func (s *Store) Reader() Reader { return newReader(rd{q: s.rdb, d: s.dialect, stmts: s.rstmts}) }
 
 // Update runs fn in one transaction for the raft entry at index and records
 // the index with it, so that an entry replayed after a restart is skipped
@@ -42,7 +92,7 @@ func (s *Store) Update(ctx context.Context, index uint64, fn func(*Tx) error) er
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	tx := &Tx{Reader: Reader{q: sqlTx, d: s.dialect, stmts: s.wstmts, tx: sqlTx}, ctx: ctx, tx: sqlTx}
+	tx := newTx(ctx, sqlTx, newReader(rd{q: sqlTx, d: s.dialect, stmts: s.wstmts, tx: sqlTx}))
 	if index > 0 {
 		v, err := tx.Meta(ctx, "applied_index")
 		if err != nil {
@@ -70,7 +120,7 @@ func (s *Store) Update(ctx context.Context, index uint64, fn func(*Tx) error) er
 	return nil
 }
 
-func (t *Tx) exec(q string, args ...any) error {
+func (t *wt) exec(q string, args ...any) error {
 	if st := t.prepared(t.ctx, q); st != nil {
 		_, err := st.ExecContext(t.ctx, args...)
 		return err
@@ -93,36 +143,36 @@ func nullIfEmpty(s string) any {
 	return s
 }
 
-func (t *Tx) SetMeta(key, value string) error {
+func (t KernelTx) SetMeta(key, value string) error {
 	if err := t.exec(`DELETE FROM meta WHERE key = ?`, key); err != nil {
 		return err
 	}
 	return t.exec(`INSERT INTO meta (key, value) VALUES (?, ?)`, key, value)
 }
 
-func (t *Tx) InsertTenant(x *domain.Tenant) error {
+func (t OrgTx) InsertTenant(x *domain.Tenant) error {
 	return t.exec(`INSERT INTO tenants (id, name, alsace_moselle, address, phone, email, website, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		x.ID, x.Name, b2i(x.AlsaceMoselle), x.Address, x.Phone, x.Email, x.Website, x.CreatedAt)
 }
 
 // UpdateTenant rewrites what an administrator may change of a tenant:
 // everything but its id and creation time.
-func (t *Tx) UpdateTenant(x *domain.Tenant) error {
+func (t OrgTx) UpdateTenant(x *domain.Tenant) error {
 	return t.exec(`UPDATE tenants SET name = ?, alsace_moselle = ?, address = ?, phone = ?, email = ?, website = ? WHERE id = ?`,
 		x.Name, b2i(x.AlsaceMoselle), x.Address, x.Phone, x.Email, x.Website, x.ID)
 }
 
-func (t *Tx) InsertEntity(tenant string, e *domain.Entity) error {
+func (t OrgTx) InsertEntity(tenant string, e *domain.Entity) error {
 	return t.exec(`INSERT INTO entities (id, tenant_id, parent_id, code, name, email, address, phone, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, tenant, e.ParentID, e.Code, e.Name, e.Email, e.Address, e.Phone, e.CreatedAt)
 }
 
-func (t *Tx) UpdateEntity(tenant string, e *domain.Entity) error {
+func (t OrgTx) UpdateEntity(tenant string, e *domain.Entity) error {
 	return t.exec(`UPDATE entities SET parent_id = ?, code = ?, name = ?, email = ?, address = ?, phone = ? WHERE tenant_id = ? AND id = ?`,
 		e.ParentID, e.Code, e.Name, e.Email, e.Address, e.Phone, tenant, e.ID)
 }
 
-func (t *Tx) InsertUser(tenant string, u *domain.User, at string) error {
+func (t OrgTx) InsertUser(tenant string, u *domain.User, at string) error {
 	if err := t.exec(`INSERT INTO users (id, tenant_id, login, name, email, role, password_hash, disabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, tenant, u.Login, u.Name, u.Email, string(u.Role), u.PasswordHash, b2i(u.Disabled), at, at); err != nil {
 		return err
@@ -130,7 +180,7 @@ func (t *Tx) InsertUser(tenant string, u *domain.User, at string) error {
 	return t.SetMemberships(u.ID, u.Entities)
 }
 
-func (t *Tx) UpdateUser(tenant string, u *domain.User, at string) error {
+func (t OrgTx) UpdateUser(tenant string, u *domain.User, at string) error {
 	if err := t.exec(`UPDATE users SET name = ?, email = ?, role = ?, disabled = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
 		u.Name, u.Email, string(u.Role), b2i(u.Disabled), at, tenant, u.ID); err != nil {
 		return err
@@ -138,7 +188,7 @@ func (t *Tx) UpdateUser(tenant string, u *domain.User, at string) error {
 	return t.SetMemberships(u.ID, u.Entities)
 }
 
-func (t *Tx) SetMemberships(userID string, ms []domain.Membership) error {
+func (t OrgTx) SetMemberships(userID string, ms []domain.Membership) error {
 	if err := t.exec(`DELETE FROM user_entities WHERE user_id = ?`, userID); err != nil {
 		return err
 	}
@@ -150,33 +200,33 @@ func (t *Tx) SetMemberships(userID string, ms []domain.Membership) error {
 	return nil
 }
 
-func (t *Tx) SetPassword(tenant, userID, hash, at string) error {
+func (t OrgTx) SetPassword(tenant, userID, hash, at string) error {
 	return t.exec(`UPDATE users SET password_hash = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`, hash, at, tenant, userID)
 }
 
-func (t *Tx) InsertToken(tenant, id, userID, name, hash, createdAt, expiresAt string) error {
+func (t OrgTx) InsertToken(tenant, id, userID, name, hash, createdAt, expiresAt string) error {
 	return t.exec(`INSERT INTO tokens (id, tenant_id, user_id, name, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		id, tenant, userID, name, hash, createdAt, expiresAt)
 }
 
 // RevokeToken ends one API token.
-func (t *Tx) RevokeToken(tenant, id string) error {
+func (t OrgTx) RevokeToken(tenant, id string) error {
 	return t.exec(`UPDATE tokens SET revoked = 1 WHERE tenant_id = ? AND id = ?`, tenant, id)
 }
 
 // RevokeUserTokens ends every API token of a user.
-func (t *Tx) RevokeUserTokens(tenant, userID string) error {
+func (t OrgTx) RevokeUserTokens(tenant, userID string) error {
 	return t.exec(`UPDATE tokens SET revoked = 1 WHERE tenant_id = ? AND user_id = ? AND revoked = 0`, tenant, userID)
 }
 
-func (t *Tx) InsertContact(tenant string, c *domain.Contact) error {
+func (t OrgTx) InsertContact(tenant string, c *domain.Contact) error {
 	return t.exec(`INSERT INTO contacts (id, tenant_id, kind, civility, first_name, last_name, organization, email, email_key, phone, address, postcode, city, country, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, tenant, string(c.Kind), c.Civility, c.FirstName, c.LastName, c.Organization, c.Email, nullIfEmpty(EmailKey(c.Email)),
 		c.Phone, c.Address, c.Postcode, c.City, c.Country, c.CreatedAt, c.CreatedAt)
 }
 
-func (t *Tx) InsertDoctype(tenant string, d *domain.Doctype) error {
+func (t OrgTx) InsertDoctype(tenant string, d *domain.Doctype) error {
 	return t.exec(`INSERT INTO doctypes (id, tenant_id, code, label, delay_days, delay_unit, remind_before, remind_after, mode, retention_years, final_disposition, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.ID, tenant, d.Code, d.Label, d.DelayDays, string(d.DelayUnit), d.RemindBefore, d.RemindAfter, string(d.Mode), d.RetentionYears, string(d.FinalDisposition), d.CreatedAt)
@@ -184,14 +234,14 @@ func (t *Tx) InsertDoctype(tenant string, d *domain.Doctype) error {
 
 // UpdateDoctype rewrites what an admin may change of a doctype: everything
 // but its id, tenant, code and creation time.
-func (t *Tx) UpdateDoctype(tenant string, d *domain.Doctype) error {
+func (t OrgTx) UpdateDoctype(tenant string, d *domain.Doctype) error {
 	return t.exec(`UPDATE doctypes SET label = ?, delay_days = ?, delay_unit = ?, remind_before = ?, remind_after = ?, mode = ?, retention_years = ?, final_disposition = ?
 		WHERE tenant_id = ? AND id = ?`,
 		d.Label, d.DelayDays, string(d.DelayUnit), d.RemindBefore, d.RemindAfter, string(d.Mode), d.RetentionYears, string(d.FinalDisposition), tenant, d.ID)
 }
 
 // InsertLetter writes a new letter with the sequence Apply computed.
-func (t *Tx) InsertLetter(tenant string, year, num int, l *domain.Letter) error {
+func (t LetterTx) InsertLetter(tenant string, year, num int, l *domain.Letter) error {
 	var seq int64
 	if err := t.queryRow(`SELECT COALESCE(MAX(seq), 0) + 1 FROM letters`).Scan(&seq); err != nil {
 		return err
@@ -207,12 +257,12 @@ func (t *Tx) InsertLetter(tenant string, year, num int, l *domain.Letter) error 
 	return t.SetCopies(l.ID, l.Copies)
 }
 
-func (t *Tx) queryRow(q string, args ...any) *sql.Row {
+func (t *wt) queryRow(q string, args ...any) *sql.Row {
 	return t.Reader.queryRow(t.ctx, q, args...)
 }
 
 // UpdateLetter rewrites the mutable fields of a letter (not its number).
-func (t *Tx) UpdateLetter(l *domain.Letter) error {
+func (t LetterTx) UpdateLetter(l *domain.Letter) error {
 	if err := t.exec(`UPDATE letters SET subject = ?, body = ?, letter_date = ?, arrival_date = ?, priority = ?, sender_id = ?, recipient_id = ?,
 		entity_id = ?, assignee_id = ?, doctype_id = ?, due_date = ?, status = ?, confidential = ?, channel = ?, updated_at = ?, closed_at = ? WHERE id = ?`,
 		l.Subject, l.Body, l.LetterDate, l.ArrivalDate, string(l.Priority), l.SenderID, l.RecipientID,
@@ -222,7 +272,7 @@ func (t *Tx) UpdateLetter(l *domain.Letter) error {
 	return t.SetCopies(l.ID, l.Copies)
 }
 
-func (t *Tx) SetCopies(letterID string, cs []domain.Copy) error {
+func (t LetterTx) SetCopies(letterID string, cs []domain.Copy) error {
 	if err := t.exec(`DELETE FROM letter_copies WHERE letter_id = ?`, letterID); err != nil {
 		return err
 	}
@@ -234,7 +284,7 @@ func (t *Tx) SetCopies(letterID string, cs []domain.Copy) error {
 	return nil
 }
 
-func (t *Tx) InsertNote(tenant string, n *domain.Note) error {
+func (t LetterTx) InsertNote(tenant string, n *domain.Note) error {
 	if err := t.exec(`INSERT INTO notes (id, tenant_id, letter_id, author_id, text, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		n.ID, tenant, n.LetterID, n.AuthorID, n.Text, n.CreatedAt); err != nil {
 		return err
@@ -247,22 +297,22 @@ func (t *Tx) InsertNote(tenant string, n *domain.Note) error {
 	return nil
 }
 
-func (t *Tx) InsertDocument(tenant string, d *domain.Document) error {
+func (t LetterTx) InsertDocument(tenant string, d *domain.Document) error {
 	return t.exec(`INSERT INTO documents (id, tenant_id, letter_id, role, name, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		d.ID, tenant, d.LetterID, string(d.Role), d.Name, d.CreatedAt, d.CreatedBy)
 }
 
-func (t *Tx) InsertVersion(documentID string, v *domain.Version) error {
+func (t LetterTx) InsertVersion(documentID string, v *domain.Version) error {
 	return t.exec(`INSERT INTO document_versions (document_id, version, sha256, size, mime, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		documentID, v.Version, v.SHA256, v.Size, v.MIME, v.CreatedAt, v.CreatedBy)
 }
 
-func (t *Tx) InsertLink(a, b, at, by string) error {
+func (t LetterTx) InsertLink(a, b, at, by string) error {
 	return t.exec(`INSERT INTO letter_links (letter_id, other_id, created_at, created_by) VALUES (?, ?, ?, ?)`, a, b, at, by)
 }
 
 // LastHistory is the newest history entry's sequence and hash ("" when empty).
-func (r Reader) LastHistory(ctx context.Context) (int64, string, error) {
+func (r KernelReader) LastHistory(ctx context.Context) (int64, string, error) {
 	var seq int64
 	var hash string
 	err := r.queryRow(ctx, `SELECT seq, hash FROM history ORDER BY seq DESC LIMIT 1`).Scan(&seq, &hash)
@@ -272,14 +322,14 @@ func (r Reader) LastHistory(ctx context.Context) (int64, string, error) {
 	return seq, hash, err
 }
 
-func (t *Tx) InsertHistory(h *domain.HistoryEntry) error {
+func (t KernelTx) InsertHistory(h *domain.HistoryEntry) error {
 	return t.exec(`INSERT INTO history (seq, tenant_id, at, actor_id, kind, letter_id, summary, payload, prev_hash, hash, digest, sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		h.Seq, h.TenantID, h.At, h.ActorID, h.Kind, h.LetterID, h.Summary, h.Payload, h.PrevHash, h.Hash, h.Digest, h.Sig)
 }
 
 // IndexLetter rewrites the full-text entry of a letter from its subject,
 // number, body, public notes and sender name.
-func (t *Tx) IndexLetter(letterID string) error {
+func (t LetterTx) IndexLetter(letterID string) error {
 	var seq int64
 	var subject, number, body string
 	var sender domain.Contact
@@ -324,7 +374,7 @@ func (t *Tx) IndexLetter(letterID string) error {
 }
 
 // EachHistory calls fn for every history entry in order until fn returns false.
-func (r Reader) EachHistory(ctx context.Context, fn func(*domain.HistoryEntry) bool) error {
+func (r KernelReader) EachHistory(ctx context.Context, fn func(*domain.HistoryEntry) bool) error {
 	rows, err := r.query(ctx, `SELECT seq, tenant_id, at, actor_id, kind, letter_id, summary, payload, prev_hash, hash, digest, sig FROM history ORDER BY seq`)
 	if err != nil {
 		return fmt.Errorf("read history: %w", err)
@@ -344,7 +394,7 @@ func (r Reader) EachHistory(ctx context.Context, fn func(*domain.HistoryEntry) b
 
 // History lists the entries of one letter (or of the tenant when letterID
 // is ""), newest last, paginated.
-func (r Reader) History(ctx context.Context, tenant, letterID string, limit, offset int) ([]domain.HistoryEntry, error) {
+func (r KernelReader) History(ctx context.Context, tenant, letterID string, limit, offset int) ([]domain.HistoryEntry, error) {
 	q := `SELECT seq, tenant_id, at, actor_id, kind, letter_id, summary, payload, prev_hash, hash, digest, sig FROM history WHERE tenant_id = ?`
 	args := []any{tenant}
 	if letterID != "" {

@@ -4,12 +4,12 @@ import "missive/appliance/domain"
 
 // Writes of the web UI's tables, for the Applier alone.
 
-func (t *Tx) InsertWebKey(tenant, secret, at string) error {
+func (t OrgTx) InsertWebKey(tenant, secret, at string) error {
 	return t.exec(`INSERT INTO web_keys (tenant_id, secret, created_at) VALUES (?, ?, ?)`, tenant, secret, at)
 }
 
 // SetSessionEpoch records a user's new session epoch.
-func (t *Tx) SetSessionEpoch(tenant, userID string, epoch int64, at string) error {
+func (t OrgTx) SetSessionEpoch(tenant, userID string, epoch int64, at string) error {
 	if err := t.exec(`DELETE FROM web_session_epochs WHERE user_id = ?`, userID); err != nil {
 		return err
 	}
@@ -17,7 +17,7 @@ func (t *Tx) SetSessionEpoch(tenant, userID string, epoch int64, at string) erro
 }
 
 // ReplaceBaskets replaces a role's baskets with these, in this order.
-func (t *Tx) ReplaceBaskets(tenant, role string, bs []domain.BasketRow, at string) error {
+func (t PrefsTx) ReplaceBaskets(tenant, role string, bs []domain.BasketRow, at string) error {
 	if err := t.exec(`DELETE FROM web_baskets WHERE tenant_id = ? AND role = ?`, tenant, role); err != nil {
 		return err
 	}
@@ -31,7 +31,7 @@ func (t *Tx) ReplaceBaskets(tenant, role string, bs []domain.BasketRow, at strin
 }
 
 // SaveSearch stores a saved search, replacing the user's one of that name.
-func (t *Tx) SaveSearch(s *domain.SavedSearch) error {
+func (t PrefsTx) SaveSearch(s *domain.SavedSearch) error {
 	if err := t.exec(`DELETE FROM web_saved_searches WHERE user_id = ? AND name = ?`, s.UserID, s.Name); err != nil {
 		return err
 	}
@@ -39,14 +39,14 @@ func (t *Tx) SaveSearch(s *domain.SavedSearch) error {
 		s.ID, s.TenantID, s.UserID, s.Name, s.Query, s.CreatedAt)
 }
 
-func (t *Tx) DeleteSearch(tenant, userID, id string) error {
+func (t PrefsTx) DeleteSearch(tenant, userID, id string) error {
 	return t.exec(`DELETE FROM web_saved_searches WHERE tenant_id = ? AND user_id = ? AND id = ?`, tenant, userID, id)
 }
 
-func (t *Tx) InsertFollow(tenant, userID, letterID, at string) error {
+func (t PrefsTx) InsertFollow(tenant, userID, letterID, at string) error {
 	return t.exec(`INSERT INTO web_follows (user_id, letter_id, tenant_id, created_at) VALUES (?, ?, ?, ?)`, userID, letterID, tenant, at)
 }
 
-func (t *Tx) DeleteFollow(userID, letterID string) error {
+func (t PrefsTx) DeleteFollow(userID, letterID string) error {
 	return t.exec(`DELETE FROM web_follows WHERE user_id = ? AND letter_id = ?`, userID, letterID)
 }

@@ -161,13 +161,7 @@ func applyContactCreate(a *kernel.Ctx, p *kernel.ContactCreate) (any, error) {
 }
 
 func applyDoctypeCreate(a *kernel.Ctx, p *DoctypeCreate) (any, error) {
-	if !domain.Mode(p.Mode).Valid() {
-		return nil, fmt.Errorf("%w: mode %q inconnu", kernel.ErrInvalid, p.Mode)
-	}
-	if err := checkRetention(p.RetentionYears, p.FinalDisposition); err != nil {
-		return nil, err
-	}
-	days, unit, err := legacyDelay(p.Mode, p.DelayDays, p.DelayUnit)
+	days, unit, err := doctypeRules(p.Mode, p.RetentionYears, p.FinalDisposition, p.DelayDays, p.DelayUnit)
 	if err != nil {
 		return nil, err
 	}

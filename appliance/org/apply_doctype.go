@@ -40,6 +40,19 @@ func legacyDelay(mode string, days int, unit string) (int, domain.DelayUnit, err
 	return days, domain.UnitWorkingDays, nil
 }
 
+// doctypeRules is Apply's check of a doctype's mode, archival fields and
+// delay, the same for a new doctype and a changed one; it returns the
+// delay as the doctype keeps it.
+func doctypeRules(mode string, years int, disposition string, days int, unit string) (int, domain.DelayUnit, error) {
+	if !domain.Mode(mode).Valid() {
+		return 0, "", fmt.Errorf("%w: mode %q inconnu", kernel.ErrInvalid, mode)
+	}
+	if err := checkRetention(years, disposition); err != nil {
+		return 0, "", err
+	}
+	return legacyDelay(mode, days, unit)
+}
+
 // seededSilenceDays is the delay, in working days, that Missive gave its
 // SVA and SVR doctypes before delays had a unit.
 const seededSilenceDays = 40
@@ -49,13 +62,7 @@ func applyDoctypeUpdate(a *kernel.Ctx, p *DoctypeUpdate) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !domain.Mode(p.Mode).Valid() {
-		return nil, fmt.Errorf("%w: mode %q inconnu", kernel.ErrInvalid, p.Mode)
-	}
-	if err := checkRetention(p.RetentionYears, p.FinalDisposition); err != nil {
-		return nil, err
-	}
-	days, unit, err := legacyDelay(p.Mode, p.DelayDays, p.DelayUnit)
+	days, unit, err := doctypeRules(p.Mode, p.RetentionYears, p.FinalDisposition, p.DelayDays, p.DelayUnit)
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"missive/appliance/store"
+	"missive/internal/benchkit"
 	"missive/mailbridge/internal/peers"
 )
 
@@ -72,7 +73,7 @@ func TestBenchPeers(t *testing.T) {
 		pCPU = append(pCPU, msPer(sessionCPU(pf.MasterPID(t))-c0, messages))
 
 		c0 = procCPU(t, s.cmd.Process.Pid)
-		stop := perfRecord(t, s.cmd.Process.Pid)
+		stop := benchkit.PerfRecord(t, s.cmd.Process.Pid)
 		mRate = append(mRate, smtpSource(t, s.smtpAddr, messages))
 		stop()
 		mCPU = append(mCPU, msPer(procCPU(t, s.cmd.Process.Pid)-c0, messages))
@@ -124,25 +125,6 @@ func smtpServer(t *testing.T, bin, data string) *server {
 	s := startServer(t, bin, data, "smtp_max_connections_per_address = 100")
 	cli(t, bin, "", "mail", "address", "add", "--data", data, "--tenant", "default", "mairie@ville.test")
 	return s
-}
-
-// perfRecord samples pid's stacks with perf into MISSIVE_BENCH_PERF, if
-// set, until the returned function is called.
-func perfRecord(t *testing.T, pid int) func() {
-	out := os.Getenv("MISSIVE_BENCH_PERF")
-	if out == "" {
-		return func() {}
-	}
-	out = fmt.Sprintf("%s.%d", out, time.Now().UnixNano())
-	cmd := exec.Command("perf", "record", "-g", "-F", "499", "-o", out, "-p", strconv.Itoa(pid))
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("perf record: %v", err)
-	}
-	return func() {
-		cmd.Process.Signal(syscall.SIGINT)
-		cmd.Wait()
-		t.Logf("profil perf: %s", out)
-	}
 }
 
 func envInt(t *testing.T, name string, def int) int {

@@ -24,13 +24,11 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"text/tabwriter"
 	"time"
@@ -38,6 +36,7 @@ import (
 	"missive/appliance/devseed"
 	"missive/appliance/store"
 	"missive/appliance/store/pgtest"
+	"missive/internal/benchkit"
 )
 
 const benchSearchTime = 8 * time.Second
@@ -112,7 +111,7 @@ func missiveSearch(t *testing.T, name, bin, src, dsn string) searchTarget {
 	return searchTarget{name, func(c int) (devseed.Result, time.Duration) {
 		cpu := processCPU(t, srv.pid)
 		if c == 16 {
-			defer perfRecord(t, srv.pid)()
+			defer benchkit.PerfRecord(t, srv.pid)()
 		}
 		rs, err := devseed.RunLoad(context.Background(), devseed.LoadOptions{URL: srv.url, Token: token, Concurrency: c, Seed: benchSeed,
 			Duration: benchSearchTime, Scenarios: []string{devseed.ScenarioSearch}})
@@ -339,23 +338,4 @@ func printSearch(w io.Writer, names []string, results map[string][]searchRun) {
 		fmt.Fprintln(tw, line)
 	}
 	tw.Flush()
-}
-
-// perfRecord samples pid's stacks with perf into MISSIVE_BENCH_PERF.N, if
-// set, until the returned function is called.
-func perfRecord(t *testing.T, pid int) func() {
-	out := os.Getenv("MISSIVE_BENCH_PERF")
-	if out == "" {
-		return func() {}
-	}
-	out = fmt.Sprintf("%s.%d", out, time.Now().UnixNano())
-	cmd := exec.Command("perf", "record", "-g", "-F", "499", "-o", out, "-p", strconv.Itoa(pid))
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("perf record: %v", err)
-	}
-	return func() {
-		cmd.Process.Signal(syscall.SIGINT)
-		cmd.Wait()
-		t.Logf("profil perf: %s", out)
-	}
 }

@@ -17,9 +17,12 @@ import (
 	"testing"
 	"time"
 
+	"missive/appliance/apptest"
 	"missive/appliance/store"
 	"missive/internal/benchkit"
 	"missive/mailbridge/internal/peers"
+
+	"net/smtp"
 )
 
 // TestBenchPeers is `make bench-peers`'s mail and start rows: the built
@@ -63,7 +66,6 @@ func TestBenchPeers(t *testing.T) {
 	if baseBin != "" {
 		base = smtpServer(t, baseBin, baseData)
 	}
-	time.Sleep(2 * time.Second) // the address reaches the listeners' configuration
 	pfIdle := sessionRSS(pf.MasterPID(t))
 
 	var mRate, pRate, sRate, mCPU, pCPU, bRate, bCPU []float64
@@ -124,6 +126,11 @@ func smtpServer(t *testing.T, bin, data string) *server {
 	t.Helper()
 	s := startServer(t, bin, data, "smtp_max_connections_per_address = 100")
 	cli(t, bin, "", "mail", "address", "add", "--data", data, "--tenant", "default", "mairie@ville.test")
+	// The address reaches the listener's configuration when RCPT takes it.
+	// Looks every 200 ms: refused recipients count against the sender.
+	if !apptest.Wait(time.Minute, 200*time.Millisecond, func() bool { return takesRcpt(s.smtpAddr) }) {
+		t.Fatal("the SMTP listener does not take mairie@ville.test")
+	}
 	return s
 }
 
@@ -313,4 +320,21 @@ func medianInt(xs []int64) int64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+// takesRcpt says whether the SMTP server at addr accepts a message for
+// mairie@ville.test; it sends none.
+func takesRcpt(addr string) bool {
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	if c.Hello("bench.test") != nil || c.Mail("citoyen@exemple.test") != nil {
+		return false
+	}
+	ok := c.Rcpt("mairie@ville.test") == nil
+	c.Reset()
+	c.Quit()
+	return ok
 }

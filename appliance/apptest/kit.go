@@ -73,22 +73,28 @@ func FreePort(t testing.TB) int {
 // on a state, never for a fixed time.
 func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	if cond() {
-		return
+	if !Wait(timeout, 20*time.Millisecond, cond) {
+		t.Fatalf("%s: still not the case after %v", what, timeout)
 	}
-	tick := time.NewTicker(20 * time.Millisecond)
+}
+
+// Wait waits until cond holds, looking again every interval (a check that
+// runs a command or a query looks less often), and says whether it held
+// before timeout; the caller fails with what it saw last.
+func Wait(timeout, interval time.Duration, cond func() bool) bool {
+	if cond() {
+		return true
+	}
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	deadline := time.After(timeout)
 	for {
 		select {
 		case <-deadline:
-			if cond() {
-				return
-			}
-			t.Fatalf("%s: still not the case after %v", what, timeout)
+			return cond()
 		case <-tick.C:
 			if cond() {
-				return
+				return true
 			}
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"missive/appliance/apptest"
 	"net/http"
 	"os"
 	"os/exec"
@@ -226,13 +227,7 @@ func (c *benchCluster) stopAll() {
 
 func (c *benchCluster) waitFor(what string, ok func() bool) {
 	c.t.Helper()
-	deadline := time.Now().Add(5 * time.Minute)
-	for !ok() {
-		if time.Now().After(deadline) {
-			c.t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	apptest.Eventually(c.t, 5*time.Minute, what, ok)
 }
 
 // benchStatus is `missive cluster status --json` as the bench reads it.
@@ -365,14 +360,8 @@ func etcdPutRate(t *testing.T, clients int) float64 {
 		resp.Body.Close()
 		return resp.StatusCode == 200 && bytes.Contains(b, []byte(`"revision"`))
 	}
-	deadline := time.Now().Add(time.Minute)
 	for i := range 3 {
-		for !put(http.DefaultClient, i, "sonde") {
-			if time.Now().After(deadline) {
-				t.Fatalf("etcd member %d takes no put", i)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		apptest.Eventually(t, time.Minute, fmt.Sprintf("etcd member %d takes a put", i), func() bool { return put(http.DefaultClient, i, "sonde") })
 	}
 	var acked atomic.Int64
 	stop := time.Now().Add(clusterBenchTime)
@@ -423,6 +412,7 @@ func failoverTimes(t *testing.T, c *benchCluster, runs int) []time.Duration {
 					if c.register(client, (w+attempt)%len(c.nodes), key) {
 						break
 					}
+					// A refused client pauses before it retries, as a real one does: this paces the load, it waits on no state.
 					time.Sleep(20 * time.Millisecond)
 				}
 				now := time.Now()
@@ -517,19 +507,20 @@ func catchUp(t *testing.T, bin string, letters int) (ready, caught time.Duration
 	start := time.Now()
 	startBenchNode(t, bin, joiner, "--cluster-listen", freeAddr(t), "--join", addr, "--token", tok)
 	ready = time.Since(start)
-	deadline := time.Now().Add(30 * time.Minute)
-	for {
-		st, err := statusAt(bin, joiner)
-		if err == nil {
-			for _, nd := range st.Nodes {
-				if nd.ID == st.Self && nd.AppliedIndex >= top {
-					return ready, time.Since(start), letters
-				}
+	caughtUp := func() bool {
+		if st, err = statusAt(bin, joiner); err != nil {
+			return false
+		}
+		for _, nd := range st.Nodes {
+			if nd.ID == st.Self && nd.AppliedIndex >= top {
+				return true
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the new node did not catch up: %+v %v", st, err)
-		}
-		time.Sleep(100 * time.Millisecond)
+		return false
 	}
+	// Each look runs the command line: look every 100 ms, not every 20.
+	if !apptest.Wait(30*time.Minute, 100*time.Millisecond, caughtUp) {
+		t.Fatalf("the new node did not catch up: %+v %v", st, err)
+	}
+	return ready, time.Since(start), letters
 }

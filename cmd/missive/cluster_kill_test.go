@@ -168,6 +168,7 @@ func (l *killLoad) apiClient(w int, stop <-chan struct{}, wg *sync.WaitGroup) {
 				l.fail("registration %s on %s: %d %s", subject, s.url, code, b)
 				return
 			}
+			// A refused client pauses before it retries on the next node, as a real one does: this paces the load, it waits on no state.
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
@@ -207,6 +208,7 @@ func (l *killLoad) mta(w int, stop <-chan struct{}, wg *sync.WaitGroup) {
 				l.fail("message %s on %s: %v", subject, addr, err)
 				return
 			}
+			// As above: the SMTP client pauses before it retries.
 			time.Sleep(100 * time.Millisecond)
 		}
 	}

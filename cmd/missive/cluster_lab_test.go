@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"missive/appliance/apptest"
 	"net"
 	"net/http"
 	"os"
@@ -192,29 +193,29 @@ func stateOf(t *testing.T, data string) verifiedState {
 // index that differ have diverged for good.
 func (c *binCluster) converge() verifiedState {
 	c.t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		var states []verifiedState
+	var states []verifiedState
+	sameIndex := func() bool {
+		states = states[:0]
 		for _, d := range c.data {
 			states = append(states, stateOf(c.t, d))
 		}
-		same := true
 		for _, s := range states[1:] {
-			same = same && s.AppliedIndex == states[0].AppliedIndex
-		}
-		if same {
-			for i, s := range states[1:] {
-				if s.StateSHA256 != states[0].StateSHA256 || s.Entries != states[0].Entries {
-					c.t.Fatalf("node %d and node 0 differ at applied index %d: %+v, %+v", i+1, s.AppliedIndex, s, states[0])
-				}
+			if s.AppliedIndex != states[0].AppliedIndex {
+				return false
 			}
-			return states[0]
 		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("the nodes did not reach one applied index: %+v", states)
-		}
-		time.Sleep(200 * time.Millisecond)
+		return true
 	}
+	// Each look runs history verify on every node: every 200 ms.
+	if !apptest.Wait(2*time.Minute, 200*time.Millisecond, sameIndex) {
+		c.t.Fatalf("the nodes did not reach one applied index: %+v", states)
+	}
+	for i, s := range states[1:] {
+		if s.StateSHA256 != states[0].StateSHA256 || s.Entries != states[0].Entries {
+			c.t.Fatalf("node %d and node 0 differ at applied index %d: %+v, %+v", i+1, s.AppliedIndex, s, states[0])
+		}
+	}
+	return states[0]
 }
 
 // caughtUp waits until node i applied every entry another node had
@@ -223,12 +224,9 @@ func (c *binCluster) converge() verifiedState {
 func (c *binCluster) caughtUp(i int) {
 	c.t.Helper()
 	target := stateOf(c.t, c.data[(i+1)%len(c.data)]).AppliedIndex
-	deadline := time.Now().Add(2 * time.Minute)
-	for stateOf(c.t, c.data[i]).AppliedIndex < target {
-		if time.Now().After(deadline) {
-			c.t.Fatalf("node %d did not apply index %d in 2 minutes", i, target)
-		}
-		time.Sleep(200 * time.Millisecond)
+	applied := func() bool { return stateOf(c.t, c.data[i]).AppliedIndex >= target }
+	if !apptest.Wait(2*time.Minute, 200*time.Millisecond, applied) {
+		c.t.Fatalf("node %d did not apply index %d in 2 minutes", i, target)
 	}
 }
 

@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"missive/appliance/apptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -78,18 +79,15 @@ func TestBinaryRestoreFirstNodeOfNewCluster(t *testing.T) {
 		return true
 	})
 	tok1 := s1.token("admin")
-	deadline := time.Now().Add(20 * time.Second)
-	var got []string
-	for {
-		code, _, err := s2.call("GET", "/api/v1/me", tok1, nil)
-		if err == nil && code == 200 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the restored node's token on the joiner: %d %v", code, err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	var code int
+	var callErr error
+	if !apptest.Wait(20*time.Second, 50*time.Millisecond, func() bool {
+		code, _, callErr = s2.call("GET", "/api/v1/me", tok1, nil)
+		return callErr == nil && code == 200
+	}) {
+		t.Fatalf("the restored node's token on the joiner: %d %v", code, callErr)
 	}
+	var got []string
 	for _, l := range s2.allLetters(tok1) {
 		got = append(got, l.Number)
 	}

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"missive/appliance/apptest"
 	"os"
 	"strings"
 	"testing"
@@ -47,9 +48,9 @@ func browse(t *testing.T) context.Context {
 func pageText(t *testing.T, ctx context.Context, base, pw, path, sel, want string) string {
 	t.Helper()
 	var got string
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		err := chromedp.Run(ctx, chromedp.Navigate(base+path), chromedp.WaitReady("body", chromedp.ByQuery))
+	var err error
+	shown := func() bool {
+		err = chromedp.Run(ctx, chromedp.Navigate(base+path), chromedp.WaitReady("body", chromedp.ByQuery))
 		if err == nil {
 			var loc string
 			chromedp.Run(ctx, chromedp.Location(&loc))
@@ -65,16 +66,15 @@ func pageText(t *testing.T, ctx context.Context, base, pw, path, sel, want strin
 			js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e ? e.innerText : "" })()`, sel)
 			err = chromedp.Run(ctx, chromedp.Evaluate(js, &got))
 		}
-		if err == nil && strings.Contains(got, want) {
-			return got
-		}
-		if time.Now().After(deadline) {
-			var body string
-			chromedp.Run(ctx, chromedp.Evaluate(`document.body ? document.body.innerText.slice(0, 2000) : ""`, &body))
-			t.Fatalf("%s%s: no %q in %s (%v)\n%s", base, path, want, sel, err, body)
-		}
-		time.Sleep(200 * time.Millisecond)
+		return err == nil && strings.Contains(got, want)
 	}
+	// Each look reloads the page: every 200 ms.
+	if !apptest.Wait(30*time.Second, 200*time.Millisecond, shown) {
+		var body string
+		chromedp.Run(ctx, chromedp.Evaluate(`document.body ? document.body.innerText.slice(0, 2000) : ""`, &body))
+		t.Fatalf("%s%s: no %q in %s (%v)\n%s", base, path, want, sel, err, body)
+	}
+	return got
 }
 
 // Administration › Cluster in Chromium, on the follower of a real cluster

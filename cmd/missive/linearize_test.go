@@ -225,6 +225,7 @@ func (l *regLoad) write(client, home int, key, value string) {
 			l.log.add(client, in, regOutput{}, call, never)
 			return
 		}
+		// A refused client pauses before its next operation: the pause paces the load; porcupine checks what was answered, whenever.
 		time.Sleep(50 * time.Millisecond)
 	}
 	l.log.add(client, in, regOutput{}, call, never)
@@ -239,6 +240,7 @@ func (l *regLoad) strongRead(client, node int, key string) {
 	ret := l.log.now()
 	switch {
 	case err != nil || code == 503:
+		// As above, after an unanswered read.
 		time.Sleep(50 * time.Millisecond)
 		return
 	case code != 200:
@@ -281,6 +283,7 @@ func (l *regLoad) session(client, node int, key string, stop <-chan struct{}, wg
 			l.log.add(client, in, regOutput{}, call, never)
 		default:
 			l.log.add(client, in, regOutput{}, call, never)
+			// A session cut off from the leader pauses before its next try: the pause paces the load.
 			time.Sleep(time.Second)
 		}
 		call = l.log.now()

@@ -132,46 +132,64 @@ func (l *killLoad) fail(format string, args ...any) {
 // retryWindow is how long a client keeps sending one request again.
 const retryWindow = 2 * time.Minute
 
-// apiClient registers letters until stop is closed, each until answered.
-func (l *killLoad) apiClient(w int, stop <-chan struct{}, wg *sync.WaitGroup) {
-	defer wg.Done()
+// untilStopped sends request 0, 1, … until stop is closed, each until
+// send says it was answered: a refused request is sent again to the next
+// node, a request refused for good (send's error) or unanswered for
+// retryWindow fails the test's load.
+func (l *killLoad) untilStopped(w int, prefix string, stop <-chan struct{}, send func(subject string, node int) (bool, error)) {
 	for i := 0; ; i++ {
 		select {
 		case <-stop:
 			return
 		default:
 		}
-		subject := fmt.Sprintf("api-%d-%d", w, i)
-		body := map[string]any{"category": "incoming", "subject": subject}
+		subject := fmt.Sprintf("%s-%d-%d", prefix, w, i)
 		deadline := time.Now().Add(retryWindow)
 		for attempt := 0; ; attempt++ {
 			if time.Now().After(deadline) {
-				l.fail("registration %s: unanswered for %v", subject, retryWindow)
+				l.fail("%s: unanswered for %v", subject, retryWindow)
 				return
 			}
-			s := l.c.node((w + attempt) % 3)
-			code, b, _, err := s.callKeyed("POST", "/api/v1/letters", l.tok, "enreg-"+subject, body)
-			if err == nil && code == 201 {
-				var x apiLetter
-				if json.Unmarshal(b, &x) != nil || x.Subject != subject || x.Number == "" {
-					l.fail("registration %s: answered %s", subject, b)
-				}
-				l.mu.Lock()
-				if l.api == nil {
-					l.api = map[string]apiLetter{}
-				}
-				l.api[subject] = x
-				l.mu.Unlock()
+			done, err := send(subject, (w+attempt)%3)
+			if err != nil {
+				l.fail("%s: %v", subject, err)
+				return
+			}
+			if done {
 				break
 			}
-			if err == nil && code != 503 {
-				l.fail("registration %s on %s: %d %s", subject, s.url, code, b)
-				return
-			}
-			// A refused client pauses before it retries on the next node, as a real one does: this paces the load, it waits on no state.
+			// A refused client pauses before it retries on the next node, as
+			// a real one does: this paces the load, it waits on no state.
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
+}
+
+// apiClient registers letters until stop is closed, each until answered.
+func (l *killLoad) apiClient(w int, stop <-chan struct{}, wg *sync.WaitGroup) {
+	defer wg.Done()
+	l.untilStopped(w, "api", stop, func(subject string, node int) (bool, error) {
+		s := l.c.node(node)
+		body := map[string]any{"category": "incoming", "subject": subject}
+		code, b, _, err := s.callKeyed("POST", "/api/v1/letters", l.tok, "enreg-"+subject, body)
+		switch {
+		case err == nil && code == 201:
+			var x apiLetter
+			if json.Unmarshal(b, &x) != nil || x.Subject != subject || x.Number == "" {
+				l.fail("registration %s: answered %s", subject, b)
+			}
+			l.mu.Lock()
+			if l.api == nil {
+				l.api = map[string]apiLetter{}
+			}
+			l.api[subject] = x
+			l.mu.Unlock()
+			return true, nil
+		case err == nil && code != 503:
+			return false, fmt.Errorf("registration on %s: %d %s", s.url, code, b)
+		}
+		return false, nil
+	})
 }
 
 // mta delivers messages until stop is closed, each until answered 250:
@@ -179,39 +197,24 @@ func (l *killLoad) apiClient(w int, stop <-chan struct{}, wg *sync.WaitGroup) {
 // temporary failure.
 func (l *killLoad) mta(w int, stop <-chan struct{}, wg *sync.WaitGroup) {
 	defer wg.Done()
-	for i := 0; ; i++ {
-		select {
-		case <-stop:
-			return
-		default:
-		}
-		subject := fmt.Sprintf("courriel-%d-%d", w, i)
+	l.untilStopped(w, "courriel", stop, func(subject string, node int) (bool, error) {
 		msg := fmt.Sprintf("From: jeanne@exemple.test\r\nTo: mairie@ville.test\r\nSubject: %s\r\nMessage-ID: <%s@exemple.test>\r\n\r\nBonjour.\r\n", subject, subject)
-		deadline := time.Now().Add(retryWindow)
-		for attempt := 0; ; attempt++ {
-			if time.Now().After(deadline) {
-				l.fail("message %s: unanswered for %v", subject, retryWindow)
-				return
+		addr := l.c.smtpAddr(node)
+		err := sendPlain(addr, msg)
+		if err == nil {
+			l.mu.Lock()
+			if l.mail == nil {
+				l.mail = map[string]bool{}
 			}
-			addr := l.c.smtpAddr((w + attempt) % 3)
-			err := sendPlain(addr, msg)
-			if err == nil {
-				l.mu.Lock()
-				if l.mail == nil {
-					l.mail = map[string]bool{}
-				}
-				l.mail[subject] = true
-				l.mu.Unlock()
-				break
-			}
-			if perr := (*textproto.Error)(nil); errors.As(err, &perr) && perr.Code >= 500 {
-				l.fail("message %s on %s: %v", subject, addr, err)
-				return
-			}
-			// As above: the SMTP client pauses before it retries.
-			time.Sleep(100 * time.Millisecond)
+			l.mail[subject] = true
+			l.mu.Unlock()
+			return true, nil
 		}
-	}
+		if perr := (*textproto.Error)(nil); errors.As(err, &perr) && perr.Code >= 500 {
+			return false, fmt.Errorf("message on %s: %v", addr, err)
+		}
+		return false, nil
+	})
 }
 
 // sendPlain delivers one message from jeanne to the town hall in plain

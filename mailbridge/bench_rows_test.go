@@ -43,8 +43,8 @@ import (
 // the same load; logged, not in the table), MISSIVE_BENCH_PERF=FILE (perf
 // record of Missive during its SMTP runs; read it with `perf report -i FILE`).
 func TestBenchPeers(t *testing.T) {
-	messages := envInt(t, "MISSIVE_BENCH_SMTP_MESSAGES", 2000)
-	rounds := envInt(t, "MISSIVE_BENCH_ROUNDS", 3)
+	messages := benchkit.EnvInt(t, "MISSIVE_BENCH_SMTP_MESSAGES", 2000)
+	rounds := benchkit.EnvInt(t, "MISSIVE_BENCH_ROUNDS", 3)
 	bin := os.Getenv("MISSIVE_BENCH_BINARY")
 	if bin == "" {
 		bin = missiveBinary(t)
@@ -132,18 +132,6 @@ func smtpServer(t *testing.T, bin, data string) *server {
 		t.Fatal("the SMTP listener does not take mairie@ville.test")
 	}
 	return s
-}
-
-func envInt(t *testing.T, name string, def int) int {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		t.Fatalf("%s=%q: a positive number expected", name, v)
-	}
-	return n
 }
 
 // smtpSource runs smtp-source with 20 sessions and 20 kB messages and

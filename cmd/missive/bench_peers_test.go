@@ -31,6 +31,7 @@ import (
 
 	"missive/appliance/devseed"
 	"missive/appliance/store/pgtest"
+	"missive/internal/benchkit"
 )
 
 const (
@@ -56,13 +57,13 @@ func (r peerRow) String() string {
 
 func TestBenchPeersApp(t *testing.T) {
 	t.Setenv("MISSIVE_ADMIN_PASSWORD", benchPassword)
-	rounds := envInt(t, "MISSIVE_BENCH_ROUNDS", 3)
+	rounds := benchkit.EnvInt(t, "MISSIVE_BENCH_ROUNDS", 3)
 	bin := buildBinary(t)
 	var rows []peerRow
 	for _, db := range []string{"sqlite", "postgres"} {
 		rows = append(rows, benchPeersRegister(t, bin, db, rounds))
 	}
-	rows = append(rows, benchPeersSearch(t, bin, envInt(t, "MISSIVE_BENCH_PEERS_LETTERS", 20_000), rounds)...)
+	rows = append(rows, benchPeersSearch(t, bin, benchkit.EnvInt(t, "MISSIVE_BENCH_PEERS_LETTERS", 20_000), rounds)...)
 	rows = append(rows, benchPeersDAV(t, bin, rounds)...)
 	for _, r := range rows {
 		fmt.Println(r)

@@ -81,13 +81,13 @@ func TestBenchSearch(t *testing.T) {
 // it, so its table has Missive's lines only.
 func TestBenchSearchPostgres(t *testing.T) {
 	bin := buildBinary(t)
-	n := envInt(t, "MISSIVE_BENCH_LETTERS", 20_000)
+	n := benchkit.EnvInt(t, "MISSIVE_BENCH_LETTERS", 20_000)
 	dsn := pgtest.DSN(t)
 	data := filepath.Join(t.TempDir(), "seeded")
 	took := seed(t, bin, data, dsn, n, "--batch", "500")
 	t.Logf("PostgreSQL: %d courriers remplis en %s (%.0f/s)", n, took.Round(time.Second), float64(n)/took.Seconds())
 	tg := missiveSearch(t, "missive PostgreSQL", bin, data, dsn)
-	results := measureSearch(t, []searchTarget{tg}, envInt(t, "MISSIVE_BENCH_ROUNDS", 2))
+	results := measureSearch(t, []searchTarget{tg}, benchkit.EnvInt(t, "MISSIVE_BENCH_ROUNDS", 2))
 	printSearch(os.Stdout, []string{tg.name}, results)
 }
 

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"missive/appliance/apptest"
+	"missive/internal/benchkit"
 	"net/http"
 	"os"
 	"os/exec"
@@ -42,7 +43,7 @@ const (
 )
 
 func TestBenchCluster(t *testing.T) {
-	runs := envInt(t, "MISSIVE_BENCH_CLUSTER_RUNS", 20)
+	runs := benchkit.EnvInt(t, "MISSIVE_BENCH_CLUSTER_RUNS", 20)
 	bin := buildBinary(t)
 	var rows [][2]string
 	add := func(name, value string) {
@@ -74,7 +75,7 @@ func TestBenchCluster(t *testing.T) {
 // TestBenchClusterCatchUp times a node joining a cluster that holds many
 // letters.
 func TestBenchClusterCatchUp(t *testing.T) {
-	letters := envInt(t, "MISSIVE_BENCH_CLUSTER_LETTERS", 100000)
+	letters := benchkit.EnvInt(t, "MISSIVE_BENCH_CLUSTER_LETTERS", 100000)
 	bin := buildBinary(t)
 	ready, caught, n := catchUp(t, bin, letters)
 	printRows([][2]string{
@@ -90,18 +91,6 @@ func printRows(rows [][2]string) {
 		fmt.Fprintf(tw, "%s\t%s\n", r[0], r[1])
 	}
 	tw.Flush()
-}
-
-func envInt(t *testing.T, name string, def int) int {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		t.Fatalf("%s=%q: a positive number expected", name, v)
-	}
-	return n
 }
 
 // benchNode is one missive serve process of a bench cluster.

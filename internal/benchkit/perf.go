@@ -32,3 +32,18 @@ func PerfRecord(t testing.TB, pid int) func() {
 		t.Logf("profil perf: %s", out)
 	}
 }
+
+// EnvInt reads a positive count from the environment variable name (a
+// benchmark's size: messages, letters, rounds), def when unset.
+func EnvInt(t testing.TB, name string, def int) int {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		t.Fatalf("%s=%q: a positive number expected", name, v)
+	}
+	return n
+}

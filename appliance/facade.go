@@ -44,34 +44,14 @@ const (
 )
 
 var (
-	ErrNotFound         = kernel.ErrNotFound
-	ErrForbidden        = kernel.ErrForbidden
-	ErrConflict         = kernel.ErrConflict
-	ErrInvalid          = kernel.ErrInvalid
-	ErrUnavailable      = kernel.ErrUnavailable
-	ErrPending          = kernel.ErrPending
-	ErrKeyReused        = kernel.ErrKeyReused
-	ErrSecretKey        = kernel.ErrSecretKey
-	ErrThrottled        = kernel.ErrThrottled
-	ErrTooLarge         = kernel.ErrTooLarge
-	CheckPassword       = kernel.CheckPassword
-	HashPassword        = kernel.HashPassword
-	GeneratePassword    = kernel.GeneratePassword
-	NewToken            = kernel.NewToken
-	TokenHash           = kernel.TokenHash
-	NewID               = kernel.NewID
-	NewCommand          = kernel.NewCommand
-	HashEntry           = kernel.HashEntry
-	SignHistory         = kernel.SignHistory
-	LetterDigest        = kernel.LetterDigest
-	VerifyHistory       = kernel.VerifyHistory
-	IsSealed            = kernel.IsSealed
-	IsUnavailable       = kernel.IsUnavailable
-	UnavailableReason   = kernel.UnavailableReason
-	WithIdempotency     = kernel.WithIdempotency
-	NewSecretBox        = kernel.NewSecretBox
-	OpenSecretBox       = kernel.OpenSecretBox
-	ReadSecretBox       = kernel.ReadSecretBox
-	ReadSigningAnchor   = kernel.ReadSigningAnchor
-	EnsureSigningAnchor = kernel.EnsureSigningAnchor
+	ErrNotFound    = kernel.ErrNotFound
+	ErrForbidden   = kernel.ErrForbidden
+	ErrConflict    = kernel.ErrConflict
+	ErrInvalid     = kernel.ErrInvalid
+	ErrUnavailable = kernel.ErrUnavailable
+	ErrPending     = kernel.ErrPending
+	ErrKeyReused   = kernel.ErrKeyReused
+	ErrSecretKey   = kernel.ErrSecretKey
+	ErrThrottled   = kernel.ErrThrottled
+	ErrTooLarge    = kernel.ErrTooLarge
 )

@@ -91,7 +91,8 @@ var Kinds = kernel.NewRegistry(
 	org.Register,
 	prefs.Register,
 	mail.Register(mailApplyHooks()),
-	dav.Register(dav.ApplyHooks{Attach: davAttach}),
+	// A file saved in a letter's folder is attached by the letters' code.
+	dav.Register(dav.ApplyHooks{Attach: letters.Attach}),
 	// A reply draft is attached as every document is, by letters' code.
 	replies.Register(replies.ApplyHooks{Attach: letters.Attach}),
 	ged.Register,

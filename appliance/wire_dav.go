@@ -2,9 +2,6 @@ package appliance
 
 import (
 	"missive/appliance/dav"
-	"missive/appliance/domain"
-	"missive/appliance/kernel"
-	"missive/appliance/letters"
 )
 
 // The WebDAV feature's names the outer layers and tests use
@@ -40,18 +37,8 @@ const (
 )
 
 var (
-	ErrLocked       = dav.ErrLocked
-	DavLetterFolder = dav.DavLetterFolder
-	DavSafeName     = dav.DavSafeName
+	ErrLocked = dav.ErrLocked
 )
-
-// davAttach is the WebDAV kinds' way to the letters' documents (Kinds): a
-// file saved in a letter's folder, or a restored version, is attached by
-// the letters' own apply code.
-func davAttach(a *kernel.Ctx, d *dav.Attachment) (*domain.Document, error) {
-	return letters.Attach(a, &LetterAttach{LetterID: d.LetterID, DocumentID: d.DocumentID, NewDoc: d.NewDoc, Role: string(d.Role),
-		Name: d.Name, SHA256: d.SHA256, Size: d.Size, MIME: d.MIME})
-}
 
 // wireDav makes the WebDAV feature of s: it reads documents through the
 // letters' perimeter rule, and the letters code asks it, as its document

@@ -75,7 +75,6 @@ const (
 var (
 	MailTemplateModes = mail.MailTemplateModes
 	ErrNoMailBridge   = mail.ErrNoMailBridge
-	HostPort          = mail.HostPort
 )
 
 // mailApplyHooks are the letters' apply code the mail intake runs: the

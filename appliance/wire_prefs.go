@@ -36,8 +36,6 @@ const (
 
 var (
 	// Scopes and Actions are read only: the pages list them.
-	Scopes         = prefs.Scopes
-	Actions        = prefs.Actions
-	DefaultBaskets = prefs.DefaultBaskets
-	BuiltinBasket  = prefs.BuiltinBasket
+	Scopes  = prefs.Scopes
+	Actions = prefs.Actions
 )

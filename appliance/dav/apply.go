@@ -218,7 +218,7 @@ func applyDavPut(a *kernel.Ctx, p *DavPut, h ApplyHooks) (any, error) {
 			role = domain.DocDraft
 		}
 		if changed {
-			d, err := h.Attach(a, &Attachment{LetterID: p.LetterID, DocumentID: docID, NewDoc: newDoc, Role: role, Name: p.Name, SHA256: p.SHA256, Size: p.Size, MIME: p.MIME})
+			d, err := h.Attach(a, &kernel.LetterAttach{LetterID: p.LetterID, DocumentID: docID, NewDoc: newDoc, Role: string(role), Name: p.Name, SHA256: p.SHA256, Size: p.Size, MIME: p.MIME})
 			if err != nil {
 				return nil, err
 			}
@@ -481,7 +481,7 @@ func applyDocumentRestore(a *kernel.Ctx, p *DocumentRestore, h ApplyHooks) (any,
 		return nil, fmt.Errorf("version %d: %w", p.Version, kernel.ErrNotFound)
 	}
 	old := d.Versions[p.Version-1]
-	d, err = h.Attach(a, &Attachment{LetterID: p.LetterID, DocumentID: d.ID, Name: d.Name, SHA256: old.SHA256, Size: old.Size, MIME: old.MIME})
+	d, err = h.Attach(a, &kernel.LetterAttach{LetterID: p.LetterID, DocumentID: d.ID, Name: d.Name, SHA256: old.SHA256, Size: old.Size, MIME: old.MIME})
 	if err != nil {
 		return nil, err
 	}

@@ -40,20 +40,5 @@ type ApplyHooks struct {
 	// command's transaction: a file saved in a letter's folder and a
 	// restored version are documents of the letter like an upload, written
 	// by the same code.
-	Attach func(a *kernel.Ctx, d *Attachment) (*domain.Document, error)
-}
-
-// Attachment is a document, or a new version of one, the share writes on a
-// letter.
-type Attachment struct {
-	LetterID   string
-	DocumentID string
-	// NewDoc makes a new document DocumentID; otherwise DocumentID gets
-	// a new version.
-	NewDoc bool
-	Role   domain.DocRole // of a new document
-	Name   string         // of a new document
-	SHA256 string
-	Size   int64
-	MIME   string
+	Attach func(a *kernel.Ctx, d *kernel.LetterAttach) (*domain.Document, error)
 }
